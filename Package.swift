@@ -1,0 +1,36 @@
+// swift-tools-version: 6.0
+// swrun: a small system-container runtime for Linux, in Swift, with no liblxc.
+import PackageDescription
+
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let systemPackage = Target.Dependency.product(name: "SystemPackage", package: "swift-system")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+
+let package = Package(
+    name: "swrun",
+    products: [
+        .executable(name: "swrun", targets: ["swrun"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // What Swift cannot call directly: raw syscalls, variadic prctl/ioctl, W* macros, SCM_RIGHTS.
+        .target(name: "CLinux"),
+        .systemLibrary(name: "CCap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
+
+        .target(name: "SwrunSystem", dependencies: ["CLinux", "CCap", systemPackage]),
+        .target(name: "SwrunNetlink", dependencies: ["SwrunSystem"]),
+        .target(name: "SwrunConfig", dependencies: ["SwrunSystem"]),
+        .target(name: "SwrunImages", dependencies: ["SwrunSystem", "SwrunConfig"]),
+        .target(name: "SwrunRuntime", dependencies: ["CLinux", "SwrunSystem", "SwrunNetlink", "SwrunConfig", "SwrunImages", systemPackage]),
+        .executableTarget(name: "swrun", dependencies: ["SwrunRuntime", "SwrunConfig", "SwrunImages", "SwrunSystem", argumentParser, logging]),
+
+        .testTarget(name: "SwrunConfigTests", dependencies: ["SwrunConfig", "SwrunSystem"]),
+        .testTarget(name: "SwrunNetlinkTests", dependencies: ["SwrunNetlink"]),
+        .testTarget(name: "SwrunRuntimeTests", dependencies: ["SwrunRuntime", "SwrunConfig", "SwrunImages", "SwrunSystem"]),
+        .testTarget(name: "SwrunIntegrationTests", dependencies: ["SwrunSystem"]),
+    ]
+)

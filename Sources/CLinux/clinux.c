@@ -1,0 +1,147 @@
+#define _GNU_SOURCE
+#include "clinux.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sched.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <sys/sysmacros.h>
+#include <linux/capability.h>
+#include <termios.h>
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+const unsigned long swrun_TIOCGPTPEER = TIOCGPTPEER;
+const unsigned long swrun_TIOCSPTLCK = TIOCSPTLCK;
+const unsigned long swrun_TIOCSCTTY = TIOCSCTTY;
+const unsigned long swrun_TIOCGWINSZ = TIOCGWINSZ;
+const unsigned long swrun_TIOCSWINSZ = TIOCSWINSZ;
+
+struct swrun_clone_args {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+
+pid_t swrun_clone3(uint64_t flags, int exit_signal, int cgroup_fd) {
+    struct swrun_clone_args args;
+    memset(&args, 0, sizeof args);
+    args.flags = flags;
+    args.exit_signal = (uint64_t)exit_signal;
+    if (cgroup_fd >= 0) {
+        args.flags |= SWRUN_CLONE_INTO_CGROUP;
+        args.cgroup = (uint64_t)cgroup_fd;
+    }
+    long pid = syscall(SYS_clone3, &args, sizeof args);
+    if (pid < 0 && errno == ENOSYS && cgroup_fd < 0) {
+        pid = syscall(SYS_clone, (unsigned long)flags | (unsigned long)exit_signal, 0, 0, 0, 0);
+    }
+    return (pid_t)pid;
+}
+
+pid_t swrun_raw_fork(void) {
+    return (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, 0, 0, 0, 0);
+}
+
+int swrun_pivot_root(const char *new_root, const char *put_old) {
+    return (int)syscall(SYS_pivot_root, new_root, put_old);
+}
+
+struct swrun_open_how { uint64_t flags, mode, resolve; };
+
+int swrun_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve) {
+    struct swrun_open_how how = { flags, mode, resolve };
+    return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+int swrun_close_range(unsigned int first, unsigned int last, unsigned int flags) {
+    return (int)syscall(SYS_close_range, first, last, flags);
+}
+
+int swrun_prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5) {
+    return prctl(option, arg2, arg3, arg4, arg5);
+}
+
+int swrun_ioctl_int(int fd, unsigned long request, int value) { return ioctl(fd, request, value); }
+int swrun_ioctl_ptr(int fd, unsigned long request, void *arg) { return ioctl(fd, request, arg); }
+
+int swrun_capset(uint64_t effective, uint64_t permitted, uint64_t inheritable) {
+    struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct data[2] = {
+        { (uint32_t)effective, (uint32_t)permitted, (uint32_t)inheritable },
+        { (uint32_t)(effective >> 32), (uint32_t)(permitted >> 32), (uint32_t)(inheritable >> 32) },
+    };
+    return (int)syscall(SYS_capset, &header, data);
+}
+
+int swrun_capget(uint64_t *effective, uint64_t *permitted, uint64_t *inheritable) {
+    struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct data[2];
+    memset(data, 0, sizeof data);
+    if (syscall(SYS_capget, &header, data) != 0) return -1;
+    *effective = (uint64_t)data[0].effective | ((uint64_t)data[1].effective << 32);
+    *permitted = (uint64_t)data[0].permitted | ((uint64_t)data[1].permitted << 32);
+    *inheritable = (uint64_t)data[0].inheritable | ((uint64_t)data[1].inheritable << 32);
+    return 0;
+}
+
+dev_t swrun_makedev(unsigned int major, unsigned int minor) { return makedev(major, minor); }
+
+int swrun_wifexited(int status) { return WIFEXITED(status); }
+int swrun_wexitstatus(int status) { return WEXITSTATUS(status); }
+int swrun_wifsignaled(int status) { return WIFSIGNALED(status); }
+int swrun_wtermsig(int status) { return WTERMSIG(status); }
+
+ssize_t swrun_send_with_fd(int socket, const void *data, size_t len, int fd) {
+    struct iovec iov = { (void *)data, len };
+    union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(int))]; } control;
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    if (fd >= 0) {
+        memset(&control, 0, sizeof control);
+        msg.msg_control = control.buf;
+        msg.msg_controllen = sizeof control.buf;
+        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+        cmsg->cmsg_level = SOL_SOCKET;
+        cmsg->cmsg_type = SCM_RIGHTS;
+        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+    }
+    ssize_t sent;
+    do { sent = sendmsg(socket, &msg, MSG_NOSIGNAL); } while (sent < 0 && errno == EINTR);
+    return sent;
+}
+
+ssize_t swrun_recv_with_fd(int socket, void *data, size_t len, int *received_fd) {
+    struct iovec iov = { data, len };
+    union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(int))]; } control;
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+    *received_fd = -1;
+    ssize_t got;
+    do { got = recvmsg(socket, &msg, MSG_CMSG_CLOEXEC); } while (got < 0 && errno == EINTR);
+    if (got < 0) return got;
+    for (struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+        if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS) {
+            memcpy(received_fd, CMSG_DATA(cmsg), sizeof(int));
+        }
+    }
+    return got;
+}
+
+int swrun_sigwait_all(const sigset_t *set, siginfo_t *info) {
+    int sig;
+    do { sig = sigwaitinfo(set, info); } while (sig < 0 && errno == EINTR);
+    return sig;
+}

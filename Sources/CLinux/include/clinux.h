@@ -1,0 +1,76 @@
+// The few Linux interfaces that Swift cannot call through Glibc: raw syscalls,
+// variadic prctl/ioctl, the W* status macros and SCM_RIGHTS ancillary data.
+// Every function here is a thin wrapper: no allocation, safe in a forked child.
+#ifndef SWRUN_CLINUX_H
+#define SWRUN_CLINUX_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <signal.h>
+
+// Namespace and clone flags (values from linux/sched.h, spelled out so that
+// they do not depend on _GNU_SOURCE reaching the system headers).
+#define SWRUN_CLONE_NEWNS     0x00020000ULL
+#define SWRUN_CLONE_NEWCGROUP 0x02000000ULL
+#define SWRUN_CLONE_NEWUTS    0x04000000ULL
+#define SWRUN_CLONE_NEWIPC    0x08000000ULL
+#define SWRUN_CLONE_NEWUSER   0x10000000ULL
+#define SWRUN_CLONE_NEWPID    0x20000000ULL
+#define SWRUN_CLONE_NEWNET    0x40000000ULL
+#define SWRUN_CLONE_INTO_CGROUP 0x200000000ULL
+
+// openat2(2) resolve flags (linux/openat2.h).
+#define SWRUN_RESOLVE_NO_XDEV       0x01ULL
+#define SWRUN_RESOLVE_NO_MAGICLINKS 0x02ULL
+#define SWRUN_RESOLVE_NO_SYMLINKS   0x04ULL
+#define SWRUN_RESOLVE_BENEATH       0x08ULL
+#define SWRUN_RESOLVE_IN_ROOT       0x10ULL
+
+// Terminal ioctls whose _IO* macros do not import into Swift.
+extern const unsigned long swrun_TIOCGPTPEER;
+extern const unsigned long swrun_TIOCSPTLCK;
+extern const unsigned long swrun_TIOCSCTTY;
+extern const unsigned long swrun_TIOCGWINSZ;
+extern const unsigned long swrun_TIOCSWINSZ;
+
+/// clone3(2) with the given flags; the child continues on the caller's stack,
+/// like fork(). Falls back to clone(2) where the kernel lacks clone3 (before 5.3)
+/// and no cgroup fd was asked for. Returns the child's pid, 0 in the child, -1 with errno.
+pid_t swrun_clone3(uint64_t flags, int exit_signal, int cgroup_fd);
+
+/// fork() as a bare syscall: no atfork handlers, no allocation.
+pid_t swrun_raw_fork(void);
+
+int swrun_pivot_root(const char *new_root, const char *put_old);
+
+/// openat2(2): returns an fd or -1 with errno.
+int swrun_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
+
+int swrun_close_range(unsigned int first, unsigned int last, unsigned int flags);
+
+int swrun_prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5);
+
+int swrun_ioctl_int(int fd, unsigned long request, int value);
+int swrun_ioctl_ptr(int fd, unsigned long request, void *arg);
+
+/// capset(2) for the calling thread with 64-bit effective, permitted and inheritable sets.
+int swrun_capset(uint64_t effective, uint64_t permitted, uint64_t inheritable);
+/// capget(2) for the calling thread.
+int swrun_capget(uint64_t *effective, uint64_t *permitted, uint64_t *inheritable);
+
+dev_t swrun_makedev(unsigned int major, unsigned int minor);
+
+int swrun_wifexited(int status);
+int swrun_wexitstatus(int status);
+int swrun_wifsignaled(int status);
+int swrun_wtermsig(int status);
+
+/// Sends `len` bytes and, when fd >= 0, that fd as SCM_RIGHTS. Returns bytes sent or -1.
+ssize_t swrun_send_with_fd(int socket, const void *data, size_t len, int fd);
+/// Receives up to `len` bytes; *received_fd is the passed fd (close-on-exec) or -1.
+ssize_t swrun_recv_with_fd(int socket, void *data, size_t len, int *received_fd);
+
+/// sigwaitinfo(2) without glibc's handling of its internal signals.
+int swrun_sigwait_all(const sigset_t *set, siginfo_t *info);
+
+#endif

@@ -1,0 +1,186 @@
+import Glibc
+import SystemPackage
+
+/// Small, typed file operations for the parent process (they allocate and throw,
+/// so never call them in a forked child).
+public enum FileSystem {
+    public enum Kind: Sendable, Equatable { case regular, directory, symlink, other }
+
+    /// The kind of the object at `path`, not following a final symlink; nil when nothing is there.
+    public static func kind(of path: String) -> Kind? {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return nil }
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: return .regular
+        case S_IFDIR: return .directory
+        case S_IFLNK: return .symlink
+        default: return .other
+        }
+    }
+
+    public static func exists(_ path: String) -> Bool { kind(of: path) != nil }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFDIR
+    }
+
+    public static func readBytes(_ path: String) throws(SwrunError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            let errno = Errno.current
+            throw SwrunError(errno == .noSuchFileOrDirectory ? .notFound : .system, "cannot read \(path)", errno: errno)
+        }
+        defer { close(fd) }
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if Errno.current == .interrupted { continue }
+                throw SwrunError.system("cannot read \(path)", Errno.current)
+            }
+            if count == 0 { return result }
+            result.append(contentsOf: chunk[0..<count])
+        }
+    }
+
+    public static func readText(_ path: String) throws(SwrunError) -> String {
+        String(decoding: try readBytes(path), as: UTF8.self)
+    }
+
+    /// Writes `bytes` to a temporary file beside `path` and renames it into place,
+    /// so that a reader never sees half a file.
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(SwrunError) {
+        let temporary = path + ".swrun-tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        if fd < 0 { throw SwrunError.system("cannot write \(path)", Errno.current) }
+        var written = 0
+        while written < bytes.count {
+            let count = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+            if count < 0 {
+                if Errno.current == .interrupted { continue }
+                let errno = Errno.current
+                close(fd)
+                unlink(temporary)
+                throw SwrunError.system("cannot write \(path)", errno)
+            }
+            written += count
+        }
+        fchmod(fd, mode)  // the umask must not narrow what the caller asked for
+        close(fd)
+        if rename(temporary, path) != 0 {
+            let errno = Errno.current
+            unlink(temporary)
+            throw SwrunError.system("cannot write \(path)", errno)
+        }
+    }
+
+    public static func writeAtomically(_ path: String, _ text: String, mode: mode_t = 0o644) throws(SwrunError) {
+        try writeAtomically(path, Array(text.utf8), mode: mode)
+    }
+
+    /// mkdir -p: creates `path` and its missing parents. An existing directory is fine.
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SwrunError) {
+        if isDirectory(path) { return }
+        let parent = parentPath(path)
+        if parent != path && !parent.isEmpty { try makeDirectories(parent, mode: mode) }
+        if mkdir(path, mode) != 0 && Errno.current != .fileExists {
+            throw SwrunError.system("cannot create directory \(path)", Errno.current)
+        }
+    }
+
+    /// Creates one directory; fails if it exists (used to claim a name atomically).
+    public static func makeDirectory(_ path: String, mode: mode_t = 0o755) throws(SwrunError) {
+        if mkdir(path, mode) != 0 {
+            let errno = Errno.current
+            throw SwrunError(errno == .fileExists ? .alreadyExists : .system, "cannot create directory \(path)", errno: errno)
+        }
+    }
+
+    /// The names in a directory (without . and ..), sorted.
+    public static func listDirectory(_ path: String) throws(SwrunError) -> [String] {
+        guard let dir = opendir(path) else {
+            let errno = Errno.current
+            throw SwrunError(errno == .noSuchFileOrDirectory ? .notFound : .system, "cannot list \(path)", errno: errno)
+        }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    public static func symlink(_ target: String, at path: String) throws(SwrunError) {
+        if Glibc.symlink(target, path) != 0 { throw SwrunError.system("cannot create symlink \(path) -> \(target)", Errno.current) }
+    }
+
+    public static func copyFile(from source: String, to destination: String, mode: mode_t) throws(SwrunError) {
+        try writeAtomically(destination, try readBytes(source), mode: mode)
+    }
+
+    /// rm -rf that never follows symlinks and never crosses into another
+    /// filesystem (a mount left inside a rootfs is an error, not something to empty).
+    public static func removeTree(_ path: String) throws(SwrunError) {
+        var st = stat()
+        guard lstat(path, &st) == 0 else {
+            if Errno.current == .noSuchFileOrDirectory { return }
+            throw SwrunError.system("cannot remove \(path)", Errno.current)
+        }
+        if st.st_mode & S_IFMT != S_IFDIR {
+            if unlink(path) != 0 { throw SwrunError.system("cannot remove \(path)", Errno.current) }
+            return
+        }
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        if fd < 0 { throw SwrunError.system("cannot open \(path)", Errno.current) }
+        defer { close(fd) }
+        try removeContents(of: fd, device: st.st_dev, path: path)
+        if rmdir(path) != 0 { throw SwrunError.system("cannot remove \(path)", Errno.current) }
+    }
+
+    private static func removeContents(of directory: Int32, device: dev_t, path: String) throws(SwrunError) {
+        let dupFd = dup(directory)
+        guard dupFd >= 0, let dir = fdopendir(dupFd) else { throw SwrunError.system("cannot list \(path)", Errno.current) }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+            }
+            if name == "." || name == ".." { continue }
+            let child = path + "/" + name
+            var st = stat()
+            if fstatat(directory, name, &st, AT_SYMLINK_NOFOLLOW) != 0 { throw SwrunError.system("cannot inspect \(child)", Errno.current) }
+            if st.st_mode & S_IFMT == S_IFDIR {
+                if st.st_dev != device {
+                    throw SwrunError(.busy, "cannot remove \(child): a filesystem is mounted there",
+                                     hint: "unmount it (umount \(child)) and try again")
+                }
+                let childFd = openat(directory, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                if childFd < 0 { throw SwrunError.system("cannot open \(child)", Errno.current) }
+                defer { close(childFd) }
+                try removeContents(of: childFd, device: device, path: child)
+                if unlinkat(directory, name, AT_REMOVEDIR) != 0 { throw SwrunError.system("cannot remove \(child)", Errno.current) }
+            } else if unlinkat(directory, name, 0) != 0 {
+                throw SwrunError.system("cannot remove \(child)", Errno.current)
+            }
+        }
+    }
+
+    /// "/a/b/c" -> "/a/b"; "c" -> ""; "/" -> "/".
+    public static func parentPath(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "" }
+        if slash == path.startIndex { return "/" }
+        return String(path[..<slash])
+    }
+
+    /// Joins path pieces with single slashes.
+    public static func join(_ base: String, _ rest: String) -> String {
+        if rest.isEmpty { return base }
+        if base.hasSuffix("/") { return base + (rest.hasPrefix("/") ? String(rest.dropFirst()) : rest) }
+        return base + (rest.hasPrefix("/") ? rest : "/" + rest)
+    }
+}

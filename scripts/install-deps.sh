@@ -1,0 +1,33 @@
+#!/bin/sh
+# Installs the Debian packages that swrun's build, tests or benchmarks need.
+# Quiet when everything is present; apt-get only runs for what is missing.
+# Usage: scripts/install-deps.sh build|test|bench
+set -eu
+
+build="libcap-dev pkg-config busybox-static"
+test="$build iproute2 util-linux"
+bench="$test hyperfine crun lxc"
+
+case "${1:-build}" in
+  build) wanted=$build ;;
+  test)  wanted=$test ;;
+  bench) wanted=$bench ;;
+  *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+esac
+
+missing=""
+for pkg in $wanted; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "swrun needs these Debian packages:$missing" >&2
+  echo "run as root, or: sudo apt-get install -y$missing" >&2
+  exit 1
+fi
+echo "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
