@@ -31,6 +31,6 @@ let package = Package(
         .testTarget(name: "SwrunConfigTests", dependencies: ["SwrunConfig", "SwrunSystem"]),
         .testTarget(name: "SwrunNetlinkTests", dependencies: ["SwrunNetlink"]),
         .testTarget(name: "SwrunRuntimeTests", dependencies: ["SwrunRuntime", "SwrunConfig", "SwrunImages", "SwrunSystem"]),
-        .testTarget(name: "SwrunIntegrationTests", dependencies: ["SwrunSystem"]),
+        .testTarget(name: "SwrunIntegrationTests", dependencies: ["CLinux"]),
     ]
 )

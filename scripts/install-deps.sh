@@ -5,7 +5,7 @@
 set -eu
 
 build="libcap-dev pkg-config busybox-static"
-test="$build iproute2 util-linux"
+test="$build util-linux"
 bench="$test hyperfine crun lxc"
 
 case "${1:-build}" in

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sched.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <sys/syscall.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -47,6 +48,12 @@ pid_t swrun_clone3(uint64_t flags, int exit_signal, int cgroup_fd) {
 pid_t swrun_raw_fork(void) {
     return (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, 0, 0, 0, 0);
 }
+
+int swrun_dup_cloexec(int old_fd, int new_fd) { return dup3(old_fd, new_fd, O_CLOEXEC); }
+int swrun_setresuid(uid_t uid) { return setresuid(uid, uid, uid); }
+int swrun_setresgid(gid_t gid) { return setresgid(gid, gid, gid); }
+
+int swrun_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
 int swrun_pivot_root(const char *new_root, const char *put_old) {
     return (int)syscall(SYS_pivot_root, new_root, put_old);

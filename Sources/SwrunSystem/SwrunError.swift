@@ -1,4 +1,6 @@
-import SystemPackage
+// Errno is part of SwrunError's surface, so dependents see it without importing swift-system.
+@_exported import SystemPackage
+import Glibc
 
 /// The one error type that crosses module boundaries: what failed, on which
 /// object, the underlying cause, and what the user can do next.
@@ -65,5 +67,3 @@ extension Errno {
     /// errno as the C library left it.
     public static var current: Errno { Errno(rawValue: Glibc.errno) }
 }
-
-import Glibc

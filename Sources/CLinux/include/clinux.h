@@ -7,6 +7,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 
 // Namespace and clone flags (values from linux/sched.h, spelled out so that
 // they do not depend on _GNU_SOURCE reaching the system headers).
@@ -18,6 +23,11 @@
 #define SWRUN_CLONE_NEWPID    0x20000000ULL
 #define SWRUN_CLONE_NEWNET    0x40000000ULL
 #define SWRUN_CLONE_INTO_CGROUP 0x200000000ULL
+
+// Flags that glibc hides behind _GNU_SOURCE.
+#define SWRUN_O_PATH 010000000
+#define SWRUN_MNT_DETACH 2
+#define SWRUN_CLOSE_RANGE_CLOEXEC 4U
 
 // openat2(2) resolve flags (linux/openat2.h).
 #define SWRUN_RESOLVE_NO_XDEV       0x01ULL
@@ -40,6 +50,15 @@ pid_t swrun_clone3(uint64_t flags, int exit_signal, int cgroup_fd);
 
 /// fork() as a bare syscall: no atfork handlers, no allocation.
 pid_t swrun_raw_fork(void);
+
+/// dup3(old, new, O_CLOEXEC).
+int swrun_dup_cloexec(int old_fd, int new_fd);
+/// setresuid(uid, uid, uid) and setresgid(gid, gid, gid): real, effective and saved ids at once.
+int swrun_setresuid(uid_t uid);
+int swrun_setresgid(gid_t gid);
+
+/// pipe2(fds, O_CLOEXEC).
+int swrun_pipe_cloexec(int fds[2]);
 
 int swrun_pivot_root(const char *new_root, const char *put_old);
 

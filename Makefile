@@ -1,0 +1,41 @@
+# swrun: the two commands a new user needs are `make run` and `make test` (as root).
+# Both install the Debian packages they need when missing, then build.
+
+PREFIX ?= /usr/local
+SWIFT ?= swift
+SWRUN_DEBUG := .build/debug/swrun
+RELEASE_FLAGS := -c release --static-swift-stdlib
+
+.PHONY: all deps build release run test bench install uninstall clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh test
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build $(RELEASE_FLAGS)
+
+# The main job on the embedded default: a shell in a busybox container, removed afterwards.
+run: build
+	$(SWRUN_DEBUG) run --rm busybox
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+bench: release
+	@scripts/install-deps.sh bench
+	scripts/bench.sh .build/release/swrun
+
+install: release
+	install -D -m 0755 .build/release/swrun $(DESTDIR)$(PREFIX)/bin/swrun
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/swrun
+
+clean:
+	rm -rf .build

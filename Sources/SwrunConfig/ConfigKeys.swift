@@ -1,0 +1,196 @@
+/// The key table: every key LXC 5 accepts (src/lxc/confile.c), one row each.
+/// Adding a key is adding a row.
+public enum ConfigKeys {
+    // Why each group is not applied yet, shown to the user as a warning.
+    static let networking = "networking is not built yet (only lxc.net.N.type = empty, a container with just lo, works)"
+    static let cgroups = "cgroup settings are not applied yet"
+    static let hooks = "hooks are not run yet"
+    static let console = "the console is not configurable yet"
+    static let logging = "per-container logging settings are not used yet"
+    static let lsm = "security modules are not set up yet"
+
+    public static let all: [ConfigKey] = [
+        // Applied by swrun now.
+        ConfigKey(.exact("lxc.include"), .list, .path, .applied),
+        ConfigKey(.exact("lxc.rootfs.path"), .single, .rootfs, .applied),
+        ConfigKey(.exact("lxc.uts.name"), .single, .hostname, .applied),
+        ConfigKey(.exact("lxc.mount.auto"), .list, .mountAuto, .applied),
+        ConfigKey(.exact("lxc.mount.entry"), .list, .mountEntry, .applied),
+        ConfigKey(.exact("lxc.mount.fstab"), .single, .path, .applied),
+        ConfigKey(.exact("lxc.autodev"), .single, .boolean, .applied),
+        ConfigKey(.exact("lxc.cap.drop"), .list, .capabilities(keep: false), .applied, alsoClears: ["lxc.cap.keep"]),
+        ConfigKey(.exact("lxc.cap.keep"), .list, .capabilities(keep: true), .applied, alsoClears: ["lxc.cap.drop"]),
+        ConfigKey(.exact("lxc.environment"), .list, .environment, .applied),
+        ConfigKey(.exact("lxc.init.cmd"), .single, .text, .applied),
+        ConfigKey(.exact("lxc.init.uid"), .single, .unsigned, .applied),
+        ConfigKey(.exact("lxc.init.gid"), .single, .unsigned, .applied),
+        ConfigKey(.exact("lxc.init.cwd"), .single, .path, .applied),
+        ConfigKey(.exact("lxc.execute.cmd"), .single, .text, .applied),
+        ConfigKey(.exact("lxc.no_new_privs"), .single, .boolean, .applied),
+        ConfigKey(.exact("lxc.pty.max"), .single, .unsigned, .applied),
+        ConfigKey(.exact("lxc.arch"), .single, .architecture, .applied),
+
+        // Networks.
+        ConfigKey(.exact("lxc.net"), .clearOnly, .text, .notApplied(networking)),
+        ConfigKey(.networkDevice, .clearOnly, .text, .notApplied(networking)),
+        ConfigKey(.network("type"), .single, .choice(["veth", "macvlan", "ipvlan", "vlan", "phys", "empty", "none"]),
+                  .appliedFor(["empty"], otherwise: networking)),
+        ConfigKey(.network("flags"), .single, .choice(["up"]), .notApplied(networking)),
+        ConfigKey(.network("hwaddr"), .single, .text, .notApplied(networking)),
+        ConfigKey(.network("ipv4.address"), .list, .text, .notApplied(networking)),
+        ConfigKey(.network("ipv4.gateway"), .single, .text, .notApplied(networking)),
+        ConfigKey(.network("ipv6.address"), .list, .text, .notApplied(networking)),
+        ConfigKey(.network("ipv6.gateway"), .single, .text, .notApplied(networking)),
+        ConfigKey(.network("link"), .single, .text, .notApplied(networking)),
+        ConfigKey(.network("l2proxy"), .single, .boolean, .notApplied(networking)),
+        ConfigKey(.network("macvlan.mode"), .single, .choice(["private", "vepa", "bridge", "passthru"]), .notApplied(networking)),
+        ConfigKey(.network("ipvlan.mode"), .single, .choice(["l3", "l3s", "l2"]), .notApplied(networking)),
+        ConfigKey(.network("ipvlan.isolation"), .single, .choice(["bridge", "private", "vepa"]), .notApplied(networking)),
+        ConfigKey(.network("mtu"), .single, .unsigned, .notApplied(networking)),
+        ConfigKey(.network("name"), .single, .text, .notApplied(networking)),
+        ConfigKey(.network("script.up"), .single, .path, .notApplied(networking)),
+        ConfigKey(.network("script.down"), .single, .path, .notApplied(networking)),
+        ConfigKey(.network("vlan.id"), .single, .unsigned, .notApplied(networking)),
+        ConfigKey(.network("veth.mode"), .single, .choice(["bridge", "router"]), .notApplied(networking)),
+        ConfigKey(.network("veth.n_rxqueues"), .single, .unsigned, .notApplied(networking)),
+        ConfigKey(.network("veth.n_txqueues"), .single, .unsigned, .notApplied(networking)),
+        ConfigKey(.network("veth.pair"), .single, .text, .notApplied(networking)),
+        ConfigKey(.network("veth.ipv4.route"), .list, .text, .notApplied(networking)),
+        ConfigKey(.network("veth.ipv6.route"), .list, .text, .notApplied(networking)),
+        ConfigKey(.network("veth.vlan.id"), .single, .vlanIDOrNone, .notApplied(networking)),
+        ConfigKey(.network("veth.vlan.tagged.id"), .list, .vlanID, .notApplied(networking)),
+
+        // Cgroups. lxc.cgroup.* is cgroup v1, which LXC 5 still reads.
+        ConfigKey(.exact("lxc.cgroup"), .clearOnly, .text, .notApplied(cgroups)),
+        ConfigKey(.prefix("lxc.cgroup.", suffixes: nil), .list, .text, .notApplied(cgroups)),
+        ConfigKey(.exact("lxc.cgroup2"), .clearOnly, .text, .notApplied(cgroups)),
+        ConfigKey(.prefix("lxc.cgroup2.", suffixes: nil), .list, .text, .notApplied(cgroups)),
+        ConfigKey(.exact("lxc.cgroup.dir"), .single, .relativePath, .notApplied(cgroups)),
+        ConfigKey(.exact("lxc.cgroup.dir.container"), .single, .relativePath, .notApplied(cgroups)),
+        ConfigKey(.exact("lxc.cgroup.dir.container.inner"), .single, .directoryName, .notApplied(cgroups)),
+        ConfigKey(.exact("lxc.cgroup.dir.monitor"), .single, .relativePath, .notApplied(cgroups)),
+        ConfigKey(.exact("lxc.cgroup.dir.monitor.pivot"), .single, .relativePath, .notApplied(cgroups)),
+        ConfigKey(.exact("lxc.cgroup.relative"), .single, .boolean, .notApplied(cgroups)),
+
+        // User namespaces.
+        ConfigKey(.exact("lxc.idmap"), .list, .idmap, .notApplied("user namespaces (unprivileged containers) are not built yet")),
+
+        // Security.
+        ConfigKey(.exact("lxc.seccomp.profile"), .single, .path, .notApplied("seccomp filtering is not built yet")),
+        ConfigKey(.exact("lxc.seccomp.allow_nesting"), .single, .boolean, .notApplied("seccomp filtering is not built yet")),
+        ConfigKey(.exact("lxc.seccomp.notify.proxy"), .single, .text, .notApplied("seccomp filtering is not built yet")),
+        ConfigKey(.exact("lxc.seccomp.notify.cookie"), .single, .text, .notApplied("seccomp filtering is not built yet")),
+        ConfigKey(.exact("lxc.apparmor.profile"), .single, .text, .notApplied(lsm)),
+        ConfigKey(.exact("lxc.apparmor.allow_incomplete"), .single, .boolean, .notApplied(lsm)),
+        ConfigKey(.exact("lxc.apparmor.allow_nesting"), .single, .boolean, .notApplied(lsm)),
+        ConfigKey(.exact("lxc.apparmor.raw"), .list, .text, .notApplied(lsm)),
+        ConfigKey(.exact("lxc.selinux.context"), .single, .text, .notApplied(lsm)),
+        ConfigKey(.exact("lxc.selinux.context.keyring"), .single, .text, .notApplied(lsm)),
+        ConfigKey(.exact("lxc.keyring.session"), .single, .boolean, .notApplied("session keyrings are not managed yet")),
+
+        // Hooks.
+        ConfigKey(.exact("lxc.hook"), .clearOnly, .text, .notApplied(hooks)),
+        ConfigKey(.prefix("lxc.hook.", suffixes: ["pre-start", "pre-mount", "mount", "autodev", "start", "stop",
+                                                  "post-stop", "clone", "destroy", "start-host"]),
+                  .list, .text, .notApplied(hooks)),
+        ConfigKey(.exact("lxc.hook.version"), .single, .boolean, .notApplied(hooks)),
+
+        // Console and ttys.
+        ConfigKey(.exact("lxc.console.path"), .single, .path, .notApplied(console)),
+        ConfigKey(.exact("lxc.console.logfile"), .single, .path, .notApplied(console)),
+        ConfigKey(.exact("lxc.console.rotate"), .single, .boolean, .notApplied(console)),
+        ConfigKey(.exact("lxc.console.buffer.size"), .single, .byteSize, .notApplied(console)),
+        ConfigKey(.exact("lxc.console.size"), .single, .byteSize, .notApplied(console)),
+        ConfigKey(.exact("lxc.tty.max"), .single, .unsigned, .notApplied("ttys other than the console are not created yet")),
+        ConfigKey(.exact("lxc.tty.dir"), .single, .directoryName, .notApplied("ttys other than the console are not created yet")),
+
+        // SignalNames, start and monitor.
+        ConfigKey(.exact("lxc.signal.halt"), .single, .signal, .notApplied("custom halt signals are not used yet")),
+        ConfigKey(.exact("lxc.signal.reboot"), .single, .signal, .notApplied("custom reboot signals are not used yet")),
+        ConfigKey(.exact("lxc.signal.stop"), .single, .signal, .notApplied("custom stop signals are not used yet")),
+        ConfigKey(.exact("lxc.start.auto"), .single, .boolean, .notApplied("autostart is not built yet")),
+        ConfigKey(.exact("lxc.start.delay"), .single, .unsigned, .notApplied("autostart is not built yet")),
+        ConfigKey(.exact("lxc.start.order"), .single, .integer, .notApplied("autostart is not built yet")),
+        ConfigKey(.exact("lxc.group"), .list, .text, .notApplied("autostart groups are not built yet")),
+        ConfigKey(.exact("lxc.monitor.unshare"), .single, .boolean, .notApplied("swrun has no monitor process")),
+        ConfigKey(.exact("lxc.monitor.signal.pdeath"), .single, .signal, .notApplied("swrun has no monitor process")),
+        ConfigKey(.exact("lxc.ephemeral"), .single, .boolean, .notApplied("ephemeral containers are not built yet")),
+
+        // Logging.
+        ConfigKey(.exact("lxc.log.file"), .single, .path, .notApplied(logging)),
+        ConfigKey(.exact("lxc.log.level"), .single, .logLevel, .notApplied(logging)),
+        ConfigKey(.exact("lxc.log.syslog"), .single, .syslogFacility, .notApplied(logging)),
+
+        // Kernel settings for the container.
+        ConfigKey(.exact("lxc.prlimit"), .clearOnly, .text, .notApplied("resource limits are not applied yet")),
+        ConfigKey(.prefix("lxc.prlimit.", suffixes: ["as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue",
+                                                     "nice", "nofile", "nproc", "rss", "rtprio", "rttime",
+                                                     "sigpending", "stack"]),
+                  .single, .resourceLimit, .notApplied("resource limits are not applied yet")),
+        ConfigKey(.exact("lxc.sysctl"), .clearOnly, .text, .notApplied("sysctls are not applied yet")),
+        ConfigKey(.prefix("lxc.sysctl.", suffixes: nil), .single, .text, .notApplied("sysctls are not applied yet")),
+        ConfigKey(.exact("lxc.proc"), .clearOnly, .text, .notApplied("/proc settings are not applied yet")),
+        ConfigKey(.prefix("lxc.proc.", suffixes: nil), .list, .text, .notApplied("/proc settings are not applied yet")),
+
+        // Namespaces.
+        ConfigKey(.exact("lxc.namespace.clone"), .list, .namespaces, .notApplied("the namespace set is not configurable yet")),
+        ConfigKey(.exact("lxc.namespace.keep"), .list, .namespaces, .notApplied("the namespace set is not configurable yet")),
+        ConfigKey(.prefix("lxc.namespace.share.", suffixes: ["user", "mnt", "pid", "uts", "ipc", "net", "cgroup", "time"]),
+                  .single, .text, .notApplied("sharing namespaces with other containers is not built yet")),
+        ConfigKey(.exact("lxc.time.offset.boot"), .single, .timeOffset, .notApplied("time namespaces are not built yet")),
+        ConfigKey(.exact("lxc.time.offset.monotonic"), .single, .timeOffset, .notApplied("time namespaces are not built yet")),
+
+        // The rest.
+        ConfigKey(.exact("lxc.rootfs.mount"), .single, .path, .notApplied("swrun picks where the rootfs is mounted")),
+        ConfigKey(.exact("lxc.rootfs.options"), .single, .text, .notApplied("rootfs mount options are not applied yet")),
+        ConfigKey(.exact("lxc.rootfs.managed"), .single, .boolean, .notApplied("swrun does not track who manages the rootfs yet")),
+        ConfigKey(.exact("lxc.autodev.tmpfs.size"), .single, .integer, .notApplied("the /dev tmpfs size is not configurable yet")),
+        ConfigKey(.exact("lxc.init.groups"), .list, .groupList, .notApplied("supplementary groups are not set yet")),
+        ConfigKey(.exact("lxc.sched.core"), .single, .boolean, .notApplied("core scheduling is not set up yet")),
+    ]
+
+    private static let exactRows: [String: ConfigKey] = {
+        var rows: [String: ConfigKey] = [:]
+        for row in all {
+            if case .exact(let name) = row.pattern { rows[name] = row }
+        }
+        return rows
+    }()
+
+    /// The row for `key`, or nil when LXC 5 would not accept the key.
+    /// An exact row wins over a prefix row ("lxc.cgroup.dir" over "lxc.cgroup.").
+    public static func lookup(_ key: String) -> ConfigKey? {
+        if let row = exactRows[key] { return row }
+        return all.first { row in
+            if case .exact = row.pattern { return false }
+            return row.matches(key)
+        }
+    }
+
+    /// Concrete spellings to compare an unknown key with, for "did you mean".
+    static func spelledOut(near key: String) -> [String] {
+        let parts = key.split(separator: ".", omittingEmptySubsequences: false)
+        // For lxc.net keys, keep the user's index: "lxc.net.1.tpye" -> "lxc.net.1.type".
+        let index = parts.count > 2 && parts[2].allSatisfy(\.isNumber) && !parts[2].isEmpty ? String(parts[2]) : "0"
+        var names: [String] = []
+        for row in all {
+            switch row.pattern {
+            case .exact(let name):
+                names.append(name)
+            case .network(let subkey):
+                names.append("lxc.net.\(index).\(subkey)")
+            case .networkDevice:
+                names.append("lxc.net.\(index)")
+            case .prefix(let prefix, let suffixes):
+                if let suffixes {
+                    names += suffixes.map { prefix + $0 }
+                } else {
+                    // "lxc.cgrop2.memory.max" is compared with "lxc.cgroup2.memory.max".
+                    let depth = prefix.split(separator: ".").count
+                    if parts.count > depth { names.append(prefix + parts.dropFirst(depth).joined(separator: ".")) }
+                }
+            }
+        }
+        return names
+    }
+}

@@ -1,0 +1,83 @@
+/// Netlink messages laid out byte by byte (no UAPI structs import into Swift).
+/// Layouts, all little-endian host order:
+///   nlmsghdr  (16 B): u32 length, u16 type, u16 flags, u32 sequence, u32 port id
+///   ifinfomsg (16 B): u8 family, u8 pad, u16 type, i32 index, u32 flags, u32 change
+///   rtattr     (4 B): u16 length, u16 type, then the payload padded to 4 bytes
+public struct NetlinkMessage: Sendable, Equatable {
+    public private(set) var bytes: [UInt8]
+
+    /// Starts a message with its header; the length is patched as the body grows.
+    public init(type: UInt16, flags: UInt16, sequence: UInt32) {
+        bytes = []
+        append(UInt32(16))
+        append(type)
+        append(flags)
+        append(sequence)
+        append(UInt32(0))
+    }
+
+    public mutating func append(_ value: UInt8) { bytes.append(value); patchLength() }
+    public mutating func append(_ value: UInt16) { appendLittleEndian(value) }
+    public mutating func append(_ value: UInt32) { appendLittleEndian(value) }
+    public mutating func append(_ value: Int32) { appendLittleEndian(UInt32(bitPattern: value)) }
+
+    /// Appends an rtattr holding `payload`, padded to a 4-byte boundary.
+    public mutating func appendAttribute(type: UInt16, payload: [UInt8]) {
+        append(UInt16(4 + payload.count))
+        append(type)
+        bytes.append(contentsOf: payload)
+        while bytes.count % 4 != 0 { bytes.append(0) }
+        patchLength()
+    }
+
+    private mutating func appendLittleEndian<T: FixedWidthInteger>(_ value: T) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+        patchLength()
+    }
+
+    private mutating func patchLength() {
+        guard bytes.count >= 4 else { return }
+        let length = UInt32(bytes.count).littleEndian
+        withUnsafeBytes(of: length) { raw in
+            for index in 0..<4 { bytes[index] = raw[index] }
+        }
+    }
+}
+
+/// Constants from linux/netlink.h, linux/rtnetlink.h and linux/if.h.
+public enum Netlink {
+    public static let request: UInt16 = 0x01     // NLM_F_REQUEST
+    public static let acknowledge: UInt16 = 0x04 // NLM_F_ACK
+    public static let errorType: UInt16 = 2      // NLMSG_ERROR
+    public static let newLink: UInt16 = 16       // RTM_NEWLINK
+    public static let interfaceUp: UInt32 = 0x1  // IFF_UP
+    public static let routeProtocol: Int32 = 0   // NETLINK_ROUTE
+}
+
+/// rtnetlink requests about network links.
+public enum LinkRequest {
+    /// RTM_NEWLINK on an existing link that sets IFF_UP (`ip link set dev INDEX up`).
+    public static func setUp(index: Int32, sequence: UInt32) -> NetlinkMessage {
+        var message = NetlinkMessage(type: Netlink.newLink, flags: Netlink.request | Netlink.acknowledge, sequence: sequence)
+        message.append(UInt8(0))            // ifi_family: AF_UNSPEC
+        message.append(UInt8(0))            // padding
+        message.append(UInt16(0))           // ifi_type
+        message.append(index)               // ifi_index
+        message.append(Netlink.interfaceUp) // ifi_flags
+        message.append(Netlink.interfaceUp) // ifi_change: only IFF_UP changes
+        return message
+    }
+}
+
+/// Reading the kernel's answer to a request that asked for an ACK.
+public enum NetlinkReply {
+    /// 0 for an ACK, a positive errno for an error reply, nil when `reply` is not an NLMSG_ERROR.
+    /// Works on a raw buffer and allocates nothing, so a forked child may call it.
+    public static func errorNumber(in reply: UnsafeRawBufferPointer) -> Int32? {
+        guard reply.count >= 20 else { return nil }
+        let type = UInt16(reply[4]) | UInt16(reply[5]) << 8
+        guard type == Netlink.errorType else { return nil }
+        let raw = UInt32(reply[16]) | UInt32(reply[17]) << 8 | UInt32(reply[18]) << 16 | UInt32(reply[19]) << 24
+        return -Int32(bitPattern: raw)
+    }
+}

@@ -1,0 +1,91 @@
+import Glibc
+import SwrunSystem
+
+/// Containers in LXC's layout: LXCPATH/NAME/config and LXCPATH/NAME/rootfs.
+/// swrun adds one file there, `swrun.lock`, held (flock) while the container runs.
+public struct ContainerStore: Sendable {
+    public static let defaultLXCPath = "/var/lib/lxc"
+    public let lxcPath: String
+
+    public init(lxcPath: String) {
+        self.lxcPath = lxcPath.count > 1 && lxcPath.hasSuffix("/") ? String(lxcPath.dropLast()) : lxcPath
+    }
+
+    public func directory(of name: String) -> String { FileSystem.join(lxcPath, name) }
+    public func configPath(of name: String) -> String { FileSystem.join(directory(of: name), "config") }
+    public func lockPath(of name: String) -> String { FileSystem.join(directory(of: name), "swrun.lock") }
+
+    public func exists(_ name: String) -> Bool { FileSystem.kind(of: configPath(of: name)) == .regular }
+
+    /// The containers under LXCPATH (directories holding a config), sorted; none when LXCPATH does not exist.
+    public func names() throws(SwrunError) -> [String] {
+        guard FileSystem.isDirectory(lxcPath) else { return [] }
+        return try FileSystem.listDirectory(lxcPath).filter(exists)
+    }
+
+    /// Fails with a helpful message when `name` is not a container here.
+    public func requireExisting(_ name: String) throws(SwrunError) {
+        try ContainerName.validate(name)
+        guard exists(name) else {
+            throw SwrunError(.notFound, "container '\(name)' does not exist in \(lxcPath)",
+                             hint: "create it with `swrun create -n \(name) -t busybox -P \(lxcPath)`, or list containers with `swrun ls -P \(lxcPath)`")
+        }
+    }
+
+    public func state(of name: String) -> ContainerState {
+        let lock = lockPath(of: name)
+        guard FileLock.isHeld(lock) else { return .stopped }
+        let pid = (try? FileSystem.readText(lock)).flatMap { pid_t($0.trimmingCharacters(in: " \n")) }
+        return .running(pid: pid)
+    }
+
+    /// Takes the container's run lock, so that one container is started once at a time.
+    public func lockForStart(_ name: String) throws(SwrunError) -> FileLock {
+        guard let lock = try FileLock.tryAcquire(lockPath(of: name)) else {
+            throw SwrunError(.busy, "container '\(name)' is already running",
+                             hint: "use `swrun ls --fancy -P \(lxcPath)` to see it; wait for it to end, or run another container")
+        }
+        return lock
+    }
+
+    /// Removes the container's directory (config, rootfs, lock). A running container is refused.
+    public func destroy(_ name: String) throws(SwrunError) {
+        try requireExisting(name)
+        if case .running = state(of: name) {
+            throw SwrunError(.busy, "container '\(name)' is running", hint: "stop its command first, then destroy it")
+        }
+        try FileSystem.removeTree(directory(of: name))
+    }
+}
+
+public enum ContainerState: Sendable, Equatable {
+    case stopped
+    case running(pid: pid_t?)
+
+    /// LXC's spelling: STOPPED, RUNNING.
+    public var name: String {
+        switch self {
+        case .stopped: return "STOPPED"
+        case .running: return "RUNNING"
+        }
+    }
+}
+
+/// Container names: one path component of letters, digits and . _ - (as LXC accepts), not starting with a dot.
+public enum ContainerName {
+    public static func validate(_ name: String) throws(SwrunError) {
+        let allowed = name.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x2D || byte == 0x5F || byte == 0x2E
+        }
+        guard !name.isEmpty, name.utf8.count <= 64, allowed, !name.hasPrefix(".") else {
+            throw SwrunError(.invalidArgument, "invalid container name '\(name)'",
+                             hint: "use up to 64 letters, digits, '.', '_' or '-', not starting with '.'")
+        }
+    }
+
+    /// A fresh name such as "busybox-3fa9c2", for `swrun run` without --name.
+    public static func generate(prefix: String) -> String {
+        let bytes = (0..<3).map { _ in UInt8.random(in: 0...255) }
+        return prefix + "-" + bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+}

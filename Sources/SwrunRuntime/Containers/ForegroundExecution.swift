@@ -1,0 +1,53 @@
+import Glibc
+import SwrunConfig
+import SwrunSystem
+
+/// `swrun execute`: load a container's config, plan its start, hold its lock,
+/// run the command in the foreground and return how it ended.
+public struct ForegroundExecution {
+    public let store: ContainerStore
+    public let name: String
+    public var command: [String]?
+    /// Settings from the command line (-s KEY=VALUE), applied after the config's own.
+    public var extraSettings: [ConfigSetting] = []
+    public var useTerminal = false
+    public var explain = false
+
+    public init(store: ContainerStore, name: String) {
+        self.store = store
+        self.name = name
+    }
+
+    /// The command when none is given: lxc.execute.cmd, else lxc.init.cmd, else a shell.
+    static func defaultCommand(_ config: ContainerConfig) -> [String] {
+        config.executeCmd ?? config.initCmd ?? ["/bin/sh"]
+    }
+
+    public func run(warn: (String) -> Void) throws(SwrunError) -> ProcessStatus {
+        try store.requireExisting(name)
+        let settings = try ConfigLoader().settings(ofFile: store.configPath(of: name)) + extraSettings
+        let config = try ContainerConfig(settings: settings)
+        let argv = command.flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultCommand(config)
+        let request = LaunchRequest(containerName: name, containerDirectory: store.directory(of: name), config: config,
+                                    command: argv, useTerminal: useTerminal, explain: explain,
+                                    hostTerm: getenv("TERM").map { String(cString: $0) },
+                                    hostEnvironment: Self.hostEnvironment())
+        let plan = try StartPlan(request)
+        plan.warnings.forEach(warn)
+        let lock = try store.lockForStart(name)
+        return try ContainerLauncher(plan: plan).run { pid in lock.record("\(pid)\n") }
+    }
+
+    private static func hostEnvironment() -> [String: String] {
+        var result: [String: String] = [:]
+        var cursor = environ
+        while let entry = cursor.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            cursor += 1
+        }
+        return result
+    }
+}

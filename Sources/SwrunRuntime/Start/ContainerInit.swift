@@ -1,0 +1,143 @@
+import CLinux
+import Glibc
+
+/// The container's PID 1: it builds the container (mounts, pivot_root, hostname,
+/// lo), forks the command, then stays as a tiny init that forwards signals to
+/// the command and reaps every orphan, as lxc-init and tini do. When the command
+/// exits, init reports its status and exits, and the kernel ends the rest of the
+/// pid namespace.
+///
+/// Runs in the child of clone3: raw system calls only, and it never returns.
+enum ContainerInit {
+    static func run(_ plan: StartPlan, sync: Int32) -> Never {
+        _ = swrun_prctl(PR_SET_PDEATHSIG, UInt(SIGKILL), 0, 0, 0)  // foreground: die with swrun
+        _ = swrun_prctl(PR_SET_NAME, UInt(bitPattern: plan.initName.baseAddress), 0, 0, 0)
+        setsid()  // out of the host's session: the terminal's signals reach swrun alone, which forwards them
+        umask(0)  // device nodes and mount points get exactly the modes the plan gives them
+
+        var setup = SetupExecutor(scratch: plan.initScratch)
+        for index in plan.setup.indices {
+            let step = plan.setup[index]
+            if plan.explain { writeAll(2, step.explanation) }
+            let error = setup.perform(step.action)
+            if error != 0 { fail(sync, .setupFailed, Int32(index), error) }
+        }
+        if setup.consoleMaster >= 0 {
+            SyncMessage(.consoleReady).send(on: sync, passing: setup.consoleMaster)
+            close(setup.consoleMaster)
+        }
+        SyncMessage(.ready).send(on: sync)
+        guard let answer = SyncMessage.receive(on: sync), answer.message.kind == SyncMessage.Kind.go.rawValue else { _exit(1) }
+
+        // Every signal waits in the queue for sigwaitinfo below, and none is lost before the loop.
+        var all = sigset_t()
+        sigfillset(&all)
+        sigprocmask(SIG_SETMASK, &all, nil)
+
+        var report: (Int32, Int32) = (-1, -1)
+        let payload = startPayload(plan, console: setup.consoleTerminal, report: &report)
+        if payload < 0 { fail(sync, .payloadFailed, -1, errno) }
+        if report.0 >= 0 {
+            SyncMessage(.payloadFailed, report.0, report.1).send(on: sync)
+        } else {
+            SyncMessage(.running, payload).send(on: sync)
+        }
+        if setup.consoleTerminal >= 0 { close(setup.consoleTerminal) }
+        let channel = keepOnly(sync)
+        dropAllCapabilities(upTo: plan.lastCapability)
+        reap(payload, channel: channel, signals: &all)
+    }
+
+    /// Forks the command and waits until it has exec'd (its end of a close-on-exec
+    /// pipe closes) or reported the step that failed: (step index, errno).
+    private static func startPayload(_ plan: StartPlan, console: Int32, report: inout (Int32, Int32)) -> pid_t {
+        var pipeFDs: (Int32, Int32) = (-1, -1)
+        let piped = withUnsafeMutableBytes(of: &pipeFDs) { swrun_pipe_cloexec($0.baseAddress!.assumingMemoryBound(to: Int32.self)) }
+        if piped != 0 { return -1 }
+        let pid = swrun_raw_fork()
+        if pid < 0 { return -1 }
+        if pid == 0 {
+            close(pipeFDs.0)
+            runPayload(plan, console: console, errorPipe: pipeFDs.1)
+        }
+        close(pipeFDs.1)
+        var failure: (Int32, Int32) = (-1, -1)
+        let count = withUnsafeMutableBytes(of: &failure) { read(pipeFDs.0, $0.baseAddress, $0.count) }
+        close(pipeFDs.0)
+        if count == MemoryLayout<(Int32, Int32)>.size { report = failure }
+        return pid
+    }
+
+    private static func runPayload(_ plan: StartPlan, console: Int32, errorPipe: Int32) -> Never {
+        let executor = PayloadExecutor(consoleTerminal: console, lastCapability: plan.lastCapability)
+        for index in plan.payload.indices {
+            let step = plan.payload[index]
+            if plan.explain { writeAll(2, step.explanation) }
+            let error = executor.perform(step.action)
+            if error != 0 {
+                var failure: (Int32, Int32) = (Int32(index), error)
+                _ = withUnsafeBytes(of: &failure) { write(errorPipe, $0.baseAddress, $0.count) }
+                if case .exec = step.action { _exit(error == ENOENT ? 127 : 126) }
+                _exit(1)
+            }
+        }
+        _exit(127)  // not reached: the last step is execve
+    }
+
+    /// Moves the sync socket to fd 3 and closes everything else, host stdio included.
+    private static func keepOnly(_ sync: Int32) -> Int32 {
+        var channel = sync
+        if sync != 3 {
+            channel = swrun_dup_cloexec(sync, 3) < 0 ? sync : 3
+        }
+        _ = swrun_close_range(0, UInt32(channel - 1), 0)
+        _ = swrun_close_range(UInt32(channel + 1), UInt32.max, 0)
+        return channel
+    }
+
+    /// Init needs no privilege to reap and forward signals, so it keeps none.
+    private static func dropAllCapabilities(upTo lastCapability: Int32) {
+        var capability: Int32 = 0
+        while capability <= lastCapability {
+            _ = swrun_prctl(PR_CAPBSET_DROP, UInt(capability), 0, 0, 0)
+            capability += 1
+        }
+        _ = swrun_capset(0, 0, 0)
+    }
+
+    private static func reap(_ payload: pid_t, channel: Int32, signals: inout sigset_t) -> Never {
+        var info = siginfo_t()
+        while true {
+            let signal = swrun_sigwait_all(&signals, &info)
+            if signal == SIGCHLD {
+                var status: Int32 = 0
+                var payloadStatus: Int32? = nil
+                while true {
+                    let pid = wait4(-1, &status, WNOHANG, nil)
+                    if pid <= 0 { break }
+                    if pid == payload { payloadStatus = status }
+                }
+                if let payloadStatus {
+                    SyncMessage(.exited, payloadStatus).send(on: channel)
+                    _exit(0)
+                }
+            } else if signal > 0 {
+                kill(payload, signal)
+            }
+        }
+    }
+
+    private static func fail(_ sync: Int32, _ kind: SyncMessage.Kind, _ step: Int32, _ error: Int32) -> Never {
+        SyncMessage(kind, step, error).send(on: sync)
+        _exit(1)
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
+        var offset = 0
+        while offset < bytes.count {
+            let count = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if count <= 0 { return }
+            offset += count
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import SwrunConfig
+
+/// Everything that decides how one container starts: its config and the
+/// choices made on the command line.
+public struct LaunchRequest: Sendable {
+    public var containerName: String
+    /// The container's directory (LXCPATH/NAME): relative rootfs paths and the lock live there.
+    public var containerDirectory: String
+    public var config: ContainerConfig
+    /// argv of the payload; argv[0] is searched in the container's PATH when it has no slash.
+    public var command: [String]
+    /// Give the payload a pty from the container's devpts and relay it to our stdin/stdout.
+    public var useTerminal: Bool
+    /// Print every step, with the real system call, as it happens.
+    public var explain: Bool
+    /// The host's TERM, passed on when a terminal is used.
+    public var hostTerm: String?
+    /// Host environment, for lxc.environment entries that name a variable without a value.
+    public var hostEnvironment: [String: String]
+
+    public init(containerName: String, containerDirectory: String, config: ContainerConfig, command: [String],
+                useTerminal: Bool, explain: Bool, hostTerm: String? = nil, hostEnvironment: [String: String] = [:]) {
+        self.containerName = containerName
+        self.containerDirectory = containerDirectory
+        self.config = config
+        self.command = command
+        self.useTerminal = useTerminal
+        self.explain = explain
+        self.hostTerm = hostTerm
+        self.hostEnvironment = hostEnvironment
+    }
+}

@@ -1,0 +1,73 @@
+import CLinux
+import Glibc
+
+/// Performs the payload's steps in the process that becomes the command.
+/// Raw system calls only; each action returns 0 or an errno.
+struct PayloadExecutor {
+    let consoleTerminal: Int32
+    let lastCapability: Int32
+
+    func perform(_ action: PayloadAction) -> Int32 {
+        switch action {
+        case .resetInheritedState:
+            umask(0o022)
+            var signal: Int32 = 1
+            while signal < 65 {
+                if signal != SIGKILL && signal != SIGSTOP { Glibc.signal(signal, SIG_DFL) }
+                signal += 1
+            }
+            var empty = sigset_t()
+            sigemptyset(&empty)
+            return sigprocmask(SIG_SETMASK, &empty, nil) == 0 ? 0 : errno
+        case .attachConsole:
+            if setsid() < 0 || swrun_ioctl_int(consoleTerminal, swrun_TIOCSCTTY, 0) != 0 { return errno }
+            for target: Int32 in 0...2 where dup2(consoleTerminal, target) < 0 { return errno }
+            if consoleTerminal > 2 { close(consoleTerminal) }
+            return 0
+        case .dropBoundingSet(let mask):
+            var capability: Int32 = 0
+            while capability <= lastCapability {
+                if mask & (UInt64(1) << UInt64(capability)) != 0,
+                   swrun_prctl(PR_CAPBSET_DROP, UInt(capability), 0, 0, 0) != 0 { return errno }
+                capability += 1
+            }
+            return 0
+        case .setGroups:
+            return setgroups(0, nil) == 0 ? 0 : errno
+        case .setGID(let gid):
+            return swrun_setresgid(gid) == 0 ? 0 : errno
+        case .setUID(let uid):
+            return swrun_setresuid(uid) == 0 ? 0 : errno
+        case .limitCapabilities(let keep):
+            if swrun_capset(keep, keep, 0) != 0 { return errno }
+            return swrun_prctl(PR_CAP_AMBIENT, UInt(PR_CAP_AMBIENT_CLEAR_ALL), 0, 0, 0) == 0 ? 0 : errno
+        case .setNoNewPrivileges:
+            return swrun_prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 ? 0 : errno
+        case .changeDirectory(let path):
+            return chdir(path) == 0 ? 0 : errno
+        case .closeInheritedDescriptors:
+            return swrun_close_range(3, UInt32.max, SWRUN_CLOSE_RANGE_CLOEXEC) == 0 ? 0 : errno
+        case let .exec(candidates, argv, envp):
+            return exec(candidates, argv, envp)
+        }
+    }
+
+    /// Tries each candidate as execvp does: a missing file moves on, a permission
+    /// error is remembered (it wins over "not found"), anything else stops.
+    private func exec(_ candidates: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>,
+                      _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>,
+                      _ envp: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
+        var result = ENOENT
+        var index = 0
+        while let candidate = candidates[index] {
+            execve(candidate, argv, envp)
+            switch errno {
+            case ENOENT, ENOTDIR: break
+            case EACCES: result = EACCES
+            default: return errno
+            }
+            index += 1
+        }
+        return result
+    }
+}

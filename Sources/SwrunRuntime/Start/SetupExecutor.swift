@@ -1,0 +1,201 @@
+import CLinux
+import Glibc
+import SwrunNetlink
+
+/// Performs setup actions inside the container's init, after clone3 and before
+/// the payload exists. Raw system calls only: no allocation, no Swift errors
+/// (they allocate). Each action returns 0 or an errno.
+struct SetupExecutor {
+    var rootFD: Int32 = -1
+    var consoleMaster: Int32 = -1
+    var consoleTerminal: Int32 = -1
+    /// Scratch for "/proc/self/fd/N" paths: one for a mount source, one for a target.
+    let sourcePath: UnsafeMutableRawBufferPointer
+    let targetPath: UnsafeMutableRawBufferPointer
+    let netlinkReply: UnsafeMutableRawBufferPointer
+
+    init(scratch: (UnsafeMutableRawBufferPointer, UnsafeMutableRawBufferPointer, UnsafeMutableRawBufferPointer)) {
+        (sourcePath, targetPath, netlinkReply) = scratch
+    }
+
+    mutating func perform(_ action: SetupAction) -> Int32 {
+        switch action {
+        case .makeMountsPrivate:
+            return result(mount(nil, "/", nil, UInt(MountFlags([.recursive, .privatePropagation]).rawValue), nil))
+        case let .mount(source, target, fsType, flags, data, optional):
+            let error = mountResolved(source: source, target: target, fsType: fsType, flags: flags, data: data)
+            return optional && (error == ENOENT || error == ENOTDIR) ? 0 : error
+        case .openRoot(let path):
+            rootFD = open(path, SWRUN_O_PATH | O_DIRECTORY | O_CLOEXEC)
+            return rootFD < 0 ? errno : 0
+        case let .makeDirectories(components, mode):
+            return makeDirectories(components, mode: mode)
+        case let .makeFile(parent, name):
+            return inDirectory(parent) { directory in
+                let fd = openat(directory, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o644)
+                if fd < 0 { return errno }
+                close(fd)
+                return 0
+            }
+        case let .makeDevice(parent, name, mode, device):
+            return inDirectory(parent) { directory in
+                mknodat(directory, name, mode, device) == 0 || errno == EEXIST ? 0 : errno
+            }
+        case let .makeSymlink(parent, name, target):
+            return inDirectory(parent) { directory in
+                symlinkat(target, directory, name) == 0 || errno == EEXIST ? 0 : errno
+            }
+        case .openConsole(let ptmx):
+            return openConsole(ptmx)
+        case .pivotRoot:
+            if fchdir(rootFD) != 0 || swrun_pivot_root(".", ".") != 0 || umount2(".", SWRUN_MNT_DETACH) != 0 || chdir("/") != 0 {
+                return errno
+            }
+            close(rootFD)
+            rootFD = -1
+            return 0
+        case let .setHostname(name, length):
+            return result(sethostname(name, length))
+        case .netlinkRequest(let request):
+            return sendNetlink(request)
+        }
+    }
+
+    private func result(_ value: Int32) -> Int32 { value == 0 ? 0 : errno }
+
+    // MARK: path resolution
+
+    /// Opens a path inside the rootfs as an O_PATH fd, symlinks resolved as if the rootfs were /.
+    private func openInRoot(_ path: UnsafeMutablePointer<CChar>, flags: Int32 = SWRUN_O_PATH) -> Int32 {
+        guard rootFD >= 0 else { errno = EBADF; return -1 }
+        return swrun_openat2(rootFD, path, UInt64(flags | O_CLOEXEC), 0, SWRUN_RESOLVE_IN_ROOT)
+    }
+
+    /// Writes "/proc/self/fd/N" into `buffer` (no allocation) and returns it as a C string.
+    private func procPath(for fd: Int32, in buffer: UnsafeMutableRawBufferPointer) -> UnsafePointer<CChar> {
+        let prefix: StaticString = "/proc/self/fd/"
+        let out = buffer.bindMemory(to: CChar.self)
+        var length = 0
+        prefix.withUTF8Buffer { bytes in
+            for byte in bytes { out[length] = CChar(bitPattern: byte); length += 1 }
+        }
+        var digits: (CChar, CChar, CChar, CChar, CChar, CChar, CChar, CChar, CChar, CChar) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var value = fd
+        withUnsafeMutableBytes(of: &digits) { raw in
+            repeat {
+                raw[count] = UInt8(48 + value % 10)
+                value /= 10
+                count += 1
+            } while value > 0
+            for index in stride(from: count - 1, through: 0, by: -1) {
+                out[length] = CChar(bitPattern: raw[index])
+                length += 1
+            }
+        }
+        out[length] = 0
+        return UnsafePointer(out.baseAddress!)
+    }
+
+    /// A C path for `path` (through /proc/self/fd for resolved ones) and the fd to close afterwards.
+    private func resolve(_ path: SetupPath, into buffer: UnsafeMutableRawBufferPointer) -> (UnsafePointer<CChar>?, Int32, Int32) {
+        switch path {
+        case .host(let pointer):
+            return (UnsafePointer(pointer), -1, 0)
+        case .inRoot(let pointer):
+            let fd = openInRoot(pointer)
+            if fd < 0 { return (nil, -1, errno) }
+            return (procPath(for: fd, in: buffer), fd, 0)
+        case .consoleTerminal:
+            guard consoleTerminal >= 0 else { return (nil, -1, EBADF) }
+            return (procPath(for: consoleTerminal, in: buffer), -1, 0)
+        }
+    }
+
+    private func mountResolved(source: SetupPath?, target: SetupPath, fsType: UnsafeMutablePointer<CChar>?,
+                               flags: UInt, data: UnsafeMutablePointer<CChar>?) -> Int32 {
+        var sourcePointer: UnsafePointer<CChar>? = nil
+        var sourceFD: Int32 = -1
+        if let source {
+            let (pointer, fd, error) = resolve(source, into: sourcePath)
+            if error != 0 { return error }
+            sourcePointer = pointer
+            sourceFD = fd
+        }
+        defer { if sourceFD >= 0 { close(sourceFD) } }
+        let (targetPointer, targetFD, error) = resolve(target, into: targetPath)
+        if error != 0 { return error }
+        defer { if targetFD >= 0 { close(targetFD) } }
+        return mount(sourcePointer, targetPointer, fsType, flags, data) == 0 ? 0 : errno
+    }
+
+    /// Runs `body` with a directory inside the rootfs opened (O_PATH works as a dirfd for *at calls).
+    private func inDirectory(_ path: UnsafeMutablePointer<CChar>, _ body: (Int32) -> Int32) -> Int32 {
+        let directory = openInRoot(path, flags: SWRUN_O_PATH | O_DIRECTORY)
+        if directory < 0 { return errno }
+        defer { close(directory) }
+        return body(directory)
+    }
+
+    /// mkdir -p inside the root: `prefixes` is "/a", "/a/b", ...; each missing one is made
+    /// with mkdirat under its already resolved parent, so the walk never leaves the root.
+    private func makeDirectories(_ prefixes: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, mode: mode_t) -> Int32 {
+        var parent = rootFD
+        defer { if parent != rootFD { close(parent) } }
+        var index = 0
+        while let prefix = prefixes[index] {
+            var fd = openInRoot(prefix, flags: SWRUN_O_PATH | O_DIRECTORY)
+            if fd < 0 && errno == ENOENT {
+                if mkdirat(parent, baseName(prefix), mode) != 0 && errno != EEXIST { return errno }
+                fd = openInRoot(prefix, flags: SWRUN_O_PATH | O_DIRECTORY)
+            }
+            if fd < 0 { return errno }
+            if parent != rootFD { close(parent) }
+            parent = fd
+            index += 1
+        }
+        return 0
+    }
+
+    private func baseName(_ path: UnsafeMutablePointer<CChar>) -> UnsafeMutablePointer<CChar> {
+        var last = path
+        var cursor = path
+        while cursor.pointee != 0 {
+            if cursor.pointee == 0x2F { last = cursor + 1 }
+            cursor += 1
+        }
+        return last
+    }
+
+    // MARK: console and network
+
+    private mutating func openConsole(_ ptmx: UnsafeMutablePointer<CChar>) -> Int32 {
+        let master = openInRoot(ptmx, flags: O_RDWR | O_NOCTTY)
+        if master < 0 { return errno }
+        var unlock: Int32 = 0
+        if swrun_ioctl_ptr(master, swrun_TIOCSPTLCK, &unlock) != 0 {
+            let error = errno
+            close(master)
+            return error
+        }
+        let terminal = swrun_ioctl_int(master, swrun_TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)
+        if terminal < 0 {
+            let error = errno
+            close(master)
+            return error
+        }
+        consoleMaster = master
+        consoleTerminal = terminal
+        return 0
+    }
+
+    private func sendNetlink(_ request: UnsafeRawBufferPointer) -> Int32 {
+        let fd = socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Netlink.routeProtocol)
+        if fd < 0 { return errno }
+        defer { close(fd) }
+        if send(fd, request.baseAddress, request.count, 0) != request.count { return errno }
+        let count = recv(fd, netlinkReply.baseAddress, netlinkReply.count, 0)
+        if count < 0 { return errno }
+        return NetlinkReply.errorNumber(in: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(netlinkReply)[0..<count])) ?? EPROTO
+    }
+}

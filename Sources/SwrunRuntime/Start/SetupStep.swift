@@ -1,0 +1,77 @@
+import Glibc
+
+/// A path as the container's init uses it during setup.
+enum SetupPath {
+    /// A path on the host, taken as it is (lxc.rootfs.path, a bind source from the config).
+    case host(UnsafeMutablePointer<CChar>)
+    /// A path inside the rootfs, resolved with openat2(RESOLVE_IN_ROOT) so that no
+    /// symlink in the rootfs can lead a mount out of it.
+    case inRoot(UnsafeMutablePointer<CChar>)
+    /// The container side of the console pty (bind-mounted to /dev/console).
+    case consoleTerminal
+}
+
+/// One system call, or a tight group of them, that the container's init makes
+/// while it builds the container, with every argument allocated before the fork.
+enum SetupAction {
+    /// mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL): nothing we mount reaches the host.
+    case makeMountsPrivate
+    /// mount(2) with the target (and a path source) resolved as `SetupPath` says.
+    case mount(source: SetupPath?, target: SetupPath, fsType: UnsafeMutablePointer<CChar>?, flags: UInt, data: UnsafeMutablePointer<CChar>?, optional: Bool)
+    /// Opens the rootfs (after it is bind-mounted onto itself) as the root for every later resolution.
+    case openRoot(UnsafeMutablePointer<CChar>)
+    /// mkdir -p inside the rootfs, one component at a time, each resolved in the root.
+    case makeDirectories(components: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, mode: mode_t)
+    /// Creates an empty file inside the rootfs (a bind target such as /dev/console); its parent must exist.
+    case makeFile(parent: UnsafeMutablePointer<CChar>, name: UnsafeMutablePointer<CChar>)
+    /// mknodat under a directory inside the rootfs.
+    case makeDevice(parent: UnsafeMutablePointer<CChar>, name: UnsafeMutablePointer<CChar>, mode: mode_t, device: dev_t)
+    /// symlinkat under a directory inside the rootfs.
+    case makeSymlink(parent: UnsafeMutablePointer<CChar>, name: UnsafeMutablePointer<CChar>, target: UnsafeMutablePointer<CChar>)
+    /// Opens ptmx of the container's own devpts, unlocks it and keeps both ends;
+    /// the master goes to swrun over the sync socket.
+    case openConsole(ptmx: UnsafeMutablePointer<CChar>)
+    /// fchdir(root); pivot_root(".", "."); umount2(".", MNT_DETACH); chdir("/").
+    case pivotRoot
+    case setHostname(UnsafeMutablePointer<CChar>, length: Int)
+    /// Sends a prepared rtnetlink request and reads its ACK.
+    case netlinkRequest(UnsafeRawBufferPointer)
+}
+
+/// An action with its two descriptions: the learner's line for --explain
+/// (the real call, pre-rendered so the child can write it without allocating)
+/// and a short summary for error messages.
+struct SetupStep {
+    let action: SetupAction
+    let summary: String
+    let explanation: UnsafeRawBufferPointer
+}
+
+/// What the payload process does between fork and execve.
+enum PayloadAction {
+    /// Unblocks every signal, resets every handler to its default, and sets umask 022
+    /// (init builds /dev with umask 0 so that device modes are exact).
+    case resetInheritedState
+    /// setsid(); ioctl(TIOCSCTTY); dup2 the console to 0, 1, 2.
+    case attachConsole
+    /// prctl(PR_CAPBSET_DROP) for each capability in the mask.
+    case dropBoundingSet(mask: UInt64)
+    case setGroups(gid: gid_t)
+    case setGID(gid_t)
+    case setUID(uid_t)
+    /// capset(2) with these effective and permitted sets, an empty inheritable set,
+    /// and the ambient set cleared.
+    case limitCapabilities(keep: UInt64)
+    case setNoNewPrivileges
+    case changeDirectory(UnsafeMutablePointer<CChar>)
+    /// close_range(3, ~0, CLOSE_RANGE_CLOEXEC): no fd but stdio survives the exec.
+    case closeInheritedDescriptors
+    /// execve of each candidate in turn (the PATH search), with argv and envp.
+    case exec(candidates: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, envp: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>)
+}
+
+struct PayloadStep {
+    let action: PayloadAction
+    let summary: String
+    let explanation: UnsafeRawBufferPointer
+}

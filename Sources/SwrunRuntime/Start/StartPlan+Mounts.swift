@@ -1,0 +1,177 @@
+import CLinux
+import Glibc
+import SwrunConfig
+import SwrunSystem
+
+/// The mount half of the plan: the container's filesystem tree, built before pivot_root.
+extension StartPlan {
+    func planMounts() throws(SwrunError) {
+        addSetup(.makeMountsPrivate, "make all mounts private",
+                 call: "mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE, NULL)",
+                 why: "the new mount namespace starts as a copy of the host's; private means nothing mounted here propagates back")
+        let root = c(rootfs)
+        addSetup(.mount(source: .host(root), target: .host(root), fsType: nil, flags: MountFlags([.bind, .recursive]).rawValue, data: nil, optional: false),
+                 "bind-mount the rootfs \(rootfs) onto itself",
+                 call: "mount(\"\(rootfs)\", \"\(rootfs)\", NULL, MS_BIND|MS_REC, NULL)",
+                 why: "pivot_root needs the new root to be a mount point")
+        addSetup(.openRoot(root), "open the rootfs \(rootfs)",
+                 call: "open(\"\(rootfs)\", O_PATH|O_DIRECTORY)",
+                 why: "from here on every path inside the container is resolved with openat2(RESOLVE_IN_ROOT) against this fd, so no symlink in the rootfs can point a mount at the host")
+        try planAutoMounts(request.config.mountAuto)
+        planDevices()
+        try planMountEntries(request.config.mountEntries)
+        addSetup(.pivotRoot, "pivot_root into \(rootfs)",
+                 call: "fchdir(rootfs); pivot_root(\".\", \".\"); umount2(\".\", MNT_DETACH); chdir(\"/\")",
+                 why: "the rootfs becomes /, and the host's tree, stacked on top of it by pivot_root, is detached: no host mount stays reachable")
+    }
+
+    // MARK: lxc.mount.auto
+
+    private func planAutoMounts(_ auto: MountAuto) throws(SwrunError) {
+        if let proc = auto.proc {
+            mountKernelFilesystem("proc", at: "/proc", flags: .restrictive,
+                                  why: "a /proc of the new pid namespace: the container sees only its own processes")
+            if proc == .mixed {
+                remountReadOnly("/proc/sys", why: "proc:mixed: kernel tunables are read-only inside")
+                remountWritable("/proc/sys/net", why: "proc:mixed: the network namespace's own sysctls stay writable")
+                remountReadOnly("/proc/sysrq-trigger", optional: true, why: "proc:mixed: no magic SysRq from inside (skipped where the kernel has none)")
+            }
+        }
+        if let sys = auto.sys {
+            mountKernelFilesystem("sysfs", at: "/sys", flags: sys == .rw ? .restrictive : MountFlags.restrictive.union(.readOnly),
+                                  why: "sysfs shows the devices of the container's network namespace" + (sys == .rw ? "" : "; read-only (sys:\(sys))"))
+            if sys == .mixed {
+                remountWritable("/sys/devices/virtual/net", why: "sys:mixed: the container's own network devices stay writable")
+            }
+        }
+        if let cgroup = auto.cgroup {
+            try planCgroupMounts(cgroup)
+        }
+    }
+
+    func mountKernelFilesystem(_ type: String, at target: String, flags: MountFlags, data: String? = nil, why: String) {
+        makeDirectoriesInRoot(target)
+        let dataText = data.map { "\"\($0)\"" } ?? "NULL"
+        addSetup(.mount(source: .host(c(type)), target: .inRoot(c(target)), fsType: c(type), flags: flags.rawValue, data: data.map(c), optional: false),
+                 "mount \(type) on \(target)",
+                 call: "mount(\"\(type)\", \"\(target)\", \"\(type)\", \(flags.cNames), \(dataText))", why: why)
+    }
+
+    /// Binds a path onto itself and remounts the bind read-only (mount flags apply per mount, so only this subtree changes).
+    private func remountReadOnly(_ path: String, optional: Bool = false, why: String) {
+        bindOntoItself(path, optional: optional)
+        let flags: MountFlags = [.bind, .remount, .readOnly, .noSetuid, .noDevices, .noExec]
+        addSetup(.mount(source: nil, target: .inRoot(c(path)), fsType: nil, flags: flags.rawValue, data: nil, optional: optional),
+                 "make \(path) read-only", call: "mount(NULL, \"\(path)\", NULL, \(flags.cNames), NULL)", why: why)
+    }
+
+    private func remountWritable(_ path: String, why: String) {
+        bindOntoItself(path)
+        let flags: MountFlags = [.bind, .remount, .noSetuid, .noDevices, .noExec]
+        addSetup(.mount(source: nil, target: .inRoot(c(path)), fsType: nil, flags: flags.rawValue, data: nil, optional: false),
+                 "make \(path) writable", call: "mount(NULL, \"\(path)\", NULL, \(flags.cNames), NULL)", why: why)
+    }
+
+    private func bindOntoItself(_ path: String, optional: Bool = false) {
+        let inRoot = c(path)
+        addSetup(.mount(source: .inRoot(inRoot), target: .inRoot(inRoot), fsType: nil, flags: MountFlags.bind.rawValue, data: nil, optional: optional),
+                 "bind \(path) onto itself", call: "mount(\"\(path)\", \"\(path)\", NULL, MS_BIND, NULL)",
+                 why: "a mount of its own, so its flags can differ from its parent's")
+    }
+
+    // MARK: /dev
+
+    private func planDevices() {
+        if request.config.autodev {
+            mountKernelFilesystem("tmpfs", at: "/dev", flags: [.noSetuid, .strictatime], data: "mode=755,size=65536k",
+                                  why: "lxc.autodev: a fresh /dev holding only the devices a container may use")
+            for (name, major, minor) in [("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0)] {
+                addSetup(.makeDevice(parent: c("/dev"), name: c(name), mode: S_IFCHR | 0o666, device: swrun_makedev(UInt32(major), UInt32(minor))),
+                         "create /dev/\(name)", call: "mknodat(dev, \"\(name)\", S_IFCHR|0666, makedev(\(major), \(minor)))",
+                         why: "the standard character device \(name)")
+            }
+            for (name, target) in [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                                   ("stderr", "/proc/self/fd/2"), ("ptmx", "pts/ptmx")] {
+                addSetup(.makeSymlink(parent: c("/dev"), name: c(name), target: c(target)),
+                         "link /dev/\(name) to \(target)", call: "symlinkat(\"\(target)\", dev, \"\(name)\")",
+                         why: "the usual /dev symlink")
+            }
+            // As in LXC, /dev/shm and /dev/mqueue come from lxc.mount.entry lines (the templates write them).
+        }
+        var devpts = "newinstance,ptmxmode=0666,mode=0620,gid=5"
+        if request.config.ptyMax > 0 { devpts += ",max=\(request.config.ptyMax + (request.useTerminal ? 1 : 0))" }
+        mountKernelFilesystem("devpts", at: "/dev/pts", flags: [.noSetuid, .noExec], data: devpts,
+                              why: "a private devpts instance: the container's ptys are its own, and it cannot see the host's")
+        guard request.useTerminal else { return }
+        addSetup(.openConsole(ptmx: c("/dev/pts/ptmx")), "open the console pty",
+                 call: "open(\"/dev/pts/ptmx\", O_RDWR|O_NOCTTY); ioctl(TIOCSPTLCK, 0); ioctl(TIOCGPTPEER)",
+                 why: "a pty from the container's own devpts; swrun relays its master to your terminal")
+        addSetup(.makeFile(parent: c("/dev"), name: c("console")), "create /dev/console",
+                 call: "openat(dev, \"console\", O_CREAT)", why: "a mount point for the console")
+        addSetup(.mount(source: .consoleTerminal, target: .inRoot(c("/dev/console")), fsType: nil, flags: MountFlags.bind.rawValue, data: nil, optional: false),
+                 "bind the console pty to /dev/console",
+                 call: "mount(\"/dev/pts/0\", \"/dev/console\", NULL, MS_BIND, NULL)",
+                 why: "programs that write to /dev/console reach your terminal")
+    }
+
+    // MARK: lxc.mount.entry
+
+    private func planMountEntries(_ entries: [MountEntry]) throws(SwrunError) {
+        for entry in entries {
+            let target = entry.target.hasPrefix("/") ? entry.target : "/" + entry.target
+            let flags = MountFlags(rawValue: entry.flags)
+            let isBind = flags.contains(.bind)
+            switch entry.create {
+            case .directory?: makeDirectoriesInRoot(target)
+            case .file?:
+                let parent = FileSystem.parentPath(target)
+                makeDirectoriesInRoot(parent)
+                addSetup(.makeFile(parent: c(parent), name: c(lastComponent(target))), "create \(target)",
+                         call: "openat(\"\(parent)\", \"\(lastComponent(target))\", O_CREAT)", why: "create=file in \(entry.location)")
+            case nil: break
+            }
+            if isBind && !entry.source.hasPrefix("/") {
+                throw SwrunError(.invalidConfig, "\(entry.location): lxc.mount.entry: bind source '\(entry.source)' is not an absolute path",
+                                 hint: "write the host path in full, e.g. /srv/data")
+            }
+            let source = c(entry.source)
+            let fsType: UnsafeMutablePointer<CChar>? = isBind || entry.fsType == "none" ? nil : c(entry.fsType)
+            let data: UnsafeMutablePointer<CChar>? = entry.data.isEmpty ? nil : c(entry.data)
+            let firstFlags = isBind ? flags.intersection([.bind, .recursive]) : flags
+            addSetup(.mount(source: .host(source), target: .inRoot(c(target)), fsType: fsType, flags: firstFlags.rawValue, data: data, optional: entry.optional),
+                     "mount \(entry.source) on \(target) (\(entry.location))",
+                     call: "mount(\"\(entry.source)\", \"\(target)\", \(fsType == nil ? "NULL" : "\"\(entry.fsType)\""), \(firstFlags.cNames), \(entry.data.isEmpty ? "NULL" : "\"\(entry.data)\""))",
+                     why: "lxc.mount.entry at \(entry.location)")
+            // A bind mount ignores other flags; they take effect on a remount of the bind.
+            let extra = flags.subtracting([.bind, .recursive])
+            if isBind && !extra.isEmpty {
+                let remount = extra.union([.bind, .remount])
+                addSetup(.mount(source: nil, target: .inRoot(c(target)), fsType: nil, flags: remount.rawValue, data: nil, optional: entry.optional),
+                         "apply \(entry.options.joined(separator: ",")) to \(target) (\(entry.location))",
+                         call: "mount(NULL, \"\(target)\", NULL, \(remount.cNames), NULL)",
+                         why: "flags such as ro on a bind mount need a remount")
+            }
+        }
+    }
+
+    // MARK: helpers
+
+    /// mkdir -p of a path inside the rootfs, each component resolved in the root. The step is
+    /// always planned: an earlier mount (a tmpfs on /dev) may hide what the rootfs has on disk.
+    func makeDirectoriesInRoot(_ path: String) {
+        let components = path.split(separator: "/").filter { $0 != "." }.map(String.init)
+        guard !components.isEmpty else { return }
+        var prefixes: [String] = []
+        var prefix = ""
+        for component in components {
+            prefix += "/" + component
+            prefixes.append(prefix)
+        }
+        addSetup(.makeDirectories(components: arena.cStringArray(prefixes), mode: 0o755), "create \(path) in the rootfs",
+                 call: "mkdirat(parent, name, 0755) for each missing component of \(path)", why: "the mount point must exist")
+    }
+
+    private func lastComponent(_ path: String) -> String {
+        path.split(separator: "/").last.map(String.init) ?? path
+    }
+}

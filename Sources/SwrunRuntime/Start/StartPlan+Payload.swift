@@ -1,0 +1,108 @@
+import Glibc
+import SwrunConfig
+import SwrunSystem
+
+/// The payload half of the plan: what the command's process does between fork and execve.
+extension StartPlan {
+    static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    /// common.conf's list, used when a config says nothing about capabilities.
+    static let defaultCapDrop = ["mac_admin", "mac_override", "sys_time", "sys_module", "sys_rawio"]
+
+    func planPayload() throws(SwrunError) {
+        let config = request.config
+        addPayload(.resetInheritedState, "reset signal handling and the umask",
+                   call: "sigprocmask(SIG_SETMASK, {}); signal(1..64, SIG_DFL); umask(022)",
+                   why: "signals blocked or ignored by swrun must not stay that way in your command")
+        if request.useTerminal {
+            addPayload(.attachConsole, "attach the console pty", call: "setsid(); ioctl(pty, TIOCSCTTY, 0); dup2(pty, 0/1/2)",
+                       why: "the pty becomes the command's controlling terminal, so job control and Ctrl-C work inside")
+        }
+        let kept = try keptCapabilities(config)
+        let all: UInt64 = Capabilities.lastCapability >= 63 ? ~0 : (UInt64(1) << UInt64(Capabilities.lastCapability + 1)) - 1
+        let dropped = all & ~kept
+        if dropped != 0 {
+            let names = capabilityNames(dropped)
+            addPayload(.dropBoundingSet(mask: dropped), "drop capabilities \(names)",
+                       call: "prctl(PR_CAPBSET_DROP, cap) for \(names)",
+                       why: "removed from the bounding set, these can never come back, not even through a setuid binary")
+        }
+        let uid = config.initUid ?? 0, gid = config.initGid ?? 0
+        addPayload(.setGroups(gid: gid), "drop supplementary groups", call: "setgroups(0, NULL)",
+                   why: "the host's supplementary groups must not follow the command in")
+        addPayload(.setGID(gid), "set the group id to \(gid)", call: "setresgid(\(gid), \(gid), \(gid))", why: "lxc.init.gid")
+        addPayload(.setUID(uid), "set the user id to \(uid)", call: "setresuid(\(uid), \(uid), \(uid))", why: "lxc.init.uid")
+        if uid == 0 {
+            addPayload(.limitCapabilities(keep: kept), "limit the capability sets",
+                       call: "capset(effective=permitted=kept, inheritable=0); prctl(PR_CAP_AMBIENT_CLEAR_ALL)",
+                       why: "root in the container holds only the capabilities left in the bounding set")
+        }
+        if config.noNewPrivs {
+            addPayload(.setNoNewPrivileges, "set no_new_privs", call: "prctl(PR_SET_NO_NEW_PRIVS, 1)",
+                       why: "lxc.no_new_privs: execve can never grant more privileges (setuid bits and file capabilities are ignored)")
+        }
+        let cwd = config.initCwd ?? "/"
+        addPayload(.changeDirectory(c(cwd)), "change directory to \(cwd)", call: "chdir(\"\(cwd)\")",
+                   why: "lxc.init.cwd, a path inside the container")
+        addPayload(.closeInheritedDescriptors, "close inherited file descriptors", call: "close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)",
+                   why: "no fd of swrun or the host survives the execve; only stdin, stdout and stderr do")
+        let environment = environmentVariables(config)
+        let path = environment.last(where: { $0.hasPrefix("PATH=") }).map { String($0.dropFirst(5)) } ?? Self.defaultPath
+        execCandidates = Self.candidates(for: request.command[0], path: path)
+        addPayload(.exec(candidates: arena.cStringArray(execCandidates), argv: arena.cStringArray(request.command),
+                         envp: arena.cStringArray(environment)),
+                   "run \(request.command[0])",
+                   call: execCandidates.count == 1
+                       ? "execve(\"\(execCandidates[0])\", \(request.command), [\(environment.count) variables])"
+                       : "execve(DIR/\(request.command[0]), \(request.command), [\(environment.count) variables]) for each DIR of PATH=\(path) until one exists",
+                   why: "the command replaces the forked process; PID 1 (swrun's init) stays to reap zombies and forward signals")
+    }
+
+    /// The executables to try: argv[0] itself when it has a slash, else each PATH directory in turn.
+    static func candidates(for command: String, path: String) -> [String] {
+        if command.contains("/") { return [command] }
+        return path.split(separator: ":", omittingEmptySubsequences: false).map { directory in
+            FileSystem.join(directory.isEmpty ? "." : String(directory), command)
+        }
+    }
+
+    private func keptCapabilities(_ config: ContainerConfig) throws(SwrunError) -> UInt64 {
+        func bit(_ name: String) throws(SwrunError) -> UInt64 {
+            guard let number = Capabilities.number(name) else {
+                throw SwrunError(.invalidConfig, "unknown capability '\(name)'", hint: "use the names of capabilities(7) without CAP_, e.g. sys_admin")
+            }
+            return UInt64(1) << UInt64(number)
+        }
+        let all: UInt64 = Capabilities.lastCapability >= 63 ? ~0 : (UInt64(1) << UInt64(Capabilities.lastCapability + 1)) - 1
+        // What swrun itself lacks it cannot hand on (this host's root has no CAP_SYS_RESOURCE, for one).
+        let available = all & Capabilities.permitted()
+        if !config.capKeep.isEmpty {
+            var kept: UInt64 = 0
+            for name in config.capKeep where name != "none" { kept |= try bit(name) }
+            return kept & available
+        }
+        let drop = config.settings.contains(where: { $0.key == "lxc.cap.drop" }) ? config.capDrop : Self.defaultCapDrop
+        var kept = available
+        for name in drop { kept &= ~(try bit(name)) }
+        return kept
+    }
+
+    private func capabilityNames(_ mask: UInt64) -> String {
+        (0...Capabilities.lastCapability).filter { mask & (UInt64(1) << UInt64($0)) != 0 }.map(Capabilities.name).joined(separator: " ")
+    }
+
+    /// The payload's environment: a clean base (nothing of the host's), then lxc.environment.
+    private func environmentVariables(_ config: ContainerConfig) -> [String] {
+        var variables: [(String, String)] = [
+            ("PATH", Self.defaultPath),
+            ("container", "lxc"),
+            ("HOME", (config.initUid ?? 0) == 0 ? "/root" : "/"),
+        ]
+        if request.useTerminal { variables.append(("TERM", request.hostTerm ?? "xterm")) }
+        for entry in config.environment {
+            guard let value = entry.value ?? request.hostEnvironment[entry.name] else { continue }
+            variables.removeAll { $0.0 == entry.name }
+            variables.append((entry.name, value))
+        }
+        return variables.map { "\($0.0)=\($0.1)" }
+    }
+}

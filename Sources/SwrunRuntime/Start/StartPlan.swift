@@ -1,0 +1,94 @@
+import Glibc
+import SwrunConfig
+import SwrunNetlink
+import SwrunSystem
+
+/// Every step of a container's start, decided and allocated in the parent
+/// before the fork. The container's init and payload only walk these lists,
+/// making raw system calls, so they never allocate between fork and execve.
+/// Tests read the same lists to check what a config leads to, without root.
+public final class StartPlan {
+    let arena: CStringArena
+    let request: LaunchRequest
+    let rootfs: String
+    private(set) var setup: [SetupStep] = []
+    private(set) var payload: [PayloadStep] = []
+    /// The executables the payload tries, in order (the PATH search), for error messages.
+    internal(set) var execCandidates: [String] = []
+    /// Config settings that are not applied, to tell the user about.
+    public internal(set) var warnings: [String] = []
+
+    /// Read in the parent: a lazy global would be initialised (allocating) in the child.
+    let lastCapability = Capabilities.lastCapability
+    /// The name init gives itself (prctl PR_SET_NAME), as a C string.
+    let initName: UnsafeRawBufferPointer
+    /// Scratch buffers for init's setup: two /proc/self/fd paths and a netlink reply.
+    let initScratch: (UnsafeMutableRawBufferPointer, UnsafeMutableRawBufferPointer, UnsafeMutableRawBufferPointer)
+
+    public var useTerminal: Bool { request.useTerminal }
+    public var explain: Bool { request.explain }
+    public var setupSummaries: [String] { setup.map(\.summary) }
+    public var payloadSummaries: [String] { payload.map(\.summary) }
+
+    public init(_ request: LaunchRequest) throws(SwrunError) {
+        let arena = CStringArena()
+        self.arena = arena
+        initName = arena.bytes(Array("swrun-init".utf8) + [0])
+        initScratch = (arena.scratch(64), arena.scratch(64), arena.scratch(4096))
+        self.request = request
+        rootfs = try Self.rootfsPath(of: request)
+        for (setting, reason) in request.config.notYetApplied where Self.mattersForExecute(setting.key) {
+            warnings.append("\(setting.location): \(setting.key) is not applied: \(reason)")
+        }
+        try planMounts()
+        planIdentity()
+        try planPayload()
+    }
+
+    /// Keys that only a booted system container uses (halt signals, ttys, autostart, logs):
+    /// running a command, as lxc-execute does, ignores them by design, so they earn no warning.
+    static func mattersForExecute(_ key: String) -> Bool {
+        let bootOnly = ["lxc.signal.", "lxc.tty.", "lxc.start.", "lxc.group", "lxc.console.", "lxc.log.", "lxc.monitor.", "lxc.ephemeral"]
+        return !bootOnly.contains { key.hasPrefix($0) }
+    }
+
+    private static func rootfsPath(of request: LaunchRequest) throws(SwrunError) -> String {
+        var path = request.config.rootfsPath ?? "rootfs"
+        if !path.hasPrefix("/") { path = FileSystem.join(request.containerDirectory, path) }
+        guard FileSystem.isDirectory(path) else {
+            throw SwrunError(.notFound, "the rootfs of container '\(request.containerName)' is missing: \(path) is not a directory",
+                             hint: "check lxc.rootfs.path in \(request.containerDirectory)/config, or recreate the container")
+        }
+        return path
+    }
+
+    // MARK: recording steps
+
+    func addSetup(_ action: SetupAction, _ summary: String, call: String, why: String) {
+        setup.append(SetupStep(action: action, summary: summary, explanation: explanation("init", call, why)))
+    }
+
+    func addPayload(_ action: PayloadAction, _ summary: String, call: String, why: String) {
+        payload.append(PayloadStep(action: action, summary: summary, explanation: explanation("cmd", call, why)))
+    }
+
+    private func explanation(_ actor: String, _ call: String, _ why: String) -> UnsafeRawBufferPointer {
+        guard request.explain else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return arena.bytes(Array(Explainer.line(actor: actor, call: call, why: why).utf8))
+    }
+
+    func c(_ string: String) -> UnsafeMutablePointer<CChar> { arena.cString(string) }
+
+    // MARK: hostname and network
+
+    private func planIdentity() {
+        let hostname = request.config.utsName ?? request.containerName
+        addSetup(.setHostname(c(hostname), length: hostname.utf8.count), "set the hostname to \(hostname)",
+                 call: "sethostname(\"\(hostname)\", \(hostname.utf8.count))",
+                 why: "the UTS namespace has its own hostname (lxc.uts.name)")
+        let request = LinkRequest.setUp(index: 1, sequence: 1)
+        addSetup(.netlinkRequest(arena.bytes(request.bytes)), "bring up the loopback interface",
+                 call: "sendto(NETLINK_ROUTE, RTM_NEWLINK ifindex=1 flags=IFF_UP, \(request.bytes.count) bytes)",
+                 why: "a new network namespace has only lo, and it starts down")
+    }
+}

@@ -1,0 +1,44 @@
+import Glibc
+
+/// An flock(2) on a file: held while the owner lives, released by the kernel
+/// when the process dies, so a crash never leaves a stale lock.
+public struct FileLock: ~Copyable {
+    public let fd: Int32
+    public let path: String
+
+    /// Takes the lock without waiting; nil when another process holds it.
+    public static func tryAcquire(_ path: String) throws(SwrunError) -> FileLock? {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        if fd < 0 { throw SwrunError.system("cannot open lock file \(path)", Errno.current) }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let errno = Errno.current
+            close(fd)
+            if errno == .wouldBlock { return nil }
+            throw SwrunError.system("cannot lock \(path)", errno)
+        }
+        return FileLock(fd: fd, path: path)
+    }
+
+    private init(fd: Int32, path: String) {
+        self.fd = fd
+        self.path = path
+    }
+
+    /// True when some process holds the lock on `path` (a missing file is not held).
+    public static func isHeld(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { return false }
+        defer { close(fd) }
+        if flock(fd, LOCK_SH | LOCK_NB) == 0 { return false }
+        return Errno.current == .wouldBlock
+    }
+
+    /// Replaces the file's contents (a pid, for readers such as `swrun ls`).
+    public func record(_ text: String) {
+        ftruncate(fd, 0)
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+    }
+
+    deinit { close(fd) }
+}

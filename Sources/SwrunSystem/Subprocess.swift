@@ -1,0 +1,87 @@
+import CLinux
+import Glibc
+import SystemPackage
+
+/// Runs a short helper program on the host and collects what it prints.
+/// For the parent process only (it allocates); not for a forked child.
+public enum Subprocess {
+    /// Runs `argv` (argv[0] is a path, or a name looked up in PATH) with stdin
+    /// from /dev/null, stdout captured and stderr inherited, and waits for it.
+    /// Returns the shell's exit status (128+N when killed by signal N) and stdout.
+    /// Throws when the program cannot be started at all.
+    public static func run(_ argv: [String]) throws(SwrunError) -> (status: Int32, output: [UInt8]) {
+        guard let program = argv.first, !program.isEmpty else {
+            throw SwrunError(.invalidArgument, "cannot run a command with no program name")
+        }
+
+        var pipeFds: [Int32] = [-1, -1]
+        if swrun_pipe_cloexec(&pipeFds) != 0 {
+            throw SwrunError.system("cannot create a pipe to run \(program)", Errno.current)
+        }
+        let readEnd = pipeFds[0], writeEnd = pipeFds[1]
+        var readEndOpen = true
+        defer { if readEndOpen { close(readEnd) } }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        // dup2 onto 1 clears close-on-exec there; both pipe ends close in the child at exec.
+        posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
+
+        // Signals the caller may block or ignore must not leak into the program.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var emptySet = sigset_t()
+        sigemptyset(&emptySet)
+        var defaultSet = sigset_t()
+        sigemptyset(&defaultSet)
+        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD] { sigaddset(&defaultSet, signal) }
+        posix_spawnattr_setsigmask(&attributes, &emptySet)
+        posix_spawnattr_setsigdefault(&attributes, &defaultSet)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let cArgv = argv.map { strdup($0) }
+        defer { for pointer in cArgv { free(pointer) } }
+        var argvArray: [UnsafeMutablePointer<CChar>?] = cArgv + [nil]
+
+        var pid: pid_t = 0
+        let result = argvArray.withUnsafeMutableBufferPointer { buffer in
+            program.contains("/")
+                ? posix_spawn(&pid, program, &actions, &attributes, buffer.baseAddress!, environ)
+                : posix_spawnp(&pid, program, &actions, &attributes, buffer.baseAddress!, environ)
+        }
+        close(writeEnd)
+        if result != 0 {
+            let errno = Errno(rawValue: result)
+            switch errno {
+            case .noSuchFileOrDirectory:
+                throw SwrunError(.commandNotFound, "cannot run \(program): not found", errno: errno,
+                                 hint: "check that \(program) is installed")
+            case .permissionDenied, .execFormatError:
+                throw SwrunError(.commandNotExecutable, "cannot run \(program): not executable here", errno: errno)
+            default:
+                throw SwrunError.system("cannot run \(program)", errno)
+            }
+        }
+
+        var output: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        var readError: Errno?
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
+            if count > 0 { output.append(contentsOf: chunk[0..<count]); continue }
+            if count == 0 { break }
+            if Errno.current == .interrupted { continue }
+            readError = Errno.current
+            break
+        }
+        close(readEnd)
+        readEndOpen = false
+
+        let status = try waitForProcess(pid)
+        if let readError { throw SwrunError.system("cannot read the output of \(program)", readError) }
+        return (status.shellExitCode, output)
+    }
+}

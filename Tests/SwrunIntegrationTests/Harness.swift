@@ -1,0 +1,132 @@
+import Foundation
+import Glibc
+import Testing
+
+/// Runs the built swrun binary as a separate process, as a user would.
+enum Swrun {
+    /// .build/<triple>/debug/swrun, beside this test bundle; SWRUN_BIN overrides.
+    static let binary: String = {
+        if let path = ProcessInfo.processInfo.environment["SWRUN_BIN"] { return path }
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var directory = bundle.deletingLastPathComponent()
+        while directory.path != "/" {
+            let candidate = directory.appendingPathComponent("swrun").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return ".build/debug/swrun"
+    }()
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs swrun with `arguments`, `input` on stdin (else /dev/null), and a time limit.
+    @discardableResult
+    static func run(_ arguments: [String], input: String? = nil, timeout: TimeInterval = 60) throws -> Result {
+        try runProcess(process(arguments), input: input, timeout: timeout)
+    }
+
+    static func runProcess(_ process: Process, input: String? = nil, timeout: TimeInterval = 60,
+                           whileRunning: (Process) throws -> Void = { _ in }) throws -> Result {
+        let running = try Running(process, input: input)
+        try whileRunning(process)
+        return try running.finish(timeout: timeout)
+    }
+
+    /// A started process whose output goes to files (no pipe to fill up and block it).
+    final class Running {
+        let process: Process
+        private let scratch: URL
+        private let out: FileHandle, err: FileHandle
+        private let done = DispatchSemaphore(value: 0)
+
+        init(_ process: Process, input: String? = nil) throws {
+            self.process = process
+            scratch = FileManager.default.temporaryDirectory.appendingPathComponent("swrun-out-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: scratch.appendingPathComponent("out").path, contents: nil)
+            FileManager.default.createFile(atPath: scratch.appendingPathComponent("err").path, contents: nil)
+            out = try FileHandle(forWritingTo: scratch.appendingPathComponent("out"))
+            err = try FileHandle(forWritingTo: scratch.appendingPathComponent("err"))
+            process.standardOutput = out
+            process.standardError = err
+            let inputPipe = Pipe()
+            process.standardInput = input == nil ? FileHandle(forReadingAtPath: "/dev/null") : inputPipe
+            let done = self.done
+            process.terminationHandler = { _ in done.signal() }
+            try process.run()
+            if let input {
+                inputPipe.fileHandleForWriting.write(Data(input.utf8))
+                try inputPipe.fileHandleForWriting.close()
+            }
+        }
+
+        func finish(timeout: TimeInterval = 60) throws -> Result {
+            defer { try? FileManager.default.removeItem(at: scratch) }
+            if done.wait(timeout: .now() + timeout) == .timedOut {
+                kill(process.processIdentifier, SIGKILL)
+                done.wait()
+                Issue.record("\(process.arguments ?? []) did not finish within \(timeout) s")
+            }
+            try out.close()
+            try err.close()
+            return Result(status: process.terminationStatus,
+                          stdout: try String(contentsOf: scratch.appendingPathComponent("out"), encoding: .utf8),
+                          stderr: try String(contentsOf: scratch.appendingPathComponent("err"), encoding: .utf8))
+        }
+    }
+
+    /// A swrun process set up but not started.
+    static func process(_ arguments: [String]) -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        return process
+    }
+}
+
+/// A private LXCPATH for one test, removed afterwards with everything in it.
+final class Sandbox {
+    let path: String
+    let emptyConfig: String
+
+    init() throws {
+        var template = Array("/tmp/swrun-test-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
+        path = String(cString: made)
+        emptyConfig = path + "/empty.conf"
+        FileManager.default.createFile(atPath: emptyConfig, contents: Data())
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    /// A unique container name for this test.
+    func name(_ base: String = "c") -> String { "\(base)-\(UUID().uuidString.prefix(8).lowercased())" }
+
+    /// Creates a busybox container with no default config, so the host's default.conf cannot leak in.
+    @discardableResult
+    func create(_ name: String, config: String? = nil) throws -> Swrun.Result {
+        let result = try Swrun.run(["create", "-n", name, "-t", "busybox", "-P", path, "-f", config ?? emptyConfig])
+        #expect(result.status == 0, "create failed: \(result.stderr)")
+        return result
+    }
+
+    /// `swrun execute -n NAME -P PATH [extra] -- command...`
+    func execute(_ name: String, _ command: [String], options: [String] = [], input: String? = nil) throws -> Swrun.Result {
+        try Swrun.run(["execute", "-n", name, "-P", path] + options + ["--"] + command, input: input)
+    }
+
+    func write(_ relativePath: String, _ text: String) -> String {
+        let full = path + "/" + relativePath
+        FileManager.default.createFile(atPath: full, contents: Data(text.utf8))
+        return full
+    }
+}
+
+/// Mount points of this (the host's) mount namespace.
+func hostMountInfo() throws -> String {
+    try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Glibc
+import Testing
+
+/// The container really is isolated: these start real containers, as root.
+@Suite struct IsolationTests {
+    @Test func hostnameIsTheContainersOwn() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("host")
+        try sandbox.create(name)
+        let result = try sandbox.execute(name, ["hostname"])
+        #expect(result.status == 0, "\(result.stderr)")
+        var host = [CChar](repeating: 0, count: 256)
+        gethostname(&host, host.count)
+        #expect(result.stdout == name + "\n")
+        #expect(result.stdout != String(cString: host) + "\n")
+    }
+
+    @Test func commandIsAChildOfSwrunInitInANewPidNamespace() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("pid")
+        try sandbox.create(name)
+        let result = try sandbox.execute(name, ["sh", "-c", "echo $$; cat /proc/1/comm; grep PPid /proc/self/status; ls /proc"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "2")
+        #expect(lines.dropFirst().first == "swrun-init")
+        #expect(lines.dropFirst(2).first?.hasSuffix("\t2") == true)  // grep's parent is the shell
+        let pids = lines.dropFirst(3).compactMap { Int($0) }
+        #expect(pids.contains(1) && pids.contains(2))
+        #expect(pids.count <= 4, "only the container's processes are visible: \(pids)")
+    }
+
+    @Test func hostMountsAreNotVisible() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("mnt")
+        try sandbox.create(name)
+        let result = try sandbox.execute(name, ["cat", "/proc/self/mountinfo"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let mountPoints = result.stdout.split(separator: "\n").map { $0.split(separator: " ")[4] }
+        #expect(mountPoints.first == "/")
+        #expect(!mountPoints.contains { $0.contains(sandbox.path) }, "no mount point is a host path: \(mountPoints)")
+        #expect(!mountPoints.contains("/work") && !mountPoints.contains("/opt") && !mountPoints.contains("/tmp"))
+        let expected: Set<Substring> = ["/", "/proc", "/proc/sys", "/proc/sys/net", "/proc/sysrq-trigger", "/sys", "/sys/kernel/security",
+                                        "/sys/fs/cgroup", "/dev", "/dev/shm", "/dev/mqueue", "/dev/pts"]
+        #expect(Set(mountPoints.filter { !$0.hasPrefix("/sys/fs/cgroup/") }).isSubset(of: expected), "\(mountPoints)")
+    }
+
+    @Test func onlyLoopbackExistsAndItIsUp() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("net")
+        try sandbox.create(name)
+        let result = try sandbox.execute(name, ["sh", "-c", "ls /sys/class/net; cat /sys/class/net/lo/flags"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "lo\n0x9\n")  // IFF_UP | IFF_LOOPBACK
+    }
+
+    @Test func noHostFileDescriptorOrDirectoryReachesTheContainer() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("fd")
+        try sandbox.create(name)
+        // fd 7 is open without close-on-exec in the process that starts swrun.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.currentDirectoryURL = URL(fileURLWithPath: sandbox.path)
+        process.arguments = ["-c", "exec 7</etc/hostname; exec \"$0\" execute -n \(name) -P \(sandbox.path) -- sh -c 'ls /proc/self/fd; readlink /proc/self/cwd; readlink /proc/1/cwd'", Swrun.binary]
+        let result = try Swrun.runProcess(process)
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(Array(lines.prefix(4)) == ["0", "1", "2", "3"], "only stdio and ls's own directory fd: \(lines)")
+        #expect(Array(lines.suffix(2)) == ["/", "/"])
+    }
+
+    @Test func boundingSetLacksDroppedCapabilities() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("cap")
+        try sandbox.create(name)
+        let result = try sandbox.execute(name, ["sh", "-c", "grep CapBnd /proc/self/status"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let hex = result.stdout.split(separator: "\t").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
+        let mask = UInt64(hex, radix: 16) ?? 0
+        #expect(mask & (1 << 16) == 0, "sys_module is dropped (busybox template's lxc.cap.drop)")
+        #expect(mask & (1 << 25) == 0, "sys_time is dropped")
+        #expect(mask & (1 << 21) != 0, "sys_admin is kept, as in LXC")
+    }
+
+    @Test func capKeepKeepsOnlyWhatItNames() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("keep")
+        try sandbox.create(name)
+        let result = try sandbox.execute(name, ["sh", "-c", "grep CapEff /proc/self/status"], options: ["-s", "lxc.cap.drop=", "-s", "lxc.cap.keep=chown kill"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasSuffix("0000000000000021\n"), "\(result.stdout)")  // CAP_CHOWN (0) | CAP_KILL (5)
+    }
+
+    @Test func twoContainersRunAtOnce() throws {
+        let sandbox = try Sandbox()
+        let names = [sandbox.name("twin"), sandbox.name("twin")]
+        for name in names { try sandbox.create(name) }
+        let running = try names.map { name in
+            try Swrun.Running(Swrun.process(["execute", "-n", name, "-P", sandbox.path, "--", "sh", "-c", "sleep 2; hostname"]))
+        }
+        Thread.sleep(forTimeInterval: 1)
+        let listing = try Swrun.run(["ls", "--fancy", "-P", sandbox.path])
+        let results = try running.map { try $0.finish() }
+        #expect(results.count == 2)
+        #expect(Set(results.map(\.stdout)) == Set(names.map { $0 + "\n" }))
+        #expect(results.allSatisfy { $0.status == 0 })
+        for name in names {
+            #expect(listing.stdout.split(separator: "\n").contains { $0.hasPrefix(name) && $0.contains("RUNNING") }, "\(listing.stdout)")
+        }
+    }
+}
