@@ -4,7 +4,6 @@ import PackageDescription
 
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let systemPackage = Target.Dependency.product(name: "SystemPackage", package: "swift-system")
-let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 
 let package = Package(
     name: "swrun",
@@ -14,7 +13,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // What Swift cannot call directly: raw syscalls, variadic prctl/ioctl, W* macros, SCM_RIGHTS.
@@ -26,7 +24,7 @@ let package = Package(
         .target(name: "SwrunConfig", dependencies: ["SwrunSystem"]),
         .target(name: "SwrunImages", dependencies: ["SwrunSystem", "SwrunConfig"]),
         .target(name: "SwrunRuntime", dependencies: ["CLinux", "SwrunSystem", "SwrunNetlink", "SwrunConfig", "SwrunImages", systemPackage]),
-        .executableTarget(name: "swrun", dependencies: ["SwrunRuntime", "SwrunConfig", "SwrunImages", "SwrunSystem", argumentParser, logging]),
+        .executableTarget(name: "swrun", dependencies: ["SwrunRuntime", "SwrunConfig", "SwrunImages", "SwrunSystem", argumentParser]),
 
         .testTarget(name: "SwrunConfigTests", dependencies: ["SwrunConfig", "SwrunSystem"]),
         .testTarget(name: "SwrunNetlinkTests", dependencies: ["SwrunNetlink"]),

@@ -1,22 +1,11 @@
 import Glibc
+import SwrunSystem
 
 /// Signal names as lxc.signal.* and lxc.monitor.signal.pdeath take them, with LXC's
 /// rules (SIGRTMIN alone is refused, an offset is required), unlike SwrunSystem.Signals.
 enum SignalNames {
-    /// The names LXC knows (its confile_utils.c table), without the SIG prefix.
-    static let byName: [(name: String, number: Int32)] = [
-        ("HUP", SIGHUP), ("INT", SIGINT), ("QUIT", SIGQUIT), ("ILL", SIGILL), ("TRAP", SIGTRAP),
-        ("ABRT", SIGABRT), ("IOT", SIGIOT), ("BUS", SIGBUS), ("FPE", SIGFPE), ("KILL", SIGKILL),
-        ("USR1", SIGUSR1), ("SEGV", SIGSEGV), ("USR2", SIGUSR2), ("PIPE", SIGPIPE), ("ALRM", SIGALRM),
-        ("TERM", SIGTERM), ("STKFLT", SIGSTKFLT), ("CHLD", SIGCHLD), ("CLD", SIGCHLD), ("CONT", SIGCONT),
-        ("STOP", SIGSTOP), ("TSTP", SIGTSTP), ("TTIN", SIGTTIN), ("TTOU", SIGTTOU), ("URG", SIGURG),
-        ("XCPU", SIGXCPU), ("XFSZ", SIGXFSZ), ("VTALRM", SIGVTALRM), ("PROF", SIGPROF),
-        ("WINCH", SIGWINCH), ("IO", SIGIO), ("POLL", SIGPOLL), ("PWR", SIGPWR), ("SYS", SIGSYS),
-    ]
-
-    /// glibc keeps the first real-time signals for itself, so SIGRTMIN is a function call.
-    static var realtimeMin: Int32 { __libc_current_sigrtmin() }
-    static var realtimeMax: Int32 { __libc_current_sigrtmax() }
+    static var realtimeMin: Int32 { Signals.realtimeMin }
+    static var realtimeMax: Int32 { Signals.realtimeMax }
 
     /// "SIGTERM", "term", "TERM", "SIGRTMIN+3", "SIGRTMAX-1" or a number, to the signal number.
     /// LXC itself insists on the SIG prefix; swrun also takes the bare name.
@@ -33,7 +22,7 @@ enum SignalNames {
                   let offset = Numbers.unsigned32(offsetText), offset <= UInt32(realtimeMax - realtimeMin) else { return nil }
             return name.hasPrefix("RTMIN") ? realtimeMin + Int32(offset) : realtimeMax - Int32(offset)
         }
-        return byName.first { $0.name == name }?.number
+        return Signals.names.first { $0.name == name }?.number
     }
 
     static func parseValue(_ text: String) throws(ValueError) -> Int32 {

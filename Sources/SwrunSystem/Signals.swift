@@ -3,39 +3,26 @@ import Glibc
 
 /// Signal names and numbers, as `kill -l` spells them.
 public enum Signals {
-    private static let names: [(String, Int32)] = [
+    /// Without the SIG prefix; the canonical name of a number comes first, aliases (IOT, CLD, POLL) after.
+    public static let names: [(name: String, number: Int32)] = [
         ("HUP", SIGHUP), ("INT", SIGINT), ("QUIT", SIGQUIT), ("ILL", SIGILL), ("TRAP", SIGTRAP),
         ("ABRT", SIGABRT), ("BUS", SIGBUS), ("FPE", SIGFPE), ("KILL", SIGKILL), ("USR1", SIGUSR1),
         ("SEGV", SIGSEGV), ("USR2", SIGUSR2), ("PIPE", SIGPIPE), ("ALRM", SIGALRM), ("TERM", SIGTERM),
         ("STKFLT", SIGSTKFLT), ("CHLD", SIGCHLD), ("CONT", SIGCONT), ("STOP", SIGSTOP), ("TSTP", SIGTSTP),
         ("TTIN", SIGTTIN), ("TTOU", SIGTTOU), ("URG", SIGURG), ("XCPU", SIGXCPU), ("XFSZ", SIGXFSZ),
         ("VTALRM", SIGVTALRM), ("PROF", SIGPROF), ("WINCH", SIGWINCH), ("IO", SIGIO), ("PWR", SIGPWR),
-        ("SYS", SIGSYS),
+        ("SYS", SIGSYS), ("IOT", SIGIOT), ("CLD", SIGCHLD), ("POLL", SIGPOLL),
     ]
+
+    /// glibc keeps the first real-time signals for itself, so SIGRTMIN is a function call.
+    public static var realtimeMin: Int32 { __libc_current_sigrtmin() }
+    public static var realtimeMax: Int32 { __libc_current_sigrtmax() }
 
     /// "SIGTERM" for 15; "SIGRTMIN+3" for real-time signals.
     public static func name(_ signal: Int32) -> String {
-        if let match = names.first(where: { $0.1 == signal }) { return "SIG" + match.0 }
-        let rtmin = Int32(__libc_current_sigrtmin())
-        if signal >= rtmin { return "SIGRTMIN+\(signal - rtmin)" }
+        if let match = names.first(where: { $0.number == signal }) { return "SIG" + match.name }
+        if signal >= realtimeMin && signal <= realtimeMax { return "SIGRTMIN+\(signal - realtimeMin)" }
         return "signal \(signal)"
-    }
-
-    /// Parses "SIGTERM", "TERM", "term", "15", "SIGRTMIN+3", "RTMAX-1".
-    public static func number(_ text: String) -> Int32? {
-        if let value = Int32(text), value > 0, value < 65 { return value }
-        var upper = text.uppercased()
-        if upper.hasPrefix("SIG") { upper.removeFirst(3) }
-        if let match = names.first(where: { $0.0 == upper }) { return match.1 }
-        let rtmin = Int32(__libc_current_sigrtmin()), rtmax = Int32(__libc_current_sigrtmax())
-        for (base, origin, sign) in [("RTMIN", rtmin, Int32(1)), ("RTMAX", rtmax, Int32(-1))] where upper.hasPrefix(base) {
-            let rest = upper.dropFirst(base.count)
-            if rest.isEmpty { return origin }
-            guard let first = rest.first, first == (sign > 0 ? "+" : "-"), let offset = Int32(rest.dropFirst()) else { return nil }
-            let value = origin + sign * offset
-            return value >= rtmin && value <= rtmax ? value : nil
-        }
-        return nil
     }
 }
 

@@ -165,6 +165,14 @@ private func expectMissingDependency(_ path: String, mentioning words: String, s
         }
         #expect(try FileSystem.listDirectory(rootfs + "/dev").isEmpty)
         #expect(mode(of: rootfs + "/etc/passwd") == 0o644)
+
+        if geteuid() == 0 {
+            for path in ["", "/bin/busybox", "/bin/sh", "/etc/shadow", "/tmp", "/root"] {
+                var st = stat()
+                #expect(lstat(rootfs + path, &st) == 0)
+                #expect(st.st_uid == 0 && st.st_gid == 0, "\(path) is owned by root")
+            }
+        }
     }
 
     @Test func installMakesOnlyRelativeSymlinksThatStayInside() throws {

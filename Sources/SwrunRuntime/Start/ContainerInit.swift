@@ -12,6 +12,7 @@ enum ContainerInit {
     static func run(_ plan: StartPlan, sync: Int32) -> Never {
         _ = swrun_prctl(PR_SET_PDEATHSIG, UInt(SIGKILL), 0, 0, 0)  // foreground: die with swrun
         _ = swrun_prctl(PR_SET_NAME, UInt(bitPattern: plan.initName.baseAddress), 0, 0, 0)
+        renameCommandLine(plan.hostArguments, to: plan.initName)
         setsid()  // out of the host's session: the terminal's signals reach swrun alone, which forwards them
         umask(0)  // device nodes and mount points get exactly the modes the plan gives them
 
@@ -82,6 +83,14 @@ enum ContainerInit {
             }
         }
         _exit(127)  // not reached: the last step is execve
+    }
+
+    /// Overwrites argv's strings with init's name and NULs.
+    private static func renameCommandLine(_ area: UnsafeMutableRawBufferPointer, to name: UnsafeRawBufferPointer) {
+        guard area.count > 0 else { return }
+        area.initializeMemory(as: UInt8.self, repeating: 0)
+        let count = min(area.count, name.count)
+        area.baseAddress?.copyMemory(from: name.baseAddress!, byteCount: count)
     }
 
     /// Moves the sync socket to fd 3 and closes everything else, host stdio included.

@@ -130,15 +130,16 @@ extension StartPlan {
                          call: "openat(\"\(parent)\", \"\(lastComponent(target))\", O_CREAT)", why: "create=file in \(entry.location)")
             case nil: break
             }
-            if isBind && !entry.source.hasPrefix("/") {
+            if isBind && !entry.relative && !entry.source.hasPrefix("/") {
                 throw SwrunError(.invalidConfig, "\(entry.location): lxc.mount.entry: bind source '\(entry.source)' is not an absolute path",
-                                 hint: "write the host path in full, e.g. /srv/data")
+                                 hint: "write the host path in full, e.g. /srv/data, or add the 'relative' option for a path inside the rootfs")
             }
-            let source = c(entry.source)
+            // "relative": the source is a path inside the rootfs, resolved there like a target.
+            let source: SetupPath = entry.relative ? .inRoot(c("/" + entry.source)) : .host(c(entry.source))
             let fsType: UnsafeMutablePointer<CChar>? = isBind || entry.fsType == "none" ? nil : c(entry.fsType)
             let data: UnsafeMutablePointer<CChar>? = entry.data.isEmpty ? nil : c(entry.data)
             let firstFlags = isBind ? flags.intersection([.bind, .recursive]) : flags
-            addSetup(.mount(source: .host(source), target: .inRoot(c(target)), fsType: fsType, flags: firstFlags.rawValue, data: data, optional: entry.optional),
+            addSetup(.mount(source: source, target: .inRoot(c(target)), fsType: fsType, flags: firstFlags.rawValue, data: data, optional: entry.optional),
                      "mount \(entry.source) on \(target) (\(entry.location))",
                      call: "mount(\"\(entry.source)\", \"\(target)\", \(fsType == nil ? "NULL" : "\"\(entry.fsType)\""), \(firstFlags.cNames), \(entry.data.isEmpty ? "NULL" : "\"\(entry.data)\""))",
                      why: "lxc.mount.entry at \(entry.location)")
@@ -150,6 +151,14 @@ extension StartPlan {
                          "apply \(entry.options.joined(separator: ",")) to \(target) (\(entry.location))",
                          call: "mount(NULL, \"\(target)\", NULL, \(remount.cNames), NULL)",
                          why: "flags such as ro on a bind mount need a remount")
+            }
+            // Propagation (private, slave, shared) cannot be set in the same mount(2) call as the rest.
+            if entry.propagation != 0 {
+                let propagation = MountFlags(rawValue: entry.propagation)
+                addSetup(.mount(source: nil, target: .inRoot(c(target)), fsType: nil, flags: propagation.rawValue, data: nil, optional: entry.optional),
+                         "set the propagation of \(target) (\(entry.location))",
+                         call: "mount(NULL, \"\(target)\", NULL, \(propagation.cNames), NULL)",
+                         why: "the propagation type asked for in \(entry.location)")
             }
         }
     }

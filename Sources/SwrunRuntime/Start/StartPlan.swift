@@ -22,6 +22,9 @@ public final class StartPlan {
     let lastCapability = Capabilities.lastCapability
     /// The name init gives itself (prctl PR_SET_NAME), as a C string.
     let initName: UnsafeRawBufferPointer
+    /// swrun's own command line in memory: init blanks it, so that `ps` in the
+    /// container shows "swrun-init" and not the host's paths and arguments.
+    let hostArguments = StartPlan.argumentArea()
     /// Scratch buffers for init's setup: two /proc/self/fd paths and a netlink reply.
     let initScratch: (UnsafeMutableRawBufferPointer, UnsafeMutableRawBufferPointer, UnsafeMutableRawBufferPointer)
 
@@ -43,6 +46,16 @@ public final class StartPlan {
         try planMounts()
         planIdentity()
         try planPayload()
+    }
+
+    /// The contiguous memory that holds argv's strings (what /proc/PID/cmdline shows).
+    private static func argumentArea() -> UnsafeMutableRawBufferPointer {
+        let argv = CommandLine.unsafeArgv
+        guard CommandLine.argc > 0, let first = argv[0], let last = argv[Int(CommandLine.argc) - 1] else {
+            return UnsafeMutableRawBufferPointer(start: nil, count: 0)
+        }
+        let end = UnsafeMutableRawPointer(last) + strlen(last)
+        return UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(first), count: end - UnsafeMutableRawPointer(first))
     }
 
     /// Keys that only a booted system container uses (halt signals, ttys, autostart, logs):

@@ -1,0 +1,159 @@
+import Glibc
+import SwrunConfig
+import SwrunSystem
+import Testing
+@testable import SwrunRuntime
+
+/// What a config leads to, read from the plan without starting anything (no root needed).
+@Suite struct StartPlanTests {
+    /// A container directory with an empty rootfs, removed by `deinit`.
+    final class Fixture {
+        let directory: String
+        init() throws {
+            var template = Array("/tmp/swrun-plan-XXXXXX".utf8CString)
+            guard let made = mkdtemp(&template) else { throw SwrunError(.system, "mkdtemp failed") }
+            directory = String(cString: made)
+            try FileSystem.makeDirectory(directory + "/rootfs")
+        }
+        deinit { try? FileSystem.removeTree(directory) }
+
+        func plan(_ configText: String, command: [String] = ["/bin/true"], terminal: Bool = false) throws -> StartPlan {
+            let file = try ConfigFile(text: configText, path: directory + "/config")
+            let config = try ContainerConfig(settings: file.settings)
+            return try StartPlan(LaunchRequest(containerName: "web", containerDirectory: directory, config: config,
+                                               command: command, useTerminal: terminal, explain: false))
+        }
+    }
+
+    @Test func mountsComeBeforePivotRootAndHostnameAfter() throws {
+        let fixture = try Fixture()
+        let plan = try fixture.plan("lxc.mount.auto = proc:mixed sys:ro\nlxc.mount.entry = /srv srv none bind,create=dir 0 0\n")
+        let steps = plan.setupSummaries
+        let pivot = try #require(steps.firstIndex { $0.hasPrefix("pivot_root") })
+        #expect(steps.first == "make all mounts private")
+        #expect(steps.firstIndex(of: "mount proc on /proc").map { $0 < pivot } == true)
+        #expect(steps.firstIndex(of: "make /proc/sys read-only").map { $0 < pivot } == true)
+        #expect(steps.firstIndex { $0.hasPrefix("mount /srv on /srv") }.map { $0 < pivot } == true)
+        #expect(steps.firstIndex(of: "set the hostname to web").map { $0 > pivot } == true)
+        #expect(steps.last == "bring up the loopback interface")
+    }
+
+    @Test func readOnlyBindIsFollowedByARemount() throws {
+        let fixture = try Fixture()
+        let plan = try fixture.plan("lxc.mount.entry = /srv srv none ro,bind 0 0\n")
+        let steps = plan.setupSummaries
+        let bind = try #require(steps.firstIndex { $0.hasPrefix("mount /srv on /srv") })
+        #expect(steps[bind + 1].hasPrefix("apply ro,bind to /srv"))
+    }
+
+    @Test func relativeBindSourceIsRejected() throws {
+        let fixture = try Fixture()
+        #expect(throws: SwrunError.self) { try fixture.plan("lxc.mount.entry = srv srv none bind 0 0\n") }
+    }
+
+    @Test func autodevBuildsDevicesAndATerminalAddsTheConsole() throws {
+        let fixture = try Fixture()
+        let plain = try fixture.plan("lxc.autodev = 1\n").setupSummaries
+        #expect(plain.contains("create /dev/null") && plain.contains("mount devpts on /dev/pts"))
+        #expect(!plain.contains("open the console pty"))
+        let withTerminal = try fixture.plan("lxc.autodev = 1\n", terminal: true).setupSummaries
+        #expect(withTerminal.contains("open the console pty") && withTerminal.contains("bind the console pty to /dev/console"))
+    }
+
+    @Test func commonConfsCapabilitiesAreDroppedWhenTheConfigSaysNothing() throws {
+        let fixture = try Fixture()
+        let drop = try #require(try fixture.plan("").payloadSummaries.first { $0.hasPrefix("drop capabilities") })
+        for name in StartPlan.defaultCapDrop { #expect(drop.contains(name)) }
+        #expect(!drop.contains("sys_admin"))
+    }
+
+    @Test func payloadSetsIdentityBeforeExec() throws {
+        let fixture = try Fixture()
+        let steps = try fixture.plan("lxc.init.uid = 1000\nlxc.init.gid = 100\nlxc.no_new_privs = 1\n").payloadSummaries
+        #expect(steps.contains("set the user id to 1000") && steps.contains("set the group id to 100"))
+        #expect(steps.contains("set no_new_privs"))
+        #expect(!steps.contains("limit the capability sets"), "a non-root uid loses its capabilities at setuid")
+        #expect(steps.last == "run /bin/true")
+    }
+
+    @Test func missingRootfsIsANotFoundError() throws {
+        let fixture = try Fixture()
+        #expect {
+            try fixture.plan("lxc.rootfs.path = dir:/nonexistent/rootfs\n")
+        } throws: { error in
+            (error as? SwrunError)?.code == .notFound && "\(error)".contains("/nonexistent/rootfs")
+        }
+    }
+
+    @Test func keysNotAppliedYetAreWarnedAboutButBootOnlyKeysAreNot() throws {
+        let fixture = try Fixture()
+        let plan = try fixture.plan("lxc.net.0.type = veth\nlxc.signal.halt = SIGUSR1\nlxc.tty.max = 4\n")
+        #expect(plan.warnings.count == 1)
+        #expect(plan.warnings.first?.contains("config:1: lxc.net.0.type") == true)
+    }
+
+    @Test(arguments: [
+        ("sh", "/usr/bin:/bin", ["/usr/bin/sh", "/bin/sh"]),
+        ("/opt/tool", "/usr/bin:/bin", ["/opt/tool"]),
+        ("./run", "/bin", ["./run"]),
+        ("ls", "/bin::/sbin", ["/bin/ls", "./ls", "/sbin/ls"]),
+    ])
+    func commandIsSearchedInPath(command: String, path: String, expected: [String]) {
+        #expect(StartPlan.candidates(for: command, path: path) == expected)
+    }
+
+    @Test func cgroupHierarchiesAreReadFromAHybridHostsMountinfo() {
+        let mountInfo = """
+        22 27 0:21 / /proc rw,relatime - proc proc rw
+        30 29 0:26 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:9 - tmpfs tmpfs ro,mode=755
+        31 30 0:27 / /sys/fs/cgroup/unified rw,nosuid,nodev,noexec,relatime shared:10 - cgroup2 cgroup2 rw,nsdelegate
+        32 30 0:28 / /sys/fs/cgroup/systemd rw,nosuid shared:11 - cgroup cgroup rw,xattr,name=systemd
+        33 30 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid shared:12 - cgroup cgroup rw,cpu,cpuacct
+        """
+        #expect(StartPlan.cgroupHierarchies(mountInfo: mountInfo) == [
+            .init(directory: "unified", fsType: "cgroup2", options: ""),
+            .init(directory: "systemd", fsType: "cgroup", options: "none,xattr,name=systemd"),
+            .init(directory: "cpu,cpuacct", fsType: "cgroup", options: "cpu,cpuacct"),
+        ])
+    }
+
+    @Test func unifiedHostHasOneHierarchyAtTheRoot() {
+        let mountInfo = "25 22 0:22 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot\n"
+        #expect(StartPlan.cgroupHierarchies(mountInfo: mountInfo) == [.init(directory: "", fsType: "cgroup2", options: "")])
+    }
+}
+
+@Suite struct ExplainAndFlagsTests {
+    @Test func explanationLinesIndentEveryReason() {
+        #expect(Explainer.line(actor: "init", call: "sethostname(\"web\", 3)", why: "one\ntwo") ==
+                "[init] sethostname(\"web\", 3)\n       # one\n       # two\n")
+    }
+
+    @Test(arguments: [
+        (MountFlags([.bind, .recursive]), "MS_BIND|MS_REC"),
+        (MountFlags.restrictive, "MS_NOSUID|MS_NODEV|MS_NOEXEC"),
+        (MountFlags([]), "0"),
+    ])
+    func mountFlagsHaveTheirCNames(flags: MountFlags, expected: String) {
+        #expect(flags.cNames == expected)
+    }
+
+    @Test func syncMessagesCrossASocketPairWithAFileDescriptor() throws {
+        var pair: (Int32, Int32) = (-1, -1)
+        let made = withUnsafeMutableBytes(of: &pair) {
+            socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, $0.baseAddress!.assumingMemoryBound(to: Int32.self))
+        }
+        try #require(made == 0)
+        defer { close(pair.0); close(pair.1) }
+        let passed = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer { close(passed) }
+        #expect(SyncMessage(.setupFailed, 7, ENOENT).send(on: pair.0, passing: passed))
+        let received = try #require(SyncMessage.receive(on: pair.1))
+        #expect(received.message == SyncMessage(.setupFailed, 7, ENOENT))
+        #expect(received.fd >= 0 && received.fd != passed)
+        close(received.fd)
+        close(pair.0)
+        pair.0 = -1
+        #expect(SyncMessage.receive(on: pair.1) == nil, "end of file when init is gone")
+    }
+}
