@@ -2,7 +2,6 @@
 // swrun: a small system-container runtime for Linux, in Swift, with no liblxc.
 import PackageDescription
 
-let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let systemPackage = Target.Dependency.product(name: "SystemPackage", package: "swift-system")
 
 let package = Package(
@@ -11,7 +10,6 @@ let package = Package(
         .executable(name: "swrun", targets: ["swrun"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
@@ -24,11 +22,13 @@ let package = Package(
         .target(name: "SwrunConfig", dependencies: ["SwrunSystem"]),
         .target(name: "SwrunImages", dependencies: ["SwrunSystem", "SwrunConfig"]),
         .target(name: "SwrunRuntime", dependencies: ["CLinux", "SwrunSystem", "SwrunNetlink", "SwrunConfig", "SwrunImages", systemPackage]),
-        .executableTarget(name: "swrun", dependencies: ["SwrunRuntime", "SwrunConfig", "SwrunImages", "SwrunSystem", argumentParser]),
+        .target(name: "SwrunCLI", dependencies: ["SwrunRuntime", "SwrunConfig", "SwrunSystem"]),
+        .executableTarget(name: "swrun", dependencies: ["SwrunCLI"]),
 
         .testTarget(name: "SwrunConfigTests", dependencies: ["SwrunConfig", "SwrunSystem"]),
         .testTarget(name: "SwrunNetlinkTests", dependencies: ["SwrunNetlink"]),
         .testTarget(name: "SwrunRuntimeTests", dependencies: ["SwrunRuntime", "SwrunConfig", "SwrunImages", "SwrunSystem"]),
+        .testTarget(name: "SwrunCLITests", dependencies: ["SwrunCLI", "SwrunSystem"]),
         .testTarget(name: "SwrunIntegrationTests", dependencies: ["CLinux"]),
     ]
 )

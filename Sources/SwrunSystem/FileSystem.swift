@@ -33,7 +33,10 @@ public enum FileSystem {
         }
         defer { close(fd) }
         var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
+        // Files in /proc report size 0: read those in pages; others in one read of their size.
+        var st = stat()
+        let size = fstat(fd, &st) == 0 ? Int(st.st_size) : 0
+        var chunk = [UInt8](repeating: 0, count: size > 0 ? size + 1 : 4096)
         while true {
             let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count < 0 {

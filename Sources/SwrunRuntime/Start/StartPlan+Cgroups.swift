@@ -45,7 +45,7 @@ extension StartPlan {
                             flags: flags.rawValue, data: data.map(c), optional: false),
                      "mount the \(hierarchy.directory.isEmpty ? "cgroup2" : hierarchy.directory) hierarchy on \(target)",
                      call: "mount(\"\(hierarchy.fsType)\", \"\(target)\", \"\(hierarchy.fsType)\", \(flags.cNames), \(data.map { "\"\($0)\"" } ?? "NULL"))",
-                     why: "the cgroup namespace roots this view at the container's cgroup" + (readOnly ? "; read-only (cgroup:\(mode))" : ""))
+                     why: "the cgroup namespace roots this view at the container's cgroup" + (readOnly ? "; read-only (cgroup:\(mode.rawValue))" : ""))
         }
         if !unified && readOnly {
             let remount: MountFlags = MountFlags.restrictive.union([.bind, .remount, .readOnly])

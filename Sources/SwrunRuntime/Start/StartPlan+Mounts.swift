@@ -39,7 +39,7 @@ extension StartPlan {
         }
         if let sys = auto.sys {
             mountKernelFilesystem("sysfs", at: "/sys", flags: sys == .rw ? .restrictive : MountFlags.restrictive.union(.readOnly),
-                                  why: "sysfs shows the devices of the container's network namespace" + (sys == .rw ? "" : "; read-only (sys:\(sys))"))
+                                  why: "sysfs shows the devices of the container's network namespace" + (sys == .rw ? "" : "; read-only (sys:\(sys.rawValue))"))
             if sys == .mixed {
                 remountWritable("/sys/devices/virtual/net", why: "sys:mixed: the container's own network devices stay writable")
             }

@@ -77,17 +77,18 @@ public final class StartPlan {
 
     // MARK: recording steps
 
-    func addSetup(_ action: SetupAction, _ summary: String, call: String, why: String) {
+    // The explanation is only rendered for --explain: a plain start should not pay for the prose.
+    func addSetup(_ action: SetupAction, _ summary: String, call: @autoclosure () -> String, why: @autoclosure () -> String) {
         setup.append(SetupStep(action: action, summary: summary, explanation: explanation("init", call, why)))
     }
 
-    func addPayload(_ action: PayloadAction, _ summary: String, call: String, why: String) {
+    func addPayload(_ action: PayloadAction, _ summary: String, call: @autoclosure () -> String, why: @autoclosure () -> String) {
         payload.append(PayloadStep(action: action, summary: summary, explanation: explanation("cmd", call, why)))
     }
 
-    private func explanation(_ actor: String, _ call: String, _ why: String) -> UnsafeRawBufferPointer {
+    private func explanation(_ actor: String, _ call: () -> String, _ why: () -> String) -> UnsafeRawBufferPointer {
         guard request.explain else { return UnsafeRawBufferPointer(start: nil, count: 0) }
-        return arena.bytes(Array(Explainer.line(actor: actor, call: call, why: why).utf8))
+        return arena.bytes(Array(Explainer.line(actor: actor, call: call(), why: why()).utf8))
     }
 
     func c(_ string: String) -> UnsafeMutablePointer<CChar> { arena.cString(string) }

@@ -1,4 +1,3 @@
-import ArgumentParser
 import Glibc
 import SwrunSystem
 
@@ -14,25 +13,6 @@ func printError(_ text: String) {
 }
 
 func warn(_ text: String) { printError("swrun: warning: \(text)") }
-
-/// Runs a command body, turning a SwrunError into its message on stderr and an honest exit code.
-/// `commandStatus` maps errors of commands that run a container to the Docker/LXC codes:
-/// 125 when swrun itself failed, 126 when the command cannot run, 127 when it is not there.
-func reportingErrors(containerExitCodes: Bool = false, _ body: () throws(SwrunError) -> Int32) throws(ExitCode) {
-    let code: Int32
-    do {
-        code = try body()
-    } catch {
-        printError("swrun: error: \(error)")
-        switch error.code {
-        case .commandNotFound where containerExitCodes: code = 127
-        case .commandNotExecutable where containerExitCodes: code = 126
-        default: code = containerExitCodes ? 125 : 1
-        }
-    }
-    fflush(nil)
-    if code != 0 { throw ExitCode(code) }
-}
 
 func requireRoot(_ action: String) throws(SwrunError) {
     guard geteuid() == 0 else {
@@ -75,8 +55,15 @@ enum JSON {
     }
 }
 
-enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+enum OutputFormat: String, CaseIterable {
     case text, json
+
+    init(_ text: String?) throws(SwrunError) {
+        guard let format = OutputFormat(rawValue: text ?? "text") else {
+            throw SwrunError(.invalidArgument, "unknown format '\(text ?? "")'", hint: "use --format text or --format json")
+        }
+        self = format
+    }
 }
 
 /// Left-aligned columns separated by two spaces, as lxc-ls --fancy prints them.

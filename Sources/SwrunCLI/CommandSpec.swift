@@ -1,0 +1,48 @@
+/// What a command accepts, written once: the parser reads it, and so does the help.
+/// (A small table instead of swift-argument-parser: its reflection costs about 1.5 ms
+/// at every start, a quarter of `swrun execute`, and `make bench` counts that.)
+struct CommandSpec {
+    struct Option {
+        var short: Character?
+        var long: String
+        /// The value's name in help ("NAME"); nil for a flag.
+        var value: String?
+        var help: String
+        var repeats = false
+    }
+
+    struct Argument {
+        var name: String
+        var help: String
+        var optional = false
+    }
+
+    var name: String
+    var abstract: String
+    var discussion = ""
+    var options: [Option] = []
+    var arguments: [Argument] = []
+    /// Everything after the arguments (or after `--`) is a command to run, kept verbatim.
+    var trailingCommand = false
+    /// Exit codes as Docker's: 125 for swrun's own errors, 126 and 127 for the command.
+    var containerExitCodes = false
+
+    func option(long: String) -> Option? { options.first { $0.long == long } }
+    func option(short: Character) -> Option? { options.first { $0.short == short } }
+}
+
+/// Options every command that touches containers shares.
+enum CommonOptions {
+    static let lxcPath = CommandSpec.Option(short: "P", long: "lxcpath", value: "LXCPATH",
+                                            help: "Where containers live (default: lxc.lxcpath of /etc/lxc/lxc.conf, else /var/lib/lxc).")
+    static let name = CommandSpec.Option(short: "n", long: "name", value: "NAME", help: "The container's name.")
+    static let config = CommandSpec.Option(short: "f", long: "config", value: "FILE",
+                                           help: "Initial config for a new container, instead of lxc.default_config (/etc/lxc/default.conf).")
+    /// How a command starts in a container (run and execute).
+    static let start: [CommandSpec.Option] = [
+        .init(short: nil, long: "explain", value: nil, help: "Print each step as it happens, with the real system call and why it is made."),
+        .init(short: "t", long: "tty", value: nil, help: "Give the command a pty even when stdin is not a terminal."),
+        .init(short: "T", long: "no-tty", value: nil, help: "Never allocate a pty: plain pipes, even on a terminal."),
+        .init(short: "s", long: "define", value: "KEY=VALUE", help: "Set a config key for this start only, as lxc-execute -s does.", repeats: true),
+    ]
+}

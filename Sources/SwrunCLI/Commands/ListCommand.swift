@@ -1,0 +1,92 @@
+import SwrunConfig
+import SwrunRuntime
+import SwrunSystem
+
+enum ListCommand: Command {
+    enum Column: String, CaseIterable {
+        case name, state, pid, autostart, groups, ipv4, ipv6, unprivileged
+    }
+
+    static let spec = CommandSpec(
+        name: "ls",
+        abstract: "List containers (lxc-ls).",
+        options: [
+            CommonOptions.lxcPath,
+            .init(short: nil, long: "fancy", value: nil, help: "A table with each container's state and settings."),
+            .init(short: "F", long: "fancy-format", value: "COLUMNS",
+                  help: "Columns for --fancy, comma separated: \(Column.allCases.map(\.rawValue).joined(separator: ","))."),
+            .init(short: "1", long: "line", value: nil, help: "One name a line."),
+            .init(short: nil, long: "format", value: "FORMAT", help: "text or json."),
+        ])
+
+    static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
+        let store = try arguments.store()
+        let format = try OutputFormat(arguments.value("format"))
+        let columns = try columns(arguments.value("fancy-format") ?? "name,state,autostart,groups,ipv4,ipv6,unprivileged")
+        let containers = try store.names().map { ContainerSummary(store: store, name: $0) }
+        switch format {
+        case .json:
+            print(JSON.array(containers.map(\.json)).text)
+        case .text where arguments.flag("fancy"):
+            print(table(columns.map { $0.rawValue.uppercased() }, containers.map { summary in columns.map(summary.cell) }), terminator: "")
+        case .text:
+            if !containers.isEmpty { print(containers.map(\.name).joined(separator: arguments.flag("line") ? "\n" : "  ")) }
+        }
+        return 0
+    }
+
+    private static func columns(_ list: String) throws(SwrunError) -> [Column] {
+        var columns: [Column] = []
+        for name in list.split(separator: ",") {
+            guard let column = Column(rawValue: name.lowercased()) else {
+                throw SwrunError(.invalidArgument, "unknown column '\(name)'", hint: "choose from \(Column.allCases.map(\.rawValue).joined(separator: ","))")
+            }
+            columns.append(column)
+        }
+        return columns
+    }
+}
+
+/// What `ls` knows of one container: its state from the run lock, the rest from its config.
+struct ContainerSummary {
+    let name: String
+    let state: ContainerState
+    let autostart: Bool
+    let groups: [String]
+    let unprivileged: Bool
+
+    init(store: ContainerStore, name: String) {
+        self.name = name
+        state = store.state(of: name)
+        let settings = (try? ContainerConfig.load(store.configPath(of: name)))?.settings ?? []
+        func last(_ key: String) -> String? { settings.last(where: { $0.key == key })?.value }
+        autostart = last("lxc.start.auto") == "1"
+        groups = settings.filter { $0.key == "lxc.group" }.flatMap { $0.value.split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init) }
+        unprivileged = settings.contains { $0.key == "lxc.idmap" && !$0.value.isEmpty }
+    }
+
+    var pid: Int32? {
+        if case .running(let pid) = state { return pid }
+        return nil
+    }
+
+    func cell(_ column: ListCommand.Column) -> String {
+        switch column {
+        case .name: return name
+        case .state: return state.name
+        case .pid: return pid.map(String.init) ?? "-"
+        case .autostart: return autostart ? "1" : "0"
+        case .groups: return groups.isEmpty ? "-" : groups.joined(separator: ",")
+        case .ipv4, .ipv6: return "-"  // the container has only lo until swrun builds networks
+        case .unprivileged: return unprivileged ? "true" : "false"
+        }
+    }
+
+    var json: JSON {
+        .object([
+            ("name", .string(name)), ("state", .string(state.name)), ("pid", pid.map { .number(Int($0)) } ?? .null),
+            ("autostart", .bool(autostart)), ("groups", .array(groups.map(JSON.string))),
+            ("ipv4", .array([])), ("ipv6", .array([])), ("unprivileged", .bool(unprivileged)),
+        ])
+    }
+}

@@ -1,0 +1,45 @@
+import SwrunConfig
+import SwrunRuntime
+import SwrunSystem
+
+/// Readings of the options that several commands share.
+extension ParsedArguments {
+    /// The containers' home: -P, else lxc.lxcpath of the system config.
+    func store() throws(SwrunError) -> ContainerStore {
+        if let path = value(CommonOptions.lxcPath.long) { return ContainerStore(lxcPath: path) }
+        return ContainerStore(lxcPath: try SystemConfig.load().lxcPath)
+    }
+
+    /// The config a new container starts from: -f FILE, else lxc.default_config.
+    func initialConfig() throws(SwrunError) -> String {
+        if let file = value(CommonOptions.config.long) {
+            guard FileSystem.exists(file) else {
+                throw SwrunError(.notFound, "config file \(file) does not exist", hint: "give the path of an LXC config file to -f")
+            }
+            return file
+        }
+        return try SystemConfig.load().defaultConfigPath
+    }
+
+    /// Applies --explain, -t, -T and -s to an execution.
+    func configure(_ execution: inout ForegroundExecution) throws(SwrunError) {
+        execution.explain = flag("explain")
+        execution.useTerminal = !flag("no-tty") && (flag("tty") || Terminal.isTerminal(0))
+        execution.extraSettings = try definedSettings()
+        execution.command = command
+    }
+
+    /// The -s KEY=VALUE settings, with their place on the command line for error messages.
+    private func definedSettings() throws(SwrunError) -> [ConfigSetting] {
+        var settings: [ConfigSetting] = []
+        for (index, define) in values("define").enumerated() {
+            guard let equals = define.firstIndex(of: "=") else {
+                throw SwrunError(.invalidArgument, "-s \(define): expected KEY=VALUE", hint: "for example: -s lxc.uts.name=web")
+            }
+            let key = String(define[..<equals]).trimmingCharacters(in: " ")
+            let value = String(define[define.index(after: equals)...]).trimmingCharacters(in: " ")
+            settings.append(ConfigSetting(key: key, value: value, location: ConfigLocation(file: "command line (-s)", line: index + 1)))
+        }
+        return settings
+    }
+}

@@ -1,0 +1,78 @@
+import Glibc
+import SwrunSystem
+
+/// One swrun command: its spec and what it does with the parsed arguments.
+protocol Command {
+    static var spec: CommandSpec { get }
+    /// Options without which the command cannot run (shown in the usage line).
+    static var requiredOptions: [String] { get }
+    static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32
+}
+
+extension Command {
+    static var requiredOptions: [String] { [] }
+}
+
+/// The command line of swrun: pick the command, parse its arguments, run it,
+/// and turn an error into a message and an honest exit code.
+public enum SwrunCLI {
+    public static let version = "0.1.0"
+
+    /// By name, so that finding a command does not build every command's spec.
+    static let commands: [(name: String, type: any Command.Type)] = [
+        ("run", RunCommand.self), ("create", CreateCommand.self), ("execute", ExecuteCommand.self),
+        ("destroy", DestroyCommand.self), ("ls", ListCommand.self), ("config", ConfigCommand.self),
+    ]
+
+    /// Runs `swrun WORDS...` (without argv[0]) and returns the exit code.
+    public static func main(_ words: [String]) -> Int32 {
+        let first = words.first ?? "--help"
+        switch first {
+        case "-h", "--help":
+            print(Help.overview(commands.map(\.type)), terminator: "")
+            return 0
+        case "--version", "version":
+            print("swrun \(version)")
+            return 0
+        case "help" where words.count > 1:
+            guard let command = command(named: words[1]) else { return unknown(words[1]) }
+            print(Help.text(command.spec, required: command.requiredOptions), terminator: "")
+            return 0
+        default:
+            guard let command = command(named: first) else { return unknown(first) }
+            return run(command, Array(words.dropFirst()))
+        }
+    }
+
+    static func command(named name: String) -> (any Command.Type)? {
+        commands.first { $0.name == name }?.type
+    }
+
+    private static func unknown(_ name: String) -> Int32 {
+        let names = commands.map(\.name).joined(separator: ", ")
+        printError("swrun: error: unknown command '\(name)'\n  hint: the commands are \(names); see `swrun --help`")
+        return 1
+    }
+
+    private static func run(_ command: any Command.Type, _ words: [String]) -> Int32 {
+        let spec = command.spec
+        let code: Int32
+        do {
+            let arguments = try ParsedArguments(words, spec: spec)
+            if arguments.wantsHelp {
+                print(Help.text(spec, required: command.requiredOptions), terminator: "")
+                return 0
+            }
+            code = try command.run(arguments)
+        } catch {
+            printError("swrun: error: \(error)")
+            switch error.code {
+            case .commandNotFound where spec.containerExitCodes: code = 127
+            case .commandNotExecutable where spec.containerExitCodes: code = 126
+            default: code = spec.containerExitCodes ? 125 : 1
+            }
+        }
+        fflush(nil)
+        return code
+    }
+}

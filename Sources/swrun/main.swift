@@ -1,0 +1,4 @@
+import Glibc
+import SwrunCLI
+
+exit(SwrunCLI.main(Array(CommandLine.arguments.dropFirst())))
