@@ -28,7 +28,9 @@ enum ContainerInit {
             close(setup.consoleMaster)
         }
         SyncMessage(.ready).send(on: sync)
-        guard let answer = SyncMessage.receive(on: sync), answer.message.kind == SyncMessage.Kind.go.rawValue else { _exit(1) }
+        if plan.waitsForGoAhead {
+            guard let answer = SyncMessage.receive(on: sync), answer.message.kind == SyncMessage.Kind.go.rawValue else { _exit(1) }
+        }
 
         // Every signal waits in the queue for sigwaitinfo below, and none is lost before the loop.
         var all = sigset_t()

@@ -79,7 +79,7 @@ private struct Session: ~Copyable {
         try waitForSetup()
         let raw = plan.useTerminal && Terminal.isTerminal(0) ? try RawTerminalMode.enter(fd: 0) : nil
         if console >= 0, let size = Terminal.windowSize(of: 0) { Terminal.setWindowSize(size, on: console) }
-        guard SyncMessage(.go).send(on: sync) else { throw initVanished("before the command started") }
+        if plan.waitsForGoAhead, !SyncMessage(.go).send(on: sync) { throw initVanished("before the command started") }
         try waitForExec()
         let status = try relayUntilExit()
         _ = consume raw
@@ -102,7 +102,8 @@ private struct Session: ~Copyable {
                 console = fd
                 explainer.say("recvmsg(SCM_RIGHTS) = pty master", "the console's master end, from the container's devpts, now held by swrun")
             case .ready?:
-                explainer.say("container set up", "init waits for the go-ahead, then forks your command")
+                explainer.say("container set up", plan.waitsForGoAhead ? "init waits for the go-ahead (the terminal is set up first), then forks your command"
+                                                                        : "init forks your command")
                 return
             case .setupFailed?:
                 let step = plan.setup[Int(message.a)]

@@ -29,6 +29,9 @@ public final class StartPlan {
     let initScratch: (UnsafeMutableRawBufferPointer, UnsafeMutableRawBufferPointer, UnsafeMutableRawBufferPointer)
 
     public var useTerminal: Bool { request.useTerminal }
+    /// Whether init waits, once set up, for swrun to finish its side before forking the
+    /// command: the terminal must be raw and sized before the command's first output.
+    var waitsForGoAhead: Bool { request.useTerminal }
     public var explain: Bool { request.explain }
     public var setupSummaries: [String] { setup.map(\.summary) }
     public var payloadSummaries: [String] { payload.map(\.summary) }
