@@ -32,6 +32,16 @@ import Testing
         #expect(pids.count <= 4, "only the container's processes are visible: \(pids)")
     }
 
+    @Test func initReapsOrphanedZombies() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("reap")
+        try sandbox.create(name)
+        // The subshell exits at once, so its sleep is orphaned to PID 1; when the sleep ends, init must reap it.
+        let result = try sandbox.execute(name, ["sh", "-c", "(sleep 0.2 &); sleep 1; cut -d' ' -f3 /proc/[0-9]*/stat | tr -d '\\n'"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(!result.stdout.contains("Z"), "no zombie is left: \(result.stdout)")
+        #expect(result.stdout.count >= 3, "the states of init, the shell and cut were read: \(result.stdout)")
+    }
+
     @Test func hostMountsAreNotVisible() throws {
         let sandbox = try Sandbox(), name = sandbox.name("mnt")
         try sandbox.create(name)

@@ -98,6 +98,15 @@ import Testing
         #expect(second.stdout == "1\n", "\(second.stderr)")
     }
 
+    @Test func configPrintsSystemSettingsAsLXCConfigDoes() throws {
+        let list = try Swrun.run(["config", "-l"])
+        #expect(list.stdout.split(separator: "\n").contains("lxc.lxcpath"))
+        let path = try Swrun.run(["config", "lxc.default_config"])
+        #expect(path.status == 0 && path.stdout.hasPrefix("/"), "\(path.stderr)")
+        let unknown = try Swrun.run(["config", "lxc.no_such_setting"])
+        #expect(unknown.status == 1 && unknown.stderr.contains("lxc.no_such_setting"))
+    }
+
     @Test func unknownImageIsAnError() throws {
         let sandbox = try Sandbox()
         let result = try Swrun.run(["run", "-P", sandbox.path, "no-such-image"])

@@ -77,6 +77,9 @@ import Testing
         _ = swrun_ioctl_ptr(master, swrun_TIOCSWINSZ, &size)
         let slave = swrun_ioctl_int(master, swrun_TIOCGPTPEER, O_RDWR | O_NOCTTY)
         try #require(slave >= 0)
+        defer { close(slave) }
+        var before = termios()
+        tcgetattr(slave, &before)
         let terminal = FileHandle(fileDescriptor: slave, closeOnDealloc: false)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Swrun.binary)
@@ -85,7 +88,6 @@ import Testing
         process.standardOutput = terminal
         process.standardError = terminal
         try process.run()
-        close(slave)
         let script = "echo product=$((6*7)); stty size; tty; exit 3\n"
         _ = script.withCString { write(master, $0, strlen($0)) }
         var output = ""
@@ -95,7 +97,7 @@ import Testing
             var entry = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
             if poll(&entry, 1, 200) > 0 {
                 let count = read(master, &buffer, buffer.count)
-                if count <= 0 { break }  // EIO: swrun and the container closed the terminal
+                if count <= 0 { break }
                 output += String(decoding: buffer[0..<count], as: UTF8.self)
             } else if !process.isRunning {
                 break
@@ -106,6 +108,10 @@ import Testing
         #expect(output.contains("product=42"), "\(output)")
         #expect(output.contains("33 99"), "the window size follows: \(output)")
         #expect(output.contains("/dev/pts/0"), "a pty from the container's own devpts: \(output)")
+        var after = termios()
+        tcgetattr(slave, &after)
+        #expect(after.c_lflag == before.c_lflag && after.c_iflag == before.c_iflag && after.c_oflag == before.c_oflag,
+                "swrun put the terminal back as it found it")
     }
 
     @Test func explainShowsTheRealCalls() throws {
