@@ -19,7 +19,7 @@ public enum Terminal {
 
 /// Puts a terminal in raw mode and gives back its settings when dropped,
 /// so that every exit path (errors included) leaves the user's shell usable.
-public struct RawTerminalMode: ~Copyable {
+public final class RawTerminalMode {
     private let fd: Int32
     private let saved: termios
 

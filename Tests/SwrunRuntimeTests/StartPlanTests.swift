@@ -17,11 +17,13 @@ import Testing
         }
         deinit { try? FileSystem.removeTree(directory) }
 
-        func plan(_ configText: String, command: [String] = ["/bin/true"], terminal: Bool = false) throws -> StartPlan {
+        func plan(_ configText: String, command: [String] = ["/bin/true"], terminal: Bool = false, mode: LaunchMode = .execute) throws -> StartPlan {
             let file = try ConfigFile(text: configText, path: directory + "/config")
             let config = try ContainerConfig(settings: file.settings)
-            return try StartPlan(LaunchRequest(containerName: "web", containerDirectory: directory, config: config,
-                                               command: command, useTerminal: terminal, explain: false))
+            var request = LaunchRequest(containerName: "web", containerDirectory: directory, config: config,
+                                        command: command, useTerminal: terminal, explain: false)
+            request.mode = mode
+            return try StartPlan(request)
         }
     }
 
@@ -55,9 +57,18 @@ import Testing
         let fixture = try Fixture()
         let plain = try fixture.plan("lxc.autodev = 1\n").setupSummaries
         #expect(plain.contains("create /dev/null") && plain.contains("mount devpts on /dev/pts"))
-        #expect(!plain.contains("open the console pty"))
-        let withTerminal = try fixture.plan("lxc.autodev = 1\n", terminal: true).setupSummaries
-        #expect(withTerminal.contains("open the console pty") && withTerminal.contains("bind the console pty to /dev/console"))
+        #expect(!plain.contains("open the pty for /dev/console"))
+        let withTerminal = try fixture.plan("lxc.autodev = 1\nlxc.tty.max = 2\n", terminal: true).setupSummaries
+        #expect(withTerminal.contains("open the pty for /dev/console") && withTerminal.contains("bind the pty to /dev/console"))
+        #expect(!withTerminal.contains("bind the pty to /dev/tty1"), "ttys are for booted containers only")
+    }
+
+    @Test func bootedContainerGetsTheConsoleAndItsTTYs() throws {
+        let fixture = try Fixture()
+        let plan = try fixture.plan("lxc.tty.max = 2\n", terminal: true, mode: .boot)
+        for device in ["console", "tty1", "tty2"] { #expect(plan.setupSummaries.contains("bind the pty to /dev/\(device)")) }
+        #expect(!plan.setupSummaries.contains("bind the pty to /dev/tty3"))
+        #expect(plan.terminalCount == 3)
     }
 
     @Test func commonConfsCapabilitiesAreDroppedWhenTheConfigSaysNothing() throws {

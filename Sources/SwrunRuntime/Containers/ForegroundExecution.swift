@@ -35,7 +35,16 @@ public struct ForegroundExecution {
         let plan = try StartPlan(request)
         plan.warnings.forEach(warn)
         let lock = try store.lockForStart(name)
-        return try ContainerLauncher(plan: plan).run { pid in lock.record("\(pid)\n") }
+        var rawMode: RawTerminalMode?  // restores the user's terminal when this function returns
+        defer { withExtendedLifetime(rawMode) {} }
+        let container = try ContainerLauncher(plan: plan).start(
+            started: { pid in lock.record("\(pid)\n") },
+            beforeCommand: { (container) throws(SwrunError) in
+                guard container.console >= 0, Terminal.isTerminal(0) else { return }
+                rawMode = try RawTerminalMode.enter(fd: 0)
+                if let size = Terminal.windowSize(of: 0) { Terminal.setWindowSize(size, on: container.console) }
+            })
+        return try container.runInForeground()
     }
 
     private static func hostEnvironment() -> [String: String] {

@@ -1,35 +1,42 @@
 import CLinux
 import Glibc
 
-/// The container's PID 1: it builds the container (mounts, pivot_root, hostname,
-/// lo), forks the command, then stays as a tiny init that forwards signals to
-/// the command and reaps every orphan, as lxc-init and tini do. When the command
-/// exits, init reports its status and exits, and the kernel ends the rest of the
-/// pid namespace.
+/// The container's PID 1. It builds the container (mounts, pivot_root, hostname, lo).
+/// Then, to execute a command (lxc-execute), it forks the command and stays as a tiny
+/// init that forwards signals to it and reaps every orphan, as lxc-init and tini do;
+/// when the command exits, init reports its status and exits, and the kernel ends the
+/// rest of the pid namespace. To boot a system container (lxc-start), it becomes the
+/// command itself: the rootfs's init is PID 1.
 ///
 /// Runs in the child of clone3: raw system calls only, and it never returns.
 enum ContainerInit {
     static func run(_ plan: StartPlan, sync: Int32) -> Never {
-        _ = swrun_prctl(PR_SET_PDEATHSIG, UInt(SIGKILL), 0, 0, 0)  // foreground: die with swrun
-        _ = swrun_prctl(PR_SET_NAME, UInt(bitPattern: plan.initName.baseAddress), 0, 0, 0)
-        renameCommandLine(plan.hostArguments, to: plan.initName)
+        if plan.mode == .execute {
+            _ = swrun_prctl(PR_SET_PDEATHSIG, UInt(SIGKILL), 0, 0, 0)  // a foreground command dies with swrun
+            _ = swrun_prctl(PR_SET_NAME, UInt(bitPattern: plan.initName.baseAddress), 0, 0, 0)
+            renameCommandLine(plan.hostArguments, to: plan.initName)
+        }
         setsid()  // out of the host's session: the terminal's signals reach swrun alone, which forwards them
         umask(0)  // device nodes and mount points get exactly the modes the plan gives them
 
-        var setup = SetupExecutor(scratch: plan.initScratch)
+        var setup = SetupExecutor(scratch: plan.initScratch, terminals: plan.terminalFDs)
         for index in plan.setup.indices {
             let step = plan.setup[index]
             if plan.explain { writeAll(2, step.explanation) }
             let error = setup.perform(step.action)
             if error != 0 { fail(sync, .setupFailed, Int32(index), error) }
         }
-        if setup.consoleMaster >= 0 {
-            SyncMessage(.consoleReady).send(on: sync, passing: setup.consoleMaster)
-            close(setup.consoleMaster)
+        for index in 0..<plan.terminalCount {
+            SyncMessage(.terminalReady, Int32(index)).send(on: sync, passing: setup.master(index))
+            close(setup.master(index))
+            if index > 0 { close(setup.terminal(index)) }  // a getty opens /dev/ttyN itself
         }
         SyncMessage(.ready).send(on: sync)
         if plan.waitsForGoAhead {
             guard let answer = SyncMessage.receive(on: sync), answer.message.kind == SyncMessage.Kind.go.rawValue else { _exit(1) }
+        }
+        if plan.mode == .boot {
+            become(plan, console: setup.terminal(0), sync: sync)
         }
 
         // Every signal waits in the queue for sigwaitinfo below, and none is lost before the loop.
@@ -38,14 +45,14 @@ enum ContainerInit {
         sigprocmask(SIG_SETMASK, &all, nil)
 
         var report: (Int32, Int32) = (-1, -1)
-        let payload = startPayload(plan, console: setup.consoleTerminal, report: &report)
+        let payload = startPayload(plan, console: setup.terminal(0), report: &report)
         if payload < 0 { fail(sync, .payloadFailed, -1, errno) }
         if report.0 >= 0 {
             SyncMessage(.payloadFailed, report.0, report.1).send(on: sync)
         } else {
             SyncMessage(.running, payload).send(on: sync)
         }
-        if setup.consoleTerminal >= 0 { close(setup.consoleTerminal) }
+        if setup.terminal(0) >= 0 { close(setup.terminal(0)) }
         let channel = keepOnly(sync)
         dropAllCapabilities(upTo: plan.lastCapability)
         reap(payload, channel: channel, signals: &all)
@@ -72,19 +79,30 @@ enum ContainerInit {
     }
 
     private static func runPayload(_ plan: StartPlan, console: Int32, errorPipe: Int32) -> Never {
+        var failure = performPayload(plan, console: console)
+        _ = withUnsafeBytes(of: &failure) { write(errorPipe, $0.baseAddress, $0.count) }
+        if failure.0 == Int32(plan.payload.count - 1) { _exit(failure.1 == ENOENT ? 127 : 126) }  // the execve
+        _exit(1)
+    }
+
+    /// Boot mode: the payload's steps run in init itself and the rootfs's init replaces it.
+    /// Success closes the sync socket (close-on-exec): that end of file is swrun's sign.
+    private static func become(_ plan: StartPlan, console: Int32, sync: Int32) -> Never {
+        let failure = performPayload(plan, console: console)
+        fail(sync, .payloadFailed, failure.0, failure.1)
+    }
+
+    /// Runs the payload's steps, the last of which is execve; returns only on failure,
+    /// with (step index, errno).
+    private static func performPayload(_ plan: StartPlan, console: Int32) -> (Int32, Int32) {
         let executor = PayloadExecutor(consoleTerminal: console, lastCapability: plan.lastCapability)
         for index in plan.payload.indices {
             let step = plan.payload[index]
             if plan.explain { writeAll(2, step.explanation) }
             let error = executor.perform(step.action)
-            if error != 0 {
-                var failure: (Int32, Int32) = (Int32(index), error)
-                _ = withUnsafeBytes(of: &failure) { write(errorPipe, $0.baseAddress, $0.count) }
-                if case .exec = step.action { _exit(error == ENOENT ? 127 : 126) }
-                _exit(1)
-            }
+            if error != 0 { return (Int32(index), error) }
         }
-        _exit(127)  // not reached: the last step is execve
+        return (Int32(plan.payload.count - 1), ENOEXEC)  // not reached: the last step is execve
     }
 
     /// Overwrites argv's strings with init's name and NULs.

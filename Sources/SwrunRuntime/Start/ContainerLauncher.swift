@@ -2,9 +2,8 @@ import CLinux
 import Glibc
 import SwrunSystem
 
-/// The parent's side of a foreground start: clone3 the container's init into
-/// new namespaces, follow its setup over the sync socket, relay the terminal,
-/// forward signals, and return how the command ended.
+/// The parent's side of a start: clone3 the container's init into new namespaces
+/// and follow its setup over the sync socket until the command runs.
 ///
 /// Must run in a single-threaded process: clone3 copies only the calling thread.
 public struct ContainerLauncher {
@@ -16,18 +15,27 @@ public struct ContainerLauncher {
         self.explainer = Explainer(enabled: plan.explain)
     }
 
-    /// Starts the container and waits for its command. `started` runs once init exists (with its host pid).
-    public func run(started: (pid_t) -> Void = { _ in }) throws(SwrunError) -> ProcessStatus {
+    /// Starts the container and waits for its command to run. `started` is told init's
+    /// host pid as soon as it exists. `beforeCommand` runs once the container is set up and
+    /// its ptys are known, before the command starts (to set up the user's terminal).
+    public func start(started: (pid_t) throws(SwrunError) -> Void = { _ in },
+                      beforeCommand: (LaunchedContainer) throws(SwrunError) -> Void = { _ in }) throws(SwrunError) -> LaunchedContainer {
         var pair: (Int32, Int32) = (-1, -1)
         let made = withUnsafeMutableBytes(of: &pair) {
             socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, $0.baseAddress!.assumingMemoryBound(to: Int32.self))
         }
         if made != 0 { throw SwrunError.system("cannot create the sync socket pair", Errno.current) }
         let (parentEnd, childEnd) = pair
-        defer { close(parentEnd) }
 
         // Blocked before the clone so that no signal is lost or acted on too early; the child inherits the mask.
-        let signals = try SignalFD([SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD])
+        let signals: SignalFD
+        do {
+            signals = try SignalFD([SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD])
+        } catch {
+            close(parentEnd)
+            close(childEnd)
+            throw error
+        }
         explainer.say("socketpair(AF_UNIX, SOCK_SEQPACKET|SOCK_CLOEXEC)",
                       "a channel to the container's init: it reports each step, or the step that failed with its errno")
         fflush(nil)  // the child must not inherit half-written stdio buffers
@@ -38,32 +46,42 @@ public struct ContainerLauncher {
         }
         close(childEnd)
         if pid < 0 {
+            close(parentEnd)
             throw SwrunError.system("clone3(\(Namespaces.names)) failed", Errno.current,
-                                    hint: "swrun needs root and a kernel with these namespaces; see `swrun checkconfig`")
+                                    hint: "swrun needs root and a kernel with these namespaces")
         }
         explainer.say("clone3(\(Namespaces.names)) = \(pid)",
                       "the child is PID 1 of new namespaces; it gets\n" + Namespaces.all.map { "  \($0.name): \($0.purpose)" }.joined(separator: "\n"))
-        started(pid)
 
-        var session = Session(plan: plan, initPID: pid, sync: parentEnd, signals: signals, explainer: explainer)
-        do {
-            return try session.follow()
+        let container = LaunchedContainer(plan: plan, initPID: pid, sync: parentEnd, signals: signals, explainer: explainer)
+        do throws(SwrunError) {
+            try started(pid)
+            try container.waitForSetup()
+            try beforeCommand(container)
+            if plan.waitsForGoAhead, !SyncMessage(.go).send(on: parentEnd) { throw container.initVanished("before the command started") }
+            try container.waitForCommand()
         } catch {
-            session.killInit()
+            container.killInit()
             throw error
         }
+        return container
     }
 }
 
-/// One running container as the parent sees it.
-private struct Session: ~Copyable {
+/// A container whose command runs, as its parent sees it: init's pid, the masters of
+/// its ptys, the sync socket and the signals swrun handles.
+public final class LaunchedContainer {
     let plan: StartPlan
-    let initPID: pid_t
+    public let initPID: pid_t
     let sync: Int32
-    let signals: SignalFD
+    public let signals: SignalFD
     let explainer: Explainer
-    var console: Int32 = -1
-    var initStatus: ProcessStatus?
+    /// The pty masters by number: 0 the console, then the ttys. -1 where there is none.
+    public private(set) var terminals: [Int32]
+    /// How init ended, once it has been reaped.
+    public private(set) var initStatus: ProcessStatus?
+    /// How the command ended, as init reported it (execute mode).
+    var commandStatus: ProcessStatus?
 
     init(plan: StartPlan, initPID: pid_t, sync: Int32, signals: consuming SignalFD, explainer: Explainer) {
         self.plan = plan
@@ -71,39 +89,55 @@ private struct Session: ~Copyable {
         self.sync = sync
         self.signals = signals
         self.explainer = explainer
+        terminals = Array(repeating: -1, count: plan.terminalCount)
     }
 
-    deinit { if console >= 0 { close(console) } }
+    deinit {
+        for fd in terminals where fd >= 0 { close(fd) }
+        close(sync)
+    }
 
-    mutating func follow() throws(SwrunError) -> ProcessStatus {
-        try waitForSetup()
-        let raw = plan.useTerminal && Terminal.isTerminal(0) ? try RawTerminalMode.enter(fd: 0) : nil
-        if console >= 0, let size = Terminal.windowSize(of: 0) { Terminal.setWindowSize(size, on: console) }
-        if plan.waitsForGoAhead, !SyncMessage(.go).send(on: sync) { throw initVanished("before the command started") }
-        try waitForExec()
-        let status = try relayUntilExit()
-        _ = consume raw
-        return status
+    public var console: Int32 { terminals.first ?? -1 }
+
+    /// Closes the pty master of terminal `index` (its reader went away for good).
+    func closeTerminal(_ index: Int) {
+        if terminals[index] >= 0 { close(terminals[index]) }
+        terminals[index] = -1
     }
 
     func killInit() {
         kill(initPID, SIGKILL)
+        _ = reapInit(blocking: true)
+    }
+
+    /// Reaps init if it has exited (or waits for it); true once it is reaped.
+    @discardableResult
+    public func reapInit(blocking: Bool = false) -> Bool {
+        if initStatus != nil { return true }
         var status: Int32 = 0
-        while waitpid(initPID, &status, 0) < 0 && errno == EINTR {}
+        while true {
+            let result = waitpid(initPID, &status, blocking ? 0 : WNOHANG)
+            if result == initPID {
+                initStatus = ProcessStatus(waitStatus: status)
+                return true
+            }
+            if result < 0 && errno == EINTR { continue }
+            return false
+        }
     }
 
     // MARK: setup and exec
 
-    private mutating func waitForSetup() throws(SwrunError) {
+    fileprivate func waitForSetup() throws(SwrunError) {
         while true {
             guard let (message, fd) = SyncMessage.receive(on: sync) else { throw initVanished("during setup") }
             switch SyncMessage.Kind(rawValue: message.kind) {
-            case .consoleReady?:
-                console = fd
-                explainer.say("recvmsg(SCM_RIGHTS) = pty master", "the console's master end, from the container's devpts, now held by swrun")
+            case .terminalReady? where Int(message.a) < terminals.count && fd >= 0:
+                terminals[Int(message.a)] = fd
+                explainer.say("recvmsg(SCM_RIGHTS) = pty master \(message.a)", "the master end of a pty from the container's devpts, now held by swrun")
             case .ready?:
-                explainer.say("container set up", plan.waitsForGoAhead ? "init waits for the go-ahead (the terminal is set up first), then forks your command"
-                                                                        : "init forks your command")
+                explainer.say("container set up", plan.waitsForGoAhead ? "init waits for the go-ahead (the terminal is set up first), then starts your command"
+                                                                        : "init starts your command")
                 return
             case .setupFailed?:
                 let step = plan.setup[Int(message.a)]
@@ -116,8 +150,12 @@ private struct Session: ~Copyable {
         }
     }
 
-    private func waitForExec() throws(SwrunError) {
-        guard let (message, _) = SyncMessage.receive(on: sync) else { throw initVanished("while starting the command") }
+    fileprivate func waitForCommand() throws(SwrunError) {
+        guard let (message, _) = SyncMessage.receive(on: sync) else {
+            // Boot mode: init exec'd the command, which closed init's end (close-on-exec).
+            if plan.mode == .boot { return explainer.say("execve succeeded", "the sync socket closed with the exec: the rootfs's init is PID 1") }
+            throw initVanished("while starting the command")
+        }
         switch SyncMessage.Kind(rawValue: message.kind) {
         case .running?:
             explainer.say("command running as PID \(message.a) in the container", "swrun now relays signals" + (console >= 0 ? " and the terminal" : "") + " until it exits")
@@ -151,18 +189,18 @@ private struct Session: ~Copyable {
         }
     }
 
-    private func initVanished(_ when: String) -> SwrunError {
-        var status: Int32 = 0
-        while waitpid(initPID, &status, 0) < 0 && errno == EINTR {}
-        return SwrunError(.containerSetup, "the container's init ended \(when) (\(ProcessStatus(waitStatus: status)))",
+    fileprivate func initVanished(_ when: String) -> SwrunError {
+        reapInit(blocking: true)
+        let status = initStatus.map { "\($0)" } ?? "status unknown"
+        return SwrunError(.containerSetup, "the container's init ended \(when) (\(status))",
                           hint: "run again with --explain to see each step")
     }
 
-    // MARK: the running container
+    // MARK: execute mode: the command in the foreground
 
-    /// Relays signals and the terminal until init has exited and the console is drained.
-    private mutating func relayUntilExit() throws(SwrunError) -> ProcessStatus {
-        var commandStatus: ProcessStatus?
+    /// Relays signals and the console until init has exited and the console is drained;
+    /// returns how the command ended.
+    public func runInForeground() throws(SwrunError) -> ProcessStatus {
         var relayInput = console >= 0
         var syncOpen = true
         var buffer = [UInt8](repeating: 0, count: 16384)
@@ -188,12 +226,9 @@ private struct Session: ~Copyable {
                         syncOpen = false
                     }
                 case console:
-                    if !copy(from: console, to: 1, buffer: &buffer) {
-                        close(console)
-                        console = -1
-                    }
+                    if !Relay.copy(from: console, to: 1, buffer: &buffer) { closeTerminal(0) }
                 default:
-                    if !copy(from: 0, to: console, buffer: &buffer) { relayInput = false }
+                    if !Relay.copy(from: 0, to: console, buffer: &buffer) { relayInput = false }
                 }
             }
         }
@@ -203,14 +238,11 @@ private struct Session: ~Copyable {
         return status
     }
 
-    private mutating func handleSignals() {
+    private func handleSignals() {
         while let signal = signals.next() {
             switch signal {
             case SIGCHLD:
-                var status: Int32 = 0
-                if initStatus == nil, waitpid(initPID, &status, WNOHANG) == initPID {
-                    initStatus = ProcessStatus(waitStatus: status)
-                }
+                reapInit()
             case SIGWINCH:
                 if console >= 0, let size = Terminal.windowSize(of: 0) { Terminal.setWindowSize(size, on: console) }
             default:
@@ -219,21 +251,29 @@ private struct Session: ~Copyable {
             }
         }
     }
+}
 
+/// Copying between file descriptors for terminal relays.
+public enum Relay {
     /// One read and a full write; false at end of file or error (EIO once every pty user is gone).
-    private func copy(from source: Int32, to destination: Int32, buffer: inout [UInt8]) -> Bool {
+    public static func copy(from source: Int32, to destination: Int32, buffer: inout [UInt8]) -> Bool {
         let count = buffer.withUnsafeMutableBytes { read(source, $0.baseAddress, $0.count) }
         if count < 0 && (errno == EINTR || errno == EAGAIN) { return true }
         if count <= 0 { return false }
-        var offset = 0
-        while offset < count {
-            let written = buffer.withUnsafeBytes { write(destination, $0.baseAddress! + offset, count - offset) }
+        writeAll(destination, buffer[0..<count])
+        return true
+    }
+
+    /// Writes everything, retrying after interruptions; gives up silently when the reader is gone.
+    public static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>) {
+        var offset = bytes.startIndex
+        while offset < bytes.endIndex {
+            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + (offset - bytes.startIndex), bytes.endIndex - offset) }
             if written < 0 {
                 if errno == EINTR { continue }
-                return true  // the reader went away; keep draining so the container is not blocked
+                return
             }
             offset += written
         }
-        return true
     }
 }

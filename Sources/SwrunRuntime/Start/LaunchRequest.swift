@@ -1,11 +1,21 @@
 import SwrunConfig
 
+/// What PID 1 of the container is.
+public enum LaunchMode: Sendable {
+    /// swrun's init, which forks the command, reaps orphans and forwards signals (lxc-execute).
+    case execute
+    /// The command itself, usually the rootfs's /sbin/init (lxc-start): a system container.
+    /// Its console and lxc.tty.max ttys are ptys whose masters swrun keeps.
+    case boot
+}
+
 /// Everything that decides how one container starts: its config and the
 /// choices made on the command line.
 public struct LaunchRequest: Sendable {
     public var containerName: String
     /// The container's directory (LXCPATH/NAME): relative rootfs paths and the lock live there.
     public var containerDirectory: String
+    public var mode: LaunchMode = .execute
     public var config: ContainerConfig
     /// argv of the payload; argv[0] is searched in the container's PATH when it has no slash.
     public var command: [String]

@@ -7,16 +7,21 @@ import SwrunNetlink
 /// (they allocate). Each action returns 0 or an errno.
 struct SetupExecutor {
     var rootFD: Int32 = -1
-    var consoleMaster: Int32 = -1
-    var consoleTerminal: Int32 = -1
+    /// Both ends of each pty: [2 * index] the master, [2 * index + 1] the container's end.
+    let terminals: UnsafeMutableBufferPointer<Int32>
     /// Scratch for "/proc/self/fd/N" paths: one for a mount source, one for a target.
     let sourcePath: UnsafeMutableRawBufferPointer
     let targetPath: UnsafeMutableRawBufferPointer
     let netlinkReply: UnsafeMutableRawBufferPointer
 
-    init(scratch: (UnsafeMutableRawBufferPointer, UnsafeMutableRawBufferPointer, UnsafeMutableRawBufferPointer)) {
+    init(scratch: (UnsafeMutableRawBufferPointer, UnsafeMutableRawBufferPointer, UnsafeMutableRawBufferPointer),
+         terminals: UnsafeMutableBufferPointer<Int32>) {
         (sourcePath, targetPath, netlinkReply) = scratch
+        self.terminals = terminals
     }
+
+    func master(_ index: Int) -> Int32 { terminals[2 * index] }
+    func terminal(_ index: Int) -> Int32 { terminals[2 * index + 1] }
 
     mutating func perform(_ action: SetupAction) -> Int32 {
         switch action {
@@ -45,8 +50,8 @@ struct SetupExecutor {
             return inDirectory(parent) { directory in
                 symlinkat(target, directory, name) == 0 || errno == EEXIST ? 0 : errno
             }
-        case .openConsole(let ptmx):
-            return openConsole(ptmx)
+        case let .openTerminal(ptmx, index):
+            return openTerminal(ptmx, index: index)
         case .pivotRoot:
             if fchdir(rootFD) != 0 || swrun_pivot_root(".", ".") != 0 || umount2(".", SWRUN_MNT_DETACH) != 0 || chdir("/") != 0 {
                 return errno
@@ -106,9 +111,9 @@ struct SetupExecutor {
             let fd = openInRoot(pointer)
             if fd < 0 { return (nil, -1, errno) }
             return (procPath(for: fd, in: buffer), fd, 0)
-        case .consoleTerminal:
-            guard consoleTerminal >= 0 else { return (nil, -1, EBADF) }
-            return (procPath(for: consoleTerminal, in: buffer), -1, 0)
+        case .terminal(let index):
+            guard terminal(index) >= 0 else { return (nil, -1, EBADF) }
+            return (procPath(for: terminal(index), in: buffer), -1, 0)
         }
     }
 
@@ -169,7 +174,7 @@ struct SetupExecutor {
 
     // MARK: console and network
 
-    private mutating func openConsole(_ ptmx: UnsafeMutablePointer<CChar>) -> Int32 {
+    private func openTerminal(_ ptmx: UnsafeMutablePointer<CChar>, index: Int) -> Int32 {
         let master = openInRoot(ptmx, flags: O_RDWR | O_NOCTTY)
         if master < 0 { return errno }
         var unlock: Int32 = 0
@@ -178,14 +183,14 @@ struct SetupExecutor {
             close(master)
             return error
         }
-        let terminal = swrun_ioctl_int(master, swrun_TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)
-        if terminal < 0 {
+        let peer = swrun_ioctl_int(master, swrun_TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)
+        if peer < 0 {
             let error = errno
             close(master)
             return error
         }
-        consoleMaster = master
-        consoleTerminal = terminal
+        terminals[2 * index] = master
+        terminals[2 * index + 1] = peer
         return 0
     }
 

@@ -7,8 +7,9 @@ enum SetupPath {
     /// A path inside the rootfs, resolved with openat2(RESOLVE_IN_ROOT) so that no
     /// symlink in the rootfs can lead a mount out of it.
     case inRoot(UnsafeMutablePointer<CChar>)
-    /// The container side of the console pty (bind-mounted to /dev/console).
-    case consoleTerminal
+    /// The container side of pty number N of the plan (0: the console, then the ttys),
+    /// bind-mounted to /dev/console or /dev/ttyN.
+    case terminal(Int)
 }
 
 /// One system call, or a tight group of them, that the container's init makes
@@ -28,9 +29,9 @@ enum SetupAction {
     case makeDevice(parent: UnsafeMutablePointer<CChar>, name: UnsafeMutablePointer<CChar>, mode: mode_t, device: dev_t)
     /// symlinkat under a directory inside the rootfs.
     case makeSymlink(parent: UnsafeMutablePointer<CChar>, name: UnsafeMutablePointer<CChar>, target: UnsafeMutablePointer<CChar>)
-    /// Opens ptmx of the container's own devpts, unlocks it and keeps both ends;
-    /// the master goes to swrun over the sync socket.
-    case openConsole(ptmx: UnsafeMutablePointer<CChar>)
+    /// Opens ptmx of the container's own devpts, unlocks it and keeps both ends as pty
+    /// number `index`; the master goes to swrun over the sync socket.
+    case openTerminal(ptmx: UnsafeMutablePointer<CChar>, index: Int)
     /// fchdir(root); pivot_root(".", "."); umount2(".", MNT_DETACH); chdir("/").
     case pivotRoot
     case setHostname(UnsafeMutablePointer<CChar>, length: Int)

@@ -99,19 +99,23 @@ extension StartPlan {
             // As in LXC, /dev/shm and /dev/mqueue come from lxc.mount.entry lines (the templates write them).
         }
         var devpts = "newinstance,ptmxmode=0666,mode=0620,gid=5"
-        if request.config.ptyMax > 0 { devpts += ",max=\(request.config.ptyMax + (request.useTerminal ? 1 : 0))" }
+        // The console and ttys come out of the same devpts; they do not count against lxc.pty.max.
+        if request.config.ptyMax > 0 { devpts += ",max=\(request.config.ptyMax + terminalCount)" }
         mountKernelFilesystem("devpts", at: "/dev/pts", flags: [.noSetuid, .noExec], data: devpts,
                               why: "a private devpts instance: the container's ptys are its own, and it cannot see the host's")
-        guard request.useTerminal else { return }
-        addSetup(.openConsole(ptmx: c("/dev/pts/ptmx")), "open the console pty",
-                 call: "open(\"/dev/pts/ptmx\", O_RDWR|O_NOCTTY); ioctl(TIOCSPTLCK, 0); ioctl(TIOCGPTPEER)",
-                 why: "a pty from the container's own devpts; swrun relays its master to your terminal")
-        addSetup(.makeFile(parent: c("/dev"), name: c("console")), "create /dev/console",
-                 call: "openat(dev, \"console\", O_CREAT)", why: "a mount point for the console")
-        addSetup(.mount(source: .consoleTerminal, target: .inRoot(c("/dev/console")), fsType: nil, flags: MountFlags.bind.rawValue, data: nil, optional: false),
-                 "bind the console pty to /dev/console",
-                 call: "mount(\"/dev/pts/0\", \"/dev/console\", NULL, MS_BIND, NULL)",
-                 why: "programs that write to /dev/console reach your terminal")
+        for index in 0..<terminalCount {
+            let device = index == 0 ? "console" : "tty\(index)"
+            addSetup(.openTerminal(ptmx: c("/dev/pts/ptmx"), index: index), "open the pty for /dev/\(device)",
+                     call: "open(\"/dev/pts/ptmx\", O_RDWR|O_NOCTTY); ioctl(TIOCSPTLCK, 0); ioctl(TIOCGPTPEER)",
+                     why: index == 0 ? "a pty from the container's own devpts; swrun keeps its master and relays it to you"
+                                     : "lxc.tty.max: a tty for a getty, reached with `swrun console -t \(index)`")
+            addSetup(.makeFile(parent: c("/dev"), name: c(device)), "create /dev/\(device)",
+                     call: "openat(dev, \"\(device)\", O_CREAT)", why: "a mount point for the pty")
+            addSetup(.mount(source: .terminal(index), target: .inRoot(c("/dev/" + device)), fsType: nil, flags: MountFlags.bind.rawValue, data: nil, optional: false),
+                     "bind the pty to /dev/\(device)",
+                     call: "mount(\"/dev/pts/\(index)\", \"/dev/\(device)\", NULL, MS_BIND, NULL)",
+                     why: index == 0 ? "programs that write to /dev/console reach swrun's console" : "the tty keeps a stable name")
+        }
     }
 
     // MARK: lxc.mount.entry

@@ -25,6 +25,10 @@ public final class StartPlan {
     /// swrun's own command line in memory: init blanks it, so that `ps` in the
     /// container shows "swrun-init" and not the host's paths and arguments.
     let hostArguments = StartPlan.argumentArea()
+    /// How many ptys init opens: the console (when there is one), then lxc.tty.max ttys in boot mode.
+    let terminalCount: Int
+    /// Init's table of pty fds, two per terminal (see SetupExecutor.terminals).
+    let terminalFDs: UnsafeMutableBufferPointer<Int32>
     /// Scratch buffers for init's setup: two /proc/self/fd paths and a netlink reply.
     let initScratch: (UnsafeMutableRawBufferPointer, UnsafeMutableRawBufferPointer, UnsafeMutableRawBufferPointer)
 
@@ -32,6 +36,7 @@ public final class StartPlan {
     /// Whether init waits, once set up, for swrun to finish its side before forking the
     /// command: the terminal must be raw and sized before the command's first output.
     var waitsForGoAhead: Bool { request.useTerminal }
+    public var mode: LaunchMode { request.mode }
     public var explain: Bool { request.explain }
     public var setupSummaries: [String] { setup.map(\.summary) }
     public var payloadSummaries: [String] { payload.map(\.summary) }
@@ -41,9 +46,12 @@ public final class StartPlan {
         self.arena = arena
         initName = arena.bytes(Array("swrun-init".utf8) + [0])
         initScratch = (arena.scratch(64), arena.scratch(64), arena.scratch(4096))
+        terminalCount = request.useTerminal ? 1 + (request.mode == .boot ? request.config.ttyMax : 0) : 0
+        terminalFDs = arena.scratch(max(terminalCount, 1) * 2 * MemoryLayout<Int32>.size).bindMemory(to: Int32.self)
+        terminalFDs.initialize(repeating: -1)
         self.request = request
         rootfs = try Self.rootfsPath(of: request)
-        for (setting, reason) in request.config.notYetApplied where Self.mattersForExecute(setting.key) {
+        for (setting, reason) in request.config.notYetApplied where request.mode == .boot || Self.mattersForExecute(setting.key) {
             warnings.append("\(setting.location): \(setting.key) is not applied: \(reason)")
         }
         try planMounts()

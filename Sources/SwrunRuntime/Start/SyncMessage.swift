@@ -8,10 +8,11 @@ struct SyncMessage: Equatable {
     enum Kind: Int32 {
         // init -> swrun
         case setupFailed = 1     // a: setup step index, b: errno
-        case consoleReady = 2    // carries the pty master as SCM_RIGHTS
+        case terminalReady = 2   // a: pty number (0: console); carries its master as SCM_RIGHTS
         case ready = 3           // setup done; init waits for `go`
         case payloadFailed = 4   // a: payload step index, b: errno
-        case running = 5         // a: the payload's pid inside the container
+        case running = 5         // a: the payload's pid inside the container (execute mode; in
+                                 // boot mode the sync socket's end of file says the exec succeeded)
         case exited = 6          // a: the payload's wait status
         // swrun -> init
         case go = 10
