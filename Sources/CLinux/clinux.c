@@ -14,6 +14,7 @@
 #include <sys/sysmacros.h>
 #include <linux/capability.h>
 #include <termios.h>
+#include <spawn.h>
 
 #ifndef TIOCGPTPEER
 #define TIOCGPTPEER _IO('T', 0x41)
@@ -146,6 +147,12 @@ ssize_t swrun_recv_with_fd(int socket, void *data, size_t len, int *received_fd)
     }
     return got;
 }
+
+int swrun_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+int swrun_pidfd_send_signal(int pidfd, int signal) { return (int)syscall(SYS_pidfd_send_signal, pidfd, signal, NULL, 0); }
+int swrun_setns(int fd, int nstype) { return setns(fd, nstype); }
+
+const short swrun_POSIX_SPAWN_SETSID = POSIX_SPAWN_SETSID;
 
 int swrun_sigwait_all(const sigset_t *set, siginfo_t *info) {
     int sig;

@@ -33,12 +33,5 @@ public struct FileLock: ~Copyable {
         return Errno.current == .wouldBlock
     }
 
-    /// Replaces the file's contents (a pid, for readers such as `swrun ls`).
-    public func record(_ text: String) {
-        ftruncate(fd, 0)
-        let bytes = Array(text.utf8)
-        _ = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
-    }
-
     deinit { close(fd) }
 }

@@ -89,6 +89,14 @@ ssize_t swrun_send_with_fd(int socket, const void *data, size_t len, int fd);
 /// Receives up to `len` bytes; *received_fd is the passed fd (close-on-exec) or -1.
 ssize_t swrun_recv_with_fd(int socket, void *data, size_t len, int *received_fd);
 
+/// pidfd_open(2), pidfd_send_signal(2), and setns(2) on such a pidfd (several namespaces at once).
+int swrun_pidfd_open(pid_t pid);
+int swrun_pidfd_send_signal(int pidfd, int signal);
+int swrun_setns(int fd, int nstype);
+
+/// posix_spawnattr flag POSIX_SPAWN_SETSID (glibc hides it behind _GNU_SOURCE).
+extern const short swrun_POSIX_SPAWN_SETSID;
+
 /// sigwaitinfo(2) without glibc's handling of its internal signals.
 int swrun_sigwait_all(const sigset_t *set, siginfo_t *info);
 

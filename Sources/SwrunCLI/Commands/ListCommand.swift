@@ -50,14 +50,14 @@ enum ListCommand: Command {
 /// What `ls` knows of one container: its state from the run lock, the rest from its config.
 struct ContainerSummary {
     let name: String
-    let state: ContainerState
+    let status: ContainerStatus
     let autostart: Bool
     let groups: [String]
     let unprivileged: Bool
 
     init(store: ContainerStore, name: String) {
         self.name = name
-        state = store.state(of: name)
+        status = store.status(of: name)
         let settings = (try? ContainerConfig.load(store.configPath(of: name)))?.settings ?? []
         func last(_ key: String) -> String? { settings.last(where: { $0.key == key })?.value }
         autostart = last("lxc.start.auto") == "1"
@@ -65,15 +65,12 @@ struct ContainerSummary {
         unprivileged = settings.contains { $0.key == "lxc.idmap" && !$0.value.isEmpty }
     }
 
-    var pid: Int32? {
-        if case .running(let pid) = state { return pid }
-        return nil
-    }
+    var pid: Int32? { status.initPID }
 
     func cell(_ column: ListCommand.Column) -> String {
         switch column {
         case .name: return name
-        case .state: return state.name
+        case .state: return status.state.name
         case .pid: return pid.map(String.init) ?? "-"
         case .autostart: return autostart ? "1" : "0"
         case .groups: return groups.isEmpty ? "-" : groups.joined(separator: ",")
@@ -84,7 +81,7 @@ struct ContainerSummary {
 
     var json: JSON {
         .object([
-            ("name", .string(name)), ("state", .string(state.name)), ("pid", pid.map { .number(Int($0)) } ?? .null),
+            ("name", .string(name)), ("state", .string(status.state.name)), ("pid", pid.map { .number(Int($0)) } ?? .null),
             ("autostart", .bool(autostart)), ("groups", .array(groups.map(JSON.string))),
             ("ipv4", .array([])), ("ipv6", .array([])), ("unprivileged", .bool(unprivileged)),
         ])

@@ -32,42 +32,52 @@ public struct ContainerStore: Sendable {
         }
     }
 
-    public func state(of name: String) -> ContainerState {
-        let lock = lockPath(of: name)
-        guard FileLock.isHeld(lock) else { return .stopped }
-        let pid = (try? FileSystem.readText(lock)).flatMap { pid_t($0.trimmingCharacters(in: " \n")) }
-        return .running(pid: pid)
+    public func recordPath(of name: String) -> String { FileSystem.join(directory(of: name), "swrun.state") }
+    public func socketPath(of name: String) -> String { FileSystem.join(directory(of: name), "swrun.sock") }
+
+    /// The state now: the runtime record when its init still lives; STARTING while a
+    /// start holds the lock before init exists; otherwise STOPPED.
+    public func status(of name: String) -> ContainerStatus {
+        let record = (try? FileSystem.readText(recordPath(of: name))).flatMap(RuntimeRecord.init(text:))
+        if let record, let initProcess = record.initProcess, initProcess.isAlive {
+            return ContainerStatus(state: record.state, record: record)
+        }
+        if let record, record.initProcess == nil, record.monitor?.isAlive == true {
+            return ContainerStatus(state: .starting, record: record)
+        }
+        return ContainerStatus(state: .stopped, record: nil)
+    }
+
+    public func writeRecord(_ record: RuntimeRecord, of name: String) throws(SwrunError) {
+        try FileSystem.writeAtomically(recordPath(of: name), record.text, mode: 0o644)
+    }
+
+    /// Removes what a run leaves in the container's directory once nothing runs:
+    /// the record and the monitor's socket (a crash can leave both behind).
+    public func clearRuntimeFiles(of name: String) {
+        unlink(recordPath(of: name))
+        unlink(socketPath(of: name))
     }
 
     /// Takes the container's run lock, so that one container is started once at a time.
+    /// A container whose monitor died still runs: its record says so, and it is refused too.
     public func lockForStart(_ name: String) throws(SwrunError) -> FileLock {
-        guard let lock = try FileLock.tryAcquire(lockPath(of: name)) else {
+        guard let lock = try FileLock.tryAcquire(lockPath(of: name)), status(of: name).state == .stopped else {
             throw SwrunError(.busy, "container '\(name)' is already running",
-                             hint: "use `swrun ls --fancy -P \(lxcPath)` to see it; wait for it to end, or run another container")
+                             hint: "see it with `swrun info -n \(name) -P \(lxcPath)`; stop it with `swrun stop -n \(name) -P \(lxcPath)`")
         }
+        clearRuntimeFiles(of: name)  // left by a crash: the lock is ours and nothing runs
         return lock
     }
 
     /// Removes the container's directory (config, rootfs, lock). A running container is refused.
     public func destroy(_ name: String) throws(SwrunError) {
         try requireExisting(name)
-        if case .running = state(of: name) {
-            throw SwrunError(.busy, "container '\(name)' is running", hint: "stop its command first, then destroy it")
+        if status(of: name).state != .stopped {
+            throw SwrunError(.busy, "container '\(name)' is running",
+                             hint: "stop it first (`swrun stop -n \(name) -P \(lxcPath)`), or destroy it with -f, which stops it")
         }
         try FileSystem.removeTree(directory(of: name))
-    }
-}
-
-public enum ContainerState: Sendable, Equatable {
-    case stopped
-    case running(pid: pid_t?)
-
-    /// LXC's spelling: STOPPED, RUNNING.
-    public var name: String {
-        switch self {
-        case .stopped: return "STOPPED"
-        case .running: return "RUNNING"
-        }
     }
 }
 

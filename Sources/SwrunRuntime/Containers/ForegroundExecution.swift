@@ -35,10 +35,16 @@ public struct ForegroundExecution {
         let plan = try StartPlan(request)
         plan.warnings.forEach(warn)
         let lock = try store.lockForStart(name)
+        defer { _ = lock.fd }  // held until the command is over
         var rawMode: RawTerminalMode?  // restores the user's terminal when this function returns
         defer { withExtendedLifetime(rawMode) {} }
+        defer { store.clearRuntimeFiles(of: name) }
+        let monitor = ProcessIdentity.current
         let container = try ContainerLauncher(plan: plan).start(
-            started: { pid in lock.record("\(pid)\n") },
+            started: { (pid) throws(SwrunError) in
+                let record = RuntimeRecord(state: .running, mode: .execute, initProcess: ProcessIdentity.of(pid), monitor: monitor)
+                try store.writeRecord(record, of: name)
+            },
             beforeCommand: { (container) throws(SwrunError) in
                 guard container.console >= 0, Terminal.isTerminal(0) else { return }
                 rawMode = try RawTerminalMode.enter(fd: 0)

@@ -1,0 +1,66 @@
+import Glibc
+import SwrunSystem
+
+/// The states of a container, as LXC names them.
+public enum ContainerState: String, Sendable, CaseIterable {
+    case stopped = "STOPPED"
+    case starting = "STARTING"
+    case running = "RUNNING"
+    case stopping = "STOPPING"
+    case frozen = "FROZEN"
+
+    public var name: String { rawValue }
+}
+
+/// What runs for a started container, kept in LXCPATH/NAME/swrun.state so that any
+/// swrun command can find it, even after the process that started it is gone:
+/// the state, init's identity, and the identity of the process watching it
+/// (the monitor of `start`, or the swrun of a foreground `execute`).
+public struct RuntimeRecord: Sendable, Equatable {
+    public var state: ContainerState
+    public var mode: LaunchMode
+    public var initProcess: ProcessIdentity?
+    public var monitor: ProcessIdentity?
+
+    public init(state: ContainerState, mode: LaunchMode, initProcess: ProcessIdentity?, monitor: ProcessIdentity?) {
+        self.state = state
+        self.mode = mode
+        self.initProcess = initProcess
+        self.monitor = monitor
+    }
+
+    /// key=value lines, one a field.
+    public var text: String {
+        var lines = ["state=\(state.rawValue)", "mode=\(mode == .boot ? "boot" : "execute")"]
+        if let initProcess { lines += ["init_pid=\(initProcess.pid)", "init_start_time=\(initProcess.startTime)"] }
+        if let monitor { lines += ["monitor_pid=\(monitor.pid)", "monitor_start_time=\(monitor.startTime)"] }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    public init?(text: String) {
+        var fields: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            guard let equals = line.firstIndex(of: "=") else { continue }
+            fields[String(line[..<equals])] = String(line[line.index(after: equals)...])
+        }
+        guard let state = fields["state"].flatMap(ContainerState.init(rawValue:)) else { return nil }
+        func identity(_ prefix: String) -> ProcessIdentity? {
+            guard let pid = fields[prefix + "_pid"].flatMap({ pid_t($0) }),
+                  let start = fields[prefix + "_start_time"].flatMap({ UInt64($0) }) else { return nil }
+            return ProcessIdentity(pid: pid, startTime: start)
+        }
+        self.init(state: state, mode: fields["mode"] == "boot" ? .boot : .execute,
+                  initProcess: identity("init"), monitor: identity("monitor"))
+    }
+}
+
+/// A container's state as found now: the record checked against the live processes.
+public struct ContainerStatus: Sendable, Equatable {
+    public var state: ContainerState
+    public var record: RuntimeRecord?
+
+    /// Init's pid on the host, while it runs.
+    public var initPID: pid_t? { state == .stopped ? nil : record?.initProcess?.pid }
+    /// Whether a monitor (or a foreground swrun) still watches the container.
+    public var monitorAlive: Bool { record?.monitor?.isAlive ?? false }
+}
