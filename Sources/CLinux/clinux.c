@@ -54,6 +54,8 @@ int swrun_dup_cloexec(int old_fd, int new_fd) { return dup3(old_fd, new_fd, O_CL
 int swrun_setresuid(uid_t uid) { return setresuid(uid, uid, uid); }
 int swrun_setresgid(gid_t gid) { return setresgid(gid, gid, gid); }
 
+int swrun_accept_cloexec(int fd) { return accept4(fd, NULL, NULL, SOCK_CLOEXEC); }
+
 int swrun_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
 int swrun_pivot_root(const char *new_root, const char *put_old) {

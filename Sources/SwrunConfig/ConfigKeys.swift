@@ -97,15 +97,15 @@ public enum ConfigKeys {
 
         // Console and ttys.
         ConfigKey(.exact("lxc.console.path"), .single, .path, .notApplied(console)),
-        ConfigKey(.exact("lxc.console.logfile"), .single, .path, .notApplied(console)),
+        ConfigKey(.exact("lxc.console.logfile"), .single, .path, .applied),
         ConfigKey(.exact("lxc.console.rotate"), .single, .boolean, .notApplied(console)),
         ConfigKey(.exact("lxc.console.buffer.size"), .single, .byteSize, .notApplied(console)),
         ConfigKey(.exact("lxc.console.size"), .single, .byteSize, .notApplied(console)),
-        ConfigKey(.exact("lxc.tty.max"), .single, .unsigned, .notApplied("ttys other than the console are not created yet")),
+        ConfigKey(.exact("lxc.tty.max"), .single, .unsigned, .applied),
         ConfigKey(.exact("lxc.tty.dir"), .single, .directoryName, .notApplied("ttys other than the console are not created yet")),
 
         // SignalNames, start and monitor.
-        ConfigKey(.exact("lxc.signal.halt"), .single, .signal, .notApplied("custom halt signals are not used yet")),
+        ConfigKey(.exact("lxc.signal.halt"), .single, .signal, .applied),
         ConfigKey(.exact("lxc.signal.reboot"), .single, .signal, .notApplied("custom reboot signals are not used yet")),
         ConfigKey(.exact("lxc.signal.stop"), .single, .signal, .notApplied("custom stop signals are not used yet")),
         ConfigKey(.exact("lxc.start.auto"), .single, .boolean, .notApplied("autostart is not built yet")),

@@ -25,6 +25,8 @@ public struct ContainerConfig: Sendable {
     public var initGid: UInt32?
     public var initCwd: String?
     public var noNewPrivs: Bool
+    /// lxc.console.logfile: where the monitor of a started container appends the console's output.
+    public var consoleLogFile: String?
     public var ttyMax: Int
     public var ptyMax: Int
     public var haltSignal: Int32?
@@ -87,6 +89,7 @@ public struct ContainerConfig: Sendable {
         initGid = last("lxc.init.gid").flatMap { Numbers.unsigned32($0.value) }
         initCwd = last("lxc.init.cwd")?.value
         noNewPrivs = last("lxc.no_new_privs").map { Numbers.unsigned32($0.value) == 1 } ?? false
+        consoleLogFile = last("lxc.console.logfile").flatMap { $0.value.isEmpty ? nil : $0.value }
         ttyMax = last("lxc.tty.max").flatMap { Numbers.unsigned32($0.value) }.map(Int.init) ?? 0
         ptyMax = last("lxc.pty.max").flatMap { Numbers.unsigned32($0.value) }.map(Int.init) ?? 0
         haltSignal = last("lxc.signal.halt").flatMap { SignalNames.parse($0.value) }

@@ -2,7 +2,7 @@ import Glibc
 
 /// An flock(2) on a file: held while the owner lives, released by the kernel
 /// when the process dies, so a crash never leaves a stale lock.
-public struct FileLock: ~Copyable {
+public final class FileLock {
     public let fd: Int32
     public let path: String
 

@@ -50,7 +50,10 @@ public struct SignalFD: ~Copyable {
     }
 
     /// The next pending signal, or nil when none is pending.
-    public func next() -> Int32? {
+    public func next() -> Int32? { Self.next(from: fd) }
+
+    /// The next signal pending on the signalfd `fd`, or nil.
+    public static func next(from fd: Int32) -> Int32? {
         var info = signalfd_siginfo()
         let count = withUnsafeMutableBytes(of: &info) { read(fd, $0.baseAddress, $0.count) }
         guard count == MemoryLayout<signalfd_siginfo>.size else { return nil }

@@ -84,4 +84,43 @@ public enum Subprocess {
         if let readError { throw SwrunError.system("cannot read the output of \(program)", readError) }
         return (status.shellExitCode, output)
     }
+
+    /// Starts `argv[0]` (a path) as a daemon in a session of its own: stdin and stdout on
+    /// /dev/null, stderr appended to `logPath`, and `passing` as its fd 3. Returns its pid;
+    /// the caller does not wait for it (it is reparented when the caller exits).
+    public static func spawnDaemon(_ argv: [String], passing fd: Int32, logPath: String) throws(SwrunError) -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, fd, 3)  // clears close-on-exec on fd 3 only
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var emptySet = sigset_t()
+        sigemptyset(&emptySet)
+        posix_spawnattr_setsigmask(&attributes, &emptySet)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK) | swrun_POSIX_SPAWN_SETSID)
+
+        let cArgv = argv.map { strdup($0) }
+        defer { for pointer in cArgv { free(pointer) } }
+        var argvArray: [UnsafeMutablePointer<CChar>?] = cArgv + [nil]
+        var pid: pid_t = 0
+        let result = argvArray.withUnsafeMutableBufferPointer { buffer in
+            posix_spawn(&pid, argv[0], &actions, &attributes, buffer.baseAddress!, environ)
+        }
+        if result != 0 { throw SwrunError.system("cannot start \(argv[0])", Errno(rawValue: result)) }
+        return pid
+    }
+
+    /// The path of the running executable (/proc/self/exe).
+    public static func currentExecutable() throws(SwrunError) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        if count < 0 { throw SwrunError.system("cannot find swrun's own executable", Errno.current) }
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
 }

@@ -223,8 +223,8 @@ import Testing
             lxc.cgroup =
             """)
         #expect(config.notYetApplied.map(\.setting.key) == [
-            "lxc.net.0.type", "lxc.cgroup2.memory.max", "lxc.idmap", "lxc.tty.max", "lxc.apparmor.profile",
-            "lxc.hook.pre-start", "lxc.start.auto", "lxc.log.level", "lxc.signal.halt",
+            "lxc.net.0.type", "lxc.cgroup2.memory.max", "lxc.idmap", "lxc.apparmor.profile",
+            "lxc.hook.pre-start", "lxc.start.auto", "lxc.log.level",
         ])
         #expect(config.notYetApplied.first?.reason.contains("networking is not built yet") == true)
         #expect(config.notYetApplied.first?.setting.location == ConfigLocation(file: "test.conf", line: 2))

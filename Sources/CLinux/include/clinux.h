@@ -57,6 +57,9 @@ int swrun_dup_cloexec(int old_fd, int new_fd);
 int swrun_setresuid(uid_t uid);
 int swrun_setresgid(gid_t gid);
 
+/// accept4(fd, NULL, NULL, SOCK_CLOEXEC).
+int swrun_accept_cloexec(int fd);
+
 /// pipe2(fds, O_CLOEXEC).
 int swrun_pipe_cloexec(int fds[2]);
 

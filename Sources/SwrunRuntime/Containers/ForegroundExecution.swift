@@ -35,7 +35,7 @@ public struct ForegroundExecution {
         let plan = try StartPlan(request)
         plan.warnings.forEach(warn)
         let lock = try store.lockForStart(name)
-        defer { _ = lock.fd }  // held until the command is over
+        defer { withExtendedLifetime(lock) {} }  // held until the command is over
         var rawMode: RawTerminalMode?  // restores the user's terminal when this function returns
         defer { withExtendedLifetime(rawMode) {} }
         defer { store.clearRuntimeFiles(of: name) }

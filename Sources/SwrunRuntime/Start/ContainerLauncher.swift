@@ -199,57 +199,13 @@ public final class LaunchedContainer {
     // MARK: execute mode: the command in the foreground
 
     /// Relays signals and the console until init has exited and the console is drained;
-    /// returns how the command ended.
+    /// returns how the command ended, as init reported it.
     public func runInForeground() throws(SwrunError) -> ProcessStatus {
-        var relayInput = console >= 0
-        var syncOpen = true
-        var buffer = [UInt8](repeating: 0, count: 16384)
-        while initStatus == nil || console >= 0 {
-            var fds = [pollfd(fd: signals.fd, events: Int16(POLLIN), revents: 0)]
-            if syncOpen { fds.append(pollfd(fd: sync, events: Int16(POLLIN), revents: 0)) }
-            if console >= 0 {
-                fds.append(pollfd(fd: console, events: Int16(POLLIN), revents: 0))
-                if relayInput { fds.append(pollfd(fd: 0, events: Int16(POLLIN), revents: 0)) }
-            }
-            if poll(&fds, nfds_t(fds.count), -1) < 0 {
-                if errno == EINTR { continue }
-                throw SwrunError.system("poll failed", Errno.current)
-            }
-            for entry in fds where entry.revents != 0 {
-                switch entry.fd {
-                case signals.fd:
-                    handleSignals()
-                case sync:
-                    if let (message, _) = SyncMessage.receive(on: sync), message.kind == SyncMessage.Kind.exited.rawValue {
-                        commandStatus = ProcessStatus(waitStatus: message.a)
-                    } else {
-                        syncOpen = false
-                    }
-                case console:
-                    if !Relay.copy(from: console, to: 1, buffer: &buffer) { closeTerminal(0) }
-                default:
-                    if !Relay.copy(from: 0, to: console, buffer: &buffer) { relayInput = false }
-                }
-            }
-        }
-        guard let status = commandStatus ?? initStatus else {
-            throw SwrunError(.system, "the container's init ended without reporting the command's status")
-        }
+        let relay = ForegroundRelay(child: initPID, console: console, signals: signals.fd, statusChannel: sync, explainer: explainer)
+        let status = try relay.run()
+        if console >= 0 { terminals[0] = -1 }  // the relay closed it
+        initStatus = relay.childStatus
         return status
-    }
-
-    private func handleSignals() {
-        while let signal = signals.next() {
-            switch signal {
-            case SIGCHLD:
-                reapInit()
-            case SIGWINCH:
-                if console >= 0, let size = Terminal.windowSize(of: 0) { Terminal.setWindowSize(size, on: console) }
-            default:
-                explainer.say("kill(\(initPID), \(Signals.name(signal)))", "forward the signal to the container's init, which passes it to your command")
-                kill(initPID, signal)
-            }
-        }
     }
 }
 

@@ -1,0 +1,84 @@
+import CLinux
+import Glibc
+import SwrunSystem
+
+/// The monitor's side of a booted container's ptys: it reads every pty master (so the
+/// container never blocks on a full console), logs the console, and relays each pty to
+/// whoever is attached to it (`swrun console`, or the user's terminal for `start -F`).
+final class ConsoleHub {
+    /// One attached reader and writer of a pty.
+    struct Client {
+        var terminal: Int
+        var input: Int32
+        var output: Int32
+        /// Whether swrun opened these fds (and closes them when the client goes).
+        var owned: Bool
+    }
+
+    private var masters: [Int32]
+    /// The container's ends, held open so that a pty nobody has opened yet (a tty before
+    /// its getty) does not hang up and spin in poll.
+    private var peers: [Int32] = []
+    private(set) var clients: [Client] = []
+    private let logFD: Int32
+    private var buffer = [UInt8](repeating: 0, count: 16384)
+
+    init(masters: [Int32], logPath: String?) throws(SwrunError) {
+        self.masters = masters
+        for master in masters {
+            peers.append(master >= 0 ? swrun_ioctl_int(master, swrun_TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1)
+        }
+        if let logPath {
+            logFD = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+            if logFD < 0 { throw SwrunError.system("cannot open the console log \(logPath)", Errno.current, hint: "check lxc.console.logfile") }
+        } else {
+            logFD = -1
+        }
+    }
+
+    deinit {
+        for client in clients where client.owned { close(client.input) }
+        for fd in peers where fd >= 0 { close(fd) }
+        if logFD >= 0 { close(logFD) }
+    }
+
+    var terminalCount: Int { masters.count }
+
+    func attach(_ client: Client) {
+        clients.append(client)
+        if client.terminal < masters.count, let size = Terminal.windowSize(of: client.input) {
+            Terminal.setWindowSize(size, on: masters[client.terminal])
+        }
+    }
+
+    /// The fds to poll: every master, every client's input.
+    var pollSet: [pollfd] {
+        masters.filter { $0 >= 0 }.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            + clients.map { pollfd(fd: $0.input, events: Int16(POLLIN), revents: 0) }
+    }
+
+    /// Handles a readable fd of the poll set; false when the fd is not the hub's.
+    func handle(_ fd: Int32) -> Bool {
+        if let terminal = masters.firstIndex(of: fd) {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            guard count > 0 else { return true }
+            let bytes = buffer[0..<count]
+            if terminal == 0 && logFD >= 0 { Relay.writeAll(logFD, bytes) }
+            for client in clients where client.terminal == terminal { Relay.writeAll(client.output, bytes) }
+            return true
+        }
+        if let index = clients.firstIndex(where: { $0.input == fd }) {
+            let client = clients[index]
+            if !Relay.copy(from: fd, to: masters[client.terminal], buffer: &buffer) {
+                if client.owned { close(client.input) }
+                clients.remove(at: index)
+            }
+            return true
+        }
+        return false
+    }
+
+    func resize(from fd: Int32, terminal: Int) {
+        if terminal < masters.count, let size = Terminal.windowSize(of: fd) { Terminal.setWindowSize(size, on: masters[terminal]) }
+    }
+}

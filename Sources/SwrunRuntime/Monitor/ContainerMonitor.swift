@@ -1,0 +1,133 @@
+import CLinux
+import Glibc
+import SwrunConfig
+import SwrunSystem
+
+/// `swrun start`: boots a system container (the rootfs's init as PID 1) and stays its
+/// parent as its monitor: reaps init, keeps the runtime record, reads and logs the
+/// console, and serves `swrun console` on the container's socket. `start -d` runs
+/// the monitor as its own detached process (`swrun monitor`, spawned afresh, so no
+/// Swift code runs in a forked child); `start -F` is the monitor in the foreground.
+public struct ContainerMonitor {
+    public let store: ContainerStore
+    public let name: String
+    /// Overrides lxc.init.cmd.
+    public var command: [String]?
+    public var extraSettings: [ConfigSetting] = []
+    public var explain = false
+    /// Relay the console to this process's stdin and stdout (start -F).
+    public var foreground = false
+
+    public init(store: ContainerStore, name: String) {
+        self.store = store
+        self.name = name
+    }
+
+    /// The command `swrun start` boots when none is given: lxc.init.cmd, else /sbin/init.
+    static func bootCommand(_ config: ContainerConfig) -> [String] { config.initCmd ?? ["/sbin/init"] }
+
+    /// Starts the container and watches it until it stops. `ready` hears "ok" once the
+    /// container runs, or the error text; returns init's exit status as a shell code.
+    public func run(ready: (Result<Void, SwrunError>) -> Void, warn: (String) -> Void) -> Int32 {
+        let lock: FileLock
+        let plan: StartPlan
+        do {
+            try store.requireExisting(name)
+            lock = try store.lockForStart(name)
+            plan = try makePlan()
+        } catch {
+            ready(.failure(error))
+            return 1
+        }
+        defer { withExtendedLifetime(lock) {} }
+        defer { store.clearRuntimeFiles(of: name) }
+        plan.warnings.forEach(warn)
+
+        let monitor = ProcessIdentity.current
+        var rawMode: RawTerminalMode?
+        defer { withExtendedLifetime(rawMode) {} }
+        let container: LaunchedContainer
+        let hub: ConsoleHub
+        let listener: Int32
+        do {
+            try store.writeRecord(RuntimeRecord(state: .starting, mode: .boot, initProcess: nil, monitor: monitor), of: name)
+            container = try ContainerLauncher(plan: plan).start(
+                started: { (pid) throws(SwrunError) in
+                    try store.writeRecord(RuntimeRecord(state: .starting, mode: .boot, initProcess: ProcessIdentity.of(pid), monitor: monitor), of: name)
+                },
+                beforeCommand: { (_) throws(SwrunError) in
+                    if foreground && Terminal.isTerminal(0) { rawMode = try RawTerminalMode.enter(fd: 0) }
+                })
+            hub = try ConsoleHub(masters: container.terminals, logPath: plan.request.config.consoleLogFile)
+            listener = try CommandSocket.listen(at: store.socketPath(of: name))
+            try store.writeRecord(RuntimeRecord(state: .running, mode: .boot, initProcess: ProcessIdentity.of(container.initPID), monitor: monitor), of: name)
+        } catch {
+            ready(.failure(error))
+            return 1
+        }
+        defer { close(listener) }
+        if foreground { hub.attach(.init(terminal: 0, input: 0, output: 1, owned: false)) }
+        ready(.success(()))
+        watch(container, hub: hub, listener: listener, haltSignal: plan.request.config.haltSignal ?? SIGPWR)
+        return container.initStatus?.shellExitCode ?? 0
+    }
+
+    private func makePlan() throws(SwrunError) -> StartPlan {
+        let settings = try ConfigLoader().settings(ofFile: store.configPath(of: name)) + extraSettings
+        let config = try ContainerConfig(settings: settings)
+        var request = LaunchRequest(containerName: name, containerDirectory: store.directory(of: name), config: config,
+                                    command: command.flatMap { $0.isEmpty ? nil : $0 } ?? Self.bootCommand(config),
+                                    useTerminal: true, explain: explain, hostTerm: nil, hostEnvironment: [:])
+        request.mode = .boot
+        return try StartPlan(request)
+    }
+
+    /// The monitor's loop: until init is reaped, relay the ptys, answer the socket, and
+    /// turn a SIGTERM, SIGINT or SIGHUP of the monitor into the container's halt signal.
+    private func watch(_ container: LaunchedContainer, hub: ConsoleHub, listener: Int32, haltSignal: Int32) {
+        while !container.reapInit() {
+            var fds = [pollfd(fd: container.signals.fd, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: listener, events: Int16(POLLIN), revents: 0)] + hub.pollSet
+            if poll(&fds, nfds_t(fds.count), -1) < 0 { continue }
+            for entry in fds where entry.revents != 0 {
+                if entry.fd == container.signals.fd {
+                    while let signal = container.signals.next() {
+                        switch signal {
+                        case SIGCHLD: container.reapInit()
+                        case SIGWINCH: if foreground { hub.resize(from: 0, terminal: 0) }
+                        default: kill(container.initPID, haltSignal)
+                        }
+                    }
+                } else if entry.fd == listener {
+                    serveRequest(listener: listener, hub: hub)
+                } else {
+                    _ = hub.handle(entry.fd)
+                }
+            }
+        }
+    }
+
+    /// Answers one request on the command socket.
+    private func serveRequest(listener: Int32, hub: ConsoleHub) {
+        let connection = swrun_accept_cloexec(listener)
+        guard connection >= 0 else { return }
+        defer { close(connection) }
+        guard let (request, _) = CommandSocket.receive(on: connection) else { return }
+        let words = request.split(separator: " ")
+        guard words.count == 2, words[0] == "console", let terminal = Int(words[1]) else {
+            _ = CommandSocket.send("error: unknown request '\(request)'", on: connection)
+            return
+        }
+        guard terminal >= 0 && terminal < hub.terminalCount else {
+            _ = CommandSocket.send("error: container '\(name)' has no tty \(terminal) (its lxc.tty.max is \(hub.terminalCount - 1))", on: connection)
+            return
+        }
+        guard let (ours, theirs) = try? CommandSocket.pair() else {
+            _ = CommandSocket.send("error: cannot create a socket pair", on: connection)
+            return
+        }
+        _ = CommandSocket.send("ok", on: connection, passing: theirs)
+        close(theirs)
+        hub.attach(.init(terminal: terminal, input: ours, output: ours, owned: true))
+    }
+}

@@ -1,0 +1,83 @@
+import CLinux
+import Glibc
+import SwrunConfig
+import SwrunSystem
+
+/// `swrun stop`: the halt signal (lxc.signal.halt, default SIGPWR as in LXC) to the
+/// container's init, SIGKILL when it has not ended after the timeout. It signals init
+/// through a pidfd, so it works whether or not the monitor still lives, and a recycled
+/// pid is never hit. With the monitor gone, it clears the runtime files itself.
+public struct ContainerStopper {
+    public let store: ContainerStore
+    public let name: String
+
+    public init(store: ContainerStore, name: String) {
+        self.store = store
+        self.name = name
+    }
+
+    public enum Outcome: Equatable { case halted, killed }
+
+    /// Stops the container: halts it and waits `timeout` seconds, or kills it at once.
+    @discardableResult
+    public func stop(timeout: Int, killAtOnce: Bool, explain: Explainer = Explainer(enabled: false)) throws(SwrunError) -> Outcome {
+        try store.requireExisting(name)
+        let status = store.status(of: name)
+        guard status.state != .stopped, var record = status.record, let initProcess = record.initProcess else {
+            throw SwrunError(.notFound, "container '\(name)' is not running", hint: "start it with `swrun start -n \(name) -P \(store.lxcPath)`")
+        }
+        let pidfd = try initProcess.openPidFD()
+        defer { close(pidfd) }
+        let halt = killAtOnce ? SIGKILL : (try? ContainerConfig.load(store.configPath(of: name)))?.haltSignal ?? SIGPWR
+        record.state = .stopping
+        try? store.writeRecord(record, of: name)
+
+        var outcome = Outcome.halted
+        explain.say("pidfd_send_signal(pidfd of \(initProcess.pid), \(Signals.name(halt)))",
+                    killAtOnce ? "kill the container's init: the kernel ends every process of its pid namespace" : "ask the container's init to shut down (lxc.signal.halt)")
+        if swrun_pidfd_send_signal(pidfd, halt) != 0 && errno != ESRCH {
+            throw SwrunError.system("cannot signal the init of container '\(name)' (pid \(initProcess.pid))", Errno.current)
+        }
+        if !Self.waitForExit(pidfd, seconds: killAtOnce ? 10 : timeout) {
+            explain.say("pidfd_send_signal(pidfd of \(initProcess.pid), SIGKILL)", "init did not end within \(timeout) s")
+            _ = swrun_pidfd_send_signal(pidfd, SIGKILL)
+            outcome = .killed
+            guard Self.waitForExit(pidfd, seconds: 10) else {
+                throw SwrunError(.system, "the init of container '\(name)' (pid \(initProcess.pid)) survives SIGKILL",
+                                 hint: "it may be stuck in the kernel (D state); look at /proc/\(initProcess.pid)/stack")
+            }
+        }
+        try finishCleanup(after: record)
+        return killAtOnce ? .killed : outcome
+    }
+
+    /// True once the process behind `pidfd` has exited (the pidfd polls readable).
+    static func waitForExit(_ pidfd: Int32, seconds: Int) -> Bool {
+        var entry = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+        var remaining = Int32(clamping: seconds * 1000)
+        while true {
+            let started = monotonicMilliseconds()
+            let ready = poll(&entry, 1, remaining)
+            if ready > 0 { return true }
+            if ready == 0 { return false }
+            if errno != EINTR { return false }
+            remaining -= Int32(clamping: monotonicMilliseconds() - started)
+            if remaining <= 0 { return false }
+        }
+    }
+
+    /// The monitor reaps init and removes its files; without one, that falls to us.
+    private func finishCleanup(after record: RuntimeRecord) throws(SwrunError) {
+        if let monitor = record.monitor, let monitorFD = try? monitor.openPidFD() {
+            defer { close(monitorFD) }
+            if Self.waitForExit(monitorFD, seconds: 10) { return }
+        }
+        store.clearRuntimeFiles(of: name)
+    }
+}
+
+func monotonicMilliseconds() -> Int {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return now.tv_sec * 1000 + now.tv_nsec / 1_000_000
+}
