@@ -26,6 +26,8 @@ struct CommandSpec {
     var trailingCommand = false
     /// Exit codes as Docker's: 125 for swrun's own errors, 126 and 127 for the command.
     var containerExitCodes = false
+    /// Internal commands (the monitor) are left out of `swrun --help`.
+    var hidden = false
 
     func option(long: String) -> Option? { options.first { $0.long == long } }
     func option(short: Character) -> Option? { options.first { $0.short == short } }

@@ -35,7 +35,7 @@ enum Help {
         COMMANDS:
 
         """
-        text += table(commands.map { ($0.spec.name, $0.spec.abstract) })
+        text += table(commands.filter { !$0.spec.hidden }.map { ($0.spec.name, $0.spec.abstract) })
         text += """
 
         Quick start:  swrun run busybox                      a shell in a busybox container

@@ -30,7 +30,7 @@ extension ParsedArguments {
     }
 
     /// The -s KEY=VALUE settings, with their place on the command line for error messages.
-    private func definedSettings() throws(SwrunError) -> [ConfigSetting] {
+    func definedSettings() throws(SwrunError) -> [ConfigSetting] {
         var settings: [ConfigSetting] = []
         for (index, define) in values("define").enumerated() {
             guard let equals = define.firstIndex(of: "=") else {

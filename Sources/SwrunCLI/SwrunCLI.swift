@@ -21,7 +21,10 @@ public enum SwrunCLI {
     /// By name, so that finding a command does not build every command's spec.
     static let commands: [(name: String, type: any Command.Type)] = [
         ("run", RunCommand.self), ("create", CreateCommand.self), ("execute", ExecuteCommand.self),
+        ("start", StartCommand.self), ("stop", StopCommand.self), ("info", InfoCommand.self),
+        ("attach", AttachCommand.self), ("console", ConsoleCommand.self), ("wait", WaitCommand.self),
         ("destroy", DestroyCommand.self), ("ls", ListCommand.self), ("config", ConfigCommand.self),
+        ("monitor", MonitorCommand.self),
     ]
 
     /// Runs `swrun WORDS...` (without argv[0]) and returns the exit code.

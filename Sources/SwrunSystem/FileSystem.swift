@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 import SystemPackage
 
@@ -46,6 +47,28 @@ public enum FileSystem {
             if count == 0 { return result }
             result.append(contentsOf: chunk[0..<count])
         }
+    }
+
+    /// Everything readable from `fd` until end of file.
+    public static func readAll(_ fd: Int32) throws(SwrunError) -> [UInt8] {
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if Errno.current == .interrupted { continue }
+                throw SwrunError.system("cannot read from fd \(fd)", Errno.current)
+            }
+            if count == 0 { return result }
+            result.append(contentsOf: chunk[0..<count])
+        }
+    }
+
+    /// A close-on-exec pipe: (read end, write end).
+    public static func makePipe() throws(SwrunError) -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [-1, -1]
+        if swrun_pipe_cloexec(&fds) != 0 { throw SwrunError.system("cannot create a pipe", Errno.current) }
+        return (fds[0], fds[1])
     }
 
     public static func readText(_ path: String) throws(SwrunError) -> String {

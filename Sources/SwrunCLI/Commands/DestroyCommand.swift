@@ -5,13 +5,19 @@ enum DestroyCommand: Command {
     static let spec = CommandSpec(
         name: "destroy",
         abstract: "Destroy a container: its config and rootfs (lxc-destroy).",
-        options: [CommonOptions.name, CommonOptions.lxcPath])
+        options: [CommonOptions.name, CommonOptions.lxcPath,
+                  .init(short: "f", long: "force", value: nil, help: "Stop a running container first (SIGKILL).")])
     static let requiredOptions = ["name"]
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         let name = try arguments.required("name", of: spec)
         try requireRoot("swrun destroy")
-        try arguments.store().destroy(name)
+        let store = try arguments.store()
+        try store.requireExisting(name)
+        if arguments.flag("force") && store.status(of: name).state != .stopped {
+            try ContainerStopper(store: store, name: name).stop(timeout: 0, killAtOnce: true)
+        }
+        try store.destroy(name)
         print("Destroyed container \(name)")
         return 0
     }

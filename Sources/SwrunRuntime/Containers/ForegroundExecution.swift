@@ -31,7 +31,7 @@ public struct ForegroundExecution {
         let request = LaunchRequest(containerName: name, containerDirectory: store.directory(of: name), config: config,
                                     command: argv, useTerminal: useTerminal, explain: explain,
                                     hostTerm: getenv("TERM").map { String(cString: $0) },
-                                    hostEnvironment: Self.hostEnvironment())
+                                    hostEnvironment: HostEnvironment.current())
         let plan = try StartPlan(request)
         plan.warnings.forEach(warn)
         let lock = try store.lockForStart(name)
@@ -52,8 +52,11 @@ public struct ForegroundExecution {
             })
         return try container.runInForeground()
     }
+}
 
-    private static func hostEnvironment() -> [String: String] {
+/// The environment swrun was started with.
+enum HostEnvironment {
+    static func current() -> [String: String] {
         var result: [String: String] = [:]
         var cursor = environ
         while let entry = cursor.pointee {

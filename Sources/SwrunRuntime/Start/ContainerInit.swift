@@ -60,7 +60,7 @@ enum ContainerInit {
 
     /// Forks the command and waits until it has exec'd (its end of a close-on-exec
     /// pipe closes) or reported the step that failed: (step index, errno).
-    private static func startPayload(_ plan: StartPlan, console: Int32, report: inout (Int32, Int32)) -> pid_t {
+    static func startPayload(_ plan: StartPlan, console: Int32, report: inout (Int32, Int32)) -> pid_t {
         var pipeFDs: (Int32, Int32) = (-1, -1)
         let piped = withUnsafeMutableBytes(of: &pipeFDs) { swrun_pipe_cloexec($0.baseAddress!.assumingMemoryBound(to: Int32.self)) }
         if piped != 0 { return -1 }

@@ -160,25 +160,10 @@ public final class LaunchedContainer {
         case .running?:
             explainer.say("command running as PID \(message.a) in the container", "swrun now relays signals" + (console >= 0 ? " and the terminal" : "") + " until it exits")
         case .payloadFailed? where message.a >= 0:
-            let step = plan.payload[Int(message.a)]
-            let errno = Errno(rawValue: message.b)
-            if case .exec = step.action { throw execFailure(errno) }
-            throw SwrunError(.containerSetup, "cannot start the command: cannot \(step.summary)", errno: errno)
+            throw plan.payloadFailure(step: message.a, errno: message.b)
         default:
             throw SwrunError(.system, "the container's init could not fork the command", errno: Errno(rawValue: message.b))
         }
-    }
-
-    private func execFailure(_ errno: Errno) -> SwrunError {
-        let command = plan.request.command[0]
-        let searched = plan.execCandidates.count == 1 ? plan.execCandidates[0] : "PATH (\(plan.execCandidates.joined(separator: ", ")))"
-        if errno == .noSuchFileOrDirectory {
-            return SwrunError(.commandNotFound, "command not found in container '\(plan.request.containerName)': \(command) (looked for \(searched))",
-                              hint: "check the name, or run `swrun execute -n \(plan.request.containerName) -- /bin/sh` and look around")
-        }
-        return SwrunError(errno == .permissionDenied ? .commandNotExecutable : .containerSetup,
-                          "cannot execute \(command) in container '\(plan.request.containerName)' (looked for \(searched))", errno: errno,
-                          hint: errno == .permissionDenied ? "make it executable (chmod +x) inside the rootfs" : nil)
     }
 
     private static func hint(forSetupErrno errno: Int32) -> String? {

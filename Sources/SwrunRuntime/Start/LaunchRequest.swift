@@ -7,6 +7,9 @@ public enum LaunchMode: Sendable {
     /// The command itself, usually the rootfs's /sbin/init (lxc-start): a system container.
     /// Its console and lxc.tty.max ttys are ptys whose masters swrun keeps.
     case boot
+    /// No new container: the command joins a running one's namespaces (lxc-attach), and
+    /// only the payload's steps apply.
+    case attach
 }
 
 /// Everything that decides how one container starts: its config and the
@@ -27,6 +30,10 @@ public struct LaunchRequest: Sendable {
     public var hostTerm: String?
     /// Host environment, for lxc.environment entries that name a variable without a value.
     public var hostEnvironment: [String: String]
+    /// NAME=VALUE pairs set last (attach -v).
+    public var environmentOverrides: [String] = []
+    /// Pass the whole host environment on (attach --keep-env); the default is a clean one.
+    public var keepHostEnvironment = false
 
     public init(containerName: String, containerDirectory: String, config: ContainerConfig, command: [String],
                 useTerminal: Bool, explain: Bool, hostTerm: String? = nil, hostEnvironment: [String: String] = [:]) {

@@ -19,10 +19,12 @@ struct PayloadExecutor {
             var empty = sigset_t()
             sigemptyset(&empty)
             return sigprocmask(SIG_SETMASK, &empty, nil) == 0 ? 0 : errno
-        case .attachConsole:
-            // Init in boot mode is a session leader already (EPERM): then it keeps its session.
-            if setsid() < 0 && errno != EPERM { return errno }
-            if swrun_ioctl_int(consoleTerminal, swrun_TIOCSCTTY, 0) != 0 { return errno }
+        case .attachConsole(let controlling):
+            if controlling {
+                // A process attached to a booted container may lead its session already (EPERM).
+                if setsid() < 0 && errno != EPERM { return errno }
+                if swrun_ioctl_int(consoleTerminal, swrun_TIOCSCTTY, 0) != 0 { return errno }
+            }
             for target: Int32 in 0...2 where dup2(consoleTerminal, target) < 0 { return errno }
             if consoleTerminal > 2 { close(consoleTerminal) }
             return 0

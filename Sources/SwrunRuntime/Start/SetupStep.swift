@@ -53,8 +53,10 @@ enum PayloadAction {
     /// Unblocks every signal, resets every handler to its default, and sets umask 022
     /// (init builds /dev with umask 0 so that device modes are exact).
     case resetInheritedState
-    /// setsid(); ioctl(TIOCSCTTY); dup2 the console to 0, 1, 2.
-    case attachConsole
+    /// dup2 the console to 0, 1, 2; as the controlling terminal (setsid, TIOCSCTTY) for a
+    /// command, but not for a booted init, which hands the console on to its own children
+    /// as a kernel-started init does.
+    case attachConsole(controlling: Bool)
     /// prctl(PR_CAPBSET_DROP) for each capability in the mask.
     case dropBoundingSet(mask: UInt64)
     case setGroups(gid: gid_t)

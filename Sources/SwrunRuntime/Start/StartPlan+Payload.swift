@@ -14,8 +14,13 @@ extension StartPlan {
                    call: "sigprocmask(SIG_SETMASK, {}); signal(1..64, SIG_DFL); umask(022)",
                    why: "signals blocked or ignored by swrun must not stay that way in your command")
         if request.useTerminal {
-            addPayload(.attachConsole, "attach the console pty", call: "setsid(); ioctl(pty, TIOCSCTTY, 0); dup2(pty, 0/1/2)",
-                       why: "the pty becomes the command's controlling terminal, so job control and Ctrl-C work inside")
+            if request.mode == .boot {
+                addPayload(.attachConsole(controlling: false), "put init's stdio on the console", call: "dup2(console, 0/1/2)",
+                           why: "as the kernel starts init: the console is its stdio, and its getty or shell makes it a controlling terminal")
+            } else {
+                addPayload(.attachConsole(controlling: true), "attach the console pty", call: "setsid(); ioctl(pty, TIOCSCTTY, 0); dup2(pty, 0/1/2)",
+                           why: "the pty becomes the command's controlling terminal, so job control and Ctrl-C work inside")
+            }
         }
         let kept = try keptCapabilities(config)
         let all: UInt64 = Capabilities.lastCapability >= 63 ? ~0 : (UInt64(1) << UInt64(Capabilities.lastCapability + 1)) - 1
@@ -90,19 +95,45 @@ extension StartPlan {
         (0...Capabilities.lastCapability).filter { mask & (UInt64(1) << UInt64($0)) != 0 }.map(Capabilities.name).joined(separator: " ")
     }
 
-    /// The payload's environment: a clean base (nothing of the host's), then lxc.environment.
+    /// The payload's environment: a clean base (nothing of the host's unless asked for),
+    /// then lxc.environment, then the command line's overrides.
     private func environmentVariables(_ config: ContainerConfig) -> [String] {
-        var variables: [(String, String)] = [
-            ("PATH", Self.defaultPath),
-            ("container", "lxc"),
-            ("HOME", (config.initUid ?? 0) == 0 ? "/root" : "/"),
-        ]
-        if request.useTerminal { variables.append(("TERM", request.hostTerm ?? "xterm")) }
+        var variables: [(String, String)] = request.keepHostEnvironment ? request.hostEnvironment.sorted { $0.key < $1.key } : []
+        func set(_ name: String, _ value: String) {
+            variables.removeAll { $0.0 == name }
+            variables.append((name, value))
+        }
+        set("PATH", Self.defaultPath)
+        set("container", "lxc")
+        set("HOME", (config.initUid ?? 0) == 0 ? "/root" : "/")
+        if request.useTerminal { set("TERM", request.hostTerm ?? "xterm") }
         for entry in config.environment {
             guard let value = entry.value ?? request.hostEnvironment[entry.name] else { continue }
-            variables.removeAll { $0.0 == entry.name }
-            variables.append((entry.name, value))
+            set(entry.name, value)
+        }
+        for override in request.environmentOverrides {
+            guard let equals = override.firstIndex(of: "=") else { continue }
+            set(String(override[..<equals]), String(override[override.index(after: equals)...]))
         }
         return variables.map { "\($0.0)=\($0.1)" }
+    }
+
+    /// The error for a payload step that failed: the command not found (127), not
+    /// executable (126), or a step before it.
+    func payloadFailure(step index: Int32, errno code: Int32) -> SwrunError {
+        let step = payload[Int(index)]
+        let errno = Errno(rawValue: code)
+        guard case .exec = step.action else {
+            return SwrunError(.containerSetup, "cannot start the command: cannot \(step.summary)", errno: errno)
+        }
+        let command = request.command[0]
+        let searched = execCandidates.count == 1 ? execCandidates[0] : "PATH (\(execCandidates.joined(separator: ", ")))"
+        if errno == .noSuchFileOrDirectory {
+            return SwrunError(.commandNotFound, "command not found in container '\(request.containerName)': \(command) (looked for \(searched))",
+                              hint: "check the name, or run `swrun execute -n \(request.containerName) -- /bin/sh` and look around")
+        }
+        return SwrunError(errno == .permissionDenied ? .commandNotExecutable : .containerSetup,
+                          "cannot execute \(command) in container '\(request.containerName)' (looked for \(searched))", errno: errno,
+                          hint: errno == .permissionDenied ? "make it executable (chmod +x) inside the rootfs" : nil)
     }
 }

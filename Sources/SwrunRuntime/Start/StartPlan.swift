@@ -54,8 +54,10 @@ public final class StartPlan {
         for (setting, reason) in request.config.notYetApplied where request.mode == .boot || Self.mattersForExecute(setting.key) {
             warnings.append("\(setting.location): \(setting.key) is not applied: \(reason)")
         }
-        try planMounts()
-        planIdentity()
+        if request.mode != .attach {
+            try planMounts()
+            planIdentity()
+        }
         try planPayload()
     }
 
@@ -76,7 +78,7 @@ public final class StartPlan {
         return !bootOnly.contains { key.hasPrefix($0) }
     }
 
-    private static func rootfsPath(of request: LaunchRequest) throws(SwrunError) -> String {
+    static func rootfsPath(of request: LaunchRequest) throws(SwrunError) -> String {
         var path = request.config.rootfsPath ?? "rootfs"
         if !path.hasPrefix("/") { path = FileSystem.join(request.containerDirectory, path) }
         guard FileSystem.isDirectory(path) else {

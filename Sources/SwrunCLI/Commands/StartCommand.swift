@@ -1,0 +1,101 @@
+import Glibc
+import SwrunRuntime
+import SwrunSystem
+
+enum StartCommand: Command {
+    static let spec = CommandSpec(
+        name: "start",
+        abstract: "Boot a system container: its own init as PID 1, watched by a monitor (lxc-start).",
+        discussion: """
+        The rootfs's init (lxc.init.cmd, default /sbin/init) runs as PID 1 with the console and
+        lxc.tty.max ttys on ptys that the monitor keeps. By default swrun returns once the
+        container is RUNNING (-d); with -F the console is this terminal until the container stops.
+        """,
+        options: [
+            CommonOptions.name,
+            .init(short: "d", long: "daemon", value: nil, help: "Return once the container runs (the default)."),
+            .init(short: "F", long: "foreground", value: nil, help: "Stay attached to the console until the container stops."),
+            CommonOptions.lxcPath,
+            CommonOptions.start[0], CommonOptions.start[3],
+        ],
+        trailingCommand: true)
+    static let requiredOptions = ["name"]
+
+    static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
+        let name = try arguments.required("name", of: spec)
+        try requireRoot("swrun start")
+        let store = try arguments.store()
+        try store.requireExisting(name)
+        if store.status(of: name).state != .stopped {
+            throw SwrunError(.busy, "container '\(name)' is already running", hint: "stop it first: swrun stop -n \(name) -P \(store.lxcPath)")
+        }
+        if arguments.flag("foreground") {
+            var monitor = ContainerMonitor(store: store, name: name)
+            monitor.command = arguments.command
+            monitor.extraSettings = try arguments.definedSettings()
+            monitor.explain = arguments.flag("explain")
+            monitor.foreground = true
+            var failure: SwrunError?
+            let code = monitor.run(ready: { result in if case .failure(let error) = result { failure = error } }, warn: warn)
+            if let failure { throw failure }
+            return code
+        }
+        return try startDetached(store: store, name: name, arguments: arguments)
+    }
+
+    /// Spawns `swrun monitor` in a session of its own and waits on a pipe until it says the
+    /// container runs, or why it does not.
+    private static func startDetached(store: ContainerStore, name: String, arguments: ParsedArguments) throws(SwrunError) -> Int32 {
+        let pipe = try FileSystem.makePipe()
+        defer { close(pipe.read) }
+        var argv = [try Subprocess.currentExecutable(), "monitor", "-n", name, "-P", store.lxcPath, "--ready-fd", "3"]
+        for define in arguments.values("define") { argv += ["-s", define] }
+        if arguments.flag("explain") { argv.append("--explain") }
+        if !arguments.command.isEmpty { argv += ["--"] + arguments.command }
+        do {
+            _ = try Subprocess.spawnDaemon(argv, passing: pipe.write, logPath: FileSystem.join(store.directory(of: name), "swrun.log"))
+        } catch {
+            close(pipe.write)
+            throw error
+        }
+        close(pipe.write)
+        let reply = String(decoding: (try? FileSystem.readAll(pipe.read)) ?? [], as: UTF8.self)
+        if reply.hasPrefix("ok") { return 0 }
+        if reply.isEmpty {
+            throw SwrunError(.containerSetup, "the monitor of container '\(name)' ended before the container ran",
+                             hint: "see \(FileSystem.join(store.directory(of: name), "swrun.log"))")
+        }
+        printError(reply)
+        return 1
+    }
+}
+
+/// The monitor process that `start -d` spawns; not for direct use.
+enum MonitorCommand: Command {
+    static let spec = CommandSpec(
+        name: "monitor",
+        abstract: "The monitor of a started container (spawned by `swrun start`).",
+        options: [CommonOptions.name, CommonOptions.lxcPath,
+                  .init(short: nil, long: "ready-fd", value: "FD", help: "Where to say \"ok\" or the error once the container runs."),
+                  CommonOptions.start[0], CommonOptions.start[3]],
+        trailingCommand: true,
+        hidden: true)
+    static let requiredOptions = ["name"]
+
+    static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
+        let name = try arguments.required("name", of: spec)
+        let readyFD = arguments.value("ready-fd").flatMap { Int32($0) } ?? -1
+        var monitor = ContainerMonitor(store: try arguments.store(), name: name)
+        monitor.command = arguments.command
+        monitor.extraSettings = try arguments.definedSettings()
+        monitor.explain = arguments.flag("explain")
+        return monitor.run(ready: { result in
+            guard readyFD >= 0 else { return }
+            switch result {
+            case .success: Relay.writeAll(readyFD, Array("ok\n".utf8)[...])
+            case .failure(let error): Relay.writeAll(readyFD, Array("swrun: error: \(error)\n".utf8)[...])
+            }
+            close(readyFD)
+        }, warn: warn)
+    }
+}
