@@ -154,6 +154,10 @@ int swrun_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
 int swrun_pidfd_send_signal(int pidfd, int signal) { return (int)syscall(SYS_pidfd_send_signal, pidfd, signal, NULL, 0); }
 int swrun_setns(int fd, int nstype) { return setns(fd, nstype); }
 
+int swrun_spawn_close_from(posix_spawn_file_actions_t *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}
+
 const short swrun_POSIX_SPAWN_SETSID = POSIX_SPAWN_SETSID;
 
 int swrun_sigwait_all(const sigset_t *set, siginfo_t *info) {

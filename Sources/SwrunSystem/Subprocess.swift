@@ -96,6 +96,9 @@ public enum Subprocess {
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o600)
         posix_spawn_file_actions_adddup2(&actions, fd, 3)  // clears close-on-exec on fd 3 only
+        // The daemon outlives its caller: it must not hold the caller's fds (a pipe its
+        // caller's caller waits on, a lock) open for as long as the container runs.
+        swrun_spawn_close_from(&actions, 4)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

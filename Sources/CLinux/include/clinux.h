@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/signalfd.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -96,6 +97,9 @@ ssize_t swrun_recv_with_fd(int socket, void *data, size_t len, int *received_fd)
 int swrun_pidfd_open(pid_t pid);
 int swrun_pidfd_send_signal(int pidfd, int signal);
 int swrun_setns(int fd, int nstype);
+
+/// posix_spawn_file_actions_addclosefrom_np: the child closes every fd from `from` up.
+int swrun_spawn_close_from(posix_spawn_file_actions_t *actions, int from);
 
 /// posix_spawnattr flag POSIX_SPAWN_SETSID (glibc hides it behind _GNU_SOURCE).
 extern const short swrun_POSIX_SPAWN_SETSID;

@@ -1,0 +1,210 @@
+import CLinux
+import Foundation
+import Glibc
+import Testing
+
+/// start -d, stop, info, attach, console, wait: booted busybox containers, as root.
+@Suite struct SystemContainerTests {
+    /// A started container that is stopped (killed) and destroyed when the test ends, pass or fail.
+    final class Booted {
+        let sandbox: Sandbox
+        let name: String
+
+        init(_ base: String, config: String? = nil, start: Bool = true) throws {
+            sandbox = try Sandbox()
+            name = sandbox.name(base)
+            try sandbox.create(name, config: config)
+            if start {
+                let started = try swrun(["start"])
+                #expect(started.status == 0, "start failed: \(started.stderr)")
+            }
+        }
+
+        deinit {
+            _ = try? swrun(["destroy", "-f"])
+        }
+
+        /// `swrun COMMAND -n NAME -P LXCPATH extra...`
+        @discardableResult
+        func swrun(_ command: [String], _ extra: [String] = []) throws -> Swrun.Result {
+            try Swrun.run(command + ["-n", name, "-P", sandbox.path] + extra)
+        }
+
+        var record: [String: String] {
+            let text = (try? String(contentsOfFile: "\(sandbox.path)/\(name)/swrun.state", encoding: .utf8)) ?? ""
+            return Dictionary(text.split(separator: "\n").compactMap { line in
+                line.firstIndex(of: "=").map { (String(line[..<$0]), String(line[line.index(after: $0)...])) }
+            }, uniquingKeysWith: { $1 })
+        }
+    }
+
+    /// Whether `pid` runs; a zombie does not count (an orphaned init is reaped by the host's
+    /// init, whenever that gets to it).
+    static func processExists(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(after: close)...].split(separator: " ").first != "Z"
+    }
+
+    @Test func startReachesRunningWithBusyboxInitAsPID1AndStopEndsIt() throws {
+        let container = try Booted("boot")
+        #expect(try container.swrun(["info", "-s", "-H"]).stdout == "RUNNING\n")
+        let pid1 = try container.swrun(["attach"], ["--", "sh", "-c", "cat /proc/1/comm; readlink /proc/1/exe"])
+        #expect(pid1.stdout == "init\n/bin/busybox\n", "\(pid1.stderr)")
+        let initPID = try #require(pid_t(container.record["init_pid"] ?? ""))
+        let stopped = try container.swrun(["stop", "-t", "20"])
+        #expect(stopped.status == 0, "\(stopped.stderr)")
+        #expect(try container.swrun(["info", "-s", "-H"]).stdout == "STOPPED\n")
+        #expect(!Self.processExists(initPID))
+        let left = try FileManager.default.contentsOfDirectory(atPath: "\(container.sandbox.path)/\(container.name)")
+        #expect(!left.contains("swrun.state") && !left.contains("swrun.sock"), "\(left)")
+    }
+
+    @Test func infoShowsStateAndPIDAsTextAndJSON() throws {
+        let container = try Booted("info")
+        let pid = try #require(container.record["init_pid"])
+        let text = try container.swrun(["info"])
+        #expect(text.stdout.contains("State:          RUNNING") && text.stdout.contains("PID:            \(pid)"), "\(text.stdout)")
+        let json = try container.swrun(["info"], ["--format", "json"])
+        let decoded = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect(decoded?["state"] as? String == "RUNNING")
+        #expect((decoded?["pid"] as? Int).map(String.init) == pid)
+        let listing = try Swrun.run(["ls", "--fancy", "-F", "name,state,pid", "-P", container.sandbox.path])
+        #expect(listing.stdout.contains("\(container.name)  RUNNING  \(pid)"), "\(listing.stdout)")
+    }
+
+    @Test func attachJoinsTheContainersNamespacesAndReturnsTheStatus() throws {
+        let container = try Booted("attach")
+        let initPID = try #require(container.record["init_pid"])
+        let inside = try container.swrun(["attach"], ["--", "sh", "-c", "hostname; readlink /proc/self/ns/pid; readlink /proc/self/ns/mnt; echo $container"])
+        let hostView = try ["pid", "mnt"].map { try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(initPID)/ns/\($0)") }
+        #expect(inside.stdout == "\(container.name)\n\(hostView[0])\n\(hostView[1])\nlxc\n", "\(inside.stderr)")
+        #expect(try container.swrun(["attach"], ["--", "sh", "-c", "exit 5"]).status == 5)
+        #expect(try container.swrun(["attach"], ["-v", "GREETING=hi", "--", "sh", "-c", "echo $GREETING"]).stdout == "hi\n")
+        let missing = try container.swrun(["attach"], ["--", "/no/such/program"])
+        #expect(missing.status == 127 && missing.stderr.contains("/no/such/program"))
+    }
+
+    @Test func initThatIgnoresTheHaltSignalIsKilledAfterTheTimeout() throws {
+        let container = try Booted("stubborn", start: false)
+        let script = "\(container.sandbox.path)/\(container.name)/rootfs/stubborn.sh"
+        try "#!/bin/sh\ntrap '' USR1 TERM PWR\nwhile :; do sleep 1; done\n".write(toFile: script, atomically: true, encoding: .utf8)
+        chmod(script, 0o755)
+        #expect(try container.swrun(["start"], ["--", "/stubborn.sh"]).status == 0)
+        let began = Date()
+        let stopped = try container.swrun(["stop", "-t", "1"])
+        #expect(stopped.status == 0, "\(stopped.stderr)")
+        #expect(stopped.stderr.contains("killed"))
+        #expect(Date().timeIntervalSince(began) >= 1)
+        #expect(try container.swrun(["info", "-s", "-H"]).stdout == "STOPPED\n")
+    }
+
+    @Test func secondStartIsRefused() throws {
+        let container = try Booted("twice")
+        let again = try container.swrun(["start"])
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("already running"))
+    }
+
+    @Test func killedMonitorLeavesAContainerThatInfoStopAndDestroyHandle() throws {
+        let container = try Booted("orphan")
+        let monitor = try #require(pid_t(container.record["monitor_pid"] ?? ""))
+        let initPID = try #require(pid_t(container.record["init_pid"] ?? ""))
+        kill(monitor, SIGKILL)
+        for _ in 0..<100 where Self.processExists(monitor) { usleep(20_000) }
+        let info = try container.swrun(["info"])
+        #expect(info.stdout.contains("RUNNING") && info.stdout.contains("Monitor:"), "\(info.stdout)")
+        #expect(try container.swrun(["start"]).status == 1, "a container without its monitor still runs")
+        #expect(try container.swrun(["stop", "-t", "20"]).status == 0)
+        #expect(!Self.processExists(initPID))
+        #expect(try container.swrun(["destroy"]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: "\(container.sandbox.path)/\(container.name)"))
+    }
+
+    @Test func destroyOfARunningContainerNeedsForce() throws {
+        let container = try Booted("force")
+        let initPID = try #require(pid_t(container.record["init_pid"] ?? ""))
+        let refused = try container.swrun(["destroy"])
+        #expect(refused.status == 1 && refused.stderr.contains("running"))
+        #expect(try container.swrun(["destroy", "-f"]).status == 0)
+        #expect(!Self.processExists(initPID))
+        #expect(!FileManager.default.fileExists(atPath: "\(container.sandbox.path)/\(container.name)"))
+    }
+
+    @Test func waitReturnsOnceTheStateIsReachedOrTimesOut() throws {
+        let container = try Booted("wait")
+        #expect(try container.swrun(["wait", "-s", "RUNNING|FROZEN", "-t", "5"]).status == 0)
+        #expect(try container.swrun(["wait", "-s", "STOPPED", "-t", "0.3"]).status == 1)
+    }
+
+    @Test func stopOfAStoppedContainerExitsWith2() throws {
+        let container = try Booted("idle", start: false)
+        #expect(try container.swrun(["stop"]).status == 2)
+    }
+
+    @Test func consoleReachesTheShellOnTheConsoleAndDetachesWithCtrlAQ() throws {
+        let container = try Booted("console")
+        let master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC)
+        try #require(master >= 0)
+        defer { close(master) }
+        var unlock: Int32 = 0
+        _ = swrun_ioctl_ptr(master, swrun_TIOCSPTLCK, &unlock)
+        let slave = swrun_ioctl_int(master, swrun_TIOCGPTPEER, O_RDWR | O_NOCTTY)
+        try #require(slave >= 0)
+        defer { close(slave) }
+        let terminal = FileHandle(fileDescriptor: slave, closeOnDealloc: false)
+        let process = Swrun.process(["console", "-n", container.name, "-P", container.sandbox.path])
+        process.standardInput = terminal
+        process.standardOutput = terminal
+        process.standardError = terminal
+        try process.run()
+        func type(_ text: String) { _ = text.withCString { write(master, $0, strlen($0)) } }
+        var output = ""
+        func readUntil(_ marker: String) {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let deadline = Date().addingTimeInterval(15)
+            while !output.contains(marker) && Date() < deadline {
+                var entry = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
+                if poll(&entry, 1, 200) > 0 {
+                    let count = read(master, &buffer, buffer.count)
+                    if count > 0 { output += String(decoding: buffer[0..<count], as: UTF8.self) }
+                }
+            }
+        }
+        readUntil("Connected")
+        type("\r")
+        usleep(300_000)
+        type("echo sum=$((40+2))\r")
+        readUntil("sum=42")
+        type("\u{01}q")
+        readUntil("Detached")
+        process.waitUntilExit()
+        #expect(output.contains("sum=42"), "\(output)")
+        #expect(process.terminationStatus == 0)
+        #expect(try container.swrun(["info", "-s", "-H"]).stdout == "RUNNING\n", "detaching leaves the container running")
+    }
+
+    @Test func tenContainersStartAndStopAtOnceLeavingNothing() throws {
+        let sandbox = try Sandbox()
+        let names = (0..<10).map { _ in sandbox.name("ten") }
+        for name in names { try sandbox.create(name) }
+        let starts = try names.map { try Swrun.Running(Swrun.process(["start", "-n", $0, "-P", sandbox.path])) }
+        #expect(try starts.map { try $0.finish() }.allSatisfy { $0.status == 0 })
+        let initPIDs = names.compactMap { name in
+            (try? String(contentsOfFile: "\(sandbox.path)/\(name)/swrun.state", encoding: .utf8))?
+                .split(separator: "\n").first { $0.hasPrefix("init_pid=") }.flatMap { pid_t($0.dropFirst(9)) }
+        }
+        #expect(initPIDs.count == 10)
+        let stops = try names.map { try Swrun.Running(Swrun.process(["stop", "-n", $0, "-P", sandbox.path, "-t", "20"])) }
+        #expect(try stops.map { try $0.finish() }.allSatisfy { $0.status == 0 })
+        #expect(initPIDs.allSatisfy { !Self.processExists($0) })
+        for name in names {
+            let left = try FileManager.default.contentsOfDirectory(atPath: "\(sandbox.path)/\(name)")
+            #expect(Set(left).isSubset(of: ["config", "rootfs", "swrun.lock", "swrun.log"]), "\(left)")
+            #expect(try Swrun.run(["destroy", "-n", name, "-P", sandbox.path]).status == 0)
+        }
+        #expect(!(try hostMountInfo()).contains(sandbox.path))
+        let monitors = try Swrun.runProcess({ let p = Process(); p.executableURL = URL(fileURLWithPath: "/usr/bin/pgrep"); p.arguments = ["-f", sandbox.path]; return p }())
+        #expect(monitors.stdout.isEmpty, "no monitor outlives its container: \(monitors.stdout)")
+    }
+}
