@@ -15,11 +15,9 @@ mkdir -p "$results"
 touch "$work/empty.conf"
 
 cleanup() {
-    # LXC (with lxc.cgroup.relative) and crun leave cgroups below ours; remove what they made.
-    for dir in /sys/fs/cgroup/*/lxc.payload.$name /sys/fs/cgroup/*/lxc.monitor.$name /sys/fs/cgroup/*/lxc.pivot \
-               /sys/fs/cgroup/*/swrun-bench-crun; do
-        [ -d "$dir" ] && rmdir "$dir" 2>/dev/null || true
-    done
+    # LXC (with lxc.cgroup.relative) and crun leave cgroups below ours; remove those they made, deepest first.
+    find /sys/fs/cgroup -depth -type d \( -name "lxc.payload.$name" -o -name "lxc.monitor.$name" -o -name lxc.pivot \
+        -o -name swrun-bench-crun \) -exec rmdir {} + 2>/dev/null || true
     rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -55,15 +53,18 @@ PY
                 "crun-wrapper" "$wrap /bin/true'"
 fi
 
-echo "Timing $runs runs of /bin/true in a busybox rootfs (hyperfine, median wall time)..."
-while [ $# -gt 0 ]; do
-    label=$1 command=$2
+# time LABEL COMMAND...: hyperfine each labelled command into $results/$group/LABEL.json
+time_group() {
+    group=$1 runs=$2
     shift 2
-    hyperfine -N --style none --warmup 10 --runs "$runs" --export-json "$results/$label.json" "$command" >/dev/null 2>"$results/$label.err" \
-        || { echo "  $label: failed ($(head -c 300 "$results/$label.err"))"; rm -f "$results/$label.json"; }
-done
-
-python3 - "$results" <<'PY'
+    mkdir -p "$results/$group"
+    while [ $# -gt 0 ]; do
+        label=$1 command=$2
+        shift 2
+        hyperfine -N --style none --warmup 3 --runs "$runs" --export-json "$results/$group/$label.json" "$command" >/dev/null 2>"$results/$group/$label.err" \
+            || { echo "  $label: failed ($(head -c 300 "$results/$group/$label.err"))"; rm -f "$results/$group/$label.json"; }
+    done
+    python3 - "$results/$group" <<'PY'
 import json, os, statistics, sys
 results = sys.argv[1]
 median = {}
@@ -79,5 +80,20 @@ print(f"{'command':<22}{'median ms':>10}{'swrun / it':>12}")
 for name, ms in sorted(median.items(), key=lambda item: item[1]):
     ratio = f"{swrun / ms:.2f}x" if swrun else "-"
     print(f"{name:<22}{ms:>10.2f}{ratio:>12}")
-print("targets: swrun faster than lxc-execute and crun (ratio < 1), within 1.5x of unshare")
 PY
+}
+
+echo "execute: $runs runs of /bin/true in a busybox rootfs (hyperfine, median wall time)"
+time_group execute "$runs" "$@"
+echo "targets: swrun faster than lxc-execute and crun (ratio < 1), within 1.5x of unshare"
+
+# A system container: start in the background until RUNNING, then stop (SIGKILL, so that
+# busybox init's own shutdown pauses do not hide the runtimes' cost).
+echo
+echo "start -d to RUNNING, then stop -k: $((runs / 4)) runs"
+set -- "swrun" "sh -c '$swrun start -n $name -P $lxcpath && $swrun stop -k -n $name -P $lxcpath'"
+if command -v lxc-start >/dev/null 2>&1; then
+    set -- "$@" "lxc" "sh -c 'lxc-start -n $name -P $lxcpath -s lxc.cgroup.relative=1 && lxc-wait -n $name -P $lxcpath -s RUNNING && lxc-stop -k -n $name -P $lxcpath'"
+fi
+time_group start "$((runs / 4))" "$@"
+echo "target: swrun faster than LXC (ratio < 1)"
