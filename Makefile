@@ -2,6 +2,7 @@
 # Both install the Debian packages they need when missing, then build.
 
 PREFIX ?= /usr/local
+SYSTEMD_UNIT_DIR ?= /lib/systemd/system
 SWIFT ?= swift
 SWRUN_DEBUG := .build/debug/swrun
 # A fully static binary starts in about half the time of one linked to libstdc++ and
@@ -36,9 +37,11 @@ bench: release
 
 install: release
 	install -D -m 0755 .build/release/swrun $(DESTDIR)$(PREFIX)/bin/swrun
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' packaging/swrun.service.in > .build/swrun.service
+	install -D -m 0644 .build/swrun.service $(DESTDIR)$(SYSTEMD_UNIT_DIR)/swrun.service
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/swrun
+	rm -f $(DESTDIR)$(PREFIX)/bin/swrun $(DESTDIR)$(SYSTEMD_UNIT_DIR)/swrun.service
 
 clean:
 	rm -rf .build

@@ -224,7 +224,7 @@ import Testing
             """)
         #expect(config.notYetApplied.map(\.setting.key) == [
             "lxc.net.0.type", "lxc.cgroup2.memory.max", "lxc.idmap", "lxc.apparmor.profile",
-            "lxc.hook.pre-start", "lxc.start.auto", "lxc.log.level",
+            "lxc.hook.pre-start", "lxc.log.level",
         ])
         #expect(config.notYetApplied.first?.reason.contains("networking is not built yet") == true)
         #expect(config.notYetApplied.first?.setting.location == ConfigLocation(file: "test.conf", line: 2))

@@ -87,10 +87,10 @@ import Testing
 
     @Test func initThatIgnoresTheHaltSignalIsKilledAfterTheTimeout() throws {
         let container = try Booted("stubborn", start: false)
-        let script = "\(container.sandbox.path)/\(container.name)/rootfs/stubborn.sh"
-        try "#!/bin/sh\ntrap '' USR1 TERM PWR\nwhile :; do sleep 1; done\n".write(toFile: script, atomically: true, encoding: .utf8)
-        chmod(script, 0o755)
-        #expect(try container.swrun(["start"], ["--", "/stubborn.sh"]).status == 0)
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("rootfs-fixtures/ignore-halt.sh").path
+        try FileManager.default.copyItem(atPath: fixture, toPath: "\(container.sandbox.path)/\(container.name)/rootfs/ignore-halt.sh")
+        #expect(try container.swrun(["start"], ["--", "/ignore-halt.sh"]).status == 0)
         let began = Date()
         let stopped = try container.swrun(["stop", "-t", "1"])
         #expect(stopped.status == 0, "\(stopped.stderr)")
@@ -206,5 +206,33 @@ import Testing
         #expect(!(try hostMountInfo()).contains(sandbox.path))
         let monitors = try Swrun.runProcess({ let p = Process(); p.executableURL = URL(fileURLWithPath: "/usr/bin/pgrep"); p.arguments = ["-f", sandbox.path]; return p }())
         #expect(monitors.stdout.isEmpty, "no monitor outlives its container: \(monitors.stdout)")
+    }
+}
+
+@Suite struct AutostartTests {
+    @Test func autostartStartsMarkedContainersInOrderAndStopsThem() throws {
+        let sandbox = try Sandbox()
+        let first = sandbox.name("first"), second = sandbox.name("second"), manual = sandbox.name("manual"), grouped = sandbox.name("grouped")
+        try sandbox.create(first, config: sandbox.write("first.conf", "lxc.start.auto = 1\nlxc.start.order = 20\n"))
+        try sandbox.create(second, config: sandbox.write("second.conf", "lxc.start.auto = 1\nlxc.start.order = 10\n"))
+        try sandbox.create(manual, config: sandbox.write("manual.conf", "lxc.start.auto = 0\n"))
+        try sandbox.create(grouped, config: sandbox.write("grouped.conf", "lxc.start.auto = 1\nlxc.group = web\n"))
+        defer {
+            for name in [first, second, manual, grouped] { _ = try? Swrun.run(["destroy", "-f", "-n", name, "-P", sandbox.path]) }
+        }
+        #expect(try Swrun.run(["autostart", "-L", "-P", sandbox.path]).stdout == "\(first) 0\n\(second) 0\n")
+        #expect(try Swrun.run(["autostart", "-L", "-g", "web", "-P", sandbox.path]).stdout == "\(grouped) 0\n")
+        #expect(try Swrun.run(["autostart", "-L", "-a", "-P", sandbox.path]).stdout.split(separator: "\n").count == 3)
+
+        let started = try Swrun.run(["autostart", "-P", sandbox.path])
+        #expect(started.status == 0, "\(started.stderr)")
+        #expect(started.stdout == "started \(first)\nstarted \(second)\n")
+        func state(_ name: String) throws -> String { try Swrun.run(["info", "-s", "-H", "-n", name, "-P", sandbox.path]).stdout }
+        #expect(try state(first) == "RUNNING\n" && state(second) == "RUNNING\n")
+        #expect(try state(manual) == "STOPPED\n" && state(grouped) == "STOPPED\n")
+
+        let stopped = try Swrun.run(["autostart", "-s", "-t", "20", "-P", sandbox.path])
+        #expect(stopped.stdout == "stopped \(second)\nstopped \(first)\n", "the reverse order")
+        #expect(try state(first) == "STOPPED\n" && state(second) == "STOPPED\n")
     }
 }

@@ -59,9 +59,8 @@ struct ContainerSummary {
         self.name = name
         status = store.status(of: name)
         let settings = (try? ContainerConfig.load(store.configPath(of: name)))?.settings ?? []
-        func last(_ key: String) -> String? { settings.last(where: { $0.key == key })?.value }
-        autostart = last("lxc.start.auto") == "1"
-        groups = settings.filter { $0.key == "lxc.group" }.flatMap { $0.value.split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init) }
+        autostart = settings.last(where: { $0.key == "lxc.start.auto" })?.value == "1"
+        groups = Autostart.entry(name: name, settings: settings).groups
         unprivileged = settings.contains { $0.key == "lxc.idmap" && !$0.value.isEmpty }
     }
 

@@ -40,33 +40,9 @@ enum StartCommand: Command {
             if let failure { throw failure }
             return code
         }
-        return try startDetached(store: store, name: name, arguments: arguments)
-    }
-
-    /// Spawns `swrun monitor` in a session of its own and waits on a pipe until it says the
-    /// container runs, or why it does not.
-    private static func startDetached(store: ContainerStore, name: String, arguments: ParsedArguments) throws(SwrunError) -> Int32 {
-        let pipe = try FileSystem.makePipe()
-        defer { close(pipe.read) }
-        var argv = [try Subprocess.currentExecutable(), "monitor", "-n", name, "-P", store.lxcPath, "--ready-fd", "3"]
-        for define in arguments.values("define") { argv += ["-s", define] }
-        if arguments.flag("explain") { argv.append("--explain") }
-        if !arguments.command.isEmpty { argv += ["--"] + arguments.command }
-        do {
-            _ = try Subprocess.spawnDaemon(argv, passing: pipe.write, logPath: FileSystem.join(store.directory(of: name), "swrun.log"))
-        } catch {
-            close(pipe.write)
-            throw error
-        }
-        close(pipe.write)
-        let reply = String(decoding: (try? FileSystem.readAll(pipe.read)) ?? [], as: UTF8.self)
-        if reply.hasPrefix("ok") { return 0 }
-        if reply.isEmpty {
-            throw SwrunError(.containerSetup, "the monitor of container '\(name)' ended before the container ran",
-                             hint: "see \(FileSystem.join(store.directory(of: name), "swrun.log"))")
-        }
-        printError(reply)
-        return 1
+        try ContainerMonitor.startDetached(store: store, name: name, defines: arguments.values("define"),
+                                           command: arguments.command, explain: arguments.flag("explain"))
+        return 0
     }
 }
 

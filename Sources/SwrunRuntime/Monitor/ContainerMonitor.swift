@@ -23,6 +23,34 @@ public struct ContainerMonitor {
         self.name = name
     }
 
+    /// `start -d`: spawns `swrun monitor` (this executable, afresh) in a session of its own
+    /// and waits on a pipe until the monitor says the container runs, or why it does not.
+    public static func startDetached(store: ContainerStore, name: String, defines: [String] = [],
+                                     command: [String] = [], explain: Bool = false) throws(SwrunError) {
+        let pipe = try FileSystem.makePipe()
+        defer { close(pipe.read) }
+        var argv = [try Subprocess.currentExecutable(), "monitor", "-n", name, "-P", store.lxcPath, "--ready-fd", "3"]
+        for define in defines { argv += ["-s", define] }
+        if explain { argv.append("--explain") }
+        if !command.isEmpty { argv += ["--"] + command }
+        let log = FileSystem.join(store.directory(of: name), "swrun.log")
+        do {
+            _ = try Subprocess.spawnDaemon(argv, passing: pipe.write, logPath: log)
+        } catch {
+            close(pipe.write)
+            throw error
+        }
+        close(pipe.write)
+        let reply = String(decoding: (try? FileSystem.readAll(pipe.read)) ?? [], as: UTF8.self)
+        if reply.hasPrefix("ok") { return }
+        if reply.isEmpty {
+            throw SwrunError(.containerSetup, "the monitor of container '\(name)' ended before the container ran", hint: "see \(log)")
+        }
+        var message = reply.hasPrefix("swrun: error: ") ? String(reply.dropFirst(14)) : reply
+        while message.hasSuffix("\n") { message.removeLast() }
+        throw SwrunError(.containerSetup, message)
+    }
+
     /// The command `swrun start` boots when none is given: lxc.init.cmd, else /sbin/init.
     static func bootCommand(_ config: ContainerConfig) -> [String] { config.initCmd ?? ["/sbin/init"] }
 
