@@ -121,6 +121,17 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: "\(container.sandbox.path)/\(container.name)"))
     }
 
+    @Test func staleStateFromACrashIsRecognisedAndCleared() throws {
+        let container = try Booted("stale", start: false)
+        // What a crashed monitor leaves: a record whose processes are long gone.
+        let record = "state=RUNNING\nmode=boot\ninit_pid=999999\ninit_start_time=1\nmonitor_pid=999998\nmonitor_start_time=1\n"
+        try record.write(toFile: "\(container.sandbox.path)/\(container.name)/swrun.state", atomically: true, encoding: .utf8)
+        #expect(try container.swrun(["info", "-s", "-H"]).stdout == "STOPPED\n")
+        #expect(try container.swrun(["start"]).status == 0)
+        #expect(try container.swrun(["info", "-s", "-H"]).stdout == "RUNNING\n")
+        #expect(container.record["init_pid"] != "999999")
+    }
+
     @Test func destroyOfARunningContainerNeedsForce() throws {
         let container = try Booted("force")
         let initPID = try #require(pid_t(container.record["init_pid"] ?? ""))
