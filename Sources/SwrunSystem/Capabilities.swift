@@ -11,6 +11,11 @@ public enum Capabilities {
         return Int32(cap_max_bits()) - 1
     }()
 
+    /// Every capability this kernel knows, as a bit mask.
+    public static var all: UInt64 {
+        lastCapability >= 63 ? ~0 : (UInt64(1) << UInt64(lastCapability + 1)) - 1
+    }
+
     /// The calling thread's permitted set: what a child can keep (capset never adds to it).
     public static func permitted() -> UInt64 {
         var effective: UInt64 = 0, permitted: UInt64 = 0, inheritable: UInt64 = 0

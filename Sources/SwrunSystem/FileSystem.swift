@@ -33,26 +33,20 @@ public enum FileSystem {
             throw SwrunError(errno == .noSuchFileOrDirectory ? .notFound : .system, "cannot read \(path)", errno: errno)
         }
         defer { close(fd) }
-        var result: [UInt8] = []
-        // Files in /proc report size 0: read those in pages; others in one read of their size.
+        // Files in /proc report size 0: read those a page at a time; others in one read of their size.
         var st = stat()
         let size = fstat(fd, &st) == 0 ? Int(st.st_size) : 0
-        var chunk = [UInt8](repeating: 0, count: size > 0 ? size + 1 : 4096)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if Errno.current == .interrupted { continue }
-                throw SwrunError.system("cannot read \(path)", Errno.current)
-            }
-            if count == 0 { return result }
-            result.append(contentsOf: chunk[0..<count])
+        do {
+            return try readAll(fd, chunkSize: size > 0 ? size + 1 : 4096)
+        } catch {
+            throw SwrunError.system("cannot read \(path)", error.errno ?? .ioError)
         }
     }
 
     /// Everything readable from `fd` until end of file.
-    public static func readAll(_ fd: Int32) throws(SwrunError) -> [UInt8] {
+    public static func readAll(_ fd: Int32, chunkSize: Int = 4096) throws(SwrunError) -> [UInt8] {
         var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
+        var chunk = [UInt8](repeating: 0, count: chunkSize)
         while true {
             let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count < 0 {

@@ -58,7 +58,7 @@ struct ContainerSummary {
     init(store: ContainerStore, name: String) {
         self.name = name
         status = store.status(of: name)
-        let settings = (try? ContainerConfig.load(store.configPath(of: name)))?.settings ?? []
+        let settings = (try? store.config(of: name))?.settings ?? []
         autostart = settings.last(where: { $0.key == "lxc.start.auto" })?.value == "1"
         groups = Autostart.entry(name: name, settings: settings).groups
         unprivileged = settings.contains { $0.key == "lxc.idmap" && !$0.value.isEmpty }

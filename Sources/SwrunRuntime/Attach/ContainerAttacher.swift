@@ -77,7 +77,7 @@ public struct ContainerAttacher {
     }
 
     private func makePlan() throws(SwrunError) -> StartPlan {
-        let config = try ContainerConfig.load(store.configPath(of: name))
+        let config = try store.config(of: name)
         let uid = config.initUid ?? 0
         var request = LaunchRequest(containerName: name, containerDirectory: store.directory(of: name), config: config,
                                     command: [], useTerminal: useTerminal, explain: explain,

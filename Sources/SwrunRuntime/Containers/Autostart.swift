@@ -25,7 +25,7 @@ public struct Autostart {
     public func selection(groups: [String]?, all: Bool, ignoreAuto: Bool = false) throws(SwrunError) -> [Entry] {
         var entries: [Entry] = []
         for name in try store.names() {
-            let config = try ContainerConfig.load(store.configPath(of: name))
+            let config = try store.config(of: name)
             let entry = Self.entry(name: name, settings: config.settings)
             let auto = config.settings.last { $0.key == "lxc.start.auto" }?.value == "1"
             guard auto || ignoreAuto else { continue }

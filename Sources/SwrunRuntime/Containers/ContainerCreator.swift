@@ -48,7 +48,7 @@ public struct ContainerCreator {
             config.append("lxc.uts.name", name)
             for (key, value) in busybox.configSettings() { config.append(key, value) }
             try config.write()
-            _ = try ContainerConfig.load(store.configPath(of: name))  // what we wrote must load
+            _ = try store.config(of: name)  // what we wrote must load
         } catch {
             try? FileSystem.removeTree(directory)
             throw error

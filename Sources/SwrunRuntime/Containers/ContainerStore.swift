@@ -1,4 +1,5 @@
 import Glibc
+import SwrunConfig
 import SwrunSystem
 
 /// Containers in LXC's layout: LXCPATH/NAME/config and LXCPATH/NAME/rootfs.
@@ -21,6 +22,11 @@ public struct ContainerStore: Sendable {
     public func names() throws(SwrunError) -> [String] {
         guard FileSystem.isDirectory(lxcPath) else { return [] }
         return try FileSystem.listDirectory(lxcPath).filter(exists)
+    }
+
+    /// The container's config with its includes, plus `extra` settings (-s) applied last.
+    public func config(of name: String, adding extra: [ConfigSetting] = []) throws(SwrunError) -> ContainerConfig {
+        try ContainerConfig(settings: ConfigLoader().settings(ofFile: configPath(of: name)) + extra)
     }
 
     /// Fails with a helpful message when `name` is not a container here.

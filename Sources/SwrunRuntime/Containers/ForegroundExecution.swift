@@ -25,8 +25,7 @@ public struct ForegroundExecution {
 
     public func run(warn: (String) -> Void) throws(SwrunError) -> ProcessStatus {
         try store.requireExisting(name)
-        let settings = try ConfigLoader().settings(ofFile: store.configPath(of: name)) + extraSettings
-        let config = try ContainerConfig(settings: settings)
+        let config = try store.config(of: name, adding: extraSettings)
         let argv = command.flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultCommand(config)
         let request = LaunchRequest(containerName: name, containerDirectory: store.directory(of: name), config: config,
                                     command: argv, useTerminal: useTerminal, explain: explain,

@@ -101,8 +101,7 @@ public struct ContainerMonitor {
     }
 
     private func makePlan() throws(SwrunError) -> StartPlan {
-        let settings = try ConfigLoader().settings(ofFile: store.configPath(of: name)) + extraSettings
-        let config = try ContainerConfig(settings: settings)
+        let config = try store.config(of: name, adding: extraSettings)
         var request = LaunchRequest(containerName: name, containerDirectory: store.directory(of: name), config: config,
                                     command: command.flatMap { $0.isEmpty ? nil : $0 } ?? Self.bootCommand(config),
                                     useTerminal: true, explain: explain, hostTerm: nil, hostEnvironment: [:])

@@ -28,7 +28,7 @@ public struct ContainerStopper {
         }
         let pidfd = try initProcess.openPidFD()
         defer { close(pidfd) }
-        let halt = killAtOnce ? SIGKILL : (try? ContainerConfig.load(store.configPath(of: name)))?.haltSignal ?? SIGPWR
+        let halt = killAtOnce ? SIGKILL : (try? store.config(of: name))?.haltSignal ?? SIGPWR
         record.state = .stopping
         try? store.writeRecord(record, of: name)
 

@@ -80,8 +80,6 @@ public final class LaunchedContainer {
     public private(set) var terminals: [Int32]
     /// How init ended, once it has been reaped.
     public private(set) var initStatus: ProcessStatus?
-    /// How the command ended, as init reported it (execute mode).
-    var commandStatus: ProcessStatus?
 
     init(plan: StartPlan, initPID: pid_t, sync: Int32, signals: consuming SignalFD, explainer: Explainer) {
         self.plan = plan
@@ -98,12 +96,6 @@ public final class LaunchedContainer {
     }
 
     public var console: Int32 { terminals.first ?? -1 }
-
-    /// Closes the pty master of terminal `index` (its reader went away for good).
-    func closeTerminal(_ index: Int) {
-        if terminals[index] >= 0 { close(terminals[index]) }
-        terminals[index] = -1
-    }
 
     func killInit() {
         kill(initPID, SIGKILL)

@@ -23,8 +23,7 @@ extension StartPlan {
             }
         }
         let kept = try keptCapabilities(config)
-        let all: UInt64 = Capabilities.lastCapability >= 63 ? ~0 : (UInt64(1) << UInt64(Capabilities.lastCapability + 1)) - 1
-        let dropped = all & ~kept
+        let dropped = Capabilities.all & ~kept
         if dropped != 0 {
             let names = capabilityNames(dropped)
             addPayload(.dropBoundingSet(mask: dropped), "drop capabilities \(names)",
@@ -77,9 +76,8 @@ extension StartPlan {
             }
             return UInt64(1) << UInt64(number)
         }
-        let all: UInt64 = Capabilities.lastCapability >= 63 ? ~0 : (UInt64(1) << UInt64(Capabilities.lastCapability + 1)) - 1
         // What swrun itself lacks it cannot hand on (this host's root has no CAP_SYS_RESOURCE, for one).
-        let available = all & Capabilities.permitted()
+        let available = Capabilities.all & Capabilities.permitted()
         if !config.capKeep.isEmpty {
             var kept: UInt64 = 0
             for name in config.capKeep where name != "none" { kept |= try bit(name) }
