@@ -29,7 +29,8 @@ set -- \
     "unshare" "unshare --fork --pid --mount --uts --ipc --net chroot $rootfs /bin/true"
 
 if command -v lxc-execute >/dev/null 2>&1; then
-    set -- "$@" "lxc-execute" "lxc-execute -n $name -P $lxcpath -s lxc.cgroup.relative=1 -- /bin/true"
+    # lxc.net.0.type = empty (swrun create writes it too): without it LXC shares the host's network.
+    set -- "$@" "lxc-execute" "lxc-execute -n $name -P $lxcpath -s lxc.cgroup.relative=1 -s lxc.net.0.type=empty -- /bin/true"
 fi
 
 if command -v crun >/dev/null 2>&1; then
@@ -93,7 +94,7 @@ echo
 echo "start -d to RUNNING, then stop -k: $((runs / 4)) runs"
 set -- "swrun" "sh -c '$swrun start -n $name -P $lxcpath && $swrun stop -k -n $name -P $lxcpath'"
 if command -v lxc-start >/dev/null 2>&1; then
-    set -- "$@" "lxc" "sh -c 'lxc-start -n $name -P $lxcpath -s lxc.cgroup.relative=1 && lxc-wait -n $name -P $lxcpath -s RUNNING && lxc-stop -k -n $name -P $lxcpath'"
+    set -- "$@" "lxc" "sh -c 'lxc-start -n $name -P $lxcpath -s lxc.cgroup.relative=1 -s lxc.net.0.type=empty && lxc-wait -n $name -P $lxcpath -s RUNNING && lxc-stop -k -n $name -P $lxcpath'"
 fi
 time_group start "$((runs / 4))" "$@"
 echo "target: swrun faster than LXC (ratio < 1)"

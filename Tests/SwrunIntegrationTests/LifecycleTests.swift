@@ -10,6 +10,7 @@ import Testing
         let config = try String(contentsOfFile: "\(sandbox.path)/\(name)/config", encoding: .utf8)
         #expect(config.contains("lxc.rootfs.path = dir:\(sandbox.path)/\(name)/rootfs"))
         #expect(config.contains("lxc.uts.name = \(name)"))
+        #expect(config.contains("lxc.net.0.type = empty"), "LXC reading this config must not share the host's network")
         #expect(FileManager.default.isExecutableFile(atPath: "\(sandbox.path)/\(name)/rootfs/bin/busybox"))
         let ran = try sandbox.execute(name, ["true"])
         #expect(ran.status == 0, "\(ran.stderr)")

@@ -47,6 +47,12 @@ public struct ContainerCreator {
             config.append("lxc.rootfs.path", "dir:" + rootfs)
             config.append("lxc.uts.name", name)
             for (key, value) in busybox.configSettings() { config.append(key, value) }
+            // LXC shares the host's network with a container whose config names no network;
+            // swrun always gives it a namespace of its own. Say so in the file, so that LXC
+            // reading it isolates the container too (a DHCP client in it must never reach the host's links).
+            if !config.settings.contains(where: { $0.key.hasPrefix("lxc.net.") }) {
+                config.append("lxc.net.0.type", "empty")
+            }
             try config.write()
             _ = try store.config(of: name)  // what we wrote must load
         } catch {
