@@ -145,6 +145,17 @@ struct SetupExecutor {
     /// mkdir -p inside the root: `prefixes` is "/a", "/a/b", ...; each missing one is made
     /// with mkdirat under its already resolved parent, so the walk never leaves the root.
     private func makeDirectories(_ prefixes: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, mode: mode_t) -> Int32 {
+        // Most mount points exist already: one lookup of the whole path settles that.
+        guard prefixes[0] != nil else { return 0 }
+        var last = 0
+        while prefixes[last + 1] != nil { last += 1 }
+        if let full = prefixes[last] {
+            let fd = openInRoot(full, flags: SWRUN_O_PATH | O_DIRECTORY)
+            if fd >= 0 {
+                close(fd)
+                return 0
+            }
+        }
         var parent = rootFD
         defer { if parent != rootFD { close(parent) } }
         var index = 0
