@@ -32,6 +32,17 @@ import Testing
         #expect(pids.count <= 4, "only the container's processes are visible: \(pids)")
     }
 
+    @Test func hostKernelFilesAreMaskedAndProcSysIsReadOnly() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("mask")
+        try sandbox.create(name)
+        let script = "cat /proc/keys /proc/kmsg /proc/timer_list 2>/dev/null | wc -c; ls -A /sys/firmware /proc/acpi | wc -l; "
+            + "echo 1 > /proc/sys/kernel/panic 2>/dev/null && echo wrote || echo refused"
+        let result = try sandbox.execute(name, ["sh", "-c", script])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(lines == ["0", "3", "refused"], "host keyrings, kernel log and timers read as empty; firmware dirs are empty: \(lines)")
+    }
+
     @Test func initReapsOrphanedZombies() throws {
         let sandbox = try Sandbox(), name = sandbox.name("reap")
         try sandbox.create(name)

@@ -36,6 +36,7 @@ extension StartPlan {
                 remountWritable("/proc/sys/net", why: "proc:mixed: the network namespace's own sysctls stay writable")
                 remountReadOnly("/proc/sysrq-trigger", optional: true, why: "proc:mixed: no magic SysRq from inside (skipped where the kernel has none)")
             }
+            mask(files: Self.maskedProcFiles, directories: Self.maskedProcDirectories)
         }
         if let sys = auto.sys {
             mountKernelFilesystem("sysfs", at: "/sys", flags: sys == .rw ? .restrictive : MountFlags.restrictive.union(.readOnly),
@@ -43,9 +44,35 @@ extension StartPlan {
             if sys == .mixed {
                 remountWritable("/sys/devices/virtual/net", why: "sys:mixed: the container's own network devices stay writable")
             }
+            mask(files: [], directories: Self.maskedSysDirectories)
         }
         if let cgroup = auto.cgroup {
             try planCgroupMounts(cgroup)
+        }
+    }
+
+    /// Kernel files that describe or reach the host, not the container: the host's memory
+    /// (kcore, kpage*), its keyrings, its kernel log, timers and scheduler internals.
+    static let maskedProcFiles = ["/proc/kcore", "/proc/keys", "/proc/key-users", "/proc/kmsg", "/proc/kpagecount",
+                                  "/proc/kpageflags", "/proc/kpagecgroup", "/proc/latency_stats", "/proc/timer_list",
+                                  "/proc/timer_stats", "/proc/sched_debug"]
+    static let maskedProcDirectories = ["/proc/acpi", "/proc/asound", "/proc/scsi"]
+    static let maskedSysDirectories = ["/sys/firmware", "/sys/devices/virtual/powercap"]
+
+    /// Hides host-only kernel files: /dev/null bound over each file, an empty read-only
+    /// tmpfs over each directory. Paths this kernel lacks are skipped.
+    private func mask(files: [String], directories: [String]) {
+        let null = c("/dev/null")
+        for path in files {
+            addSetup(.mount(source: .host(null), target: .inRoot(c(path)), fsType: nil, flags: MountFlags.bind.rawValue, data: nil, optional: true),
+                     "mask \(path)", call: "mount(\"/dev/null\", \"\(path)\", NULL, MS_BIND, NULL)",
+                     why: "reading it would show the host, not the container; it reads as empty (skipped where the kernel has none)")
+        }
+        let flags = MountFlags.restrictive.union(.readOnly)
+        for path in directories {
+            addSetup(.mount(source: .host(c("tmpfs")), target: .inRoot(c(path)), fsType: c("tmpfs"), flags: flags.rawValue, data: c("size=0,mode=0555"), optional: true),
+                     "mask \(path)", call: "mount(\"tmpfs\", \"\(path)\", \"tmpfs\", \(flags.cNames), \"size=0,mode=0555\")",
+                     why: "the host's hardware, hidden behind an empty read-only directory (skipped where the kernel has none)")
         }
     }
 
