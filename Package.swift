@@ -20,14 +20,15 @@ let package = Package(
         .target(name: "SwrunSystem", dependencies: ["CLinux", "CCap", systemPackage]),
         .target(name: "SwrunNetlink", dependencies: ["SwrunSystem"]),
         .target(name: "SwrunConfig", dependencies: ["SwrunSystem"]),
+        .target(name: "SwrunCgroups", dependencies: ["CLinux", "SwrunSystem"]),
         .target(name: "SwrunImages", dependencies: ["SwrunSystem", "SwrunConfig"]),
-        .target(name: "SwrunRuntime", dependencies: ["CLinux", "SwrunSystem", "SwrunNetlink", "SwrunConfig", "SwrunImages", systemPackage]),
+        .target(name: "SwrunRuntime", dependencies: ["CLinux", "SwrunSystem", "SwrunNetlink", "SwrunConfig", "SwrunImages", "SwrunCgroups", systemPackage]),
         .target(name: "SwrunCLI", dependencies: ["SwrunRuntime", "SwrunConfig", "SwrunSystem"]),
         .executableTarget(name: "swrun", dependencies: ["SwrunCLI"]),
 
         .testTarget(name: "SwrunConfigTests", dependencies: ["SwrunConfig", "SwrunSystem"]),
         .testTarget(name: "SwrunNetlinkTests", dependencies: ["SwrunNetlink"]),
-        .testTarget(name: "SwrunRuntimeTests", dependencies: ["SwrunRuntime", "SwrunConfig", "SwrunImages", "SwrunSystem"]),
+        .testTarget(name: "SwrunRuntimeTests", dependencies: ["SwrunRuntime", "SwrunConfig", "SwrunImages", "SwrunSystem", "SwrunCgroups"]),
         .testTarget(name: "SwrunCLITests", dependencies: ["SwrunCLI", "SwrunSystem"]),
         .testTarget(name: "SwrunIntegrationTests", dependencies: ["CLinux"]),
     ]

@@ -15,6 +15,7 @@
 #include <linux/capability.h>
 #include <termios.h>
 #include <spawn.h>
+#include <sys/vfs.h>
 
 #ifndef TIOCGPTPEER
 #define TIOCGPTPEER _IO('T', 0x41)
@@ -159,6 +160,12 @@ int swrun_spawn_close_from(posix_spawn_file_actions_t *actions, int from) {
 }
 
 const short swrun_POSIX_SPAWN_SETSID = POSIX_SPAWN_SETSID;
+
+long swrun_filesystem_type(const char *path) {
+    struct statfs info;
+    if (statfs(path, &info) != 0) return -1;
+    return (long)info.f_type;
+}
 
 int swrun_sigwait_all(const sigset_t *set, siginfo_t *info) {
     int sig;

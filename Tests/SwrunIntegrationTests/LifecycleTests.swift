@@ -108,6 +108,15 @@ import Testing
         #expect(unknown.status == 1 && unknown.stderr.contains("lxc.no_such_setting"))
     }
 
+    @Test func checkconfigReportsTheNamespacesAContainerNeeds() throws {
+        let result = try Swrun.run(["checkconfig", "--format", "json"])
+        #expect(result.status == 0, "\(result.stdout)")
+        let items = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: String]] ?? []
+        let namespaces = items.filter { $0["section"] == "Namespaces" && $0["needed_for"]?.hasPrefix("every container") == true }
+        #expect(namespaces.count == 6 && namespaces.allSatisfy { $0["result"] == "enabled" }, "\(namespaces)")
+        #expect(items.contains { $0["name"] == "Cgroup mode" })
+    }
+
     @Test func unknownImageIsAnError() throws {
         let sandbox = try Sandbox()
         let result = try Swrun.run(["run", "-P", sandbox.path, "no-such-image"])

@@ -104,6 +104,9 @@ int swrun_spawn_close_from(posix_spawn_file_actions_t *actions, int from);
 /// posix_spawnattr flag POSIX_SPAWN_SETSID (glibc hides it behind _GNU_SOURCE).
 extern const short swrun_POSIX_SPAWN_SETSID;
 
+/// statfs(2)'s f_type (the filesystem's magic number) for `path`, or -1 with errno.
+long swrun_filesystem_type(const char *path);
+
 /// sigwaitinfo(2) without glibc's handling of its internal signals.
 int swrun_sigwait_all(const sigset_t *set, siginfo_t *info);
 
