@@ -16,6 +16,8 @@
 #include <termios.h>
 #include <spawn.h>
 #include <sys/vfs.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 #ifndef TIOCGPTPEER
 #define TIOCGPTPEER _IO('T', 0x41)
@@ -160,6 +162,11 @@ int swrun_spawn_close_from(posix_spawn_file_actions_t *actions, int from) {
 }
 
 const short swrun_POSIX_SPAWN_SETSID = POSIX_SPAWN_SETSID;
+
+int swrun_load_seccomp_filter(const void *instructions, unsigned short count) {
+    struct sock_fprog program = { count, (struct sock_filter *)instructions };
+    return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program, 0, 0);
+}
 
 long swrun_filesystem_type(const char *path) {
     struct statfs info;

@@ -76,10 +76,11 @@ public enum ConfigKeys {
         ConfigKey(.exact("lxc.idmap"), .list, .idmap, .notApplied("user namespaces (unprivileged containers) are not built yet")),
 
         // Security.
-        ConfigKey(.exact("lxc.seccomp.profile"), .single, .path, .notApplied("seccomp filtering is not built yet")),
-        ConfigKey(.exact("lxc.seccomp.allow_nesting"), .single, .boolean, .notApplied("seccomp filtering is not built yet")),
-        ConfigKey(.exact("lxc.seccomp.notify.proxy"), .single, .text, .notApplied("seccomp filtering is not built yet")),
-        ConfigKey(.exact("lxc.seccomp.notify.cookie"), .single, .text, .notApplied("seccomp filtering is not built yet")),
+        ConfigKey(.exact("lxc.seccomp.profile"), .single, .path,
+                  .notApplied("profile files are not read yet: swrun's default filter applies, at least as strict as LXC's common.seccomp")),
+        ConfigKey(.exact("lxc.seccomp.allow_nesting"), .single, .boolean, .applied),
+        ConfigKey(.exact("lxc.seccomp.notify.proxy"), .single, .text, .notApplied("seccomp notifications are not built yet")),
+        ConfigKey(.exact("lxc.seccomp.notify.cookie"), .single, .text, .notApplied("seccomp notifications are not built yet")),
         ConfigKey(.exact("lxc.apparmor.profile"), .single, .text, .notApplied(lsm)),
         ConfigKey(.exact("lxc.apparmor.allow_incomplete"), .single, .boolean, .notApplied(lsm)),
         ConfigKey(.exact("lxc.apparmor.allow_nesting"), .single, .boolean, .notApplied(lsm)),

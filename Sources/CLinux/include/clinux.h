@@ -104,6 +104,10 @@ int swrun_spawn_close_from(posix_spawn_file_actions_t *actions, int from);
 /// posix_spawnattr flag POSIX_SPAWN_SETSID (glibc hides it behind _GNU_SOURCE).
 extern const short swrun_POSIX_SPAWN_SETSID;
 
+/// prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER) with a classic BPF program of `count`
+/// struct sock_filter (8 bytes each). Needs CAP_SYS_ADMIN or no_new_privs.
+int swrun_load_seccomp_filter(const void *instructions, unsigned short count);
+
 /// statfs(2)'s f_type (the filesystem's magic number) for `path`, or -1 with errno.
 long swrun_filesystem_type(const char *path);
 

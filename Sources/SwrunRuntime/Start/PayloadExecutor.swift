@@ -47,6 +47,8 @@ struct PayloadExecutor {
             return swrun_prctl(PR_CAP_AMBIENT, UInt(PR_CAP_AMBIENT_CLEAR_ALL), 0, 0, 0) == 0 ? 0 : errno
         case .setNoNewPrivileges:
             return swrun_prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 ? 0 : errno
+        case let .loadSeccomp(program, count):
+            return swrun_load_seccomp_filter(program.baseAddress, count) == 0 ? 0 : errno
         case .changeDirectory(let path):
             return chdir(path) == 0 ? 0 : errno
         case .closeInheritedDescriptors:

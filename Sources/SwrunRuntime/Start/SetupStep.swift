@@ -66,6 +66,8 @@ enum PayloadAction {
     /// and the ambient set cleared.
     case limitCapabilities(keep: UInt64)
     case setNoNewPrivileges
+    /// prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER) with a BPF program of `count` instructions.
+    case loadSeccomp(program: UnsafeRawBufferPointer, count: UInt16)
     case changeDirectory(UnsafeMutablePointer<CChar>)
     /// close_range(3, ~0, CLOSE_RANGE_CLOEXEC): no fd but stdio survives the exec.
     case closeInheritedDescriptors

@@ -1,5 +1,6 @@
 import Glibc
 import SwrunConfig
+import SwrunSeccomp
 import SwrunSystem
 
 /// The payload half of the plan: what the command's process does between fork and execve.
@@ -31,6 +32,11 @@ extension StartPlan {
                        why: "removed from the bounding set, these can never come back, not even through a setuid binary")
         }
         let uid = config.initUid ?? 0, gid = config.initGid ?? 0
+        // Loading a filter needs CAP_SYS_ADMIN or no_new_privs: a command that gives up root or
+        // CAP_SYS_ADMIN without no_new_privs gets it before the switch, others just before execve.
+        let sysAdmin = UInt64(1) << UInt64(Capabilities.number("sys_admin") ?? 21)
+        let seccompEarly = (uid != 0 || kept & sysAdmin == 0) && !config.noNewPrivs
+        if seccompEarly { planSeccomp(config) }
         addPayload(.setGroups(gid: gid), "drop supplementary groups", call: "setgroups(0, NULL)",
                    why: "the host's supplementary groups must not follow the command in")
         addPayload(.setGID(gid), "set the group id to \(gid)", call: "setresgid(\(gid), \(gid), \(gid))", why: "lxc.init.gid")
@@ -49,6 +55,7 @@ extension StartPlan {
                    why: "lxc.init.cwd, a path inside the container")
         addPayload(.closeInheritedDescriptors, "close inherited file descriptors", call: "close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)",
                    why: "no fd of swrun or the host survives the execve; only stdin, stdout and stderr do")
+        if !seccompEarly { planSeccomp(config) }
         let environment = environmentVariables(config)
         let path = environment.last(where: { $0.hasPrefix("PATH=") }).map { String($0.dropFirst(5)) } ?? Self.defaultPath
         execCandidates = Self.candidates(for: request.command[0], path: path)
@@ -59,6 +66,17 @@ extension StartPlan {
                        ? "execve(\"\(execCandidates[0])\", \(request.command), [\(environment.count) variables])"
                        : "execve(DIR/\(request.command[0]), \(request.command), [\(environment.count) variables]) for each DIR of PATH=\(path) until one exists",
                    why: "the command replaces the forked process; PID 1 (swrun's init) stays to reap zombies and forward signals")
+    }
+
+    /// swrun's default seccomp filter (lxc.seccomp.profile files are not read yet).
+    private func planSeccomp(_ config: ContainerConfig) {
+        let filter = DefaultFilter.filter(allowNesting: config.seccompAllowNesting)
+        let program = filter.bytes
+        let denied = filter.rules.map(\.name).joined(separator: " ")
+        addPayload(.loadSeccomp(program: arena.bytes(program), count: UInt16(filter.program.count)),
+                   "load the seccomp filter",
+                   call: "prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, {\(filter.program.count) BPF instructions})",
+                   why: "the kernel refuses these calls from now on: \(denied)" + (config.seccompAllowNesting ? "" : "\n(unshare and clone only with CLONE_NEWUSER, mknod only for block devices)"))
     }
 
     /// The executables to try: argv[0] itself when it has a slash, else each PATH directory in turn.

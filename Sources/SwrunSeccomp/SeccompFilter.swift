@@ -1,0 +1,80 @@
+/// A seccomp filter for x86_64: rules that match a system call by number (and optionally
+/// one argument under a mask), each with an action, and a default for the rest.
+/// Compiled to classic BPF by hand: the program is short enough to read in --explain,
+/// and it needs no library at run time.
+public struct SeccompFilter: Sendable, Equatable {
+    /// A test on one argument: (args[index] & mask) == value, on its low 32 bits.
+    public struct ArgumentTest: Sendable, Equatable {
+        public var index: Int
+        public var mask: UInt32
+        public var value: UInt32
+
+        public init(index: Int, mask: UInt32, value: UInt32) {
+            self.index = index
+            self.mask = mask
+            self.value = value
+        }
+    }
+
+    public struct Rule: Sendable, Equatable {
+        public var name: String
+        public var number: UInt32
+        public var action: SeccompAction
+        public var test: ArgumentTest?
+
+        public init(name: String, number: UInt32, action: SeccompAction, test: ArgumentTest? = nil) {
+            self.name = name
+            self.number = number
+            self.action = action
+            self.test = test
+        }
+    }
+
+    public var defaultAction: SeccompAction
+    public var rules: [Rule]
+    /// What a call of another architecture (i386 through int 0x80, x32) gets: its numbers
+    /// differ, so a list of x86_64 numbers cannot judge it.
+    public var foreignArchitectureAction: SeccompAction = .errno(38)  // ENOSYS
+
+    public init(defaultAction: SeccompAction, rules: [Rule]) {
+        self.defaultAction = defaultAction
+        self.rules = rules
+    }
+
+    static let auditArchX86_64: UInt32 = 0xC000_003E
+    static let x32SyscallBit: UInt32 = 0x4000_0000
+    // struct seccomp_data: nr at 0, arch at 4, instruction pointer at 8, args[6] from 16.
+    static let numberOffset: UInt32 = 0
+    static let archOffset: UInt32 = 4
+    static func argumentOffset(_ index: Int) -> UInt32 { 16 + 8 * UInt32(index) }
+
+    public var program: [BPFInstruction] {
+        var program: [BPFInstruction] = [
+            .load(Self.archOffset),
+            .jumpIfEqual(Self.auditArchX86_64, onTrue: 1, onFalse: 0),
+            .ret(foreignArchitectureAction),
+            .load(Self.numberOffset),
+            .jumpIfAtLeast(Self.x32SyscallBit, onTrue: 0, onFalse: 1),
+            .ret(foreignArchitectureAction),
+        ]
+        for rule in rules {
+            if let test = rule.test {
+                program += [
+                    .jumpIfEqual(rule.number, onFalse: 5),
+                    .load(Self.argumentOffset(test.index)),
+                    .and(test.mask),
+                    .jumpIfEqual(test.value, onFalse: 1),
+                    .ret(rule.action),
+                    .load(Self.numberOffset),  // A holds the number again for the next rules
+                ]
+            } else {
+                program += [.jumpIfEqual(rule.number, onFalse: 1), .ret(rule.action)]
+            }
+        }
+        program.append(.ret(defaultAction))
+        return program
+    }
+
+    /// The program as the bytes of a struct sock_filter array.
+    public var bytes: [UInt8] { program.flatMap(\.bytes) }
+}

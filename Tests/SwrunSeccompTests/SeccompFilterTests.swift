@@ -1,0 +1,46 @@
+import Testing
+@testable import SwrunSeccomp
+
+@Suite struct SeccompFilterTests {
+    @Test func oneRuleCompilesToTheGoldenProgram() {
+        let filter = SeccompFilter(defaultAction: .allow, rules: [.init(name: "kexec_load", number: 246, action: .errno(1))])
+        #expect(filter.program == [
+            .init(code: 0x20, jumpIfTrue: 0, jumpIfFalse: 0, k: 4),            // A = arch
+            .init(code: 0x15, jumpIfTrue: 1, jumpIfFalse: 0, k: 0xC000_003E),  // x86_64? skip the next
+            .init(code: 0x06, jumpIfTrue: 0, jumpIfFalse: 0, k: 0x0005_0026),  // else ENOSYS
+            .init(code: 0x20, jumpIfTrue: 0, jumpIfFalse: 0, k: 0),            // A = nr
+            .init(code: 0x35, jumpIfTrue: 0, jumpIfFalse: 1, k: 0x4000_0000),  // x32 numbers
+            .init(code: 0x06, jumpIfTrue: 0, jumpIfFalse: 0, k: 0x0005_0026),  //   get ENOSYS
+            .init(code: 0x15, jumpIfTrue: 0, jumpIfFalse: 1, k: 246),          // kexec_load?
+            .init(code: 0x06, jumpIfTrue: 0, jumpIfFalse: 0, k: 0x0005_0001),  //   EPERM
+            .init(code: 0x06, jumpIfTrue: 0, jumpIfFalse: 0, k: 0x7FFF_0000),  // allow the rest
+        ])
+        #expect(filter.bytes.count == 9 * 8)
+        #expect(Array(filter.bytes[8..<16]) == [0x15, 0x00, 0x01, 0x00, 0x3E, 0x00, 0x00, 0xC0])
+    }
+
+    @Test func argumentTestReloadsTheNumberAfterwards() {
+        let rule = SeccompFilter.Rule(name: "mknod", number: 133, action: .errno(1), test: .init(index: 1, mask: 0o170000, value: 0o060000))
+        let body = Array(SeccompFilter(defaultAction: .allow, rules: [rule]).program.dropFirst(6).dropLast())
+        #expect(body == [
+            .init(code: 0x15, jumpIfTrue: 0, jumpIfFalse: 5, k: 133),     // not mknod: past the block
+            .init(code: 0x20, jumpIfTrue: 0, jumpIfFalse: 0, k: 24),      // A = low word of args[1]
+            .init(code: 0x54, jumpIfTrue: 0, jumpIfFalse: 0, k: 0o170000),
+            .init(code: 0x15, jumpIfTrue: 0, jumpIfFalse: 1, k: 0o060000),
+            .init(code: 0x06, jumpIfTrue: 0, jumpIfFalse: 0, k: 0x0005_0001),
+            .init(code: 0x20, jumpIfTrue: 0, jumpIfFalse: 0, k: 0),       // A = nr again
+        ])
+    }
+
+    @Test func defaultFilterDeniesWhatCommonSeccompDeniesAndMore() {
+        let names = Set(DefaultFilter.filter().rules.map(\.name))
+        for name in ["kexec_load", "open_by_handle_at", "init_module", "finit_module", "delete_module",
+                     "keyctl", "add_key", "request_key", "bpf", "perf_event_open", "mknod", "mknodat", "umount2"] {
+            #expect(names.contains(name), "\(name)")
+        }
+        #expect(names.contains("unshare") && names.contains("clone3"))
+        let nesting = Set(DefaultFilter.filter(allowNesting: true).rules.map(\.name))
+        #expect(!nesting.contains("unshare") && !nesting.contains("clone") && !nesting.contains("clone3"))
+        #expect(DefaultFilter.filter().program.count < 255, "fits the 8-bit jumps and stays readable")
+    }
+}
