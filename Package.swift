@@ -20,7 +20,7 @@ let package = Package(
         .target(name: "SwrunSystem", dependencies: ["CLinux", "CCap", systemPackage]),
         .target(name: "SwrunNetlink", dependencies: ["SwrunSystem"]),
         .target(name: "SwrunConfig", dependencies: ["SwrunSystem"]),
-        .target(name: "SwrunSeccomp"),
+        .target(name: "SwrunSeccomp", dependencies: ["SwrunSystem"]),
         .target(name: "SwrunCgroups", dependencies: ["CLinux", "SwrunSystem"]),
         .target(name: "SwrunImages", dependencies: ["SwrunSystem", "SwrunConfig"]),
         .target(name: "SwrunRuntime", dependencies: ["CLinux", "SwrunSystem", "SwrunNetlink", "SwrunConfig", "SwrunImages", "SwrunCgroups", "SwrunSeccomp", systemPackage]),
@@ -29,7 +29,7 @@ let package = Package(
 
         .testTarget(name: "SwrunConfigTests", dependencies: ["SwrunConfig", "SwrunSystem"]),
         .testTarget(name: "SwrunNetlinkTests", dependencies: ["SwrunNetlink"]),
-        .testTarget(name: "SwrunSeccompTests", dependencies: ["SwrunSeccomp"]),
+        .testTarget(name: "SwrunSeccompTests", dependencies: ["SwrunSeccomp", "SwrunSystem"]),
         .testTarget(name: "SwrunRuntimeTests", dependencies: ["SwrunRuntime", "SwrunConfig", "SwrunImages", "SwrunSystem", "SwrunCgroups"]),
         .testTarget(name: "SwrunCLITests", dependencies: ["SwrunCLI", "SwrunSystem"]),
         .testTarget(name: "SwrunIntegrationTests", dependencies: ["CLinux"]),

@@ -76,8 +76,7 @@ public enum ConfigKeys {
         ConfigKey(.exact("lxc.idmap"), .list, .idmap, .notApplied("user namespaces (unprivileged containers) are not built yet")),
 
         // Security.
-        ConfigKey(.exact("lxc.seccomp.profile"), .single, .path,
-                  .notApplied("profile files are not read yet: swrun's default filter applies, at least as strict as LXC's common.seccomp")),
+        ConfigKey(.exact("lxc.seccomp.profile"), .single, .path, .applied),
         ConfigKey(.exact("lxc.seccomp.allow_nesting"), .single, .boolean, .applied),
         ConfigKey(.exact("lxc.seccomp.notify.proxy"), .single, .text, .notApplied("seccomp notifications are not built yet")),
         ConfigKey(.exact("lxc.seccomp.notify.cookie"), .single, .text, .notApplied("seccomp notifications are not built yet")),

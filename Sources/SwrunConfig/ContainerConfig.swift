@@ -25,6 +25,8 @@ public struct ContainerConfig: Sendable {
     public var initGid: UInt32?
     public var initCwd: String?
     public var noNewPrivs: Bool
+    /// lxc.seccomp.profile: an LXC seccomp profile file; without one, swrun's default filter applies.
+    public var seccompProfile: String?
     /// lxc.seccomp.allow_nesting: the container may make user namespaces (and nest containers).
     public var seccompAllowNesting: Bool
     /// lxc.console.logfile: where the monitor of a started container appends the console's output.
@@ -90,6 +92,7 @@ public struct ContainerConfig: Sendable {
         initUid = last("lxc.init.uid").flatMap { Numbers.unsigned32($0.value) }
         initGid = last("lxc.init.gid").flatMap { Numbers.unsigned32($0.value) }
         initCwd = last("lxc.init.cwd")?.value
+        seccompProfile = last("lxc.seccomp.profile").flatMap { $0.value.isEmpty ? nil : $0.value }
         seccompAllowNesting = last("lxc.seccomp.allow_nesting").map { Numbers.unsigned32($0.value) == 1 } ?? false
         noNewPrivs = last("lxc.no_new_privs").map { Numbers.unsigned32($0.value) == 1 } ?? false
         consoleLogFile = last("lxc.console.logfile").flatMap { $0.value.isEmpty ? nil : $0.value }

@@ -8,21 +8,12 @@ public enum DefaultFilter {
     static let blockDevice: UInt32 = 0o060000       // S_IFBLK
     static let forceUnmount: UInt32 = 1             // MNT_FORCE
 
-    /// x86_64 numbers (asm/unistd_64.h) of the calls the default filter names.
-    static let numbers: [String: UInt32] = [
-        "clone": 56, "syslog": 103, "mknod": 133, "acct": 163, "umount2": 166, "swapon": 167, "swapoff": 168,
-        "iopl": 172, "ioperm": 173, "init_module": 175, "delete_module": 176, "lookup_dcookie": 212,
-        "kexec_load": 246, "add_key": 248, "request_key": 249, "keyctl": 250, "mknodat": 259, "unshare": 272,
-        "perf_event_open": 298, "open_by_handle_at": 304, "finit_module": 313, "kexec_file_load": 320,
-        "bpf": 321, "userfaultfd": 323, "clone3": 435,
-    ]
-
     /// The filter. `allowNesting` (lxc.seccomp.allow_nesting) lets the container make user
     /// namespaces, as a nested container runtime needs.
     public static func filter(allowNesting: Bool = false) -> SeccompFilter {
         var rules: [SeccompFilter.Rule] = []
         func deny(_ name: String, _ action: SeccompAction = eperm, _ test: SeccompFilter.ArgumentTest? = nil) {
-            guard let number = numbers[name] else { return }
+            guard let number = SyscallTable.x86_64[name] else { return }
             rules.append(.init(name: name, number: number, action: action, test: test))
         }
         // Kernel code and the host's kernel: modules, kexec.

@@ -161,3 +161,24 @@ import Testing
         #expect(status.stdout.hasSuffix("2\n"), "the filter is loaded (mode 2): \(status.stdout)")
     }
 }
+
+@Suite struct SeccompProfileIntegrationTests {
+    @Test func profileFromTheConfigIsLoaded() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("profile")
+        // glibc's mkdir calls mkdir on x86_64, busybox may call mkdirat: name both.
+        let profile = sandbox.write("deny-mkdir.seccomp", "2\ndenylist\n[all]\nmkdir errno 1\nmkdirat errno 1\n")
+        try sandbox.create(name, config: sandbox.write("profile.conf", "lxc.seccomp.profile = \(profile)\n"))
+        let result = try sandbox.execute(name, ["sh", "-c", "mkdir /tmp/x; echo mkdir=$?; touch /tmp/y && echo touch-ok"])
+        #expect(result.stdout == "mkdir=1\ntouch-ok\n", "\(result.stderr)")
+        #expect(result.stderr.contains("Operation not permitted"))
+    }
+
+    @Test func badProfileStopsTheStartWithFileAndLine() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("badprofile")
+        let profile = sandbox.write("bad.seccomp", "2\ndenylist\nmkdir errno 1\nfrobnicate errno 1\n")
+        try sandbox.create(name, config: sandbox.write("bad.conf", "lxc.seccomp.profile = \(profile)\n"))
+        let result = try sandbox.execute(name, ["true"])
+        #expect(result.status == 125)
+        #expect(result.stderr.contains("\(profile):4: unknown system call 'frobnicate'"), "\(result.stderr)")
+    }
+}

@@ -36,7 +36,7 @@ extension StartPlan {
         // CAP_SYS_ADMIN without no_new_privs gets it before the switch, others just before execve.
         let sysAdmin = UInt64(1) << UInt64(Capabilities.number("sys_admin") ?? 21)
         let seccompEarly = (uid != 0 || kept & sysAdmin == 0) && !config.noNewPrivs
-        if seccompEarly { planSeccomp(config) }
+        if seccompEarly { try planSeccomp(config) }
         addPayload(.setGroups(gid: gid), "drop supplementary groups", call: "setgroups(0, NULL)",
                    why: "the host's supplementary groups must not follow the command in")
         addPayload(.setGID(gid), "set the group id to \(gid)", call: "setresgid(\(gid), \(gid), \(gid))", why: "lxc.init.gid")
@@ -55,7 +55,7 @@ extension StartPlan {
                    why: "lxc.init.cwd, a path inside the container")
         addPayload(.closeInheritedDescriptors, "close inherited file descriptors", call: "close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)",
                    why: "no fd of swrun or the host survives the execve; only stdin, stdout and stderr do")
-        if !seccompEarly { planSeccomp(config) }
+        if !seccompEarly { try planSeccomp(config) }
         let environment = environmentVariables(config)
         let path = environment.last(where: { $0.hasPrefix("PATH=") }).map { String($0.dropFirst(5)) } ?? Self.defaultPath
         execCandidates = Self.candidates(for: request.command[0], path: path)
@@ -68,15 +68,26 @@ extension StartPlan {
                    why: "the command replaces the forked process; PID 1 (swrun's init) stays to reap zombies and forward signals")
     }
 
-    /// swrun's default seccomp filter (lxc.seccomp.profile files are not read yet).
-    private func planSeccomp(_ config: ContainerConfig) {
-        let filter = DefaultFilter.filter(allowNesting: config.seccompAllowNesting)
-        let program = filter.bytes
-        let denied = filter.rules.map(\.name).joined(separator: " ")
-        addPayload(.loadSeccomp(program: arena.bytes(program), count: UInt16(filter.program.count)),
+    /// The seccomp filter: lxc.seccomp.profile when the config names one, else swrun's default.
+    private func planSeccomp(_ config: ContainerConfig) throws(SwrunError) {
+        let filter: SeccompFilter
+        let source: String
+        if let profile = config.seccompProfile {
+            filter = try SeccompProfile.load(profile.hasPrefix("/") ? profile : FileSystem.join(request.containerDirectory, profile))
+            source = "lxc.seccomp.profile \(profile)"
+        } else {
+            filter = DefaultFilter.filter(allowNesting: config.seccompAllowNesting)
+            source = "swrun's default filter" + (config.seccompAllowNesting ? "" : " (unshare and clone only with CLONE_NEWUSER, mknod only for block devices)")
+        }
+        let program = filter.program
+        guard program.count <= 4096 else {  // BPF_MAXINSNS
+            throw SwrunError(.invalidConfig, "the seccomp profile \(config.seccompProfile ?? "") makes a filter of \(program.count) instructions; the kernel takes 4096",
+                             hint: "name fewer calls")
+        }
+        addPayload(.loadSeccomp(program: arena.bytes(filter.bytes), count: UInt16(program.count)),
                    "load the seccomp filter",
-                   call: "prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, {\(filter.program.count) BPF instructions})",
-                   why: "the kernel refuses these calls from now on: \(denied)" + (config.seccompAllowNesting ? "" : "\n(unshare and clone only with CLONE_NEWUSER, mknod only for block devices)"))
+                   call: "prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, {\(program.count) BPF instructions})",
+                   why: "\(source): \(filter.rules.map(\.name).joined(separator: " "))")
     }
 
     /// The executables to try: argv[0] itself when it has a slash, else each PATH directory in turn.
