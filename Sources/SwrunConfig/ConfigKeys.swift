@@ -73,7 +73,7 @@ public enum ConfigKeys {
         ConfigKey(.exact("lxc.cgroup.relative"), .single, .boolean, .notApplied(cgroups)),
 
         // User namespaces.
-        ConfigKey(.exact("lxc.idmap"), .list, .idmap, .notApplied("user namespaces (unprivileged containers) are not built yet")),
+        ConfigKey(.exact("lxc.idmap"), .list, .idmap, .applied),
 
         // Security.
         ConfigKey(.exact("lxc.seccomp.profile"), .single, .path, .applied),

@@ -223,7 +223,7 @@ import Testing
             lxc.cgroup =
             """)
         #expect(config.notYetApplied.map(\.setting.key) == [
-            "lxc.net.0.type", "lxc.cgroup2.memory.max", "lxc.idmap", "lxc.apparmor.profile",
+            "lxc.net.0.type", "lxc.cgroup2.memory.max", "lxc.apparmor.profile",
             "lxc.hook.pre-start", "lxc.log.level",
         ])
         #expect(config.notYetApplied.first?.reason.contains("networking is not built yet") == true)

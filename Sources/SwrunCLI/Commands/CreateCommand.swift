@@ -9,6 +9,8 @@ enum CreateCommand: Command {
         options: [
             CommonOptions.name,
             .init(short: "t", long: "template", value: "TEMPLATE", help: "The template that builds the rootfs."),
+            .init(short: nil, long: "unprivileged", value: nil,
+                  help: "Root inside is an unprivileged id on the host: lxc.idmap from the config, else from /etc/subuid and /etc/subgid."),
             CommonOptions.config, CommonOptions.lxcPath,
         ])
     static let requiredOptions = ["name", "template"]
@@ -20,7 +22,7 @@ enum CreateCommand: Command {
         let store = try arguments.store()
         let creator = ContainerCreator(store: store, defaultConfigPath: try arguments.initialConfig(),
                                        report: { printError("swrun: \($0)") })
-        try creator.create(name: name, template: template)
+        try creator.create(name: name, template: template, unprivileged: arguments.flag("unprivileged"))
         print("Created container \(name) in \(store.directory(of: name))")
         return 0
     }

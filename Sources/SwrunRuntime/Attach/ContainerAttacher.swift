@@ -43,7 +43,8 @@ public struct ContainerAttacher {
         defer { close(pidfd) }
         explainer.say("pidfd_open(\(initProcess.pid)); setns(pidfd, CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWNET|CLONE_NEWPID|CLONE_NEWCGROUP)",
                       "join every namespace of the container's init in one call; the new pid namespace applies to the next child")
-        if swrun_setns(pidfd, Self.namespaces) != 0 {
+        let namespaces = plan.usesUserNamespace ? Self.namespaces | Int32(truncatingIfNeeded: SWRUN_CLONE_NEWUSER) : Self.namespaces
+        if swrun_setns(pidfd, namespaces) != 0 {
             throw SwrunError.system("cannot enter the namespaces of container '\(name)'", Errno.current)
         }
         var master: Int32 = -1, peer: Int32 = -1

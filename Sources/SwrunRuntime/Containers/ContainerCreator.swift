@@ -20,7 +20,9 @@ public struct ContainerCreator {
 
     public static let templates = [BusyboxTemplate.name]
 
-    public func create(name: String, template: String) throws(SwrunError) {
+    /// Creates the container; `unprivileged` gives it lxc.idmap lines (those of the config, or a
+    /// range of /etc/subuid and /etc/subgid for root) and moves the rootfs into those host ids.
+    public func create(name: String, template: String, unprivileged: Bool = false) throws(SwrunError) {
         try ContainerName.validate(name)
         guard template == BusyboxTemplate.name else {
             throw SwrunError(.invalidArgument, "unknown template '\(template)'",
@@ -53,12 +55,37 @@ public struct ContainerCreator {
             if !config.settings.contains(where: { $0.key.hasPrefix("lxc.net.") }) {
                 config.append("lxc.net.0.type", "empty")
             }
+            if unprivileged {
+                var maps = try ContainerConfig(settings: config.settings).idmaps
+                if maps.isEmpty {
+                    maps = try Self.delegatedMaps()
+                    for map in maps { config.append("lxc.idmap", "\(map.kind == .uid ? "u" : "g") 0 \(map.hostID) \(map.count)") }
+                }
+                try StartPlan.validate(idMaps: maps)
+                report("moving the rootfs into the container's host ids (\(maps.map { "\($0.kind == .uid ? "u" : "g") \($0.hostID)+\($0.count)" }.joined(separator: ", ")))")
+                try OwnershipShift.shift(rootfs, maps: maps)
+                // The container's root must reach its rootfs through the container's directory.
+                if let uid = OwnershipShift.hostID(0, .uid, maps), let gid = OwnershipShift.hostID(0, .gid, maps) {
+                    chown(directory, uid, gid)
+                }
+            }
             try config.write()
             _ = try store.config(of: name)  // what we wrote must load
         } catch {
             try? FileSystem.removeTree(directory)
             throw error
         }
+    }
+
+    /// A map of 65536 ids for each of uid and gid, from the ranges /etc/subuid and /etc/subgid give root.
+    static func delegatedMaps() throws(SwrunError) -> [IDMap] {
+        guard let users = SubordinateIDs.firstRange(for: "root", in: "/etc/subuid"),
+              let groups = SubordinateIDs.firstRange(for: "root", in: "/etc/subgid") else {
+            throw SwrunError(.invalidConfig, "no id range for an unprivileged container: /etc/subuid and /etc/subgid give root none",
+                             hint: "add one (usermod --add-subuids 100000-165535 --add-subgids 100000-165535 root), or give lxc.idmap lines in the config passed with -f")
+        }
+        return [IDMap(kind: .uid, containerID: 0, hostID: users.start, count: min(users.count, 65536)),
+                IDMap(kind: .gid, containerID: 0, hostID: groups.start, count: min(groups.count, 65536))]
     }
 
     /// The default config's text, checked first so that its errors name its own file and line.

@@ -1,5 +1,6 @@
 import CLinux
 import Glibc
+import SwrunConfig
 import SwrunSystem
 
 /// The parent's side of a start: clone3 the container's init into new namespaces
@@ -39,7 +40,8 @@ public struct ContainerLauncher {
         explainer.say("socketpair(AF_UNIX, SOCK_SEQPACKET|SOCK_CLOEXEC)",
                       "a channel to the container's init: it reports each step, or the step that failed with its errno")
         fflush(nil)  // the child must not inherit half-written stdio buffers
-        let pid = swrun_clone3(Namespaces.flags, SIGCHLD, -1)
+        let userNamespace = plan.usesUserNamespace
+        let pid = swrun_clone3(Namespaces.flags(userNamespace: userNamespace), SIGCHLD, -1)
         if pid == 0 {
             close(parentEnd)
             ContainerInit.run(plan, sync: childEnd)
@@ -47,15 +49,17 @@ public struct ContainerLauncher {
         close(childEnd)
         if pid < 0 {
             close(parentEnd)
-            throw SwrunError.system("clone3(\(Namespaces.names)) failed", Errno.current,
+            throw SwrunError.system("clone3(\(Namespaces.names(userNamespace: userNamespace))) failed", Errno.current,
                                     hint: "swrun needs root and a kernel with these namespaces")
         }
-        explainer.say("clone3(\(Namespaces.names)) = \(pid)",
-                      "the child is PID 1 of new namespaces; it gets\n" + Namespaces.all.map { "  \($0.name): \($0.purpose)" }.joined(separator: "\n"))
+        explainer.say("clone3(\(Namespaces.names(userNamespace: userNamespace))) = \(pid)",
+                      "the child is PID 1 of new namespaces; it gets\n"
+                          + Namespaces.chosen(userNamespace: userNamespace).map { "  \($0.name): \($0.purpose)" }.joined(separator: "\n"))
 
         let container = LaunchedContainer(plan: plan, initPID: pid, sync: parentEnd, signals: signals, explainer: explainer)
         do throws(SwrunError) {
             try started(pid)
+            if userNamespace { try container.writeIDMaps() }
             try container.waitForSetup()
             try beforeCommand(container)
             if plan.waitsForGoAhead, !SyncMessage(.go).send(on: parentEnd) { throw container.initVanished("before the command started") }
@@ -119,6 +123,27 @@ public final class LaunchedContainer {
     }
 
     // MARK: setup and exec
+
+    /// Writes init's uid_map and gid_map (lxc.idmap), then lets init go on as root inside.
+    fileprivate func writeIDMaps() throws(SwrunError) {
+        for (kind, file) in [(IDMap.Kind.uid, "uid_map"), (IDMap.Kind.gid, "gid_map")] {
+            let lines = plan.request.config.idmaps.filter { $0.kind == kind }
+                .map { "\($0.containerID) \($0.hostID) \($0.count)\n" }.joined()
+            let path = "/proc/\(initPID)/\(file)"
+            explainer.say("write(\"\(path)\", \"\(lines.replacingNewlines)\")",
+                          "lxc.idmap: ids inside the user namespace map to these host ids; only a process outside may write this")
+            let fd = open(path, O_WRONLY | O_CLOEXEC)
+            let bytes = Array(lines.utf8)
+            let written = fd < 0 ? -1 : bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            let errno = Errno.current
+            if fd >= 0 { close(fd) }
+            if written != bytes.count {
+                throw SwrunError.system("cannot write \(path) for container '\(plan.request.containerName)'", errno,
+                                        hint: "check lxc.idmap: each range must fit in the host's ids, and ranges must not overlap")
+            }
+        }
+        guard SyncMessage(.idMapsWritten).send(on: sync) else { throw initVanished("before its id maps were written") }
+    }
 
     fileprivate func waitForSetup() throws(SwrunError) {
         while true {
@@ -209,4 +234,9 @@ public enum Relay {
             offset += written
         }
     }
+}
+
+extension String {
+    /// "\n" written as the two characters, for one-line explanations.
+    var replacingNewlines: String { split(separator: "\n").joined(separator: "\\n") + (hasSuffix("\n") ? "\\n" : "") }
 }

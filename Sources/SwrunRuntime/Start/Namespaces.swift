@@ -11,6 +11,13 @@ struct Namespaces {
         (SWRUN_CLONE_NEWCGROUP, "CLONE_NEWCGROUP", "its own view of the cgroup tree, rooted at its cgroup"),
     ]
 
-    static var flags: UInt64 { all.reduce(0) { $0 | $1.flag } }
-    static var names: String { all.map(\.name).joined(separator: "|") }
+    static let user = (flag: SWRUN_CLONE_NEWUSER, name: "CLONE_NEWUSER",
+                       purpose: "its own user and group ids: root inside is an unprivileged id on the host (lxc.idmap)")
+
+    /// The namespaces of a container, with a user namespace when it has id maps.
+    static func chosen(userNamespace: Bool) -> [(flag: UInt64, name: String, purpose: String)] {
+        userNamespace ? [user] + all : all
+    }
+    static func flags(userNamespace: Bool) -> UInt64 { chosen(userNamespace: userNamespace).reduce(0) { $0 | $1.flag } }
+    static func names(userNamespace: Bool) -> String { chosen(userNamespace: userNamespace).map(\.name).joined(separator: "|") }
 }

@@ -7,6 +7,8 @@ import SwrunNetlink
 /// (they allocate). Each action returns 0 or an errno.
 struct SetupExecutor {
     var rootFD: Int32 = -1
+    /// The sync socket to swrun (for the id-map handshake).
+    let sync: Int32
     /// Both ends of each pty: [2 * index] the master, [2 * index + 1] the container's end.
     let terminals: UnsafeMutableBufferPointer<Int32>
     /// Scratch for "/proc/self/fd/N" paths: one for a mount source, one for a target.
@@ -15,9 +17,10 @@ struct SetupExecutor {
     let netlinkReply: UnsafeMutableRawBufferPointer
 
     init(scratch: (UnsafeMutableRawBufferPointer, UnsafeMutableRawBufferPointer, UnsafeMutableRawBufferPointer),
-         terminals: UnsafeMutableBufferPointer<Int32>) {
+         terminals: UnsafeMutableBufferPointer<Int32>, sync: Int32) {
         (sourcePath, targetPath, netlinkReply) = scratch
         self.terminals = terminals
+        self.sync = sync
     }
 
     func master(_ index: Int) -> Int32 { terminals[2 * index] }
@@ -25,6 +28,12 @@ struct SetupExecutor {
 
     mutating func perform(_ action: SetupAction) -> Int32 {
         switch action {
+        case .waitForIDMaps:
+            guard let answer = SyncMessage.receive(on: sync), answer.message.kind == SyncMessage.Kind.idMapsWritten.rawValue else { return EPIPE }
+            return 0
+        case .becomeRootInside:
+            if setgroups(0, nil) != 0 || swrun_setresgid(0) != 0 || swrun_setresuid(0) != 0 { return errno }
+            return 0
         case .makeMountsPrivate:
             return result(mount(nil, "/", nil, UInt(MountFlags([.recursive, .privatePropagation]).rawValue), nil))
         case let .mount(source, target, fsType, flags, data, optional):

@@ -15,6 +15,11 @@ enum SetupPath {
 /// One system call, or a tight group of them, that the container's init makes
 /// while it builds the container, with every argument allocated before the fork.
 enum SetupAction {
+    /// Waits until swrun has written uid_map and gid_map for the new user namespace.
+    case waitForIDMaps
+    /// setgroups(0, NULL); setresgid(0); setresuid(0): root of the user namespace, an
+    /// unprivileged id on the host.
+    case becomeRootInside
     /// mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL): nothing we mount reaches the host.
     case makeMountsPrivate
     /// mount(2) with the target (and a path source) resolved as `SetupPath` says.

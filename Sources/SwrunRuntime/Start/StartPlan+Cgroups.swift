@@ -41,8 +41,9 @@ extension StartPlan {
             let target = FileSystem.join("/sys/fs/cgroup", hierarchy.directory)
             if !unified { makeDirectoriesInRoot(target) }
             let data = hierarchy.options.isEmpty ? nil : hierarchy.options
+            // A user namespace may not mount every v1 hierarchy: those it may not are left out.
             addSetup(.mount(source: .host(c(hierarchy.fsType)), target: .inRoot(c(target)), fsType: c(hierarchy.fsType),
-                            flags: flags.rawValue, data: data.map(c), optional: false),
+                            flags: flags.rawValue, data: data.map(c), optional: usesUserNamespace),
                      "mount the \(hierarchy.directory.isEmpty ? "cgroup2" : hierarchy.directory) hierarchy on \(target)",
                      call: "mount(\"\(hierarchy.fsType)\", \"\(target)\", \"\(hierarchy.fsType)\", \(flags.cNames), \(data.map { "\"\($0)\"" } ?? "NULL"))",
                      why: "the cgroup namespace roots this view at the container's cgroup" + (readOnly ? "; read-only (cgroup:\(mode.rawValue))" : ""))

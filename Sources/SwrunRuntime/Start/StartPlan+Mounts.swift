@@ -6,6 +6,12 @@ import SwrunSystem
 /// The mount half of the plan: the container's filesystem tree, built before pivot_root.
 extension StartPlan {
     func planMounts() throws(SwrunError) {
+        if usesUserNamespace {
+            addSetup(.waitForIDMaps, "wait for the id maps", call: "recv(sync) until swrun has written uid_map and gid_map",
+                     why: "until then every id in the new user namespace is the overflow id 65534")
+            addSetup(.becomeRootInside, "become root in the user namespace", call: "setgroups(0, NULL); setresgid(0, 0, 0); setresuid(0, 0, 0)",
+                     why: "root inside, with every capability over the container's namespaces, and an unprivileged id on the host")
+        }
         addSetup(.makeMountsPrivate, "make all mounts private",
                  call: "mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE, NULL)",
                  why: "the new mount namespace starts as a copy of the host's; private means nothing mounted here propagates back")
@@ -113,9 +119,18 @@ extension StartPlan {
             mountKernelFilesystem("tmpfs", at: "/dev", flags: [.noSetuid, .strictatime], data: "mode=755,size=65536k",
                                   why: "lxc.autodev: a fresh /dev holding only the devices a container may use")
             for (name, major, minor) in [("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0)] {
-                addSetup(.makeDevice(parent: c("/dev"), name: c(name), mode: S_IFCHR | 0o666, device: swrun_makedev(UInt32(major), UInt32(minor))),
-                         "create /dev/\(name)", call: "mknodat(dev, \"\(name)\", S_IFCHR|0666, makedev(\(major), \(minor)))",
-                         why: "the standard character device \(name)")
+                if usesUserNamespace {
+                    // A user namespace may not make device nodes: bind the host's instead.
+                    addSetup(.makeFile(parent: c("/dev"), name: c(name)), "create /dev/\(name)",
+                             call: "openat(dev, \"\(name)\", O_CREAT)", why: "a mount point for the host's \(name)")
+                    addSetup(.mount(source: .host(c("/dev/" + name)), target: .inRoot(c("/dev/" + name)), fsType: nil, flags: MountFlags.bind.rawValue, data: nil, optional: false),
+                             "bind the host's /dev/\(name)", call: "mount(\"/dev/\(name)\", \"/dev/\(name)\", NULL, MS_BIND, NULL)",
+                             why: "a user namespace cannot mknod; the host's node serves (the standard character device \(name))")
+                } else {
+                    addSetup(.makeDevice(parent: c("/dev"), name: c(name), mode: S_IFCHR | 0o666, device: swrun_makedev(UInt32(major), UInt32(minor))),
+                             "create /dev/\(name)", call: "mknodat(dev, \"\(name)\", S_IFCHR|0666, makedev(\(major), \(minor)))",
+                             why: "the standard character device \(name)")
+                }
             }
             for (name, target) in [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
                                    ("stderr", "/proc/self/fd/2"), ("ptmx", "pts/ptmx")] {

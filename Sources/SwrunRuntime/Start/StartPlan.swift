@@ -36,6 +36,8 @@ public final class StartPlan {
     /// Whether init waits, once set up, for swrun to finish its side before forking the
     /// command: the terminal must be raw and sized before the command's first output.
     var waitsForGoAhead: Bool { request.useTerminal }
+    /// A user namespace, for a container with lxc.idmap lines (an unprivileged container).
+    var usesUserNamespace: Bool { !request.config.idmaps.isEmpty }
     public var mode: LaunchMode { request.mode }
     public var explain: Bool { request.explain }
     public var setupSummaries: [String] { setup.map(\.summary) }
@@ -54,6 +56,7 @@ public final class StartPlan {
         for (setting, reason) in request.config.notYetApplied where request.mode == .boot || Self.mattersForExecute(setting.key) {
             warnings.append("\(setting.location): \(setting.key) is not applied: \(reason)")
         }
+        try Self.validate(idMaps: request.config.idmaps)
         if request.mode != .attach {
             try planMounts()
             planIdentity()
@@ -69,6 +72,30 @@ public final class StartPlan {
         }
         let end = UnsafeMutableRawPointer(last) + strlen(last)
         return UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(first), count: end - UnsafeMutableRawPointer(first))
+    }
+
+    /// An unprivileged container's maps must give root inside a host id, and ranges of one
+    /// kind must not overlap, inside or on the host.
+    static func validate(idMaps: [IDMap]) throws(SwrunError) {
+        guard !idMaps.isEmpty else { return }
+        for kind in [IDMap.Kind.uid, .gid] {
+            let maps = idMaps.filter { $0.kind == kind }
+            let name = kind == .uid ? "u" : "g"
+            guard maps.contains(where: { $0.containerID == 0 }) else {
+                throw SwrunError(.invalidConfig, "lxc.idmap has no '\(name) 0 ...' line: root inside the container would have no host id",
+                                 hint: "add one, e.g. lxc.idmap = \(name) 0 100000 65536")
+            }
+            for (index, map) in maps.enumerated() {
+                for other in maps[(index + 1)...] {
+                    let inside = map.containerID < other.containerID + other.count && other.containerID < map.containerID + map.count
+                    let host = map.hostID < other.hostID + other.count && other.hostID < map.hostID + map.count
+                    if inside || host {
+                        throw SwrunError(.invalidConfig, "lxc.idmap ranges overlap: '\(name) \(map.containerID) \(map.hostID) \(map.count)' and '\(name) \(other.containerID) \(other.hostID) \(other.count)'",
+                                         hint: "give each range its own ids inside and on the host")
+                    }
+                }
+            }
+        }
     }
 
     /// Keys that only a booted system container uses (halt signals, ttys, autostart, logs):

@@ -16,6 +16,7 @@ struct SyncMessage: Equatable {
         case exited = 6          // a: the payload's wait status
         // swrun -> init
         case go = 10
+        case idMapsWritten = 11  // uid_map and gid_map are in place: init may become root inside
     }
 
     var kind: Int32
