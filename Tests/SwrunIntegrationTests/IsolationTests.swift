@@ -182,3 +182,37 @@ import Testing
         #expect(result.stderr.contains("\(profile):4: unknown system call 'frobnicate'"), "\(result.stderr)")
     }
 }
+
+@Suite struct MoreAttackTests {
+    @Test func forcedUnmountIsRefusedAndTheHostDiskCannotBeMounted() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("umount")
+        try sandbox.create(name)
+        let script = "mkdir -p /mnt/t; mount -t tmpfs none /mnt/t && umount -f /mnt/t; echo umount=$?; "
+            + "mount /dev/vda /mnt 2>/dev/null; echo disk=$?; ls /dev | grep -c '^[vsh]d' || true"
+        let result = try sandbox.execute(name, ["sh", "-c", script])
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.first == "umount=1" || lines.first == "umount=255", "umount -f fails (reject_force_umount): \(result.stdout) \(result.stderr)")
+        #expect(lines.dropFirst().first != "disk=0", "no block device of the host is there to mount")
+        #expect(lines.last == "0", "no disk nodes in the container's /dev")
+    }
+
+    @Test func hostProcessesCannotBeSignalled() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("signal")
+        try sandbox.create(name)
+        // This test process runs on the host; from inside, its pid is nobody (or a container process).
+        let hostPID = getpid()
+        let result = try sandbox.execute(name, ["sh", "-c", "kill -0 \(hostPID) 2>&1; echo rc=$?; ls /proc | grep -c '^[0-9]'"])
+        #expect(result.stdout.contains("rc=1") || result.stdout.contains("No such process"), "\(result.stdout)")
+    }
+
+    @Test func theRuntimeBinaryCannotBeOverwrittenThroughProc() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("exe")
+        try sandbox.create(name)
+        let before = try Data(contentsOf: URL(fileURLWithPath: Swrun.binary)).count
+        // PID 1 is swrun's init, running swrun's own binary.
+        let result = try sandbox.execute(name, ["sh", "-c", "echo overwritten >> /proc/1/exe; echo rc=$?"])
+        #expect(result.stdout == "rc=1\n", "\(result.stdout) \(result.stderr)")
+        #expect(result.stderr.contains("busy") || result.stderr.contains("denied") || result.stderr.contains("No such file"), "\(result.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: Swrun.binary)).count == before)
+    }
+}

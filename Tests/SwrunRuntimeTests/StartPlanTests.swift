@@ -103,6 +103,26 @@ import Testing
         #expect(plan.warnings.first?.contains("config:1: lxc.net.0.type") == true)
     }
 
+    @Test func idMapsMustLieInRangesDelegatedToRoot() throws {
+        let fixture = try Fixture()
+        let subuid = fixture.directory + "/subuid", subgid = fixture.directory + "/subgid"
+        try FileSystem.writeAtomically(subuid, "root:100000:65536\n")
+        try FileSystem.writeAtomically(subgid, "root:100000:65536\n")
+        let inside = [IDMap(kind: .uid, containerID: 0, hostID: 100000, count: 65536), IDMap(kind: .gid, containerID: 0, hostID: 100000, count: 65536)]
+        try SubordinateIDs.checkDelegation(inside, subuid: subuid, subgid: subgid)
+        let outside = [IDMap(kind: .uid, containerID: 0, hostID: 300000, count: 65536)]
+        #expect(throws: SwrunError.self) { try SubordinateIDs.checkDelegation(outside, subuid: subuid, subgid: subgid) }
+        // No delegation on record for root: root may map what it likes.
+        try SubordinateIDs.checkDelegation(outside, subuid: fixture.directory + "/missing", subgid: subgid)
+    }
+
+    @Test func overlappingOrRootlessMapsAreRefused() {
+        let overlapping = [IDMap(kind: .uid, containerID: 0, hostID: 100000, count: 100), IDMap(kind: .uid, containerID: 50, hostID: 200000, count: 10),
+                           IDMap(kind: .gid, containerID: 0, hostID: 100000, count: 100)]
+        #expect(throws: SwrunError.self) { try StartPlan.validate(idMaps: overlapping) }
+        #expect(throws: SwrunError.self) { try StartPlan.validate(idMaps: [IDMap(kind: .uid, containerID: 1, hostID: 100000, count: 10)]) }
+    }
+
     @Test(arguments: [
         ("sh", "/usr/bin:/bin", ["/usr/bin/sh", "/bin/sh"]),
         ("/opt/tool", "/usr/bin:/bin", ["/opt/tool"]),

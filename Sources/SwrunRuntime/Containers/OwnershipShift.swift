@@ -60,15 +60,34 @@ enum OwnershipShift {
 
 /// The id ranges /etc/subuid and /etc/subgid delegate to a user ("root:100000:65536").
 enum SubordinateIDs {
-    static func firstRange(for user: String, in path: String) -> (start: UInt32, count: UInt32)? {
-        guard let text = try? FileSystem.readText(path) else { return nil }
-        for line in text.split(separator: "\n") {
+    static func ranges(for user: String, in path: String) -> [(start: UInt32, count: UInt32)] {
+        guard let text = try? FileSystem.readText(path) else { return [] }
+        return text.split(separator: "\n").compactMap { line in
             let fields = line.split(separator: ":")
-            if fields.count == 3, fields[0] == Substring(user) || fields[0] == "0",
-               let start = UInt32(fields[1]), let count = UInt32(fields[2]), count > 0 {
-                return (start, count)
+            guard fields.count == 3, fields[0] == Substring(user) || fields[0] == "0",
+                  let start = UInt32(fields[1]), let count = UInt32(fields[2]), count > 0 else { return nil }
+            return (start, count)
+        }
+    }
+
+    static func firstRange(for user: String, in path: String) -> (start: UInt32, count: UInt32)? {
+        ranges(for: user, in: path).first
+    }
+
+    /// Where the files delegate ranges to root, every map must lie inside one of them; where
+    /// they delegate none, root may map any ids, as the kernel lets it.
+    static func checkDelegation(_ maps: [IDMap], subuid: String = "/etc/subuid", subgid: String = "/etc/subgid") throws(SwrunError) {
+        for (kind, path) in [(IDMap.Kind.uid, subuid), (IDMap.Kind.gid, subgid)] {
+            let delegated = ranges(for: "root", in: path)
+            guard !delegated.isEmpty else { continue }
+            for map in maps where map.kind == kind {
+                let inside = delegated.contains { map.hostID >= $0.start && UInt64(map.hostID) + UInt64(map.count) <= UInt64($0.start) + UInt64($0.count) }
+                if !inside {
+                    let name = kind == .uid ? "u" : "g"
+                    throw SwrunError(.invalidConfig, "lxc.idmap = \(name) \(map.containerID) \(map.hostID) \(map.count) is not delegated to root in \(path)",
+                                     hint: "use a range that \(path) gives root (\(delegated.map { "\($0.start)+\($0.count)" }.joined(separator: ", "))), or add one there")
+                }
             }
         }
-        return nil
     }
 }

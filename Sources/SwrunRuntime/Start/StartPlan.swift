@@ -57,6 +57,7 @@ public final class StartPlan {
             warnings.append("\(setting.location): \(setting.key) is not applied: \(reason)")
         }
         try Self.validate(idMaps: request.config.idmaps)
+        try SubordinateIDs.checkDelegation(request.config.idmaps)
         if request.mode != .attach {
             try planMounts()
             planIdentity()
