@@ -3,8 +3,10 @@ import Glibc
 import SwrunSystem
 
 /// The monitor's Unix socket in the container's directory (swrun.sock). One request a
-/// connection, one SOCK_SEQPACKET message each way: "console N" is answered "ok" with
-/// one end of a fresh socketpair (SCM_RIGHTS) that the monitor relays to pty N.
+/// connection, one SOCK_SEQPACKET message each way:
+///   "console N [ROWS COLUMNS]" is answered "ok" with one end of a fresh socketpair
+///   (SCM_RIGHTS) that the monitor relays to pty N;
+///   "resize N ROWS COLUMNS" sets pty N's window size and is answered "ok".
 enum CommandSocket {
     static func address(_ path: String) throws(SwrunError) -> sockaddr_un {
         var address = sockaddr_un()

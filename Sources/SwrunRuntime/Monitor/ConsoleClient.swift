@@ -25,7 +25,7 @@ public struct ConsoleClient {
         }
         let request = try CommandSocket.connect(to: store.socketPath(of: name))
         defer { close(request) }
-        guard CommandSocket.send("console \(terminal)", on: request), let (reply, fd) = CommandSocket.receive(on: request) else {
+        guard CommandSocket.send("console \(terminal)" + windowSize, on: request), let (reply, fd) = CommandSocket.receive(on: request) else {
             throw SwrunError(.system, "the monitor of container '\(name)' did not answer")
         }
         guard reply == "ok", fd >= 0 else {
@@ -37,24 +37,41 @@ public struct ConsoleClient {
         tell("Connected to \(terminal == 0 ? "the console" : "tty \(terminal)") of \(name). Type Ctrl+a q to detach, Ctrl+a Ctrl+a for a Ctrl+a.\r")
         let rawMode = Terminal.isTerminal(0) ? try RawTerminalMode.enter(fd: 0) : nil
         defer { withExtendedLifetime(rawMode) {} }
-        relay(fd)
+        let resizes = try SignalFD([SIGWINCH])
+        relay(fd, resizes: resizes.fd)
         tell("\r\nDetached from \(name).")
     }
 
-    private func relay(_ socket: Int32) {
+    /// " ROWS COLUMNS" of this terminal, or nothing when stdin is not one.
+    private var windowSize: String {
+        Terminal.windowSize(of: 0).map { " \($0.ws_row) \($0.ws_col)" } ?? ""
+    }
+
+    /// Tells the monitor this terminal's new size (a connection of its own).
+    private func sendResize() {
+        guard !windowSize.isEmpty, let fd = try? CommandSocket.connect(to: store.socketPath(of: name)) else { return }
+        defer { close(fd) }
+        if CommandSocket.send("resize \(terminal)" + windowSize, on: fd) { _ = CommandSocket.receive(on: fd) }
+    }
+
+    private func relay(_ socket: Int32, resizes: Int32) {
         var buffer = [UInt8](repeating: 0, count: 16384)
         var input = [UInt8](repeating: 0, count: 4096)
         var escaped = false
         var readingInput = true
         while true {
-            var fds = [pollfd(fd: socket, events: Int16(POLLIN), revents: 0)]
+            var fds = [pollfd(fd: socket, events: Int16(POLLIN), revents: 0), pollfd(fd: resizes, events: Int16(POLLIN), revents: 0)]
             if readingInput { fds.append(pollfd(fd: 0, events: Int16(POLLIN), revents: 0)) }
             if poll(&fds, nfds_t(fds.count), -1) < 0 {
                 if errno == EINTR { continue }
                 return
             }
             if fds[0].revents != 0 && !Relay.copy(from: socket, to: 1, buffer: &buffer) { return }
-            guard readingInput, fds.count > 1, fds[1].revents != 0 else { continue }
+            if fds[1].revents != 0 {
+                while SignalFD.next(from: resizes) != nil {}
+                sendResize()
+            }
+            guard readingInput, fds.count > 2, fds[2].revents != 0 else { continue }
             let count = input.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
             if count <= 0 {
                 readingInput = false

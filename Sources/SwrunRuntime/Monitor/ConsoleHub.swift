@@ -81,4 +81,10 @@ final class ConsoleHub {
     func resize(from fd: Int32, terminal: Int) {
         if terminal < masters.count, let size = Terminal.windowSize(of: fd) { Terminal.setWindowSize(size, on: masters[terminal]) }
     }
+
+    /// Sets pty `terminal`'s window size (a `swrun console` client's terminal, told over the socket).
+    func resize(terminal: Int, rows: UInt16, columns: UInt16) {
+        guard terminal < masters.count else { return }
+        Terminal.setWindowSize(winsize(ws_row: rows, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0), on: masters[terminal])
+    }
 }

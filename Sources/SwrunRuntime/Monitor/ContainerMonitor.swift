@@ -134,19 +134,26 @@ public struct ContainerMonitor {
         }
     }
 
-    /// Answers one request on the command socket.
+    /// Answers one request on the command socket (see CommandSocket).
     private func serveRequest(listener: Int32, hub: ConsoleHub) {
         let connection = swrun_accept_cloexec(listener)
         guard connection >= 0 else { return }
         defer { close(connection) }
         guard let (request, _) = CommandSocket.receive(on: connection) else { return }
+        // "console N [ROWS COLUMNS]" or "resize N ROWS COLUMNS".
         let words = request.split(separator: " ")
-        guard words.count == 2, words[0] == "console", let terminal = Int(words[1]) else {
+        guard words.count >= 2, words[0] == "console" || words[0] == "resize", let terminal = Int(words[1]) else {
             _ = CommandSocket.send("error: unknown request '\(request)'", on: connection)
             return
         }
+        let size = words.count == 4 ? UInt16(words[2]).flatMap { rows in UInt16(words[3]).map { (rows, $0) } } : nil
         guard terminal >= 0 && terminal < hub.terminalCount else {
             _ = CommandSocket.send("error: container '\(name)' has no tty \(terminal) (its lxc.tty.max is \(hub.terminalCount - 1))", on: connection)
+            return
+        }
+        if let (rows, columns) = size { hub.resize(terminal: terminal, rows: rows, columns: columns) }
+        if words[0] == "resize" {
+            _ = CommandSocket.send("ok", on: connection)
             return
         }
         guard let (ours, theirs) = try? CommandSocket.pair() else {
