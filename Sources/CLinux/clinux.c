@@ -161,6 +161,10 @@ int swrun_spawn_close_from(posix_spawn_file_actions_t *actions, int from) {
     return posix_spawn_file_actions_addclosefrom_np(actions, from);
 }
 
+int swrun_spawn_chdir(posix_spawn_file_actions_t *actions, const char *path) {
+    return posix_spawn_file_actions_addchdir_np(actions, path);
+}
+
 const short swrun_POSIX_SPAWN_SETSID = POSIX_SPAWN_SETSID;
 
 int swrun_load_seccomp_filter(const void *instructions, unsigned short count) {

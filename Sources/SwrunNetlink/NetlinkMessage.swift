@@ -76,7 +76,7 @@ public enum NetlinkReply {
     public static func errorNumber(in reply: UnsafeRawBufferPointer) -> Int32? {
         guard reply.count >= 20 else { return nil }
         let type = UInt16(reply[4]) | UInt16(reply[5]) << 8
-        guard type == Netlink.errorType else { return nil }
+        guard type == 2 else { return nil }  // NLMSG_ERROR, as a literal: callers run in a forked child
         let raw = UInt32(reply[16]) | UInt32(reply[17]) << 8 | UInt32(reply[18]) << 16 | UInt32(reply[19]) << 24
         return -Int32(bitPattern: raw)
     }

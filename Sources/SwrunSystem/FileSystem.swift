@@ -72,8 +72,10 @@ public enum FileSystem {
     /// Writes `bytes` to a temporary file beside `path` and renames it into place,
     /// so that a reader never sees half a file.
     public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(SwrunError) {
-        let temporary = path + ".swrun-tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        // A name of our own (pid and random bits), created exclusively and never through a
+        // symlink: concurrent writers never share a temporary file, and nobody can plant one.
+        let temporary = path + ".swrun-tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         if fd < 0 { throw SwrunError.system("cannot write \(path)", Errno.current) }
         var written = 0
         while written < bytes.count {
@@ -163,7 +165,7 @@ public enum FileSystem {
     }
 
     private static func removeContents(of directory: Int32, device: dev_t, path: String) throws(SwrunError) {
-        let dupFd = dup(directory)
+        let dupFd = fcntl(directory, F_DUPFD_CLOEXEC, 0)
         guard dupFd >= 0, let dir = fdopendir(dupFd) else { throw SwrunError.system("cannot list \(path)", Errno.current) }
         defer { closedir(dir) }
         while let entry = readdir(dir) {

@@ -99,6 +99,7 @@ public enum Subprocess {
         // The daemon outlives its caller: it must not hold the caller's fds (a pipe its
         // caller's caller waits on, a lock) open for as long as the container runs.
         swrun_spawn_close_from(&actions, 4)
+        swrun_spawn_chdir(&actions, "/")  // nor pin the caller's working directory
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

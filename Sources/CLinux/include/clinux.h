@@ -101,6 +101,9 @@ int swrun_setns(int fd, int nstype);
 /// posix_spawn_file_actions_addclosefrom_np: the child closes every fd from `from` up.
 int swrun_spawn_close_from(posix_spawn_file_actions_t *actions, int from);
 
+/// posix_spawn_file_actions_addchdir_np: the child changes directory first.
+int swrun_spawn_chdir(posix_spawn_file_actions_t *actions, const char *path);
+
 /// posix_spawnattr flag POSIX_SPAWN_SETSID (glibc hides it behind _GNU_SOURCE).
 extern const short swrun_POSIX_SPAWN_SETSID;
 

@@ -25,8 +25,9 @@ enum AutostartCommand: Command {
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         let autostart = Autostart(store: try arguments.store())
         let groups = arguments.values("groups").flatMap { $0.split(separator: ",").map(String.init) }
+        var failures: [(String, SwrunError)] = []
         let entries = try autostart.selection(groups: groups.isEmpty ? nil : groups, all: arguments.flag("all"),
-                                              ignoreAuto: arguments.flag("ignore-auto"))
+                                              ignoreAuto: arguments.flag("ignore-auto"), skipped: { failures.append(($0, $1)) })
         if arguments.flag("list") {
             for entry in entries { print("\(entry.name) \(entry.delay)") }
             return 0
@@ -34,7 +35,6 @@ enum AutostartCommand: Command {
         try requireRoot("swrun autostart")
         let timeout = Int(arguments.value("timeout") ?? "60") ?? 60
         let report: (String) -> Void = { print($0) }
-        var failures: [(String, SwrunError)] = []
         if arguments.flag("shutdown") || arguments.flag("kill") || arguments.flag("reboot") {
             failures += autostart.stop(entries, timeout: timeout, kill: arguments.flag("kill"), report: report)
         }

@@ -14,7 +14,7 @@ enum RunCommand: Command {
         """,
         options: [
             .init(short: nil, long: "name", value: "NAME", help: "The container's name (default: IMAGE-xxxxxx)."),
-            .init(short: nil, long: "rm", value: nil, help: "Destroy the container when the command ends."),
+            .init(short: nil, long: "rm", value: nil, help: "Destroy the container when the command ends (if this run created it)."),
             CommonOptions.config, CommonOptions.lxcPath,
         ] + CommonOptions.start,
         arguments: [.init(name: "IMAGE", help: "The image (template) to build the container from.")],
@@ -30,7 +30,8 @@ enum RunCommand: Command {
         }
         let store = try arguments.store()
         let name = arguments.value("name") ?? ContainerName.generate(prefix: image)
-        if !store.exists(name) {
+        let created = !store.exists(name)
+        if created {
             try ContainerCreator(store: store, defaultConfigPath: try arguments.initialConfig()).create(name: name, template: image)
         }
         var execution = ForegroundExecution(store: store, name: name)
@@ -38,7 +39,7 @@ enum RunCommand: Command {
             try arguments.configure(&execution)
             return try execution.run(warn: warn)
         }
-        if arguments.flag("rm") {
+        if arguments.flag("rm") && created {
             do { try store.destroy(name) } catch { warn("could not remove container \(name): \(error)") }
         }
         return try result.get().shellExitCode

@@ -23,14 +23,19 @@ enum WaitCommand: Command {
             }
             states.insert(state)
         }
-        let timeout = Double(arguments.value("timeout") ?? "-1") ?? -1
+        let text = arguments.value("timeout") ?? "-1"
+        guard let timeout = Double(text) else {
+            throw SwrunError(.invalidArgument, "-t \(text): not a number of seconds", hint: "for example: -t 10, or -t -1 to wait for ever")
+        }
         let store = try arguments.store()
         try store.requireExisting(name)
-        var waited = 0.0
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let deadline = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9 + timeout
         while !states.contains(store.status(of: name).state) {
-            if timeout >= 0 && waited >= timeout { return 1 }
+            clock_gettime(CLOCK_MONOTONIC, &now)
+            if timeout >= 0 && Double(now.tv_sec) + Double(now.tv_nsec) / 1e9 >= deadline { return 1 }
             usleep(50_000)
-            waited += 0.05
         }
         return 0
     }

@@ -31,7 +31,7 @@ public struct ContainerAttacher {
     public func run(warn: (String) -> Void) throws(SwrunError) -> ProcessStatus {
         try store.requireExisting(name)
         let status = store.status(of: name)
-        guard status.state == .running || status.state == .frozen, let initProcess = status.record?.initProcess else {
+        guard status.state == .running, let initProcess = status.record?.initProcess else {
             throw SwrunError(.notFound, "container '\(name)' is not running",
                              hint: "start it with `swrun start -n \(name) -P \(store.lxcPath)`, or use `swrun execute` for a one-off command")
         }

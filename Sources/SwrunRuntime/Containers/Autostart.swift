@@ -22,10 +22,15 @@ public struct Autostart {
     /// The containers to act on, in start order. With no `groups`, only containers without
     /// lxc.group are chosen (as LXC does); "NULL" in `groups` stands for those. `all` takes
     /// every group; `ignoreAuto` also those without lxc.start.auto = 1.
-    public func selection(groups: [String]?, all: Bool, ignoreAuto: Bool = false) throws(SwrunError) -> [Entry] {
+    public func selection(groups: [String]?, all: Bool, ignoreAuto: Bool = false, skipped: (String, SwrunError) -> Void = { _, _ in }) throws(SwrunError) -> [Entry] {
         var entries: [Entry] = []
         for name in try store.names() {
-            let config = try store.config(of: name)
+            // One broken config must not keep the others from starting.
+            let config: ContainerConfig
+            do { config = try store.config(of: name) } catch {
+                skipped(name, error)
+                continue
+            }
             let entry = Self.entry(name: name, settings: config.settings)
             let auto = config.settings.last { $0.key == "lxc.start.auto" }?.value == "1"
             guard auto || ignoreAuto else { continue }

@@ -64,10 +64,9 @@ public struct ContainerCreator {
                 try StartPlan.validate(idMaps: maps)
                 report("moving the rootfs into the container's host ids (\(maps.map { "\($0.kind == .uid ? "u" : "g") \($0.hostID)+\($0.count)" }.joined(separator: ", ")))")
                 try OwnershipShift.shift(rootfs, maps: maps)
-                // The container's root must reach its rootfs through the container's directory.
-                if let uid = OwnershipShift.hostID(0, .uid, maps), let gid = OwnershipShift.hostID(0, .gid, maps) {
-                    chown(directory, uid, gid)
-                }
+                // The container's root must pass through the container's directory to its rootfs;
+                // search permission is enough, and the directory stays root's (swrun writes there).
+                chmod(directory, 0o711)
             }
             try config.write()
             _ = try store.config(of: name)  // what we wrote must load

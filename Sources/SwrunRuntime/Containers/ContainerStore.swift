@@ -79,10 +79,12 @@ public struct ContainerStore: Sendable {
     /// Removes the container's directory (config, rootfs, lock). A running container is refused.
     public func destroy(_ name: String) throws(SwrunError) {
         try requireExisting(name)
-        if status(of: name).state != .stopped {
+        // The run lock, held while the tree goes, keeps a start from beginning in it.
+        guard let lock = try? lockForStart(name) else {
             throw SwrunError(.busy, "container '\(name)' is running",
                              hint: "stop it first (`swrun stop -n \(name) -P \(lxcPath)`), or destroy it with -f, which stops it")
         }
+        defer { withExtendedLifetime(lock) {} }
         try FileSystem.removeTree(directory(of: name))
     }
 }

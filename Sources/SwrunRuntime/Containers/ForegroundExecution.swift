@@ -41,7 +41,7 @@ public struct ForegroundExecution {
         let monitor = ProcessIdentity.current
         let container = try ContainerLauncher(plan: plan).start(
             started: { (pid) throws(SwrunError) in
-                let record = RuntimeRecord(state: .running, mode: .execute, initProcess: ProcessIdentity.of(pid), monitor: monitor)
+                let record = RuntimeRecord(state: .starting, mode: .execute, initProcess: ProcessIdentity.of(pid), monitor: monitor)
                 try store.writeRecord(record, of: name)
             },
             beforeCommand: { (container) throws(SwrunError) in
@@ -49,6 +49,8 @@ public struct ForegroundExecution {
                 rawMode = try RawTerminalMode.enter(fd: 0)
                 if let size = Terminal.windowSize(of: 0) { Terminal.setWindowSize(size, on: container.console) }
             })
+        // RUNNING only now: until the command runs, init may still be building the mount tree.
+        try store.writeRecord(RuntimeRecord(state: .running, mode: .execute, initProcess: ProcessIdentity.of(container.initPID), monitor: monitor), of: name)
         return try container.runInForeground()
     }
 }

@@ -14,7 +14,14 @@ enum OwnershipShift {
         if fd < 0 { throw SwrunError.system("cannot open \(root)", Errno.current) }
         defer { close(fd) }
         try change(fd, name: ".", status: st, path: root, maps: maps)
-        try walk(fd, device: st.st_dev, path: root, maps: maps)
+        var seen = Set<InodeKey>()
+        try walk(fd, device: st.st_dev, path: root, maps: maps, seen: &seen)
+    }
+
+    /// A file with several hard links is shifted once: a second visit would find it moved already.
+    struct InodeKey: Hashable {
+        let device: UInt64
+        let inode: UInt64
     }
 
     /// The host id for container id `id`, through the maps of one kind.
@@ -37,8 +44,8 @@ enum OwnershipShift {
         }
     }
 
-    private static func walk(_ directory: Int32, device: dev_t, path: String, maps: [IDMap]) throws(SwrunError) {
-        let copy = dup(directory)
+    private static func walk(_ directory: Int32, device: dev_t, path: String, maps: [IDMap], seen: inout Set<InodeKey>) throws(SwrunError) {
+        let copy = fcntl(directory, F_DUPFD_CLOEXEC, 0)
         guard copy >= 0, let listing = fdopendir(copy) else { throw SwrunError.system("cannot list \(path)", Errno.current) }
         defer { closedir(listing) }
         while let entry = readdir(listing) {
@@ -47,12 +54,15 @@ enum OwnershipShift {
             let child = path + "/" + name
             var st = stat()
             if fstatat(directory, name, &st, AT_SYMLINK_NOFOLLOW) != 0 { throw SwrunError.system("cannot inspect \(child)", Errno.current) }
+            if st.st_nlink > 1 && st.st_mode & S_IFMT != S_IFDIR {
+                guard seen.insert(InodeKey(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))).inserted else { continue }
+            }
             try change(directory, name: name, status: st, path: child, maps: maps)
             if st.st_mode & S_IFMT == S_IFDIR && st.st_dev == device {
                 let fd = openat(directory, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                 if fd < 0 { throw SwrunError.system("cannot open \(child)", Errno.current) }
                 defer { close(fd) }
-                try walk(fd, device: device, path: child, maps: maps)
+                try walk(fd, device: device, path: child, maps: maps, seen: &seen)
             }
         }
     }

@@ -25,11 +25,13 @@ final class ConsoleHub {
 
     init(masters: [Int32], logPath: String?) throws(SwrunError) {
         self.masters = masters
+        // Never block on a pty: input for a tty nobody reads is dropped, not waited for.
+        for master in masters where master >= 0 { _ = fcntl(master, F_SETFL, O_NONBLOCK) }
         for master in masters {
             peers.append(master >= 0 ? swrun_ioctl_int(master, swrun_TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1)
         }
         if let logPath {
-            logFD = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+            logFD = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0o600)
             if logFD < 0 { throw SwrunError.system("cannot open the console log \(logPath)", Errno.current, hint: "check lxc.console.logfile") }
         } else {
             logFD = -1

@@ -78,6 +78,14 @@ public struct ContainerMonitor {
         let hub: ConsoleHub
         let listener: Int32
         do {
+            // What can fail after init runs is made first: the socket and the console log.
+            listener = try CommandSocket.listen(at: store.socketPath(of: name))
+        } catch {
+            ready(.failure(error))
+            return 1
+        }
+        defer { close(listener) }
+        do {
             try store.writeRecord(RuntimeRecord(state: .starting, mode: .boot, initProcess: nil, monitor: monitor), of: name)
             container = try ContainerLauncher(plan: plan).start(
                 started: { (pid) throws(SwrunError) in
@@ -86,18 +94,28 @@ public struct ContainerMonitor {
                 beforeCommand: { (_) throws(SwrunError) in
                     if foreground && Terminal.isTerminal(0) { rawMode = try RawTerminalMode.enter(fd: 0) }
                 })
-            hub = try ConsoleHub(masters: container.terminals, logPath: plan.request.config.consoleLogFile)
-            listener = try CommandSocket.listen(at: store.socketPath(of: name))
-            try store.writeRecord(RuntimeRecord(state: .running, mode: .boot, initProcess: ProcessIdentity.of(container.initPID), monitor: monitor), of: name)
         } catch {
             ready(.failure(error))
             return 1
         }
-        defer { close(listener) }
+        do {
+            hub = try ConsoleHub(masters: container.terminals, logPath: consoleLog(plan.request.config.consoleLogFile))
+            try store.writeRecord(RuntimeRecord(state: .running, mode: .boot, initProcess: ProcessIdentity.of(container.initPID), monitor: monitor), of: name)
+        } catch {
+            container.killInit()  // no container runs without its monitor's knowledge
+            ready(.failure(error))
+            return 1
+        }
         if foreground { hub.attach(.init(terminal: 0, input: 0, output: 1, owned: false)) }
         ready(.success(()))
         watch(container, hub: hub, listener: listener, haltSignal: plan.request.config.haltSignal ?? SIGPWR)
         return container.initStatus?.shellExitCode ?? 0
+    }
+
+    /// lxc.console.logfile, a relative path taken from the container's directory.
+    private func consoleLog(_ path: String?) -> String? {
+        guard let path else { return nil }
+        return path.hasPrefix("/") ? path : FileSystem.join(store.directory(of: name), path)
     }
 
     private func makePlan() throws(SwrunError) -> StartPlan {
@@ -110,7 +128,8 @@ public struct ContainerMonitor {
     }
 
     /// The monitor's loop: until init is reaped, relay the ptys, answer the socket, and
-    /// turn a SIGTERM, SIGINT or SIGHUP of the monitor into the container's halt signal.
+    /// turn any other signal the monitor gets (SIGTERM, SIGINT, SIGHUP...) into the
+    /// container's halt signal.
     private func watch(_ container: LaunchedContainer, hub: ConsoleHub, listener: Int32, haltSignal: Int32) {
         while !container.reapInit() {
             var fds = [pollfd(fd: container.signals.fd, events: Int16(POLLIN), revents: 0),
@@ -139,7 +158,11 @@ public struct ContainerMonitor {
         let connection = swrun_accept_cloexec(listener)
         guard connection >= 0 else { return }
         defer { close(connection) }
-        guard let (request, _) = CommandSocket.receive(on: connection) else { return }
+        // A client that connects and says nothing must not stall the monitor.
+        var timeout = timeval(tv_sec: 1, tv_usec: 0)
+        setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        guard let (request, passed) = CommandSocket.receive(on: connection) else { return }
+        if passed >= 0 { close(passed) }
         // "console N [ROWS COLUMNS]" or "resize N ROWS COLUMNS".
         let words = request.split(separator: " ")
         guard words.count >= 2, words[0] == "console" || words[0] == "resize", let terminal = Int(words[1]) else {
@@ -162,6 +185,7 @@ public struct ContainerMonitor {
         }
         _ = CommandSocket.send("ok", on: connection, passing: theirs)
         close(theirs)
+        _ = fcntl(ours, F_SETFL, O_NONBLOCK)  // a stopped or slow client loses output rather than stalling the monitor
         hub.attach(.init(terminal: terminal, input: ours, output: ours, owned: true))
     }
 }

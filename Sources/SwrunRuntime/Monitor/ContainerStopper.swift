@@ -72,7 +72,9 @@ public struct ContainerStopper {
             defer { close(monitorFD) }
             if Self.waitForExit(monitorFD, seconds: 10) { return }
         }
-        store.clearRuntimeFiles(of: name)
+        // Without a monitor the files are ours to clear, but only under the run lock: a start
+        // that began meanwhile holds it, and its files are its own.
+        _ = try? store.lockForStart(name)
     }
 }
 

@@ -13,6 +13,7 @@ enum ContainerInit {
     static func run(_ plan: StartPlan, sync: Int32) -> Never {
         if plan.mode == .execute {
             _ = swrun_prctl(PR_SET_PDEATHSIG, UInt(SIGKILL), 0, 0, 0)  // a foreground command dies with swrun
+            _ = swrun_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  // no core dumps of swrun's memory; /proc/1 owned by root
             _ = swrun_prctl(PR_SET_NAME, UInt(bitPattern: plan.initName.baseAddress), 0, 0, 0)
             renameCommandLine(plan.hostArguments, to: plan.initName)
         }
@@ -45,7 +46,7 @@ enum ContainerInit {
         sigprocmask(SIG_SETMASK, &all, nil)
 
         var report: (Int32, Int32) = (-1, -1)
-        let payload = startPayload(plan, console: setup.terminal(0), report: &report)
+        let payload = startPayload(plan, console: setup.terminal(0), report: &report, afterFork: plan.lastCapability)
         if payload < 0 { fail(sync, .payloadFailed, -1, errno) }
         if report.0 >= 0 {
             SyncMessage(.payloadFailed, report.0, report.1).send(on: sync)
@@ -54,13 +55,14 @@ enum ContainerInit {
         }
         if setup.terminal(0) >= 0 { close(setup.terminal(0)) }
         let channel = keepOnly(sync)
-        dropAllCapabilities(upTo: plan.lastCapability)
         reap(payload, channel: channel, signals: &all)
     }
 
     /// Forks the command and waits until it has exec'd (its end of a close-on-exec
     /// pipe closes) or reported the step that failed: (step index, errno).
-    static func startPayload(_ plan: StartPlan, console: Int32, report: inout (Int32, Int32)) -> pid_t {
+    /// With `afterFork` (init's case: the highest capability), the parent drops its own
+    /// capabilities the moment the child exists, before the command can run.
+    static func startPayload(_ plan: StartPlan, console: Int32, report: inout (Int32, Int32), afterFork lastCapability: Int32? = nil) -> pid_t {
         var pipeFDs: (Int32, Int32) = (-1, -1)
         let piped = withUnsafeMutableBytes(of: &pipeFDs) { swrun_pipe_cloexec($0.baseAddress!.assumingMemoryBound(to: Int32.self)) }
         if piped != 0 { return -1 }
@@ -71,6 +73,7 @@ enum ContainerInit {
             runPayload(plan, console: console, errorPipe: pipeFDs.1)
         }
         close(pipeFDs.1)
+        if let lastCapability { dropAllCapabilities(upTo: lastCapability) }
         var failure: (Int32, Int32) = (-1, -1)
         let count = withUnsafeMutableBytes(of: &failure) { read(pipeFDs.0, $0.baseAddress, $0.count) }
         close(pipeFDs.0)
@@ -124,14 +127,16 @@ enum ContainerInit {
         return channel
     }
 
-    /// Init needs no privilege to reap and forward signals, so it keeps none.
+    /// Init reaps and forwards signals: it keeps CAP_KILL (the command may run as another
+    /// user) and nothing else, not even in its bounding set.
     private static func dropAllCapabilities(upTo lastCapability: Int32) {
+        let kill: UInt64 = 1 << 5  // CAP_KILL
         var capability: Int32 = 0
         while capability <= lastCapability {
-            _ = swrun_prctl(PR_CAPBSET_DROP, UInt(capability), 0, 0, 0)
+            if capability != 5 { _ = swrun_prctl(PR_CAPBSET_DROP, UInt(capability), 0, 0, 0) }
             capability += 1
         }
-        _ = swrun_capset(0, 0, 0)
+        _ = swrun_capset(kill, kill, 0)
     }
 
     private static func reap(_ payload: pid_t, channel: Int32, signals: inout sigset_t) -> Never {

@@ -170,7 +170,10 @@ public final class LaunchedContainer {
     fileprivate func waitForCommand() throws(SwrunError) {
         guard let (message, _) = SyncMessage.receive(on: sync) else {
             // Boot mode: init exec'd the command, which closed init's end (close-on-exec).
-            if plan.mode == .boot { return explainer.say("execve succeeded", "the sync socket closed with the exec: the rootfs's init is PID 1") }
+            // (Unless init died instead: then it can be reaped already.)
+            if plan.mode == .boot && !reapInit() {
+                return explainer.say("execve succeeded", "the sync socket closed with the exec: the rootfs's init is PID 1")
+            }
             throw initVanished("while starting the command")
         }
         switch SyncMessage.Kind(rawValue: message.kind) {
@@ -222,7 +225,8 @@ public enum Relay {
         return true
     }
 
-    /// Writes everything, retrying after interruptions; gives up silently when the reader is gone.
+    /// Writes everything, retrying after interruptions; gives up silently when the reader is
+    /// gone, or cannot take more now (a non-blocking fd: those bytes are dropped).
     public static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>) {
         var offset = bytes.startIndex
         while offset < bytes.endIndex {

@@ -35,7 +35,7 @@ struct SetupExecutor {
             if setgroups(0, nil) != 0 || swrun_setresgid(0) != 0 || swrun_setresuid(0) != 0 { return errno }
             return 0
         case .makeMountsPrivate:
-            return result(mount(nil, "/", nil, UInt(MountFlags([.recursive, .privatePropagation]).rawValue), nil))
+            return result(mount(nil, "/", nil, 16384 | (1 << 18), nil))  // MS_REC | MS_PRIVATE, as literals: no lazy global in the child
         case let .mount(source, target, fsType, flags, data, optional):
             let error = mountResolved(source: source, target: target, fsType: fsType, flags: flags, data: data)
             return optional && (error == ENOENT || error == ENOTDIR) ? 0 : error
@@ -45,11 +45,10 @@ struct SetupExecutor {
         case let .makeDirectories(components, mode):
             return makeDirectories(components, mode: mode)
         case let .makeFile(parent, name):
+            // mknod of a regular file makes the mount point without opening whatever is there
+            // (a FIFO would hang init, a host tty would become its controlling terminal).
             return inDirectory(parent) { directory in
-                let fd = openat(directory, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o644)
-                if fd < 0 { return errno }
-                close(fd)
-                return 0
+                mknodat(directory, name, S_IFREG | 0o644, 0) == 0 || errno == EEXIST ? 0 : errno
             }
         case let .makeDevice(parent, name, mode, device):
             return inDirectory(parent) { directory in
@@ -72,6 +71,8 @@ struct SetupExecutor {
             return result(sethostname(name, length))
         case .netlinkRequest(let request):
             return sendNetlink(request)
+        case let .loadSeccomp(program, count):
+            return swrun_load_seccomp_filter(program.baseAddress, count) == 0 ? 0 : errno
         }
     }
 
@@ -215,7 +216,7 @@ struct SetupExecutor {
     }
 
     private func sendNetlink(_ request: UnsafeRawBufferPointer) -> Int32 {
-        let fd = socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Netlink.routeProtocol)
+        let fd = socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)  // NETLINK_ROUTE
         if fd < 0 { return errno }
         defer { close(fd) }
         if send(fd, request.baseAddress, request.count, 0) != request.count { return errno }

@@ -42,6 +42,9 @@ enum SetupAction {
     case setHostname(UnsafeMutablePointer<CChar>, length: Int)
     /// Sends a prepared rtnetlink request and reads its ACK.
     case netlinkRequest(UnsafeRawBufferPointer)
+    /// prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER): in execute mode init loads the filter
+    /// itself, so that it and the command it forks are both under it.
+    case loadSeccomp(program: UnsafeRawBufferPointer, count: UInt16)
 }
 
 /// An action with its two descriptions: the learner's line for --explain

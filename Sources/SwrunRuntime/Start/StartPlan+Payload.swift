@@ -32,11 +32,13 @@ extension StartPlan {
                        why: "removed from the bounding set, these can never come back, not even through a setuid binary")
         }
         let uid = config.initUid ?? 0, gid = config.initGid ?? 0
-        // Loading a filter needs CAP_SYS_ADMIN or no_new_privs: a command that gives up root or
-        // CAP_SYS_ADMIN without no_new_privs gets it before the switch, others just before execve.
+        // Loading a filter needs CAP_SYS_ADMIN or no_new_privs. In execute mode init, still root,
+        // loads it last in its setup. Otherwise a command that gives up root or CAP_SYS_ADMIN
+        // without no_new_privs gets it before the switch, others just before execve.
         let sysAdmin = UInt64(1) << UInt64(Capabilities.number("sys_admin") ?? 21)
-        let seccompEarly = (uid != 0 || kept & sysAdmin == 0) && !config.noNewPrivs
-        if seccompEarly { try planSeccomp(config) }
+        let seccompInInit = request.mode == .execute
+        let seccompEarly = !seccompInInit && (uid != 0 || kept & sysAdmin == 0) && !config.noNewPrivs
+        if seccompInInit || seccompEarly { try planSeccomp(config, inInit: seccompInInit) }
         addPayload(.setGroups(gid: gid), "drop supplementary groups", call: "setgroups(0, NULL)",
                    why: "the host's supplementary groups must not follow the command in")
         addPayload(.setGID(gid), "set the group id to \(gid)", call: "setresgid(\(gid), \(gid), \(gid))", why: "lxc.init.gid")
@@ -55,7 +57,7 @@ extension StartPlan {
                    why: "lxc.init.cwd, a path inside the container")
         addPayload(.closeInheritedDescriptors, "close inherited file descriptors", call: "close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)",
                    why: "no fd of swrun or the host survives the execve; only stdin, stdout and stderr do")
-        if !seccompEarly { try planSeccomp(config) }
+        if !seccompInInit && !seccompEarly { try planSeccomp(config, inInit: false) }
         let environment = environmentVariables(config)
         let path = environment.last(where: { $0.hasPrefix("PATH=") }).map { String($0.dropFirst(5)) } ?? Self.defaultPath
         execCandidates = Self.candidates(for: request.command[0], path: path)
@@ -69,7 +71,7 @@ extension StartPlan {
     }
 
     /// The seccomp filter: lxc.seccomp.profile when the config names one, else swrun's default.
-    private func planSeccomp(_ config: ContainerConfig) throws(SwrunError) {
+    private func planSeccomp(_ config: ContainerConfig, inInit: Bool) throws(SwrunError) {
         let filter: SeccompFilter
         let source: String
         if let profile = config.seccompProfile {
@@ -77,17 +79,21 @@ extension StartPlan {
             source = "lxc.seccomp.profile \(profile)"
         } else {
             filter = DefaultFilter.filter(allowNesting: config.seccompAllowNesting)
-            source = "swrun's default filter" + (config.seccompAllowNesting ? "" : " (unshare and clone only with CLONE_NEWUSER, mknod only for block devices)")
+            source = "swrun's default filter, which denies" + (config.seccompAllowNesting ? "" : " (unshare and clone: only with CLONE_NEWUSER; mknod: only of block devices)")
         }
         let program = filter.program
         guard program.count <= 4096 else {  // BPF_MAXINSNS
             throw SwrunError(.invalidConfig, "the seccomp profile \(config.seccompProfile ?? "") makes a filter of \(program.count) instructions; the kernel takes 4096",
                              hint: "name fewer calls")
         }
-        addPayload(.loadSeccomp(program: arena.bytes(filter.bytes), count: UInt16(program.count)),
-                   "load the seccomp filter",
-                   call: "prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, {\(program.count) BPF instructions})",
-                   why: "\(source): \(filter.rules.map(\.name).joined(separator: " "))")
+        let bytes = arena.bytes(filter.bytes), count = UInt16(program.count)
+        let call = "prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, {\(program.count) BPF instructions})"
+        let why = "\(source): \(filter.rules.map(\.name).joined(separator: " "))"
+        if inInit {
+            addSetup(.loadSeccomp(program: bytes, count: count), "load the seccomp filter", call: call, why: why + "\n(init loads it: it and your command are both under it)")
+        } else {
+            addPayload(.loadSeccomp(program: bytes, count: count), "load the seccomp filter", call: call, why: why)
+        }
     }
 
     /// The executables to try: argv[0] itself when it has a slash, else each PATH directory in turn.

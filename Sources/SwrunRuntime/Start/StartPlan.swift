@@ -86,10 +86,17 @@ public final class StartPlan {
                 throw SwrunError(.invalidConfig, "lxc.idmap has no '\(name) 0 ...' line: root inside the container would have no host id",
                                  hint: "add one, e.g. lxc.idmap = \(name) 0 100000 65536")
             }
+            for map in maps where map.hostID == 0 {
+                throw SwrunError(.invalidConfig, "lxc.idmap = \(name) \(map.containerID) 0 \(map.count) maps to the host's root",
+                                 hint: "an unprivileged container's ids must map to unprivileged host ids, e.g. \(name) 0 100000 65536")
+            }
+            func overlaps(_ a: UInt32, _ aCount: UInt32, _ b: UInt32, _ bCount: UInt32) -> Bool {
+                UInt64(a) < UInt64(b) + UInt64(bCount) && UInt64(b) < UInt64(a) + UInt64(aCount)
+            }
             for (index, map) in maps.enumerated() {
                 for other in maps[(index + 1)...] {
-                    let inside = map.containerID < other.containerID + other.count && other.containerID < map.containerID + map.count
-                    let host = map.hostID < other.hostID + other.count && other.hostID < map.hostID + map.count
+                    let inside = overlaps(map.containerID, map.count, other.containerID, other.count)
+                    let host = overlaps(map.hostID, map.count, other.hostID, other.count)
                     if inside || host {
                         throw SwrunError(.invalidConfig, "lxc.idmap ranges overlap: '\(name) \(map.containerID) \(map.hostID) \(map.count)' and '\(name) \(other.containerID) \(other.hostID) \(other.count)'",
                                          hint: "give each range its own ids inside and on the host")
