@@ -53,6 +53,12 @@ pid_t swrun_raw_fork(void) {
     return (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, 0, 0, 0, 0);
 }
 
+int swrun_open_pty_peer(int master) {
+    int unlock = 0;
+    if (ioctl(master, TIOCSPTLCK, &unlock) != 0) return -1;
+    return ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+}
+
 int swrun_dup_cloexec(int old_fd, int new_fd) { return dup3(old_fd, new_fd, O_CLOEXEC); }
 int swrun_setresuid(uid_t uid) { return setresuid(uid, uid, uid); }
 int swrun_setresgid(gid_t gid) { return setresgid(gid, gid, gid); }

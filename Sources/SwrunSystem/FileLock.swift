@@ -24,14 +24,5 @@ public final class FileLock {
         self.path = path
     }
 
-    /// True when some process holds the lock on `path` (a missing file is not held).
-    public static func isHeld(_ path: String) -> Bool {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { return false }
-        defer { close(fd) }
-        if flock(fd, LOCK_SH | LOCK_NB) == 0 { return false }
-        return Errno.current == .wouldBlock
-    }
-
     deinit { close(fd) }
 }

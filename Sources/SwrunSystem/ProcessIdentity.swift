@@ -13,22 +13,24 @@ public struct ProcessIdentity: Sendable, Equatable {
     }
 
     /// The identity of the live process `pid`; nil when there is none.
-    public static func of(_ pid: pid_t) -> ProcessIdentity? {
+    public static func of(_ pid: pid_t) -> ProcessIdentity? { status(of: pid)?.identity }
+
+    /// The identity of `pid` and whether it is a zombie, from one read of /proc/PID/stat.
+    private static func status(of pid: pid_t) -> (identity: ProcessIdentity, zombie: Bool)? {
         guard pid > 0, let text = try? FileSystem.readText("/proc/\(pid)/stat"),
               let close = text.lastIndex(of: ")") else { return nil }
         // Fields after the command name (which may hold spaces): state is field 3, starttime field 22.
         let fields = text[text.index(after: close)...].split(separator: " ")
         guard fields.count > 19, let start = UInt64(fields[19]) else { return nil }
-        return ProcessIdentity(pid: pid, startTime: start)
+        return (ProcessIdentity(pid: pid, startTime: start), fields[0] == "Z")
     }
 
     public static var current: ProcessIdentity? { of(getpid()) }
 
     /// Whether this very process still runs (a zombie does not count).
     public var isAlive: Bool {
-        guard let now = Self.of(pid), now.startTime == startTime else { return false }
-        guard let text = try? FileSystem.readText("/proc/\(pid)/stat"), let close = text.lastIndex(of: ")") else { return false }
-        return text[text.index(after: close)...].split(separator: " ").first != "Z"
+        guard let now = Self.status(of: pid) else { return false }
+        return now.identity.startTime == startTime && !now.zombie
     }
 
     /// A pidfd for this process, checked against the start time after opening so that

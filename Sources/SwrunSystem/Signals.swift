@@ -32,6 +32,10 @@ public struct SignalFD: ~Copyable {
     public let fd: Int32
     private var previousMask = sigset_t()
 
+    /// What swrun takes over while a container's command runs in the foreground: the signals
+    /// it forwards, the window size, and its children's exits.
+    public static let relayed = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD]
+
     /// Blocks `signals` and opens a signalfd for them.
     public init(_ signals: [Int32]) throws(SwrunError) {
         var set = sigset_t()

@@ -14,11 +14,7 @@ public enum Subprocess {
             throw SwrunError(.invalidArgument, "cannot run a command with no program name")
         }
 
-        var pipeFds: [Int32] = [-1, -1]
-        if swrun_pipe_cloexec(&pipeFds) != 0 {
-            throw SwrunError.system("cannot create a pipe to run \(program)", Errno.current)
-        }
-        let readEnd = pipeFds[0], writeEnd = pipeFds[1]
+        let (readEnd, writeEnd) = try FileSystem.makePipe()
         var readEndOpen = true
         defer { if readEndOpen { close(readEnd) } }
 
@@ -66,22 +62,14 @@ public enum Subprocess {
             }
         }
 
-        var output: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16384)
-        var readError: Errno?
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
-            if count > 0 { output.append(contentsOf: chunk[0..<count]); continue }
-            if count == 0 { break }
-            if Errno.current == .interrupted { continue }
-            readError = Errno.current
-            break
-        }
+        let captured = Result { () throws(SwrunError) in try FileSystem.readAll(readEnd, chunkSize: 16384) }
         close(readEnd)
         readEndOpen = false
 
         let status = try waitForProcess(pid)
-        if let readError { throw SwrunError.system("cannot read the output of \(program)", readError) }
+        guard case .success(let output) = captured else {
+            throw SwrunError(.system, "cannot read the output of \(program)")
+        }
         return (status.shellExitCode, output)
     }
 

@@ -52,6 +52,10 @@ pid_t swrun_clone3(uint64_t flags, int exit_signal, int cgroup_fd);
 /// fork() as a bare syscall: no atfork handlers, no allocation.
 pid_t swrun_raw_fork(void);
 
+/// Unlocks the pty whose master is `master` and opens its other end (O_RDWR|O_NOCTTY|O_CLOEXEC).
+/// Returns the peer fd, or -1 with errno.
+int swrun_open_pty_peer(int master);
+
 /// dup3(old, new, O_CLOEXEC).
 int swrun_dup_cloexec(int old_fd, int new_fd);
 /// setresuid(uid, uid, uid) and setresgid(gid, gid, gid): real, effective and saved ids at once.
@@ -114,7 +118,7 @@ int swrun_load_seccomp_filter(const void *instructions, unsigned short count);
 /// statfs(2)'s f_type (the filesystem's magic number) for `path`, or -1 with errno.
 long swrun_filesystem_type(const char *path);
 
-/// sigwaitinfo(2) without glibc's handling of its internal signals.
+/// sigwaitinfo(2), retried when interrupted.
 int swrun_sigwait_all(const sigset_t *set, siginfo_t *info);
 
 #endif

@@ -47,33 +47,36 @@ public struct ContainerAttacher {
         if swrun_setns(pidfd, namespaces) != 0 {
             throw SwrunError.system("cannot enter the namespaces of container '\(name)'", Errno.current)
         }
+        // Not dumpable: the forked child, until its execve, cannot be ptraced or read through /proc.
+        _ = swrun_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
         var master: Int32 = -1, peer: Int32 = -1
         defer { if peer >= 0 { close(peer) } }
         if plan.useTerminal {
             (master, peer) = try Self.openTerminal()
             explainer.say("open(\"/dev/pts/ptmx\"); ioctl(TIOCGPTPEER)", "a pty from the container's devpts for the command")
         }
-        let signals = try SignalFD([SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD])
-        fflush(nil)
-        var failure: (Int32, Int32) = (-1, -1)
-        let child = ContainerInit.startPayload(plan, console: peer, report: &failure)
-        if child < 0 {
-            if master >= 0 { close(master) }
-            throw SwrunError.system("cannot fork the command", Errno.current)
-        }
-        close(peer)
-        peer = -1
-        let relay = ForegroundRelay(child: child, console: master, signals: signals.fd, statusChannel: -1, explainer: explainer)
-        if failure.0 >= 0 {
-            _ = try? relay.run()
-            throw plan.payloadFailure(step: failure.0, errno: failure.1)
-        }
+        var masterOwned = master >= 0  // until the relay takes it over
+        defer { if masterOwned { close(master) } }
+        // The terminal is raw and sized before the command's first output.
         var rawMode: RawTerminalMode?
         if master >= 0 && Terminal.isTerminal(0) {
             rawMode = try RawTerminalMode.enter(fd: 0)
             if let size = Terminal.windowSize(of: 0) { Terminal.setWindowSize(size, on: master) }
         }
         defer { withExtendedLifetime(rawMode) {} }
+        let signals = try SignalFD(SignalFD.relayed)
+        fflush(nil)
+        var failure: (Int32, Int32) = (-1, -1)
+        let child = ContainerInit.startPayload(plan, console: peer, report: &failure)
+        if child < 0 { throw SwrunError.system("cannot fork the command", Errno.current) }
+        close(peer)
+        peer = -1
+        masterOwned = false
+        let relay = ForegroundRelay(child: child, console: master, signals: signals.fd, statusChannel: -1, explainer: explainer)
+        if failure.0 >= 0 {
+            _ = try? relay.run()
+            throw plan.payloadFailure(step: failure.0, errno: failure.1)
+        }
         return try relay.run()
     }
 
@@ -106,9 +109,7 @@ public struct ContainerAttacher {
     private static func openTerminal() throws(SwrunError) -> (Int32, Int32) {
         let master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC)
         if master < 0 { throw SwrunError.system("cannot open /dev/pts/ptmx in the container", Errno.current, hint: "run without a terminal: swrun attach -T") }
-        var unlock: Int32 = 0
-        let peer = swrun_ioctl_ptr(master, swrun_TIOCSPTLCK, &unlock) == 0
-            ? swrun_ioctl_int(master, swrun_TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1
+        let peer = swrun_open_pty_peer(master)
         if peer < 0 {
             let errno = Errno.current
             close(master)

@@ -59,10 +59,10 @@ public struct ContainerCreator {
                 var maps = try ContainerConfig(settings: config.settings).idmaps
                 if maps.isEmpty {
                     maps = try Self.delegatedMaps()
-                    for map in maps { config.append("lxc.idmap", "\(map.kind == .uid ? "u" : "g") 0 \(map.hostID) \(map.count)") }
+                    for map in maps { config.append("lxc.idmap", "\(map.kind.rawValue) 0 \(map.hostID) \(map.count)") }
                 }
                 try StartPlan.validate(idMaps: maps)
-                report("moving the rootfs into the container's host ids (\(maps.map { "\($0.kind == .uid ? "u" : "g") \($0.hostID)+\($0.count)" }.joined(separator: ", ")))")
+                report("moving the rootfs into the container's host ids (\(maps.map { "\($0.kind.rawValue) \($0.hostID)+\($0.count)" }.joined(separator: ", ")))")
                 try OwnershipShift.shift(rootfs, maps: maps)
                 // The container's root must pass through the container's directory to its rootfs;
                 // search permission is enough, and the directory stays root's (swrun writes there).

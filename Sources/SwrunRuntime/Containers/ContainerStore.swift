@@ -3,7 +3,8 @@ import SwrunConfig
 import SwrunSystem
 
 /// Containers in LXC's layout: LXCPATH/NAME/config and LXCPATH/NAME/rootfs.
-/// swrun adds one file there, `swrun.lock`, held (flock) while the container runs.
+/// swrun adds its own files there: `swrun.lock` (flock, held while the container runs),
+/// `swrun.state` (the runtime record), `swrun.sock` (the monitor's socket), `swrun.log`.
 public struct ContainerStore: Sendable {
     public static let defaultLXCPath = "/var/lib/lxc"
     public let lxcPath: String

@@ -93,7 +93,7 @@ enum SubordinateIDs {
             for map in maps where map.kind == kind {
                 let inside = delegated.contains { map.hostID >= $0.start && UInt64(map.hostID) + UInt64(map.count) <= UInt64($0.start) + UInt64($0.count) }
                 if !inside {
-                    let name = kind == .uid ? "u" : "g"
+                    let name = kind.rawValue
                     throw SwrunError(.invalidConfig, "lxc.idmap = \(name) \(map.containerID) \(map.hostID) \(map.count) is not delegated to root in \(path)",
                                      hint: "use a range that \(path) gives root (\(delegated.map { "\($0.start)+\($0.count)" }.joined(separator: ", "))), or add one there")
                 }

@@ -69,13 +69,6 @@ enum CommandSocket {
         return (String(decoding: buffer[0..<count], as: UTF8.self), passed)
     }
 
-    /// A stream socketpair (close-on-exec): one end for the monitor, one for the client.
-    static func pair() throws(SwrunError) -> (Int32, Int32) {
-        var pair: (Int32, Int32) = (-1, -1)
-        let made = withUnsafeMutableBytes(of: &pair) {
-            socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, $0.baseAddress!.assumingMemoryBound(to: Int32.self))
-        }
-        if made != 0 { throw SwrunError.system("cannot create a socket pair", Errno.current) }
-        return pair
-    }
+    /// A stream socketpair: one end for the monitor, one for the client.
+    static func pair() throws(SwrunError) -> (Int32, Int32) { try makeSocketPair(SOCK_STREAM) }
 }

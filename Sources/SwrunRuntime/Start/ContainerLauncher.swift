@@ -21,17 +21,12 @@ public struct ContainerLauncher {
     /// its ptys are known, before the command starts (to set up the user's terminal).
     public func start(started: (pid_t) throws(SwrunError) -> Void = { _ in },
                       beforeCommand: (LaunchedContainer) throws(SwrunError) -> Void = { _ in }) throws(SwrunError) -> LaunchedContainer {
-        var pair: (Int32, Int32) = (-1, -1)
-        let made = withUnsafeMutableBytes(of: &pair) {
-            socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, $0.baseAddress!.assumingMemoryBound(to: Int32.self))
-        }
-        if made != 0 { throw SwrunError.system("cannot create the sync socket pair", Errno.current) }
-        let (parentEnd, childEnd) = pair
+        let (parentEnd, childEnd) = try makeSocketPair(SOCK_SEQPACKET)
 
         // Blocked before the clone so that no signal is lost or acted on too early; the child inherits the mask.
         let signals: SignalFD
         do {
-            signals = try SignalFD([SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD])
+            signals = try SignalFD(SignalFD.relayed)
         } catch {
             close(parentEnd)
             close(childEnd)
@@ -149,14 +144,16 @@ public final class LaunchedContainer {
         while true {
             guard let (message, fd) = SyncMessage.receive(on: sync) else { throw initVanished("during setup") }
             switch SyncMessage.Kind(rawValue: message.kind) {
-            case .terminalReady? where Int(message.a) < terminals.count && fd >= 0:
+            case .terminalReady? where Int(message.a) < terminals.count && fd >= 0 && terminals[Int(message.a)] < 0:
                 terminals[Int(message.a)] = fd
                 explainer.say("recvmsg(SCM_RIGHTS) = pty master \(message.a)", "the master end of a pty from the container's devpts, now held by swrun")
             case .ready?:
+                if fd >= 0 { close(fd) }
                 explainer.say("container set up", plan.waitsForGoAhead ? "init waits for the go-ahead (the terminal is set up first), then starts your command"
                                                                         : "init starts your command")
                 return
             case .setupFailed?:
+                if fd >= 0 { close(fd) }
                 let step = plan.setup[Int(message.a)]
                 throw SwrunError(.containerSetup, "container setup failed: cannot \(step.summary)", errno: Errno(rawValue: message.b),
                                  hint: Self.hint(forSetupErrno: message.b))

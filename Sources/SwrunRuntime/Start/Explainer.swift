@@ -22,12 +22,6 @@ public struct Explainer: Sendable {
     }
 
     public func write(_ text: String) {
-        var bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let count = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress! + offset, $0.count - offset) }
-            if count <= 0 { return }
-            offset += count
-        }
+        Relay.writeAll(2, Array(text.utf8)[...])
     }
 }

@@ -36,7 +36,7 @@ struct PayloadExecutor {
                 capability += 1
             }
             return 0
-        case .setGroups:
+        case .clearGroups:
             return setgroups(0, nil) == 0 ? 0 : errno
         case .setGID(let gid):
             return swrun_setresgid(gid) == 0 ? 0 : errno

@@ -198,13 +198,7 @@ struct SetupExecutor {
     private func openTerminal(_ ptmx: UnsafeMutablePointer<CChar>, index: Int) -> Int32 {
         let master = openInRoot(ptmx, flags: O_RDWR | O_NOCTTY)
         if master < 0 { return errno }
-        var unlock: Int32 = 0
-        if swrun_ioctl_ptr(master, swrun_TIOCSPTLCK, &unlock) != 0 {
-            let error = errno
-            close(master)
-            return error
-        }
-        let peer = swrun_ioctl_int(master, swrun_TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)
+        let peer = swrun_open_pty_peer(master)
         if peer < 0 {
             let error = errno
             close(master)

@@ -67,7 +67,8 @@ enum PayloadAction {
     case attachConsole(controlling: Bool)
     /// prctl(PR_CAPBSET_DROP) for each capability in the mask.
     case dropBoundingSet(mask: UInt64)
-    case setGroups(gid: gid_t)
+    /// setgroups(0, NULL): no supplementary groups.
+    case clearGroups
     case setGID(gid_t)
     case setUID(uid_t)
     /// capset(2) with these effective and permitted sets, an empty inheritable set,

@@ -15,7 +15,7 @@ extension StartPlan {
     static func cgroupHierarchies(mountInfo: String) -> [CgroupHierarchy] {
         mountInfo.split(separator: "\n").compactMap { line in
             let fields = line.split(separator: " ").map(String.init)
-            guard let dash = fields.firstIndex(of: "-"), dash + 3 < fields.count + 1, fields.count > dash + 3 else { return nil }
+            guard let dash = fields.firstIndex(of: "-"), fields.count > dash + 3 else { return nil }
             let mountPoint = fields[4], fsType = fields[dash + 1], superOptions = fields[dash + 3]
             guard fsType == "cgroup" || fsType == "cgroup2", mountPoint == "/sys/fs/cgroup" || mountPoint.hasPrefix("/sys/fs/cgroup/") else { return nil }
             let directory = String(mountPoint.dropFirst("/sys/fs/cgroup".count).drop(while: { $0 == "/" }))

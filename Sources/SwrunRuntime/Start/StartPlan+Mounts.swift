@@ -53,6 +53,9 @@ extension StartPlan {
             mask(files: [], directories: Self.maskedSysDirectories)
         }
         if let cgroup = auto.cgroup {
+            if auto.cgroupKind != .cgroup || auto.cgroupForce {
+                warnings.append("lxc.mount.auto: cgroup-full, cgroup2 and :force are mounted as plain cgroup:\(cgroup.rawValue) (the host's hierarchies, in the container's cgroup namespace)")
+            }
             try planCgroupMounts(cgroup)
         }
     }

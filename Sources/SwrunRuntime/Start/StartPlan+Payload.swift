@@ -39,7 +39,7 @@ extension StartPlan {
         let seccompInInit = request.mode == .execute
         let seccompEarly = !seccompInInit && (uid != 0 || kept & sysAdmin == 0) && !config.noNewPrivs
         if seccompInInit || seccompEarly { try planSeccomp(config, inInit: seccompInInit) }
-        addPayload(.setGroups(gid: gid), "drop supplementary groups", call: "setgroups(0, NULL)",
+        addPayload(.clearGroups, "drop supplementary groups", call: "setgroups(0, NULL)",
                    why: "the host's supplementary groups must not follow the command in")
         addPayload(.setGID(gid), "set the group id to \(gid)", call: "setresgid(\(gid), \(gid), \(gid))", why: "lxc.init.gid")
         addPayload(.setUID(uid), "set the user id to \(uid)", call: "setresuid(\(uid), \(uid), \(uid))", why: "lxc.init.uid")

@@ -81,7 +81,7 @@ public final class StartPlan {
         guard !idMaps.isEmpty else { return }
         for kind in [IDMap.Kind.uid, .gid] {
             let maps = idMaps.filter { $0.kind == kind }
-            let name = kind == .uid ? "u" : "g"
+            let name = kind.rawValue
             guard maps.contains(where: { $0.containerID == 0 }) else {
                 throw SwrunError(.invalidConfig, "lxc.idmap has no '\(name) 0 ...' line: root inside the container would have no host id",
                                  hint: "add one, e.g. lxc.idmap = \(name) 0 100000 65536")
