@@ -122,19 +122,33 @@ public enum FileSystem {
 
     /// The names in a directory (without . and ..), sorted.
     public static func listDirectory(_ path: String) throws(SwrunError) -> [String] {
-        guard let dir = opendir(path) else {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd < 0 {
             let errno = Errno.current
             throw SwrunError(errno == .noSuchFileOrDirectory ? .notFound : .system, "cannot list \(path)", errno: errno)
         }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
-            }
-            if name != "." && name != ".." { names.append(name) }
+        defer { close(fd) }
+        return try entries(of: fd, path: path).map(\.name).sorted()
+    }
+
+    /// The entries of the open directory `directory` (named `path` in errors), without . and
+    /// .., each with its lstat: symlinks are described, not followed.
+    public static func entries(of directory: Int32, path: String) throws(SwrunError) -> [(name: String, status: stat)] {
+        let copy = fcntl(directory, F_DUPFD_CLOEXEC, 0)
+        guard copy >= 0, let listing = fdopendir(copy) else {
+            if copy >= 0 { close(copy) }
+            throw SwrunError.system("cannot list \(path)", Errno.current)
         }
-        return names.sorted()
+        defer { closedir(listing) }
+        var result: [(name: String, status: stat)] = []
+        while let entry = readdir(listing) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
+            if name == "." || name == ".." { continue }
+            var st = stat()
+            if fstatat(directory, name, &st, AT_SYMLINK_NOFOLLOW) != 0 { throw SwrunError.system("cannot inspect \(path)/\(name)", Errno.current) }
+            result.append((name, st))
+        }
+        return result
     }
 
     public static func symlink(_ target: String, at path: String) throws(SwrunError) {
@@ -165,17 +179,8 @@ public enum FileSystem {
     }
 
     private static func removeContents(of directory: Int32, device: dev_t, path: String) throws(SwrunError) {
-        let dupFd = fcntl(directory, F_DUPFD_CLOEXEC, 0)
-        guard dupFd >= 0, let dir = fdopendir(dupFd) else { throw SwrunError.system("cannot list \(path)", Errno.current) }
-        defer { closedir(dir) }
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
-            }
-            if name == "." || name == ".." { continue }
+        for (name, st) in try entries(of: directory, path: path) {
             let child = path + "/" + name
-            var st = stat()
-            if fstatat(directory, name, &st, AT_SYMLINK_NOFOLLOW) != 0 { throw SwrunError.system("cannot inspect \(child)", Errno.current) }
             if st.st_mode & S_IFMT == S_IFDIR {
                 if st.st_dev != device {
                     throw SwrunError(.busy, "cannot remove \(child): a filesystem is mounted there",

@@ -45,15 +45,8 @@ enum OwnershipShift {
     }
 
     private static func walk(_ directory: Int32, device: dev_t, path: String, maps: [IDMap], seen: inout Set<InodeKey>) throws(SwrunError) {
-        let copy = fcntl(directory, F_DUPFD_CLOEXEC, 0)
-        guard copy >= 0, let listing = fdopendir(copy) else { throw SwrunError.system("cannot list \(path)", Errno.current) }
-        defer { closedir(listing) }
-        while let entry = readdir(listing) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
-            if name == "." || name == ".." { continue }
+        for (name, st) in try FileSystem.entries(of: directory, path: path) {
             let child = path + "/" + name
-            var st = stat()
-            if fstatat(directory, name, &st, AT_SYMLINK_NOFOLLOW) != 0 { throw SwrunError.system("cannot inspect \(child)", Errno.current) }
             if st.st_nlink > 1 && st.st_mode & S_IFMT != S_IFDIR {
                 guard seen.insert(InodeKey(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))).inserted else { continue }
             }

@@ -185,7 +185,7 @@ public final class LaunchedContainer {
 
     private static func hint(forSetupErrno errno: Int32) -> String? {
         switch errno {
-        case EPERM, EACCES: return "swrun must run as root (CAP_SYS_ADMIN) to build a container"
+        case EPERM, EACCES: return "swrun must run as root; in an unprivileged container the mapped root must also be able to reach the rootfs (every directory above it needs o+x)"
         case ENOENT: return "a path in the rootfs or the config does not exist; check lxc.mount.entry and lxc.rootfs.path"
         default: return "run again with --explain to see each step"
         }
