@@ -21,10 +21,16 @@ extension ParsedArguments {
         return try SystemConfig.load().defaultConfigPath
     }
 
+    /// A pty for the command: with -t; never with -T; otherwise when stdin and stdout are both
+    /// terminals, so that `swrun run busybox -- sh -c 'echo hi' | cat` gets plain bytes.
+    var wantsTerminal: Bool {
+        !flag("no-tty") && (flag("tty") || (Terminal.isTerminal(0) && Terminal.isTerminal(1)))
+    }
+
     /// Applies --explain, -t, -T and -s to an execution.
     func configure(_ execution: inout ForegroundExecution) throws(SwrunError) {
         execution.explain = flag("explain")
-        execution.useTerminal = !flag("no-tty") && (flag("tty") || Terminal.isTerminal(0))
+        execution.useTerminal = wantsTerminal
         execution.extraSettings = try definedSettings()
         execution.command = command
     }

@@ -32,7 +32,7 @@ enum AttachCommand: Command {
         attacher.command = arguments.command
         attacher.environment = arguments.values("set-var")
         attacher.keepHostEnvironment = arguments.flag("keep-env") && !arguments.flag("clear-env")
-        attacher.useTerminal = !arguments.flag("no-tty") && (arguments.flag("tty") || Terminal.isTerminal(0))
+        attacher.useTerminal = arguments.wantsTerminal
         attacher.explain = arguments.flag("explain")
         return try attacher.run(warn: warn).shellExitCode
     }
