@@ -53,9 +53,7 @@ public final class StartPlan {
         terminalFDs.initialize(repeating: -1)
         self.request = request
         rootfs = try Self.rootfsPath(of: request)
-        for (setting, reason) in request.config.notYetApplied where request.mode == .boot || Self.mattersForExecute(setting.key) {
-            warnings.append("\(setting.location): \(setting.key) is not applied: \(reason)")
-        }
+        warnings = Self.notAppliedWarnings(request.config.notYetApplied.filter { request.mode == .boot || Self.mattersForExecute($0.setting.key) })
         try Self.validate(idMaps: request.config.idmaps)
         try SubordinateIDs.checkDelegation(request.config.idmaps)
         if request.mode != .attach {
@@ -104,6 +102,18 @@ public final class StartPlan {
                 }
             }
         }
+    }
+
+    /// One warning per reason, naming each key with its place: "not applied, as networking
+    /// is not built yet: lxc.net.0.type (config:5), lxc.net.0.link (config:6)".
+    static func notAppliedWarnings(_ settings: [(setting: ConfigSetting, reason: String)]) -> [String] {
+        var reasons: [String] = []
+        var keys: [String: [String]] = [:]
+        for (setting, reason) in settings {
+            if keys[reason] == nil { reasons.append(reason) }
+            keys[reason, default: []].append("\(setting.key) (\(setting.location))")
+        }
+        return reasons.map { "not applied, as \($0): " + (keys[$0] ?? []).joined(separator: ", ") }
     }
 
     /// Keys that only a booted system container uses (halt signals, ttys, autostart, logs):
