@@ -59,6 +59,8 @@ int swrun_open_pty_peer(int master) {
     return ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
 }
 
+int swrun_unshare(int flags) { return unshare(flags); }
+
 int swrun_dup_cloexec(int old_fd, int new_fd) { return dup3(old_fd, new_fd, O_CLOEXEC); }
 int swrun_setresuid(uid_t uid) { return setresuid(uid, uid, uid); }
 int swrun_setresgid(gid_t gid) { return setresgid(gid, gid, gid); }

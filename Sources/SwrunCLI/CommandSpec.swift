@@ -40,6 +40,14 @@ enum CommonOptions {
     static let name = CommandSpec.Option(short: "n", long: "name", value: "NAME", help: "The container's name.")
     static let config = CommandSpec.Option(short: "f", long: "config", value: "FILE",
                                            help: "Initial config for a new container, instead of lxc.default_config (/etc/lxc/default.conf).")
+    /// Resource limits, as lxc.cgroup2 keys (run, execute, start).
+    static let limits: [CommandSpec.Option] = [
+        .init(short: nil, long: "memory", value: "SIZE", help: "Memory limit (memory.max), e.g. 512M."),
+        .init(short: nil, long: "cpus", value: "N", help: "CPU time limit in CPUs (cpu.max), e.g. 1.5."),
+        .init(short: nil, long: "pids", value: "N", help: "Most processes at once (pids.max)."),
+        .init(short: nil, long: "cpuset", value: "CPUS", help: "CPUs the container may use (cpuset.cpus), e.g. 0-1."),
+    ]
+
     /// How a command starts in a container (run and execute).
     static let start: [CommandSpec.Option] = [
         .init(short: nil, long: "explain", value: nil, help: "Print each step as it happens, with the real system call and why it is made."),

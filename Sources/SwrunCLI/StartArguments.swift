@@ -46,6 +46,20 @@ extension ParsedArguments {
             let value = String(define[define.index(after: equals)...]).trimmingCharacters(in: " ")
             settings.append(ConfigSetting(key: key, value: value, location: ConfigLocation(file: "command line (-s)", line: index + 1)))
         }
+        // The limit flags are lxc.cgroup2 keys under another name.
+        let limitKeys = [("memory", "memory.max"), ("pids", "pids.max"), ("cpuset", "cpuset.cpus")]
+        for (flag, key) in limitKeys {
+            if let value = value(flag) {
+                settings.append(ConfigSetting(key: "lxc.cgroup2." + key, value: value, location: ConfigLocation(file: "command line (--\(flag))", line: 1)))
+            }
+        }
+        if let cpus = value("cpus") {
+            guard let amount = Double(cpus), amount > 0, amount <= 4096 else {
+                throw SwrunError(.invalidArgument, "--cpus \(cpus): not a number of CPUs", hint: "for example --cpus 1.5")
+            }
+            settings.append(ConfigSetting(key: "lxc.cgroup2.cpu.max", value: "\(Int((amount * 100_000).rounded())) 100000",
+                                          location: ConfigLocation(file: "command line (--cpus)", line: 1)))
+        }
         return settings
     }
 }

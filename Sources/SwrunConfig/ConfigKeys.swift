@@ -3,7 +3,7 @@
 public enum ConfigKeys {
     // Why each group is not applied yet, shown to the user as a warning.
     static let networking = "networking is not built yet (only lxc.net.N.type = empty, a container with just lo, works)"
-    static let cgroups = "cgroup settings are not applied yet"
+    static let cgroups = "swrun applies only memory, cpu, pids and cpuset limits so far"
     static let hooks = "hooks are not run yet"
     static let console = "the console is not configurable yet"
     static let logging = "per-container logging settings are not used yet"

@@ -216,3 +216,32 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: Swrun.binary)).count == before)
     }
 }
+
+/// Limits in the container's own cgroup. Only memory is exercised on this host: swrun's
+/// cgroup is a hierarchy's root for cpu and pids here, and tests make cgroups only below
+/// their own.
+@Suite struct CgroupLimitTests {
+    @Test func memoryLimitOOMKillsWhatAllocatesPastItAndTheCgroupGoesAway() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("oom")
+        try sandbox.create(name)
+        let script = "cat /sys/fs/cgroup/memory/memory.limit_in_bytes; head -c 200000000 /dev/zero | tail > /dev/null; echo status=$?"
+        let result = try sandbox.execute(name, ["sh", "-c", script], options: ["--memory", "32M"])
+        #expect(result.stdout == "33554432\nstatus=137\n", "the container sees its own limit, and tail is OOM-killed: \(result.stdout) \(result.stderr)")
+        let own = try String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8).split(separator: "\n")
+            .first { $0.contains(":memory:") }.map { String($0.split(separator: ":")[2]) } ?? "/"
+        #expect(!FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory\(own)/swrun-\(name)"), "removed when the container stops")
+    }
+
+    @Test(arguments: [
+        (["-s", "lxc.cgroup2.memory.max=lots"], "not an amount of memory"),
+        (["--cpuset", "0-9999"], "which this host does not have"),
+        (["--cpus", "none"], "not a number of CPUs"),
+    ])
+    func badLimitsStopTheStartBeforeAnythingIsMade(options: [String], message: String) throws {
+        let sandbox = try Sandbox(), name = sandbox.name("badlimit")
+        try sandbox.create(name)
+        let result = try sandbox.execute(name, ["true"], options: options)
+        #expect(result.status == 125)
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+    }
+}

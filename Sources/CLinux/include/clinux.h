@@ -56,6 +56,9 @@ pid_t swrun_raw_fork(void);
 /// Returns the peer fd, or -1 with errno.
 int swrun_open_pty_peer(int master);
 
+/// unshare(2).
+int swrun_unshare(int flags);
+
 /// dup3(old, new, O_CLOEXEC).
 int swrun_dup_cloexec(int old_fd, int new_fd);
 /// setresuid(uid, uid, uid) and setresgid(gid, gid, gid): real, effective and saved ids at once.

@@ -12,7 +12,7 @@ enum ExecuteCommand: Command {
         Exit status: the command's, 128+N when signal N killed it, 125 when swrun failed,
         126 when the command cannot be executed, 127 when it is not found.
         """,
-        options: [CommonOptions.name, CommonOptions.lxcPath] + CommonOptions.start,
+        options: [CommonOptions.name, CommonOptions.lxcPath] + CommonOptions.start + CommonOptions.limits,
         trailingCommand: true,
         containerExitCodes: true)
     static let requiredOptions = ["name"]

@@ -16,7 +16,7 @@ enum RunCommand: Command {
             .init(short: nil, long: "name", value: "NAME", help: "The container's name (default: IMAGE-xxxxxx)."),
             .init(short: nil, long: "rm", value: nil, help: "Destroy the container when the command ends (if this run created it)."),
             CommonOptions.config, CommonOptions.lxcPath,
-        ] + CommonOptions.start,
+        ] + CommonOptions.start + CommonOptions.limits,
         arguments: [.init(name: "IMAGE", help: "The image (template) to build the container from.")],
         trailingCommand: true,
         containerExitCodes: true)

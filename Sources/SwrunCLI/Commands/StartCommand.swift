@@ -17,7 +17,7 @@ enum StartCommand: Command {
             .init(short: "F", long: "foreground", value: nil, help: "Stay attached to the console until the container stops."),
             CommonOptions.lxcPath,
             CommonOptions.start[0], CommonOptions.start[3],
-        ],
+        ] + CommonOptions.limits,
         trailingCommand: true)
     static let requiredOptions = ["name"]
 
@@ -40,7 +40,7 @@ enum StartCommand: Command {
             if let failure { throw failure }
             return code
         }
-        try ContainerMonitor.startDetached(store: store, name: name, defines: arguments.values("define"),
+        try ContainerMonitor.startDetached(store: store, name: name, defines: try arguments.definedSettings().map { "\($0.key)=\($0.value)" },
                                            command: arguments.command, explain: arguments.flag("explain"))
         return 0
     }

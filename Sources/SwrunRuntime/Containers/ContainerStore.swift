@@ -1,4 +1,5 @@
 import Glibc
+import SwrunCgroups
 import SwrunConfig
 import SwrunSystem
 
@@ -59,9 +60,12 @@ public struct ContainerStore: Sendable {
         try FileSystem.writeAtomically(recordPath(of: name), record.text, mode: 0o644)
     }
 
-    /// Removes what a run leaves in the container's directory once nothing runs:
-    /// the record and the monitor's socket (a crash can leave both behind).
+    /// Removes what a run leaves once nothing runs: the record, the monitor's socket, and
+    /// the container's cgroups (a crash can leave all three behind).
     public func clearRuntimeFiles(of name: String) {
+        if let record = (try? FileSystem.readText(recordPath(of: name))).flatMap(RuntimeRecord.init(text:)) {
+            ContainerCgroup(directories: record.cgroups).remove()
+        }
         unlink(recordPath(of: name))
         unlink(socketPath(of: name))
     }

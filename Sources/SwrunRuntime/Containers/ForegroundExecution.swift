@@ -39,10 +39,14 @@ public struct ForegroundExecution {
         defer { withExtendedLifetime(rawMode) {} }
         defer { store.clearRuntimeFiles(of: name) }
         let monitor = ProcessIdentity.current
+        var cgroups: [String] = []
         let container = try ContainerLauncher(plan: plan).start(
             started: { (pid) throws(SwrunError) in
-                let record = RuntimeRecord(state: .starting, mode: .execute, initProcess: ProcessIdentity.of(pid), monitor: monitor)
-                try store.writeRecord(record, of: name)
+                // The record first, so that a cgroup made next is found and removed whatever happens.
+                try store.writeRecord(RuntimeRecord(state: .starting, mode: .execute, initProcess: ProcessIdentity.of(pid), monitor: monitor), of: name)
+                cgroups = try plan.joinCgroup(pid)?.directories ?? []
+                try store.writeRecord(RuntimeRecord(state: .starting, mode: .execute, initProcess: ProcessIdentity.of(pid), monitor: monitor,
+                                                    cgroups: cgroups), of: name)
             },
             beforeCommand: { (container) throws(SwrunError) in
                 guard container.console >= 0, Terminal.isTerminal(0) else { return }
@@ -50,7 +54,8 @@ public struct ForegroundExecution {
                 if let size = Terminal.windowSize(of: 0) { Terminal.setWindowSize(size, on: container.console) }
             })
         // RUNNING only now: until the command runs, init may still be building the mount tree.
-        try store.writeRecord(RuntimeRecord(state: .running, mode: .execute, initProcess: ProcessIdentity.of(container.initPID), monitor: monitor), of: name)
+        try store.writeRecord(RuntimeRecord(state: .running, mode: .execute, initProcess: ProcessIdentity.of(container.initPID), monitor: monitor,
+                                            cgroups: cgroups), of: name)
         return try container.runInForeground()
     }
 }

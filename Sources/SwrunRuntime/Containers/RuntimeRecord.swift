@@ -21,12 +21,15 @@ public struct RuntimeRecord: Sendable, Equatable {
     public var mode: LaunchMode
     public var initProcess: ProcessIdentity?
     public var monitor: ProcessIdentity?
+    /// The container's own cgroup directories, when it has limits.
+    public var cgroups: [String] = []
 
-    public init(state: ContainerState, mode: LaunchMode, initProcess: ProcessIdentity?, monitor: ProcessIdentity?) {
+    public init(state: ContainerState, mode: LaunchMode, initProcess: ProcessIdentity?, monitor: ProcessIdentity?, cgroups: [String] = []) {
         self.state = state
         self.mode = mode
         self.initProcess = initProcess
         self.monitor = monitor
+        self.cgroups = cgroups
     }
 
     /// key=value lines, one a field.
@@ -34,6 +37,7 @@ public struct RuntimeRecord: Sendable, Equatable {
         var lines = ["state=\(state.rawValue)", "mode=\(mode == .boot ? "boot" : "execute")"]
         if let initProcess { lines += ["init_pid=\(initProcess.pid)", "init_start_time=\(initProcess.startTime)"] }
         if let monitor { lines += ["monitor_pid=\(monitor.pid)", "monitor_start_time=\(monitor.startTime)"] }
+        if !cgroups.isEmpty { lines.append("cgroups=" + cgroups.joined(separator: ",")) }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -50,7 +54,8 @@ public struct RuntimeRecord: Sendable, Equatable {
             return ProcessIdentity(pid: pid, startTime: start)
         }
         self.init(state: state, mode: fields["mode"] == "boot" ? .boot : .execute,
-                  initProcess: identity("init"), monitor: identity("monitor"))
+                  initProcess: identity("init"), monitor: identity("monitor"),
+                  cgroups: fields["cgroups"].map { $0.split(separator: ",").map(String.init) } ?? [])
     }
 }
 

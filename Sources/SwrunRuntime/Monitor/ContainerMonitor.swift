@@ -72,6 +72,7 @@ public struct ContainerMonitor {
         plan.warnings.forEach(warn)
 
         let monitor = ProcessIdentity.current
+        var cgroups: [String] = []
         var rawMode: RawTerminalMode?
         defer { withExtendedLifetime(rawMode) {} }
         let container: LaunchedContainer
@@ -90,6 +91,9 @@ public struct ContainerMonitor {
             container = try ContainerLauncher(plan: plan).start(
                 started: { (pid) throws(SwrunError) in
                     try store.writeRecord(RuntimeRecord(state: .starting, mode: .boot, initProcess: ProcessIdentity.of(pid), monitor: monitor), of: name)
+                    cgroups = try plan.joinCgroup(pid)?.directories ?? []
+                    try store.writeRecord(RuntimeRecord(state: .starting, mode: .boot, initProcess: ProcessIdentity.of(pid), monitor: monitor,
+                                                        cgroups: cgroups), of: name)
                 },
                 beforeCommand: { (_) throws(SwrunError) in
                     if foreground && Terminal.isTerminal(0) { rawMode = try RawTerminalMode.enter(fd: 0) }
@@ -100,7 +104,8 @@ public struct ContainerMonitor {
         }
         do {
             hub = try ConsoleHub(masters: container.terminals, logPath: consoleLog(plan.request.config.consoleLogFile))
-            try store.writeRecord(RuntimeRecord(state: .running, mode: .boot, initProcess: ProcessIdentity.of(container.initPID), monitor: monitor), of: name)
+            try store.writeRecord(RuntimeRecord(state: .running, mode: .boot, initProcess: ProcessIdentity.of(container.initPID), monitor: monitor,
+                                                cgroups: cgroups), of: name)
         } catch {
             container.killInit()  // no container runs without its monitor's knowledge
             ready(.failure(error))

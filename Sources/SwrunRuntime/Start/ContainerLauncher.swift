@@ -35,8 +35,8 @@ public struct ContainerLauncher {
         explainer.say("socketpair(AF_UNIX, SOCK_SEQPACKET|SOCK_CLOEXEC)",
                       "a channel to the container's init: it reports each step, or the step that failed with its errno")
         fflush(nil)  // the child must not inherit half-written stdio buffers
-        let userNamespace = plan.usesUserNamespace
-        let pid = swrun_clone3(Namespaces.flags(userNamespace: userNamespace), SIGCHLD, -1)
+        let userNamespace = plan.usesUserNamespace, cgroupLater = !plan.cgroupLimits.isEmpty
+        let pid = swrun_clone3(Namespaces.flags(userNamespace: userNamespace, cgroupLater: cgroupLater), SIGCHLD, -1)
         if pid == 0 {
             close(parentEnd)
             ContainerInit.run(plan, sync: childEnd)
@@ -44,17 +44,18 @@ public struct ContainerLauncher {
         close(childEnd)
         if pid < 0 {
             close(parentEnd)
-            throw SwrunError.system("clone3(\(Namespaces.names(userNamespace: userNamespace))) failed", Errno.current,
+            throw SwrunError.system("clone3(\(Namespaces.names(userNamespace: userNamespace, cgroupLater: cgroupLater))) failed", Errno.current,
                                     hint: "swrun needs root and a kernel with these namespaces")
         }
-        explainer.say("clone3(\(Namespaces.names(userNamespace: userNamespace))) = \(pid)",
+        explainer.say("clone3(\(Namespaces.names(userNamespace: userNamespace, cgroupLater: cgroupLater))) = \(pid)",
                       "the child is PID 1 of new namespaces; it gets\n"
-                          + Namespaces.chosen(userNamespace: userNamespace).map { "  \($0.name): \($0.purpose)" }.joined(separator: "\n"))
+                          + Namespaces.chosen(userNamespace: userNamespace, cgroupLater: cgroupLater).map { "  \($0.name): \($0.purpose)" }.joined(separator: "\n"))
 
         let container = LaunchedContainer(plan: plan, initPID: pid, sync: parentEnd, signals: signals, explainer: explainer)
         do throws(SwrunError) {
             try started(pid)
             if userNamespace { try container.writeIDMaps() }
+            if plan.waitsForParent, !SyncMessage(.parentDone).send(on: parentEnd) { throw container.initVanished("while swrun prepared it") }
             try container.waitForSetup()
             try beforeCommand(container)
             if plan.waitsForGoAhead, !SyncMessage(.go).send(on: parentEnd) { throw container.initVanished("before the command started") }
@@ -119,7 +120,7 @@ public final class LaunchedContainer {
 
     // MARK: setup and exec
 
-    /// Writes init's uid_map and gid_map (lxc.idmap), then lets init go on as root inside.
+    /// Writes init's uid_map and gid_map (lxc.idmap).
     fileprivate func writeIDMaps() throws(SwrunError) {
         for (kind, file) in [(IDMap.Kind.uid, "uid_map"), (IDMap.Kind.gid, "gid_map")] {
             let lines = plan.request.config.idmaps.filter { $0.kind == kind }
@@ -137,7 +138,6 @@ public final class LaunchedContainer {
                                         hint: "check lxc.idmap: each range must fit in the host's ids, and ranges must not overlap")
             }
         }
-        guard SyncMessage(.idMapsWritten).send(on: sync) else { throw initVanished("before its id maps were written") }
     }
 
     fileprivate func waitForSetup() throws(SwrunError) {

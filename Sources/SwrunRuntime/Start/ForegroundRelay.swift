@@ -27,7 +27,9 @@ final class ForegroundRelay {
         var relayInput = console >= 0
         var buffer = [UInt8](repeating: 0, count: 16384)
         reap()
-        while childStatus == nil || console >= 0 {
+        // Until the child is reaped, its status read (init sends it before it exits, so a
+        // command that ends at once may be reaped before the message is read), and the console drained.
+        while childStatus == nil || (statusChannel >= 0 && reportedStatus == nil) || console >= 0 {
             var fds = [pollfd(fd: signals, events: Int16(POLLIN), revents: 0)]
             if statusChannel >= 0 { fds.append(pollfd(fd: statusChannel, events: Int16(POLLIN), revents: 0)) }
             if console >= 0 {

@@ -14,10 +14,15 @@ struct Namespaces {
     static let user = (flag: SWRUN_CLONE_NEWUSER, name: "CLONE_NEWUSER",
                        purpose: "its own user and group ids: root inside is an unprivileged id on the host (lxc.idmap)")
 
-    /// The namespaces of a container, with a user namespace when it has id maps.
-    static func chosen(userNamespace: Bool) -> [(flag: UInt64, name: String, purpose: String)] {
-        userNamespace ? [user] + all : all
+    /// The namespaces clone3 makes: with a user namespace when the container has id maps;
+    /// without the cgroup namespace when init makes it itself once in its own cgroup.
+    static func chosen(userNamespace: Bool, cgroupLater: Bool = false) -> [(flag: UInt64, name: String, purpose: String)] {
+        (userNamespace ? [user] + all : all).filter { !cgroupLater || $0.flag != SWRUN_CLONE_NEWCGROUP }
     }
-    static func flags(userNamespace: Bool) -> UInt64 { chosen(userNamespace: userNamespace).reduce(0) { $0 | $1.flag } }
-    static func names(userNamespace: Bool) -> String { chosen(userNamespace: userNamespace).map(\.name).joined(separator: "|") }
+    static func flags(userNamespace: Bool, cgroupLater: Bool = false) -> UInt64 {
+        chosen(userNamespace: userNamespace, cgroupLater: cgroupLater).reduce(0) { $0 | $1.flag }
+    }
+    static func names(userNamespace: Bool, cgroupLater: Bool = false) -> String {
+        chosen(userNamespace: userNamespace, cgroupLater: cgroupLater).map(\.name).joined(separator: "|")
+    }
 }

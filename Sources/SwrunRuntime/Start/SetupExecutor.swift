@@ -28,9 +28,11 @@ struct SetupExecutor {
 
     mutating func perform(_ action: SetupAction) -> Int32 {
         switch action {
-        case .waitForIDMaps:
-            guard let answer = SyncMessage.receive(on: sync), answer.message.kind == SyncMessage.Kind.idMapsWritten.rawValue else { return EPIPE }
+        case .waitForParent:
+            guard let answer = SyncMessage.receive(on: sync), answer.message.kind == SyncMessage.Kind.parentDone.rawValue else { return EPIPE }
             return 0
+        case .enterCgroupNamespace:
+            return swrun_unshare(Int32(truncatingIfNeeded: SWRUN_CLONE_NEWCGROUP)) == 0 ? 0 : errno
         case .becomeRootInside:
             if setgroups(0, nil) != 0 || swrun_setresgid(0) != 0 || swrun_setresuid(0) != 0 { return errno }
             return 0

@@ -15,8 +15,12 @@ enum SetupPath {
 /// One system call, or a tight group of them, that the container's init makes
 /// while it builds the container, with every argument allocated before the fork.
 enum SetupAction {
-    /// Waits until swrun has written uid_map and gid_map for the new user namespace.
-    case waitForIDMaps
+    /// Waits until swrun has done its part from outside: written uid_map and gid_map for
+    /// the new user namespace, moved init into the container's cgroup.
+    case waitForParent
+    /// unshare(CLONE_NEWCGROUP), once init is in its own cgroup: the container sees that
+    /// cgroup as its root.
+    case enterCgroupNamespace
     /// setgroups(0, NULL); setresgid(0); setresuid(0): root of the user namespace, an
     /// unprivileged id on the host.
     case becomeRootInside

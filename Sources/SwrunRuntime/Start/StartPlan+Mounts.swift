@@ -6,9 +6,16 @@ import SwrunSystem
 /// The mount half of the plan: the container's filesystem tree, built before pivot_root.
 extension StartPlan {
     func planMounts() throws(SwrunError) {
+        if waitsForParent {
+            addSetup(.waitForParent, "wait for swrun", call: "recv(sync) until swrun has done its part",
+                     why: (usesUserNamespace ? "swrun writes uid_map and gid_map from outside; until then every id inside is the overflow id 65534. " : "")
+                         + (cgroupLimits.isEmpty ? "" : "swrun moves init into the container's own cgroup, so that its limits hold from the first step"))
+        }
+        if !cgroupLimits.isEmpty {
+            addSetup(.enterCgroupNamespace, "enter a new cgroup namespace", call: "unshare(CLONE_NEWCGROUP)",
+                     why: "made now, inside the container's own cgroup, it shows that cgroup as the root of the tree")
+        }
         if usesUserNamespace {
-            addSetup(.waitForIDMaps, "wait for the id maps", call: "recv(sync) until swrun has written uid_map and gid_map",
-                     why: "until then every id in the new user namespace is the overflow id 65534")
             addSetup(.becomeRootInside, "become root in the user namespace", call: "setgroups(0, NULL); setresgid(0, 0, 0); setresuid(0, 0, 0)",
                      why: "root inside, with every capability over the container's namespaces, and an unprivileged id on the host")
         }

@@ -1,4 +1,5 @@
 import Glibc
+import SwrunCgroups
 import SwrunConfig
 import SwrunNetlink
 import SwrunSystem
@@ -36,6 +37,10 @@ public final class StartPlan {
     /// Whether init waits, once set up, for swrun to finish its side before forking the
     /// command: the terminal must be raw and sized before the command's first output.
     var waitsForGoAhead: Bool { request.useTerminal }
+    /// Whether init waits first for swrun's work from outside (id maps, cgroup).
+    var waitsForParent: Bool { usesUserNamespace || !cgroupLimits.isEmpty }
+    /// Resource limits from lxc.cgroup2.* and lxc.cgroup.* (and the flags that set them).
+    public private(set) var cgroupLimits = CgroupLimits()
     /// A user namespace, for a container with lxc.idmap lines (an unprivileged container).
     var usesUserNamespace: Bool { !request.config.idmaps.isEmpty }
     public var mode: LaunchMode { request.mode }
@@ -53,7 +58,10 @@ public final class StartPlan {
         terminalFDs.initialize(repeating: -1)
         self.request = request
         rootfs = try Self.rootfsPath(of: request)
-        warnings = Self.notAppliedWarnings(request.config.notYetApplied.filter { request.mode == .boot || Self.mattersForExecute($0.setting.key) })
+        cgroupLimits = try Self.limits(from: request.config.settings)
+        warnings = Self.notAppliedWarnings(request.config.notYetApplied.filter {
+            (request.mode == .boot || Self.mattersForExecute($0.setting.key)) && !Self.isAppliedLimit($0.setting.key)
+        })
         try Self.validate(idMaps: request.config.idmaps)
         try SubordinateIDs.checkDelegation(request.config.idmaps)
         if request.mode != .attach {
@@ -102,6 +110,54 @@ public final class StartPlan {
                 }
             }
         }
+    }
+
+    /// The limits in the settings, in their order; cgroup keys swrun does not apply are left
+    /// for the warnings.
+    static func limits(from settings: [ConfigSetting]) throws(SwrunError) -> CgroupLimits {
+        var limits = CgroupLimits()
+        for setting in settings where !setting.value.isEmpty {
+            let origin = "\(setting.location)"
+            if setting.key.hasPrefix("lxc.cgroup2.") {
+                let key = String(setting.key.dropFirst("lxc.cgroup2.".count))
+                if CgroupLimits.applies(v2: key) { try limits.set(v2: key, setting.value, origin: origin) }
+            } else if setting.key.hasPrefix("lxc.cgroup.") {
+                let file = String(setting.key.dropFirst("lxc.cgroup.".count))
+                if CgroupLimits.applies(v1: file) { try limits.set(v1: file, setting.value, origin: origin) }
+            }
+        }
+        return limits
+    }
+
+    static func isAppliedLimit(_ key: String) -> Bool {
+        if key.hasPrefix("lxc.cgroup2.") { return CgroupLimits.applies(v2: String(key.dropFirst("lxc.cgroup2.".count))) }
+        if key.hasPrefix("lxc.cgroup.") { return CgroupLimits.applies(v1: String(key.dropFirst("lxc.cgroup.".count))) }
+        return false
+    }
+
+    /// Makes the container's cgroup (when it has limits) and moves init into it; init has
+    /// not forked the command yet (it waits for the go-ahead), so everything follows.
+    func joinCgroup(_ pid: pid_t) throws(SwrunError) -> ContainerCgroup? {
+        guard !cgroupLimits.isEmpty else { return nil }
+        guard let mode = CgroupMode.detect() else {
+            throw SwrunError(.missingDependency, "this host has no cgroup filesystem at /sys/fs/cgroup, so the container's limits cannot be set",
+                             hint: "mount cgroups, or remove the lxc.cgroup* limits")
+        }
+        let cgroup = try ContainerCgroup.create(name: request.containerName, limits: cgroupLimits, mode: mode, own: try ContainerCgroup.Own.current())
+        do {
+            try cgroup.add(pid)
+        } catch {
+            cgroup.remove()
+            throw error
+        }
+        let explainer = Explainer(enabled: request.explain)
+        for directory in cgroup.directories {
+            explainer.say("mkdir(\"\(directory)\"); write(cgroup.procs, \(pid))", "the container's own cgroup, below swrun's, with its limits written first")
+        }
+        for write in (try? cgroupLimits.writes(for: mode)) ?? [] {
+            explainer.say("write(\"\(write.file)\", \"\(write.value)\")", "a limit of the container's \(write.controller) controller")
+        }
+        return cgroup
     }
 
     /// One warning per reason, naming each key with its place: "not applied, as networking

@@ -16,7 +16,7 @@ struct SyncMessage: Equatable {
         case exited = 6          // a: the payload's wait status
         // swrun -> init
         case go = 10
-        case idMapsWritten = 11  // uid_map and gid_map are in place: init may become root inside
+        case parentDone = 11     // id maps written, cgroup joined: init may go on
     }
 
     var kind: Int32

@@ -1,0 +1,79 @@
+import Foundation
+import Glibc
+import SwrunSystem
+import Testing
+@testable import SwrunCgroups
+
+@Suite struct CgroupLimitsTests {
+    @Test func v2KeysBecomeV1FilesOnALegacyOrHybridHost() throws {
+        var limits = CgroupLimits()
+        try limits.set(v2: "memory.max", "512M", origin: "t")
+        try limits.set(v2: "cpu.max", "150000 100000", origin: "t")
+        try limits.set(v2: "pids.max", "100", origin: "t")
+        try limits.set(v2: "cpu.weight", "100", origin: "t")
+        #expect(try limits.writes(for: .hybrid) == [
+            .init(controller: "memory", file: "memory.limit_in_bytes", value: "536870912"),
+            .init(controller: "cpu", file: "cpu.cfs_period_us", value: "100000"),
+            .init(controller: "cpu", file: "cpu.cfs_quota_us", value: "150000"),
+            .init(controller: "pids", file: "pids.max", value: "100"),
+            .init(controller: "cpu", file: "cpu.shares", value: "2597"),  // crun's conversion of weight 100
+        ])
+        #expect(try limits.writes(for: .unified).map(\.file) == ["memory.max", "cpu.max", "pids.max", "cpu.weight"])
+        #expect(limits.controllers == ["memory", "cpu", "pids"])
+    }
+
+    @Test func v1KeysBecomeV2KeysOnAUnifiedHost() throws {
+        var limits = CgroupLimits()
+        try limits.set(v1: "memory.limit_in_bytes", "1048576", origin: "t")
+        try limits.set(v1: "cpu.cfs_quota_us", "50000", origin: "t")
+        try limits.set(v1: "cpu.shares", "1024", origin: "t")
+        let writes = try limits.writes(for: .unified)
+        #expect(writes.contains(.init(controller: "memory", file: "memory.max", value: "1048576")))
+        #expect(writes.contains(.init(controller: "cpu", file: "cpu.max", value: "50000 100000")))
+        #expect(writes.contains(.init(controller: "cpu", file: "cpu.weight", value: "39")))
+    }
+
+    @Test(arguments: [
+        ("memory.max", "lots", "not an amount of memory"),
+        ("pids.max", "-5", "not a positive number"),
+        ("cpu.max", "fast", "is not 'QUOTA PERIOD'"),
+        ("cpu.weight", "0", "not a weight"),
+        ("cpuset.cpus", "0-9999", "which this host does not have"),
+        ("memory.swap.max", "1G", "is not applied by swrun"),
+    ])
+    func badValuesAreErrorsThatNameWhereTheyCameFrom(key: String, value: String, message: String) {
+        var limits = CgroupLimits()
+        #expect {
+            try limits.set(v2: key, value, origin: "config:3")
+        } throws: { error in
+            "\(error)".contains("config:3") && "\(error)".contains(message)
+        }
+    }
+
+    @Test func ownCgroupsAreReadFromProcSelfCgroup() {
+        let own = ContainerCgroup.Own(procSelfCgroup: "9:name=systemd:/\n4:memory:/a/b\n2:cpu,cpuacct:/c\n0::/d\n")
+        #expect(own.v1["memory"] == "/a/b" && own.v1["cpu"] == "/c" && own.v1["cpuacct"] == "/c")
+        #expect(own.v2 == "/d")
+    }
+
+    @Test func v1CgroupIsMadeBelowOursWithItsLimitsAndRemoved() throws {
+        let root = try temporaryDirectory()
+        defer { try? FileSystem.removeTree(root) }
+        try FileSystem.makeDirectories(root + "/memory/mine")
+        var limits = CgroupLimits()
+        try limits.set(v2: "memory.max", "1M", origin: "t")
+        // A plain directory stands for cgroupfs: the control file is created by the write below.
+        FileManager.default.createFile(atPath: root + "/memory/mine/swrun-web.placeholder", contents: nil)
+        let own = ContainerCgroup.Own(procSelfCgroup: "4:memory:/mine\n")
+        let made = try? ContainerCgroup.create(name: "web", limits: limits, mode: .hybrid, own: own, root: root)
+        // On a plain filesystem the limit file does not exist to be written: creation fails and leaves nothing.
+        #expect(made == nil)
+        #expect(!FileManager.default.fileExists(atPath: root + "/memory/mine/swrun-web"))
+    }
+
+    func temporaryDirectory() throws -> String {
+        var template = Array("/tmp/swrun-cgroup-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw SwrunError(.system, "mkdtemp failed") }
+        return String(cString: made)
+    }
+}
