@@ -91,6 +91,23 @@ public struct ContainerCgroup: Sendable, Equatable {
         return removed
     }
 
+    /// Writes `value` to the cgroup file `file`, wherever it is; a v2 key that this host
+    /// keeps under v1 names (memory.max on a hybrid host) is translated first.
+    public func set(_ file: String, _ value: String, mode: CgroupMode) throws(SwrunError) {
+        if let directory = directories.first(where: { FileSystem.exists(FileSystem.join($0, file)) }) {
+            return try Self.write(value, to: FileSystem.join(directory, file))
+        }
+        var limits = CgroupLimits()
+        try limits.set(v2: file, value, origin: "swrun cgroup")
+        for item in try limits.writes(for: mode) {
+            guard let directory = directories.first(where: { FileSystem.exists(FileSystem.join($0, item.file)) }) else {
+                throw SwrunError(.notFound, "the container's cgroup has no \(item.file)",
+                                 hint: "its cgroup covers only the controllers of its limits: \(directories.joined(separator: ", "))")
+            }
+            try Self.write(item.value, to: FileSystem.join(directory, item.file))
+        }
+    }
+
     /// A cgroup file's value, or nil.
     public func read(_ file: String) -> String? {
         for directory in directories {

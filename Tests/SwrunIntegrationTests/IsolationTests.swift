@@ -232,6 +232,24 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory\(own)/swrun-\(name)"), "removed when the container stops")
     }
 
+    @Test func startedContainerReportsItsOOMKillsAndTakesALiveLimit() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("live")
+        try sandbox.create(name)
+        defer { _ = try? Swrun.run(["destroy", "-f", "-n", name, "-P", sandbox.path]) }
+        #expect(try Swrun.run(["start", "-n", name, "-P", sandbox.path, "--memory", "64M"]).status == 0)
+        func swrun(_ arguments: [String]) throws -> Swrun.Result { try Swrun.run(arguments + ["-n", name, "-P", sandbox.path]) }
+        #expect(try swrun(["cgroup", "memory.limit_in_bytes"]).stdout == "67108864\n")
+        #expect(try swrun(["cgroup", "memory.max", "32M"]).status == 0, "a v2 name, translated on this host")
+        #expect(try swrun(["cgroup", "memory.limit_in_bytes"]).stdout == "33554432\n")
+        // attach joins the container's cgroup, so the limit holds for what it runs.
+        let oom = try Swrun.run(["attach", "-n", name, "-P", sandbox.path, "--", "sh", "-c", "head -c 200000000 /dev/zero | tail > /dev/null; echo $?"])
+        #expect(oom.stdout == "137\n", "\(oom.stderr)")
+        let info = try swrun(["info", "-S"])
+        let kills = info.stdout.split(separator: "\n").first { $0.hasPrefix("OOM kills:") }.flatMap { Int($0.split(separator: " ").last ?? "") }
+        #expect((kills ?? 0) >= 1, "info reports the kill: \(info.stdout)")
+        #expect(info.stdout.contains("Memory limit:   32.0 MiB"))
+    }
+
     @Test(arguments: [
         (["-s", "lxc.cgroup2.memory.max=lots"], "not an amount of memory"),
         (["--cpuset", "0-9999"], "which this host does not have"),

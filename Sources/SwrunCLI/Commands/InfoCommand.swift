@@ -1,3 +1,4 @@
+import SwrunCgroups
 import SwrunRuntime
 import SwrunSystem
 
@@ -6,13 +7,14 @@ enum InfoCommand: Command {
         name: "info",
         abstract: "Show a container's state and pid (lxc-info).",
         discussion: """
-        Resource use (CPU, memory, block I/O) and network addresses are not shown yet: swrun
-        does not give containers cgroups or links of their own so far.
+        Resource use (memory, OOM kills, processes, CPU) comes from the container's own cgroup,
+        which it has when it has limits; block I/O and network addresses are not shown yet.
         """,
         options: [
             CommonOptions.name, CommonOptions.lxcPath,
             .init(short: "s", long: "state", value: nil, help: "Only the state."),
             .init(short: "p", long: "pid", value: nil, help: "Only init's pid."),
+            .init(short: "S", long: "stats", value: nil, help: "Only resource use (from the container's cgroup, when it has limits)."),
             .init(short: "H", long: "no-humanize", value: nil, help: "Bare values, without field names."),
             .init(short: nil, long: "format", value: "FORMAT", help: "text or json."),
         ])
@@ -25,15 +27,19 @@ enum InfoCommand: Command {
         try store.requireExisting(name)
         let status = store.status(of: name)
         if format == .json {
+            let stats = status.state == .stopped ? nil : status.record.map { CgroupStats(ContainerCgroup(directories: $0.cgroups)) }
+            func number(_ value: UInt64?) -> JSON { value.map { .number(Int(clamping: $0)) } ?? .null }
             print(JSON.object([
                 ("name", .string(name)), ("state", .string(status.state.name)),
                 ("pid", status.initPID.map { .number(Int($0)) } ?? .null),
                 ("monitor", .bool(status.monitorAlive)),
+                ("memory_bytes", number(stats?.memoryBytes)), ("memory_limit_bytes", number(stats?.memoryLimitBytes)),
+                ("oom_kills", number(stats?.oomKills)), ("processes", number(stats?.pids)), ("cpu_nanoseconds", number(stats?.cpuNanoseconds)),
             ]).text)
             return 0
         }
         let onlyState = arguments.flag("state"), onlyPID = arguments.flag("pid")
-        let all = !onlyState && !onlyPID
+        let all = !onlyState && !onlyPID && !arguments.flag("stats")
         var fields: [(String, String)] = []
         if all { fields.append(("Name", name)) }
         if all || onlyState { fields.append(("State", status.state.name)) }
@@ -41,11 +47,31 @@ enum InfoCommand: Command {
         if all, status.state != .stopped, !status.monitorAlive {
             fields.append(("Monitor", "gone (stop and destroy still work)"))
         }
+        let stats = status.state == .stopped ? nil : status.record.map { CgroupStats(ContainerCgroup(directories: $0.cgroups)) }
+        if all || arguments.flag("stats"), let stats {
+            let raw = arguments.flag("no-humanize")
+            if let cpu = stats.cpuNanoseconds { fields.append(("CPU use", raw ? String(cpu) : "\(Double(cpu) / 1e9) seconds")) }
+            if let memory = stats.memoryBytes { fields.append(("Memory use", raw ? String(memory) : humanBytes(memory))) }
+            if let limit = stats.memoryLimitBytes { fields.append(("Memory limit", raw ? String(limit) : humanBytes(limit))) }
+            if let kills = stats.oomKills { fields.append(("OOM kills", String(kills))) }
+            if let pids = stats.pids { fields.append(("Processes", String(pids))) }
+        }
         for (field, value) in fields {
             print(arguments.flag("no-humanize") ? value : (field + ":").padding(to: 16) + value)
         }
         return 0
     }
+}
+
+/// 1.5 MiB, 32.0 MiB, 2.0 GiB.
+func humanBytes(_ bytes: UInt64) -> String {
+    let units = ["bytes", "KiB", "MiB", "GiB", "TiB"]
+    var value = Double(bytes), unit = 0
+    while value >= 1024 && unit < units.count - 1 {
+        value /= 1024
+        unit += 1
+    }
+    return unit == 0 ? "\(bytes) bytes" : "\((value * 10).rounded() / 10) \(units[unit])"
 }
 
 extension String {

@@ -1,5 +1,6 @@
 import CLinux
 import Glibc
+import SwrunCgroups
 import SwrunConfig
 import SwrunSystem
 
@@ -38,6 +39,12 @@ public struct ContainerAttacher {
         let plan = try makePlan()
         let explainer = Explainer(enabled: explain)
 
+        // Join the container's cgroup while host paths still resolve: the command, forked
+        // below, is then under the container's limits from its first instruction.
+        if let cgroups = status.record?.cgroups, !cgroups.isEmpty {
+            try ContainerCgroup(directories: cgroups).add(getpid())
+            explainer.say("write(cgroup.procs, \(getpid())) in \(cgroups.joined(separator: ", "))", "join the container's own cgroup and its limits")
+        }
         // Everything read from the host is read by now: after setns, paths resolve in the container.
         let pidfd = try initProcess.openPidFD()
         defer { close(pidfd) }
