@@ -248,6 +248,10 @@ import Testing
         let kills = info.stdout.split(separator: "\n").first { $0.hasPrefix("OOM kills:") }.flatMap { Int($0.split(separator: " ").last ?? "") }
         #expect((kills ?? 0) >= 1, "info reports the kill: \(info.stdout)")
         #expect(info.stdout.contains("Memory limit:   32.0 MiB"))
+        let top = try Swrun.run(["top", "--format", "json", "-P", sandbox.path])
+        let rows = try JSONSerialization.jsonObject(with: Data(top.stdout.utf8)) as? [[String: Any]] ?? []
+        #expect(rows.count == 1 && rows.first?["name"] as? String == name, "\(top.stdout)")
+        #expect(rows.first?["memory_limit_bytes"] as? Int == 33554432)
     }
 
     @Test(arguments: [
