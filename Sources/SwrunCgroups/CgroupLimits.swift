@@ -29,10 +29,11 @@ public struct CgroupLimits: Sendable, Equatable {
     public var isEmpty: Bool { values.isEmpty }
 
     /// The v2 keys swrun applies, with the v1 files they translate to.
-    static let v2Keys: Set<String> = ["memory.max", "memory.high", "pids.max", "cpu.max", "cpu.weight", "cpuset.cpus", "cpuset.mems"]
+    static let v2Keys: Set<String> = ["memory.max", "memory.high", "memory.low", "pids.max", "cpu.max", "cpu.weight", "cpuset.cpus", "cpuset.mems"]
     /// The v1 files swrun applies, with their v2 key.
     static let v1Files: [String: String] = [
-        "memory.limit_in_bytes": "memory.max", "memory.soft_limit_in_bytes": "memory.high", "pids.max": "pids.max",
+        // v1's soft limit is a reclaim target, as v2's memory.low; v2's memory.high (a throttle) has no v1 twin.
+        "memory.limit_in_bytes": "memory.max", "memory.soft_limit_in_bytes": "memory.low", "pids.max": "pids.max",
         "cpuset.cpus": "cpuset.cpus", "cpuset.mems": "cpuset.mems",
         // cpu.cfs_quota_us, cpu.cfs_period_us and cpu.shares combine into cpu.max and cpu.weight below.
     ]
@@ -47,7 +48,7 @@ public struct CgroupLimits: Sendable, Equatable {
     public mutating func set(v2 key: String, _ value: String, origin: String) throws(SwrunError) {
         let checked: String
         switch key {
-        case "memory.max", "memory.high": checked = try Self.bytes(value, key: key, origin: origin)
+        case "memory.max", "memory.high", "memory.low": checked = try Self.bytes(value, key: key, origin: origin)
         case "pids.max": checked = try Self.countOrMax(value, key: key, origin: origin)
         case "cpu.max": checked = try Self.cpuMax(value, origin: origin)
         case "cpu.weight":
@@ -89,6 +90,19 @@ public struct CgroupLimits: Sendable, Equatable {
         }
     }
 
+    public mutating func clear(v2 key: String) {
+        values[key] = nil
+        order.removeAll { $0 == key }
+    }
+
+    public mutating func clear(v1 file: String) {
+        switch file {
+        case "cpu.cfs_quota_us", "cpu.cfs_period_us": clear(v2: "cpu.max")
+        case "cpu.shares": clear(v2: "cpu.weight")
+        default: if let key = Self.v1Files[file] { clear(v2: key) }
+        }
+    }
+
     // MARK: writing
 
     /// The files to write on a host of `mode`, each with the controller that holds it.
@@ -103,7 +117,10 @@ public struct CgroupLimits: Sendable, Equatable {
             }
             switch key {
             case "memory.max": writes.append(.init(controller: "memory", file: "memory.limit_in_bytes", value: value == "max" ? "-1" : value))
-            case "memory.high": writes.append(.init(controller: "memory", file: "memory.soft_limit_in_bytes", value: value == "max" ? "-1" : value))
+            case "memory.low": writes.append(.init(controller: "memory", file: "memory.soft_limit_in_bytes", value: value == "max" ? "-1" : value))
+            case "memory.high":
+                throw SwrunError(.invalidConfig, "memory.high has no counterpart on this cgroup v1 host",
+                                 hint: "use memory.max for a hard limit, or memory.low (v1's soft limit) for a reclaim target")
             case "pids.max": writes.append(.init(controller: "pids", file: "pids.max", value: value))
             case "cpu.max":
                 let parts = value.split(separator: " ")
@@ -147,7 +164,11 @@ public struct CgroupLimits: Sendable, Equatable {
         guard let number = UInt64(digits), number > 0 else {
             throw SwrunError(.invalidConfig, "\(origin): \(key) '\(text)' is not an amount of memory", hint: "write bytes, or a number with K, M or G (512M), or max")
         }
-        return String(number * multiplier)
+        let (bytes, overflow) = number.multipliedReportingOverflow(by: multiplier)
+        guard !overflow, bytes < UInt64(1) << 62 else {
+            throw SwrunError(.invalidConfig, "\(origin): \(key) '\(text)' is more memory than any machine has", hint: "write max for no limit")
+        }
+        return String(bytes)
     }
 
     static func countOrMax(_ text: String, key: String, origin: String) throws(SwrunError) -> String {
@@ -161,8 +182,9 @@ public struct CgroupLimits: Sendable, Equatable {
     /// "QUOTA PERIOD" or "max PERIOD" in microseconds.
     static func cpuMax(_ text: String, origin: String) throws(SwrunError) -> String {
         let parts = text.split(separator: " ")
-        guard (1...2).contains(parts.count), parts[0] == "max" || UInt64(parts[0]).map({ $0 > 0 }) == true,
-              parts.count == 1 || UInt64(parts[1]).map({ $0 >= 1000 }) == true else {
+        // The kernel takes quotas from 1 ms and periods from 1 ms to 1 s.
+        guard (1...2).contains(parts.count), parts[0] == "max" || UInt64(parts[0]).map({ $0 >= 1000 }) == true,
+              parts.count == 1 || UInt64(parts[1]).map({ (1000...1_000_000).contains($0) }) == true else {
             throw SwrunError(.invalidConfig, "\(origin): cpu.max '\(text)' is not 'QUOTA PERIOD' in microseconds", hint: "for example '150000 100000' for one and a half CPUs")
         }
         return parts.count == 1 ? "\(parts[0]) 100000" : "\(parts[0]) \(parts[1])"
@@ -171,19 +193,18 @@ public struct CgroupLimits: Sendable, Equatable {
     /// A list such as "0-1,3", checked against the CPUs (or memory nodes) this host has.
     static func cpuList(_ text: String, key: String, origin: String) throws(SwrunError) -> String {
         let available = key == "cpuset.cpus" ? "/sys/devices/system/cpu/online" : "/sys/devices/system/node/online"
-        let online = Self.expand((try? FileSystem.readText(available))?.trimmingCharacters(in: " \n") ?? "0")
+        let onlineText = (try? FileSystem.readText(available))?.trimmingCharacters(in: " \n") ?? "0"
+        let online = Self.expandChecked(onlineText)
         guard let wanted = Self.expandChecked(text), !wanted.isEmpty else {
             throw SwrunError(.invalidConfig, "\(origin): \(key) '\(text)' is not a list such as 0-1,3", hint: "numbers and ranges, comma separated")
         }
         let missing = wanted.subtracting(online ?? [0])
         if !missing.isEmpty {
             throw SwrunError(.invalidConfig, "\(origin): \(key) '\(text)' names \(missing.sorted().map(String.init).joined(separator: ",")), which this host does not have",
-                             hint: "this host has \((try? FileSystem.readText(available))?.trimmingCharacters(in: " \n") ?? "0")")
+                             hint: "this host has \(onlineText)")
         }
         return text
     }
-
-    static func expand(_ text: String) -> Set<Int>? { expandChecked(text) }
 
     static func expandChecked(_ text: String) -> Set<Int>? {
         var result: Set<Int> = []

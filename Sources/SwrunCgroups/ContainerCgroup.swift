@@ -35,21 +35,37 @@ public struct ContainerCgroup: Sendable, Equatable {
     }
 
     /// Makes the cgroup and writes the limits. Anything made is removed again on failure.
-    public static func create(name: String, limits: CgroupLimits, mode: CgroupMode, own: Own,
+    /// The cgroup's name: the container's, and a hash of its LXCPATH, so that two
+    /// containers of one name in two LXCPATHs do not meet.
+    public static func leafName(container: String, lxcPath: String) -> String {
+        var hash: UInt32 = 2_166_136_261  // FNV-1a
+        for byte in lxcPath.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        let hex = String(hash, radix: 16)
+        return "swrun-\(container)-" + String(repeating: "0", count: 8 - hex.count) + hex
+    }
+
+    public static func create(leaf: String, limits: CgroupLimits, mode: CgroupMode, own: Own,
                               root: String = "/sys/fs/cgroup") throws(SwrunError) -> ContainerCgroup {
-        let leaf = "swrun-" + name
         let writes = try limits.writes(for: mode)
         var made: [String] = []
         do throws(SwrunError) {
             if mode == .unified {
                 guard let base = own.v2 else { throw SwrunError(.system, "swrun's own cgroup v2 path is unknown (/proc/self/cgroup)") }
-                let parent = FileSystem.join(root, base)
-                try write(limits.controllers.map { "+" + $0 }.joined(separator: " "), to: FileSystem.join(parent, "cgroup.subtree_control"),
-                          hint: "a cgroup that holds processes cannot give controllers to its children: run swrun from a leaf cgroup of its own (for example a systemd service or scope)")
+                // v2 lets no cgroup that holds processes (swrun's own does) give memory or io to
+                // children: then the container goes below the tree's root, as LXC places it.
+                var parent = FileSystem.join(root, base)
+                let controllers = limits.controllers.map { "+" + $0 }.joined(separator: " ")
+                do {
+                    try FileSystem.writeExisting(FileSystem.join(parent, "cgroup.subtree_control"), controllers)
+                } catch where error.errno == .resourceBusy && parent != root {
+                    parent = root
+                    try FileSystem.writeExisting(FileSystem.join(parent, "cgroup.subtree_control"), controllers,
+                                                 hint: "the cgroup v2 root must be able to give these controllers to the container")
+                }
                 let directory = FileSystem.join(parent, leaf)
                 try makeFresh(directory)
                 made.append(directory)
-                for item in writes { try write(item.value, to: FileSystem.join(directory, item.file)) }
+                for item in writes { try FileSystem.writeExisting(FileSystem.join(directory, item.file), item.value, hint: limitHint) }
             } else {
                 for controller in limits.controllers {
                     guard let base = own.v1[controller], FileSystem.isDirectory(FileSystem.join(root, controller)) else {
@@ -60,7 +76,9 @@ public struct ContainerCgroup: Sendable, Equatable {
                     try makeFresh(directory)
                     made.append(directory)
                     if controller == "cpuset" { try inheritCpuset(directory) }
-                    for item in writes where item.controller == controller { try write(item.value, to: FileSystem.join(directory, item.file)) }
+                    for item in writes where item.controller == controller {
+                        try FileSystem.writeExisting(FileSystem.join(directory, item.file), item.value, hint: limitHint)
+                    }
                 }
             }
         } catch {
@@ -70,32 +88,50 @@ public struct ContainerCgroup: Sendable, Equatable {
         return ContainerCgroup(directories: made)
     }
 
+    static let limitHint = "check the value; the kernel refused it for this cgroup"
+
     /// Moves `pid` (and so every child it forks later) into the cgroup.
     public func add(_ pid: pid_t) throws(SwrunError) {
-        for directory in directories { try Self.write(String(pid), to: FileSystem.join(directory, "cgroup.procs")) }
+        for directory in directories { try FileSystem.writeExisting(FileSystem.join(directory, "cgroup.procs"), String(pid)) }
     }
 
-    /// Removes the directories; a cgroup that still holds processes stays (EBUSY), which the
-    /// next stop or start retries.
+    /// Removes the directories, and any cgroups the container made below them, deepest
+    /// first. One that still holds processes stays (EBUSY); false then, and the caller keeps
+    /// its record so that the next stop or start tries again.
     @discardableResult
     public func remove() -> Bool {
         var removed = true
         for directory in directories.reversed() where FileSystem.exists(directory) {
-            var tries = 0
-            while rmdir(directory) != 0 && errno == EBUSY && tries < 50 {
-                usleep(2000)  // the last process may still be on its way out
-                tries += 1
-            }
-            if FileSystem.exists(directory) { removed = false }
+            if !Self.removeTree(directory) { removed = false }
         }
         return removed
+    }
+
+    /// rmdir depth-first; the last processes may still be on their way out, so EBUSY is
+    /// retried for up to a second.
+    private static func removeTree(_ directory: String) -> Bool {
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        if fd >= 0 {
+            let children = (try? FileSystem.entries(of: fd, path: directory)) ?? []
+            close(fd)
+            for (name, status) in children where status.st_mode & S_IFMT == S_IFDIR {
+                _ = removeTree(FileSystem.join(directory, name))
+            }
+        }
+        var delay: UInt32 = 1000
+        while rmdir(directory) != 0 {
+            guard errno == EBUSY, delay < 500_000 else { return !FileSystem.exists(directory) }
+            usleep(delay)
+            delay *= 2
+        }
+        return true
     }
 
     /// Writes `value` to the cgroup file `file`, wherever it is; a v2 key that this host
     /// keeps under v1 names (memory.max on a hybrid host) is translated first.
     public func set(_ file: String, _ value: String, mode: CgroupMode) throws(SwrunError) {
         if let directory = directories.first(where: { FileSystem.exists(FileSystem.join($0, file)) }) {
-            return try Self.write(value, to: FileSystem.join(directory, file))
+            return try FileSystem.writeExisting(FileSystem.join(directory, file), value, hint: Self.limitHint)
         }
         var limits = CgroupLimits()
         try limits.set(v2: file, value, origin: "swrun cgroup")
@@ -104,7 +140,7 @@ public struct ContainerCgroup: Sendable, Equatable {
                 throw SwrunError(.notFound, "the container's cgroup has no \(item.file)",
                                  hint: "its cgroup covers only the controllers of its limits: \(directories.joined(separator: ", "))")
             }
-            try Self.write(item.value, to: FileSystem.join(directory, item.file))
+            try FileSystem.writeExisting(FileSystem.join(directory, item.file), item.value, hint: Self.limitHint)
         }
     }
 
@@ -119,9 +155,9 @@ public struct ContainerCgroup: Sendable, Equatable {
 
     // MARK: files
 
-    /// A directory of our own: one left by a crash (and empty) is removed first.
+    /// A directory of our own: one left by a crash is removed first, with what is below it.
     private static func makeFresh(_ directory: String) throws(SwrunError) {
-        if FileSystem.isDirectory(directory) { rmdir(directory) }
+        if FileSystem.isDirectory(directory) { _ = removeTree(directory) }
         do { try FileSystem.makeDirectory(directory, mode: 0o755) } catch {
             throw SwrunError(error.code, "cannot create the cgroup \(directory)", errno: error.errno,
                              hint: error.code == .alreadyExists ? "a container of that name still has processes there" : "swrun needs root and a writable cgroup tree")
@@ -133,19 +169,7 @@ public struct ContainerCgroup: Sendable, Equatable {
         let parent = FileSystem.parentPath(directory)
         for file in ["cpuset.cpus", "cpuset.mems"] {
             let value = (try? FileSystem.readText(FileSystem.join(parent, file)))?.trimmingCharacters(in: " \n") ?? ""
-            if !value.isEmpty { try write(value, to: FileSystem.join(directory, file)) }
-        }
-    }
-
-    static func write(_ value: String, to path: String, hint: String? = nil) throws(SwrunError) {
-        let fd = open(path, O_WRONLY | O_CLOEXEC)
-        let bytes = Array(value.utf8)
-        let written = fd < 0 ? -1 : bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        let errno = Errno.current
-        if fd >= 0 { close(fd) }
-        if written != bytes.count {
-            throw SwrunError.system("cannot write '\(value)' to \(path)", errno,
-                                    hint: hint ?? "check the value; the kernel refused it for this cgroup")
+            if !value.isEmpty { try FileSystem.writeExisting(FileSystem.join(directory, file), value) }
         }
     }
 }

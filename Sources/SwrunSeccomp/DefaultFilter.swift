@@ -6,6 +6,7 @@ public enum DefaultFilter {
     static let cloneNewUser: UInt32 = 0x1000_0000   // CLONE_NEWUSER
     static let fileTypeMask: UInt32 = 0o170000      // S_IFMT
     static let blockDevice: UInt32 = 0o060000       // S_IFBLK
+    static let characterDevice: UInt32 = 0o020000   // S_IFCHR
     static let forceUnmount: UInt32 = 1             // MNT_FORCE
 
     /// The filter. `allowNesting` (lxc.seccomp.allow_nesting) lets the container make user
@@ -22,11 +23,15 @@ public enum DefaultFilter {
         // eBPF, perf, swap, accounting, raw I/O ports.
         for name in ["open_by_handle_at", "add_key", "request_key", "keyctl", "syslog", "bpf", "perf_event_open",
                      "userfaultfd", "swapon", "swapoff", "acct", "iopl", "ioperm", "lookup_dcookie"] { deny(name) }
-        // Block devices: a node for the host's disk would read it raw. Both the legacy and the *at form.
-        deny("mknod", eperm, .init(index: 1, mask: fileTypeMask, value: blockDevice))
-        deny("mknodat", eperm, .init(index: 2, mask: fileTypeMask, value: blockDevice))
-        // reject_force_umount, as in common.seccomp.
-        deny("umount2", .errno(13), .init(index: 1, mask: forceUnmount, value: forceUnmount))
+        // Device nodes: one for the host's disk (block, or a SCSI generic character device) would
+        // reach it raw, and swrun does not restrict devices through a cgroup yet. The runtime
+        // makes the standard nodes itself; FIFOs, sockets and files can still be made.
+        // Both the legacy and the *at form.
+        for type in [blockDevice, characterDevice] {
+            deny("mknod", eperm, .init(index: 1, mask: fileTypeMask, value: type))
+            deny("mknodat", eperm, .init(index: 2, mask: fileTypeMask, value: type))
+        }
+        rules.append(SeccompFilter.Rule.rejectForceUmount)
         if !allowNesting {
             deny("unshare", eperm, .init(index: 0, mask: cloneNewUser, value: cloneNewUser))
             deny("clone", eperm, .init(index: 0, mask: cloneNewUser, value: cloneNewUser))

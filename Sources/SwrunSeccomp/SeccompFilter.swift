@@ -17,6 +17,10 @@ public struct SeccompFilter: Sendable, Equatable {
     }
 
     public struct Rule: Sendable, Equatable {
+        /// reject_force_umount (LXC's): umount2 with MNT_FORCE fails with EACCES.
+        public static let rejectForceUmount = Rule(name: "umount2", number: SyscallTable.x86_64["umount2"] ?? 166, action: .errno(13),
+                                                   test: .init(index: 1, mask: 1, value: 1))
+
         public var name: String
         public var number: UInt32
         public var action: SeccompAction
@@ -58,7 +62,20 @@ public struct SeccompFilter: Sendable, Equatable {
             .ret(foreignArchitectureAction),
         ]
         for rule in rules {
-            if let test = rule.test {
+            if let test = rule.test, rule.action == .allow {
+                // An allow must not be won with high bits set: the upper word must be 0 too.
+                program += [
+                    .jumpIfEqual(rule.number, onFalse: 7),
+                    .load(Self.argumentOffset(test.index)),
+                    .and(test.mask),
+                    .jumpIfEqual(test.value, onFalse: 3),
+                    .load(Self.argumentOffset(test.index) + 4),
+                    .jumpIfEqual(0, onFalse: 1),
+                    .ret(rule.action),
+                    .load(Self.numberOffset),
+                ]
+            } else if let test = rule.test {
+                // A denial tests the low word only: it matches more, never less.
                 program += [
                     .jumpIfEqual(rule.number, onFalse: 5),
                     .load(Self.argumentOffset(test.index)),

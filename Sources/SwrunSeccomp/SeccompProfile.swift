@@ -44,8 +44,7 @@ public enum SeccompProfile {
         var applies = true  // outside any [arch] section, rules apply
         for line in lines.dropFirst(2) {
             if line.text == "reject_force_umount" {
-                filter.rules.append(.init(name: "umount2", number: SyscallTable.x86_64["umount2"] ?? 166, action: .errno(13),
-                                          test: .init(index: 1, mask: 1, value: 1)))
+                filter.rules.append(SeccompFilter.Rule.rejectForceUmount)
                 continue
             }
             if line.text.hasPrefix("[") && line.text.hasSuffix("]") && !line.text.contains(",") {

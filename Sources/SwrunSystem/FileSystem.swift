@@ -102,6 +102,19 @@ public enum FileSystem {
         try writeAtomically(path, Array(text.utf8), mode: mode)
     }
 
+    /// Writes `value` into an existing file in one write(2), as kernel interfaces (cgroup
+    /// files, /proc/PID/uid_map) want it; nothing is created or truncated.
+    public static func writeExisting(_ path: String, _ value: String, hint: String? = nil) throws(SwrunError) {
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        let bytes = Array(value.utf8)
+        let written = fd < 0 ? -1 : bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let errno = Errno.current
+        if fd >= 0 { close(fd) }
+        if written != bytes.count {
+            throw SwrunError.system("cannot write '\(value.split(separator: "\n").joined(separator: " "))' to \(path)", errno, hint: hint)
+        }
+    }
+
     /// mkdir -p: creates `path` and its missing parents. An existing directory is fine.
     public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SwrunError) {
         if isDirectory(path) { return }
@@ -211,3 +224,4 @@ public enum FileSystem {
         return base + (rest.hasPrefix("/") ? rest : "/" + rest)
     }
 }
+

@@ -40,6 +40,8 @@ import Testing
         ("cpu.weight", "0", "not a weight"),
         ("cpuset.cpus", "0-9999", "which this host does not have"),
         ("memory.swap.max", "1G", "is not applied by swrun"),
+        ("memory.max", "99999999999T", "more memory than any machine has"),
+        ("cpu.max", "100 100000", "is not 'QUOTA PERIOD'"),
     ])
     func badValuesAreErrorsThatNameWhereTheyCameFrom(key: String, value: String, message: String) {
         var limits = CgroupLimits()
@@ -48,6 +50,21 @@ import Testing
         } throws: { error in
             "\(error)".contains("config:3") && "\(error)".contains(message)
         }
+    }
+
+    @Test func softLimitIsMemoryLowAndMemoryHighHasNoV1Twin() throws {
+        var limits = CgroupLimits()
+        try limits.set(v1: "memory.soft_limit_in_bytes", "1M", origin: "t")
+        #expect(try limits.writes(for: .unified) == [.init(controller: "memory", file: "memory.low", value: "1048576")])
+        var high = CgroupLimits()
+        try high.set(v2: "memory.high", "1M", origin: "t")
+        #expect(throws: SwrunError.self) { try high.writes(for: .hybrid) }
+    }
+
+    @Test func leafNamesDifferByLXCPath() {
+        let first = ContainerCgroup.leafName(container: "web", lxcPath: "/var/lib/lxc")
+        #expect(first.hasPrefix("swrun-web-") && first.count == "swrun-web-".count + 8)
+        #expect(first != ContainerCgroup.leafName(container: "web", lxcPath: "/srv/lxc"))
     }
 
     @Test func ownCgroupsAreReadFromProcSelfCgroup() {
@@ -65,7 +82,7 @@ import Testing
         // A plain directory stands for cgroupfs: the control file is created by the write below.
         FileManager.default.createFile(atPath: root + "/memory/mine/swrun-web.placeholder", contents: nil)
         let own = ContainerCgroup.Own(procSelfCgroup: "4:memory:/mine\n")
-        let made = try? ContainerCgroup.create(name: "web", limits: limits, mode: .hybrid, own: own, root: root)
+        let made = try? ContainerCgroup.create(leaf: "swrun-web", limits: limits, mode: .hybrid, own: own, root: root)
         // On a plain filesystem the limit file does not exist to be written: creation fails and leaves nothing.
         #expect(made == nil)
         #expect(!FileManager.default.fileExists(atPath: root + "/memory/mine/swrun-web"))

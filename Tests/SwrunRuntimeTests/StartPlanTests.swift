@@ -125,6 +125,14 @@ import Testing
         try SubordinateIDs.checkDelegation(outside, subuid: fixture.directory + "/missing", subgid: subgid)
     }
 
+    @Test func anEmptyCgroupValueClearsWhatCameBefore() throws {
+        let file = try ConfigFile(text: "lxc.cgroup2.memory.max = 1M\nlxc.cgroup2.pids.max = 10\nlxc.cgroup2.memory.max =\n", path: "c")
+        let limits = try StartPlan.limits(from: file.settings)
+        #expect(limits.values == ["pids.max": "10"])
+        let all = try ConfigFile(text: "lxc.cgroup2.memory.max = 1M\nlxc.cgroup2 =\n", path: "c")
+        #expect(try StartPlan.limits(from: all.settings).isEmpty)
+    }
+
     @Test func overlappingOrRootlessMapsAreRefused() {
         let overlapping = [IDMap(kind: .uid, containerID: 0, hostID: 100000, count: 100), IDMap(kind: .uid, containerID: 50, hostID: 200000, count: 10),
                            IDMap(kind: .gid, containerID: 0, hostID: 100000, count: 100)]

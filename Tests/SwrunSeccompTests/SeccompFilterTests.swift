@@ -32,10 +32,25 @@ import Testing
         ])
     }
 
+    @Test func allowRuleWithAnArgumentAlsoChecksTheHighWord() {
+        let rule = SeccompFilter.Rule(name: "socket", number: 41, action: .allow, test: .init(index: 0, mask: 0xFFFF_FFFF, value: 1))
+        let body = Array(SeccompFilter(defaultAction: .kill, rules: [rule]).program.dropFirst(6).dropLast())
+        #expect(body == [
+            .init(code: 0x15, jumpIfTrue: 0, jumpIfFalse: 7, k: 41),
+            .init(code: 0x20, jumpIfTrue: 0, jumpIfFalse: 0, k: 16),      // low word of args[0]
+            .init(code: 0x54, jumpIfTrue: 0, jumpIfFalse: 0, k: 0xFFFF_FFFF),
+            .init(code: 0x15, jumpIfTrue: 0, jumpIfFalse: 3, k: 1),
+            .init(code: 0x20, jumpIfTrue: 0, jumpIfFalse: 0, k: 20),      // high word
+            .init(code: 0x15, jumpIfTrue: 0, jumpIfFalse: 1, k: 0),
+            .init(code: 0x06, jumpIfTrue: 0, jumpIfFalse: 0, k: 0x7FFF_0000),
+            .init(code: 0x20, jumpIfTrue: 0, jumpIfFalse: 0, k: 0),
+        ])
+    }
+
     @Test func defaultFilterDeniesWhatCommonSeccompDeniesAndMore() {
         let names = Set(DefaultFilter.filter().rules.map(\.name))
         for name in ["kexec_load", "open_by_handle_at", "init_module", "finit_module", "delete_module",
-                     "keyctl", "add_key", "request_key", "bpf", "perf_event_open", "mknod", "mknodat", "umount2"] {
+                     "keyctl", "add_key", "request_key", "bpf", "perf_event_open", "mknod", "mknodat", "umount2", "syslog"] {
             #expect(names.contains(name), "\(name)")
         }
         #expect(names.contains("unshare") && names.contains("clone3"))

@@ -27,8 +27,12 @@ enum CgroupCommand: Command {
             throw SwrunError(.notFound, "container '\(name)' has no cgroup of its own",
                              hint: "start it with a limit (--memory, --pids, --cpus, --cpuset, or lxc.cgroup2.* keys) to give it one")
         }
-        let cgroup = ContainerCgroup(directories: record.cgroups)
+        let cgroup = ContainerCgroup(directories: record.cgroups.filter { ContainerStore.isOwnCgroup($0, of: name) })
         let key = arguments.arguments[0]
+        // A file name of the cgroup, never a path out of it.
+        guard !key.isEmpty, key.contains("."), key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "_" }) else {
+            throw SwrunError(.invalidArgument, "'\(key)' is not a cgroup file name", hint: "for example memory.max or pids.current")
+        }
         guard arguments.arguments.count > 1 else {
             guard let value = cgroup.read(key) else {
                 throw SwrunError(.notFound, "the cgroup of container '\(name)' has no \(key)", hint: "its cgroup: \(record.cgroups.joined(separator: ", "))")

@@ -28,14 +28,11 @@ enum InfoCommand: Command {
         let status = store.status(of: name)
         if format == .json {
             let stats = status.state == .stopped ? nil : status.record.map { CgroupStats(ContainerCgroup(directories: $0.cgroups)) }
-            func number(_ value: UInt64?) -> JSON { value.map { .number(Int(clamping: $0)) } ?? .null }
             print(JSON.object([
                 ("name", .string(name)), ("state", .string(status.state.name)),
                 ("pid", status.initPID.map { .number(Int($0)) } ?? .null),
                 ("monitor", .bool(status.monitorAlive)),
-                ("memory_bytes", number(stats?.memoryBytes)), ("memory_limit_bytes", number(stats?.memoryLimitBytes)),
-                ("oom_kills", number(stats?.oomKills)), ("processes", number(stats?.pids)), ("cpu_nanoseconds", number(stats?.cpuNanoseconds)),
-            ]).text)
+            ] + CgroupStats.jsonMembers(stats)).text)
             return 0
         }
         let onlyState = arguments.flag("state"), onlyPID = arguments.flag("pid")
@@ -60,6 +57,15 @@ enum InfoCommand: Command {
             print(arguments.flag("no-humanize") ? value : (field + ":").padding(to: 16) + value)
         }
         return 0
+    }
+}
+
+extension CgroupStats {
+    /// The figures as JSON members, null where unknown (info and top share them).
+    static func jsonMembers(_ stats: CgroupStats?) -> [(String, JSON)] {
+        func number(_ value: UInt64?) -> JSON { value.map { .number(Int(clamping: $0)) } ?? .null }
+        return [("memory_bytes", number(stats?.memoryBytes)), ("memory_limit_bytes", number(stats?.memoryLimitBytes)),
+                ("oom_kills", number(stats?.oomKills)), ("processes", number(stats?.pids)), ("cpu_nanoseconds", number(stats?.cpuNanoseconds))]
     }
 }
 

@@ -18,8 +18,8 @@ enum TopCommand: Command {
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         let store = try arguments.store()
         let format = try OutputFormat(arguments.value("format"))
-        guard let delay = Double(arguments.value("delay") ?? "3"), delay > 0 else {
-            throw SwrunError(.invalidArgument, "-d \(arguments.value("delay") ?? ""): not a number of seconds", hint: "for example -d 1")
+        guard let delay = Double(arguments.value("delay") ?? "3"), delay > 0, delay <= 3600 else {
+            throw SwrunError(.invalidArgument, "-d \(arguments.value("delay") ?? ""): not a number of seconds up to an hour", hint: "for example -d 1")
         }
         let once = arguments.flag("once") || format == .json || !Terminal.isTerminal(1)
         while true {
@@ -31,12 +31,8 @@ enum TopCommand: Command {
             }
             if format == .json {
                 print(JSON.array(rows.map { name, status, stats in
-                    func number(_ value: UInt64?) -> JSON { value.map { .number(Int(clamping: $0)) } ?? .null }
-                    return .object([("name", .string(name)), ("state", .string(status.state.name)),
-                                    ("pid", status.initPID.map { .number(Int($0)) } ?? .null),
-                                    ("cpu_nanoseconds", number(stats?.cpuNanoseconds)), ("memory_bytes", number(stats?.memoryBytes)),
-                                    ("memory_limit_bytes", number(stats?.memoryLimitBytes)), ("processes", number(stats?.pids)),
-                                    ("oom_kills", number(stats?.oomKills))])
+                    .object([("name", .string(name)), ("state", .string(status.state.name)),
+                             ("pid", status.initPID.map { .number(Int($0)) } ?? .null)] + CgroupStats.jsonMembers(stats))
                 }).text)
             } else {
                 if !once { print("\u{1B}[H\u{1B}[2J", terminator: "") }  // home and clear

@@ -36,15 +36,17 @@ public struct ContainerAttacher {
             throw SwrunError(.notFound, "container '\(name)' is not running",
                              hint: "start it with `swrun start -n \(name) -P \(store.lxcPath)`, or use `swrun execute` for a one-off command")
         }
-        let plan = try makePlan()
-        let explainer = Explainer(enabled: explain)
-
-        // Join the container's cgroup while host paths still resolve: the command, forked
-        // below, is then under the container's limits from its first instruction.
-        if let cgroups = status.record?.cgroups, !cgroups.isEmpty {
-            try ContainerCgroup(directories: cgroups).add(getpid())
-            explainer.say("write(cgroup.procs, \(getpid())) in \(cgroups.joined(separator: ", "))", "join the container's own cgroup and its limits")
+        // The container's cgroup.procs files, opened while host paths still resolve: the
+        // command joins them itself as its first step; swrun stays outside its limits.
+        var cgroupFDs: [Int32] = []
+        defer { for fd in cgroupFDs { close(fd) } }
+        for directory in status.record?.cgroups ?? [] where ContainerStore.isOwnCgroup(directory, of: name) {
+            let fd = open(FileSystem.join(directory, "cgroup.procs"), O_WRONLY | O_CLOEXEC)
+            if fd < 0 { throw SwrunError.system("cannot open the cgroup \(directory) of container '\(name)'", Errno.current) }
+            cgroupFDs.append(fd)
         }
+        let plan = try makePlan(cgroupProcsFDs: cgroupFDs)
+        let explainer = Explainer(enabled: explain)
         // Everything read from the host is read by now: after setns, paths resolve in the container.
         let pidfd = try initProcess.openPidFD()
         defer { close(pidfd) }
@@ -87,7 +89,7 @@ public struct ContainerAttacher {
         return try relay.run()
     }
 
-    private func makePlan() throws(SwrunError) -> StartPlan {
+    private func makePlan(cgroupProcsFDs: [Int32]) throws(SwrunError) -> StartPlan {
         let config = try store.config(of: name)
         let uid = config.initUid ?? 0
         var request = LaunchRequest(containerName: name, containerDirectory: store.directory(of: name), config: config,
@@ -97,6 +99,7 @@ public struct ContainerAttacher {
         request.mode = .attach
         request.environmentOverrides = environment
         request.keepHostEnvironment = keepHostEnvironment
+        request.cgroupProcsFDs = cgroupProcsFDs
         let rootfs = try StartPlan.rootfsPath(of: request)
         request.command = command.isEmpty ? [Self.loginShell(of: uid, rootfs: rootfs)] : command
         return try StartPlan(request)

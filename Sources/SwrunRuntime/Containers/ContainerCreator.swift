@@ -62,6 +62,7 @@ public struct ContainerCreator {
                     for map in maps { config.append("lxc.idmap", "\(map.kind.rawValue) 0 \(map.hostID) \(map.count)") }
                 }
                 try StartPlan.validate(idMaps: maps)
+                try SubordinateIDs.checkDelegation(maps)
                 report("moving the rootfs into the container's host ids (\(maps.map { "\($0.kind.rawValue) \($0.hostID)+\($0.count)" }.joined(separator: ", ")))")
                 try OwnershipShift.shift(rootfs, maps: maps)
                 // The container's root must pass through the container's directory to its rootfs;

@@ -56,6 +56,28 @@ public struct ContainerStore: Sendable {
         return ContainerStatus(state: .stopped, record: nil)
     }
 
+    /// Only a directory below /sys/fs/cgroup whose name is this container's leaf is removed,
+    /// whatever a record says.
+    public static func isOwnCgroup(_ path: String, of name: String) -> Bool {
+        path.hasPrefix("/sys/fs/cgroup/") && !path.contains("/../") && path.split(separator: "/").last?.hasPrefix("swrun-\(name)-") == true
+    }
+
+    /// Records a started init, then makes the container's cgroup (when it has limits), moves
+    /// init into it, and records that too: whatever happens next, the record names what to clean.
+    func recordStarted(_ name: String, initPID: pid_t, mode: LaunchMode, monitor: ProcessIdentity?, plan: StartPlan) throws(SwrunError) -> ContainerCgroup? {
+        let initProcess = ProcessIdentity.of(initPID)
+        try writeRecord(RuntimeRecord(state: .starting, mode: mode, initProcess: initProcess, monitor: monitor), of: name)
+        guard let cgroup = try plan.joinCgroup(initPID) else { return nil }
+        try writeRecord(RuntimeRecord(state: .starting, mode: mode, initProcess: initProcess, monitor: monitor, cgroups: cgroup.directories), of: name)
+        return cgroup
+    }
+
+    /// Marks a started container RUNNING.
+    func recordRunning(_ name: String, initPID: pid_t, mode: LaunchMode, monitor: ProcessIdentity?, cgroup: ContainerCgroup?) throws(SwrunError) {
+        try writeRecord(RuntimeRecord(state: .running, mode: mode, initProcess: ProcessIdentity.of(initPID), monitor: monitor,
+                                      cgroups: cgroup?.directories ?? []), of: name)
+    }
+
     public func writeRecord(_ record: RuntimeRecord, of name: String) throws(SwrunError) {
         try FileSystem.writeAtomically(recordPath(of: name), record.text, mode: 0o644)
     }
@@ -63,8 +85,11 @@ public struct ContainerStore: Sendable {
     /// Removes what a run leaves once nothing runs: the record, the monitor's socket, and
     /// the container's cgroups (a crash can leave all three behind).
     public func clearRuntimeFiles(of name: String) {
-        if let record = (try? FileSystem.readText(recordPath(of: name))).flatMap(RuntimeRecord.init(text:)) {
-            ContainerCgroup(directories: record.cgroups).remove()
+        // A cgroup that cannot go yet keeps its record: the next stop or start tries again.
+        if let record = (try? FileSystem.readText(recordPath(of: name))).flatMap(RuntimeRecord.init(text:)),
+           !ContainerCgroup(directories: record.cgroups.filter { Self.isOwnCgroup($0, of: name) }).remove() {
+            unlink(socketPath(of: name))
+            return
         }
         unlink(recordPath(of: name))
         unlink(socketPath(of: name))

@@ -1,4 +1,5 @@
 import Glibc
+import SwrunCgroups
 import SwrunConfig
 import SwrunSystem
 
@@ -39,14 +40,11 @@ public struct ForegroundExecution {
         defer { withExtendedLifetime(rawMode) {} }
         defer { store.clearRuntimeFiles(of: name) }
         let monitor = ProcessIdentity.current
-        var cgroups: [String] = []
+        var cgroup: ContainerCgroup?
+        defer { cgroup?.remove() }  // from memory: a record can be rewritten under us, the cgroup is ours
         let container = try ContainerLauncher(plan: plan).start(
             started: { (pid) throws(SwrunError) in
-                // The record first, so that a cgroup made next is found and removed whatever happens.
-                try store.writeRecord(RuntimeRecord(state: .starting, mode: .execute, initProcess: ProcessIdentity.of(pid), monitor: monitor), of: name)
-                cgroups = try plan.joinCgroup(pid)?.directories ?? []
-                try store.writeRecord(RuntimeRecord(state: .starting, mode: .execute, initProcess: ProcessIdentity.of(pid), monitor: monitor,
-                                                    cgroups: cgroups), of: name)
+                cgroup = try store.recordStarted(name, initPID: pid, mode: .execute, monitor: monitor, plan: plan)
             },
             beforeCommand: { (container) throws(SwrunError) in
                 guard container.console >= 0, Terminal.isTerminal(0) else { return }
@@ -54,8 +52,12 @@ public struct ForegroundExecution {
                 if let size = Terminal.windowSize(of: 0) { Terminal.setWindowSize(size, on: container.console) }
             })
         // RUNNING only now: until the command runs, init may still be building the mount tree.
-        try store.writeRecord(RuntimeRecord(state: .running, mode: .execute, initProcess: ProcessIdentity.of(container.initPID), monitor: monitor,
-                                            cgroups: cgroups), of: name)
+        do {
+            try store.recordRunning(name, initPID: container.initPID, mode: .execute, monitor: monitor, cgroup: cgroup)
+        } catch {
+            container.killInit()
+            throw error
+        }
         return try container.runInForeground()
     }
 }

@@ -1,5 +1,6 @@
 import CLinux
 import Glibc
+import SwrunCgroups
 import SwrunConfig
 import SwrunSystem
 
@@ -72,7 +73,8 @@ public struct ContainerMonitor {
         plan.warnings.forEach(warn)
 
         let monitor = ProcessIdentity.current
-        var cgroups: [String] = []
+        var cgroup: ContainerCgroup?
+        defer { cgroup?.remove() }  // from memory: a record can be rewritten under us, the cgroup is ours
         var rawMode: RawTerminalMode?
         defer { withExtendedLifetime(rawMode) {} }
         let container: LaunchedContainer
@@ -90,10 +92,7 @@ public struct ContainerMonitor {
             try store.writeRecord(RuntimeRecord(state: .starting, mode: .boot, initProcess: nil, monitor: monitor), of: name)
             container = try ContainerLauncher(plan: plan).start(
                 started: { (pid) throws(SwrunError) in
-                    try store.writeRecord(RuntimeRecord(state: .starting, mode: .boot, initProcess: ProcessIdentity.of(pid), monitor: monitor), of: name)
-                    cgroups = try plan.joinCgroup(pid)?.directories ?? []
-                    try store.writeRecord(RuntimeRecord(state: .starting, mode: .boot, initProcess: ProcessIdentity.of(pid), monitor: monitor,
-                                                        cgroups: cgroups), of: name)
+                    cgroup = try store.recordStarted(name, initPID: pid, mode: .boot, monitor: monitor, plan: plan)
                 },
                 beforeCommand: { (_) throws(SwrunError) in
                     if foreground && Terminal.isTerminal(0) { rawMode = try RawTerminalMode.enter(fd: 0) }
@@ -104,8 +103,7 @@ public struct ContainerMonitor {
         }
         do {
             hub = try ConsoleHub(masters: container.terminals, logPath: consoleLog(plan.request.config.consoleLogFile))
-            try store.writeRecord(RuntimeRecord(state: .running, mode: .boot, initProcess: ProcessIdentity.of(container.initPID), monitor: monitor,
-                                                cgroups: cgroups), of: name)
+            try store.recordRunning(name, initPID: container.initPID, mode: .boot, monitor: monitor, cgroup: cgroup)
         } catch {
             container.killInit()  // no container runs without its monitor's knowledge
             ready(.failure(error))

@@ -23,14 +23,14 @@ public struct ContainerStopper {
     public func stop(timeout: Int, killAtOnce: Bool, explain: Explainer = Explainer(enabled: false)) throws(SwrunError) -> Outcome {
         try store.requireExisting(name)
         let status = store.status(of: name)
-        guard status.state != .stopped, var record = status.record, let initProcess = record.initProcess else {
+        guard status.state != .stopped, let record = status.record, let initProcess = record.initProcess else {
             throw SwrunError(.notFound, "container '\(name)' is not running", hint: "start it with `swrun start -n \(name) -P \(store.lxcPath)`")
         }
         let pidfd = try initProcess.openPidFD()
         defer { close(pidfd) }
         let halt = killAtOnce ? SIGKILL : (try? store.config(of: name))?.haltSignal ?? SIGPWR
-        record.state = .stopping
-        try? store.writeRecord(record, of: name)
+        // The record stays the monitor's to write: a copy written back here could undo its
+        // changes, or bring back a record it has just removed.
 
         var outcome = Outcome.halted
         explain.say("pidfd_send_signal(pidfd of \(initProcess.pid), \(Signals.name(halt)))",

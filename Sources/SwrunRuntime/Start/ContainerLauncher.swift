@@ -128,15 +128,7 @@ public final class LaunchedContainer {
             let path = "/proc/\(initPID)/\(file)"
             explainer.say("write(\"\(path)\", \"\(lines.replacingNewlines)\")",
                           "lxc.idmap: ids inside the user namespace map to these host ids; only a process outside may write this")
-            let fd = open(path, O_WRONLY | O_CLOEXEC)
-            let bytes = Array(lines.utf8)
-            let written = fd < 0 ? -1 : bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            let errno = Errno.current
-            if fd >= 0 { close(fd) }
-            if written != bytes.count {
-                throw SwrunError.system("cannot write \(path) for container '\(plan.request.containerName)'", errno,
-                                        hint: "check lxc.idmap: each range must fit in the host's ids, and ranges must not overlap")
-            }
+            try FileSystem.writeExisting(path, lines, hint: "check lxc.idmap: each range must fit in the host's ids, and ranges must not overlap")
         }
     }
 

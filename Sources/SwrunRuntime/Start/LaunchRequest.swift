@@ -34,6 +34,8 @@ public struct LaunchRequest: Sendable {
     public var environmentOverrides: [String] = []
     /// Pass the whole host environment on (attach --keep-env); the default is a clean one.
     public var keepHostEnvironment = false
+    /// cgroup.procs of the container's cgroups, opened before setns (attach): the command joins them.
+    public var cgroupProcsFDs: [Int32] = []
 
     public init(containerName: String, containerDirectory: String, config: ContainerConfig, command: [String],
                 useTerminal: Bool, explain: Bool, hostTerm: String? = nil, hostEnvironment: [String: String] = [:]) {

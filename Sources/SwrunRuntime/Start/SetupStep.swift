@@ -62,6 +62,9 @@ struct SetupStep {
 
 /// What the payload process does between fork and execve.
 enum PayloadAction {
+    /// Writes "0" into each given cgroup.procs fd (opened before setns): the process joins
+    /// the container's cgroup itself, and only it (attach).
+    case joinCgroups(UnsafeRawBufferPointer)
     /// Unblocks every signal, resets every handler to its default, and sets umask 022
     /// (init builds /dev with umask 0 so that device modes are exact).
     case resetInheritedState

@@ -11,6 +11,12 @@ extension StartPlan {
 
     func planPayload() throws(SwrunError) {
         let config = request.config
+        if !request.cgroupProcsFDs.isEmpty {
+            var bytes: [UInt8] = []
+            for fd in request.cgroupProcsFDs { withUnsafeBytes(of: fd) { bytes.append(contentsOf: $0) } }
+            addPayload(.joinCgroups(arena.bytes(bytes)), "join the container's cgroup", call: "write(cgroup.procs, \"0\")",
+                       why: "the command, and not swrun, counts against the container's limits")
+        }
         addPayload(.resetInheritedState, "reset signal handling and the umask",
                    call: "sigprocmask(SIG_SETMASK, {}); signal(1..64, SIG_DFL); umask(022)",
                    why: "signals blocked or ignored by swrun must not stay that way in your command")

@@ -92,6 +92,10 @@ public final class StartPlan {
                 throw SwrunError(.invalidConfig, "lxc.idmap has no '\(name) 0 ...' line: root inside the container would have no host id",
                                  hint: "add one, e.g. lxc.idmap = \(name) 0 100000 65536")
             }
+            for map in maps where UInt64(map.hostID) + UInt64(map.count) > UInt64(UInt32.max) || UInt64(map.containerID) + UInt64(map.count) > UInt64(UInt32.max) {
+                throw SwrunError(.invalidConfig, "lxc.idmap = \(name) \(map.containerID) \(map.hostID) \(map.count) runs past the last id",
+                                 hint: "ids go up to \(UInt32.max - 1)")
+            }
             for map in maps where map.hostID == 0 {
                 throw SwrunError(.invalidConfig, "lxc.idmap = \(name) \(map.containerID) 0 \(map.count) maps to the host's root",
                                  hint: "an unprivileged container's ids must map to unprivileged host ids, e.g. \(name) 0 100000 65536")
@@ -116,8 +120,19 @@ public final class StartPlan {
     /// for the warnings.
     static func limits(from settings: [ConfigSetting]) throws(SwrunError) -> CgroupLimits {
         var limits = CgroupLimits()
-        for setting in settings where !setting.value.isEmpty {
+        for setting in settings {
             let origin = "\(setting.location)"
+            if setting.value.isEmpty {
+                // An empty value clears, as in LXC: all limits for "lxc.cgroup2 =", one key otherwise.
+                if setting.key == "lxc.cgroup2" || setting.key == "lxc.cgroup" {
+                    limits = CgroupLimits()
+                } else if setting.key.hasPrefix("lxc.cgroup2.") {
+                    limits.clear(v2: String(setting.key.dropFirst("lxc.cgroup2.".count)))
+                } else if setting.key.hasPrefix("lxc.cgroup.") {
+                    limits.clear(v1: String(setting.key.dropFirst("lxc.cgroup.".count)))
+                }
+                continue
+            }
             if setting.key.hasPrefix("lxc.cgroup2.") {
                 let key = String(setting.key.dropFirst("lxc.cgroup2.".count))
                 if CgroupLimits.applies(v2: key) { try limits.set(v2: key, setting.value, origin: origin) }
@@ -143,8 +158,9 @@ public final class StartPlan {
             throw SwrunError(.missingDependency, "this host has no cgroup filesystem at /sys/fs/cgroup, so the container's limits cannot be set",
                              hint: "mount cgroups, or remove the lxc.cgroup* limits")
         }
-        let cgroup = try ContainerCgroup.create(name: request.containerName, limits: cgroupLimits, mode: mode, own: try ContainerCgroup.Own.current())
-        do {
+        let leaf = ContainerCgroup.leafName(container: request.containerName, lxcPath: FileSystem.parentPath(request.containerDirectory))
+        let cgroup = try ContainerCgroup.create(leaf: leaf, limits: cgroupLimits, mode: mode, own: try ContainerCgroup.Own.current())
+        do throws(SwrunError) {
             try cgroup.add(pid)
         } catch {
             cgroup.remove()
