@@ -99,6 +99,19 @@ import Testing
         #expect(try container.swrun(["info", "-s", "-H"]).stdout == "STOPPED\n")
     }
 
+    @Test func consoleOutputGoesToTheConsoleLogFile() throws {
+        let container = try Booted("log", start: false)
+        #expect(try container.swrun(["start"], ["-s", "lxc.console.logfile=console.log"]).status == 0)
+        #expect(try container.swrun(["attach"], ["--", "sh", "-c", "echo written-to-the-console > /dev/console"]).status == 0)
+        let log = "\(container.sandbox.path)/\(container.name)/console.log"
+        var text = ""
+        for _ in 0..<50 where !text.contains("written-to-the-console") {
+            usleep(20_000)
+            text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        }
+        #expect(text.contains("written-to-the-console"), "\(text)")
+    }
+
     @Test func secondStartIsRefused() throws {
         let container = try Booted("twice")
         let again = try container.swrun(["start"])

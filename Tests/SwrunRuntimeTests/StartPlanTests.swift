@@ -171,6 +171,25 @@ import Testing
     }
 }
 
+@Suite struct RuntimeRecordTests {
+    @Test func recordReadsBackWhatWasWritten() {
+        let record = RuntimeRecord(state: .running, mode: .boot, initProcess: ProcessIdentity(pid: 42, startTime: 7),
+                                   monitor: ProcessIdentity(pid: 41, startTime: 6), cgroups: ["/sys/fs/cgroup/memory/swrun-web-0011aabb"])
+        #expect(RuntimeRecord(text: record.text) == record)
+        #expect(RuntimeRecord(text: "garbage") == nil)
+    }
+
+    @Test(arguments: [
+        ("/sys/fs/cgroup/memory/a/swrun-web-0011aabb", true),
+        ("/sys/fs/cgroup/memory/../../etc/swrun-web-0011aabb", false),
+        ("/etc/swrun-web-0011aabb", false),
+        ("/sys/fs/cgroup/memory/swrun-other-0011aabb", false),
+    ])
+    func onlyTheContainersOwnCgroupsAreTouched(path: String, expected: Bool) {
+        #expect(ContainerStore.isOwnCgroup(path, of: "web") == expected)
+    }
+}
+
 @Suite struct ExplainAndFlagsTests {
     @Test func explanationLinesIndentEveryReason() {
         #expect(Explainer.line(actor: "init", call: "sethostname(\"web\", 3)", why: "one\ntwo") ==
