@@ -30,6 +30,39 @@ public struct NetlinkMessage: Sendable, Equatable {
         patchLength()
     }
 
+    /// Appends an rtattr whose payload is other attributes (or, for VETH_INFO_PEER, a header
+    /// and attributes), written by `body`; its length is patched once they are in.
+    public mutating func appendNested(type: UInt16, _ body: (inout NetlinkMessage) -> Void) {
+        let start = bytes.count
+        append(UInt16(0))
+        append(type)
+        body(&self)
+        let length = UInt16(bytes.count - start).littleEndian
+        withUnsafeBytes(of: length) { raw in
+            bytes[start] = raw[0]
+            bytes[start + 1] = raw[1]
+        }
+    }
+
+    /// A NUL-terminated string attribute (IFLA_IFNAME, IFLA_INFO_KIND).
+    public mutating func appendAttribute(type: UInt16, string: String) {
+        appendAttribute(type: type, payload: Array(string.utf8) + [0])
+    }
+
+    public mutating func appendAttribute(type: UInt16, u32 value: UInt32) {
+        withUnsafeBytes(of: value.littleEndian) { appendAttribute(type: type, payload: Array($0)) }
+    }
+
+    /// An ifinfomsg: family AF_UNSPEC, the link's index (0 for a new link), flags and the change mask.
+    public mutating func appendLinkHeader(index: Int32 = 0, flags: UInt32 = 0, change: UInt32 = 0) {
+        append(UInt8(0))
+        append(UInt8(0))
+        append(UInt16(0))
+        append(index)
+        append(flags)
+        append(change)
+    }
+
     private mutating func appendLittleEndian<T: FixedWidthInteger>(_ value: T) {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
         patchLength()
@@ -50,6 +83,11 @@ public enum Netlink {
     public static let acknowledge: UInt16 = 0x04 // NLM_F_ACK
     public static let errorType: UInt16 = 2      // NLMSG_ERROR
     public static let newLink: UInt16 = 16       // RTM_NEWLINK
+    public static let deleteLink: UInt16 = 17    // RTM_DELLINK
+    public static let newAddress: UInt16 = 20    // RTM_NEWADDR
+    public static let newRoute: UInt16 = 24      // RTM_NEWROUTE
+    public static let create: UInt16 = 0x400     // NLM_F_CREATE
+    public static let exclusive: UInt16 = 0x200  // NLM_F_EXCL
     public static let interfaceUp: UInt32 = 0x1  // IFF_UP
     public static let routeProtocol: Int32 = 0   // NETLINK_ROUTE
 }
