@@ -2,7 +2,7 @@
 /// Adding a key is adding a row.
 public enum ConfigKeys {
     // Why each group is not applied yet, shown to the user as a warning.
-    static let networking = "networking is not built yet (only lxc.net.N.type = empty, a container with just lo, works)"
+    static let networking = "swrun builds only empty networks and veth pairs (link, name, mtu, ipv4.address, ipv4.gateway, veth.pair) so far"
     static let cgroups = "swrun applies only memory, cpu, pids and cpuset limits so far"
     static let hooks = "hooks are not run yet"
     static let console = "the console is not configurable yet"
@@ -34,27 +34,27 @@ public enum ConfigKeys {
         ConfigKey(.exact("lxc.net"), .clearOnly, .text, .notApplied(networking)),
         ConfigKey(.networkDevice, .clearOnly, .text, .notApplied(networking)),
         ConfigKey(.network("type"), .single, .choice(["veth", "macvlan", "ipvlan", "vlan", "phys", "empty", "none"]),
-                  .appliedFor(["empty"], otherwise: networking)),
-        ConfigKey(.network("flags"), .single, .choice(["up"]), .notApplied(networking)),
+                  .appliedFor(["empty", "veth"], otherwise: networking)),
+        ConfigKey(.network("flags"), .single, .choice(["up"]), .applied),
         ConfigKey(.network("hwaddr"), .single, .text, .notApplied(networking)),
-        ConfigKey(.network("ipv4.address"), .list, .text, .notApplied(networking)),
-        ConfigKey(.network("ipv4.gateway"), .single, .text, .notApplied(networking)),
+        ConfigKey(.network("ipv4.address"), .list, .text, .applied),
+        ConfigKey(.network("ipv4.gateway"), .single, .text, .applied),
         ConfigKey(.network("ipv6.address"), .list, .text, .notApplied(networking)),
         ConfigKey(.network("ipv6.gateway"), .single, .text, .notApplied(networking)),
-        ConfigKey(.network("link"), .single, .text, .notApplied(networking)),
+        ConfigKey(.network("link"), .single, .text, .applied),
         ConfigKey(.network("l2proxy"), .single, .boolean, .notApplied(networking)),
         ConfigKey(.network("macvlan.mode"), .single, .choice(["private", "vepa", "bridge", "passthru"]), .notApplied(networking)),
         ConfigKey(.network("ipvlan.mode"), .single, .choice(["l3", "l3s", "l2"]), .notApplied(networking)),
         ConfigKey(.network("ipvlan.isolation"), .single, .choice(["bridge", "private", "vepa"]), .notApplied(networking)),
-        ConfigKey(.network("mtu"), .single, .unsigned, .notApplied(networking)),
-        ConfigKey(.network("name"), .single, .text, .notApplied(networking)),
+        ConfigKey(.network("mtu"), .single, .unsigned, .applied),
+        ConfigKey(.network("name"), .single, .text, .applied),
         ConfigKey(.network("script.up"), .single, .path, .notApplied(networking)),
         ConfigKey(.network("script.down"), .single, .path, .notApplied(networking)),
         ConfigKey(.network("vlan.id"), .single, .unsigned, .notApplied(networking)),
         ConfigKey(.network("veth.mode"), .single, .choice(["bridge", "router"]), .notApplied(networking)),
         ConfigKey(.network("veth.n_rxqueues"), .single, .unsigned, .notApplied(networking)),
         ConfigKey(.network("veth.n_txqueues"), .single, .unsigned, .notApplied(networking)),
-        ConfigKey(.network("veth.pair"), .single, .text, .notApplied(networking)),
+        ConfigKey(.network("veth.pair"), .single, .text, .applied),
         ConfigKey(.network("veth.ipv4.route"), .list, .text, .notApplied(networking)),
         ConfigKey(.network("veth.ipv6.route"), .list, .text, .notApplied(networking)),
         ConfigKey(.network("veth.vlan.id"), .single, .vlanIDOrNone, .notApplied(networking)),

@@ -34,6 +34,11 @@ public final class CStringArena {
         return UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<bytes.count])
     }
 
+    /// Takes ownership of memory allocated elsewhere, freed with the arena.
+    public func adopt(_ pointer: UnsafeMutableRawPointer) {
+        pointers.append(pointer)
+    }
+
     /// Zeroed scratch memory for the child to receive into.
     public func scratch(_ count: Int) -> UnsafeMutableRawBufferPointer {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 8)

@@ -62,6 +62,7 @@ import Testing
             if case .notApplied(let reason) = row.status { #expect(!reason.isEmpty) }
         }
         #expect(ConfigKeys.lookup("lxc.net.0.type")?.notAppliedReason(for: "empty") == nil)
-        #expect(ConfigKeys.lookup("lxc.net.0.type")?.notAppliedReason(for: "veth") != nil)
+        #expect(ConfigKeys.lookup("lxc.net.0.type")?.notAppliedReason(for: "veth") == nil)
+        #expect(ConfigKeys.lookup("lxc.net.0.type")?.notAppliedReason(for: "macvlan") != nil)
     }
 }

@@ -99,14 +99,14 @@ import Testing
 
     @Test func warningsComeOnePerReason() throws {
         let fixture = try Fixture()
-        let plan = try fixture.plan("lxc.net.0.type = veth\nlxc.net.0.link = br0\nlxc.apparmor.profile = generated\n")
+        let plan = try fixture.plan("lxc.net.0.type = macvlan\nlxc.net.0.hwaddr = 00:16:3e:00:00:01\nlxc.apparmor.profile = generated\n")
         #expect(plan.warnings.count == 2, "\(plan.warnings)")
-        #expect(plan.warnings.first?.contains("lxc.net.0.type") == true && plan.warnings.first?.contains("lxc.net.0.link") == true)
+        #expect(plan.warnings.first?.contains("lxc.net.0.type") == true && plan.warnings.first?.contains("lxc.net.0.hwaddr") == true)
     }
 
     @Test func keysNotAppliedYetAreWarnedAboutButBootOnlyKeysAreNot() throws {
         let fixture = try Fixture()
-        let plan = try fixture.plan("lxc.net.0.type = veth\nlxc.signal.halt = SIGUSR1\nlxc.tty.max = 4\n")
+        let plan = try fixture.plan("lxc.net.0.type = macvlan\nlxc.signal.halt = SIGUSR1\nlxc.tty.max = 4\n")
         #expect(plan.warnings.count == 1)
         #expect(plan.warnings.first?.contains("lxc.net.0.type (") == true && plan.warnings.first?.contains("/config:1)") == true,
                 "\(plan.warnings)")

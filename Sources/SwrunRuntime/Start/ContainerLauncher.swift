@@ -1,6 +1,7 @@
 import CLinux
 import Glibc
 import SwrunConfig
+import SwrunNetlink
 import SwrunSystem
 
 /// The parent's side of a start: clone3 the container's init into new namespaces
@@ -55,6 +56,7 @@ public struct ContainerLauncher {
         do throws(SwrunError) {
             try started(pid)
             if userNamespace { try container.writeIDMaps() }
+            if !plan.vethNetworks.isEmpty { try container.makeVethPairs() }
             if plan.waitsForParent, !SyncMessage(.parentDone).send(on: parentEnd) { throw container.initVanished("while swrun prepared it") }
             try container.waitForSetup()
             try beforeCommand(container)
@@ -90,9 +92,23 @@ public final class LaunchedContainer {
         terminals = Array(repeating: -1, count: plan.terminalCount)
     }
 
+    /// Host ends of the veth pairs made for the container.
+    private var vethHostNames: [String] = []
+
     deinit {
         for fd in terminals where fd >= 0 { close(fd) }
         close(sync)
+        removeVethPairs()
+    }
+
+    /// The kernel removes a veth pair with the container's namespace, but only some time
+    /// after; swrun removes the host end at once, so none is seen lingering.
+    private func removeVethPairs() {
+        guard !vethHostNames.isEmpty, let socket = try? NetlinkSocket() else { return }
+        for name in vethHostNames {
+            guard let index = NetlinkSocket.index(of: name) else { continue }
+            try? socket.request(LinkRequest.delete(index: index, sequence: socket.nextSequence()), "delete \(name)")
+        }
     }
 
     public var console: Int32 { terminals.first ?? -1 }
@@ -119,6 +135,42 @@ public final class LaunchedContainer {
     }
 
     // MARK: setup and exec
+
+    /// Makes each veth pair, its container end straight in init's network namespace, and
+    /// puts the host end on its bridge and up. If the start fails, killing init removes the
+    /// pairs with its namespace.
+    fileprivate func makeVethPairs() throws(SwrunError) {
+        let socket = try NetlinkSocket()
+        for network in plan.vethNetworks {
+            let hostName = network.hostName ?? "vs\(initPID)n\(network.index)"
+            var bridgeIndex: Int32?
+            if let bridge = network.bridge {
+                guard let index = NetlinkSocket.index(of: bridge) else {
+                    throw SwrunError(.notFound, "lxc.net.\(network.index).link: the bridge '\(bridge)' does not exist",
+                                     hint: "create it (ip link add \(bridge) type bridge), or set lxc.net.\(network.index).type = empty")
+                }
+                bridgeIndex = index
+            }
+            explainer.say("RTM_NEWLINK veth \(hostName) peer \(network.containerName) netns \(initPID)",
+                          "lxc.net.\(network.index): a veth pair; one end appears in the container as \(network.containerName)")
+            try socket.request(LinkRequest.createVeth(name: hostName, peer: network.containerName, peerNamespacePID: initPID, sequence: socket.nextSequence()),
+                               "create the veth pair \(hostName) for lxc.net.\(network.index)",
+                               hint: "a link called \(hostName) may exist already: choose another lxc.net.\(network.index).veth.pair")
+            vethHostNames.append(hostName)
+            guard let hostIndex = NetlinkSocket.index(of: hostName) else {
+                throw SwrunError(.system, "the veth end \(hostName) vanished after it was made")
+            }
+            if let mtu = network.mtu {
+                try socket.request(LinkRequest.change(index: hostIndex, .mtu(mtu), sequence: socket.nextSequence()), "set the mtu of \(hostName) to \(mtu)")
+            }
+            if let bridgeIndex, let bridge = network.bridge {
+                explainer.say("RTM_NEWLINK \(hostName) master \(bridge)", "the host end joins the bridge")
+                try socket.request(LinkRequest.change(index: hostIndex, .master(bridgeIndex), sequence: socket.nextSequence()),
+                                   "put \(hostName) on the bridge \(bridge)")
+            }
+            try socket.request(LinkRequest.setUp(index: hostIndex, sequence: socket.nextSequence()), "set \(hostName) up")
+        }
+    }
 
     /// Writes init's uid_map and gid_map (lxc.idmap).
     fileprivate func writeIDMaps() throws(SwrunError) {

@@ -73,6 +73,21 @@ struct SetupExecutor {
             return result(sethostname(name, length))
         case .netlinkRequest(let request):
             return sendNetlink(request)
+        case let .configureLink(name, requests, count, offsets):
+            let index = if_nametoindex(name)
+            if index == 0 { return errno }
+            var value = Int32(bitPattern: index)
+            var position = 0
+            while position < count {
+                let request = requests[position]
+                withUnsafeBytes(of: &value) { raw in
+                    for byte in 0..<4 { request[offsets[position] + byte] = raw[byte] }
+                }
+                let error = sendNetlink(UnsafeRawBufferPointer(request))
+                if error != 0 { return error }
+                position += 1
+            }
+            return 0
         case let .loadSeccomp(program, count):
             return swrun_load_seccomp_filter(program.baseAddress, count) == 0 ? 0 : errno
         }

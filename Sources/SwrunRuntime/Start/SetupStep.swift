@@ -46,6 +46,10 @@ enum SetupAction {
     case setHostname(UnsafeMutablePointer<CChar>, length: Int)
     /// Sends a prepared rtnetlink request and reads its ACK.
     case netlinkRequest(UnsafeRawBufferPointer)
+    /// Finds the link `name` (the container's end of a veth pair) and sends the prepared
+    /// requests with its index written in at `indexOffsets`: up, address, route.
+    case configureLink(name: UnsafeMutablePointer<CChar>, requests: UnsafeMutablePointer<UnsafeMutableRawBufferPointer>, count: Int,
+                       indexOffsets: UnsafeMutablePointer<Int>)
     /// prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER): in execute mode init loads the filter
     /// itself, so that it and the command it forks are both under it.
     case loadSeccomp(program: UnsafeRawBufferPointer, count: UInt16)

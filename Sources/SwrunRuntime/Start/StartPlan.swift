@@ -37,8 +37,10 @@ public final class StartPlan {
     /// Whether init waits, once set up, for swrun to finish its side before forking the
     /// command: the terminal must be raw and sized before the command's first output.
     var waitsForGoAhead: Bool { request.useTerminal }
-    /// Whether init waits first for swrun's work from outside (id maps, cgroup).
-    var waitsForParent: Bool { usesUserNamespace || !cgroupLimits.isEmpty }
+    /// Whether init waits first for swrun's work from outside (id maps, cgroup, veth pairs).
+    var waitsForParent: Bool { usesUserNamespace || !cgroupLimits.isEmpty || !vethNetworks.isEmpty }
+    /// The lxc.net.N veth pairs swrun makes.
+    private(set) var vethNetworks: [VethNetwork] = []
     /// Resource limits from lxc.cgroup2.* and lxc.cgroup.* (and the flags that set them).
     public private(set) var cgroupLimits = CgroupLimits()
     /// A user namespace, for a container with lxc.idmap lines (an unprivileged container).
@@ -59,6 +61,7 @@ public final class StartPlan {
         self.request = request
         rootfs = try Self.rootfsPath(of: request)
         cgroupLimits = try Self.limits(from: request.config.settings)
+        vethNetworks = request.mode == .attach ? [] : try VethNetwork.networks(of: request.config)
         warnings = Self.notAppliedWarnings(request.config.notYetApplied.filter {
             (request.mode == .boot || Self.mattersForExecute($0.setting.key)) && !Self.isAppliedLimit($0.setting.key)
         })
@@ -234,5 +237,37 @@ public final class StartPlan {
         addSetup(.netlinkRequest(arena.bytes(request.bytes)), "bring up the loopback interface",
                  call: "sendto(NETLINK_ROUTE, RTM_NEWLINK ifindex=1 flags=IFF_UP, \(request.bytes.count) bytes)",
                  why: "a new network namespace has only lo, and it starts down")
+        for network in vethNetworks { planLinkConfiguration(network) }
+    }
+
+    /// The container's end of a veth pair: up, its address, its default route. The index is
+    /// known only inside, so the child writes it into the prepared requests.
+    private func planLinkConfiguration(_ network: VethNetwork) {
+        var requests: [(NetlinkMessage, Int, String)] = []
+        if network.up || network.address != nil {
+            requests.append((LinkRequest.setUp(index: 0, sequence: 2), 20, "set \(network.containerName) up"))
+        }
+        if let address = network.address {
+            requests.append((AddressRequest.add(address, index: 0, sequence: 3), 20, "add \(address) to \(network.containerName)"))
+        }
+        if let gateway = network.gateway {
+            let message = RouteRequest.addDefault(via: gateway, index: 0, sequence: 4)
+            requests.append((message, message.bytes.count - 4, "route via \(gateway.map(String.init).joined(separator: "."))"))
+        }
+        guard !requests.isEmpty else { return }
+        let buffers = UnsafeMutablePointer<UnsafeMutableRawBufferPointer>.allocate(capacity: requests.count)
+        let offsets = UnsafeMutablePointer<Int>.allocate(capacity: requests.count)
+        for (position, (message, offset, _)) in requests.enumerated() {
+            let buffer = arena.scratch(message.bytes.count)
+            buffer.copyBytes(from: message.bytes)
+            buffers[position] = buffer
+            offsets[position] = offset
+        }
+        arena.adopt(UnsafeMutableRawPointer(buffers))
+        arena.adopt(UnsafeMutableRawPointer(offsets))
+        addSetup(.configureLink(name: c(network.containerName), requests: buffers, count: requests.count, indexOffsets: offsets),
+                 "configure \(network.containerName): " + requests.map(\.2).joined(separator: ", "),
+                 call: "if_nametoindex(\"\(network.containerName)\"); RTM_NEWLINK IFF_UP; RTM_NEWADDR; RTM_NEWROUTE",
+                 why: "lxc.net.\(network.index): the container's end of its veth pair, set up from inside")
     }
 }

@@ -1,0 +1,51 @@
+import SwrunConfig
+import SwrunNetlink
+import SwrunSystem
+
+/// One lxc.net.N of type veth: a pair whose host end swrun makes (on a bridge when `link`
+/// names one) and whose other end appears in the container as `containerName`.
+struct VethNetwork: Equatable {
+    var index: Int
+    var hostName: String?      // lxc.net.N.veth.pair; swrun picks one when nil
+    var containerName: String  // lxc.net.N.name, eth<N> by default
+    var bridge: String?        // lxc.net.N.link
+    var mtu: UInt32?
+    var address: IPv4Network?
+    var gateway: [UInt8]?
+    var up: Bool
+
+    /// The veth networks of a config, in index order; a bad value names its key.
+    static func networks(of config: ContainerConfig) throws(SwrunError) -> [VethNetwork] {
+        var result: [VethNetwork] = []
+        for (index, keys) in config.networks.sorted(by: { $0.key < $1.key }) where keys["type"] == "veth" {
+            func fail(_ key: String, _ message: String, hint: String) -> SwrunError {
+                SwrunError(.invalidConfig, "lxc.net.\(index).\(key): \(message)", hint: hint)
+            }
+            let name = keys["name"] ?? "eth\(index)"
+            if let pair = keys["veth.pair"], pair.isEmpty || pair.utf8.count > 15 || pair.contains("/") {
+                throw fail("veth.pair", "'\(pair)' is not a link name (1 to 15 characters, no '/')", hint: "for example vethweb0")
+            }
+            guard name.utf8.count <= 15, !name.isEmpty, !name.contains("/") else {
+                throw fail("name", "'\(name)' is not a link name (1 to 15 characters, no '/')", hint: "for example eth0")
+            }
+            var address: IPv4Network?
+            if let text = keys["ipv4.address"] {
+                guard !text.contains("\n") else { throw fail("ipv4.address", "only one address a network so far", hint: "keep one lxc.net.\(index).ipv4.address line") }
+                guard let parsed = IPv4Network(text.split(separator: " ").first.map(String.init) ?? text) else {
+                    throw fail("ipv4.address", "'\(text)' is not an IPv4 address with its prefix", hint: "for example 10.0.3.5/24")
+                }
+                address = parsed
+            }
+            var gateway: [UInt8]?
+            if let text = keys["ipv4.gateway"] {
+                guard let parsed = IPv4Network(text), parsed.prefixLength == 32 else {
+                    throw fail("ipv4.gateway", "'\(text)' is not an IPv4 address", hint: "for example 10.0.3.1 (auto is not supported yet)")
+                }
+                gateway = parsed.address
+            }
+            result.append(VethNetwork(index: index, hostName: keys["veth.pair"], containerName: name, bridge: keys["link"],
+                                      mtu: keys["mtu"].flatMap { UInt32($0) }, address: address, gateway: gateway, up: keys["flags"] == "up"))
+        }
+        return result
+    }
+}

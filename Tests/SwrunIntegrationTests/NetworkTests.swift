@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+
+/// veth pairs on a bridge. Every test runs swrun inside a network namespace of its own
+/// (unshare -n), with its own bridge: nothing reaches the host's links or any other address.
+@Suite struct NetworkTests {
+    /// Runs `script` with sh in a fresh network namespace; `$SWRUN` is swrun with -P set.
+    func inOwnNetwork(_ sandbox: Sandbox, _ script: String) throws -> Swrun.Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        process.arguments = ["-n", "sh", "-c", "SWRUN='\(Swrun.binary)'; P='\(sandbox.path)'; " + script]
+        return try Swrun.runProcess(process)
+    }
+
+    static let bridge = "ip link add br0 type bridge && ip addr add 10.99.0.1/24 dev br0 && ip link set br0 up && ip link set lo up"
+
+    func veth(_ address: String) -> String {
+        "-s lxc.net.0.type=veth -s lxc.net.0.link=br0 -s lxc.net.0.flags=up -s lxc.net.0.ipv4.address=\(address) -s lxc.net.0.ipv4.gateway=10.99.0.1"
+    }
+
+    @Test func vethOnABridgeReachesTheBridgeAndGoesAwayWithTheContainer() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("veth")
+        try sandbox.create(name)
+        let result = try inOwnNetwork(sandbox, """
+            \(Self.bridge)
+            "$SWRUN" execute -n \(name) -P "$P" \(veth("10.99.0.2/24")) -- sh -c 'ip -o -4 addr show eth0 | grep -o "10.99.0.2/24"; ping -c1 -W2 10.99.0.1 | grep -o "1 packets received"'
+            echo links: $(ip -o link | grep -c '^[0-9]*: vs')
+            """)
+        #expect(result.stdout == "10.99.0.2/24\n1 packets received\nlinks: 0\n", "\(result.stdout) \(result.stderr)")
+    }
+
+    @Test func twoContainersOnOneBridgeReachEachOther() throws {
+        let sandbox = try Sandbox()
+        let server = sandbox.name("server"), client = sandbox.name("client")
+        try sandbox.create(server)
+        try sandbox.create(client)
+        let result = try inOwnNetwork(sandbox, """
+            \(Self.bridge)
+            "$SWRUN" start -n \(server) -P "$P" \(veth("10.99.0.2/24")) || exit 1
+            "$SWRUN" execute -n \(client) -P "$P" \(veth("10.99.0.3/24")) -- sh -c 'ping -c1 -W2 10.99.0.2 | grep -o "1 packets received"'
+            "$SWRUN" stop -k -n \(server) -P "$P"
+            echo links: $(ip -o link | grep -c '^[0-9]*: vs')
+            """)
+        #expect(result.stdout == "1 packets received\nlinks: 0\n", "\(result.stdout) \(result.stderr)")
+    }
+
+    @Test func aMissingBridgeStopsTheStartAndLeavesNoLink() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("nobridge")
+        try sandbox.create(name)
+        let result = try inOwnNetwork(sandbox, """
+            "$SWRUN" execute -n \(name) -P "$P" -s lxc.net.0.type=veth -s lxc.net.0.link=nosuchbridge -- true; echo status=$?
+            echo links: $(ip -o link | grep -c '^[0-9]*: vs')
+            """)
+        #expect(result.stdout == "status=125\nlinks: 0\n")
+        #expect(result.stderr.contains("the bridge 'nosuchbridge' does not exist"), "\(result.stderr)")
+    }
+
+    @Test func aBadAddressIsRefusedBeforeStart() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("badaddr")
+        try sandbox.create(name)
+        let result = try inOwnNetwork(sandbox, """
+            "$SWRUN" execute -n \(name) -P "$P" -s lxc.net.0.type=veth -s lxc.net.0.ipv4.address=10.99.0/24 -- true; echo status=$?
+            """)
+        #expect(result.stdout == "status=125\n")
+        #expect(result.stderr.contains("lxc.net.0.ipv4.address: '10.99.0/24' is not an IPv4 address"), "\(result.stderr)")
+    }
+}
