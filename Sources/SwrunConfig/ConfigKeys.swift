@@ -2,7 +2,7 @@
 /// Adding a key is adding a row.
 public enum ConfigKeys {
     // Why each group is not applied yet, shown to the user as a warning.
-    static let networking = "swrun builds only empty networks and veth pairs (link, name, mtu, ipv4.address, ipv4.gateway, veth.pair) so far"
+    static let networking = "swrun builds only empty networks and veth pairs (link, name, flags, hwaddr, mtu, ipv4.address, ipv4.gateway, veth.pair) so far"
     static let cgroups = "swrun applies only memory, cpu, pids and cpuset limits so far"
     static let hooks = "hooks are not run yet"
     static let console = "the console is not configurable yet"
@@ -36,7 +36,7 @@ public enum ConfigKeys {
         ConfigKey(.network("type"), .single, .choice(["veth", "macvlan", "ipvlan", "vlan", "phys", "empty", "none"]),
                   .appliedFor(["empty", "veth"], otherwise: networking)),
         ConfigKey(.network("flags"), .single, .choice(["up"]), .applied),
-        ConfigKey(.network("hwaddr"), .single, .text, .notApplied(networking)),
+        ConfigKey(.network("hwaddr"), .single, .hardwareAddress, .applied),
         ConfigKey(.network("ipv4.address"), .list, .text, .applied),
         ConfigKey(.network("ipv4.gateway"), .single, .text, .applied),
         ConfigKey(.network("ipv6.address"), .list, .text, .notApplied(networking)),

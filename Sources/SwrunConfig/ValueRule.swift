@@ -31,6 +31,8 @@ enum ValueRule: Sendable {
     case vlanID
     /// lxc.net.N.veth.vlan.id also takes "none".
     case vlanIDOrNone
+    /// A MAC address, where LXC lets 'x' stand for a random hex digit.
+    case hardwareAddress
 
     func check(_ value: String) throws(ValueError) {
         switch self {
@@ -120,6 +122,11 @@ enum ValueRule: Sendable {
             }
         case .vlanIDOrNone:
             if value != "none" { try ValueRule.vlanID.check(value) }
+        case .hardwareAddress:
+            // Any digit in place of the x's tells whether the shape is right.
+            guard HardwareAddress(String(value.map { $0 == "x" || $0 == "X" ? "0" : $0 })) != nil else {
+                throw ValueError("'\(value)' is not a unicast MAC address", hint: "use six hex bytes such as 00:16:3e:xx:xx:xx (an x is a random digit)")
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 /// Attribute numbers from linux/if_link.h and linux/veth.h.
 enum LinkAttribute {
+    static let address: UInt16 = 1         // IFLA_ADDRESS
     static let name: UInt16 = 3            // IFLA_IFNAME
     static let mtu: UInt16 = 4             // IFLA_MTU
     static let master: UInt16 = 10         // IFLA_MASTER
@@ -14,18 +15,22 @@ enum LinkAttribute {
 extension LinkRequest {
     static let createFlags = Netlink.request | Netlink.acknowledge | Netlink.create | Netlink.exclusive
 
-    /// `ip link add NAME type veth peer name PEER [netns PID]`: both ends at once, the peer
-    /// made straight in the network namespace of process `peerNamespacePID` when given.
-    public static func createVeth(name: String, peer: String, peerNamespacePID: Int32? = nil, sequence: UInt32) -> NetlinkMessage {
+    /// `ip link add NAME [mtu M] type veth peer name PEER [address A] [mtu M] [netns PID]`: both
+    /// ends at once, the peer made straight in the network namespace of process `peerNamespacePID`.
+    public static func createVeth(name: String, peer: String, peerNamespacePID: Int32? = nil,
+                                  peerAddress: [UInt8]? = nil, mtu: UInt32? = nil, sequence: UInt32) -> NetlinkMessage {
         var message = NetlinkMessage(type: Netlink.newLink, flags: createFlags, sequence: sequence)
         message.appendLinkHeader()
         message.appendAttribute(type: LinkAttribute.name, string: name)
+        if let mtu { message.appendAttribute(type: LinkAttribute.mtu, u32: mtu) }
         message.appendNested(type: LinkAttribute.linkInfo) { info in
             info.appendAttribute(type: LinkAttribute.infoKind, string: "veth")
             info.appendNested(type: LinkAttribute.infoData) { data in
                 data.appendNested(type: LinkAttribute.vethPeer) { peerInfo in
                     peerInfo.appendLinkHeader()  // VETH_INFO_PEER holds an ifinfomsg, then attributes
                     peerInfo.appendAttribute(type: LinkAttribute.name, string: peer)
+                    if let peerAddress { peerInfo.appendAttribute(type: LinkAttribute.address, payload: peerAddress) }
+                    if let mtu { peerInfo.appendAttribute(type: LinkAttribute.mtu, u32: mtu) }
                     if let pid = peerNamespacePID { peerInfo.appendAttribute(type: LinkAttribute.namespacePID, u32: UInt32(bitPattern: pid)) }
                 }
             }

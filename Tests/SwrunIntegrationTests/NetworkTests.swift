@@ -29,6 +29,30 @@ import Testing
         #expect(result.stdout == "10.99.0.2/24\n1 packets received\nlinks: 0\n", "\(result.stdout) \(result.stderr)")
     }
 
+    @Test func hwaddrAndMTUReachBothEnds() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("hwaddr")
+        try sandbox.create(name)
+        let result = try inOwnNetwork(sandbox, """
+            \(Self.bridge)
+            "$SWRUN" start -n \(name) -P "$P" \(veth("10.99.0.2/24")) -s lxc.net.0.hwaddr=00:16:3e:xx:xx:xx -s lxc.net.0.mtu=1400 \\
+                -s lxc.net.0.veth.pair=vsmtu0 || exit 1
+            echo host: $(ip -o link show vsmtu0 | grep -o "mtu [0-9]*")
+            "$SWRUN" attach -n \(name) -P "$P" -- sh -c 'echo mtu: $(cat /sys/class/net/eth0/mtu); cat /sys/class/net/eth0/address' | \\
+                sed 's/^00:16:3e:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]$/address: from the template/'
+            "$SWRUN" stop -k -n \(name) -P "$P"
+            """)
+        #expect(result.stdout == "host: mtu 1400\nmtu: 1400\naddress: from the template\n", "\(result.stdout) \(result.stderr)")
+    }
+
+    @Test func createFillsTheTemplateOnceAsLXCDoes() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("hwcreate")
+        let defaults = sandbox.write("default.conf", "lxc.net.0.type = veth\nlxc.net.0.hwaddr = 00:16:3e:xx:xx:xx\n")
+        try sandbox.create(name, config: defaults)
+        let config = try String(contentsOfFile: "\(sandbox.path)/\(name)/config", encoding: .utf8)
+        let line = config.split(separator: "\n").first { $0.hasPrefix("lxc.net.0.hwaddr") }.map(String.init) ?? ""
+        #expect(line.wholeMatch(of: /lxc\.net\.0\.hwaddr = 00:16:3e(:[0-9a-f]{2}){3}/) != nil, "\(config)")
+    }
+
     @Test func twoContainersOnOneBridgeReachEachOther() throws {
         let sandbox = try Sandbox()
         let server = sandbox.name("server"), client = sandbox.name("client")

@@ -25,6 +25,23 @@ import Testing
         #expect(LinkRequest.createVeth(name: "veth0", peer: "eth0", peerNamespacePID: 1234, sequence: 1).bytes == golden)
     }
 
+    @Test func vethWithAnMTUOnBothEndsAndTheContainerEndsAddress() {
+        let bytes = LinkRequest.createVeth(name: "veth0", peer: "eth0", peerAddress: [0x00, 0x16, 0x3E, 0x01, 0x02, 0x03],
+                                           mtu: 1400, sequence: 1).bytes
+        let hostMTU: [UInt8] = [0x08, 0x00, 0x04, 0x00, 0x78, 0x05, 0x00, 0x00]  // IFLA_MTU 1400, after IFLA_IFNAME
+        #expect(Array(bytes[44..<52]) == hostMTU)
+        let peerTail: [UInt8] = [
+            0x09, 0x00, 0x03, 0x00, 0x65, 0x74, 0x68, 0x30,  // IFLA_IFNAME "eth0\0"
+            0x00, 0x00, 0x00, 0x00,
+            0x0A, 0x00, 0x01, 0x00, 0x00, 0x16, 0x3E, 0x01,  // IFLA_ADDRESS 00:16:3e:01:02:03
+            0x02, 0x03, 0x00, 0x00,                          //   (padded to 4)
+            0x08, 0x00, 0x04, 0x00, 0x78, 0x05, 0x00, 0x00,  // IFLA_MTU 1400
+        ]
+        #expect(Array(bytes.suffix(peerTail.count)) == peerTail)
+        #expect(bytes.count == 104 - 8 + 8 + 12 + 8)  // no netns attribute; the MTU twice and the address added
+        #expect(bytes[0] == UInt8(bytes.count))
+    }
+
     @Test func bridge() {
         let bytes = LinkRequest.createBridge(name: "br0", sequence: 9).bytes
         #expect(bytes.count == 16 + 16 + 8 + 4 + 12)

@@ -55,6 +55,11 @@ public struct ContainerCreator {
             if !config.settings.contains(where: { $0.key.hasPrefix("lxc.net.") }) {
                 config.append("lxc.net.0.type", "empty")
             }
+            // Like lxc-create, give each container its own address once, in its config.
+            var random = SystemRandomNumberGenerator()
+            for setting in config.settings where setting.key.hasSuffix(".hwaddr") && HardwareAddress.isTemplate(setting.value) {
+                if let address = HardwareAddress.completing(setting.value, using: &random) { config.set(setting.key, address.description) }
+            }
             if unprivileged {
                 var maps = try ContainerConfig(settings: config.settings).idmaps
                 if maps.isEmpty {

@@ -151,17 +151,17 @@ public final class LaunchedContainer {
                 }
                 bridgeIndex = index
             }
-            explainer.say("RTM_NEWLINK veth \(hostName) peer \(network.containerName) netns \(initPID)",
+            let details = (network.hardwareAddress.map { " address \($0)" } ?? "") + (network.mtu.map { " mtu \($0)" } ?? "")
+            explainer.say("RTM_NEWLINK veth \(hostName) peer \(network.containerName)\(details) netns \(initPID)",
                           "lxc.net.\(network.index): a veth pair; one end appears in the container as \(network.containerName)")
-            try socket.request(LinkRequest.createVeth(name: hostName, peer: network.containerName, peerNamespacePID: initPID, sequence: socket.nextSequence()),
+            let request = LinkRequest.createVeth(name: hostName, peer: network.containerName, peerNamespacePID: initPID,
+                                                 peerAddress: network.hardwareAddress?.bytes, mtu: network.mtu, sequence: socket.nextSequence())
+            try socket.request(request,
                                "create the veth pair \(hostName) for lxc.net.\(network.index)",
                                hint: "a link called \(hostName) may exist already: choose another lxc.net.\(network.index).veth.pair")
             vethHostNames.append(hostName)
             guard let hostIndex = NetlinkSocket.index(of: hostName) else {
                 throw SwrunError(.system, "the veth end \(hostName) vanished after it was made")
-            }
-            if let mtu = network.mtu {
-                try socket.request(LinkRequest.change(index: hostIndex, .mtu(mtu), sequence: socket.nextSequence()), "set the mtu of \(hostName) to \(mtu)")
             }
             if let bridgeIndex, let bridge = network.bridge {
                 explainer.say("RTM_NEWLINK \(hostName) master \(bridge)", "the host end joins the bridge")

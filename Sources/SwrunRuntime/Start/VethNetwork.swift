@@ -10,6 +10,7 @@ struct VethNetwork: Equatable {
     var containerName: String  // lxc.net.N.name, eth<N> by default
     var bridge: String?        // lxc.net.N.link
     var mtu: UInt32?
+    var hardwareAddress: HardwareAddress?  // lxc.net.N.hwaddr, its x's filled for this start
     var address: IPv4Network?
     var gateway: [UInt8]?
     var up: Bool
@@ -43,8 +44,17 @@ struct VethNetwork: Equatable {
                 }
                 gateway = parsed.address
             }
+            var hardwareAddress: HardwareAddress?
+            if let text = keys["hwaddr"] {
+                var random = SystemRandomNumberGenerator()
+                guard let parsed = HardwareAddress.completing(text, using: &random) else {
+                    throw fail("hwaddr", "'\(text)' is not a unicast MAC address", hint: "for example 00:16:3e:xx:xx:xx (an x is a random digit)")
+                }
+                hardwareAddress = parsed
+            }
             result.append(VethNetwork(index: index, hostName: keys["veth.pair"], containerName: name, bridge: keys["link"],
-                                      mtu: keys["mtu"].flatMap { UInt32($0) }, address: address, gateway: gateway, up: keys["flags"] == "up"))
+                                      mtu: keys["mtu"].flatMap { UInt32($0) }, hardwareAddress: hardwareAddress,
+                                      address: address, gateway: gateway, up: keys["flags"] == "up"))
         }
         return result
     }
