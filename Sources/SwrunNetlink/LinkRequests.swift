@@ -92,6 +92,12 @@ public struct IPv4Network: Sendable, Equatable, CustomStringConvertible {
         prefixLength = prefix
     }
 
+    public init?(address: [UInt8], prefixLength: UInt8) {
+        guard address.count == 4, prefixLength <= 32 else { return nil }
+        self.address = address
+        self.prefixLength = prefixLength
+    }
+
     public var description: String { address.map(String.init).joined(separator: ".") + "/\(prefixLength)" }
 }
 

@@ -88,6 +88,8 @@ public enum Netlink {
     public static let newRoute: UInt16 = 24      // RTM_NEWROUTE
     public static let create: UInt16 = 0x400     // NLM_F_CREATE
     public static let exclusive: UInt16 = 0x200  // NLM_F_EXCL
+    public static let dump: UInt16 = 0x300       // NLM_F_DUMP (NLM_F_ROOT | NLM_F_MATCH)
+    public static let done: UInt16 = 3           // NLMSG_DONE
     public static let interfaceUp: UInt32 = 0x1  // IFF_UP
     public static let routeProtocol: Int32 = 0   // NETLINK_ROUTE
 }

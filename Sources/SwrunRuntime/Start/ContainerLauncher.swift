@@ -145,10 +145,7 @@ public final class LaunchedContainer {
             let hostName = network.hostName ?? "vs\(initPID)n\(network.index)"
             var bridgeIndex: Int32?
             if let bridge = network.bridge {
-                guard let index = NetlinkSocket.index(of: bridge) else {
-                    throw SwrunError(.notFound, "lxc.net.\(network.index).link: the bridge '\(bridge)' does not exist",
-                                     hint: "create it (ip link add \(bridge) type bridge), or set lxc.net.\(network.index).type = empty")
-                }
+                guard let index = NetlinkSocket.index(of: bridge) else { throw network.missingBridge(bridge) }
                 bridgeIndex = index
             }
             let details = (network.hardwareAddress.map { " address \($0)" } ?? "") + (network.mtu.map { " mtu \($0)" } ?? "")

@@ -69,7 +69,7 @@ public final class StartPlan {
         try SubordinateIDs.checkDelegation(request.config.idmaps)
         if request.mode != .attach {
             try planMounts()
-            planIdentity()
+            try planIdentity()
         }
         try planPayload()
     }
@@ -228,7 +228,7 @@ public final class StartPlan {
 
     // MARK: hostname and network
 
-    private func planIdentity() {
+    private func planIdentity() throws(SwrunError) {
         let hostname = request.config.utsName ?? request.containerName
         addSetup(.setHostname(c(hostname), length: hostname.utf8.count), "set the hostname to \(hostname)",
                  call: "sethostname(\"\(hostname)\", \(hostname.utf8.count))",
@@ -237,12 +237,12 @@ public final class StartPlan {
         addSetup(.netlinkRequest(arena.bytes(request.bytes)), "bring up the loopback interface",
                  call: "sendto(NETLINK_ROUTE, RTM_NEWLINK ifindex=1 flags=IFF_UP, \(request.bytes.count) bytes)",
                  why: "a new network namespace has only lo, and it starts down")
-        for network in vethNetworks { planLinkConfiguration(network) }
+        for network in vethNetworks { try planLinkConfiguration(network) }
     }
 
     /// The container's end of a veth pair: up, its address, its default route. The index is
     /// known only inside, so the child writes it into the prepared requests.
-    private func planLinkConfiguration(_ network: VethNetwork) {
+    private func planLinkConfiguration(_ network: VethNetwork) throws(SwrunError) {
         var requests: [(NetlinkMessage, Int, String)] = []
         if network.up || network.address != nil {
             requests.append((LinkRequest.setUp(index: 0, sequence: 2), 20, "set \(network.containerName) up"))
@@ -250,7 +250,7 @@ public final class StartPlan {
         if let address = network.address {
             requests.append((AddressRequest.add(address, index: 0, sequence: 3), 20, "add \(address) to \(network.containerName)"))
         }
-        if let gateway = network.gateway {
+        if let gateway = try network.gatewayAddress() {
             let message = RouteRequest.addDefault(via: gateway, index: 0, sequence: 4)
             requests.append((message, message.bytes.count - 4, "route via \(gateway.map(String.init).joined(separator: "."))"))
         }

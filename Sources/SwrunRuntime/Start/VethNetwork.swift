@@ -12,8 +12,14 @@ struct VethNetwork: Equatable {
     var mtu: UInt32?
     var hardwareAddress: HardwareAddress?  // lxc.net.N.hwaddr, its x's filled for this start
     var address: IPv4Network?
-    var gateway: [UInt8]?
+    var gateway: Gateway?
     var up: Bool
+
+    /// lxc.net.N.ipv4.gateway: an address, or "auto", the bridge's first IPv4 address.
+    enum Gateway: Equatable {
+        case address([UInt8])
+        case bridgeAddress
+    }
 
     /// The veth networks of a config, in index order; a bad value names its key.
     static func networks(of config: ContainerConfig) throws(SwrunError) -> [VethNetwork] {
@@ -37,12 +43,20 @@ struct VethNetwork: Equatable {
                 }
                 address = parsed
             }
-            var gateway: [UInt8]?
+            var gateway: Gateway?
             if let text = keys["ipv4.gateway"] {
-                guard let parsed = IPv4Network(text), parsed.prefixLength == 32 else {
-                    throw fail("ipv4.gateway", "'\(text)' is not an IPv4 address", hint: "for example 10.0.3.1 (auto is not supported yet)")
+                if text == "auto" {
+                    guard keys["link"] != nil else {
+                        throw fail("ipv4.gateway", "auto takes the address of the bridge, and lxc.net.\(index).link names none",
+                                   hint: "set lxc.net.\(index).link to a bridge, or give the gateway's address")
+                    }
+                    gateway = .bridgeAddress
+                } else {
+                    guard let parsed = IPv4Network(text), parsed.prefixLength == 32 else {
+                        throw fail("ipv4.gateway", "'\(text)' is not an IPv4 address", hint: "for example 10.0.3.1, or auto for the bridge's address")
+                    }
+                    gateway = .address(parsed.address)
                 }
-                gateway = parsed.address
             }
             var hardwareAddress: HardwareAddress?
             if let text = keys["hwaddr"] {
@@ -57,5 +71,27 @@ struct VethNetwork: Equatable {
                                       address: address, gateway: gateway, up: keys["flags"] == "up"))
         }
         return result
+    }
+
+    /// The gateway's address; for auto, asks the kernel for the bridge's first IPv4 address.
+    func gatewayAddress() throws(SwrunError) -> [UInt8]? {
+        switch gateway {
+        case nil: return nil
+        case .address(let address)?: return address
+        case .bridgeAddress?:
+            let bridge = self.bridge ?? ""
+            guard let index = NetlinkSocket.index(of: bridge) else { throw missingBridge(bridge) }
+            guard let first = try NetlinkSocket().ipv4Addresses(ofLink: index).first else {
+                throw SwrunError(.invalidConfig, "lxc.net.\(self.index).ipv4.gateway: auto, but the bridge '\(bridge)' has no IPv4 address",
+                                 hint: "give the bridge an address (ip address add 10.0.3.1/24 dev \(bridge)), or set the gateway's address")
+            }
+            return first.address
+        }
+    }
+
+    /// The error for a `link` that names no link.
+    func missingBridge(_ bridge: String) -> SwrunError {
+        SwrunError(.notFound, "lxc.net.\(index).link: the bridge '\(bridge)' does not exist",
+                   hint: "create it (ip link add \(bridge) type bridge), or set lxc.net.\(index).type = empty")
     }
 }
