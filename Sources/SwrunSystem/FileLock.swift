@@ -19,6 +19,19 @@ public final class FileLock {
         return FileLock(fd: fd, path: path)
     }
 
+    /// Takes the lock, waiting for whoever holds it (a short critical section elsewhere).
+    public static func acquire(_ path: String) throws(SwrunError) -> FileLock {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        if fd < 0 { throw SwrunError.system("cannot open lock file \(path)", Errno.current) }
+        while flock(fd, LOCK_EX) != 0 {
+            let errno = Errno.current
+            if errno == .interrupted { continue }
+            close(fd)
+            throw SwrunError.system("cannot lock \(path)", errno)
+        }
+        return FileLock(fd: fd, path: path)
+    }
+
     private init(fd: Int32, path: String) {
         self.fd = fd
         self.path = path

@@ -78,6 +78,37 @@ import Testing
         #expect(result.stderr.contains("auto takes the address of the bridge, and lxc.net.0.link names none"), "\(result.stderr)")
     }
 
+    @Test func addressesAreLeasedFromTheBridgeAndFreedOnDestroy() throws {
+        let sandbox = try Sandbox()
+        let first = sandbox.name("lease1"), second = sandbox.name("lease2"), third = sandbox.name("lease3")
+        for name in [first, second, third] { try sandbox.create(name) }
+        let onBridge = "-s lxc.net.0.type=veth -s lxc.net.0.link=br0"
+        let result = try inOwnNetwork(sandbox, """
+            \(Self.bridge)
+            "$SWRUN" start -n \(first) -P "$P" \(onBridge) || exit 1
+            "$SWRUN" execute -n \(second) -P "$P" \(onBridge) -- sh -c \\
+                'ip -o -4 addr show eth0 | grep -o "10.99.0.3/24"; ip route | grep -o "default via 10.99.0.1"; ping -c1 -W2 10.99.0.2 | grep -o "1 packets received"'
+            "$SWRUN" execute -n \(third) -P "$P" \(onBridge) -s lxc.net.0.ipv4.address=10.99.0.2/24 -- true; echo taken=$?
+            "$SWRUN" execute -n \(third) -P "$P" \(onBridge) -s lxc.net.0.ipv4.address=10.98.0.2/24 -- true; echo outside=$?
+            "$SWRUN" stop -k -n \(first) -P "$P"
+            "$SWRUN" destroy -n \(first) -P "$P" > /dev/null
+            cat "$P/.swrun-leases/br0"
+            echo links: $(ip -o link | grep -c '^[0-9]*: vs')
+            """)
+        #expect(result.stdout == """
+            10.99.0.3/24
+            default via 10.99.0.1
+            1 packets received
+            taken=125
+            outside=125
+            10.99.0.3 \(second)
+            links: 0
+
+            """, "\(result.stdout) \(result.stderr)")
+        #expect(result.stderr.contains("lxc.net.0.ipv4.address: the address is leased to the container '\(first)' on br0"), "\(result.stderr)")
+        #expect(result.stderr.contains("lxc.net.0.ipv4.address: the address is outside 10.99.0.0/24, the subnet of the bridge br0"), "\(result.stderr)")
+    }
+
     @Test func twoContainersOnOneBridgeReachEachOther() throws {
         let sandbox = try Sandbox()
         let server = sandbox.name("server"), client = sandbox.name("client")

@@ -116,6 +116,7 @@ public struct ContainerStore: Sendable {
         }
         defer { withExtendedLifetime(lock) {} }
         try FileSystem.removeTree(directory(of: name))
+        try AddressLeases(lxcPath: lxcPath).release(name)
     }
 }
 

@@ -62,6 +62,10 @@ public final class StartPlan {
         rootfs = try Self.rootfsPath(of: request)
         cgroupLimits = try Self.limits(from: request.config.settings)
         vethNetworks = request.mode == .attach ? [] : try VethNetwork.networks(of: request.config)
+        let lxcPath = FileSystem.parentPath(request.containerDirectory)
+        for position in vethNetworks.indices {
+            try vethNetworks[position].settleAddresses(container: request.containerName, lxcPath: lxcPath)
+        }
         warnings = Self.notAppliedWarnings(request.config.notYetApplied.filter {
             (request.mode == .boot || Self.mattersForExecute($0.setting.key)) && !Self.isAppliedLimit($0.setting.key)
         })
@@ -250,7 +254,7 @@ public final class StartPlan {
         if let address = network.address {
             requests.append((AddressRequest.add(address, index: 0, sequence: 3), 20, "add \(address) to \(network.containerName)"))
         }
-        if let gateway = try network.gatewayAddress() {
+        if case .address(let gateway)? = network.gateway {
             let message = RouteRequest.addDefault(via: gateway, index: 0, sequence: 4)
             requests.append((message, message.bytes.count - 4, "route via \(gateway.map(String.init).joined(separator: "."))"))
         }

@@ -73,22 +73,6 @@ struct VethNetwork: Equatable {
         return result
     }
 
-    /// The gateway's address; for auto, asks the kernel for the bridge's first IPv4 address.
-    func gatewayAddress() throws(SwrunError) -> [UInt8]? {
-        switch gateway {
-        case nil: return nil
-        case .address(let address)?: return address
-        case .bridgeAddress?:
-            let bridge = self.bridge ?? ""
-            guard let index = NetlinkSocket.index(of: bridge) else { throw missingBridge(bridge) }
-            guard let first = try NetlinkSocket().ipv4Addresses(ofLink: index).first else {
-                throw SwrunError(.invalidConfig, "lxc.net.\(self.index).ipv4.gateway: auto, but the bridge '\(bridge)' has no IPv4 address",
-                                 hint: "give the bridge an address (ip address add 10.0.3.1/24 dev \(bridge)), or set the gateway's address")
-            }
-            return first.address
-        }
-    }
-
     /// The error for a `link` that names no link.
     func missingBridge(_ bridge: String) -> SwrunError {
         SwrunError(.notFound, "lxc.net.\(index).link: the bridge '\(bridge)' does not exist",

@@ -1,0 +1,27 @@
+import SwrunNetlink
+import SwrunSystem
+
+extension VethNetwork {
+    /// Settles the addresses before anything is made. On a bridge with an IPv4 address the
+    /// container leases its address from the bridge's subnet (the configured one, or a free
+    /// one, kept across restarts), and a container given no gateway routes through the
+    /// bridge, as lxc-net's DHCP server would tell it; `auto` becomes the bridge's address.
+    mutating func settleAddresses(container name: String, lxcPath: String) throws(SwrunError) {
+        guard let bridge else { return }  // parsing refuses auto without a link
+        guard let bridgeIndex = NetlinkSocket.index(of: bridge) else { throw missingBridge(bridge) }
+        guard let bridgeAddress = try NetlinkSocket().ipv4Addresses(ofLink: bridgeIndex).first else {
+            if gateway == .bridgeAddress {
+                throw SwrunError(.invalidConfig, "lxc.net.\(index).ipv4.gateway: auto, but the bridge '\(bridge)' has no IPv4 address",
+                                 hint: "give the bridge an address (ip address add 10.0.3.1/24 dev \(bridge)), or set the gateway's address")
+            }
+            return  // a bridge without an address: the container's own DHCP client, if any, configures it
+        }
+        let leased = try AddressLeases(lxcPath: lxcPath).lease(for: name, on: bridge, bridgeAddress: bridgeAddress,
+                                                               requested: address?.address, key: "lxc.net.\(index).ipv4.address")
+        if address == nil {
+            address = IPv4Network(address: leased, prefixLength: bridgeAddress.prefixLength)
+            if gateway == nil { gateway = .bridgeAddress }
+        }
+        if gateway == .bridgeAddress { gateway = .address(bridgeAddress.address) }
+    }
+}
