@@ -18,7 +18,7 @@ let package = Package(
         .systemLibrary(name: "CCap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
 
         .target(name: "SwrunSystem", dependencies: ["CLinux", "CCap", systemPackage]),
-        .target(name: "SwrunNetlink", dependencies: ["SwrunSystem"]),
+        .target(name: "SwrunNetlink", dependencies: ["CLinux", "SwrunSystem"]),
         .target(name: "SwrunConfig", dependencies: ["SwrunSystem"]),
         .target(name: "SwrunSeccomp", dependencies: ["SwrunSystem"]),
         .target(name: "SwrunCgroups", dependencies: ["CLinux", "SwrunSystem"]),

@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 import SwrunSystem
 
@@ -7,9 +8,39 @@ public final class NetlinkSocket {
     let fd: Int32
     private var sequence: UInt32 = 1
 
-    public init() throws(SwrunError) {
-        fd = socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Netlink.routeProtocol)
+    public convenience init() throws(SwrunError) {
+        self.init(fd: try Self.openRouteSocket())
+    }
+
+    /// A socket in the network namespace `namespacePath` (/proc/PID/ns/net): the calling
+    /// thread enters it just long enough to make the socket, which stays bound to it.
+    public convenience init(networkNamespace namespacePath: String) throws(SwrunError) {
+        let own = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)
+        if own < 0 { throw SwrunError.system("cannot open /proc/self/ns/net", Errno.current) }
+        defer { close(own) }
+        let target = open(namespacePath, O_RDONLY | O_CLOEXEC)
+        if target < 0 { throw SwrunError.system("cannot open \(namespacePath)", Errno.current, hint: "is the container still running?") }
+        defer { close(target) }
+        if swrun_setns(target, Int32(SWRUN_CLONE_NEWNET)) != 0 {
+            throw SwrunError.system("cannot enter the network namespace \(namespacePath)", Errno.current)
+        }
+        let made: Result<Int32, SwrunError>
+        do throws(SwrunError) { made = .success(try Self.openRouteSocket()) } catch { made = .failure(error) }
+        if swrun_setns(own, Int32(SWRUN_CLONE_NEWNET)) != 0 {
+            // Staying in the container's namespace would send later requests to the wrong place.
+            fatalError("cannot return to swrun's own network namespace: \(Errno.current)")
+        }
+        self.init(fd: try made.get())
+    }
+
+    private init(fd: Int32) {
+        self.fd = fd
+    }
+
+    private static func openRouteSocket() throws(SwrunError) -> Int32 {
+        let fd = socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Netlink.routeProtocol)
         if fd < 0 { throw SwrunError.system("cannot open a netlink socket", Errno.current) }
+        return fd
     }
 
     deinit { close(fd) }
@@ -59,10 +90,15 @@ public final class NetlinkSocket {
         }
     }
 
+    /// Every address of `family` in the socket's namespace, in the kernel's order.
+    public func addresses(family: UInt8) throws(SwrunError) -> [InterfaceAddress] {
+        try dump(AddressDump.request(family: family, sequence: nextSequence()), "list the addresses")
+            .compactMap(AddressDump.address(in:)).filter { $0.family == family }
+    }
+
     /// The IPv4 addresses of the link `index`, in the kernel's order.
     public func ipv4Addresses(ofLink index: Int32) throws(SwrunError) -> [IPv4Network] {
-        try dump(AddressDump.request(sequence: nextSequence()), "list the IPv4 addresses")
-            .compactMap(AddressDump.ipv4Address(in:)).filter { $0.linkIndex == index }.map(\.network)
+        try addresses(family: AddressDump.inet).filter { $0.linkIndex == index }.compactMap(\.ipv4)
     }
 
     /// The index of the link called `name` in this namespace, or nil.

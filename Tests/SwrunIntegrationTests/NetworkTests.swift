@@ -109,6 +109,29 @@ import Testing
         #expect(result.stderr.contains("lxc.net.0.ipv4.address: the address is outside 10.99.0.0/24, the subnet of the bridge br0"), "\(result.stderr)")
     }
 
+    @Test func lsAndInfoShowTheAddressesInside() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("showip")
+        try sandbox.create(name)
+        let result = try inOwnNetwork(sandbox, """
+            \(Self.bridge)
+            "$SWRUN" start -n \(name) -P "$P" -s lxc.net.0.type=veth -s lxc.net.0.link=br0 || exit 1
+            "$SWRUN" attach -n \(name) -P "$P" -- ip -6 addr add fd00::5/64 dev eth0
+            "$SWRUN" ls --fancy -F name,ipv4,ipv6 -P "$P" | tail -n +2 | tr -s ' ' | sed 's/ *$//'
+            "$SWRUN" info -i -n \(name) -P "$P"
+            "$SWRUN" ls --format json -P "$P" | grep -o '"ipv4":[^]]*]'
+            "$SWRUN" stop -k -n \(name) -P "$P"
+            "$SWRUN" info -i -n \(name) -P "$P"; echo stopped=$?
+            """)
+        #expect(result.stdout == """
+            \(name) 10.99.0.2 fd00::5
+            IP:             10.99.0.2
+            IP:             fd00::5
+            "ipv4":["10.99.0.2"]
+            stopped=0
+
+            """, "\(result.stdout) \(result.stderr)")
+    }
+
     @Test func twoContainersOnOneBridgeReachEachOther() throws {
         let sandbox = try Sandbox()
         let server = sandbox.name("server"), client = sandbox.name("client")

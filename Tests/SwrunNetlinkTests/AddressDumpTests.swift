@@ -1,7 +1,7 @@
 import Testing
 @testable import SwrunNetlink
 
-/// `ip -4 address show` over rtnetlink: the request, and an answer as the kernel writes it.
+/// `ip address show` over rtnetlink: the request, and an answer as the kernel writes it.
 @Suite struct AddressDumpTests {
     @Test func theRequestAsksForEveryIPv4Address() {
         let golden: [UInt8] = [
@@ -9,7 +9,7 @@ import Testing
             0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  //   seq 7, port 0
             0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  // ifaddrmsg: AF_INET, every link
         ]
-        #expect(AddressDump.request(sequence: 7).bytes == golden)
+        #expect(AddressDump.request(family: AddressDump.inet, sequence: 7).bytes == golden)
     }
 
     /// 10.99.0.1/24 on link 5, with the attributes a 6.x kernel adds around it.
@@ -27,18 +27,34 @@ import Testing
     ]
 
     @Test func anAnswerGivesTheLinkAndItsAddress() {
-        let decoded = AddressDump.ipv4Address(in: Self.answer)
-        #expect(decoded?.linkIndex == 5)
-        #expect(decoded?.network.description == "10.99.0.1/24")
+        let decoded = AddressDump.address(in: Self.answer)
+        #expect(decoded?.linkIndex == 5 && decoded?.scope == 0 && decoded?.isGlobal == true)
+        #expect(decoded?.description == "10.99.0.1")
+        #expect(decoded?.ipv4?.description == "10.99.0.1/24")
     }
 
     @Test func otherMessagesAreNotAddresses() {
         var link = Self.answer
         link[4] = 0x10  // RTM_NEWLINK
-        #expect(AddressDump.ipv4Address(in: link) == nil)
+        #expect(AddressDump.address(in: link) == nil)
         var inet6 = Self.answer
-        inet6[16] = 10  // AF_INET6
-        #expect(AddressDump.ipv4Address(in: inet6) == nil)
-        #expect(AddressDump.ipv4Address(in: Array(Self.answer.prefix(20))) == nil)
+        inet6[16] = 10  // AF_INET6, but 4-byte attributes: no address of that family in it
+        #expect(AddressDump.address(in: inet6) == nil)
+        #expect(AddressDump.address(in: Array(Self.answer.prefix(20))) == nil)
+    }
+
+    /// fd00::2/64 on link 3, with an ifaddrmsg of scope link for fe80::1.
+    @Test func anIPv6AnswerAndItsScope() {
+        var message: [UInt8] = [
+            0x2C, 0x00, 0x00, 0x00, 0x14, 0x00, 0x02, 0x00,  // nlmsghdr: len 44, RTM_NEWADDR
+            0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            0x0A, 0x40, 0x80, 0x00, 0x03, 0x00, 0x00, 0x00,  // ifaddrmsg: AF_INET6, /64, PERMANENT, universe, link 3
+            0x14, 0x00, 0x01, 0x00,                          // IFA_ADDRESS, 20 bytes
+            0xFD, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02,
+        ]
+        #expect(AddressDump.address(in: message)?.description == "fd00::2")
+        #expect(AddressDump.address(in: message)?.ipv4 == nil)
+        message[19] = 253  // RT_SCOPE_LINK
+        #expect(AddressDump.address(in: message)?.isGlobal == false)
     }
 }

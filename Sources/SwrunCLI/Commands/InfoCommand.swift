@@ -8,12 +8,14 @@ enum InfoCommand: Command {
         abstract: "Show a container's state and pid (lxc-info).",
         discussion: """
         Resource use (memory, OOM kills, processes, CPU) comes from the container's own cgroup,
-        which it has when it has limits; block I/O and network addresses are not shown yet.
+        which it has when it has limits; block I/O is not shown yet. IP addresses are read
+        from inside the container's network namespace: global ones, as lxc-info shows them.
         """,
         options: [
             CommonOptions.name, CommonOptions.lxcPath,
             .init(short: "s", long: "state", value: nil, help: "Only the state."),
             .init(short: "p", long: "pid", value: nil, help: "Only init's pid."),
+            .init(short: "i", long: "ips", value: nil, help: "Only the IP addresses."),
             .init(short: "S", long: "stats", value: nil, help: "Only resource use (from the container's cgroup, when it has limits)."),
             .init(short: "H", long: "no-humanize", value: nil, help: "Bare values, without field names."),
             .init(short: nil, long: "format", value: "FORMAT", help: "text or json."),
@@ -26,21 +28,26 @@ enum InfoCommand: Command {
         let store = try arguments.store()
         try store.requireExisting(name)
         let status = store.status(of: name)
+        let addresses = status.state == .running ? status.initPID.map(ContainerAddresses.init(initPID:)) : nil
         if format == .json {
             let stats = status.state == .stopped ? nil : status.record.map { CgroupStats(ContainerCgroup(directories: $0.cgroups)) }
             print(JSON.object([
                 ("name", .string(name)), ("state", .string(status.state.name)),
                 ("pid", status.initPID.map { .number(Int($0)) } ?? .null),
                 ("monitor", .bool(status.monitorAlive)),
+                ("ips", .array(((addresses?.ipv4 ?? []) + (addresses?.ipv6 ?? [])).map(JSON.string))),
             ] + CgroupStats.jsonMembers(stats)).text)
             return 0
         }
-        let onlyState = arguments.flag("state"), onlyPID = arguments.flag("pid")
-        let all = !onlyState && !onlyPID && !arguments.flag("stats")
+        let onlyState = arguments.flag("state"), onlyPID = arguments.flag("pid"), onlyIPs = arguments.flag("ips")
+        let all = !onlyState && !onlyPID && !onlyIPs && !arguments.flag("stats")
         var fields: [(String, String)] = []
         if all { fields.append(("Name", name)) }
         if all || onlyState { fields.append(("State", status.state.name)) }
         if all || onlyPID, let pid = status.initPID { fields.append(("PID", String(pid))) }
+        if all || onlyIPs, let addresses {
+            for address in addresses.ipv4 + addresses.ipv6 { fields.append(("IP", address)) }
+        }
         if all, status.state != .stopped, !status.monitorAlive {
             fields.append(("Monitor", "gone (stop and destroy still work)"))
         }

@@ -54,10 +54,12 @@ struct ContainerSummary {
     let autostart: Bool
     let groups: [String]
     let unprivileged: Bool
+    let addresses: ContainerAddresses?
 
     init(store: ContainerStore, name: String) {
         self.name = name
         status = store.status(of: name)
+        addresses = status.state == .running ? status.initPID.map(ContainerAddresses.init(initPID:)) : nil
         let settings = (try? store.config(of: name))?.settings ?? []
         autostart = settings.last(where: { $0.key == "lxc.start.auto" })?.value == "1"
         groups = Autostart.entry(name: name, settings: settings).groups
@@ -73,7 +75,8 @@ struct ContainerSummary {
         case .pid: return pid.map(String.init) ?? "-"
         case .autostart: return autostart ? "1" : "0"
         case .groups: return groups.isEmpty ? "-" : groups.joined(separator: ",")
-        case .ipv4, .ipv6: return "-"  // the container has only lo until swrun builds networks
+        case .ipv4: return addresses.flatMap { $0.ipv4.isEmpty ? nil : $0.ipv4.joined(separator: ", ") } ?? "-"
+        case .ipv6: return addresses.flatMap { $0.ipv6.isEmpty ? nil : $0.ipv6.joined(separator: ", ") } ?? "-"
         case .unprivileged: return unprivileged ? "true" : "false"
         }
     }
@@ -82,7 +85,8 @@ struct ContainerSummary {
         .object([
             ("name", .string(name)), ("state", .string(status.state.name)), ("pid", pid.map { .number(Int($0)) } ?? .null),
             ("autostart", .bool(autostart)), ("groups", .array(groups.map(JSON.string))),
-            ("ipv4", .array([])), ("ipv6", .array([])), ("unprivileged", .bool(unprivileged)),
+            ("ipv4", .array((addresses?.ipv4 ?? []).map(JSON.string))), ("ipv6", .array((addresses?.ipv6 ?? []).map(JSON.string))),
+            ("unprivileged", .bool(unprivileged)),
         ])
     }
 }
