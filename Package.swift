@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "SwrunCgroups", dependencies: ["CLinux", "SwrunSystem"]),
         .target(name: "SwrunImages", dependencies: ["SwrunSystem", "SwrunConfig"]),
         .target(name: "SwrunRuntime", dependencies: ["CLinux", "SwrunSystem", "SwrunNetlink", "SwrunConfig", "SwrunImages", "SwrunCgroups", "SwrunSeccomp", systemPackage]),
-        .target(name: "SwrunCLI", dependencies: ["SwrunRuntime", "SwrunConfig", "SwrunSystem", "SwrunCgroups"]),
+        .target(name: "SwrunCLI", dependencies: ["SwrunRuntime", "SwrunConfig", "SwrunSystem", "SwrunCgroups", "SwrunNetlink"]),
         .executableTarget(name: "swrun", dependencies: ["SwrunCLI"]),
 
         .testTarget(name: "SwrunConfigTests", dependencies: ["SwrunConfig", "SwrunSystem"]),

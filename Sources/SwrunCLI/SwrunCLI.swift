@@ -23,7 +23,7 @@ public enum SwrunCLI {
         ("run", RunCommand.self), ("create", CreateCommand.self), ("execute", ExecuteCommand.self),
         ("start", StartCommand.self), ("stop", StopCommand.self), ("info", InfoCommand.self),
         ("attach", AttachCommand.self), ("console", ConsoleCommand.self), ("wait", WaitCommand.self),
-        ("autostart", AutostartCommand.self), ("cgroup", CgroupCommand.self), ("top", TopCommand.self), ("checkconfig", CheckConfigCommand.self),
+        ("autostart", AutostartCommand.self), ("cgroup", CgroupCommand.self), ("top", TopCommand.self), ("checkconfig", CheckConfigCommand.self), ("net", NetCommand.self),
         ("destroy", DestroyCommand.self), ("ls", ListCommand.self), ("config", ConfigCommand.self),
         ("monitor", MonitorCommand.self),
     ]

@@ -47,17 +47,11 @@ public enum AddressDump {
         let family = message[16]
         let size = family == inet ? 4 : family == inet6 ? 16 : 0
         guard size > 0 else { return nil }
-        let index = Int32(bitPattern: UInt32(message[20]) | UInt32(message[21]) << 8 | UInt32(message[22]) << 16 | UInt32(message[23]) << 24)
+        let index = Int32(bitPattern: NetlinkAttributes.u32(message, at: 20))
         var local: [UInt8]?, address: [UInt8]?
-        var offset = 24
-        while offset + 4 <= message.count {
-            let length = Int(UInt16(message[offset]) | UInt16(message[offset + 1]) << 8)
-            let type = UInt16(message[offset + 2]) | UInt16(message[offset + 3]) << 8
-            guard length >= 4, offset + length <= message.count else { break }
-            let payload = Array(message[offset + 4 ..< offset + length])
-            if payload.count == size && type == 2 { local = payload }    // IFA_LOCAL
-            if payload.count == size && type == 1 { address = payload }  // IFA_ADDRESS
-            offset += (length + 3) & ~3
+        for (type, payload) in NetlinkAttributes(message, from: 24) where payload.count == size {
+            if type == 2 { local = payload }    // IFA_LOCAL
+            if type == 1 { address = payload }  // IFA_ADDRESS
         }
         guard let bytes = local ?? address else { return nil }
         return InterfaceAddress(linkIndex: index, family: family, address: bytes, prefixLength: message[17], scope: message[19])

@@ -76,7 +76,7 @@ public final class NetlinkSocket {
             if count <= 0 { throw SwrunError.system("no netlink answer to \(what())", Errno.current) }
             var offset = 0
             while offset + 16 <= count {
-                let length = Int(UInt32(buffer[offset]) | UInt32(buffer[offset + 1]) << 8 | UInt32(buffer[offset + 2]) << 16 | UInt32(buffer[offset + 3]) << 24)
+                let length = Int(NetlinkAttributes.u32(buffer, at: offset))
                 guard length >= 16, offset + length <= count else { break }
                 let one = Array(buffer[offset ..< offset + length])
                 let type = UInt16(one[4]) | UInt16(one[5]) << 8
@@ -94,6 +94,11 @@ public final class NetlinkSocket {
     public func addresses(family: UInt8) throws(SwrunError) -> [InterfaceAddress] {
         try dump(AddressDump.request(family: family, sequence: nextSequence()), "list the addresses")
             .compactMap(AddressDump.address(in:)).filter { $0.family == family }
+    }
+
+    /// Every link in the socket's namespace.
+    public func links() throws(SwrunError) -> [LinkInfo] {
+        try dump(LinkDump.request(sequence: nextSequence()), "list the links").compactMap(LinkDump.link(in:))
     }
 
     /// The IPv4 addresses of the link `index`, in the kernel's order.

@@ -76,6 +76,6 @@ struct VethNetwork: Equatable {
     /// The error for a `link` that names no link.
     func missingBridge(_ bridge: String) -> SwrunError {
         SwrunError(.notFound, "lxc.net.\(index).link: the bridge '\(bridge)' does not exist",
-                   hint: "create it (ip link add \(bridge) type bridge), or set lxc.net.\(index).type = empty")
+                   hint: "make it with `swrun net up --bridge \(bridge)` (10.0.3.1/24 unless --address says otherwise), or set lxc.net.\(index).type = empty")
     }
 }

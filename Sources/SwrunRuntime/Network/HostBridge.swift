@@ -1,0 +1,74 @@
+import SwrunNetlink
+import SwrunSystem
+
+/// A bridge on the host for containers' veth pairs, with LXC's lxc-net defaults
+/// (lxcbr0, 10.0.3.1/24). swrun makes it over rtnetlink, with no `ip` or `brctl`.
+public struct HostBridge: Sendable, Equatable {
+    public static let defaultName = "lxcbr0"
+    public static let defaultAddress = "10.0.3.1/24"
+
+    public var name: String
+    public var isUp: Bool
+    public var addresses: [String]
+    /// The links that are its ports (host ends of containers' veth pairs).
+    public var ports: [String]
+
+    /// The bridges of this network namespace.
+    public static func list() throws(SwrunError) -> [HostBridge] {
+        let socket = try NetlinkSocket()
+        let links = try socket.links()
+        let addresses = try socket.addresses(family: AddressDump.inet) + socket.addresses(family: AddressDump.inet6)
+        return links.filter { $0.kind == "bridge" }.map { bridge in
+            HostBridge(name: bridge.name, isUp: bridge.isUp,
+                       addresses: addresses.filter { $0.linkIndex == bridge.index && $0.isGlobal }.map { "\($0)/\($0.prefixLength)" },
+                       ports: links.filter { $0.master == bridge.index }.map(\.name))
+        }
+    }
+
+    /// Makes the bridge `name` with `address` and sets it up; what is already there is kept,
+    /// so running it twice changes nothing. Returns what it did, for the user.
+    @discardableResult
+    public static func up(_ name: String, address: IPv4Network) throws(SwrunError) -> [String] {
+        let socket = try NetlinkSocket()
+        var done: [String] = []
+        let existing = try socket.links().first { $0.name == name }
+        if let existing, existing.kind != "bridge" {
+            throw SwrunError(.alreadyExists, "the link \(name) exists and is not a bridge", hint: "choose another name with --bridge")
+        }
+        if existing == nil {
+            try socket.request(LinkRequest.createBridge(name: name, sequence: socket.nextSequence()), "create the bridge \(name)")
+            done.append("made the bridge \(name)")
+        }
+        guard let index = NetlinkSocket.index(of: name) else { throw SwrunError(.system, "the bridge \(name) vanished after it was made") }
+        do {
+            if try !socket.ipv4Addresses(ofLink: index).contains(address) {
+                try socket.request(AddressRequest.add(address, index: index, sequence: socket.nextSequence()), "add \(address) to \(name)",
+                                   hint: "another link may have an address in that subnet; choose one with --address")
+                done.append("added \(address)")
+            }
+            if existing?.isUp != true {
+                try socket.request(LinkRequest.setUp(index: index, sequence: socket.nextSequence()), "set \(name) up")
+                done.append("set it up")
+            }
+        } catch {
+            // A bridge made here and left half-configured would confuse the next try.
+            if existing == nil { try? socket.request(LinkRequest.delete(index: index, sequence: socket.nextSequence()), "remove \(name)") }
+            throw error
+        }
+        return done
+    }
+
+    /// Removes the bridge `name`; refused while containers' links are on it.
+    public static func down(_ name: String) throws(SwrunError) {
+        guard let bridge = try list().first(where: { $0.name == name }) else {
+            throw SwrunError(.notFound, "there is no bridge called \(name)", hint: "see the bridges with `swrun net ls`")
+        }
+        guard bridge.ports.isEmpty else {
+            throw SwrunError(.busy, "the bridge \(name) still has links on it: \(bridge.ports.joined(separator: ", "))",
+                             hint: "stop the containers that use it first (swrun ls --fancy shows what runs)")
+        }
+        guard let index = NetlinkSocket.index(of: name) else { return }
+        let socket = try NetlinkSocket()
+        try socket.request(LinkRequest.delete(index: index, sequence: socket.nextSequence()), "remove the bridge \(name)")
+    }
+}
