@@ -54,35 +54,7 @@ PY
                 "crun-wrapper" "$wrap /bin/true'"
 fi
 
-# time LABEL COMMAND...: hyperfine each labelled command into $results/$group/LABEL.json
-time_group() {
-    group=$1 runs=$2
-    shift 2
-    mkdir -p "$results/$group"
-    while [ $# -gt 0 ]; do
-        label=$1 command=$2
-        shift 2
-        hyperfine -N --style none --warmup 3 --runs "$runs" --export-json "$results/$group/$label.json" "$command" >/dev/null 2>"$results/$group/$label.err" \
-            || { echo "  $label: failed ($(head -c 300 "$results/$group/$label.err"))"; rm -f "$results/$group/$label.json"; }
-    done
-    python3 - "$results/$group" <<'PY'
-import json, os, statistics, sys
-results = sys.argv[1]
-median = {}
-for name in sorted(os.listdir(results)):
-    if name.endswith(".json"):
-        data = json.load(open(os.path.join(results, name)))["results"][0]
-        median[name[:-5]] = statistics.median(data["times"]) * 1000
-if "crun" in median and "crun-wrapper" in median:
-    median["crun (less wrapper)"] = max(median["crun"] - median["crun-wrapper"], 0.001)
-    del median["crun-wrapper"]
-swrun = median.get("swrun")
-print(f"{'command':<22}{'median ms':>10}{'swrun / it':>12}")
-for name, ms in sorted(median.items(), key=lambda item: item[1]):
-    ratio = f"{swrun / ms:.2f}x" if swrun else "-"
-    print(f"{name:<22}{ms:>10.2f}{ratio:>12}")
-PY
-}
+. "$(dirname "$0")/bench-lib.sh"
 
 echo "execute: $runs runs of /bin/true in a busybox rootfs (hyperfine, median wall time)"
 time_group execute "$runs" "$@"
@@ -98,3 +70,10 @@ if command -v lxc-start >/dev/null 2>&1; then
 fi
 time_group start "$((runs / 4))" "$@"
 echo "target: swrun faster than LXC (ratio < 1)"
+
+# One veth pair on a bridge per start, in a network and mount namespace of the benchmark's
+# own (with its own bridge and sysfs), so that neither runtime touches the host's links.
+echo
+echo "execute with one veth on a bridge: $runs runs"
+unshare -n -m --propagation private "$(dirname "$0")/bench-veth.sh" "$swrun" "$lxcpath" "$name" "$results" "$runs"
+echo "targets: swrun faster than lxc-execute (ratio < 1); netlink setup under 1 ms (most of the cost above is the kernel's RTM_DELLINK)"

@@ -1,0 +1,32 @@
+# Shared by the bench scripts (sourced).
+# time_group GROUP RUNS LABEL COMMAND...: hyperfine each labelled command into
+# $results/GROUP/LABEL.json, then print the medians and swrun's ratio to each.
+time_group() {
+    group=$1 group_runs=$2
+    shift 2
+    mkdir -p "$results/$group"
+    while [ $# -gt 0 ]; do
+        label=$1 command=$2
+        shift 2
+        hyperfine -N --style none --warmup 3 --runs "$group_runs" --export-json "$results/$group/$label.json" "$command" >/dev/null 2>"$results/$group/$label.err" \
+            || { echo "  $label: failed ($(head -c 300 "$results/$group/$label.err"))"; rm -f "$results/$group/$label.json"; }
+    done
+    python3 - "$results/$group" <<'PY'
+import json, os, statistics, sys
+results = sys.argv[1]
+median = {}
+for name in sorted(os.listdir(results)):
+    if name.endswith(".json"):
+        data = json.load(open(os.path.join(results, name)))["results"][0]
+        median[name[:-5]] = statistics.median(data["times"]) * 1000
+if "crun" in median and "crun-wrapper" in median:
+    median["crun (less wrapper)"] = max(median["crun"] - median["crun-wrapper"], 0.001)
+    del median["crun-wrapper"]
+swrun = median.get("swrun")
+print(f"{'command':<22}{'median ms':>10}{'swrun / it':>12}")
+for name, ms in sorted(median.items(), key=lambda item: item[1]):
+    ratio = f"{swrun / ms:.2f}x" if swrun else "-"
+    print(f"{name:<22}{ms:>10.2f}{ratio:>12}")
+PY
+}
+
