@@ -5,7 +5,7 @@
 set -eu
 
 build="libcap-dev pkg-config busybox-static"
-test="$build util-linux"
+test="$build util-linux iproute2"  # the network tests build their bridges with ip
 bench="$test hyperfine crun lxc"
 
 case "${1:-build}" in
