@@ -7,6 +7,9 @@ public struct LinkInfo: Sendable, Equatable {
     public var master: Int32?
     /// IFLA_INFO_KIND: "bridge", "veth"...; nil for a physical link or lo.
     public var kind: String?
+    /// Bytes received and sent, from IFLA_STATS64.
+    public var receivedBytes: UInt64 = 0
+    public var sentBytes: UInt64 = 0
 }
 
 /// `ip link show`: a dump request for every link, and the decoding of its RTM_NEWLINK answers.
@@ -29,6 +32,9 @@ public enum LinkDump {
             switch type {
             case LinkAttribute.name: info.name = NetlinkAttributes.string(payload)
             case LinkAttribute.master where payload.count == 4: info.master = Int32(bitPattern: NetlinkAttributes.u32(payload, at: 0))
+            case LinkAttribute.stats64 where payload.count >= 32:  // rx_packets, tx_packets, rx_bytes, tx_bytes...
+                info.receivedBytes = NetlinkAttributes.u64(payload, at: 16)
+                info.sentBytes = NetlinkAttributes.u64(payload, at: 24)
             case LinkAttribute.linkInfo:
                 for (innerType, inner) in NetlinkAttributes(payload, from: 0) where innerType == LinkAttribute.infoKind {
                     info.kind = NetlinkAttributes.string(inner)
@@ -66,6 +72,10 @@ struct NetlinkAttributes: Sequence {
 
     static func u32(_ bytes: [UInt8], at offset: Int) -> UInt32 {
         UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24
+    }
+
+    static func u64(_ bytes: [UInt8], at offset: Int) -> UInt64 {
+        UInt64(u32(bytes, at: offset)) | UInt64(u32(bytes, at: offset + 4)) << 32
     }
 
     /// A NUL-terminated string attribute.

@@ -6,6 +6,7 @@ enum LinkAttribute {
     static let master: UInt16 = 10         // IFLA_MASTER
     static let linkInfo: UInt16 = 18       // IFLA_LINKINFO
     static let namespacePID: UInt16 = 19   // IFLA_NET_NS_PID
+    static let stats64: UInt16 = 23        // IFLA_STATS64
     static let infoKind: UInt16 = 1        // IFLA_INFO_KIND
     static let infoData: UInt16 = 2        // IFLA_INFO_DATA
     static let vethPeer: UInt16 = 1        // VETH_INFO_PEER

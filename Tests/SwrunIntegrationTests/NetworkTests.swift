@@ -119,6 +119,9 @@ import Testing
             "$SWRUN" ls --fancy -F name,ipv4,ipv6 -P "$P" | tail -n +2 | tr -s ' ' | sed 's/ *$//'
             "$SWRUN" info -i -n \(name) -P "$P"
             "$SWRUN" ls --format json -P "$P" | grep -o '"ipv4":[^]]*]'
+            "$SWRUN" attach -n \(name) -P "$P" -- ping -c1 -W2 10.99.0.1 > /dev/null
+            "$SWRUN" info -n \(name) -P "$P" | grep -o '^Link: *eth0'
+            "$SWRUN" info --format json -n \(name) -P "$P" | grep -q '"links":\\[{"name":"eth0","rx_bytes":[1-9][0-9]*,"tx_bytes":[1-9][0-9]*}\\]' && echo traffic counted
             "$SWRUN" stop -k -n \(name) -P "$P"
             "$SWRUN" info -i -n \(name) -P "$P"; echo stopped=$?
             """)
@@ -127,6 +130,8 @@ import Testing
             IP:             10.99.0.2
             IP:             fd00::5
             "ipv4":["10.99.0.2"]
+            Link:           eth0
+            traffic counted
             stopped=0
 
             """, "\(result.stdout) \(result.stderr)")

@@ -41,4 +41,17 @@ import Testing
         address[4] = 20  // RTM_NEWADDR is not a link
         #expect(LinkDump.link(in: address) == nil)
     }
+
+    @Test func trafficComesFromStats64() {
+        var message = Self.answer
+        var stats = [UInt8](repeating: 0, count: 4 + 200)  // IFLA_STATS64: rtnl_link_stats64, 25 u64s
+        stats[0] = 204; stats[2] = 23
+        stats[4 + 16] = 0x10; stats[4 + 17] = 0x27        // rx_bytes 10000
+        stats[4 + 24] = 0xE8; stats[4 + 25] = 0x03        // tx_bytes 1000
+        message += stats
+        message[0] = UInt8(message.count & 0xFF); message[1] = UInt8(message.count >> 8)
+        let link = LinkDump.link(in: message)
+        #expect(link?.receivedBytes == 10000 && link?.sentBytes == 1000)
+        #expect(LinkDump.link(in: Self.answer)?.receivedBytes == 0)
+    }
 }

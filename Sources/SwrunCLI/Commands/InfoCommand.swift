@@ -8,8 +8,8 @@ enum InfoCommand: Command {
         abstract: "Show a container's state and pid (lxc-info).",
         discussion: """
         Resource use (memory, OOM kills, processes, CPU) comes from the container's own cgroup,
-        which it has when it has limits; block I/O is not shown yet. IP addresses are read
-        from inside the container's network namespace: global ones, as lxc-info shows them.
+        which it has when it has limits; block I/O is not shown yet. IP addresses and link traffic
+        are read from inside the container's network namespace (TX is what the container sent).
         """,
         options: [
             CommonOptions.name, CommonOptions.lxcPath,
@@ -28,14 +28,18 @@ enum InfoCommand: Command {
         let store = try arguments.store()
         try store.requireExisting(name)
         let status = store.status(of: name)
-        let addresses = status.state == .running ? status.initPID.map(ContainerAddresses.init(initPID:)) : nil
+        let network = status.state == .running ? status.initPID.map(ContainerNetworkView.init(initPID:)) : nil
         if format == .json {
             let stats = status.state == .stopped ? nil : status.record.map { CgroupStats(ContainerCgroup(directories: $0.cgroups)) }
             print(JSON.object([
                 ("name", .string(name)), ("state", .string(status.state.name)),
                 ("pid", status.initPID.map { .number(Int($0)) } ?? .null),
                 ("monitor", .bool(status.monitorAlive)),
-                ("ips", .array(((addresses?.ipv4 ?? []) + (addresses?.ipv6 ?? [])).map(JSON.string))),
+                ("ips", .array(((network?.ipv4 ?? []) + (network?.ipv6 ?? [])).map(JSON.string))),
+                ("links", .array((network?.links ?? []).map { link in
+                    .object([("name", .string(link.name)), ("rx_bytes", .number(Int(clamping: link.receivedBytes))),
+                             ("tx_bytes", .number(Int(clamping: link.sentBytes)))])
+                })),
             ] + CgroupStats.jsonMembers(stats)).text)
             return 0
         }
@@ -45,8 +49,8 @@ enum InfoCommand: Command {
         if all { fields.append(("Name", name)) }
         if all || onlyState { fields.append(("State", status.state.name)) }
         if all || onlyPID, let pid = status.initPID { fields.append(("PID", String(pid))) }
-        if all || onlyIPs, let addresses {
-            for address in addresses.ipv4 + addresses.ipv6 { fields.append(("IP", address)) }
+        if all || onlyIPs, let network {
+            for address in network.ipv4 + network.ipv6 { fields.append(("IP", address)) }
         }
         if all, status.state != .stopped, !status.monitorAlive {
             fields.append(("Monitor", "gone (stop and destroy still work)"))
@@ -59,6 +63,17 @@ enum InfoCommand: Command {
             if let limit = stats.memoryLimitBytes { fields.append(("Memory limit", raw ? String(limit) : humanBytes(limit))) }
             if let kills = stats.oomKills { fields.append(("OOM kills", String(kills))) }
             if let pids = stats.pids { fields.append(("Processes", String(pids))) }
+        }
+        if all || arguments.flag("stats"), let network {
+            // As the container sees it: what it sent (TX) and received (RX).
+            let raw = arguments.flag("no-humanize")
+            for link in network.links {
+                fields.append(("Link", link.name))
+                fields.append((" TX bytes", raw ? String(link.sentBytes) : humanBytes(link.sentBytes)))
+                fields.append((" RX bytes", raw ? String(link.receivedBytes) : humanBytes(link.receivedBytes)))
+                let total = link.sentBytes &+ link.receivedBytes
+                fields.append((" Total bytes", raw ? String(total) : humanBytes(total)))
+            }
         }
         for (field, value) in fields {
             print(arguments.flag("no-humanize") ? value : (field + ":").padding(to: 16) + value)

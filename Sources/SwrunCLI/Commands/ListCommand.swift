@@ -54,12 +54,12 @@ struct ContainerSummary {
     let autostart: Bool
     let groups: [String]
     let unprivileged: Bool
-    let addresses: ContainerAddresses?
+    let network: ContainerNetworkView?
 
     init(store: ContainerStore, name: String) {
         self.name = name
         status = store.status(of: name)
-        addresses = status.state == .running ? status.initPID.map(ContainerAddresses.init(initPID:)) : nil
+        network = status.state == .running ? status.initPID.map(ContainerNetworkView.init(initPID:)) : nil
         let settings = (try? store.config(of: name))?.settings ?? []
         autostart = settings.last(where: { $0.key == "lxc.start.auto" })?.value == "1"
         groups = Autostart.entry(name: name, settings: settings).groups
@@ -75,8 +75,8 @@ struct ContainerSummary {
         case .pid: return pid.map(String.init) ?? "-"
         case .autostart: return autostart ? "1" : "0"
         case .groups: return groups.isEmpty ? "-" : groups.joined(separator: ",")
-        case .ipv4: return addresses.flatMap { $0.ipv4.isEmpty ? nil : $0.ipv4.joined(separator: ", ") } ?? "-"
-        case .ipv6: return addresses.flatMap { $0.ipv6.isEmpty ? nil : $0.ipv6.joined(separator: ", ") } ?? "-"
+        case .ipv4: return network.flatMap { $0.ipv4.isEmpty ? nil : $0.ipv4.joined(separator: ", ") } ?? "-"
+        case .ipv6: return network.flatMap { $0.ipv6.isEmpty ? nil : $0.ipv6.joined(separator: ", ") } ?? "-"
         case .unprivileged: return unprivileged ? "true" : "false"
         }
     }
@@ -85,7 +85,7 @@ struct ContainerSummary {
         .object([
             ("name", .string(name)), ("state", .string(status.state.name)), ("pid", pid.map { .number(Int($0)) } ?? .null),
             ("autostart", .bool(autostart)), ("groups", .array(groups.map(JSON.string))),
-            ("ipv4", .array((addresses?.ipv4 ?? []).map(JSON.string))), ("ipv6", .array((addresses?.ipv6 ?? []).map(JSON.string))),
+            ("ipv4", .array((network?.ipv4 ?? []).map(JSON.string))), ("ipv6", .array((network?.ipv6 ?? []).map(JSON.string))),
             ("unprivileged", .bool(unprivileged)),
         ])
     }
