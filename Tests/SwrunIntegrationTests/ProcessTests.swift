@@ -124,4 +124,17 @@ import Testing
             #expect(result.stderr.contains(call), "missing \(call)")
         }
     }
+
+    /// Init (execute's reaper) is never the OOM killer's pick; the command keeps the usual
+    /// score. Lowering a score takes CAP_SYS_RESOURCE, which some sandboxes deny even to root:
+    /// there init keeps 0 too, and that is what is checked.
+    @Test func initIsShieldedFromTheOOMKillerButNotTheCommand() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("oomadj")
+        try sandbox.create(name)
+        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+        let effective = status.split(separator: "\n").first { $0.hasPrefix("CapEff:") }.flatMap { UInt64($0.split(separator: "\t").last ?? "", radix: 16) } ?? 0
+        let canLower = effective & (1 << 24) != 0  // CAP_SYS_RESOURCE
+        let result = try sandbox.execute(name, ["sh", "-c", "sleep 0.5; cat /proc/1/oom_score_adj /proc/self/oom_score_adj"])
+        #expect(result.stdout == (canLower ? "-1000\n0\n" : "0\n0\n"), "\(result.stdout) \(result.stderr)")
+    }
 }

@@ -217,11 +217,22 @@ public final class LaunchedContainer {
         switch SyncMessage.Kind(rawValue: message.kind) {
         case .running?:
             explainer.say("command running as PID \(message.a) in the container", "swrun now relays signals" + (console >= 0 ? " and the terminal" : "") + " until it exits")
+            shieldInitFromOOMKiller()
         case .payloadFailed? where message.a >= 0:
             throw plan.payloadFailure(step: message.a, errno: message.b)
         default:
             throw SwrunError(.system, "the container's init could not fork the command", errno: Errno(rawValue: message.b))
         }
+    }
+
+    /// When a memory limit is hit, the kernel picks a victim in the cgroup, and while the
+    /// first one dies it may pick another: if that were init (execute's reaper, a few pages),
+    /// the whole container would end with it. Written now, after the command was forked, so
+    /// that the command keeps the usual score; only host root may lower it, hence from here.
+    private func shieldInitFromOOMKiller() {
+        let path = "/proc/\(initPID)/oom_score_adj"
+        explainer.say("write(\"\(path)\", \"-1000\")", "the OOM killer never picks init, only what it runs")
+        try? FileSystem.writeExisting(path, "-1000")  // best effort: without it only the OOM case differs
     }
 
     private static func hint(forSetupErrno errno: Int32) -> String? {
