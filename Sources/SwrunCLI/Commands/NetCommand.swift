@@ -21,9 +21,7 @@ enum NetCommand: Command {
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         let bridge = arguments.value("bridge") ?? HostBridge.defaultName
-        guard bridge.utf8.count <= 15, !bridge.isEmpty, !bridge.contains("/") else {
-            throw SwrunError(.invalidArgument, "'\(bridge)' is not a link name (1 to 15 characters, no '/')", hint: "for example lxcbr0")
-        }
+        if let problem = LinkName.problem(bridge) { throw SwrunError(.invalidArgument, "--bridge: " + problem, hint: "for example lxcbr0") }
         switch arguments.arguments[0] {
         case "up":
             try requireRoot("swrun net up")

@@ -29,12 +29,10 @@ struct VethNetwork: Equatable {
                 SwrunError(.invalidConfig, "lxc.net.\(index).\(key): \(message)", hint: hint)
             }
             let name = keys["name"] ?? "eth\(index)"
-            if let pair = keys["veth.pair"], pair.isEmpty || pair.utf8.count > 15 || pair.contains("/") {
-                throw fail("veth.pair", "'\(pair)' is not a link name (1 to 15 characters, no '/')", hint: "for example vethweb0")
+            if let pair = keys["veth.pair"], let problem = LinkName.problem(pair) {
+                throw fail("veth.pair", problem, hint: "for example vethweb0")
             }
-            guard name.utf8.count <= 15, !name.isEmpty, !name.contains("/") else {
-                throw fail("name", "'\(name)' is not a link name (1 to 15 characters, no '/')", hint: "for example eth0")
-            }
+            if let problem = LinkName.problem(name) { throw fail("name", problem, hint: "for example eth0") }
             var address: IPv4Network?
             if let text = keys["ipv4.address"] {
                 guard !text.contains("\n") else { throw fail("ipv4.address", "only one address a network so far", hint: "keep one lxc.net.\(index).ipv4.address line") }
