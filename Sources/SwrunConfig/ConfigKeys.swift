@@ -2,7 +2,7 @@
 /// Adding a key is adding a row.
 public enum ConfigKeys {
     // Why each group is not applied yet, shown to the user as a warning.
-    static let networking = "swrun builds only empty networks and veth pairs (link, name, flags, hwaddr, mtu, ipv4.address, ipv4.gateway, veth.pair) so far"
+    static let networking = "swrun builds only empty networks and veth pairs (link, name, flags, hwaddr, mtu, ipv4 and ipv6 address and gateway, veth.pair) so far"
     static let cgroups = "swrun applies only memory, cpu, pids and cpuset limits so far"
     static let hooks = "hooks are not run yet"
     static let console = "the console is not configurable yet"
@@ -39,8 +39,8 @@ public enum ConfigKeys {
         ConfigKey(.network("hwaddr"), .single, .hardwareAddress, .applied),
         ConfigKey(.network("ipv4.address"), .list, .text, .applied),
         ConfigKey(.network("ipv4.gateway"), .single, .text, .applied),
-        ConfigKey(.network("ipv6.address"), .list, .text, .notApplied(networking)),
-        ConfigKey(.network("ipv6.gateway"), .single, .text, .notApplied(networking)),
+        ConfigKey(.network("ipv6.address"), .list, .text, .applied),
+        ConfigKey(.network("ipv6.gateway"), .single, .text, .applied),
         ConfigKey(.network("link"), .single, .text, .applied),
         ConfigKey(.network("l2proxy"), .single, .boolean, .notApplied(networking)),
         ConfigKey(.network("macvlan.mode"), .single, .choice(["private", "vepa", "bridge", "passthru"]), .notApplied(networking)),

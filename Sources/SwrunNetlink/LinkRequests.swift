@@ -117,14 +117,28 @@ public enum AddressRequest {
         message.appendAttribute(type: 1, payload: network.address)  // IFA_ADDRESS
         return message
     }
+
+    /// `ip -6 address add ADDRESS/PREFIX dev INDEX nodad`: usable at once, without the second
+    /// of duplicate address detection (the address is the admin's choice, on a private bridge).
+    public static func add(_ network: IPv6Network, index: Int32, sequence: UInt32) -> NetlinkMessage {
+        var message = NetlinkMessage(type: Netlink.newAddress, flags: LinkRequest.createFlags, sequence: sequence)
+        message.append(UInt8(10))            // ifa_family AF_INET6
+        message.append(network.prefixLength) // ifa_prefixlen
+        message.append(UInt8(0x02))          // ifa_flags IFA_F_NODAD
+        message.append(UInt8(0))             // ifa_scope RT_SCOPE_UNIVERSE
+        message.append(index)                // ifa_index
+        message.appendAttribute(type: 2, payload: network.address)  // IFA_LOCAL
+        message.appendAttribute(type: 1, payload: network.address)  // IFA_ADDRESS
+        return message
+    }
 }
 
 public enum RouteRequest {
-    /// `ip route add default via GATEWAY dev INDEX`: an rtmsg for the main table, then
-    /// RTA_GATEWAY and RTA_OIF.
+    /// `ip route add default via GATEWAY dev INDEX` (IPv4 or, for a 16-byte gateway, IPv6):
+    /// an rtmsg for the main table, then RTA_GATEWAY and RTA_OIF.
     public static func addDefault(via gateway: [UInt8], index: Int32, sequence: UInt32) -> NetlinkMessage {
         var message = NetlinkMessage(type: Netlink.newRoute, flags: LinkRequest.createFlags, sequence: sequence)
-        message.append(UInt8(2))    // rtm_family AF_INET
+        message.append(UInt8(gateway.count == 16 ? 10 : 2))  // rtm_family AF_INET6 or AF_INET
         message.append(UInt8(0))    // rtm_dst_len: the default route
         message.append(UInt8(0))    // rtm_src_len
         message.append(UInt8(0))    // rtm_tos

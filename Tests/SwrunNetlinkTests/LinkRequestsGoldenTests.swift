@@ -42,6 +42,31 @@ import Testing
         #expect(bytes[0] == UInt8(bytes.count))
     }
 
+    @Test func ipv6AddressWithoutDuplicateDetection() {
+        let golden: [UInt8] = [
+            0x40, 0x00, 0x00, 0x00, 0x14, 0x00, 0x05, 0x06,  // nlmsghdr: len 64, RTM_NEWADDR, REQUEST|ACK|EXCL|CREATE
+            0x05, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  //   seq 5
+            0x0A, 0x40, 0x02, 0x00, 0x03, 0x00, 0x00, 0x00,  // ifaddrmsg: AF_INET6, /64, IFA_F_NODAD, universe, link 3
+            0x14, 0x00, 0x02, 0x00,                          // IFA_LOCAL fd00::5
+            0xFD, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05,
+            0x14, 0x00, 0x01, 0x00,                          // IFA_ADDRESS fd00::5
+            0xFD, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05,
+        ]
+        #expect(AddressRequest.add(IPv6Network("fd00::5/64")!, index: 3, sequence: 5).bytes == golden)
+    }
+
+    @Test func ipv6DefaultRouteTakesTheFamilyFromTheGateway() {
+        let bytes = RouteRequest.addDefault(via: IPv6Network("fd00::1")!.address, index: 3, sequence: 6).bytes
+        #expect(bytes[16] == 10)                                       // rtm_family AF_INET6
+        #expect(Array(bytes[28..<32]) == [0x14, 0x00, 0x05, 0x00])     // RTA_GATEWAY, 16 bytes
+        #expect(Array(bytes.suffix(8)) == [0x08, 0x00, 0x04, 0x00, 0x03, 0x00, 0x00, 0x00])  // RTA_OIF 3, last
+    }
+
+    @Test(arguments: [("fd00::5/64", "fd00::5/64"), ("FD00:0:0::1", "fd00::1/128"), ("::1/129", nil), ("10.0.0.1/8", nil), ("fd00::g", nil)])
+    func ipv6NetworksParse(text: String, shown: String?) {
+        #expect(IPv6Network(text)?.description == shown)
+    }
+
     @Test func bridge() {
         let bytes = LinkRequest.createBridge(name: "br0", sequence: 9).bytes
         #expect(bytes.count == 16 + 16 + 8 + 4 + 12)

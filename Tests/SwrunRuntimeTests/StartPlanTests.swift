@@ -99,9 +99,9 @@ import Testing
 
     @Test func warningsComeOnePerReason() throws {
         let fixture = try Fixture()
-        let plan = try fixture.plan("lxc.net.0.type = macvlan\nlxc.net.0.ipv6.address = fd00::2/64\nlxc.apparmor.profile = generated\n")
+        let plan = try fixture.plan("lxc.net.0.type = macvlan\nlxc.net.0.l2proxy = 1\nlxc.apparmor.profile = generated\n")
         #expect(plan.warnings.count == 2, "\(plan.warnings)")
-        #expect(plan.warnings.first?.contains("lxc.net.0.type") == true && plan.warnings.first?.contains("lxc.net.0.ipv6.address") == true)
+        #expect(plan.warnings.first?.contains("lxc.net.0.type") == true && plan.warnings.first?.contains("lxc.net.0.l2proxy") == true)
     }
 
     @Test func keysNotAppliedYetAreWarnedAboutButBootOnlyKeysAreNot() throws {

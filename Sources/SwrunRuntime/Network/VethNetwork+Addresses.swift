@@ -9,7 +9,15 @@ extension VethNetwork {
     mutating func settleAddresses(container name: String, lxcPath: String) throws(SwrunError) {
         guard let bridge else { return }  // parsing refuses auto without a link
         guard let bridgeIndex = NetlinkSocket.index(of: bridge) else { throw missingBridge(bridge) }
-        guard let bridgeAddress = try NetlinkSocket().ipv4Addresses(ofLink: bridgeIndex).first else {
+        let socket = try NetlinkSocket()
+        if ipv6Gateway == .bridgeAddress {
+            guard let first = try socket.addresses(family: AddressDump.inet6).first(where: { $0.linkIndex == bridgeIndex && $0.isGlobal }) else {
+                throw SwrunError(.invalidConfig, "lxc.net.\(index).ipv6.gateway: auto, but the bridge '\(bridge)' has no global IPv6 address",
+                                 hint: "give the bridge one (ip -6 address add fd00::1/64 dev \(bridge)), or set the gateway's address")
+            }
+            ipv6Gateway = .address(first.address)
+        }
+        guard let bridgeAddress = try socket.ipv4Addresses(ofLink: bridgeIndex).first else {
             if gateway == .bridgeAddress {
                 throw SwrunError(.invalidConfig, "lxc.net.\(index).ipv4.gateway: auto, but the bridge '\(bridge)' has no IPv4 address",
                                  hint: "give the bridge an address (ip address add 10.0.3.1/24 dev \(bridge)), or set the gateway's address")

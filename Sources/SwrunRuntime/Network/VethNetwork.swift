@@ -13,9 +13,12 @@ struct VethNetwork: Equatable {
     var hardwareAddress: HardwareAddress?  // lxc.net.N.hwaddr, its x's filled for this start
     var address: IPv4Network?
     var gateway: Gateway?
+    var ipv6Address: IPv6Network?
+    var ipv6Gateway: Gateway?
     var up: Bool
 
-    /// lxc.net.N.ipv4.gateway: an address, or "auto", the bridge's first IPv4 address.
+    /// lxc.net.N.ipv4.gateway or ipv6.gateway: an address, or "auto", the bridge's first
+    /// address of that family.
     enum Gateway: Equatable {
         case address([UInt8])
         case bridgeAddress
@@ -41,20 +44,34 @@ struct VethNetwork: Equatable {
                 }
                 address = parsed
             }
-            var gateway: Gateway?
-            if let text = keys["ipv4.gateway"] {
+            /// lxc.net.N.KEY as a gateway: "auto" (which needs a bridge) or an address `parse` reads.
+            func gateway(_ key: String, example: String, _ parse: (String) -> [UInt8]?) throws(SwrunError) -> Gateway? {
+                guard let text = keys[key] else { return nil }
                 if text == "auto" {
                     guard keys["link"] != nil else {
-                        throw fail("ipv4.gateway", "auto takes the address of the bridge, and lxc.net.\(index).link names none",
+                        throw fail(key, "auto takes the address of the bridge, and lxc.net.\(index).link names none",
                                    hint: "set lxc.net.\(index).link to a bridge, or give the gateway's address")
                     }
-                    gateway = .bridgeAddress
-                } else {
-                    guard let parsed = IPv4Network(text), parsed.prefixLength == 32 else {
-                        throw fail("ipv4.gateway", "'\(text)' is not an IPv4 address", hint: "for example 10.0.3.1, or auto for the bridge's address")
-                    }
-                    gateway = .address(parsed.address)
+                    return .bridgeAddress
                 }
+                guard let address = parse(text) else {
+                    throw fail(key, "'\(text)' is not an address of its family", hint: "for example \(example), or auto for the bridge's address")
+                }
+                return .address(address)
+            }
+            let ipv4Gateway = try gateway("ipv4.gateway", example: "10.0.3.1") { text in
+                IPv4Network(text).flatMap { $0.prefixLength == 32 ? $0.address : nil }
+            }
+            let ipv6Gateway = try gateway("ipv6.gateway", example: "fd00::1") { text in
+                IPv6Network(text).flatMap { $0.prefixLength == 128 ? $0.address : nil }
+            }
+            var ipv6Address: IPv6Network?
+            if let text = keys["ipv6.address"] {
+                guard !text.contains("\n") else { throw fail("ipv6.address", "only one address a network so far", hint: "keep one lxc.net.\(index).ipv6.address line") }
+                guard let parsed = IPv6Network(text), text.contains("/") else {
+                    throw fail("ipv6.address", "'\(text)' is not an IPv6 address with its prefix", hint: "for example fd00::5/64")
+                }
+                ipv6Address = parsed
             }
             var hardwareAddress: HardwareAddress?
             if let text = keys["hwaddr"] {
@@ -66,7 +83,8 @@ struct VethNetwork: Equatable {
             }
             result.append(VethNetwork(index: index, hostName: keys["veth.pair"], containerName: name, bridge: keys["link"],
                                       mtu: keys["mtu"].flatMap { UInt32($0) }, hardwareAddress: hardwareAddress,
-                                      address: address, gateway: gateway, up: keys["flags"] == "up"))
+                                      address: address, gateway: ipv4Gateway, ipv6Address: ipv6Address, ipv6Gateway: ipv6Gateway,
+                                      up: keys["flags"] == "up"))
         }
         return result
     }

@@ -248,15 +248,20 @@ public final class StartPlan {
     /// known only inside, so the child writes it into the prepared requests.
     private func planLinkConfiguration(_ network: VethNetwork) throws(SwrunError) {
         var requests: [(NetlinkMessage, Int, String)] = []
-        if network.up || network.address != nil {
+        if network.up || network.address != nil || network.ipv6Address != nil {
             requests.append((LinkRequest.setUp(index: 0, sequence: 2), 20, "set \(network.containerName) up"))
         }
         if let address = network.address {
             requests.append((AddressRequest.add(address, index: 0, sequence: 3), 20, "add \(address) to \(network.containerName)"))
         }
-        if case .address(let gateway)? = network.gateway {
-            let message = RouteRequest.addDefault(via: gateway, index: 0, sequence: 4)
-            requests.append((message, message.bytes.count - 4, "route via \(gateway.map(String.init).joined(separator: "."))"))
+        if let address = network.ipv6Address {
+            requests.append((AddressRequest.add(address, index: 0, sequence: 5), 20, "add \(address) to \(network.containerName)"))
+        }
+        for (gateway, sequence) in [(network.gateway, UInt32(4)), (network.ipv6Gateway, 6)] {
+            guard case .address(let address)? = gateway else { continue }
+            let message = RouteRequest.addDefault(via: address, index: 0, sequence: sequence)
+            let shown = address.count == 16 ? IPv6Network(address: address).addressText : address.map(String.init).joined(separator: ".")
+            requests.append((message, message.bytes.count - 4, "route via \(shown)"))
         }
         guard !requests.isEmpty else { return }
         let buffers = UnsafeMutablePointer<UnsafeMutableRawBufferPointer>.allocate(capacity: requests.count)
