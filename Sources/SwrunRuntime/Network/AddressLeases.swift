@@ -74,7 +74,7 @@ enum LeaseError: Error, Equatable {
 }
 
 /// The leases of one bridge, in file order: what AddressLeases reads, changes and writes.
-struct LeaseTable: Equatable {
+struct LeaseTable {
     private(set) var entries: [(address: [UInt8], name: String)] = []
 
     init() {}
@@ -96,8 +96,6 @@ struct LeaseTable: Equatable {
     var text: String {
         entries.map { "\($0.address.map(String.init).joined(separator: ".")) \($0.name)\n" }.joined()
     }
-
-    static func == (left: LeaseTable, right: LeaseTable) -> Bool { left.text == right.text }
 
     /// Gives `name` an address of the bridge's subnet and records it (see AddressLeases.lease).
     mutating func assign(_ name: String, in bridge: IPv4Network, requested: [UInt8]?) throws(LeaseError) -> [UInt8] {
