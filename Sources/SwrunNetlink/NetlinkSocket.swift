@@ -52,9 +52,7 @@ public final class NetlinkSocket {
 
     /// Sends `message` and waits for its ACK; a kernel error becomes a SwrunError naming `what`.
     public func request(_ message: NetlinkMessage, _ what: @autoclosure () -> String, hint: String? = nil) throws(SwrunError) {
-        let bytes = message.bytes
-        let sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-        if sent != bytes.count { throw SwrunError.system("cannot send the netlink request to \(what())", Errno.current) }
+        try send(message, what())
         var reply = [UInt8](repeating: 0, count: 4096)
         let count = reply.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
         if count < 0 { throw SwrunError.system("no netlink answer to \(what())", Errno.current) }
@@ -65,9 +63,7 @@ public final class NetlinkSocket {
     /// Sends a dump request and gathers its answers, each a whole message with its header,
     /// up to NLMSG_DONE; an error answer becomes a SwrunError naming `what`.
     public func dump(_ message: NetlinkMessage, _ what: @autoclosure () -> String) throws(SwrunError) -> [[UInt8]] {
-        let bytes = message.bytes
-        let sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-        if sent != bytes.count { throw SwrunError.system("cannot send the netlink request to \(what())", Errno.current) }
+        try send(message, what())
         var messages: [[UInt8]] = []
         var buffer = [UInt8](repeating: 0, count: 32768)
         while true {
@@ -104,6 +100,12 @@ public final class NetlinkSocket {
     /// The IPv4 addresses of the link `index`, in the kernel's order.
     public func ipv4Addresses(ofLink index: Int32) throws(SwrunError) -> [IPv4Network] {
         try addresses(family: AddressDump.inet).filter { $0.linkIndex == index }.compactMap(\.ipv4)
+    }
+
+    private func send(_ message: NetlinkMessage, _ what: @autoclosure () -> String) throws(SwrunError) {
+        let bytes = message.bytes
+        let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
+        if sent != bytes.count { throw SwrunError.system("cannot send the netlink request to \(what())", Errno.current) }
     }
 
     /// The index of the link called `name` in this namespace, or nil.

@@ -15,7 +15,10 @@ public struct HostBridge: Sendable, Equatable {
 
     /// The bridges of this network namespace.
     public static func list() throws(SwrunError) -> [HostBridge] {
-        let socket = try NetlinkSocket()
+        try list(on: NetlinkSocket())
+    }
+
+    private static func list(on socket: NetlinkSocket) throws(SwrunError) -> [HostBridge] {
         let links = try socket.links()
         let addresses = try socket.addresses(family: AddressDump.inet) + socket.addresses(family: AddressDump.inet6)
         return links.filter { $0.kind == "bridge" }.map { bridge in
@@ -60,7 +63,8 @@ public struct HostBridge: Sendable, Equatable {
 
     /// Removes the bridge `name`; refused while containers' links are on it.
     public static func down(_ name: String) throws(SwrunError) {
-        guard let bridge = try list().first(where: { $0.name == name }) else {
+        let socket = try NetlinkSocket()
+        guard let bridge = try list(on: socket).first(where: { $0.name == name }) else {
             throw SwrunError(.notFound, "there is no bridge called \(name)", hint: "see the bridges with `swrun net ls`")
         }
         guard bridge.ports.isEmpty else {
@@ -68,7 +72,6 @@ public struct HostBridge: Sendable, Equatable {
                              hint: "stop the containers that use it first (swrun ls --fancy shows what runs)")
         }
         guard let index = NetlinkSocket.index(of: name) else { return }
-        let socket = try NetlinkSocket()
         try socket.request(LinkRequest.delete(index: index, sequence: socket.nextSequence()), "remove the bridge \(name)")
     }
 }
