@@ -4,7 +4,7 @@
 # Usage: scripts/install-deps.sh build|test|bench
 set -eu
 
-build="libcap-dev pkg-config busybox-static"
+build="libcap-dev libssl-dev zlib1g-dev liblzma-dev libzstd-dev libbz2-dev pkg-config busybox-static"
 test="$build util-linux iproute2"  # the network tests build their bridges with ip
 bench="$test hyperfine crun lxc"
 

@@ -16,6 +16,10 @@ public struct SwrunError: Error, CustomStringConvertible, Sendable {
         case containerSetup
         case commandNotFound
         case commandNotExecutable
+        /// A server could not be reached, or answered with an error status.
+        case network
+        /// A download or archive did not match its checksum or signature, or is malformed.
+        case verificationFailed
         case system
     }
 

@@ -1,0 +1,1 @@
+// An HTTP/1.1 client over plain TCP or TLS, for image servers and OCI registries.

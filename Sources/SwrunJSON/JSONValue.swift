@@ -1,0 +1,1 @@
+// A small JSON reader for image indexes, registry manifests and image configs.
