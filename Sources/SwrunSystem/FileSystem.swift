@@ -164,6 +164,14 @@ public enum FileSystem {
         return result
     }
 
+    /// The target of the symlink at `path`.
+    public static func readLink(_ path: String) throws(SwrunError) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink(path, &buffer, buffer.count - 1)
+        if count < 0 { throw SwrunError.system("cannot read the symlink \(path)", Errno.current) }
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     public static func symlink(_ target: String, at path: String) throws(SwrunError) {
         if Glibc.symlink(target, path) != 0 { throw SwrunError.system("cannot create symlink \(path) -> \(target)", Errno.current) }
     }
@@ -189,6 +197,25 @@ public enum FileSystem {
         defer { close(fd) }
         try removeContents(of: fd, device: st.st_dev, path: path)
         if rmdir(path) != 0 { throw SwrunError.system("cannot remove \(path)", Errno.current) }
+    }
+
+    /// Removes `name` (a file, link or whole tree) from the open directory `directory`, named
+    /// `path` in errors; symlinks are removed, never followed. A missing name is not an error.
+    public static func removeEntry(_ name: String, in directory: Int32, path: String) throws(SwrunError) {
+        var st = stat()
+        guard fstatat(directory, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else {
+            if Errno.current == .noSuchFileOrDirectory { return }
+            throw SwrunError.system("cannot remove \(path)/\(name)", Errno.current)
+        }
+        if st.st_mode & S_IFMT == S_IFDIR {
+            let fd = openat(directory, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            if fd < 0 { throw SwrunError.system("cannot open \(path)/\(name)", Errno.current) }
+            defer { close(fd) }
+            try removeContents(of: fd, device: st.st_dev, path: path + "/" + name)
+        }
+        if unlinkat(directory, name, st.st_mode & S_IFMT == S_IFDIR ? AT_REMOVEDIR : 0) != 0 {
+            throw SwrunError.system("cannot remove \(path)/\(name)", Errno.current)
+        }
     }
 
     private static func removeContents(of directory: Int32, device: dev_t, path: String) throws(SwrunError) {

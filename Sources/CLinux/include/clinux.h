@@ -11,6 +11,7 @@
 #include <sys/signalfd.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/xattr.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
@@ -27,6 +28,7 @@
 
 // Flags that glibc hides behind _GNU_SOURCE.
 #define SWRUN_O_PATH 010000000
+#define SWRUN_AT_EMPTY_PATH 0x1000
 #define SWRUN_MNT_DETACH 2
 #define SWRUN_CLOSE_RANGE_CLOEXEC 4U
 
