@@ -1,7 +1,7 @@
 import Glibc
 
 /// lxc.arch: the personality a container runs with.
-enum Architecture {
+public enum Architecture {
     /// LXC's names (lxc_config_parse_arch): these need the 32-bit personality.
     static let thirtyTwoBit = ["arm", "armel", "armhf", "armv7l", "athlon", "i386", "i486", "i586", "i686",
                                "linux32", "mips", "mipsel", "ppc", "powerpc", "x86"]
@@ -22,7 +22,7 @@ enum Architecture {
     }
 
     /// uname's machine: "x86_64", "aarch64" ...
-    static var hostMachine: String {
+    public static var hostMachine: String {
         var names = utsname()
         guard uname(&names) == 0 else { return "" }
         return withUnsafeBytes(of: names.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }

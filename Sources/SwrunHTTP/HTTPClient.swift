@@ -1,1 +1,152 @@
-// An HTTP/1.1 client over plain TCP or TLS, for image servers and OCI registries.
+import SwrunSystem
+
+/// An HTTP/1.1 client over plain TCP or TLS, for image servers and OCI registries.
+/// One connection per request (Connection: close): simple, and downloads are few and large.
+public final class HTTPClient {
+    public struct Options: Sendable {
+        /// PEM file of CA certificates to trust; nil trusts the system's store.
+        public var caFile: String?
+        public var userAgent: String
+        /// Seconds to wait for a TCP connection to each address.
+        public var connectTimeout: Double
+        /// Seconds to wait for each piece of data (an idle limit, not a limit on the whole transfer).
+        public var readTimeout: Double
+        public var maxRedirects: Int
+
+        public init(caFile: String? = nil, userAgent: String = "swrun", connectTimeout: Double = 15,
+                    readTimeout: Double = 30, maxRedirects: Int = 5) {
+            self.caFile = caFile
+            self.userAgent = userAgent
+            self.connectTimeout = connectTimeout
+            self.readTimeout = readTimeout
+            self.maxRedirects = maxRedirects
+        }
+    }
+
+    public let options: Options
+    /// Made at the first https URL, so that plain-HTTP users never load certificates.
+    private var tlsContext: TLSContext?
+
+    public init(options: Options = Options()) {
+        self.options = options
+    }
+
+    /// GETs `url`, following redirects, and streams the body of the final response
+    /// (whatever its status) to `body`.
+    @discardableResult
+    public func get(_ url: HTTPURL, headers: [(String, String)] = [],
+                    body: (UnsafeRawBufferPointer) throws(SwrunError) -> Void) throws(SwrunError) -> HTTPResponse {
+        try get(url, headers: headers, onResponse: { _ throws(SwrunError) in }, body: body)
+    }
+
+    /// Like `get(_:headers:body:)`, and calls `onResponse` with the final response's head
+    /// before any of its body, so a caller can decide what to do with the body (or throw).
+    @discardableResult
+    public func get(_ url: HTTPURL, headers: [(String, String)] = [],
+                    onResponse: (HTTPResponse) throws(SwrunError) -> Void,
+                    body: (UnsafeRawBufferPointer) throws(SwrunError) -> Void) throws(SwrunError) -> HTTPResponse {
+        var url = url
+        var headers = headers
+        var redirects = 0
+        while true {
+            let exchange = try HTTPExchange(url: url, request: try request(for: url, headers: headers),
+                                            stream: try connect(url))
+            let response = try exchange.readHead()
+            if [301, 302, 303, 307, 308].contains(response.status), let location = response.header("Location") {
+                if redirects == options.maxRedirects {
+                    throw SwrunError(.network, "too many redirects (more than \(options.maxRedirects)) from \(url)",
+                                     hint: "the server redirects in a loop; check the URL")
+                }
+                redirects += 1
+                let next = try url.resolving(location)
+                headers = HTTPClient.headers(headers, forRedirectFrom: url, to: next)
+                url = next
+                continue
+            }
+            try onResponse(response)
+            try exchange.readBody(body)
+            return response
+        }
+    }
+
+    /// GETs a small document (an index, a manifest) whole; throws when it is over `limit` bytes.
+    public func fetch(_ url: HTTPURL, headers: [(String, String)] = [],
+                      limit: Int = 16 << 20) throws(SwrunError) -> (HTTPResponse, [UInt8]) {
+        var data: [UInt8] = []
+        let response = try get(url, headers: headers) { chunk throws(SwrunError) in
+            if data.count + chunk.count > limit {
+                throw SwrunError(.network, "the answer from \(url) is larger than \(limit) bytes",
+                                 hint: "that is too big for what was asked; check the URL")
+            }
+            data.append(contentsOf: chunk)
+        }
+        return (response, data)
+    }
+
+    /// The headers to send to a redirect's target: credentials stay with the origin they
+    /// were meant for (registries redirect blobs to CDNs with signed URLs).
+    static func headers(_ headers: [(String, String)], forRedirectFrom from: HTTPURL, to: HTTPURL) -> [(String, String)] {
+        if from.scheme == to.scheme && from.host == to.host && from.port == to.port { return headers }
+        return headers.filter { $0.0.lowercased() != "authorization" }
+    }
+
+    private func connect(_ url: HTTPURL) throws(SwrunError) -> ByteStream {
+        let socket = try TCPSocket.connect(to: url, connectTimeout: options.connectTimeout, readTimeout: options.readTimeout)
+        guard url.scheme == .https else { return socket }
+        if tlsContext == nil { tlsContext = try TLSContext(caFile: options.caFile) }
+        return try TLSStream.handshake(over: socket, context: tlsContext!, url: url)
+    }
+
+    private func request(for url: HTTPURL, headers: [(String, String)]) throws(SwrunError) -> [UInt8] {
+        let given = Set(headers.map { $0.0.lowercased() })
+        var lines = ["GET \(url.path) HTTP/1.1", "Host: \(url.hostHeader)"]
+        if !given.contains("user-agent") { lines.append("User-Agent: \(options.userAgent)") }
+        if !given.contains("accept") { lines.append("Accept: */*") }
+        lines.append("Connection: close")
+        for (name, value) in headers {
+            if name.isEmpty || name.contains(where: { $0 == ":" || $0 == " " || $0.isNewline }) || value.contains(where: \.isNewline) {
+                throw SwrunError(.invalidArgument, "invalid HTTP header '\(name)' for \(url)",
+                                 hint: "header names have no spaces or colons, and values no line breaks")
+            }
+            lines.append("\(name): \(value)")
+        }
+        return Array((lines.joined(separator: "\r\n") + "\r\n\r\n").utf8)
+    }
+}
+
+/// One request and its response on a fresh connection.
+final class HTTPExchange {
+    private let stream: ByteStream
+    private var parser: HTTPResponseParser
+    private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
+    /// Bytes read past the head, not yet given to the parser.
+    private var pending = 0..<0
+
+    init(url: HTTPURL, request: [UInt8], stream: ByteStream) throws(SwrunError) {
+        self.stream = stream
+        self.parser = HTTPResponseParser(url: url)
+        // withUnsafeBytes rethrows untyped errors: carry ours out in a Result.
+        try request.withUnsafeBytes { bytes in Result { () throws(SwrunError) in try stream.writeAll(bytes) } }.get()
+    }
+
+    deinit { buffer.deallocate() }
+
+    func readHead() throws(SwrunError) -> HTTPResponse {
+        while true {
+            if let response = parser.response { return response }
+            let count = try stream.read(into: buffer)
+            if count == 0 { try parser.finish() }
+            let used = try parser.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<count])) { _ throws(SwrunError) in }
+            pending = used..<count
+        }
+    }
+
+    func readBody(_ body: (UnsafeRawBufferPointer) throws(SwrunError) -> Void) throws(SwrunError) {
+        _ = try parser.feed(UnsafeRawBufferPointer(rebasing: buffer[pending]), body: body)
+        while !parser.isComplete {
+            let count = try stream.read(into: buffer)
+            if count == 0 { return try parser.finish() }
+            _ = try parser.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), body: body)
+        }
+    }
+}

@@ -8,8 +8,8 @@ public enum Subprocess {
     /// Runs `argv` (argv[0] is a path, or a name looked up in PATH) with stdin
     /// from /dev/null, stdout captured and stderr inherited, and waits for it.
     /// Returns the shell's exit status (128+N when killed by signal N) and stdout.
-    /// Throws when the program cannot be started at all.
-    public static func run(_ argv: [String]) throws(SwrunError) -> (status: Int32, output: [UInt8]) {
+    /// Throws when the program cannot be started at all. `quiet` sends its stderr to /dev/null.
+    public static func run(_ argv: [String], quiet: Bool = false) throws(SwrunError) -> (status: Int32, output: [UInt8]) {
         guard let program = argv.first, !program.isEmpty else {
             throw SwrunError(.invalidArgument, "cannot run a command with no program name")
         }
@@ -22,6 +22,7 @@ public enum Subprocess {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if quiet { posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0) }
         // dup2 onto 1 clears close-on-exec there; both pipe ends close in the child at exec.
         posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
 

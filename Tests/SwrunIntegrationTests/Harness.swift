@@ -25,8 +25,13 @@ enum Swrun {
 
     /// Runs swrun with `arguments`, `input` on stdin (else /dev/null), and a time limit.
     @discardableResult
-    static func run(_ arguments: [String], input: String? = nil, timeout: TimeInterval = 60) throws -> Result {
-        try runProcess(process(arguments), input: input, timeout: timeout)
+    static func run(_ arguments: [String], input: String? = nil, timeout: TimeInterval = 60,
+                    environment: [String: String] = [:]) throws -> Result {
+        let process = process(arguments)
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
+        return try runProcess(process, input: input, timeout: timeout)
     }
 
     static func runProcess(_ process: Process, input: String? = nil, timeout: TimeInterval = 60,

@@ -1,3 +1,4 @@
+import SwrunImages
 import SwrunRuntime
 import SwrunSystem
 
@@ -5,25 +6,65 @@ enum CreateCommand: Command {
     static let spec = CommandSpec(
         name: "create",
         abstract: "Create a container from a template (lxc-create).",
-        discussion: "Writes LXCPATH/NAME/config and LXCPATH/NAME/rootfs. Templates: \(ContainerCreator.templates.joined(separator: ", ")).",
+        discussion: """
+        Writes LXCPATH/NAME/config and LXCPATH/NAME/rootfs. Templates: \((ContainerCreator.templates + ["download"]).joined(separator: ", ")).
+        The download template takes lxc-create's options after `--`:
+          -d DIST -r RELEASE -a ARCH [--variant V] [--server URL] [--flush-cache] [--force-cache]
+          [--no-validate] [--keyring FILE] [--ca-file FILE]; without -d and -r it lists the server's images.
+        Images are cached in LXC's layout under $LXC_CACHE_PATH/download (default /var/cache/lxc).
+        Examples:  swrun create -n web -t busybox
+                   swrun create -n deb -t download -- -d debian -r bookworm -a amd64
+        """,
         options: [
             CommonOptions.name,
             .init(short: "t", long: "template", value: "TEMPLATE", help: "The template that builds the rootfs."),
             .init(short: nil, long: "unprivileged", value: nil,
                   help: "Root inside is an unprivileged id on the host: lxc.idmap from the config, else from /etc/subuid and /etc/subgid."),
             CommonOptions.config, CommonOptions.lxcPath,
-        ])
+        ],
+        trailingCommand: true)
     static let requiredOptions = ["name", "template"]
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         let name = try arguments.required("name", of: spec)
-        let template = try arguments.required("template", of: spec)
-        try requireRoot("swrun create")
+        let templateName = try arguments.required("template", of: spec)
+        let unprivileged = arguments.flag("unprivileged")
+        let report: (String) -> Void = { printError("swrun: \($0)") }
+        let template: any RootfsTemplate
+        if templateName == "download" {
+            let options = try DownloadOptions(arguments: arguments.command)
+            if options.listsOnly {
+                try listImages(options)
+                return 0
+            }
+            try requireRoot("swrun create")
+            template = DownloadTemplate(options: options, cacheRoot: DownloadTemplate.defaultCacheRoot(environment: cacheEnvironment),
+                                        unprivileged: unprivileged, report: report)
+        } else {
+            guard arguments.command.isEmpty else {
+                throw SwrunError(.invalidArgument, "the \(templateName) template takes no options after --",
+                                 hint: "only the download template does: swrun create -n NAME -t download -- -d DIST -r RELEASE")
+            }
+            try requireRoot("swrun create")
+            template = try ContainerCreator.template(named: templateName)
+        }
         let store = try arguments.store()
-        let creator = ContainerCreator(store: store, defaultConfigPath: try arguments.initialConfig(),
-                                       report: { printError("swrun: \($0)") })
-        try creator.create(name: name, template: template, unprivileged: arguments.flag("unprivileged"))
+        let creator = ContainerCreator(store: store, defaultConfigPath: try arguments.initialConfig(), report: report)
+        try creator.create(name: name, from: template, unprivileged: unprivileged)
         print("Created container \(name) in \(store.directory(of: name))")
         return 0
     }
+
+    /// What the server offers, as lxc-create's download template lists it.
+    static func listImages(_ options: DownloadOptions) throws(SwrunError) {
+        let server = LXCImageServer(base: options.server, caFile: options.caFile)
+        let images = try server.images().filter {
+            (options.dist == nil || $0.dist == options.dist) && (options.release == nil || $0.release == options.release)
+                && (options.arch == nil || $0.arch == options.arch)
+        }
+        print(table(["DIST", "RELEASE", "ARCH", "VARIANT", "BUILD"], images.map { [$0.dist, $0.release, $0.arch, $0.variant, $0.build] }),
+              terminator: "")
+        printError("swrun: create one with: swrun create -n NAME -t download -- -d DIST -r RELEASE -a ARCH")
+    }
+
 }

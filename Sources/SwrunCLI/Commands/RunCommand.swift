@@ -1,3 +1,4 @@
+import SwrunImages
 import SwrunRuntime
 import SwrunSystem
 
@@ -6,7 +7,9 @@ enum RunCommand: Command {
         name: "run",
         abstract: "Create a container from an image when needed, then run a command in it (like docker run).",
         discussion: """
-        IMAGE is a template name; today: \(ContainerCreator.templates.joined(separator: ", ")).
+        IMAGE is busybox (built from the host's busybox), a name given to `swrun import`, a short name
+        (\(ImageCatalog.aliases.keys.sorted().joined(separator: ", "))) or an OCI reference (alpine:3.20,
+        docker.io/library/centos:7, localhost:5000/NAME); images not cached yet are pulled first.
         With --name, an existing container of that name is reused. Without a command: /bin/sh.
         Exit status as for `swrun execute`.
         Examples:  swrun run busybox
@@ -24,24 +27,45 @@ enum RunCommand: Command {
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         try requireRoot("swrun run")
         let image = arguments.arguments[0]
-        guard ContainerCreator.templates.contains(image) else {
-            throw SwrunError(.notFound, "image '\(image)' is not available",
-                             hint: "swrun can build these so far: \(ContainerCreator.templates.joined(separator: ", "))")
-        }
         let store = try arguments.store()
-        let name = arguments.value("name") ?? ContainerName.generate(prefix: image)
+        let name = arguments.value("name") ?? ContainerName.generate(prefix: imageNamePrefix(image))
         let created = !store.exists(name)
         if created {
-            try ContainerCreator(store: store, defaultConfigPath: try arguments.initialConfig()).create(name: name, template: image)
+            let template = try localTemplate(image)
+            try ContainerCreator(store: store, defaultConfigPath: try arguments.initialConfig(),
+                                 report: { printError("swrun: \($0)") }).create(name: name, from: template)
         }
         var execution = ForegroundExecution(store: store, name: name)
         let result = Result { () throws(SwrunError) in
             try arguments.configure(&execution)
+            // As `docker run IMAGE CMD`: a given command goes after the image's entrypoint.
+            let sidecar = try ContainerSidecar.load(from: store.directory(of: name))
+            if let command = execution.command, !command.isEmpty { execution.command = sidecar.entrypoint + command }
             return try execution.run(warn: warn)
         }
         if arguments.flag("rm") && created {
             do { try store.destroy(name) } catch { warn("could not remove container \(name): \(error)") }
         }
         return try result.get().shellExitCode
+    }
+
+    /// The image from the local caches, pulled first when missing. The pull runs in a child
+    /// swrun: network work never happens in the process that goes on to fork the container.
+    static func localTemplate(_ image: String) throws(SwrunError) -> any RootfsTemplate {
+        let catalog = imageCatalog()
+        if let template = try catalog.localTemplate(image) { return template }
+        let status = try Subprocess.run([try Subprocess.currentExecutable(), "pull", image]).status
+        guard status == 0, let template = try catalog.localTemplate(image) else {
+            throw SwrunError(.notFound, "cannot get the image '\(image)'", hint: "see the error above; `swrun images` lists what is cached")
+        }
+        return template
+    }
+
+    /// "docker.io/library/alpine:3.20" names its containers alpine-xxxxxx.
+    static func imageNamePrefix(_ image: String) -> String {
+        let last = image.split(separator: "/").last.map(String.init) ?? image
+        let base = last.split(separator: "@").first.flatMap { $0.split(separator: ":").first }.map(String.init) ?? last
+        let cleaned = base.filter { $0.isLetter || $0.isNumber || $0 == "-" }
+        return cleaned.isEmpty ? "image" : cleaned
     }
 }

@@ -65,6 +65,18 @@ public final class TarReader {
         return count
     }
 
+    /// The rest of the current member's data, for small members (metadata files).
+    public func readAllData() throws(SwrunError) -> [UInt8] {
+        var data: [UInt8] = []
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
+        defer { chunk.deallocate() }
+        while true {
+            let count = try readData(into: chunk)
+            if count == 0 { return data }
+            data += chunk[0..<count]
+        }
+    }
+
     // MARK: Headers
 
     private func entry(_ header: UnsafeRawBufferPointer, type: UInt8, size: Int64,

@@ -20,16 +20,24 @@ public struct ContainerCreator {
 
     public static let templates = [BusyboxTemplate.name]
 
+    /// The built-in template called `name` (`-t NAME`).
+    public static func template(named name: String) throws(SwrunError) -> any RootfsTemplate {
+        guard name == BusyboxTemplate.name else {
+            throw SwrunError(.invalidArgument, "unknown template '\(name)'",
+                             hint: "available templates: \(Self.templates.joined(separator: ", ")); for a tarball use `swrun import`")
+        }
+        return BusyboxTemplate()
+    }
+
+    public func create(name: String, template: String, unprivileged: Bool = false) throws(SwrunError) {
+        try create(name: name, from: Self.template(named: template), unprivileged: unprivileged)
+    }
+
     /// Creates the container; `unprivileged` gives it lxc.idmap lines (those of the config, or a
     /// range of /etc/subuid and /etc/subgid for root) and moves the rootfs into those host ids.
-    public func create(name: String, template: String, unprivileged: Bool = false) throws(SwrunError) {
+    public func create(name: String, from template: any RootfsTemplate, unprivileged: Bool = false) throws(SwrunError) {
         try ContainerName.validate(name)
-        guard template == BusyboxTemplate.name else {
-            throw SwrunError(.invalidArgument, "unknown template '\(template)'",
-                             hint: "available templates: \(Self.templates.joined(separator: ", "))")
-        }
-        let busybox = BusyboxTemplate()
-        try busybox.checkHost()
+        try template.checkHost()
         let defaults = try defaultConfigText()
 
         try FileSystem.makeDirectories(store.lxcPath, mode: 0o755)
@@ -43,12 +51,11 @@ public struct ContainerCreator {
         do {
             let rootfs = FileSystem.join(directory, "rootfs")
             try FileSystem.makeDirectory(rootfs, mode: 0o755)
-            report("building a busybox rootfs in \(rootfs)")
-            try busybox.install(rootfs: rootfs, name: name)
-            var config = try ConfigFile(text: header(name: name, template: template) + defaults, path: store.configPath(of: name))
+            try template.install(rootfs: rootfs, name: name, report: report)
+            var config = try ConfigFile(text: header(name: name, origin: template.origin) + defaults, path: store.configPath(of: name))
             config.append("lxc.rootfs.path", "dir:" + rootfs)
             config.append("lxc.uts.name", name)
-            for (key, value) in busybox.configSettings() { config.append(key, value) }
+            for (key, value) in try template.configSettings() { config.append(key, value) }
             // LXC shares the host's network with a container whose config names no network;
             // swrun always gives it a namespace of its own. Say so in the file, so that LXC
             // reading it isolates the container too (a DHCP client in it must never reach the host's links).
@@ -73,6 +80,9 @@ public struct ContainerCreator {
                 // The container's root must pass through the container's directory to its rootfs;
                 // search permission is enough, and the directory stays root's (swrun writes there).
                 chmod(directory, 0o711)
+            }
+            if let image = template as? OCITemplate {
+                try ContainerSidecar(try image.runConfig(), image: image.reference.description).write(to: directory)
             }
             try config.write()
             _ = try store.config(of: name)  // what we wrote must load
@@ -102,8 +112,8 @@ public struct ContainerCreator {
         return text.isEmpty ? "" : "# From \(path):\n" + text + "\n"
     }
 
-    private func header(name: String, template: String) -> String {
-        "# Container \(name), created by swrun from the \(template) template.\n"
+    private func header(name: String, origin: String) -> String {
+        "# Container \(name), created by swrun from \(origin).\n"
             + "# The keys are LXC's: see lxc.container.conf(5).\n\n"
     }
 }

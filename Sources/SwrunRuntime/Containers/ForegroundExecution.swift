@@ -19,15 +19,17 @@ public struct ForegroundExecution {
         self.name = name
     }
 
-    /// The command when none is given: lxc.execute.cmd, else lxc.init.cmd, else a shell.
-    static func defaultCommand(_ config: ContainerConfig) -> [String] {
-        config.executeCmd ?? config.initCmd ?? ["/bin/sh"]
+    /// The command when none is given: lxc.execute.cmd, else lxc.init.cmd, else the image's
+    /// argv (swrun.json), else a shell.
+    static func defaultCommand(_ config: ContainerConfig, _ sidecar: ContainerSidecar) -> [String] {
+        config.executeCmd ?? config.initCmd ?? sidecar.argv ?? ["/bin/sh"]
     }
 
     public func run(warn: (String) -> Void) throws(SwrunError) -> ProcessStatus {
         try store.requireExisting(name)
         let config = try store.config(of: name, adding: extraSettings)
-        let argv = command.flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultCommand(config)
+        let sidecar = try ContainerSidecar.load(from: store.directory(of: name))
+        let argv = command.flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultCommand(config, sidecar)
         let request = LaunchRequest(containerName: name, containerDirectory: store.directory(of: name), config: config,
                                     command: argv, useTerminal: useTerminal, explain: explain,
                                     hostTerm: getenv("TERM").map { String(cString: $0) },

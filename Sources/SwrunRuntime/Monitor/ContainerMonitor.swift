@@ -52,8 +52,11 @@ public struct ContainerMonitor {
         throw SwrunError(.containerSetup, message)
     }
 
-    /// The command `swrun start` boots when none is given: lxc.init.cmd, else /sbin/init.
-    static func bootCommand(_ config: ContainerConfig) -> [String] { config.initCmd ?? ["/sbin/init"] }
+    /// The command `swrun start` boots when none is given: lxc.init.cmd, else the image's
+    /// argv (swrun.json), else /sbin/init.
+    static func bootCommand(_ config: ContainerConfig, _ sidecar: ContainerSidecar) -> [String] {
+        config.initCmd ?? sidecar.argv ?? ["/sbin/init"]
+    }
 
     /// Starts the container and watches it until it stops. `ready` hears "ok" once the
     /// container runs, or the error text; returns init's exit status as a shell code.
@@ -123,8 +126,9 @@ public struct ContainerMonitor {
 
     private func makePlan() throws(SwrunError) -> StartPlan {
         let config = try store.config(of: name, adding: extraSettings)
+        let sidecar = try ContainerSidecar.load(from: store.directory(of: name))
         var request = LaunchRequest(containerName: name, containerDirectory: store.directory(of: name), config: config,
-                                    command: command.flatMap { $0.isEmpty ? nil : $0 } ?? Self.bootCommand(config),
+                                    command: command.flatMap { $0.isEmpty ? nil : $0 } ?? Self.bootCommand(config, sidecar),
                                     useTerminal: true, explain: explain, hostTerm: nil, hostEnvironment: [:])
         request.mode = .boot
         return try StartPlan(request)

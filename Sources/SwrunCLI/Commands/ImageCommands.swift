@@ -1,0 +1,100 @@
+import Glibc
+import SwrunImages
+import SwrunSystem
+
+/// The variables that move swrun's caches (tests and users with another disk use them).
+var cacheEnvironment: [String: String] {
+    var result: [String: String] = [:]
+    for name in ["LXC_CACHE_PATH", "SWRUN_CACHE_PATH"] {
+        if let value = getenv(name) { result[name] = String(cString: value) }
+    }
+    return result
+}
+
+func imageCatalog() -> ImageCatalog {
+    ImageCatalog(environment: cacheEnvironment, report: { printError("swrun: \($0)") })
+}
+
+enum PullCommand: Command {
+    static let spec = CommandSpec(
+        name: "pull",
+        abstract: "Download an image into the local cache (docker pull).",
+        discussion: """
+        IMAGE is an OCI reference (alpine:3.20, docker.io/library/centos:7, quay.io/ORG/NAME:TAG,
+        localhost:5000/NAME) or a short name (\(ImageCatalog.aliases.keys.sorted().joined(separator: ", "))), which
+        comes from the LXC image server, else from Docker Hub. Every blob is checked against its digest;
+        layers are shared between images. The cache is $SWRUN_CACHE_PATH (default /var/cache/swrun).
+        """,
+        options: [.init(short: nil, long: "ca-file", value: "FILE", help: "Trust the CA certificates in FILE (PEM) for HTTPS.")],
+        arguments: [.init(name: "IMAGE", help: "The image to pull.")])
+
+    static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
+        try requireRoot("swrun pull")
+        try imageCatalog().pull(arguments.arguments[0], caFile: arguments.value("ca-file"))
+        return 0
+    }
+}
+
+enum ImagesCommand: Command {
+    static let spec = CommandSpec(
+        name: "images",
+        abstract: "List the images in the local cache, or those an LXC image server offers (--remote).",
+        options: [
+            .init(short: nil, long: "remote", value: nil, help: "List the images of the LXC image server (--server) instead."),
+            .init(short: nil, long: "server", value: "URL", help: "The LXC image server for --remote (default \(DownloadOptions.defaultServer))."),
+            .init(short: nil, long: "format", value: "FORMAT", help: "text or json."),
+        ])
+
+    static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
+        let format = try OutputFormat(arguments.value("format"))
+        if arguments.flag("remote") {
+            var options = DownloadOptions()
+            if let server = arguments.value("server") { options = try DownloadOptions(arguments: ["--server", server]) }
+            try CreateCommand.listImages(options)
+            return 0
+        }
+        let images = imageCatalog().cachedImages()
+        switch format {
+        case .json:
+            print(JSON.array(images.map { .object([("name", .string($0.name)), ("kind", .string($0.kind)), ("detail", .string($0.detail))]) }).text)
+        case .text:
+            print(table(["NAME", "KIND", "DETAIL"], images.map { [$0.name, $0.kind, $0.detail] }), terminator: "")
+        }
+        return 0
+    }
+}
+
+enum ImageCommand: Command {
+    static let spec = CommandSpec(
+        name: "image",
+        abstract: "Manage cached images: `swrun image rm IMAGE...` removes them (unshared layers too).",
+        arguments: [.init(name: "ACTION", help: "rm"), .init(name: "IMAGE", help: "The image's name as `swrun images` shows it.")])
+
+    static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
+        guard arguments.arguments.first == "rm" else {
+            throw SwrunError(.invalidArgument, "swrun image: unknown action '\(arguments.arguments.first ?? "")'", hint: "use `swrun image rm IMAGE`")
+        }
+        try requireRoot("swrun image rm")
+        for name in arguments.arguments.dropFirst() {
+            try imageCatalog().remove(name)
+            print("Removed image \(name)")
+        }
+        return 0
+    }
+}
+
+enum ImportCommand: Command {
+    static let spec = CommandSpec(
+        name: "import",
+        abstract: "Keep a rootfs tarball in the cache as image NAME, for `swrun run NAME` (docker import).",
+        discussion: "The tarball holds a whole system (tar -C DIR -cJf rootfs.tar.xz .): plain, gzip, xz, zstd or bzip2.",
+        arguments: [.init(name: "TARBALL", help: "The rootfs archive."), .init(name: "NAME", help: "The image's name.")])
+
+    static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
+        try requireRoot("swrun import")
+        let (tarball, name) = (arguments.arguments[0], arguments.arguments[1])
+        try imageCatalog().importTarball(tarball, as: name)
+        print("Imported \(tarball) as image \(name)")
+        return 0
+    }
+}

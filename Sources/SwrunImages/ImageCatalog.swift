@@ -1,0 +1,159 @@
+import SwrunSystem
+
+/// Every image swrun can start a container from, by the name a user types: the built-in
+/// busybox template, a tarball imported under a name, a short name such as `centos7`, or
+/// any OCI reference. It knows the local caches; pulling is `pull`'s job.
+public struct ImageCatalog {
+    /// Short names: the LXC image server's DIST/RELEASE first, then Docker Hub.
+    public static let aliases: [String: (dist: String, release: String, oci: String)] = [
+        "centos7": ("centos", "7", "docker.io/library/centos:7"),
+        "debian12": ("debian", "bookworm", "docker.io/library/debian:12"),
+        "debian11": ("debian", "bullseye", "docker.io/library/debian:11"),
+        "ubuntu24": ("ubuntu", "noble", "docker.io/library/ubuntu:24.04"),
+        "alpine": ("alpine", "3.20", "docker.io/library/alpine:3.20"),
+    ]
+
+    public let ociStore: OCIStore
+    /// LXC's cache root ($LXC_CACHE_PATH): the download template's images live in download/.
+    public let lxcCacheRoot: String
+    public let report: (String) -> Void
+
+    public init(ociStore: OCIStore, lxcCacheRoot: String, report: @escaping (String) -> Void) {
+        self.ociStore = ociStore
+        self.lxcCacheRoot = lxcCacheRoot
+        self.report = report
+    }
+
+    public init(environment: [String: String], report: @escaping (String) -> Void) {
+        self.init(ociStore: OCIStore(root: OCIStore.defaultRoot(environment: environment)),
+                  lxcCacheRoot: DownloadTemplate.defaultCacheRoot(environment: environment), report: report)
+    }
+
+    var importsDirectory: String { ociStore.root + "/imports" }
+
+    public func importedPath(_ name: String) -> String { importsDirectory + "/" + name + ".tar" }
+
+    /// The template for `name` from what is on this machine, or nil when it must be pulled first.
+    public func localTemplate(_ name: String, unprivileged: Bool = false) throws(SwrunError) -> (any RootfsTemplate)? {
+        if name == BusyboxTemplate.name { return BusyboxTemplate() }
+        if FileSystem.exists(importedPath(name)) { return TarballTemplate(path: importedPath(name)) }
+        if let alias = Self.aliases[name] {
+            let lxc = downloadTemplate(alias.dist, alias.release, forceCache: true, unprivileged: unprivileged)
+            if FileSystem.exists(lxc.cacheDirectory + "/build_id") {
+                report("using \(alias.dist)/\(alias.release) from the LXC image cache")
+                return lxc
+            }
+            return try ociTemplate(try ImageReference(alias.oci), cachedOnly: true)
+        }
+        return try ociTemplate(try ImageReference(name), cachedOnly: true)
+    }
+
+    /// Fetches `name` into the local caches: a short name from the LXC image server, or, when
+    /// that server lacks it or cannot be reached, from Docker Hub; any other name from its registry.
+    public func pull(_ name: String, caFile: String? = nil) throws(SwrunError) {
+        if name == BusyboxTemplate.name || FileSystem.exists(importedPath(name)) { return }
+        if let alias = Self.aliases[name] {
+            do {
+                try downloadTemplate(alias.dist, alias.release, forceCache: false, unprivileged: false).checkHost()
+                report("\(name) is \(alias.dist)/\(alias.release) from \(DownloadOptions.defaultServer)")
+                return
+            } catch where error.code == .notFound || error.code == .network {
+                report("\(name): not on \(DownloadOptions.defaultServer) (\(error.message)); trying \(alias.oci)")
+            }
+            try ociStore.pull(try ImageReference(alias.oci), caFile: caFile, report: report)
+            report("\(name) is \(alias.oci)")
+            return
+        }
+        try ociStore.pull(try ImageReference(name), caFile: caFile, report: report)
+    }
+
+    private func downloadTemplate(_ dist: String, _ release: String, forceCache: Bool, unprivileged: Bool) -> DownloadTemplate {
+        var options = DownloadOptions()
+        options.dist = dist
+        options.release = release
+        options.forceCache = forceCache
+        return DownloadTemplate(options: options, cacheRoot: lxcCacheRoot, unprivileged: unprivileged, report: report)
+    }
+
+    private func ociTemplate(_ reference: ImageReference, cachedOnly: Bool) throws(SwrunError) -> OCITemplate? {
+        guard !cachedOnly || ociStore.cachedManifest(orNil: reference) != nil else { return nil }
+        return OCITemplate(reference: reference, store: ociStore, report: report)
+    }
+
+    // MARK: The local cache
+
+    public struct CachedImage: Sendable, Equatable {
+        public var name: String
+        public var kind: String
+        public var detail: String
+    }
+
+    /// What `swrun images` lists: pulled OCI references, LXC downloads and imported tarballs.
+    public func cachedImages() -> [CachedImage] {
+        var images: [CachedImage] = []
+        for path in Self.files(under: ociStore.root + "/oci/refs") {
+            let digest = (try? FileSystem.readText(ociStore.root + "/oci/refs/" + path).trimmed) ?? ""
+            let parts = path.split(separator: "/")
+            guard parts.count >= 3 else { continue }
+            let tag = String(parts.last!)
+            let name = parts.dropLast().joined(separator: "/") + (tag.hasPrefix("sha256:") ? "@" : ":") + tag
+            images.append(CachedImage(name: name, kind: "oci", detail: String(digest.prefix(19))))
+        }
+        for path in Self.files(under: lxcCacheRoot + "/download") where path.hasSuffix("/build_id") {
+            let key = String(path.dropLast("/build_id".count))
+            let build = (try? FileSystem.readText(lxcCacheRoot + "/download/" + path).trimmed) ?? ""
+            images.append(CachedImage(name: key, kind: "lxc", detail: "build " + build))
+        }
+        for file in (try? FileSystem.listDirectory(importsDirectory)) ?? [] where file.hasSuffix(".tar") {
+            images.append(CachedImage(name: String(file.dropLast(4)), kind: "import", detail: importsDirectory + "/" + file))
+        }
+        return images
+    }
+
+    /// Removes a cached image by the name `swrun images` shows; layers no other image uses go too.
+    public func remove(_ name: String) throws(SwrunError) {
+        if FileSystem.exists(importedPath(name)) { return try FileSystem.removeTree(importedPath(name)) }
+        let lxc = lxcCacheRoot + "/download/" + name
+        if !name.contains(":"), FileSystem.exists(lxc + "/build_id") { return try FileSystem.removeTree(lxc) }
+        let reference = try ImageReference(Self.aliases[name]?.oci ?? name)
+        let ref = ociStore.refPath(reference)
+        guard FileSystem.exists(ref) else {
+            throw SwrunError(.notFound, "no cached image '\(name)'", hint: "see the cached images with `swrun images`")
+        }
+        try FileSystem.removeTree(ref)
+        try ociStore.collectGarbage()
+    }
+
+    /// Relative paths of the regular files below `root`.
+    static func files(under root: String, prefix: String = "") -> [String] {
+        var result: [String] = []
+        for name in (try? FileSystem.listDirectory(root + "/" + prefix)) ?? [] where !name.hasPrefix(".") {
+            let relative = prefix.isEmpty ? name : prefix + "/" + name
+            switch FileSystem.kind(of: root + "/" + relative) {
+            case .directory: result += files(under: root, prefix: relative)
+            case .regular: result.append(relative)
+            default: break
+            }
+        }
+        return result
+    }
+}
+
+extension ImageCatalog {
+    /// Checks that `tarball` unpacks (into a scratch directory, removed after), then keeps a
+    /// copy as image `name`. A bad archive is refused here, not at the first `run`.
+    public func importTarball(_ tarball: String, as name: String) throws(SwrunError) {
+        guard !name.isEmpty, !name.contains("/"), !name.hasPrefix("."), ImageCatalog.aliases[name] == nil, name != BusyboxTemplate.name else {
+            throw SwrunError(.invalidArgument, "'\(name)' cannot name an imported image", hint: "use a plain name without '/', not a short name swrun knows")
+        }
+        let template = TarballTemplate(path: tarball)
+        try template.checkHost()
+        try FileSystem.makeDirectories(importsDirectory, mode: 0o755)
+        let scratch = importsDirectory + "/.check-" + name
+        try FileSystem.removeTree(scratch)
+        try FileSystem.makeDirectory(scratch, mode: 0o700)
+        defer { try? FileSystem.removeTree(scratch) }
+        try template.install(rootfs: scratch, name: name, report: report)
+        try FileSystem.copyFile(from: tarball, to: importedPath(name), mode: 0o644)
+    }
+}

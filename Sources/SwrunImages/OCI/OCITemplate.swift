@@ -1,0 +1,74 @@
+import SwrunSystem
+
+/// A container from an OCI image: its layers unpacked in order with whiteouts applied,
+/// and its config (Env, Entrypoint, Cmd, WorkingDir, User) turned into LXC keys.
+public final class OCITemplate: RootfsTemplate {
+    public let reference: ImageReference
+    let store: OCIStore
+    let caFile: String?
+    let report: (String) -> Void
+    private var manifest: ImageManifest?
+    private var digest: String?
+
+    public init(reference: ImageReference, store: OCIStore, caFile: String? = nil, report: @escaping (String) -> Void) {
+        self.reference = reference
+        self.store = store
+        self.caFile = caFile
+        self.report = report
+    }
+
+    public var origin: String { "the OCI image \(reference)" + (digest.map { " (\($0))" } ?? "") }
+
+    /// Pulls the image unless it is cached already.
+    public func checkHost() throws(SwrunError) {
+        if store.cachedManifest(orNil: reference) == nil { try store.pull(reference, caFile: caFile, report: report) }
+        guard let cached = try store.cachedManifest(reference) else {
+            throw SwrunError(.notFound, "the image \(reference) is not in the cache \(store.root)", hint: "pull it: swrun pull \(reference)")
+        }
+        (digest, manifest) = (cached.digest, cached.manifest)
+    }
+
+    public func install(rootfs: String, name: String, report: @escaping (String) -> Void) throws(SwrunError) {
+        guard let manifest else { try checkHost(); return try install(rootfs: rootfs, name: name, report: report) }
+        let unpacker = try RootfsUnpacker(rootfs: rootfs, options: .init(ociWhiteouts: true), warn: { report("warning: \($0)") })
+        for (index, layer) in manifest.layers.enumerated() {
+            report("unpacking layer \(index + 1)/\(manifest.layers.count) (\(layer.digest.prefix(19)))")
+            try unpacker.unpack(file: store.blobPath(layer.digest))
+        }
+    }
+
+    /// The image's run settings, for the container's sidecar (swrun.json).
+    public func runConfig() throws(SwrunError) -> ImageRunConfig {
+        if manifest == nil { try checkHost() }
+        return ImageRunConfig(try store.config(of: manifest!))
+    }
+
+    public func configSettings() throws(SwrunError) -> [(key: String, value: String)] {
+        let run = try runConfig()
+        var settings = TemplateConfig.common.map { (key: $0.0, value: $0.1) }
+        settings = settings.filter { $0.key != "lxc.tty.max" && $0.key != "lxc.pty.max" } + [(key: "lxc.tty.max", value: "0"), (key: "lxc.pty.max", value: "16")]
+        for variable in run.environment { settings.append((key: "lxc.environment", value: variable)) }
+        if let directory = run.workingDirectory { settings.append((key: "lxc.init.cwd", value: directory)) }
+        if let user = run.user {
+            let ids = user.split(separator: ":", maxSplits: 1).map(String.init)
+            guard ids.allSatisfy({ UInt32($0) != nil }) else {
+                throw SwrunError(.invalidConfig, "the image \(reference) runs as user '\(user)', and swrun takes numeric users only",
+                                 hint: "set lxc.init.uid and lxc.init.gid in the container's config instead")
+            }
+            settings.append((key: "lxc.init.uid", value: ids[0]))
+            settings.append((key: "lxc.init.gid", value: ids.count > 1 ? ids[1] : ids[0]))
+        }
+        // lxc.init.cmd splits at spaces; an argv with spaces inside lives in swrun.json only.
+        let argv = run.argv
+        if !argv.isEmpty && !argv.contains(where: { $0.contains(" ") || $0.isEmpty }) {
+            settings.append((key: "lxc.init.cmd", value: argv.joined(separator: " ")))
+        }
+        return settings
+    }
+}
+
+extension OCIStore {
+    func cachedManifest(orNil reference: ImageReference) -> (digest: String, manifest: ImageManifest)? {
+        (try? cachedManifest(reference)) ?? nil
+    }
+}

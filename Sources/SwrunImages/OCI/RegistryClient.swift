@@ -1,0 +1,131 @@
+import SwrunHTTP
+import SwrunJSON
+import SwrunSystem
+
+/// The registry API (distribution spec) for one repository, pulling anonymously: a 401
+/// names a token service, which hands out a pull token for the repository.
+public final class RegistryClient {
+    public let reference: ImageReference
+    let client: HTTPClient
+    private var token: String?
+
+    public init(reference: ImageReference, caFile: String?) {
+        self.reference = reference
+        client = HTTPClient(options: .init(caFile: caFile, userAgent: "swrun/0.1"))
+    }
+
+    /// Registries on this machine speak plain HTTP (as Docker allows for localhost); others HTTPS.
+    var base: String {
+        let host = reference.apiHost
+        let local = host.hasPrefix("localhost") || host.hasPrefix("127.") || host.hasPrefix("[::1]")
+        return (local ? "http://" : "https://") + host + "/v2/" + reference.repository
+    }
+
+    /// A manifest or index, with its bytes exactly as served (their sha256 is its digest).
+    public func manifest(_ reference: String) throws(SwrunError) -> (mediaType: String, bytes: [UInt8]) {
+        let url = try HTTPURL(base + "/manifests/" + reference)
+        let (response, body) = try request { (headers) throws(SwrunError) in
+            try client.fetch(url, headers: headers + [("Accept", MediaType.manifestAccept)])
+        }
+        try check(response, what: "the manifest \(self.reference.repository):\(reference)")
+        let type = response.header("Content-Type")?.split(separator: ";").first.map { String($0).trimmed }
+        return (type ?? "", body)
+    }
+
+    /// Downloads a blob to `path`, verified against its digest (resuming a partial download).
+    public func downloadBlob(_ descriptor: Descriptor, to path: String, progress: DownloadProgress?) throws(SwrunError) {
+        let url = try HTTPURL(base + "/blobs/" + descriptor.digest)
+        _ = try request { (headers) throws(SwrunError) -> (HTTPResponse, [UInt8]) in
+            try Downloader(client: client).download(url, to: path, headers: headers, expectedSHA256: descriptor.digest,
+                                                    expectedSize: descriptor.size, progress: progress)
+            return (HTTPResponse(status: 200, reason: "OK", headers: [], url: url), [])
+        }
+    }
+
+    /// Runs `body` with the authorization it needs, getting a token on the first 401.
+    private func request<T>(_ body: ([(String, String)]) throws(SwrunError) -> (HTTPResponse, T)) throws(SwrunError) -> (HTTPResponse, T) {
+        let first = try body(authorization)
+        guard first.0.status == 401, token == nil, let challenge = first.0.header("WWW-Authenticate") else { return first }
+        try authenticate(challenge)
+        return try body(authorization)
+    }
+
+    private var authorization: [(String, String)] { token.map { [("Authorization", "Bearer " + $0)] } ?? [] }
+
+    /// `Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="..."`.
+    private func authenticate(_ challenge: String) throws(SwrunError) {
+        guard challenge.lowercased().hasPrefix("bearer ") else {
+            throw SwrunError(.permissionDenied, "\(reference.registry) wants a login (\(challenge.split(separator: " ").first ?? "")) to pull \(reference.repository)",
+                             hint: "swrun pulls public images anonymously; check the image's name")
+        }
+        let parameters = Self.challengeParameters(String(challenge.dropFirst(7)))
+        guard let realm = parameters["realm"] else {
+            throw SwrunError(.network, "\(reference.registry) sent a token challenge without a realm", hint: "the registry is misconfigured")
+        }
+        var query = "scope=" + Self.percentEncoded(parameters["scope"] ?? "repository:\(reference.repository):pull")
+        if let service = parameters["service"] { query += "&service=" + Self.percentEncoded(service) }
+        let url = try HTTPURL(realm + (realm.contains("?") ? "&" : "?") + query)
+        let (response, body) = try client.fetch(url)
+        try check(response, what: "a pull token from \(url.host)")
+        guard let document = try? JSONValue(parsing: body), let value = document["token"]?.string ?? document["access_token"]?.string else {
+            throw SwrunError(.network, "the token service \(url.host) sent no token", hint: "try again later")
+        }
+        token = value
+    }
+
+    private func check(_ response: HTTPResponse, what: String) throws(SwrunError) {
+        switch response.status {
+        case 200..<300: return
+        case 401, 403:
+            throw SwrunError(.permissionDenied, "\(reference.registry) refused \(what) (HTTP \(response.status))",
+                             hint: "the image may be private or misnamed; swrun pulls public images anonymously")
+        case 404:
+            throw SwrunError(.notFound, "\(reference.registry) has no \(what)", hint: "check the image's name and tag: \(reference)")
+        case 429:
+            throw SwrunError(.network, "\(reference.registry) is rate-limiting pulls (HTTP 429)",
+                             hint: "wait and try again (Docker Hub allows about 10 anonymous pulls an hour), or use another registry")
+        default:
+            throw SwrunError(.network, "\(reference.registry) answered HTTP \(response.status) for \(what)", hint: "try again later")
+        }
+    }
+
+    static func challengeParameters(_ text: String) -> [String: String] {
+        var result: [String: String] = [:]
+        var rest = Substring(text)
+        while let equals = rest.firstIndex(of: "=") {
+            let key = rest[..<equals].trimmed.trimmingCharacters(",")
+            rest = rest[rest.index(after: equals)...]
+            var value: Substring
+            if rest.first == "\"" {
+                rest = rest.dropFirst()
+                let end = rest.firstIndex(of: "\"") ?? rest.endIndex
+                value = rest[..<end]
+                rest = end < rest.endIndex ? rest[rest.index(after: end)...] : ""
+            } else {
+                let end = rest.firstIndex(of: ",") ?? rest.endIndex
+                value = rest[..<end]
+                rest = rest[end...]
+            }
+            result[key.lowercased()] = String(value)
+        }
+        return result
+    }
+
+    static func percentEncoded(_ text: String) -> String {
+        var result = ""
+        for byte in text.utf8 {
+            let character = Character(Unicode.Scalar(byte))
+            if character.isASCII && (character.isLetter || character.isNumber || "-._~:/".contains(character)) {
+                result.append(character)
+            } else {
+                result += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            }
+        }
+        return result
+    }
+}
+
+extension String {
+    func trimmingCharacters(_ set: String) -> String { String(drop { set.contains($0) }) }
+    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
+}

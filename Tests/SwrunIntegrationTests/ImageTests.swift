@@ -1,0 +1,231 @@
+import CLinux
+import Foundation
+import Glibc
+import Testing
+
+/// Image fixtures built by rootfs-fixtures/ scripts into a scratch directory, and the servers
+/// that serve them on 127.0.0.1, stopped (by pid) and removed when the test ends.
+final class ImageFixtures {
+    static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("rootfs-fixtures").path
+    let path: String
+    private var servers: [Process] = []
+    private var registryDirectory: String?
+
+    init() throws {
+        var template = Array("/tmp/swrun-fx-XXXXXX".utf8CString)  // short: gpg-agent puts its socket inside
+        guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
+        path = String(cString: made)
+    }
+
+    deinit {
+        for server in servers where server.isRunning { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
+        if let registryDirectory { _ = try? shell("bash '\(Self.scripts)/registry.sh' stop '\(registryDirectory)'") }
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// Runs a fixture script; throws with its output when it fails. Spawned with no fd but
+    /// stdio: a server it leaves running must not hold Foundation's exit-watching socket open
+    /// (Process would then wait for the server too).
+    @discardableResult
+    func shell(_ command: String) throws -> String {
+        let log = path + "/shell.log"
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        swrun_spawn_close_from(&actions, 3)
+        var pid: pid_t = 0
+        let words: [String] = ["sh", "-c", command]
+        let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        guard posix_spawn(&pid, "/bin/sh", &actions, nil, argv, environ) == 0 else { throw POSIXError(.EIO) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        guard swrun_wifexited(status) != 0 && swrun_wexitstatus(status) == 0 else { throw FixtureError(command: command, output: output) }
+        return output
+    }
+
+    /// serve.py on `root`, over TLS with the fixture CA's server certificate when `tls`; returns the base URL.
+    func serve(_ root: String, tls: Bool = false) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = [Self.scripts + "/serve.py", "--root", root]
+            + (tls ? ["--tls", path + "/ca/server.pem", path + "/ca/server.key"] : [])
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        servers.append(process)
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { throw FixtureError(command: "serve.py", output: "ended before printing its port") }
+            line += chunk
+        }
+        let port = String(decoding: line, as: UTF8.self).split(separator: "\n")[0]
+        return (tls ? "https://localhost:" : "http://127.0.0.1:") + port
+    }
+
+    func startRegistry() throws -> String {
+        try shell("bash '\(Self.scripts)/make-oci-layout.sh' '\(path)/oci'")
+        registryDirectory = path + "/registry"
+        try shell("bash '\(Self.scripts)/registry.sh' start '\(path)/registry' '\(path)/oci'")
+        return try String(contentsOfFile: path + "/registry/url", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "http://", with: "")
+    }
+}
+
+struct FixtureError: Error, CustomStringConvertible {
+    var command: String
+    var output: String
+    var description: String { "fixture command failed: \(command)\n\(output)" }
+}
+
+@Suite(.serialized) struct ImageTests {
+    let sandbox: Sandbox
+    let fixtures: ImageFixtures
+    let caches: [String: String]
+
+    init() throws {
+        sandbox = try Sandbox()
+        fixtures = try ImageFixtures()
+        caches = ["LXC_CACHE_PATH": fixtures.path + "/lxc-cache", "SWRUN_CACHE_PATH": fixtures.path + "/swrun-cache"]
+    }
+
+    func swrun(_ arguments: [String], timeout: TimeInterval = 120) throws -> Swrun.Result {
+        try Swrun.run(arguments, timeout: timeout, environment: caches)
+    }
+
+    func create(_ name: String, _ options: [String]) throws -> Swrun.Result {
+        try swrun(["create", "-n", name, "-t", "download", "-P", sandbox.path, "-f", sandbox.emptyConfig, "--"] + options)
+    }
+
+    @Test func lxcImageServerBothFormatsVerified() throws {
+        try fixtures.shell("bash '\(ImageFixtures.scripts)/make-image-server.sh' '\(fixtures.path)/srv' && bash '\(ImageFixtures.scripts)/make-ca.sh' '\(fixtures.path)/ca'")
+        let http = try fixtures.serve(fixtures.path + "/srv")
+        let keyring = fixtures.path + "/srv/keys/fixture.gpg"
+        let image = ["-d", "swrunfix", "-r", "1.0", "-a", "amd64"]
+
+        // Without -d and -r: the list of what the server has.
+        let list = try swrun(["create", "-n", "unused", "-t", "download", "--", "--server", http])
+        #expect(list.status == 0 && list.stdout.contains("swrunfix") && list.stdout.contains("2.0"))
+        #expect(!FileManager.default.fileExists(atPath: sandbox.path + "/unused"))
+
+        // The legacy index over HTTP, signatures checked with the fixture's key.
+        let legacy = sandbox.name("legacy")
+        let made = try create(legacy, ["--server", http, "--keyring", keyring] + image)
+        #expect(made.status == 0, "\(made.stderr)")
+        let rootfs = sandbox.path + "/" + legacy + "/rootfs"
+        #expect(try String(contentsOfFile: rootfs + "/etc/fixture-release", encoding: .utf8).contains("20261129_00:00"))
+        let config = try String(contentsOfFile: sandbox.path + "/" + legacy + "/config", encoding: .utf8)
+        #expect(config.contains("lxc.mount.auto = cgroup:mixed proc:mixed sys:mixed") && !config.contains("LXC_TEMPLATE_CONFIG"))
+        let ran = try sandbox.execute(legacy, ["cat", "/etc/fixture-release"])
+        #expect(ran.status == 0 && ran.stdout.contains("20261129_00:00"))
+        #expect(FileManager.default.fileExists(atPath: fixtures.path + "/lxc-cache/download/swrunfix/1.0/amd64/default/build_id"))
+
+        // A corrupt rootfs and a signature by another key are refused; no container is left.
+        let corrupt = try create(sandbox.name("corrupt"), ["--server", http + "/bad", "--keyring", keyring, "--flush-cache"] + image)
+        #expect(corrupt.status != 0 && corrupt.stderr.contains("does not verify"))
+        let foreign = try create(sandbox.name("foreign"), ["--server", http + "/badsig", "--keyring", keyring, "--flush-cache"] + image)
+        #expect(foreign.status != 0 && foreign.stderr.contains("not in the keyrings"))
+        // Simplestreams over HTTPS (a server without the legacy index), sha256 from the index.
+        try FileManager.default.removeItem(atPath: fixtures.path + "/srv/meta")
+        try FileManager.default.removeItem(atPath: fixtures.path + "/srv/bad/meta")
+        let https = try fixtures.serve(fixtures.path + "/srv", tls: true)
+        let streams = try create(sandbox.name("streams"), ["--server", https, "--ca-file", fixtures.path + "/ca/ca.pem", "--flush-cache"] + image)
+        #expect(streams.status == 0, "\(streams.stderr)")
+        let untrusted = try create(sandbox.name("untrusted"), ["--server", https, "--flush-cache"] + image)
+        #expect(untrusted.status != 0 && untrusted.stderr.contains("--ca-file"))
+
+        // The checksum simplestreams gives is checked too.
+        let streamsCorrupt = try create(sandbox.name("sums"), ["--server", http + "/bad", "--flush-cache"] + image)
+        #expect(streamsCorrupt.status != 0 && streamsCorrupt.stderr.contains("rootfs.tar.xz"))
+        // --no-validate passes with a warning.
+        let unchecked = try create(sandbox.name("unchecked"), ["--server", http + "/badsig", "--no-validate", "--flush-cache"] + image)
+        #expect(unchecked.status == 0 && unchecked.stderr.contains("not verifying"))
+        let unknown = try create(sandbox.name("unknown"), ["--server", http, "-d", "nosuch", "-r", "1"])
+        #expect(unknown.status != 0 && unknown.stderr.contains("has no image nosuch"))
+        let names = try FileManager.default.contentsOfDirectory(atPath: sandbox.path).filter { !$0.hasSuffix(".conf") }.sorted()
+        #expect(names.count == 3 && names.allSatisfy { $0.hasPrefix("legacy") || $0.hasPrefix("streams") || $0.hasPrefix("unchecked") })
+    }
+
+    @Test func twoCreatesAtOnceShareOneDownload() throws {
+        try fixtures.shell("bash '\(ImageFixtures.scripts)/make-image-server.sh' '\(fixtures.path)/srv'")
+        let http = try fixtures.serve(fixtures.path + "/srv")
+        let processes = (0..<2).map { index in
+            let process = Swrun.process(["create", "-n", "both-\(index)", "-t", "download", "-P", sandbox.path, "-f", sandbox.emptyConfig, "--",
+                                         "--server", http, "--keyring", fixtures.path + "/srv/keys/fixture.gpg", "-d", "swrunfix", "-r", "2.0", "-a", "amd64"])
+            process.environment = ProcessInfo.processInfo.environment.merging(caches) { $1 }
+            return process
+        }
+        let running = try processes.map { try Swrun.Running($0) }
+        for result in try running.map({ try $0.finish(timeout: 120) }) { #expect(result.status == 0, "\(result.stderr)") }
+        for index in 0..<2 {
+            #expect(FileManager.default.fileExists(atPath: "\(sandbox.path)/both-\(index)/rootfs/etc/fixture-release"))
+        }
+    }
+
+    @Test func ociRegistryPullAndRun() throws {
+        let registry = try fixtures.startRegistry()
+        let pulled = try swrun(["pull", registry + "/fixture/busybox:multi"])
+        #expect(pulled.status == 0, "\(pulled.stderr)")
+        let images = try swrun(["images", "--format", "json"])
+        #expect(images.stdout.contains("fixture/busybox:multi"))
+
+        // The image's argv (sh -c "echo hello from oci"), env and working directory.
+        let hello = try swrun(["run", "--rm", "-P", sandbox.path, "-f", sandbox.emptyConfig, registry + "/fixture/busybox:multi"])
+        #expect(hello.status == 0 && hello.stdout == "hello from oci\n", "\(hello.stderr)")
+        // Whiteouts and the opaque directory applied; a Docker schema 2 copy pulled by run itself.
+        let layers = try swrun(["run", "--rm", "-P", sandbox.path, "-f", sandbox.emptyConfig, registry + "/fixture/busybox:v2s2",
+                                "--", "ls /data /opaque /usr/share; cat /etc/layer2 /etc/layer3 >/dev/null && pwd && echo $FIXTURE"])
+        #expect(layers.status == 0, "\(layers.stderr)")
+        #expect(layers.stdout.contains("keep") && !layers.stdout.contains("drop"))
+        #expect(layers.stdout.contains("new") && !layers.stdout.contains("old-a") && !layers.stdout.contains("old-b"))
+        #expect(!layers.stdout.contains("doc") && !layers.stdout.contains(".wh."))
+        #expect(layers.stdout.hasSuffix("/data\noci\n"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.path).filter { !$0.hasSuffix(".conf") }.isEmpty)
+
+        let missing = try swrun(["pull", registry + "/fixture/busybox:nosuch"])
+        #expect(missing.status != 0 && missing.stderr.contains("nosuch"))
+
+        let removed = try swrun(["image", "rm", registry + "/fixture/busybox:multi"])
+        #expect(removed.status == 0)
+        #expect(!(try swrun(["images"])).stdout.contains("busybox:multi"))
+    }
+
+    @Test func hostileArchivesWriteNothingOutside() throws {
+        try fixtures.shell("python3 '\(ImageFixtures.scripts)/make-hostile-archives.py' '\(fixtures.path)/archives'")
+        let decoy = "/tmp/swrun-escape-hardlink-target"
+        try "decoy\n".write(toFile: decoy, atomically: false, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: "/tmp/swrun-escape-target", withIntermediateDirectories: true)
+        defer {
+            for path in [decoy, "/tmp/swrun-escape-target", "/tmp/swrun-escape-absolute", "/tmp/swrun-escaped-relative"] {
+                try? FileManager.default.removeItem(atPath: path)
+            }
+        }
+        for archive in ["dotdot", "absolute", "symlink-dir", "symlink-relative", "hardlink", "hardlink-dotdot"] {
+            let name = sandbox.name(archive)
+            let imported = try swrun(["import", fixtures.path + "/archives/\(archive).tar", name])
+            // A `..` anywhere is refused outright; the other escapes are resolved inside the rootfs.
+            if archive.contains("dotdot") { #expect(imported.status != 0 && imported.stderr.contains("'..'")) }
+            _ = try swrun(["image", "rm", name])
+        }
+        #expect(try String(contentsOfFile: decoy, encoding: .utf8) == "decoy\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "/tmp/swrun-escape-target").isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/swrun-escape-absolute"))
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/swrun-escaped-relative"))
+        #expect(!FileManager.default.fileExists(atPath: fixtures.path + "/escaped-dotdot"))
+
+        // The same kinds of members, in an honest archive, import in every compression.
+        for suffix in ["tar.gz", "tar.xz", "tar.zst", "tar.bz2"] {
+            let name = sandbox.name("good")
+            let imported = try swrun(["import", fixtures.path + "/archives/good.\(suffix)", name])
+            #expect(imported.status == 0, "\(suffix): \(imported.stderr)")
+            _ = try swrun(["image", "rm", name])
+        }
+    }
+}
