@@ -6,8 +6,9 @@ SYSTEMD_UNIT_DIR ?= /lib/systemd/system
 SWIFT ?= swift
 SWRUN_DEBUG := .build/debug/swrun
 # A fully static binary starts in about half the time of one linked to libstdc++ and
-# libcap dynamically, and runs in any rootfs. glibc's warnings about dlopen and NSS in
-# static programs do not concern swrun, which uses neither.
+# libcap dynamically, and runs in any rootfs. glibc warns that getaddrinfo in a static program
+# loads the NSS modules of the glibc it was linked with: only image pulls resolve host names,
+# on the host, where those modules are.
 RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -static-executable
 
 .PHONY: all deps build release run test bench install uninstall clean
