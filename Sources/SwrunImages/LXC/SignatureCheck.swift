@@ -54,6 +54,16 @@ public struct SignatureCheck: Sendable {
         }
     }
 
+    /// The outcome in a word and a key, for tests: "good FPR", "bad KEY", "unknown KEY", "unreadable".
+    public static func outcome(of status: String) -> String {
+        switch parse(status) {
+        case .good(let fingerprint): "good \(fingerprint)"
+        case .bad(let key): "bad \(key)"
+        case .unknownKey(let key): "unknown \(key)"
+        case .unreadable: "unreadable"
+        }
+    }
+
     /// The outcome from gpgv's machine-readable status lines.
     static func parse(_ status: String) -> Status {
         var result = Status.unreadable

@@ -89,7 +89,7 @@ public final class RegistryClient {
         }
     }
 
-    static func challengeParameters(_ text: String) -> [String: String] {
+    public static func challengeParameters(_ text: String) -> [String: String] {
         var result: [String: String] = [:]
         var rest = Substring(text)
         while let equals = rest.firstIndex(of: "=") {
@@ -111,7 +111,7 @@ public final class RegistryClient {
         return result
     }
 
-    static func percentEncoded(_ text: String) -> String {
+    public static func percentEncoded(_ text: String) -> String {
         var result = ""
         for byte in text.utf8 {
             let character = Character(Unicode.Scalar(byte))
