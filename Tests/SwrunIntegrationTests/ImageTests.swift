@@ -130,6 +130,9 @@ struct FixtureError: Error, CustomStringConvertible {
         // A corrupt rootfs and a signature by another key are refused; no container is left.
         let corrupt = try create(sandbox.name("corrupt"), ["--server", http + "/bad", "--keyring", keyring, "--flush-cache"] + image)
         #expect(corrupt.status != 0 && corrupt.stderr.contains("does not verify"))
+        let cache = fixtures.path + "/lxc-cache/download/swrunfix/1.0/amd64/default"
+        let cached = try FileManager.default.contentsOfDirectory(atPath: cache).filter { !$0.hasPrefix(".lock") }
+        #expect(cached.isEmpty, "a refused download left \(cached) in the cache")
         let foreign = try create(sandbox.name("foreign"), ["--server", http + "/badsig", "--keyring", keyring, "--flush-cache"] + image)
         #expect(foreign.status != 0 && foreign.stderr.contains("not in the keyrings"))
         // Simplestreams over HTTPS (a server without the legacy index), sha256 from the index.
@@ -151,6 +154,13 @@ struct FixtureError: Error, CustomStringConvertible {
         #expect(unknown.status != 0 && unknown.stderr.contains("has no image nosuch"))
         let names = try FileManager.default.contentsOfDirectory(atPath: sandbox.path).filter { !$0.hasSuffix(".conf") }.sorted()
         #expect(names.count == 3 && names.allSatisfy { $0.hasPrefix("legacy") || $0.hasPrefix("streams") || $0.hasPrefix("unchecked") })
+    }
+
+    @Test func anUnreachableServerIsNamedWithAWayOut() throws {
+        let result = try create(sandbox.name("offline"), ["--server", "http://127.0.0.1:1", "-d", "debian", "-r", "bookworm"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("127.0.0.1:1") && result.stderr.contains("--server") && result.stderr.contains("swrun import"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.path).filter { !$0.hasSuffix(".conf") }.isEmpty)
     }
 
     @Test func twoCreatesAtOnceShareOneDownload() throws {
@@ -191,6 +201,13 @@ struct FixtureError: Error, CustomStringConvertible {
 
         let missing = try swrun(["pull", registry + "/fixture/busybox:nosuch"])
         #expect(missing.status != 0 && missing.stderr.contains("nosuch"))
+
+        // A registry that wants a login is named as such.
+        try fixtures.shell("bash '\(ImageFixtures.scripts)/registry.sh' start-auth '\(fixtures.path)/registry' '\(fixtures.path)/oci'")
+        let locked = try String(contentsOfFile: fixtures.path + "/registry/url", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "http://", with: "")
+        let refused = try swrun(["pull", locked + "/fixture/busybox:single"])
+        #expect(refused.status != 0 && refused.stderr.contains("wants a login"), "\(refused.stderr)")
 
         let removed = try swrun(["image", "rm", registry + "/fixture/busybox:multi"])
         #expect(removed.status == 0)
