@@ -1,3 +1,5 @@
+import SwrunRuntime
+import SwrunSystem
 /// What a command accepts, written once: the parser reads it, and so does the help.
 /// (A small table instead of swift-argument-parser: its reflection costs about 1.5 ms
 /// at every start, a quarter of `swrun execute`, and `make bench` counts that.)
@@ -40,6 +42,26 @@ enum CommonOptions {
     static let name = CommandSpec.Option(short: "n", long: "name", value: "NAME", help: "The container's name.")
     static let config = CommandSpec.Option(short: "f", long: "config", value: "FILE",
                                            help: "Initial config for a new container, instead of lxc.default_config (/etc/lxc/default.conf).")
+    /// Ports published on the host, kept in the container's swrun.json (create, run).
+    static let publish = CommandSpec.Option(short: "p", long: "publish", value: "HOST:CONTAINER[/tcp|udp]",
+                                            help: "Forward a host port to the container's first IPv4 address while it runs (docker run -p).",
+                                            repeats: true)
+
+    /// The ports of -p options, checked before anything is made.
+    static func publishedPorts(_ arguments: ParsedArguments) throws(SwrunError) -> [PortPublication] {
+        var ports: [PortPublication] = []
+        for text in arguments.values("publish") { ports.append(try PortPublication(parsing: text)) }
+        return ports
+    }
+
+    /// Records `ports` in the new container's swrun.json.
+    static func record(_ ports: [PortPublication], store: ContainerStore, name: String) throws(SwrunError) {
+        guard !ports.isEmpty else { return }
+        var sidecar = try ContainerSidecar.load(from: store.directory(of: name))
+        sidecar.ports = ports
+        try sidecar.write(to: store.directory(of: name))
+    }
+
     /// Resource limits, as lxc.cgroup2 keys (run, execute, start).
     static let limits: [CommandSpec.Option] = [
         .init(short: nil, long: "memory", value: "SIZE", help: "Memory limit (memory.max), e.g. 512M."),

@@ -15,6 +15,17 @@ public final class NetlinkSocket {
     /// A socket in the network namespace `namespacePath` (/proc/PID/ns/net): the calling
     /// thread enters it just long enough to make the socket, which stays bound to it.
     public convenience init(networkNamespace namespacePath: String) throws(SwrunError) {
+        try self.init(networkNamespace: namespacePath, protocol: Netlink.routeProtocol)
+    }
+
+    /// A socket of the netlink family `netlinkProtocol` (NETLINK_ROUTE, NETLINK_NETFILTER) in
+    /// the calling process's network namespace.
+    public convenience init(protocol netlinkProtocol: Int32) throws(SwrunError) {
+        self.init(fd: try Self.openSocket(protocol: netlinkProtocol))
+    }
+
+    /// A socket of the netlink family `netlinkProtocol` in the network namespace `namespacePath`.
+    public convenience init(networkNamespace namespacePath: String, protocol netlinkProtocol: Int32) throws(SwrunError) {
         let own = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)
         if own < 0 { throw SwrunError.system("cannot open /proc/self/ns/net", Errno.current) }
         defer { close(own) }
@@ -25,7 +36,7 @@ public final class NetlinkSocket {
             throw SwrunError.system("cannot enter the network namespace \(namespacePath)", Errno.current)
         }
         let made: Result<Int32, SwrunError>
-        do throws(SwrunError) { made = .success(try Self.openRouteSocket()) } catch { made = .failure(error) }
+        do throws(SwrunError) { made = .success(try Self.openSocket(protocol: netlinkProtocol)) } catch { made = .failure(error) }
         if swrun_setns(own, Int32(SWRUN_CLONE_NEWNET)) != 0 {
             // Staying in the container's namespace would send later requests to the wrong place.
             fatalError("cannot return to swrun's own network namespace: \(Errno.current)")
@@ -38,7 +49,11 @@ public final class NetlinkSocket {
     }
 
     private static func openRouteSocket() throws(SwrunError) -> Int32 {
-        let fd = socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Netlink.routeProtocol)
+        try openSocket(protocol: Netlink.routeProtocol)
+    }
+
+    private static func openSocket(protocol netlinkProtocol: Int32) throws(SwrunError) -> Int32 {
+        let fd = socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), netlinkProtocol)
         if fd < 0 { throw SwrunError.system("cannot open a netlink socket", Errno.current) }
         return fd
     }

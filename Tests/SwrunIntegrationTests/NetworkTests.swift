@@ -155,7 +155,7 @@ import Testing
             "$SWRUN" net ls --format json
             """)
         #expect(result.stdout == """
-            lxcbr0: made the bridge lxcbr0, added 10.0.3.1/24, set it up
+            lxcbr0: made the bridge lxcbr0, added 10.0.3.1/24, set it up, masquerading 10.0.3.0/24 (nftables table ip swrun)
             lxcbr0 is up with 10.0.3.1/24 already
             BRIDGE STATE ADDRESSES PORTS
             lxcbr0 UP 10.0.3.1/24 vsnetup0
@@ -218,5 +218,70 @@ import Testing
             """)
         #expect(result.stdout == "status=125\n")
         #expect(result.stderr.contains("lxc.net.0.ipv4.address: '10.99.0/24' is not an IPv4 address"), "\(result.stderr)")
+    }
+}
+
+/// Published ports and outbound NAT: swrun's own nftables table, in the test's network namespace.
+@Suite struct PublishedPortTests {
+    let network = NetworkTests()
+
+    @Test func aPublishedPortIsReachedFromOutsideAndWithdrawnAtStop() throws {
+        let sandbox = try Sandbox()
+        let server = sandbox.name("web"), client = sandbox.name("outside"), rival = sandbox.name("rival")
+        for (name, ports) in [(server, ["-p", "8080:80"]), (client, []), (rival, ["-p", "8080:81"])] {
+            let made = try Swrun.run(["create", "-n", name, "-t", "busybox", "-P", sandbox.path, "-f", sandbox.emptyConfig] + ports)
+            #expect(made.status == 0, "\(made.stderr)")
+        }
+        // The client sits on a second bridge, as a machine outside would, and connects to the
+        // host's address there: prerouting sends it on to the server's address on br0.
+        let result = try network.inOwnNetwork(sandbox, """
+            \(NetworkTests.bridge)
+            ip link add br1 type bridge && ip addr add 10.98.0.1/24 dev br1 && ip link set br1 up
+            "$SWRUN" start -n \(server) -P "$P" \(network.veth("10.99.0.2/24")) -s "lxc.init.cmd=nc -ll -p 80 -e echo published" || exit 1
+            nft list table ip swrun | grep -o 'dnat to 10.99.0.2:80' | sort -u
+            busybox nc -w 3 10.99.0.2 80 </dev/null
+            "$SWRUN" start -n \(rival) -P "$P" \(network.veth("10.99.0.3/24")); echo rival=$?
+            "$SWRUN" execute -n \(client) -P "$P" -s lxc.net.0.type=veth -s lxc.net.0.link=br1 -s lxc.net.0.flags=up \\
+                -s lxc.net.0.ipv4.address=10.98.0.2/24 -s lxc.net.0.ipv4.gateway=10.98.0.1 -- nc -w 3 10.98.0.1 8080 </dev/null
+            "$SWRUN" stop -k -n \(server) -P "$P"
+            nft list table ip swrun >/dev/null 2>&1; echo table=$?
+            """)
+        #expect(result.stdout == "dnat to 10.99.0.2:80\npublished\nrival=1\npublished\ntable=1\n", "\(result.stdout) \(result.stderr)")
+        #expect(result.stderr.contains("host port 8080/tcp is published already"), "\(result.stderr)")
+    }
+
+    @Test func stopWithdrawsThePortsOfAContainerWhoseMonitorWasKilled() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("crash")
+        let made = try Swrun.run(["create", "-n", name, "-t", "busybox", "-P", sandbox.path, "-f", sandbox.emptyConfig, "-p", "9090:90"])
+        #expect(made.status == 0, "\(made.stderr)")
+        let result = try network.inOwnNetwork(sandbox, """
+            \(NetworkTests.bridge)
+            "$SWRUN" start -n \(name) -P "$P" \(network.veth("10.99.0.2/24")) || exit 1
+            nft list table ip swrun | grep -o 'dnat to 10.99.0.2:90' | sort -u
+            kill -9 $(sed -n 's/^monitor_pid=//p' "$P/\(name)/swrun.state")
+            "$SWRUN" stop -k -n \(name) -P "$P"
+            nft list table ip swrun >/dev/null 2>&1; echo table=$?
+            """)
+        #expect(result.stdout == "dnat to 10.99.0.2:90\ntable=1\n", "\(result.stdout) \(result.stderr)")
+    }
+
+    @Test func netUpMasqueradesTheBridgeSubnet() throws {
+        let sandbox = try Sandbox()
+        let result = try network.inOwnNetwork(sandbox, """
+            ip link set lo up
+            "$SWRUN" net up --bridge swnat0 --address 10.97.0.1/24 >/dev/null
+            nft list table ip swrun | grep -o 'ip saddr 10.97.0.0/24 ip daddr != 10.97.0.0/24 masquerade'
+            cat /proc/sys/net/ipv4/ip_forward
+            "$SWRUN" net down --bridge swnat0 >/dev/null
+            nft list table ip swrun >/dev/null 2>&1; echo table=$?
+            """)
+        #expect(result.stdout == "ip saddr 10.97.0.0/24 ip daddr != 10.97.0.0/24 masquerade\n1\ntable=1\n", "\(result.stdout) \(result.stderr)")
+    }
+
+    @Test func badPortsAreRefusedBeforeAnythingIsMade() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("badport")
+        let result = try Swrun.run(["create", "-n", name, "-t", "busybox", "-P", sandbox.path, "-p", "80:0"])
+        #expect(result.status != 0 && result.stderr.contains("'80:0' is not a port to publish"))
+        #expect(!FileManager.default.fileExists(atPath: sandbox.path + "/" + name))
     }
 }

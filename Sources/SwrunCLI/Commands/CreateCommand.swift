@@ -20,7 +20,7 @@ enum CreateCommand: Command {
             .init(short: "t", long: "template", value: "TEMPLATE", help: "The template that builds the rootfs."),
             .init(short: nil, long: "unprivileged", value: nil,
                   help: "Root inside is an unprivileged id on the host: lxc.idmap from the config, else from /etc/subuid and /etc/subgid."),
-            CommonOptions.config, CommonOptions.lxcPath,
+            CommonOptions.config, CommonOptions.lxcPath, CommonOptions.publish,
         ],
         trailingCommand: true)
     static let requiredOptions = ["name", "template"]
@@ -29,6 +29,7 @@ enum CreateCommand: Command {
         let name = try arguments.required("name", of: spec)
         let templateName = try arguments.required("template", of: spec)
         let unprivileged = arguments.flag("unprivileged")
+        let ports = try CommonOptions.publishedPorts(arguments)
         let report: (String) -> Void = { printError("swrun: \($0)") }
         let template: any RootfsTemplate
         if templateName == "download" {
@@ -51,6 +52,7 @@ enum CreateCommand: Command {
         let store = try arguments.store()
         let creator = ContainerCreator(store: store, defaultConfigPath: try arguments.initialConfig(), report: report)
         try creator.create(name: name, from: template, unprivileged: unprivileged)
+        try CommonOptions.record(ports, store: store, name: name)
         print("Created container \(name) in \(store.directory(of: name))")
         return 0
     }

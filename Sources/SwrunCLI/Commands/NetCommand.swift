@@ -8,7 +8,9 @@ enum NetCommand: Command {
         abstract: "Make, remove or list the host's bridges for containers (as lxc-net does).",
         discussion: """
         `up` makes the bridge (lxcbr0 with 10.0.3.1/24 by default, LXC's settings) and sets it
-        up; what exists already is kept. `down` removes it once no container's link is on it.
+        up; what exists already is kept. Traffic from its subnet to elsewhere is masqueraded, and
+        IPv4 forwarding enabled, in swrun's own nftables table (ip swrun), as lxc-net does with
+        iptables. `down` removes the bridge and its masquerade once no container's link is on it.
         `ls` lists the bridges with their addresses and ports. Containers join a bridge with
         lxc.net.0.type = veth and lxc.net.0.link = BRIDGE, and lease an address of its subnet.
         """,

@@ -18,7 +18,7 @@ enum RunCommand: Command {
         options: [
             .init(short: nil, long: "name", value: "NAME", help: "The container's name (default: IMAGE-xxxxxx)."),
             .init(short: nil, long: "rm", value: nil, help: "Destroy the container when the command ends (if this run created it)."),
-            CommonOptions.config, CommonOptions.lxcPath,
+            CommonOptions.config, CommonOptions.lxcPath, CommonOptions.publish,
         ] + CommonOptions.start + CommonOptions.limits,
         arguments: [.init(name: "IMAGE", help: "The image (template) to build the container from.")],
         trailingCommand: true,
@@ -30,10 +30,15 @@ enum RunCommand: Command {
         let store = try arguments.store()
         let name = arguments.value("name") ?? ContainerName.generate(prefix: imageNamePrefix(image))
         let created = !store.exists(name)
+        let ports = try CommonOptions.publishedPorts(arguments)
         if created {
             let template = try localTemplate(image)
             try ContainerCreator(store: store, defaultConfigPath: try arguments.initialConfig(),
                                  report: { printError("swrun: \($0)") }).create(name: name, from: template)
+            try CommonOptions.record(ports, store: store, name: name)
+        } else if !ports.isEmpty {
+            throw SwrunError(.invalidArgument, "-p applies to a new container; '\(name)' exists",
+                             hint: "edit the ports in \(store.directory(of: name))/swrun.json, or run a new container")
         }
         var execution = ForegroundExecution(store: store, name: name)
         let result = Result { () throws(SwrunError) in

@@ -30,10 +30,11 @@ public struct ForegroundExecution {
         let config = try store.config(of: name, adding: extraSettings)
         let sidecar = try ContainerSidecar.load(from: store.directory(of: name))
         let argv = command.flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultCommand(config, sidecar)
-        let request = LaunchRequest(containerName: name, containerDirectory: store.directory(of: name), config: config,
+        var request = LaunchRequest(containerName: name, containerDirectory: store.directory(of: name), config: config,
                                     command: argv, useTerminal: useTerminal, explain: explain,
                                     hostTerm: getenv("TERM").map { String(cString: $0) },
                                     hostEnvironment: HostEnvironment.current())
+        request.publishedPorts = sidecar.ports
         let plan = try StartPlan(request)
         plan.warnings.forEach(warn)
         let lock = try store.lockForStart(name)

@@ -131,6 +131,7 @@ public struct ContainerMonitor {
                                     command: command.flatMap { $0.isEmpty ? nil : $0 } ?? Self.bootCommand(config, sidecar),
                                     useTerminal: true, explain: explain, hostTerm: nil, hostEnvironment: [:])
         request.mode = .boot
+        request.publishedPorts = sidecar.ports
         return try StartPlan(request)
     }
 

@@ -75,6 +75,8 @@ public struct ContainerStopper {
         // Without a monitor the files are ours to clear, but only under the run lock: a start
         // that began meanwhile holds it, and its files are its own.
         _ = try? store.lockForStart(name)
+        // The monitor would have withdrawn the container's published ports.
+        try? NATTable().remove(NATTable.key(containerDirectory: store.directory(of: name)))
     }
 }
 

@@ -53,6 +53,12 @@ public struct HostBridge: Sendable, Equatable {
                 try socket.request(LinkRequest.setUp(index: index, sequence: socket.nextSequence()), "set \(name) up")
                 done.append("set it up")
             }
+            // Containers on the bridge reach beyond the host through masquerade, as with lxc-net.
+            let subnet = IPv4Range(address).network, table = try NATTable()
+            if !table.has(NATTable.key(bridge: name)) {
+                try table.set(NATTable.key(bridge: name), NATTable.Entry(masquerade: subnet))
+                done.append("masquerading \(subnet) (nftables table ip \(NATTable.tableName))")
+            }
         } catch {
             // A bridge made here and left half-configured would confuse the next try.
             if existing == nil { try? socket.request(LinkRequest.delete(index: index, sequence: socket.nextSequence()), "remove \(name)") }
@@ -71,6 +77,7 @@ public struct HostBridge: Sendable, Equatable {
             throw SwrunError(.busy, "the bridge \(name) still has links on it: \(bridge.ports.joined(separator: ", "))",
                              hint: "stop the containers that use it first (swrun ls --fancy shows what runs)")
         }
+        try NATTable().remove(NATTable.key(bridge: name))
         guard let index = NetlinkSocket.index(of: name) else { return }
         try socket.request(LinkRequest.delete(index: index, sequence: socket.nextSequence()), "remove the bridge \(name)")
     }

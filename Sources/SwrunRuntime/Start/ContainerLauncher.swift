@@ -57,6 +57,7 @@ public struct ContainerLauncher {
             try started(pid)
             if userNamespace { try container.writeIDMaps() }
             if !plan.vethNetworks.isEmpty { try container.makeVethPairs() }
+            if !plan.publishedPorts.isEmpty { try container.publishPorts() }
             if plan.waitsForParent, !SyncMessage(.parentDone).send(on: parentEnd) { throw container.initVanished("while swrun prepared it") }
             try container.waitForSetup()
             try beforeCommand(container)
@@ -99,6 +100,19 @@ public final class LaunchedContainer {
         for fd in terminals where fd >= 0 { close(fd) }
         close(sync)
         removeVethPairs()
+        if publishedPorts { try? NATTable().remove(plan.natKey) }
+    }
+
+    private var publishedPorts = false
+
+    /// Forwards the published host ports to the container, for as long as its init lives.
+    fileprivate func publishPorts() throws(SwrunError) {
+        guard let address = plan.publishedAddress else { return }
+        let table = try NATTable()
+        explainer.say("nftables: table ip \(NATTable.tableName), dnat \(plan.publishedPorts.map(\.description).joined(separator: " ")) to \(address.map(String.init).joined(separator: "."))",
+                      "published ports: connections to these host ports go to the container")
+        try table.set(plan.natKey, NATTable.Entry(owner: ProcessIdentity.of(initPID), address: address, ports: plan.publishedPorts))
+        publishedPorts = true
     }
 
     /// The kernel removes a veth pair with the container's namespace, but only some time

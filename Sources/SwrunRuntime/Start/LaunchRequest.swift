@@ -34,6 +34,8 @@ public struct LaunchRequest: Sendable {
     public var environmentOverrides: [String] = []
     /// Pass the whole host environment on (attach --keep-env); the default is a clean one.
     public var keepHostEnvironment = false
+    /// Ports published on the host (swrun.json), forwarded to the container's first IPv4 address.
+    public var publishedPorts: [PortPublication] = []
     /// cgroup.procs of the container's cgroups, opened before setns (attach): the command joins them.
     public var cgroupProcsFDs: [Int32] = []
 

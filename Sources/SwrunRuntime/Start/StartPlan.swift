@@ -41,6 +41,10 @@ public final class StartPlan {
     var waitsForParent: Bool { usesUserNamespace || !cgroupLimits.isEmpty || !vethNetworks.isEmpty }
     /// The lxc.net.N veth pairs swrun makes.
     private(set) var vethNetworks: [VethNetwork] = []
+    /// Where published ports lead: the container's first IPv4 address, once settled.
+    private(set) var publishedAddress: [UInt8]?
+    var publishedPorts: [PortPublication] { request.mode == .attach ? [] : request.publishedPorts }
+    var natKey: String { NATTable.key(containerDirectory: request.containerDirectory) }
     /// Resource limits from lxc.cgroup2.* and lxc.cgroup.* (and the flags that set them).
     public private(set) var cgroupLimits = CgroupLimits()
     /// A user namespace, for a container with lxc.idmap lines (an unprivileged container).
@@ -66,6 +70,7 @@ public final class StartPlan {
         for position in vethNetworks.indices {
             try vethNetworks[position].settleAddresses(container: request.containerName, lxcPath: lxcPath)
         }
+        try planPublishedPorts()
         warnings = Self.notAppliedWarnings(request.config.notYetApplied.filter {
             (request.mode == .boot || Self.mattersForExecute($0.setting.key)) && !Self.isAppliedLimit($0.setting.key)
         })
@@ -278,5 +283,21 @@ public final class StartPlan {
                  "configure \(network.containerName): " + requests.map(\.2).joined(separator: ", "),
                  call: "if_nametoindex(\"\(network.containerName)\"); RTM_NEWLINK IFF_UP; RTM_NEWADDR; RTM_NEWROUTE",
                  why: "lxc.net.\(network.index): the container's end of its veth pair, set up from inside")
+    }
+}
+
+extension StartPlan {
+    /// Published ports need an address to lead to, and a host port nobody else publishes.
+    fileprivate func planPublishedPorts() throws(SwrunError) {
+        guard !publishedPorts.isEmpty else { return }
+        guard let address = vethNetworks.lazy.compactMap(\.address).first?.address else {
+            throw SwrunError(.invalidConfig, "container '\(request.containerName)' publishes ports (\(publishedPorts.map(\.description).joined(separator: ", "))) but has no IPv4 address",
+                             hint: "give it a veth network on a bridge with an address: lxc.net.0.type = veth, lxc.net.0.link = lxcbr0, lxc.net.0.ipv4.address = auto")
+        }
+        if let (port, owner) = try NATTable().conflict(with: publishedPorts, except: natKey) {
+            throw SwrunError(.alreadyExists, "host port \(port.hostPort)/\(port.proto.rawValue) is published already (\(owner))",
+                             hint: "choose another host port, or stop the container that publishes it")
+        }
+        publishedAddress = address
     }
 }
