@@ -23,10 +23,10 @@ import Testing
         try sandbox.create(name)
         let result = try inOwnNetwork(sandbox, """
             \(Self.bridge)
-            "$SWRUN" execute -n \(name) -P "$P" \(veth("10.99.0.2/24")) -- sh -c 'ip -o -4 addr show eth0 | grep -o "10.99.0.2/24"; ping -c1 -W2 10.99.0.1 | grep -o "1 packets received"'
+            "$SWRUN" execute -n \(name) -P "$P" \(veth("10.99.0.2/24")) -- sh -c 'ip -o -4 addr show eth0 | grep -o "10.99.0.2/24"; ping -c1 -W2 10.99.0.1 | grep -o "1 packets received"; grep swrun /etc/hosts'
             echo links: $(ip -o link | grep -c '^[0-9]*: vs')
             """)
-        #expect(result.stdout == "10.99.0.2/24\n1 packets received\nlinks: 0\n", "\(result.stdout) \(result.stderr)")
+        #expect(result.stdout == "10.99.0.2/24\n1 packets received\n10.99.0.2\t\(name) # written by swrun\nlinks: 0\n", "\(result.stdout) \(result.stderr)")
     }
 
     @Test func hwaddrAndMTUReachBothEnds() throws {

@@ -71,6 +71,7 @@ public final class StartPlan {
             try vethNetworks[position].settleAddresses(container: request.containerName, lxcPath: lxcPath)
         }
         try planPublishedPorts()
+        writeNetworkFiles()
         warnings = Self.notAppliedWarnings(request.config.notYetApplied.filter {
             (request.mode == .boot || Self.mattersForExecute($0.setting.key)) && !Self.isAppliedLimit($0.setting.key)
         })
@@ -287,6 +288,15 @@ public final class StartPlan {
 }
 
 extension StartPlan {
+    /// /etc/hosts and /etc/resolv.conf for the address swrun gives the container.
+    fileprivate func writeNetworkFiles() {
+        guard request.mode != .attach, let address = vethNetworks.lazy.compactMap(\.address).first?.address else { return }
+        let maps = request.config.idmaps
+        func root(_ kind: IDMap.Kind) -> UInt32 { maps.first { $0.kind == kind && $0.containerID == 0 }?.hostID ?? 0 }
+        NetworkFiles.write(rootfs: rootfs, hostname: request.config.utsName ?? request.containerName, address: address,
+                           owner: (uid: root(.uid), gid: root(.gid)))
+    }
+
     /// Published ports need an address to lead to, and a host port nobody else publishes.
     fileprivate func planPublishedPorts() throws(SwrunError) {
         guard !publishedPorts.isEmpty else { return }
