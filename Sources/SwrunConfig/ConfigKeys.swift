@@ -2,7 +2,7 @@
 /// Adding a key is adding a row.
 public enum ConfigKeys {
     // Why each group is not applied yet, shown to the user as a warning.
-    static let networking = "swrun builds only empty networks and veth pairs (link, name, flags, hwaddr, mtu, ipv4 and ipv6 address and gateway, veth.pair) so far"
+    static let networking = "swrun builds only empty networks, the host's (none), phys links and veth pairs (link, name, flags, hwaddr, mtu, ipv4 and ipv6 address and gateway, veth.pair) so far"
     static let cgroups = "swrun applies only memory, cpu, pids and cpuset limits so far"
     static let hooks = "hooks are not run yet"
     static let console = "the console is not configurable yet"
@@ -34,7 +34,7 @@ public enum ConfigKeys {
         ConfigKey(.exact("lxc.net"), .clearOnly, .text, .notApplied(networking)),
         ConfigKey(.networkDevice, .clearOnly, .text, .notApplied(networking)),
         ConfigKey(.network("type"), .single, .choice(["veth", "macvlan", "ipvlan", "vlan", "phys", "empty", "none"]),
-                  .appliedFor(["empty", "veth"], otherwise: networking)),
+                  .appliedFor(["empty", "veth", "none", "phys"], otherwise: networking)),
         ConfigKey(.network("flags"), .single, .choice(["up"]), .applied),
         ConfigKey(.network("hwaddr"), .single, .hardwareAddress, .applied),
         ConfigKey(.network("ipv4.address"), .list, .text, .applied),

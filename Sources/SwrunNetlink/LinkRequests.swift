@@ -70,6 +70,16 @@ extension LinkRequest {
         return message
     }
 
+    /// `ip link set dev INDEX netns PID name NAME`: a link moved into the network namespace of
+    /// process `pid`, renamed there in the same step (so no name clash can come between).
+    public static func move(index: Int32, toNamespaceOf pid: Int32, name: String, sequence: UInt32) -> NetlinkMessage {
+        var message = NetlinkMessage(type: Netlink.newLink, flags: Netlink.request | Netlink.acknowledge, sequence: sequence)
+        message.appendLinkHeader(index: index)
+        message.appendAttribute(type: LinkAttribute.namespacePID, u32: UInt32(bitPattern: pid))
+        message.appendAttribute(type: LinkAttribute.name, string: name)
+        return message
+    }
+
     /// `ip link delete dev INDEX` (a veth takes its peer with it).
     public static func delete(index: Int32, sequence: UInt32) -> NetlinkMessage {
         var message = NetlinkMessage(type: Netlink.deleteLink, flags: Netlink.request | Netlink.acknowledge, sequence: sequence)

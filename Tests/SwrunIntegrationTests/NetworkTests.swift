@@ -184,6 +184,34 @@ import Testing
         #expect(result.stderr.contains("lxc.net.0.ipv6.address: 'fd00:99::5' is not an IPv6 address with its prefix"), "\(result.stderr)")
     }
 
+    @Test func physMovesAHostLinkInAndGivesItBack() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("phys")
+        try sandbox.create(name)
+        let result = try inOwnNetwork(sandbox, """
+            ip link add swphys0 type veth peer name swphys0p || exit 1
+            "$SWRUN" execute -n \(name) -P "$P" -s lxc.net.0.type=phys -s lxc.net.0.link=swphys0 -s lxc.net.0.name=eth1 -s lxc.net.0.flags=up \\
+                -s lxc.net.0.ipv4.address=10.96.0.2/24 -- sh -c 'ip -o -4 addr show eth1 | grep -o "10.96.0.2/24"; test -e /sys/class/net/swphys0 || echo renamed'
+            ip -o link show swphys0 >/dev/null && echo back on the host
+            "$SWRUN" execute -n \(name) -P "$P" -s lxc.net.0.type=phys -s lxc.net.0.link=nosuch0 -- true; echo missing=$?
+            "$SWRUN" execute -n \(name) -P "$P" -s lxc.net.0.type=phys -s lxc.net.0.link=swphys0 -s lxc.net.0.mtu=1400 -- true; echo mtu=$?
+            """)
+        #expect(result.stdout == "10.96.0.2/24\nrenamed\nback on the host\nmissing=125\nmtu=125\n", "\(result.stdout) \(result.stderr)")
+        #expect(result.stderr.contains("lxc.net.0.link: the host has no link 'nosuch0'"), "\(result.stderr)")
+    }
+
+    @Test func typeNoneSharesTheHostsNetwork() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("hostnet")
+        try sandbox.create(name)
+        let result = try inOwnNetwork(sandbox, """
+            ip link add swhostnet0 type bridge || exit 1
+            "$SWRUN" execute -n \(name) -P "$P" -s lxc.net.0.type=none -- sh -c 'ip -o link show swhostnet0 >/dev/null && echo shared'
+            "$SWRUN" execute -n \(name) -P "$P" -s lxc.net.0.type=empty -- sh -c 'ip -o link show swhostnet0 2>/dev/null || echo own'
+            "$SWRUN" execute -n \(name) -P "$P" -s lxc.net.0.type=none -s lxc.net.1.type=empty -- true; echo mixed=$?
+            """)
+        #expect(result.stdout == "shared\nown\nmixed=125\n", "\(result.stdout) \(result.stderr)")
+        #expect(result.stderr.contains("shares the host's network"), "\(result.stderr)")
+    }
+
     @Test func twoContainersOnOneBridgeReachEachOther() throws {
         let sandbox = try Sandbox()
         let server = sandbox.name("server"), client = sandbox.name("client")

@@ -36,8 +36,8 @@ public struct ContainerLauncher {
         explainer.say("socketpair(AF_UNIX, SOCK_SEQPACKET|SOCK_CLOEXEC)",
                       "a channel to the container's init: it reports each step, or the step that failed with its errno")
         fflush(nil)  // the child must not inherit half-written stdio buffers
-        let userNamespace = plan.usesUserNamespace, cgroupLater = !plan.cgroupLimits.isEmpty
-        let pid = swrun_clone3(Namespaces.flags(userNamespace: userNamespace, cgroupLater: cgroupLater), SIGCHLD, -1)
+        let namespaces = plan.namespaces
+        let pid = swrun_clone3(namespaces.flags, SIGCHLD, -1)
         if pid == 0 {
             close(parentEnd)
             ContainerInit.run(plan, sync: childEnd)
@@ -45,18 +45,18 @@ public struct ContainerLauncher {
         close(childEnd)
         if pid < 0 {
             close(parentEnd)
-            throw SwrunError.system("clone3(\(Namespaces.names(userNamespace: userNamespace, cgroupLater: cgroupLater))) failed", Errno.current,
+            throw SwrunError.system("clone3(\(namespaces.names)) failed", Errno.current,
                                     hint: "swrun needs root and a kernel with these namespaces")
         }
-        explainer.say("clone3(\(Namespaces.names(userNamespace: userNamespace, cgroupLater: cgroupLater))) = \(pid)",
+        explainer.say("clone3(\(namespaces.names)) = \(pid)",
                       "the child is PID 1 of new namespaces; it gets\n"
-                          + Namespaces.chosen(userNamespace: userNamespace, cgroupLater: cgroupLater).map { "  \($0.name): \($0.purpose)" }.joined(separator: "\n"))
+                          + namespaces.chosen.map { "  \($0.name): \($0.purpose)" }.joined(separator: "\n"))
 
         let container = LaunchedContainer(plan: plan, initPID: pid, sync: parentEnd, signals: signals, explainer: explainer)
         do throws(SwrunError) {
             try started(pid)
-            if userNamespace { try container.writeIDMaps() }
-            if !plan.vethNetworks.isEmpty { try container.makeVethPairs() }
+            if namespaces.userNamespace { try container.writeIDMaps() }
+            if !plan.networkLinks.isEmpty { try container.makeVethPairs() }
             if !plan.publishedPorts.isEmpty { try container.publishPorts() }
             if plan.waitsForParent, !SyncMessage(.parentDone).send(on: parentEnd) { throw container.initVanished("while swrun prepared it") }
             try container.waitForSetup()
@@ -99,6 +99,7 @@ public final class LaunchedContainer {
     deinit {
         for fd in terminals where fd >= 0 { close(fd) }
         close(sync)
+        returnPhysicalLinks()
         removeVethPairs()
         if publishedPorts { try? NATTable().remove(plan.natKey) }
     }
@@ -113,6 +114,41 @@ public final class LaunchedContainer {
                       "published ports: connections to these host ports go to the container")
         try table.set(plan.natKey, NATTable.Entry(owner: ProcessIdentity.of(initPID), address: address, ports: plan.publishedPorts))
         publishedPorts = true
+    }
+
+    /// Host links moved in (lxc.net.N.type = phys): their host name and their name inside.
+    private var physicalLinks: [(host: String, inside: String)] = []
+    /// The container's network namespace, held open so that it outlives init long enough
+    /// to hand the physical links back.
+    private var networkNamespace: Int32 = -1
+
+    /// Gives the moved links back to the host under their own names, as LXC does. Left to the
+    /// kernel, a virtual link would die with the namespace and a real one land in the initial one.
+    private func returnPhysicalLinks() {
+        guard networkNamespace >= 0 else { return }
+        defer { close(networkNamespace) }
+        guard let socket = try? NetlinkSocket(networkNamespace: "/proc/self/fd/\(networkNamespace)"),
+              let links = try? socket.links() else { return }
+        for (host, inside) in physicalLinks {
+            guard let link = links.first(where: { $0.name == inside }) else { continue }
+            try? socket.request(LinkRequest.move(index: link.index, toNamespaceOf: getpid(), name: host, sequence: socket.nextSequence()),
+                                "give \(inside) back to the host as \(host)")
+        }
+    }
+
+    /// lxc.net.N.type = phys: the host's link moves into the container, renamed there.
+    private func movePhysicalLink(_ network: NetworkLink, _ device: String, socket: NetlinkSocket) throws(SwrunError) {
+        guard let index = NetlinkSocket.index(of: device) else {
+            throw SwrunError(.notFound, "lxc.net.\(network.index).link: the host has no link '\(device)'",
+                             hint: "see the host's links with `ip link`, or `swrun net ls` for bridges")
+        }
+        if networkNamespace < 0 { networkNamespace = open("/proc/\(initPID)/ns/net", O_RDONLY | O_CLOEXEC) }
+        explainer.say("RTM_NEWLINK \(device) netns \(initPID) name \(network.containerName)",
+                      "lxc.net.\(network.index): the host's link moves into the container while it runs")
+        try socket.request(LinkRequest.move(index: index, toNamespaceOf: initPID, name: network.containerName, sequence: socket.nextSequence()),
+                           "move the host's link \(device) into the container as \(network.containerName)",
+                           hint: "the name may be taken inside: set lxc.net.\(network.index).name")
+        physicalLinks.append((device, network.containerName))
     }
 
     /// The kernel removes a veth pair with the container's namespace, but only some time
@@ -155,7 +191,11 @@ public final class LaunchedContainer {
     /// pairs with its namespace.
     fileprivate func makeVethPairs() throws(SwrunError) {
         let socket = try NetlinkSocket()
-        for network in plan.vethNetworks {
+        for network in plan.networkLinks {
+            if let device = network.physicalDevice {
+                try movePhysicalLink(network, device, socket: socket)
+                continue
+            }
             let hostName = network.hostName ?? "vs\(initPID)n\(network.index)"
             var bridgeIndex: Int32?
             if let bridge = network.bridge {

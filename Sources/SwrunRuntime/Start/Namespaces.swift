@@ -14,15 +14,18 @@ struct Namespaces {
     static let user = (flag: SWRUN_CLONE_NEWUSER, name: "CLONE_NEWUSER",
                        purpose: "its own user and group ids: root inside is an unprivileged id on the host (lxc.idmap)")
 
-    /// The namespaces clone3 makes: with a user namespace when the container has id maps;
-    /// without the cgroup namespace when init makes it itself once in its own cgroup.
-    static func chosen(userNamespace: Bool, cgroupLater: Bool = false) -> [(flag: UInt64, name: String, purpose: String)] {
-        (userNamespace ? [user] + all : all).filter { !cgroupLater || $0.flag != SWRUN_CLONE_NEWCGROUP }
+    /// A user namespace, for a container with id maps.
+    var userNamespace = false
+    /// No cgroup namespace from clone3: init makes it itself once in its own cgroup.
+    var cgroupLater = false
+    /// The host's network stack (lxc.net.N.type = none), not a namespace of its own.
+    var hostNetwork = false
+
+    var chosen: [(flag: UInt64, name: String, purpose: String)] {
+        (userNamespace ? [Self.user] + Self.all : Self.all).filter {
+            !(cgroupLater && $0.flag == SWRUN_CLONE_NEWCGROUP) && !(hostNetwork && $0.flag == SWRUN_CLONE_NEWNET)
+        }
     }
-    static func flags(userNamespace: Bool, cgroupLater: Bool = false) -> UInt64 {
-        chosen(userNamespace: userNamespace, cgroupLater: cgroupLater).reduce(0) { $0 | $1.flag }
-    }
-    static func names(userNamespace: Bool, cgroupLater: Bool = false) -> String {
-        chosen(userNamespace: userNamespace, cgroupLater: cgroupLater).map(\.name).joined(separator: "|")
-    }
+    var flags: UInt64 { chosen.reduce(0) { $0 | $1.flag } }
+    var names: String { chosen.map(\.name).joined(separator: "|") }
 }

@@ -38,9 +38,9 @@ public final class StartPlan {
     /// command: the terminal must be raw and sized before the command's first output.
     var waitsForGoAhead: Bool { request.useTerminal }
     /// Whether init waits first for swrun's work from outside (id maps, cgroup, veth pairs).
-    var waitsForParent: Bool { usesUserNamespace || !cgroupLimits.isEmpty || !vethNetworks.isEmpty }
+    var waitsForParent: Bool { usesUserNamespace || !cgroupLimits.isEmpty || !networkLinks.isEmpty }
     /// The lxc.net.N veth pairs swrun makes.
-    private(set) var vethNetworks: [VethNetwork] = []
+    private(set) var networkLinks: [NetworkLink] = []
     /// Where published ports lead: the container's first IPv4 address, once settled.
     private(set) var publishedAddress: [UInt8]?
     var publishedPorts: [PortPublication] { request.mode == .attach ? [] : request.publishedPorts }
@@ -49,6 +49,11 @@ public final class StartPlan {
     public private(set) var cgroupLimits = CgroupLimits()
     /// A user namespace, for a container with lxc.idmap lines (an unprivileged container).
     var usesUserNamespace: Bool { !request.config.idmaps.isEmpty }
+    /// lxc.net.N.type = none: the container shares the host's network stack.
+    var sharesHostNetwork: Bool { request.config.networks.values.contains { $0["type"] == "none" } }
+    var namespaces: Namespaces {
+        Namespaces(userNamespace: usesUserNamespace, cgroupLater: !cgroupLimits.isEmpty, hostNetwork: sharesHostNetwork)
+    }
     public var mode: LaunchMode { request.mode }
     public var explain: Bool { request.explain }
     public var setupSummaries: [String] { setup.map(\.summary) }
@@ -65,10 +70,10 @@ public final class StartPlan {
         self.request = request
         rootfs = try Self.rootfsPath(of: request)
         cgroupLimits = try Self.limits(from: request.config.settings)
-        vethNetworks = request.mode == .attach ? [] : try VethNetwork.networks(of: request.config)
+        networkLinks = request.mode == .attach ? [] : try NetworkLink.networks(of: request.config)
         let lxcPath = FileSystem.parentPath(request.containerDirectory)
-        for position in vethNetworks.indices {
-            try vethNetworks[position].settleAddresses(container: request.containerName, lxcPath: lxcPath)
+        for position in networkLinks.indices {
+            try networkLinks[position].settleAddresses(container: request.containerName, lxcPath: lxcPath)
         }
         try planPublishedPorts()
         writeNetworkFiles()
@@ -243,16 +248,24 @@ public final class StartPlan {
         addSetup(.setHostname(c(hostname), length: hostname.utf8.count), "set the hostname to \(hostname)",
                  call: "sethostname(\"\(hostname)\", \(hostname.utf8.count))",
                  why: "the UTS namespace has its own hostname (lxc.uts.name)")
+        if sharesHostNetwork {
+            // LXC refuses `none` beside other networks: there is no namespace to put them in.
+            guard request.config.networks.count == 1 else {
+                throw SwrunError(.invalidConfig, "lxc.net.N.type = none shares the host's network, so the container can have no other lxc.net.N",
+                                 hint: "keep only the lxc.net.N with type none, or give every network a type other than none")
+            }
+            return
+        }
         let request = LinkRequest.setUp(index: 1, sequence: 1)
         addSetup(.netlinkRequest(arena.bytes(request.bytes)), "bring up the loopback interface",
                  call: "sendto(NETLINK_ROUTE, RTM_NEWLINK ifindex=1 flags=IFF_UP, \(request.bytes.count) bytes)",
                  why: "a new network namespace has only lo, and it starts down")
-        for network in vethNetworks { try planLinkConfiguration(network) }
+        for network in networkLinks { try planLinkConfiguration(network) }
     }
 
     /// The container's end of a veth pair: up, its address, its default route. The index is
     /// known only inside, so the child writes it into the prepared requests.
-    private func planLinkConfiguration(_ network: VethNetwork) throws(SwrunError) {
+    private func planLinkConfiguration(_ network: NetworkLink) throws(SwrunError) {
         var requests: [(NetlinkMessage, Int, String)] = []
         if network.up || network.address != nil || network.ipv6Address != nil {
             requests.append((LinkRequest.setUp(index: 0, sequence: 2), 20, "set \(network.containerName) up"))
@@ -290,7 +303,7 @@ public final class StartPlan {
 extension StartPlan {
     /// /etc/hosts and /etc/resolv.conf for the address swrun gives the container.
     fileprivate func writeNetworkFiles() {
-        guard request.mode != .attach, let address = vethNetworks.lazy.compactMap(\.address).first?.address else { return }
+        guard request.mode != .attach, let address = networkLinks.lazy.compactMap(\.address).first?.address else { return }
         let maps = request.config.idmaps
         func root(_ kind: IDMap.Kind) -> UInt32 { maps.first { $0.kind == kind && $0.containerID == 0 }?.hostID ?? 0 }
         NetworkFiles.write(rootfs: rootfs, hostname: request.config.utsName ?? request.containerName, address: address,
@@ -300,7 +313,7 @@ extension StartPlan {
     /// Published ports need an address to lead to, and a host port nobody else publishes.
     fileprivate func planPublishedPorts() throws(SwrunError) {
         guard !publishedPorts.isEmpty else { return }
-        guard let address = vethNetworks.lazy.compactMap(\.address).first?.address else {
+        guard let address = networkLinks.lazy.compactMap(\.address).first?.address else {
             throw SwrunError(.invalidConfig, "container '\(request.containerName)' publishes ports (\(publishedPorts.map(\.description).joined(separator: ", "))) but has no IPv4 address",
                              hint: "give it a veth network on a bridge with an address: lxc.net.0.type = veth, lxc.net.0.link = lxcbr0, lxc.net.0.ipv4.address = auto")
         }

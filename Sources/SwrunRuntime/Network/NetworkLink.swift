@@ -2,12 +2,16 @@ import SwrunConfig
 import SwrunNetlink
 import SwrunSystem
 
-/// One lxc.net.N of type veth: a pair whose host end swrun makes (on a bridge when `link`
-/// names one) and whose other end appears in the container as `containerName`.
-struct VethNetwork: Equatable {
+/// One lxc.net.N that puts a link in the container, as `containerName`:
+/// - veth: a pair whose host end swrun makes (on a bridge when `link` names one);
+/// - phys: the host's link `link` itself, moved in for as long as the container runs.
+/// Either way, swrun sets the container's end up with its addresses and routes.
+struct NetworkLink: Equatable {
     var index: Int
+    /// lxc.net.N.type = phys: the host link moved in (lxc.net.N.link); nil for a veth pair.
+    var physicalDevice: String? = nil
     var hostName: String?      // lxc.net.N.veth.pair; swrun picks one when nil
-    var containerName: String  // lxc.net.N.name, eth<N> by default
+    var containerName: String  // lxc.net.N.name; eth<N> for a veth, the link's own name for phys
     var bridge: String?        // lxc.net.N.link
     var mtu: UInt32?
     var hardwareAddress: HardwareAddress?  // lxc.net.N.hwaddr, its x's filled for this start
@@ -24,14 +28,23 @@ struct VethNetwork: Equatable {
         case bridgeAddress
     }
 
-    /// The veth networks of a config, in index order; a bad value names its key.
-    static func networks(of config: ContainerConfig) throws(SwrunError) -> [VethNetwork] {
-        var result: [VethNetwork] = []
-        for (index, keys) in config.networks.sorted(by: { $0.key < $1.key }) where keys["type"] == "veth" {
+    /// The veth and phys networks of a config, in index order; a bad value names its key.
+    static func networks(of config: ContainerConfig) throws(SwrunError) -> [NetworkLink] {
+        var result: [NetworkLink] = []
+        for (index, keys) in config.networks.sorted(by: { $0.key < $1.key }) where keys["type"] == "veth" || keys["type"] == "phys" {
+            let physical = keys["type"] == "phys"
             func fail(_ key: String, _ message: String, hint: String) -> SwrunError {
                 SwrunError(.invalidConfig, "lxc.net.\(index).\(key): \(message)", hint: hint)
             }
-            let name = keys["name"] ?? "eth\(index)"
+            if physical && keys["link"] == nil {
+                throw SwrunError(.invalidConfig, "lxc.net.\(index).link: a phys network moves a host link into the container, and names none",
+                                 hint: "set lxc.net.\(index).link to the host's link, for example eth1")
+            }
+            for key in ["hwaddr", "mtu", "veth.pair"] where physical && keys[key] != nil {
+                // LXC would have to put the old value back at stop; set it on the host's link instead.
+                throw fail(key, "swrun leaves a phys link's \(key) as the host has it", hint: "set it on the host's link \(keys["link"]!) before the start, and drop lxc.net.\(index).\(key)")
+            }
+            let name = keys["name"] ?? (physical ? keys["link"]! : "eth\(index)")
             if let pair = keys["veth.pair"], let problem = LinkName.problem(pair) {
                 throw fail("veth.pair", problem, hint: "for example vethweb0")
             }
@@ -48,7 +61,7 @@ struct VethNetwork: Equatable {
             func gateway(_ key: String, example: String, _ parse: (String) -> [UInt8]?) throws(SwrunError) -> Gateway? {
                 guard let text = keys[key] else { return nil }
                 if text == "auto" {
-                    guard keys["link"] != nil else {
+                    guard keys["link"] != nil, !physical else {
                         throw fail(key, "auto takes the address of the bridge, and lxc.net.\(index).link names none",
                                    hint: "set lxc.net.\(index).link to a bridge, or give the gateway's address")
                     }
@@ -81,7 +94,8 @@ struct VethNetwork: Equatable {
                 }
                 hardwareAddress = parsed
             }
-            result.append(VethNetwork(index: index, hostName: keys["veth.pair"], containerName: name, bridge: keys["link"],
+            result.append(NetworkLink(index: index, physicalDevice: physical ? keys["link"] : nil,
+                                      hostName: physical ? nil : keys["veth.pair"], containerName: name, bridge: physical ? nil : keys["link"],
                                       mtu: keys["mtu"].flatMap { UInt32($0) }, hardwareAddress: hardwareAddress,
                                       address: address, gateway: ipv4Gateway, ipv6Address: ipv6Address, ipv6Gateway: ipv6Gateway,
                                       up: keys["flags"] == "up"))

@@ -1,7 +1,7 @@
 import SwrunNetlink
 import SwrunSystem
 
-extension VethNetwork {
+extension NetworkLink {
     /// Settles the addresses before anything is made. On a bridge with an IPv4 address the
     /// container leases its address from the bridge's subnet (the configured one, or a free
     /// one, kept across restarts), and a container given no gateway routes through the
