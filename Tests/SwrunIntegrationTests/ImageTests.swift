@@ -199,6 +199,15 @@ struct FixtureError: Error, CustomStringConvertible {
         #expect(layers.stdout.hasSuffix("/data\noci\n"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.path).filter { !$0.hasSuffix(".conf") }.isEmpty)
 
+        // create -t takes an image too; execute then runs the image's own argv from swrun.json.
+        let named = sandbox.name("oci")
+        let created = try swrun(["create", "-n", named, "-t", registry + "/fixture/busybox:multi", "-P", sandbox.path, "-f", sandbox.emptyConfig])
+        #expect(created.status == 0, "\(created.stderr)")
+        let config = try String(contentsOfFile: sandbox.path + "/" + named + "/config", encoding: .utf8)
+        #expect(config.contains("lxc.environment = FIXTURE=oci") && config.contains("lxc.init.cwd = /data"))
+        let executed = try sandbox.execute(named, [])
+        #expect(executed.status == 0 && executed.stdout == "hello from oci\n", "\(executed.stderr)")
+
         let missing = try swrun(["pull", registry + "/fixture/busybox:nosuch"])
         #expect(missing.status != 0 && missing.stderr.contains("nosuch"))
 

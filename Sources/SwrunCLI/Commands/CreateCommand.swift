@@ -7,7 +7,8 @@ enum CreateCommand: Command {
         name: "create",
         abstract: "Create a container from a template (lxc-create).",
         discussion: """
-        Writes LXCPATH/NAME/config and LXCPATH/NAME/rootfs. Templates: \((ContainerCreator.templates + ["download"]).joined(separator: ", ")).
+        Writes LXCPATH/NAME/config and LXCPATH/NAME/rootfs. Templates: \((ContainerCreator.templates + ["download"]).joined(separator: ", ")),
+        or any image `swrun run` takes (a short name, an imported tarball, an OCI reference).
         The download template takes lxc-create's options after `--`:
           -d DIST -r RELEASE -a ARCH [--variant V] [--server URL] [--flush-cache] [--force-cache]
           [--no-validate] [--keyring FILE] [--ca-file FILE]; without -d and -r it lists the server's images.
@@ -47,7 +48,7 @@ enum CreateCommand: Command {
                                  hint: "only the download template does: swrun create -n NAME -t download -- -d DIST -r RELEASE")
             }
             try requireRoot("swrun create")
-            template = try ContainerCreator.template(named: templateName)
+            template = try imageTemplate(templateName, unprivileged: unprivileged)
         }
         let store = try arguments.store()
         let creator = ContainerCreator(store: store, defaultConfigPath: try arguments.initialConfig(), report: report)
@@ -55,6 +56,18 @@ enum CreateCommand: Command {
         try CommonOptions.record(ports, store: store, name: name)
         print("Created container \(name) in \(store.directory(of: name))")
         return 0
+    }
+
+    /// busybox, an imported tarball, a short name or an OCI reference: from the caches, pulled
+    /// first when missing (create forks no container, so it may do network work itself).
+    static func imageTemplate(_ name: String, unprivileged: Bool) throws(SwrunError) -> any RootfsTemplate {
+        let catalog = imageCatalog()
+        if let template = try catalog.localTemplate(name, unprivileged: unprivileged) { return template }
+        try catalog.pull(name)
+        guard let template = try catalog.localTemplate(name, unprivileged: unprivileged) else {
+            throw SwrunError(.notFound, "cannot get the image '\(name)'", hint: "the templates are busybox and download; `swrun images` lists cached images")
+        }
+        return template
     }
 
     /// What the server offers, as lxc-create's download template lists it.
