@@ -20,19 +20,6 @@ public struct ContainerCreator {
 
     public static let templates = [BusyboxTemplate.name]
 
-    /// The built-in template called `name` (`-t NAME`).
-    public static func template(named name: String) throws(SwrunError) -> any RootfsTemplate {
-        guard name == BusyboxTemplate.name else {
-            throw SwrunError(.invalidArgument, "unknown template '\(name)'",
-                             hint: "available templates: \(Self.templates.joined(separator: ", ")); for a tarball use `swrun import`")
-        }
-        return BusyboxTemplate()
-    }
-
-    public func create(name: String, template: String, unprivileged: Bool = false) throws(SwrunError) {
-        try create(name: name, from: Self.template(named: template), unprivileged: unprivileged)
-    }
-
     /// Creates the container; `unprivileged` gives it lxc.idmap lines (those of the config, or a
     /// range of /etc/subuid and /etc/subgid for root) and moves the rootfs into those host ids.
     public func create(name: String, from template: any RootfsTemplate, unprivileged: Bool = false) throws(SwrunError) {
