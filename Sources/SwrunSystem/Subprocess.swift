@@ -75,19 +75,19 @@ public enum Subprocess {
     }
 
     /// Starts `argv[0]` (a path) as a daemon in a session of its own: stdin and stdout on
-    /// /dev/null, stderr appended to `logPath`, and `passing` as its fd 3. Returns its pid;
-    /// the caller does not wait for it (it is reparented when the caller exits).
-    public static func spawnDaemon(_ argv: [String], passing fd: Int32, logPath: String) throws(SwrunError) -> pid_t {
+    /// /dev/null, stderr appended to `logPath`, and `passing` (if any) as its fd 3. Returns its
+    /// pid; the caller does not wait for it (it is reparented when the caller exits).
+    public static func spawnDaemon(_ argv: [String], passing fd: Int32? = nil, logPath: String) throws(SwrunError) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, fd, 3)  // clears close-on-exec on fd 3 only
+        if let fd { posix_spawn_file_actions_adddup2(&actions, fd, 3) }  // clears close-on-exec on fd 3 only
         // The daemon outlives its caller: it must not hold the caller's fds (a pipe its
-        // caller's caller waits on, a lock) open for as long as the container runs.
-        swrun_spawn_close_from(&actions, 4)
+        // caller's caller waits on, a lock) open for as long as it runs.
+        swrun_spawn_close_from(&actions, fd == nil ? 3 : 4)
         swrun_spawn_chdir(&actions, "/")  // nor pin the caller's working directory
 
         var attributes = posix_spawnattr_t()

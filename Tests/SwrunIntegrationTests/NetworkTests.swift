@@ -306,6 +306,20 @@ import Testing
         #expect(result.stdout == "ip saddr 10.97.0.0/24 ip daddr != 10.97.0.0/24 masquerade\n1\ntable=1\n", "\(result.stdout) \(result.stderr)")
     }
 
+    @Test func netUpWithDHCPServesTheUpperHalfOfTheSubnet() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("dhcp")
+        try sandbox.create(name)
+        let result = try network.inOwnNetwork(sandbox, """
+            ip link set lo up
+            "$SWRUN" net up --bridge swdhcp0 --address 10.95.0.1/24 --dhcp | grep -o 'DHCP 10.95.0.128-10.95.0.254 (dnsmasq)'
+            "$SWRUN" execute -n \(name) -P "$P" -s lxc.net.0.type=veth -s lxc.net.0.link=swdhcp0 -s lxc.net.0.flags=up -- \\
+                sh -c 'n=$(udhcpc -i eth0 -n -q -t 5 2>&1 | sed -n "s/.*lease of 10.95.0.\\([0-9]*\\) obtained.*/\\1/p"); [ "$n" -ge 128 ] && echo leased in the upper half'
+            "$SWRUN" net down --bridge swdhcp0 >/dev/null
+            echo servers: $(ps -C dnsmasq -o stat=,args= | grep -v '^Z' | grep -c swdhcp0)
+            """)
+        #expect(result.stdout == "DHCP 10.95.0.128-10.95.0.254 (dnsmasq)\nleased in the upper half\nservers: 0\n", "\(result.stdout) \(result.stderr)")
+    }
+
     @Test func badPortsAreRefusedBeforeAnythingIsMade() throws {
         let sandbox = try Sandbox(), name = sandbox.name("badport")
         let result = try Swrun.run(["create", "-n", name, "-t", "busybox", "-P", sandbox.path, "-p", "80:0"])

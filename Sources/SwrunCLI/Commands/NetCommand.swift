@@ -17,6 +17,7 @@ enum NetCommand: Command {
         options: [
             .init(short: nil, long: "bridge", value: "NAME", help: "The bridge (default: \(HostBridge.defaultName))."),
             .init(short: nil, long: "address", value: "ADDRESS/PREFIX", help: "The bridge's address for up (default: \(HostBridge.defaultAddress))."),
+            .init(short: nil, long: "dhcp", value: nil, help: "With up: also serve DHCP and DNS on the bridge (dnsmasq, the upper half of the subnet), for inits that run a DHCP client."),
             .init(short: nil, long: "format", value: "FORMAT", help: "text or json (ls)."),
         ],
         arguments: [.init(name: "ACTION", help: "up, down or ls.")])
@@ -32,7 +33,7 @@ enum NetCommand: Command {
                 throw SwrunError(.invalidArgument, "--address: '\(text)' is not an IPv4 address with a prefix of /30 or wider",
                                  hint: "for example \(HostBridge.defaultAddress)")
             }
-            let done = try HostBridge.up(bridge, address: address)
+            let done = try HostBridge.up(bridge, address: address, dhcp: arguments.flag("dhcp"))
             print(done.isEmpty ? "\(bridge) is up with \(address) already" : "\(bridge): " + done.joined(separator: ", "))
         case "down":
             try requireRoot("swrun net down")

@@ -31,7 +31,7 @@ public struct HostBridge: Sendable, Equatable {
     /// Makes the bridge `name` with `address` and sets it up; what is already there is kept,
     /// so running it twice changes nothing. Returns what it did, for the user.
     @discardableResult
-    public static func up(_ name: String, address: IPv4Network) throws(SwrunError) -> [String] {
+    public static func up(_ name: String, address: IPv4Network, dhcp: Bool = false) throws(SwrunError) -> [String] {
         let socket = try NetlinkSocket()
         var done: [String] = []
         let existing = try socket.links().first { $0.name == name }
@@ -59,6 +59,7 @@ public struct HostBridge: Sendable, Equatable {
                 try table.set(NATTable.key(bridge: name), NATTable.Entry(masquerade: subnet))
                 done.append("masquerading \(subnet) (nftables table ip \(NATTable.tableName))")
             }
+            if dhcp, let started = try BridgeDHCP().start(bridge: name, address: address) { done.append(started) }
         } catch {
             // A bridge made here and left half-configured would confuse the next try.
             if existing == nil { try? socket.request(LinkRequest.delete(index: index, sequence: socket.nextSequence()), "remove \(name)") }
@@ -78,6 +79,7 @@ public struct HostBridge: Sendable, Equatable {
                              hint: "stop the containers that use it first (swrun ls --fancy shows what runs)")
         }
         try NATTable().remove(NATTable.key(bridge: name))
+        try BridgeDHCP().stop(bridge: name)
         guard let index = NetlinkSocket.index(of: name) else { return }
         try socket.request(LinkRequest.delete(index: index, sequence: socket.nextSequence()), "remove the bridge \(name)")
     }
