@@ -50,14 +50,15 @@ final class ImageFixtures {
     }
 
     /// serve.py on `root`, over TLS with the fixture CA's server certificate when `tls`; returns the base URL.
-    func serve(_ root: String, tls: Bool = false) throws -> String {
+    func serve(_ root: String, tls: Bool = false, log: String = "/dev/null") throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = [Self.scripts + "/serve.py", "--root", root]
             + (tls ? ["--tls", path + "/ca/server.pem", path + "/ca/server.key"] : [])
         let output = Pipe()
         process.standardOutput = output
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        FileManager.default.createFile(atPath: log, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: log)
         try process.run()
         servers.append(process)
         var line = Data()
@@ -161,6 +162,18 @@ struct FixtureError: Error, CustomStringConvertible {
         #expect(result.status != 0)
         #expect(result.stderr.contains("127.0.0.1:1") && result.stderr.contains("--server") && result.stderr.contains("swrun import"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.path).filter { !$0.hasSuffix(".conf") }.isEmpty)
+    }
+
+    @Test func anInterruptedDownloadResumes() throws {
+        try fixtures.shell("bash '\(ImageFixtures.scripts)/make-image-server.sh' '\(fixtures.path)/srv'")
+        // Every file's first request breaks off halfway through; the next one asks for the rest.
+        let log = fixtures.path + "/requests.log"
+        let http = try fixtures.serve(fixtures.path + "/srv", log: log)
+        let made = try create(sandbox.name("resumed"), ["--server", http + "/drop-once", "--keyring", fixtures.path + "/srv/keys/fixture.gpg",
+                                                       "-d", "swrunfix", "-r", "1.0", "-a", "amd64"])
+        #expect(made.status == 0, "\(made.stderr)")
+        let requests = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(requests.contains("rootfs.tar.xz range=bytes="), "\(requests)")
     }
 
     @Test func twoCreatesAtOnceShareOneDownload() throws {

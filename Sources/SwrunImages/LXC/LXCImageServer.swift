@@ -1,3 +1,4 @@
+import Glibc
 import SwrunConfig
 import SwrunHTTP
 import SwrunJSON
@@ -22,7 +23,7 @@ public struct LXCImageServer {
     /// server has none (Incus-only mirrors), from simplestreams, which also vouches for checksums.
     public func images() throws(SwrunError) -> [LXCImage] {
         let legacy = try url(LXCImageIndex.legacyPath)
-        let (response, body) = try reaching { () throws(SwrunError) in try client.fetch(legacy) }
+        let (response, body) = try reaching { () throws(SwrunError) in try fetch(legacy) }
         if response.isSuccess {
             return try LXCImageIndex.parseLegacy(String(decoding: body, as: UTF8.self), source: legacy.description)
         }
@@ -48,12 +49,26 @@ public struct LXCImageServer {
     }
 
     private func document(_ url: HTTPURL) throws(SwrunError) -> JSONValue {
-        let (response, body) = try reaching { () throws(SwrunError) in try client.fetch(url) }
+        let (response, body) = try reaching { () throws(SwrunError) in try fetch(url) }
         try response.checkSuccess()
         do {
             return try JSONValue(parsing: body)
         } catch {
             throw SwrunError(.verificationFailed, "\(url) is not valid JSON: \(error)", hint: "check that --server names an LXC or Incus image server")
+        }
+    }
+
+    /// A small document, asked for again after a dropped connection or a timeout (as the
+    /// Downloader does for the large files, which it resumes).
+    private func fetch(_ url: HTTPURL) throws(SwrunError) -> (HTTPResponse, [UInt8]) {
+        var attempt = 0
+        while true {
+            do {
+                return try client.fetch(url)
+            } catch where HTTPClient.isResumable(error) && attempt < 3 {
+                attempt += 1
+                usleep(useconds_t(200_000 * attempt))
+            }
         }
     }
 
