@@ -184,6 +184,19 @@ import Testing
         #expect(result.stderr.contains("lxc.net.0.ipv6.address: 'fd00:99::5' is not an IPv6 address with its prefix"), "\(result.stderr)")
     }
 
+    @Test func everyAddressLineAddsAnAddress() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("multi")
+        try sandbox.create(name)
+        let result = try inOwnNetwork(sandbox, """
+            \(Self.bridge)
+            "$SWRUN" execute -n \(name) -P "$P" \(veth("10.99.0.2/24")) -s lxc.net.0.ipv4.address=10.99.0.20/24 \\
+                -s lxc.net.0.ipv6.address=fd00:98::2/64 -s lxc.net.0.ipv6.address=fd00:98::3/64 -- \\
+                sh -c 'ip -o -4 addr show eth0 | grep -o "10.99.0.[0-9]*/24"; ip -o -6 addr show eth0 scope global | grep -o "fd00:98::[0-9]/64" | sort'
+            cat "$P/.swrun-leases/br0"
+            """)
+        #expect(result.stdout == "10.99.0.2/24\n10.99.0.20/24\nfd00:98::2/64\nfd00:98::3/64\n10.99.0.2 \(name)\n", "\(result.stdout) \(result.stderr)")
+    }
+
     @Test func physMovesAHostLinkInAndGivesItBack() throws {
         let sandbox = try Sandbox(), name = sandbox.name("phys")
         try sandbox.create(name)

@@ -16,8 +16,11 @@ struct NetworkLink: Equatable {
     var mtu: UInt32?
     var hardwareAddress: HardwareAddress?  // lxc.net.N.hwaddr, its x's filled for this start
     var address: IPv4Network?
+    /// Further lxc.net.N.ipv4.address lines, added as given (only the first is leased).
+    var extraAddresses: [IPv4Network] = []
     var gateway: Gateway?
     var ipv6Address: IPv6Network?
+    var extraIPv6Addresses: [IPv6Network] = []
     var ipv6Gateway: Gateway?
     var up: Bool
 
@@ -49,13 +52,13 @@ struct NetworkLink: Equatable {
                 throw fail("veth.pair", problem, hint: "for example vethweb0")
             }
             if let problem = LinkName.problem(name) { throw fail("name", problem, hint: "for example eth0") }
-            var address: IPv4Network?
-            if let text = keys["ipv4.address"] {
-                guard !text.contains("\n") else { throw fail("ipv4.address", "only one address a network so far", hint: "keep one lxc.net.\(index).ipv4.address line") }
+            // Each lxc.net.N.ipv4.address line adds one; the first is the one leased on a bridge.
+            var addresses: [IPv4Network] = []
+            for text in keys["ipv4.address"]?.split(separator: "\n").map(String.init) ?? [] {
                 guard let parsed = IPv4Network(text.split(separator: " ").first.map(String.init) ?? text) else {
                     throw fail("ipv4.address", "'\(text)' is not an IPv4 address with its prefix", hint: "for example 10.0.3.5/24")
                 }
-                address = parsed
+                addresses.append(parsed)
             }
             /// lxc.net.N.KEY as a gateway: "auto" (which needs a bridge) or an address `parse` reads.
             func gateway(_ key: String, example: String, _ parse: (String) -> [UInt8]?) throws(SwrunError) -> Gateway? {
@@ -78,13 +81,12 @@ struct NetworkLink: Equatable {
             let ipv6Gateway = try gateway("ipv6.gateway", example: "fd00::1") { text in
                 IPv6Network(text).flatMap { $0.prefixLength == 128 ? $0.address : nil }
             }
-            var ipv6Address: IPv6Network?
-            if let text = keys["ipv6.address"] {
-                guard !text.contains("\n") else { throw fail("ipv6.address", "only one address a network so far", hint: "keep one lxc.net.\(index).ipv6.address line") }
+            var ipv6Addresses: [IPv6Network] = []
+            for text in keys["ipv6.address"]?.split(separator: "\n").map(String.init) ?? [] {
                 guard let parsed = IPv6Network(text), text.contains("/") else {
                     throw fail("ipv6.address", "'\(text)' is not an IPv6 address with its prefix", hint: "for example fd00::5/64")
                 }
-                ipv6Address = parsed
+                ipv6Addresses.append(parsed)
             }
             var hardwareAddress: HardwareAddress?
             if let text = keys["hwaddr"] {
@@ -97,7 +99,8 @@ struct NetworkLink: Equatable {
             result.append(NetworkLink(index: index, physicalDevice: physical ? keys["link"] : nil,
                                       hostName: physical ? nil : keys["veth.pair"], containerName: name, bridge: physical ? nil : keys["link"],
                                       mtu: keys["mtu"].flatMap { UInt32($0) }, hardwareAddress: hardwareAddress,
-                                      address: address, gateway: ipv4Gateway, ipv6Address: ipv6Address, ipv6Gateway: ipv6Gateway,
+                                      address: addresses.first, extraAddresses: Array(addresses.dropFirst()), gateway: ipv4Gateway,
+                                      ipv6Address: ipv6Addresses.first, extraIPv6Addresses: Array(ipv6Addresses.dropFirst()), ipv6Gateway: ipv6Gateway,
                                       up: keys["flags"] == "up"))
         }
         return result

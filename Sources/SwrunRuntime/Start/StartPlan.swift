@@ -276,6 +276,12 @@ public final class StartPlan {
         if let address = network.ipv6Address {
             requests.append((AddressRequest.add(address, index: 0, sequence: 5), 20, "add \(address) to \(network.containerName)"))
         }
+        for (number, address) in network.extraAddresses.enumerated() {
+            requests.append((AddressRequest.add(address, index: 0, sequence: UInt32(100 + number)), 20, "add \(address) to \(network.containerName)"))
+        }
+        for (number, address) in network.extraIPv6Addresses.enumerated() {
+            requests.append((AddressRequest.add(address, index: 0, sequence: UInt32(200 + number)), 20, "add \(address) to \(network.containerName)"))
+        }
         for (gateway, sequence) in [(network.gateway, UInt32(4)), (network.ipv6Gateway, 6)] {
             guard case .address(let address)? = gateway else { continue }
             let message = RouteRequest.addDefault(via: address, index: 0, sequence: sequence)
