@@ -23,6 +23,7 @@ public enum SwrunCLI {
         ("run", RunCommand.self), ("create", CreateCommand.self), ("execute", ExecuteCommand.self),
         ("start", StartCommand.self), ("stop", StopCommand.self), ("info", InfoCommand.self),
         ("attach", AttachCommand.self), ("console", ConsoleCommand.self), ("wait", WaitCommand.self),
+        ("freeze", FreezeCommand.self), ("unfreeze", UnfreezeCommand.self),
         ("autostart", AutostartCommand.self), ("cgroup", CgroupCommand.self), ("top", TopCommand.self), ("checkconfig", CheckConfigCommand.self), ("net", NetCommand.self),
         ("destroy", DestroyCommand.self), ("ls", ListCommand.self), ("config", ConfigCommand.self),
         ("pull", PullCommand.self), ("images", ImagesCommand.self), ("image", ImageCommand.self), ("import", ImportCommand.self),

@@ -53,15 +53,9 @@ public struct ContainerCgroup: Sendable, Equatable {
                 guard let base = own.v2 else { throw SwrunError(.system, "swrun's own cgroup v2 path is unknown (/proc/self/cgroup)") }
                 // v2 lets no cgroup that holds processes (swrun's own does) give memory or io to
                 // children: then the container goes below the tree's root, as LXC places it.
-                var parent = FileSystem.join(root, base)
-                let controllers = limits.controllers.map { "+" + $0 }.joined(separator: " ")
-                do {
-                    try FileSystem.writeExisting(FileSystem.join(parent, "cgroup.subtree_control"), controllers)
-                } catch where error.errno == .resourceBusy && parent != root {
-                    parent = root
-                    try FileSystem.writeExisting(FileSystem.join(parent, "cgroup.subtree_control"), controllers,
-                                                 hint: "the cgroup v2 root must be able to give these controllers to the container")
-                }
+                // A container without limits needs no controller: it stays below swrun's own.
+                let parent = limits.controllers.isEmpty ? FileSystem.join(root, base)
+                    : try enable(limits.controllers, below: FileSystem.join(root, base), root: root)
                 let directory = FileSystem.join(parent, leaf)
                 try makeFresh(directory)
                 made.append(directory)
@@ -89,6 +83,20 @@ public struct ContainerCgroup: Sendable, Equatable {
     }
 
     static let limitHint = "check the value; the kernel refused it for this cgroup"
+
+    /// Gives `controllers` to the children of `parent`, or of the root when `parent` holds
+    /// processes (EBUSY); returns the cgroup that the container's goes below.
+    private static func enable(_ controllers: [String], below parent: String, root: String) throws(SwrunError) -> String {
+        let text = controllers.map { "+" + $0 }.joined(separator: " ")
+        do {
+            try FileSystem.writeExisting(FileSystem.join(parent, "cgroup.subtree_control"), text)
+            return parent
+        } catch where error.errno == .resourceBusy && parent != root {
+            try FileSystem.writeExisting(FileSystem.join(root, "cgroup.subtree_control"), text,
+                                         hint: "the cgroup v2 root must be able to give these controllers to the container")
+            return root
+        }
+    }
 
     /// Moves `pid` (and so every child it forks later) into the cgroup.
     public func add(_ pid: pid_t) throws(SwrunError) {

@@ -60,6 +60,18 @@ import Testing
         #expect(!left.contains("swrun.state") && !left.contains("swrun.sock"), "\(left)")
     }
 
+    /// On this hybrid host the container's cgroups are v1 ones without a freezer (the v2 tree
+    /// and the freezer hierarchy are swrun's root here, where tests make no cgroup): freeze
+    /// must say so and change nothing. Freezing itself is tested on a v2 host (make vm-test).
+    @Test func freezeWithoutAFreezerSaysWhyAndLeavesItRunning() throws {
+        let container = try Booted("freeze")
+        let frozen = try container.swrun(["freeze"])
+        #expect(frozen.status == 1 && frozen.stderr.contains("has no cgroup that can freeze"), "\(frozen.stderr)")
+        #expect(try container.swrun(["info", "-s", "-H"]).stdout == "RUNNING\n")
+        let stopped = try Booted("frozen-stopped", start: false)
+        #expect(try stopped.swrun(["unfreeze"]).stderr.contains("is not running"))
+    }
+
     @Test func infoShowsStateAndPIDAsTextAndJSON() throws {
         let container = try Booted("info")
         let pid = try #require(container.record["init_pid"])

@@ -48,6 +48,10 @@ public struct ContainerStore: Sendable {
     public func status(of name: String) -> ContainerStatus {
         let record = (try? FileSystem.readText(recordPath(of: name))).flatMap(RuntimeRecord.init(text:))
         if let record, let initProcess = record.initProcess, initProcess.isAlive {
+            // Frozen is the cgroup's state, not the monitor's: ask the cgroup.
+            if record.state == .running, let freezer = CgroupFreezer(directories: record.cgroups), freezer.isFrozen {
+                return ContainerStatus(state: .frozen, record: record)
+            }
             return ContainerStatus(state: record.state, record: record)
         }
         if let record, record.initProcess == nil, record.monitor?.isAlive == true {

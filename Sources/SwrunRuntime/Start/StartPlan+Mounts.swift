@@ -9,9 +9,9 @@ extension StartPlan {
         if waitsForParent {
             addSetup(.waitForParent, "wait for swrun", call: "recv(sync) until swrun has done its part",
                      why: (usesUserNamespace ? "swrun writes uid_map and gid_map from outside; until then every id inside is the overflow id 65534. " : "")
-                         + (cgroupLimits.isEmpty ? "" : "swrun moves init into the container's own cgroup, so that its limits hold from the first step"))
+                         + (ownsCgroup ? "swrun moves init into the container's own cgroup, so that its limits hold from the first step" : ""))
         }
-        if !cgroupLimits.isEmpty {
+        if ownsCgroup {
             addSetup(.enterCgroupNamespace, "enter a new cgroup namespace", call: "unshare(CLONE_NEWCGROUP)",
                      why: "made now, inside the container's own cgroup, it shows that cgroup as the root of the tree")
         }

@@ -38,7 +38,7 @@ public final class StartPlan {
     /// command: the terminal must be raw and sized before the command's first output.
     var waitsForGoAhead: Bool { request.useTerminal }
     /// Whether init waits first for swrun's work from outside (id maps, cgroup, veth pairs).
-    var waitsForParent: Bool { usesUserNamespace || !cgroupLimits.isEmpty || !networkLinks.isEmpty }
+    var waitsForParent: Bool { usesUserNamespace || ownsCgroup || !networkLinks.isEmpty }
     /// The lxc.net.N veth pairs swrun makes.
     private(set) var networkLinks: [NetworkLink] = []
     /// Where published ports lead: the container's first IPv4 address, once settled.
@@ -47,12 +47,15 @@ public final class StartPlan {
     var natKey: String { NATTable.key(containerDirectory: request.containerDirectory) }
     /// Resource limits from lxc.cgroup2.* and lxc.cgroup.* (and the flags that set them).
     public private(set) var cgroupLimits = CgroupLimits()
+    /// Whether the container gets a cgroup of its own: always on a cgroup v2 host (where it
+    /// costs one directory and gives freeze and usage figures), elsewhere when it has limits.
+    private(set) var ownsCgroup = false
     /// A user namespace, for a container with lxc.idmap lines (an unprivileged container).
     var usesUserNamespace: Bool { !request.config.idmaps.isEmpty }
     /// lxc.net.N.type = none: the container shares the host's network stack.
     var sharesHostNetwork: Bool { request.config.networks.values.contains { $0["type"] == "none" } }
     var namespaces: Namespaces {
-        Namespaces(userNamespace: usesUserNamespace, cgroupLater: !cgroupLimits.isEmpty, hostNetwork: sharesHostNetwork)
+        Namespaces(userNamespace: usesUserNamespace, cgroupLater: ownsCgroup, hostNetwork: sharesHostNetwork)
     }
     public var mode: LaunchMode { request.mode }
     public var explain: Bool { request.explain }
@@ -70,6 +73,7 @@ public final class StartPlan {
         self.request = request
         rootfs = try Self.rootfsPath(of: request)
         cgroupLimits = try Self.limits(from: request.config.settings)
+        ownsCgroup = !cgroupLimits.isEmpty || (request.mode != .attach && CgroupMode.detect() == .unified)
         networkLinks = request.mode == .attach ? [] : try NetworkLink.networks(of: request.config)
         let lxcPath = FileSystem.parentPath(request.containerDirectory)
         for position in networkLinks.indices {
@@ -171,7 +175,7 @@ public final class StartPlan {
     /// Makes the container's cgroup (when it has limits) and moves init into it; init has
     /// not forked the command yet (it waits for the go-ahead), so everything follows.
     func joinCgroup(_ pid: pid_t) throws(SwrunError) -> ContainerCgroup? {
-        guard !cgroupLimits.isEmpty else { return nil }
+        guard ownsCgroup else { return nil }
         guard let mode = CgroupMode.detect() else {
             throw SwrunError(.missingDependency, "this host has no cgroup filesystem at /sys/fs/cgroup, so the container's limits cannot be set",
                              hint: "mount cgroups, or remove the lxc.cgroup* limits")
