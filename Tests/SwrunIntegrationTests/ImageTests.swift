@@ -164,6 +164,22 @@ struct FixtureError: Error, CustomStringConvertible {
         #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.path).filter { !$0.hasSuffix(".conf") }.isEmpty)
     }
 
+    @Test func anUnprivilegedContainerFromAnImageServer() throws {
+        try fixtures.shell("bash '\(ImageFixtures.scripts)/make-image-server.sh' '\(fixtures.path)/srv'")
+        let http = try fixtures.serve(fixtures.path + "/srv")
+        chmod(sandbox.path, 0o755)  // the mapped root walks through it to its rootfs
+        let name = sandbox.name("userns")
+        let maps = sandbox.write("maps.conf", "lxc.idmap = u 0 300000 65536\nlxc.idmap = g 0 300000 65536\n")
+        let made = try swrun(["create", "-n", name, "-t", "download", "--unprivileged", "-P", sandbox.path, "-f", maps, "--",
+                              "--server", http, "--keyring", fixtures.path + "/srv/keys/fixture.gpg", "-d", "swrunfix", "-r", "1.0", "-a", "amd64"])
+        #expect(made.status == 0, "\(made.stderr)")
+        var st = stat()
+        lstat(sandbox.path + "/" + name + "/rootfs/bin/busybox", &st)
+        #expect(st.st_uid == 300000 && st.st_gid == 300000)
+        let ran = try sandbox.execute(name, ["sh", "-c", "id -u; cat /etc/fixture-release"])
+        #expect(ran.status == 0 && ran.stdout == "0\n20261129_00:00\n", "\(ran.stderr)")
+    }
+
     @Test func anInterruptedDownloadResumes() throws {
         try fixtures.shell("bash '\(ImageFixtures.scripts)/make-image-server.sh' '\(fixtures.path)/srv'")
         // Every file's first request breaks off halfway through; the next one asks for the rest.
