@@ -10,7 +10,7 @@ final class ImageFixtures {
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("rootfs-fixtures").path
     let path: String
     private var servers: [Process] = []
-    private var registryDirectory: String?
+    private var registryDirectories: [String] = []
 
     init() throws {
         var template = Array("/tmp/swrun-fx-XXXXXX".utf8CString)  // short: gpg-agent puts its socket inside
@@ -20,7 +20,7 @@ final class ImageFixtures {
 
     deinit {
         for server in servers where server.isRunning { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
-        if let registryDirectory { _ = try? shell("bash '\(Self.scripts)/registry.sh' stop '\(registryDirectory)'") }
+        for directory in registryDirectories { _ = try? shell("bash '\(Self.scripts)/registry.sh' stop '\(directory)'") }
         try? FileManager.default.removeItem(atPath: path)
     }
 
@@ -71,12 +71,15 @@ final class ImageFixtures {
         return (tls ? "https://localhost:" : "http://127.0.0.1:") + port
     }
 
-    func startRegistry() throws -> String {
-        try shell("bash '\(Self.scripts)/make-oci-layout.sh' '\(path)/oci'")
-        registryDirectory = path + "/registry"
-        try shell("bash '\(Self.scripts)/registry.sh' start '\(path)/registry' '\(path)/oci'")
-        return try String(contentsOfFile: path + "/registry/url", encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "http://", with: "")
+    /// Starts a registry holding the OCI layout fixture (over HTTPS with the fixture CA when
+    /// `tls`); returns its host:port.
+    func startRegistry(_ name: String = "registry", tls: Bool = false) throws -> String {
+        if !FileManager.default.fileExists(atPath: path + "/oci") { try shell("bash '\(Self.scripts)/make-oci-layout.sh' '\(path)/oci'") }
+        if tls { try shell("bash '\(Self.scripts)/make-ca.sh' '\(path)/ca'") }
+        registryDirectories.append(path + "/" + name)
+        try shell((tls ? "FIXTURE_TLS_DIR='\(path)/ca' " : "") + "bash '\(Self.scripts)/registry.sh' start '\(path)/\(name)' '\(path)/oci'")
+        return try String(contentsOfFile: path + "/\(name)/url", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            .replacingOccurrences(of: "http://", with: "").replacingOccurrences(of: "https://", with: "")
     }
 }
 
@@ -246,6 +249,13 @@ struct FixtureError: Error, CustomStringConvertible {
             .trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "http://", with: "")
         let refused = try swrun(["pull", locked + "/fixture/busybox:single"])
         #expect(refused.status != 0 && refused.stderr.contains("wants a login"), "\(refused.stderr)")
+
+        // A registry on this machine that speaks TLS: its certificate must verify (--ca-file).
+        let secure = try fixtures.startRegistry("registry-tls", tls: true)
+        let unverified = try swrun(["pull", secure + "/fixture/busybox:single"])
+        #expect(unverified.status != 0 && unverified.stderr.contains("did not verify") && unverified.stderr.contains("--ca-file"), "\(unverified.stderr)")
+        let verified = try swrun(["pull", "--ca-file", fixtures.path + "/ca/ca.pem", secure + "/fixture/busybox:single"])
+        #expect(verified.status == 0, "\(verified.stderr)")
 
         let removed = try swrun(["image", "rm", registry + "/fixture/busybox:multi"])
         #expect(removed.status == 0)

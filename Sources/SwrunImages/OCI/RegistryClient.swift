@@ -14,16 +14,33 @@ public final class RegistryClient {
         client = HTTPClient(options: .init(caFile: caFile, userAgent: "swrun/0.1"))
     }
 
-    /// Registries on this machine speak plain HTTP (as Docker allows for localhost); others HTTPS.
+    private var scheme: String?
+
+    /// HTTPS; for a registry on this machine, plain HTTP when it does not speak TLS (as
+    /// Docker allows for localhost). A certificate that does not verify is never passed over.
     var base: String {
+        get throws(SwrunError) {
+            if scheme == nil { scheme = try chooseScheme() }
+            return scheme! + "://" + reference.apiHost + "/v2/" + reference.repository
+        }
+    }
+
+    private func chooseScheme() throws(SwrunError) -> String {
         let host = reference.apiHost
-        let local = host.hasPrefix("localhost") || host.hasPrefix("127.") || host.hasPrefix("[::1]")
-        return (local ? "http://" : "https://") + host + "/v2/" + reference.repository
+        guard host.hasPrefix("localhost") || host.hasPrefix("127.") || host.hasPrefix("[::1]") else { return "https" }
+        do {
+            _ = try client.fetch(try HTTPURL("https://" + host + "/v2/"))
+            return "https"
+        } catch where error.message.contains("did not verify") {
+            throw error
+        } catch {
+            return "http"
+        }
     }
 
     /// A manifest or index, with its bytes exactly as served (their sha256 is its digest).
     public func manifest(_ reference: String) throws(SwrunError) -> (mediaType: String, bytes: [UInt8]) {
-        let url = try HTTPURL(base + "/manifests/" + reference)
+        let url = try HTTPURL(try base + "/manifests/" + reference)
         let (response, body) = try request { (headers) throws(SwrunError) in
             try client.fetch(url, headers: headers + [("Accept", MediaType.manifestAccept)])
         }
@@ -34,7 +51,7 @@ public final class RegistryClient {
 
     /// Downloads a blob to `path`, verified against its digest (resuming a partial download).
     public func downloadBlob(_ descriptor: Descriptor, to path: String, progress: DownloadProgress?) throws(SwrunError) {
-        let url = try HTTPURL(base + "/blobs/" + descriptor.digest)
+        let url = try HTTPURL(try base + "/blobs/" + descriptor.digest)
         _ = try request { (headers) throws(SwrunError) -> (HTTPResponse, [UInt8]) in
             try Downloader(client: client).download(url, to: path, headers: headers, expectedSHA256: descriptor.digest,
                                                     expectedSize: descriptor.size, progress: progress)
