@@ -11,7 +11,7 @@ SWRUN_DEBUG := .build/debug/swrun
 # on the host, where those modules are.
 RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -static-executable
 
-.PHONY: all deps build release run test bench install uninstall clean
+.PHONY: all deps build release run test bench vm-test install uninstall clean
 
 all: build
 
@@ -35,6 +35,11 @@ test: deps
 bench: release
 	@scripts/install-deps.sh bench
 	scripts/bench.sh .build/release/swrun
+
+# swrun's cgroup limits, freeze and cleanup on a pure cgroup-v2 host: a Debian kernel under
+# qemu (TCG) with an initramfs; about half a minute once the kernel is cached in .build/vm/.
+vm-test: release
+	scripts/vm-test.sh .build/release/swrun
 
 install: release
 	install -D -m 0755 .build/release/swrun $(DESTDIR)$(PREFIX)/bin/swrun

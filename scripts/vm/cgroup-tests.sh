@@ -1,0 +1,124 @@
+#!/bin/sh
+# swrun's cgroup features on a pure cgroup-v2 host, run inside the VM of scripts/vm-test.sh
+# (as its /init's payload). Uses the swrun CLI as a user would. Each test prints
+# "ok NAME" or "not ok NAME: reason" (or "skip NAME: reason"); the last line is
+# "VM-TEST: PASS n/n" or "VM-TEST: FAIL passed/n".
+set -eu
+cg=/sys/fs/cgroup
+out=/tmp/out
+pass=0 total=0
+ok() { pass=$((pass + 1)); total=$((total + 1)); echo "ok $1"; }
+notok() { total=$((total + 1)); echo "not ok $1: $2"; }
+skip() { echo "skip $1: $2"; }
+# swrun with a deadline, so that a hang fails one test instead of the VM's timeout.
+sw() { timeout 120 swrun "$@"; }
+# The container's cgroup directory (swrun-NAME-HASH below the root), or nothing.
+cgdir() { for d in "$cg"/swrun-"$1"-*; do [ -d "$d" ] && echo "$d"; done; return 0; }
+# Seconds since boot, in hundredths, for wall-time measurements.
+now() { cut -d' ' -f1 /proc/uptime | tr -d .; }
+usage() { awk '$1 == "usage_usec" { print $2 }' "$1/cpu.stat"; }
+# Waits up to 10 s for the container's cgroup to appear.
+waitcg() { i=0; while [ -z "$(cgdir "$1")" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done; cgdir "$1"; }
+
+# One busybox container for the foreground tests, one for the started ones; -f /dev/null:
+# no network from /etc/lxc/default.conf.
+sw create -n t -t busybox -f /dev/null >$out 2>&1 || { echo "not ok create: $(cat $out)"; echo "VM-TEST: FAIL 0/1"; exit 1; }
+sw create -n s -t busybox -f /dev/null >$out 2>&1 || { echo "not ok create: $(cat $out)"; echo "VM-TEST: FAIL 0/1"; exit 1; }
+
+# --- memory.max: a shell that doubles a string past 32M is OOM-killed (exit 137).
+rc=0
+sw execute -n t -T --memory 32M -- sh -c 'x=0123456789abcdef; while :; do x="$x$x"; done' </dev/null >$out 2>&1 || rc=$?
+# The kernel log names the cgroup whose limit was hit.
+oom=$(dmesg | grep -c 'oom-kill:.*oom_memcg=/swrun-t-' || true)
+if [ $rc -eq 137 ] && [ "$oom" -ge 1 ]; then ok memory-oom-kill
+else notok memory-oom-kill "exit $rc (137 expected), memcg OOM kills in dmesg: $oom: $(tail -n 3 $out | tr '\n' ' ')"; fi
+
+# --- pids.max: a fork bomb stops at 20 processes; the container's shell survives, counts
+# its processes with builtins only, kills the rest and ends with 0.
+rc=0
+sw execute -n t -T --pids 20 -- sh -c '
+  sh -c "while :; do sleep 60 & done" 2>/dev/null
+  n=0; for p in /proc/[0-9]*; do n=$((n + 1)); done
+  echo "procs=$n"; kill -9 -1; exit 0' </dev/null >$out 2>&1 || rc=$?
+n=$(sed -n 's/^procs=//p' $out)
+if [ $rc -eq 0 ] && [ -n "$n" ] && [ "$n" -ge 10 ] && [ "$n" -le 20 ]; then ok "pids-fork-bomb ($n processes at the limit)"
+else notok pids-fork-bomb "exit $rc, procs=${n:-none}: $(tail -n 3 $out | tr '\n' ' ')"; fi
+
+# --- cpu.max: a busy loop under --cpus 0.5 uses 0.3..0.7 of one CPU over 3 s of wall time.
+rc=0
+sw execute -n t -T --cpus 0.5 -- timeout 8 sh -c 'while :; do :; done' </dev/null >$out 2>&1 &
+job=$!
+d=$(waitcg t)
+if [ -n "$d" ]; then
+  sleep 1; u0=$(usage "$d"); t0=$(now); sleep 3; u1=$(usage "$d"); t1=$(now)
+  max=$(cat "$d/cpu.max")
+  ratio=$(awk -v u="$((u1 - u0))" -v t="$((t1 - t0))" 'BEGIN { printf "%.2f", u / (t * 10000) }')
+fi
+wait $job || rc=$?
+if [ -z "$d" ]; then notok cpu-quota "no cgroup $cg/swrun-t-* appeared: $(tail -n 3 $out | tr '\n' ' ')"
+elif [ "$max" != "50000 100000" ]; then notok cpu-quota "cpu.max is '$max', not '50000 100000'"
+elif awk -v r="$ratio" 'BEGIN { exit !(r >= 0.3 && r <= 0.7) }'; then ok "cpu-quota (usage $ratio CPU)"
+else notok cpu-quota "usage $ratio CPU, not within 0.3..0.7"; fi
+
+# --- no cgroup is left by the foreground runs above.
+left=$(cgdir t)
+if [ -z "$left" ]; then ok execute-cgroup-removed; else notok execute-cgroup-removed "$left remains"; fi
+
+# --- swrun cgroup: a started container's memory.max is read, raised live, and read back.
+rc=0
+sw start -n s --memory 32M >$out 2>&1 || rc=$?
+if [ $rc -ne 0 ]; then notok start-with-limits "exit $rc: $(tail -n 3 $out | tr '\n' ' ')"
+else
+  ok start-with-limits
+  before=$(sw cgroup -n s memory.max 2>&1 || true)
+  sw cgroup -n s memory.max 64M >$out 2>&1 || echo "(exit $?)" >>$out
+  after=$(sw cgroup -n s memory.max 2>&1 || true)
+  file=$(cat "$(cgdir s)/memory.max" 2>&1 || true)
+  if [ "$before" = 33554432 ] && [ "$after" = 67108864 ] && [ "$file" = 67108864 ]; then ok cgroup-set-memory-max
+  else notok cgroup-set-memory-max "before '$before', after '$after', file '$file', set said: $(cat $out)"; fi
+  rc=0; sw stop -n s -t 10 >$out 2>&1 || rc=$?
+  left=$(cgdir s)
+  if [ $rc -eq 0 ] && [ -z "$left" ]; then ok stop-removes-cgroup
+  else notok stop-removes-cgroup "stop exit $rc ($(cat $out)), left: '$left'"; fi
+fi
+
+# --- kill -9 of the monitor, then swrun stop: the container ends and its cgroup goes.
+rc=0
+sw start -n s --memory 32M >$out 2>&1 || rc=$?
+mon=$(ps -o pid,args | awk '$3 == "monitor" && / -n s / { print $1 }')
+if [ $rc -ne 0 ] || [ -z "$mon" ]; then notok monitor-killed-stop "start exit $rc, monitor pid '${mon}': $(tail -n 3 $out | tr '\n' ' ')"
+else
+  initpid=$(sw info -n s -p -H 2>/dev/null || true)
+  kill -9 "$mon"; sleep 0.5
+  survived=no; [ -n "$initpid" ] && [ -d "/proc/$initpid" ] && survived=yes
+  rc=0; sw stop -n s -t 10 >$out 2>&1 || rc=$?
+  left=$(cgdir s)
+  alive=""; [ -n "$initpid" ] && [ -d "/proc/$initpid" ] && alive=$initpid
+  if [ $rc -eq 0 ] && [ -z "$left" ] && [ -z "$alive" ]; then ok "monitor-killed-stop (init outlived its monitor: $survived)"
+  else notok monitor-killed-stop "stop exit $rc ($(cat $out | tr '\n' ' ')), cgroup left: '$left', init $initpid alive: '${alive}'"; fi
+  sw stop -n s -k >/dev/null 2>&1 || true
+fi
+
+# --- freeze: a counter in the container stops while frozen and goes on after unfreeze.
+# No limits: on a v2 host every container has a cgroup.
+if ! swrun freeze --help >/dev/null 2>&1; then skip freeze "not built"
+else
+  counter=/var/lib/lxc/s/rootfs/count
+  # The counter is the file's size: the container appends a byte a turn (a rewritten
+  # number would often be caught truncated by the freeze).
+  count() { stat -c %s $counter 2>/dev/null || echo none; }
+  rc=0
+  sw start -n s -- sh -c 'while :; do echo >> /count; done' >$out 2>&1 || rc=$?
+  sleep 1
+  rc2=0; sw freeze -n s >>$out 2>&1 || rc2=$?
+  sleep 0.5; c0=$(count); state=$(sw info -n s -s -H 2>&1 || true); sleep 1; c1=$(count)
+  rc3=0; sw unfreeze -n s >>$out 2>&1 || rc3=$?
+  sleep 1; c2=$(count)
+  if [ $rc -eq 0 ] && [ $rc2 -eq 0 ] && [ $rc3 -eq 0 ] && [ "$c0" != none ] && [ "$c0" = "$c1" ] && [ "$c2" -gt "$c1" ] 2>/dev/null; then ok "freeze-unfreeze (state while frozen: $state)"
+  else notok freeze-unfreeze "exits $rc/$rc2/$rc3, counter $c0 -> $c1 frozen, $c2 after; $(tail -n 3 $out | tr '\n' ' ')"; fi
+  sw stop -n s -k >/dev/null 2>&1 || true
+  left=$(cgdir s)
+  if [ -z "$left" ]; then ok freeze-stop-removes-cgroup; else notok freeze-stop-removes-cgroup "$left remains"; fi
+fi
+
+if [ $pass -eq $total ]; then echo "VM-TEST: PASS $pass/$total"; else echo "VM-TEST: FAIL $pass/$total"; fi
