@@ -31,6 +31,7 @@ run: build
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	scripts/vm-test.sh $(SWRUN_DEBUG)
 
 bench: release
 	@scripts/install-deps.sh bench
@@ -38,6 +39,7 @@ bench: release
 
 # swrun's cgroup limits, freeze and cleanup on a pure cgroup-v2 host: a Debian kernel under
 # qemu (TCG) with an initramfs; about half a minute once the kernel is cached in .build/vm/.
+# `make test` runs it too, with the debug build and its libraries.
 vm-test: release
 	scripts/vm-test.sh .build/release/swrun
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Proves swrun's cgroup features on a pure cgroup-v2 host: boots a Debian kernel under
-# qemu (TCG: KVM hangs here) with an initramfs of busybox, a static swrun and the tests
+# qemu (TCG: KVM hangs here) with an initramfs of busybox, swrun and the tests
 # of scripts/vm/cgroup-tests.sh, and reads their results from the serial console.
 # Usage: scripts/vm-test.sh [SWRUN_BIN]   (default: $SWRUN_BIN, else .build/release/swrun,
 # rebuilt when older than the sources). Writes only under .build/vm/ and a /tmp scratch dir.
@@ -40,7 +40,8 @@ if [ ! -s "$vm/vmlinuz" ]; then
   mv "$vm/vmlinuz.tmp" "$vm/vmlinuz"
 fi
 
-# 3. A static swrun: the one given, else the release build, rebuilt when stale.
+# 3. swrun: the one given (static, or dynamic with its libraries copied in below), else the
+# static release build, rebuilt when stale.
 bin=${1:-${SWRUN_BIN:-}}
 if [ -z "$bin" ]; then
   bin=.build/release/swrun
@@ -51,9 +52,6 @@ if [ -z "$bin" ]; then
   fi
 fi
 [ -x "$bin" ] || { echo "vm-test: no swrun at $bin" >&2; exit 1; }
-if ldd "$bin" >/dev/null 2>&1; then
-  echo "vm-test: $bin is dynamically linked; the VM has no libraries (build with make release)" >&2; exit 1
-fi
 
 # 4. The initramfs: busybox and its applet links, swrun, /init and the tests. Uncompressed:
 # under TCG the kernel unpacks it faster than it would gunzip it.
@@ -66,6 +64,14 @@ for applet in $(/bin/busybox --list-full); do
   [ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
 done
 cp "$bin" "$root/bin/swrun"
+# A dynamically linked swrun (the debug build `make test` has at hand) takes its libraries
+# along, at the paths its loader and rpath name.
+if ldd "$bin" >/dev/null 2>&1; then
+  for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
+    mkdir -p "$root$(dirname "$lib")"
+    cp -L "$lib" "$root$lib"
+  done
+fi
 cp scripts/vm-init.sh "$root/init"
 cp scripts/vm/cgroup-tests.sh "$root/tests/cgroup-tests.sh"
 chmod 0755 "$root/init" "$root/tests/cgroup-tests.sh"
