@@ -50,15 +50,17 @@ final class ImageFixtures {
     }
 
     /// serve.py on `root`, over TLS with the fixture CA's server certificate when `tls`; returns the base URL.
-    func serve(_ root: String, tls: Bool = false, log: String = "/dev/null") throws -> String {
+    /// `log`, when given, gets one line per request.
+    func serve(_ root: String, tls: Bool = false, log: String? = nil) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = [Self.scripts + "/serve.py", "--root", root]
             + (tls ? ["--tls", path + "/ca/server.pem", path + "/ca/server.key"] : [])
         let output = Pipe()
         process.standardOutput = output
-        FileManager.default.createFile(atPath: log, contents: nil)
-        process.standardError = FileHandle(forWritingAtPath: log)
+        // Never createFile on /dev/null: Foundation writes a new file and renames it over the path.
+        if let log { FileManager.default.createFile(atPath: log, contents: nil) }
+        process.standardError = log.flatMap { FileHandle(forWritingAtPath: $0) } ?? FileHandle.nullDevice
         try process.run()
         servers.append(process)
         var line = Data()

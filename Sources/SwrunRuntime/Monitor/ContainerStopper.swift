@@ -1,5 +1,6 @@
 import CLinux
 import Glibc
+import SwrunCgroups
 import SwrunConfig
 import SwrunSystem
 
@@ -28,6 +29,11 @@ public struct ContainerStopper {
         }
         let pidfd = try initProcess.openPidFD()
         defer { close(pidfd) }
+        // A frozen init cannot act on the halt signal, and a v1 freezer holds back even SIGKILL.
+        if status.state == .frozen, let freezer = CgroupFreezer(directories: record.cgroups.filter { ContainerStore.isOwnCgroup($0, of: name) }) {
+            explain.say("write(cgroup.freeze or freezer.state, thawed)", "the container is frozen: it must run to stop")
+            try freezer.set(frozen: false)
+        }
         let halt = killAtOnce ? SIGKILL : (try? store.config(of: name))?.haltSignal ?? SIGPWR
         // The record stays the monitor's to write: a copy written back here could undo its
         // changes, or bring back a record it has just removed.
