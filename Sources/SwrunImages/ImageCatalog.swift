@@ -51,6 +51,17 @@ public struct ImageCatalog {
     /// Fetches `name` into the local caches: a short name from the LXC image server, or, when
     /// that server lacks it or cannot be reached, from Docker Hub; any other name from its registry.
     public func pull(_ name: String, caFile: String? = nil) throws(SwrunError) {
+        do {
+            try fetch(name, caFile: caFile)
+        } catch where error.code == .network {
+            var error = error
+            error.hint = (error.hint.map { $0 + "; " } ?? "")
+                + "without a network, `swrun import TARBALL NAME` takes a rootfs tarball, and `busybox` needs none"
+            throw error
+        }
+    }
+
+    private func fetch(_ name: String, caFile: String?) throws(SwrunError) {
         if name == BusyboxTemplate.name || FileSystem.exists(importedPath(name)) { return }
         if let alias = Self.aliases[name] {
             do {
