@@ -64,6 +64,8 @@ for rel in $releases; do
 
   # rootfs.tar.xz: the busybox rootfs, VERSION_ID telling the releases apart.
   FIXTURE_BUILD=$build FIXTURE_VERSION=$rel "$here/make-busybox-rootfs.sh" "$work/$rel/rootfs"
+  # As in LXC's images: the template file names /etc/hostname, which holds LXC_NAME.
+  echo LXC_NAME > "$work/$rel/rootfs/etc/hostname"
   rtar -C "$work/$rel/rootfs" -cf - . | xz -9 -T1 -c > "$dir/rootfs.tar.xz"
 
   # meta.tar.xz: what lxc-download reads (files at the top of the tarball).
@@ -71,7 +73,7 @@ for rel in $releases; do
   printf 'lxc.include = LXC_TEMPLATE_CONFIG/common.conf\nlxc.arch = x86_64\n' > "$m/config"
   printf 'lxc.include = LXC_TEMPLATE_CONFIG/common.conf\nlxc.include = LXC_TEMPLATE_CONFIG/userns.conf\nlxc.arch = x86_64\n' > "$m/config-user"
   : > "$m/excludes-user"
-  : > "$m/templates"
+  echo /etc/hostname > "$m/templates"
   echo "You just created a swrun fixture container." > "$m/create-message"
   echo "$expiry" > "$m/expiry"
   rtar -C "$m" -cf - config config-user create-message excludes-user expiry templates | xz -9 -T1 -c > "$dir/meta.tar.xz"

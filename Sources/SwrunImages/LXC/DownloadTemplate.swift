@@ -157,7 +157,10 @@ public final class DownloadTemplate: RootfsTemplate {
         try unpacker.unpack(file: directory + "/rootfs.tar.xz")
         if let templates = try? FileSystem.readText(directory + "/templates") {
             for path in templates.split(separator: "\n") where !path.isEmpty {
-                try substituteName(in: String(path), rootfs: rootfs, name: name)
+                // /etc/hostname and friends: LXC_NAME becomes the container's name.
+                RootfsFile.rewrite(String(path), in: rootfs) { text in
+                    text.flatMap { $0.contains("LXC_NAME") ? $0.split(separator: "LXC_NAME", omittingEmptySubsequences: false).joined(separator: name) : nil }
+                }
             }
         }
         if let message = try? FileSystem.readText(directory + "/create-message"), !message.isEmpty {
@@ -170,18 +173,4 @@ public final class DownloadTemplate: RootfsTemplate {
         return try TemplateConfig.settings(of: try FileSystem.readText(file), source: file)
     }
 
-    /// Replaces LXC_NAME in one of the image's template files, opened inside the rootfs:
-    /// the rootfs is the image's, and its /etc/hostname may be a symlink pointing anywhere.
-    private func substituteName(in path: String, rootfs: String, name: String) throws(SwrunError) {
-        let root = try RootedDirectory(path: rootfs)
-        let fd = swrun_openat2(root.fd, path, UInt64(O_RDWR | O_CLOEXEC), 0, SWRUN_RESOLVE_IN_ROOT | SWRUN_RESOLVE_NO_MAGICLINKS)
-        if fd < 0 { return }  // a template file the image does not have
-        defer { close(fd) }
-        let text = String(decoding: try FileSystem.readAll(fd), as: UTF8.self)
-        guard text.contains("LXC_NAME") else { return }
-        let replaced = Array(text.split(separator: "LXC_NAME", omittingEmptySubsequences: false).joined(separator: name).utf8)
-        ftruncate(fd, 0)
-        let written = replaced.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
-        if written != replaced.count { throw SwrunError.system("cannot write \(rootfs)/\(path)", Errno.current) }
-    }
 }

@@ -1,4 +1,3 @@
-import CLinux
 import Glibc
 import SwrunSystem
 
@@ -37,36 +36,16 @@ enum NetworkFiles {
         return servers == 0 ? nil : ([marker] + kept).joined(separator: "\n") + "\n"
     }
 
-    /// Writes both files into `rootfs`, opened inside it: the rootfs is the image's, and its
-    /// /etc may hold links pointing anywhere. `owner` is the container's root on the host.
+    /// Writes both files into `rootfs` (through RootfsFile: the rootfs's /etc may hold links
+    /// pointing anywhere). `owner` is the container's root on the host.
     static func write(rootfs: String, hostname: String, address: [UInt8], owner: (uid: uid_t, gid: gid_t),
                       hostResolvConf: String = "/etc/resolv.conf") {
-        let root = open(rootfs, SWRUN_O_PATH | O_DIRECTORY | O_CLOEXEC)
-        guard root >= 0 else { return }
-        defer { close(root) }
         let dotted = address.map(String.init).joined(separator: ".")
-        update(root, "etc/hosts", owner: owner) { hosts(existing: $0 ?? "", hostname: hostname, address: dotted) }
-        if let text = (try? FileSystem.readText(hostResolvConf)).flatMap(resolvConf(host:)) {
-            update(root, "etc/resolv.conf", owner: owner) { existing in
-                // Ours, or nothing there yet: a resolv.conf of the image's own stays.
-                existing == nil || existing!.isEmpty || existing!.hasPrefix(marker) ? text : nil
-            }
+        RootfsFile.rewrite("etc/hosts", in: rootfs, create: true, owner: owner) { hosts(existing: $0 ?? "", hostname: hostname, address: dotted) }
+        guard let text = (try? FileSystem.readText(hostResolvConf)).flatMap(resolvConf(host:)) else { return }
+        // Ours, or nothing there yet: a resolv.conf of the image's own stays, and so does a symlink.
+        RootfsFile.rewrite("etc/resolv.conf", in: rootfs, create: true, owner: owner) { existing in
+            existing == nil || existing!.hasPrefix(marker) ? text : nil
         }
-    }
-
-    /// Rewrites one file; `content` gets the old text (nil when absent) and returns the new, or nil to keep it.
-    private static func update(_ root: Int32, _ path: String, owner: (uid: uid_t, gid: gid_t), _ content: (String?) -> String?) {
-        // O_NOFOLLOW: a final symlink (a distro's resolv.conf stub) is not followed, and not written.
-        let fd = swrun_openat2(root, path, UInt64(O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC), 0o644,
-                               SWRUN_RESOLVE_IN_ROOT | SWRUN_RESOLVE_NO_MAGICLINKS)
-        guard fd >= 0 else { return }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return }
-        let old = (try? FileSystem.readAll(fd)).map { String(decoding: $0, as: UTF8.self) }
-        guard let new = content(st.st_size == 0 ? nil : old), new != old else { return }
-        let bytes = Array(new.utf8)
-        guard ftruncate(fd, 0) == 0, bytes.withUnsafeBytes({ pwrite(fd, $0.baseAddress, $0.count, 0) }) == bytes.count else { return }
-        if st.st_size == 0 { fchown(fd, owner.uid, owner.gid) }
     }
 }
