@@ -20,6 +20,10 @@ usage() { awk '$1 == "usage_usec" { print $2 }' "$1/cpu.stat"; }
 # Waits up to 10 s for the container's cgroup to appear.
 waitcg() { i=0; while [ -z "$(cgdir "$1")" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done; cgdir "$1"; }
 
+# Stage 1 of /init started a container while / was still the initramfs, where pivot_root
+# cannot work and swrun moves the rootfs over / and chroots instead.
+if [ "${VM_INITRAMFS_ROOT:-}" = ok ]; then ok initramfs-root-start; else notok initramfs-root-start "${VM_INITRAMFS_ROOT:-not run}"; fi
+
 # One busybox container for the foreground tests, one for the started ones; -f /dev/null:
 # no network from /etc/lxc/default.conf.
 sw create -n t -t busybox -f /dev/null >$out 2>&1 || { echo "not ok create: $(cat $out)"; echo "VM-TEST: FAIL 0/1"; exit 1; }

@@ -63,7 +63,14 @@ struct SetupExecutor {
         case let .openTerminal(ptmx, index):
             return openTerminal(ptmx, index: index)
         case .pivotRoot:
-            if fchdir(rootFD) != 0 || swrun_pivot_root(".", ".") != 0 || umount2(".", SWRUN_MNT_DETACH) != 0 || chdir("/") != 0 {
+            if fchdir(rootFD) != 0 { return errno }
+            if swrun_pivot_root(".", ".") == 0 {
+                if umount2(".", SWRUN_MNT_DETACH) != 0 || chdir("/") != 0 { return errno }
+            } else if errno == EINVAL && Self.rootIsInitramfs() {
+                // The kernel will not pivot away from the initial rootfs (a host running from its
+                // initramfs): move the rootfs over / and chroot into it instead, as LXC does there.
+                if mount(".", "/", nil, UInt(MS_MOVE), nil) != 0 || chroot(".") != 0 || chdir("/") != 0 { return errno }
+            } else {
                 return errno
             }
             close(rootFD)
@@ -234,5 +241,11 @@ struct SetupExecutor {
         let count = recv(fd, netlinkReply.baseAddress, netlinkReply.count, 0)
         if count < 0 { return errno }
         return NetlinkReply.errorNumber(in: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(netlinkReply)[0..<count])) ?? EPROTO
+    }
+
+    /// Whether / is the kernel's initial rootfs (ramfs, or tmpfs where the kernel uses that).
+    static func rootIsInitramfs() -> Bool {
+        let type = swrun_filesystem_type("/")
+        return type == 0x8584_58f6 /* RAMFS_MAGIC */ || type == 0x0102_1994 /* TMPFS_MAGIC */
     }
 }
