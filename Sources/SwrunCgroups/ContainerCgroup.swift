@@ -7,9 +7,12 @@ import SwrunSystem
 public struct ContainerCgroup: Sendable, Equatable {
     /// The cgroup directories made, one per hierarchy.
     public let directories: [String]
+    /// lxc.cgroup.dir, when the cgroup was placed by it.
+    public let configuredDirectory: String?
 
-    public init(directories: [String]) {
+    public init(directories: [String], configuredDirectory: String? = nil) {
         self.directories = directories
+        self.configuredDirectory = configuredDirectory
     }
 
     /// swrun's own cgroup, as /proc/self/cgroup gives it: v1 controller -> path, and the v2 path.
@@ -44,8 +47,12 @@ public struct ContainerCgroup: Sendable, Equatable {
         return "swrun-\(container)-" + String(repeating: "0", count: 8 - hex.count) + hex
     }
 
-    public static func create(leaf: String, limits: CgroupLimits, mode: CgroupMode, own: Own,
-                              root: String = "/sys/fs/cgroup") throws(SwrunError) -> ContainerCgroup {
+    /// Where the cgroup goes below swrun's own: `leaf`, or `directory` (lxc.cgroup.dir, "a/b",
+    /// whose missing parents are made and stay, as with LXC). `relative` (lxc.cgroup.relative)
+    /// forbids the escape to the v2 root that limits would otherwise need.
+    public static func create(leaf: String, directory: String? = nil, relative: Bool = false, limits: CgroupLimits,
+                              mode: CgroupMode, own: Own, root: String = "/sys/fs/cgroup") throws(SwrunError) -> ContainerCgroup {
+        let path = directory ?? leaf
         let writes = try limits.writes(for: mode)
         var made: [String] = []
         do throws(SwrunError) {
@@ -55,8 +62,13 @@ public struct ContainerCgroup: Sendable, Equatable {
                 // children: then the container goes below the tree's root, as LXC places it.
                 // A container without limits needs no controller: it stays below swrun's own.
                 let parent = limits.controllers.isEmpty ? FileSystem.join(root, base)
-                    : try enable(limits.controllers, below: FileSystem.join(root, base), root: root)
-                let directory = FileSystem.join(parent, leaf)
+                    : try enable(limits.controllers, below: FileSystem.join(root, base), root: relative ? nil : root)
+                let directory = FileSystem.join(parent, path)
+                try makeParents(of: directory, below: parent) { made throws(SwrunError) in
+                    if !limits.controllers.isEmpty {
+                        try FileSystem.writeExisting(FileSystem.join(made, "cgroup.subtree_control"), limits.controllers.map { "+" + $0 }.joined(separator: " "))
+                    }
+                }
                 try makeFresh(directory)
                 made.append(directory)
                 for item in writes { try FileSystem.writeExisting(FileSystem.join(directory, item.file), item.value, hint: limitHint) }
@@ -66,7 +78,11 @@ public struct ContainerCgroup: Sendable, Equatable {
                         throw SwrunError(.missingDependency, "this host has no cgroup v1 \(controller) controller for the container's \(controller) limits",
                                          hint: "see `swrun checkconfig`; remove the \(controller) limits or mount the controller")
                     }
-                    let directory = FileSystem.join(FileSystem.join(FileSystem.join(root, controller), base), leaf)
+                    let parent = FileSystem.join(FileSystem.join(root, controller), base)
+                    let directory = FileSystem.join(parent, path)
+                    try makeParents(of: directory, below: parent) { made throws(SwrunError) in
+                        if controller == "cpuset" { try inheritCpuset(made) }
+                    }
                     try makeFresh(directory)
                     made.append(directory)
                     if controller == "cpuset" { try inheritCpuset(directory) }
@@ -79,22 +95,43 @@ public struct ContainerCgroup: Sendable, Equatable {
             ContainerCgroup(directories: made).remove()
             throw error
         }
-        return ContainerCgroup(directories: made)
+        return ContainerCgroup(directories: made, configuredDirectory: directory)
     }
 
     static let limitHint = "check the value; the kernel refused it for this cgroup"
 
-    /// Gives `controllers` to the children of `parent`, or of the root when `parent` holds
-    /// processes (EBUSY); returns the cgroup that the container's goes below.
-    private static func enable(_ controllers: [String], below parent: String, root: String) throws(SwrunError) -> String {
+    /// Gives `controllers` to the children of `parent`, or of `root` when `parent` holds
+    /// processes (EBUSY) and an escape there is allowed; returns the cgroup that the
+    /// container's goes below.
+    private static func enable(_ controllers: [String], below parent: String, root: String?) throws(SwrunError) -> String {
         let text = controllers.map { "+" + $0 }.joined(separator: " ")
         do {
             try FileSystem.writeExisting(FileSystem.join(parent, "cgroup.subtree_control"), text)
             return parent
-        } catch where error.errno == .resourceBusy && parent != root {
+        } catch where error.errno == .resourceBusy {
+            guard let root, parent != root else {
+                throw SwrunError(.busy, "cannot give \(controllers.joined(separator: ", ")) to the container's cgroup below \(parent): that cgroup holds processes (cgroup v2 allows controllers only to cgroups without)",
+                                 errno: error.errno, hint: "run swrun from a cgroup of its own (systemd-run --scope), or drop lxc.cgroup.relative so the container may go below the root")
+            }
             try FileSystem.writeExisting(FileSystem.join(root, "cgroup.subtree_control"), text,
                                          hint: "the cgroup v2 root must be able to give these controllers to the container")
             return root
+        }
+    }
+
+    /// Makes the missing cgroups between `base` and `directory` (lxc.cgroup.dir's parents),
+    /// calling `prepare` on each one made, top down.
+    private static func makeParents(of directory: String, below base: String,
+                                    _ prepare: (String) throws(SwrunError) -> Void) throws(SwrunError) {
+        var missing: [String] = []
+        var current = FileSystem.parentPath(directory)
+        while current.count > base.count && !FileSystem.isDirectory(current) {
+            missing.insert(current, at: 0)
+            current = FileSystem.parentPath(current)
+        }
+        for made in missing {
+            try FileSystem.makeDirectory(made, mode: 0o755)
+            try prepare(made)
         }
     }
 

@@ -65,12 +65,12 @@ public enum ConfigKeys {
         ConfigKey(.prefix("lxc.cgroup.", suffixes: nil), .list, .text, .notApplied(cgroups)),
         ConfigKey(.exact("lxc.cgroup2"), .clearOnly, .text, .notApplied(cgroups)),
         ConfigKey(.prefix("lxc.cgroup2.", suffixes: nil), .list, .text, .notApplied(cgroups)),
-        ConfigKey(.exact("lxc.cgroup.dir"), .single, .relativePath, .notApplied(cgroups)),
+        ConfigKey(.exact("lxc.cgroup.dir"), .single, .relativePath, .applied),
         ConfigKey(.exact("lxc.cgroup.dir.container"), .single, .relativePath, .notApplied(cgroups)),
         ConfigKey(.exact("lxc.cgroup.dir.container.inner"), .single, .directoryName, .notApplied(cgroups)),
         ConfigKey(.exact("lxc.cgroup.dir.monitor"), .single, .relativePath, .notApplied(cgroups)),
         ConfigKey(.exact("lxc.cgroup.dir.monitor.pivot"), .single, .relativePath, .notApplied(cgroups)),
-        ConfigKey(.exact("lxc.cgroup.relative"), .single, .boolean, .notApplied(cgroups)),
+        ConfigKey(.exact("lxc.cgroup.relative"), .single, .boolean, .applied),
 
         // User namespaces.
         ConfigKey(.exact("lxc.idmap"), .list, .idmap, .applied),

@@ -25,6 +25,10 @@ public struct ContainerConfig: Sendable {
     public var initGid: UInt32?
     public var initCwd: String?
     public var noNewPrivs: Bool
+    /// lxc.cgroup.dir: the container's cgroup, as a path below swrun's own cgroup ("a/b").
+    public var cgroupDirectory: String?
+    /// lxc.cgroup.relative = 1: never place the container's cgroup outside swrun's own.
+    public var cgroupRelative: Bool
     /// lxc.seccomp.profile: an LXC seccomp profile file; without one, swrun's default filter applies.
     public var seccompProfile: String?
     /// lxc.seccomp.allow_nesting: the container may make user namespaces (and nest containers).
@@ -95,6 +99,8 @@ public struct ContainerConfig: Sendable {
         seccompProfile = last("lxc.seccomp.profile").flatMap { $0.value.isEmpty ? nil : $0.value }
         seccompAllowNesting = last("lxc.seccomp.allow_nesting").map { Numbers.unsigned32($0.value) == 1 } ?? false
         noNewPrivs = last("lxc.no_new_privs").map { Numbers.unsigned32($0.value) == 1 } ?? false
+        cgroupDirectory = last("lxc.cgroup.dir").map(\.value).flatMap { $0.isEmpty ? nil : $0 }
+        cgroupRelative = last("lxc.cgroup.relative").map { Numbers.unsigned32($0.value) == 1 } ?? false
         consoleLogFile = last("lxc.console.logfile").flatMap { $0.value.isEmpty ? nil : $0.value }
         ttyMax = last("lxc.tty.max").flatMap { Numbers.unsigned32($0.value) }.map(Int.init) ?? 0
         ptyMax = last("lxc.pty.max").flatMap { Numbers.unsigned32($0.value) }.map(Int.init) ?? 0

@@ -235,6 +235,25 @@ import Testing
         #expect(!left.contains { $0.hasPrefix("swrun-\(name)-") }, "removed when the container stops: \(left)")
     }
 
+    @Test func cgroupDirPlacesTheContainersCgroupBelowSwrunsOwn() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("placed")
+        try sandbox.create(name)
+        let own = try String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8).split(separator: "\n")
+            .first { $0.contains(":memory:") }.map { String($0.split(separator: ":")[2]) } ?? "/"
+        let parent = "/sys/fs/cgroup/memory\(own == "/" ? "" : own)/\(name)-parent"
+        defer { rmdir(parent + "/inner"); rmdir(parent) }  // the parent stays after stop, as with LXC
+        // The host's cgroup tree is not visible inside; look from outside while it runs.
+        let started = try Swrun.run(["start", "-n", name, "-P", sandbox.path, "--memory", "48M",
+                                     "-s", "lxc.cgroup.dir=\(name)-parent/inner", "-s", "lxc.cgroup.relative=1"])
+        defer { _ = try? Swrun.run(["destroy", "-f", "-n", name, "-P", sandbox.path]) }
+        #expect(started.status == 0, "\(started.stderr)")
+        let limit = try String(contentsOfFile: parent + "/inner/memory.limit_in_bytes", encoding: .utf8)
+        #expect(limit == "50331648\n")
+        #expect(try Swrun.run(["cgroup", "-n", name, "-P", sandbox.path, "memory.limit_in_bytes"]).stdout == "50331648\n")
+        #expect(try Swrun.run(["stop", "-k", "-n", name, "-P", sandbox.path]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: parent + "/inner"), "the container's own cgroup goes at stop")
+    }
+
     @Test func startedContainerReportsItsOOMKillsAndTakesALiveLimit() throws {
         let sandbox = try Sandbox(), name = sandbox.name("live")
         try sandbox.create(name)

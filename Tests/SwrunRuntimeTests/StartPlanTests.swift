@@ -174,7 +174,8 @@ import Testing
 @Suite struct RuntimeRecordTests {
     @Test func recordReadsBackWhatWasWritten() {
         let record = RuntimeRecord(state: .running, mode: .boot, initProcess: ProcessIdentity(pid: 42, startTime: 7),
-                                   monitor: ProcessIdentity(pid: 41, startTime: 6), cgroups: ["/sys/fs/cgroup/memory/swrun-web-0011aabb"])
+                                   monitor: ProcessIdentity(pid: 41, startTime: 6), cgroups: ["/sys/fs/cgroup/memory/swrun-web-0011aabb"],
+                                   cgroupDirectory: "web/first")
         #expect(RuntimeRecord(text: record.text) == record)
         #expect(RuntimeRecord(text: "garbage") == nil)
     }
@@ -184,9 +185,12 @@ import Testing
         ("/sys/fs/cgroup/memory/../../etc/swrun-web-0011aabb", false),
         ("/etc/swrun-web-0011aabb", false),
         ("/sys/fs/cgroup/memory/swrun-other-0011aabb", false),
+        ("/sys/fs/cgroup/memory/mine/web/first", true),       // lxc.cgroup.dir = web/first
+        ("/sys/fs/cgroup/memory/mine/other/first", false),
+        ("/sys/fs/cgroup/memory/../web/first", false),
     ])
     func onlyTheContainersOwnCgroupsAreTouched(path: String, expected: Bool) {
-        #expect(ContainerStore.isOwnCgroup(path, of: "web") == expected)
+        #expect(ContainerStore.isOwnCgroup(path, of: "web", configuredDirectory: "web/first") == expected)
     }
 }
 

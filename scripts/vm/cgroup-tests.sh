@@ -68,6 +68,15 @@ else notok cpu-quota "usage $ratio CPU, not within 0.3..0.7"; fi
 left=$(cgdir t)
 if [ -z "$left" ]; then ok execute-cgroup-removed; else notok execute-cgroup-removed "$left remains"; fi
 
+# --- lxc.cgroup.dir and lxc.cgroup.relative: the cgroup goes where the config says, below
+# swrun's own; its missing parent is made (and stays, as with LXC), the cgroup itself goes.
+rc=0
+got=$(sw execute -n t -T --memory 40M -s lxc.cgroup.dir=vmdir/inner -s lxc.cgroup.relative=1 -- \
+  sh -c 'cat /sys/fs/cgroup/memory.max' 2>$out) || rc=$?
+if [ $rc -eq 0 ] && [ "$got" = 41943040 ] && [ -d $cg/vmdir ] && [ ! -d $cg/vmdir/inner ]; then ok cgroup-dir
+else notok cgroup-dir "exit $rc, memory.max inside '$got', $cg/vmdir: $(ls -d $cg/vmdir $cg/vmdir/inner 2>&1 | tr '\n' ' ') $(tail -n 2 $out | tr '\n' ' ')"; fi
+rmdir $cg/vmdir 2>/dev/null || true
+
 # --- swrun cgroup: a started container's memory.max is read, raised live, and read back.
 rc=0
 sw start -n s --memory 32M >$out 2>&1 || rc=$?

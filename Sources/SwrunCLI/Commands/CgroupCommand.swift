@@ -27,7 +27,7 @@ enum CgroupCommand: Command {
             throw SwrunError(.notFound, "container '\(name)' has no cgroup of its own",
                              hint: "start it with a limit (--memory, --pids, --cpus, --cpuset, or lxc.cgroup2.* keys) to give it one")
         }
-        let cgroup = ContainerCgroup(directories: record.cgroups.filter { ContainerStore.isOwnCgroup($0, of: name) })
+        let cgroup = ContainerCgroup(directories: store.ownCgroups(of: name, in: record))
         let key = arguments.arguments[0]
         // A file name of the cgroup, never a path out of it.
         guard !key.isEmpty, key.contains("."), key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "_" }) else {

@@ -40,7 +40,7 @@ public struct ContainerAttacher {
         // command joins them itself as its first step; swrun stays outside its limits.
         var cgroupFDs: [Int32] = []
         defer { for fd in cgroupFDs { close(fd) } }
-        for directory in status.record?.cgroups ?? [] where ContainerStore.isOwnCgroup(directory, of: name) {
+        for directory in status.record.map({ store.ownCgroups(of: name, in: $0) }) ?? [] {
             let fd = open(FileSystem.join(directory, "cgroup.procs"), O_WRONLY | O_CLOEXEC)
             if fd < 0 { throw SwrunError.system("cannot open the cgroup \(directory) of container '\(name)'", Errno.current) }
             cgroupFDs.append(fd)

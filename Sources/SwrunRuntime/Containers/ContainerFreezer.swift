@@ -18,7 +18,7 @@ public struct ContainerFreezer {
         guard status.state == .running || status.state == .frozen, let record = status.record else {
             throw SwrunError(.notFound, "container '\(name)' is not running (\(status.state.rawValue))", hint: "start it first: swrun start -n \(name)")
         }
-        guard let freezer = CgroupFreezer(directories: record.cgroups.filter { ContainerStore.isOwnCgroup($0, of: name) }) else {
+        guard let freezer = CgroupFreezer(directories: store.ownCgroups(of: name, in: record)) else {
             throw SwrunError(.notFound, "container '\(name)' has no cgroup that can freeze",
                              hint: "swrun gives every container one on a cgroup v2 host; on a v1 or hybrid host only containers started with a limit have a cgroup, and that has no freezer")
         }

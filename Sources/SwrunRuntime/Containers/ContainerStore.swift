@@ -60,10 +60,17 @@ public struct ContainerStore: Sendable {
         return ContainerStatus(state: .stopped, record: nil)
     }
 
-    /// Only a directory below /sys/fs/cgroup whose name is this container's leaf is removed,
-    /// whatever a record says.
-    public static func isOwnCgroup(_ path: String, of name: String) -> Bool {
-        path.hasPrefix("/sys/fs/cgroup/") && !path.contains("/../") && path.split(separator: "/").last?.hasPrefix("swrun-\(name)-") == true
+    /// The record's cgroups that are this container's own: below /sys/fs/cgroup, named as
+    /// swrun names its leaves or ending in the lxc.cgroup.dir the start used. Whatever else a
+    /// record says, nothing else is frozen, joined or removed.
+    public func ownCgroups(of name: String, in record: RuntimeRecord) -> [String] {
+        record.cgroups.filter { Self.isOwnCgroup($0, of: name, configuredDirectory: record.cgroupDirectory) }
+    }
+
+    static func isOwnCgroup(_ path: String, of name: String, configuredDirectory: String?) -> Bool {
+        guard path.hasPrefix("/sys/fs/cgroup/") && !path.contains("/../") else { return false }
+        if let configuredDirectory, path.hasSuffix("/" + configuredDirectory) { return true }
+        return path.split(separator: "/").last?.hasPrefix("swrun-\(name)-") == true
     }
 
     /// Records a started init, then makes the container's cgroup (when it has limits), moves
@@ -72,14 +79,15 @@ public struct ContainerStore: Sendable {
         let initProcess = ProcessIdentity.of(initPID)
         try writeRecord(RuntimeRecord(state: .starting, mode: mode, initProcess: initProcess, monitor: monitor), of: name)
         guard let cgroup = try plan.joinCgroup(initPID) else { return nil }
-        try writeRecord(RuntimeRecord(state: .starting, mode: mode, initProcess: initProcess, monitor: monitor, cgroups: cgroup.directories), of: name)
+        try writeRecord(RuntimeRecord(state: .starting, mode: mode, initProcess: initProcess, monitor: monitor, cgroups: cgroup.directories,
+                                      cgroupDirectory: cgroup.configuredDirectory), of: name)
         return cgroup
     }
 
     /// Marks a started container RUNNING.
     func recordRunning(_ name: String, initPID: pid_t, mode: LaunchMode, monitor: ProcessIdentity?, cgroup: ContainerCgroup?) throws(SwrunError) {
         try writeRecord(RuntimeRecord(state: .running, mode: mode, initProcess: ProcessIdentity.of(initPID), monitor: monitor,
-                                      cgroups: cgroup?.directories ?? []), of: name)
+                                      cgroups: cgroup?.directories ?? [], cgroupDirectory: cgroup?.configuredDirectory), of: name)
     }
 
     public func writeRecord(_ record: RuntimeRecord, of name: String) throws(SwrunError) {
@@ -91,7 +99,7 @@ public struct ContainerStore: Sendable {
     public func clearRuntimeFiles(of name: String) {
         // A cgroup that cannot go yet keeps its record: the next stop or start tries again.
         if let record = (try? FileSystem.readText(recordPath(of: name))).flatMap(RuntimeRecord.init(text:)),
-           !ContainerCgroup(directories: record.cgroups.filter { Self.isOwnCgroup($0, of: name) }).remove() {
+           !ContainerCgroup(directories: ownCgroups(of: name, in: record)).remove() {
             unlink(socketPath(of: name))
             return
         }

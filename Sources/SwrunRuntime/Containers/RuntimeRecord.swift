@@ -24,12 +24,17 @@ public struct RuntimeRecord: Sendable, Equatable {
     /// The container's own cgroup directories, when it has limits.
     public var cgroups: [String] = []
 
-    public init(state: ContainerState, mode: LaunchMode, initProcess: ProcessIdentity?, monitor: ProcessIdentity?, cgroups: [String] = []) {
+    /// lxc.cgroup.dir as the start used it: cgroups ending in it are the container's too.
+    public var cgroupDirectory: String?
+
+    public init(state: ContainerState, mode: LaunchMode, initProcess: ProcessIdentity?, monitor: ProcessIdentity?,
+                cgroups: [String] = [], cgroupDirectory: String? = nil) {
         self.state = state
         self.mode = mode
         self.initProcess = initProcess
         self.monitor = monitor
         self.cgroups = cgroups
+        self.cgroupDirectory = cgroupDirectory
     }
 
     /// key=value lines, one a field.
@@ -38,6 +43,7 @@ public struct RuntimeRecord: Sendable, Equatable {
         if let initProcess { lines += ["init_pid=\(initProcess.pid)", "init_start_time=\(initProcess.startTime)"] }
         if let monitor { lines += ["monitor_pid=\(monitor.pid)", "monitor_start_time=\(monitor.startTime)"] }
         if !cgroups.isEmpty { lines.append("cgroups=" + cgroups.joined(separator: ",")) }
+        if let cgroupDirectory { lines.append("cgroup_dir=" + cgroupDirectory) }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -55,7 +61,8 @@ public struct RuntimeRecord: Sendable, Equatable {
         }
         self.init(state: state, mode: fields["mode"] == "boot" ? .boot : .execute,
                   initProcess: identity("init"), monitor: identity("monitor"),
-                  cgroups: fields["cgroups"].map { $0.split(separator: ",").map(String.init) } ?? [])
+                  cgroups: fields["cgroups"].map { $0.split(separator: ",").map(String.init) } ?? [],
+                  cgroupDirectory: fields["cgroup_dir"])
     }
 }
 

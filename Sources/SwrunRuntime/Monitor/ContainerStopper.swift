@@ -30,7 +30,7 @@ public struct ContainerStopper {
         let pidfd = try initProcess.openPidFD()
         defer { close(pidfd) }
         // A frozen init cannot act on the halt signal, and a v1 freezer holds back even SIGKILL.
-        if status.state == .frozen, let freezer = CgroupFreezer(directories: record.cgroups.filter { ContainerStore.isOwnCgroup($0, of: name) }) {
+        if status.state == .frozen, let freezer = CgroupFreezer(directories: store.ownCgroups(of: name, in: record)) {
             explain.say("write(cgroup.freeze or freezer.state, thawed)", "the container is frozen: it must run to stop")
             try freezer.set(frozen: false)
         }

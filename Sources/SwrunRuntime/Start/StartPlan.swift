@@ -181,7 +181,8 @@ public final class StartPlan {
                              hint: "mount cgroups, or remove the lxc.cgroup* limits")
         }
         let leaf = ContainerCgroup.leafName(container: request.containerName, lxcPath: FileSystem.parentPath(request.containerDirectory))
-        let cgroup = try ContainerCgroup.create(leaf: leaf, limits: cgroupLimits, mode: mode, own: try ContainerCgroup.Own.current())
+        let cgroup = try ContainerCgroup.create(leaf: leaf, directory: request.config.cgroupDirectory, relative: request.config.cgroupRelative,
+                                                limits: cgroupLimits, mode: mode, own: try ContainerCgroup.Own.current())
         do throws(SwrunError) {
             try cgroup.add(pid)
         } catch {
