@@ -258,10 +258,13 @@ struct FixtureError: Error, CustomStringConvertible {
         #expect(unverified.status != 0 && unverified.stderr.contains("did not verify") && unverified.stderr.contains("--ca-file"), "\(unverified.stderr)")
         let verified = try swrun(["pull", "--ca-file", fixtures.path + "/ca/ca.pem", secure + "/fixture/busybox:single"])
         #expect(verified.status == 0, "\(verified.stderr)")
+        let ran = try swrun(["run", "--rm", "--ca-file", fixtures.path + "/ca/ca.pem", "-P", sandbox.path, "-f", sandbox.emptyConfig,
+                             secure + "/fixture/busybox:multi"])
+        #expect(ran.status == 0 && ran.stdout == "hello from oci\n", "run pulls through the same CA: \(ran.stderr)")
 
         let removed = try swrun(["image", "rm", registry + "/fixture/busybox:multi"])
         #expect(removed.status == 0)
-        #expect(!(try swrun(["images"])).stdout.contains("busybox:multi"))
+        #expect(!(try swrun(["images"])).stdout.contains(registry + "/fixture/busybox:multi"))
     }
 
     @Test func hostileArchivesWriteNothingOutside() throws {

@@ -19,6 +19,7 @@ enum RunCommand: Command {
             .init(short: nil, long: "name", value: "NAME", help: "The container's name (default: IMAGE-xxxxxx)."),
             .init(short: nil, long: "rm", value: nil, help: "Destroy the container when the command ends (if this run created it)."),
             CommonOptions.config, CommonOptions.lxcPath, CommonOptions.publish,
+            .init(short: nil, long: "ca-file", value: "FILE", help: "Trust the CA certificates in FILE (PEM) when the image must be pulled."),
         ] + CommonOptions.start + CommonOptions.limits,
         arguments: [.init(name: "IMAGE", help: "The image (template) to build the container from.")],
         trailingCommand: true,
@@ -32,7 +33,7 @@ enum RunCommand: Command {
         let created = !store.exists(name)
         let ports = try CommonOptions.publishedPorts(arguments)
         if created {
-            let template = try localTemplate(image)
+            let template = try localTemplate(image, caFile: arguments.value("ca-file"))
             try ContainerCreator(store: store, defaultConfigPath: try arguments.initialConfig(),
                                  report: { printError("swrun: \($0)") }).create(name: name, from: template)
             try CommonOptions.record(ports, store: store, name: name)
@@ -56,10 +57,11 @@ enum RunCommand: Command {
 
     /// The image from the local caches, pulled first when missing. The pull runs in a child
     /// swrun: network work never happens in the process that goes on to fork the container.
-    static func localTemplate(_ image: String) throws(SwrunError) -> any RootfsTemplate {
+    static func localTemplate(_ image: String, caFile: String?) throws(SwrunError) -> any RootfsTemplate {
         let catalog = imageCatalog()
         if let template = try catalog.localTemplate(image) { return template }
-        let status = try Subprocess.run([try Subprocess.currentExecutable(), "pull", image]).status
+        let pull = [try Subprocess.currentExecutable(), "pull"] + (caFile.map { ["--ca-file", $0] } ?? []) + [image]
+        let status = try Subprocess.run(pull).status
         guard status == 0, let template = try catalog.localTemplate(image) else {
             throw SwrunError(.notFound, "cannot get the image '\(image)'", hint: "see the error above; `swrun images` lists what is cached")
         }
