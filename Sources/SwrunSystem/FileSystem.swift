@@ -72,22 +72,33 @@ public enum FileSystem {
     /// Writes `bytes` to a temporary file beside `path` and renames it into place,
     /// so that a reader never sees half a file.
     public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(SwrunError) {
+        try writeAtomically(path, mode: mode) { (fd) throws(SwrunError) in
+            var written = 0
+            while written < bytes.count {
+                let count = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+                if count < 0 {
+                    if Errno.current == .interrupted { continue }
+                    throw SwrunError.system("cannot write \(path)", Errno.current)
+                }
+                written += count
+            }
+        }
+    }
+
+    /// Writes `path` through a temporary file that `fill` writes and that is renamed over
+    /// `path` only once it is complete: readers see the old file or the whole new one.
+    public static func writeAtomically(_ path: String, mode: mode_t, fill: (Int32) throws(SwrunError) -> Void) throws(SwrunError) {
         // A name of our own (pid and random bits), created exclusively and never through a
         // symlink: concurrent writers never share a temporary file, and nobody can plant one.
         let temporary = path + ".swrun-tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         if fd < 0 { throw SwrunError.system("cannot write \(path)", Errno.current) }
-        var written = 0
-        while written < bytes.count {
-            let count = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
-            if count < 0 {
-                if Errno.current == .interrupted { continue }
-                let errno = Errno.current
-                close(fd)
-                unlink(temporary)
-                throw SwrunError.system("cannot write \(path)", errno)
-            }
-            written += count
+        do {
+            try fill(fd)
+        } catch {
+            close(fd)
+            unlink(temporary)
+            throw error
         }
         fchmod(fd, mode)  // the umask must not narrow what the caller asked for
         close(fd)
@@ -176,8 +187,18 @@ public enum FileSystem {
         if Glibc.symlink(target, path) != 0 { throw SwrunError.system("cannot create symlink \(path) -> \(target)", Errno.current) }
     }
 
+    /// Copies a file of any size in the kernel (sendfile), never holding it in memory.
     public static func copyFile(from source: String, to destination: String, mode: mode_t) throws(SwrunError) {
-        try writeAtomically(destination, try readBytes(source), mode: mode)
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        if input < 0 { throw SwrunError.system("cannot open \(source)", Errno.current) }
+        defer { close(input) }
+        try writeAtomically(destination, mode: mode) { (output) throws(SwrunError) in
+            while true {
+                let count = sendfile(output, input, nil, 1 << 30)
+                if count == 0 { return }
+                if count < 0 && Errno.current != .interrupted { throw SwrunError.system("cannot copy \(source) to \(destination)", Errno.current) }
+            }
+        }
     }
 
     /// rm -rf that never follows symlinks and never crosses into another
