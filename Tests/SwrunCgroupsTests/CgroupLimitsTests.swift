@@ -94,3 +94,18 @@ import Testing
         return String(cString: made)
     }
 }
+
+@Suite struct CgroupStatsTests {
+    @Test func blockIOFromEitherVersion() throws {
+        var template = Array("/tmp/swrun-stats-XXXXXX".utf8CString)
+        let v2 = String(cString: try #require(mkdtemp(&template)))
+        var other = Array("/tmp/swrun-stats-XXXXXX".utf8CString)
+        let v1 = String(cString: try #require(mkdtemp(&other)))
+        defer { try? FileSystem.removeTree(v2); try? FileSystem.removeTree(v1) }
+        try FileSystem.writeAtomically(v2 + "/io.stat", "8:0 rbytes=4096 wbytes=1048576 rios=1 wios=2 dbytes=0 dios=0\n254:0 rbytes=100 wbytes=0 rios=1 wios=0\n")
+        try FileSystem.writeAtomically(v1 + "/blkio.throttle.io_service_bytes", "8:0 Read 10\n8:0 Write 20\n8:0 Total 30\nTotal 30\n")
+        #expect(CgroupStats(ContainerCgroup(directories: [v2])).ioBytes == 4096 + 1_048_576 + 100)
+        #expect(CgroupStats(ContainerCgroup(directories: [v1])).ioBytes == 30)
+        #expect(CgroupStats(ContainerCgroup(directories: [])).ioBytes == nil)
+    }
+}

@@ -89,6 +89,10 @@ else
   file=$(cat "$(cgdir s)/memory.max" 2>&1 || true)
   if [ "$before" = 33554432 ] && [ "$after" = 67108864 ] && [ "$file" = 67108864 ]; then ok cgroup-set-memory-max
   else notok cgroup-set-memory-max "before '$before', after '$after', file '$file', set said: $(cat $out)"; fi
+  # info -S reads the cgroup: memory, processes, CPU and block I/O (io.stat) for this container.
+  stats=$(sw info -n s -S 2>&1 || true)
+  if echo "$stats" | grep -q '^BlkIO use:' && echo "$stats" | grep -q '^Memory limit: *64.0 MiB' && echo "$stats" | grep -q '^Processes:'; then ok info-stats
+  else notok info-stats "$(echo "$stats" | tr '\n' '|')"; fi
   rc=0; sw stop -n s -t 10 >$out 2>&1 || rc=$?
   left=$(cgdir s)
   if [ $rc -eq 0 ] && [ -z "$left" ]; then ok stop-removes-cgroup

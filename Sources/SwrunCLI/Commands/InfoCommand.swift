@@ -59,6 +59,7 @@ enum InfoCommand: Command {
         if all || arguments.flag("stats"), let stats {
             let raw = arguments.flag("no-humanize")
             if let cpu = stats.cpuNanoseconds { fields.append(("CPU use", raw ? String(cpu) : "\(Double(cpu) / 1e9) seconds")) }
+            if let io = stats.ioBytes { fields.append(("BlkIO use", raw ? String(io) : humanBytes(io))) }
             if let memory = stats.memoryBytes { fields.append(("Memory use", raw ? String(memory) : humanBytes(memory))) }
             if let limit = stats.memoryLimitBytes { fields.append(("Memory limit", raw ? String(limit) : humanBytes(limit))) }
             if let kills = stats.oomKills { fields.append(("OOM kills", String(kills))) }
@@ -87,7 +88,7 @@ extension CgroupStats {
     static func jsonMembers(_ stats: CgroupStats?) -> [(String, JSON)] {
         func number(_ value: UInt64?) -> JSON { value.map { .number(Int(clamping: $0)) } ?? .null }
         return [("memory_bytes", number(stats?.memoryBytes)), ("memory_limit_bytes", number(stats?.memoryLimitBytes)),
-                ("oom_kills", number(stats?.oomKills)), ("processes", number(stats?.pids)), ("cpu_nanoseconds", number(stats?.cpuNanoseconds))]
+                ("oom_kills", number(stats?.oomKills)), ("processes", number(stats?.pids)), ("cpu_nanoseconds", number(stats?.cpuNanoseconds)), ("blkio_bytes", number(stats?.ioBytes))]
     }
 }
 
