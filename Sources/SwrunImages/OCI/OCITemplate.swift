@@ -28,8 +28,17 @@ public final class OCITemplate: RootfsTemplate {
         (digest, manifest) = (cached.digest, cached.manifest)
     }
 
+    /// The manifest checkHost found (it runs first when it has not yet).
+    private func loadedManifest() throws(SwrunError) -> ImageManifest {
+        if manifest == nil { try checkHost() }
+        guard let manifest else {
+            throw SwrunError(.notFound, "the image \(reference) is not in the cache \(store.root)", hint: "pull it: swrun pull \(reference)")
+        }
+        return manifest
+    }
+
     public func install(rootfs: String, name: String, report: @escaping (String) -> Void) throws(SwrunError) {
-        guard let manifest else { try checkHost(); return try install(rootfs: rootfs, name: name, report: report) }
+        let manifest = try loadedManifest()
         let unpacker = try RootfsUnpacker(rootfs: rootfs, options: .init(ociWhiteouts: true), warn: { report("warning: \($0)") })
         for (index, layer) in manifest.layers.enumerated() {
             report("unpacking layer \(index + 1)/\(manifest.layers.count) (\(layer.digest.prefix(19)))")
@@ -39,8 +48,7 @@ public final class OCITemplate: RootfsTemplate {
 
     /// The image's run settings, for the container's sidecar (swrun.json).
     public func runConfig() throws(SwrunError) -> ImageRunConfig {
-        if manifest == nil { try checkHost() }
-        return ImageRunConfig(try store.config(of: manifest!))
+        ImageRunConfig(try store.config(of: try loadedManifest()))
     }
 
     public func configSettings() throws(SwrunError) -> [(key: String, value: String)] {
