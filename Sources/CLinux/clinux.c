@@ -16,6 +16,7 @@
 #include <termios.h>
 #include <spawn.h>
 #include <sys/vfs.h>
+#include <sys/mman.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
@@ -190,4 +191,48 @@ int swrun_sigwait_all(const sigset_t *set, siginfo_t *info) {
     int sig;
     do { sig = sigwaitinfo(set, info); } while (sig < 0 && errno == EINTR);
     return sig;
+}
+
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef OPEN_TREE_CLOEXEC
+#define OPEN_TREE_CLOEXEC O_CLOEXEC
+#endif
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x00000001
+#endif
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+
+int swrun_open_tree_clone(const char *path) {
+    return (int)syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+}
+
+// linux/mount.h's struct mount_attr (that header clashes with glibc 2.36's sys/mount.h).
+struct swrun_mount_attr { uint64_t attr_set, attr_clr, propagation, userns_fd; };
+
+int swrun_mount_set_readonly(int mount_fd) {
+    struct swrun_mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+    return (int)syscall(SYS_mount_setattr, mount_fd, "", AT_EMPTY_PATH, &attr, sizeof attr);
+}
+
+int swrun_memfd_create_sealable(const char *name) {
+    int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+    if (fd < 0 && errno == EINVAL) fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);  // before 6.3
+    return fd;
+}
+
+int swrun_memfd_seal_all(int fd) {
+    return fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE);
+}
+
+int swrun_is_write_sealed(int fd) {
+    int seals = fcntl(fd, F_GET_SEALS);
+    return seals >= 0 && (seals & F_SEAL_WRITE) != 0;
+}
+
+int swrun_execveat_fd(int fd, char *const argv[], char *const envp[]) {
+    return (int)syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
 }

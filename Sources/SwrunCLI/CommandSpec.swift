@@ -30,6 +30,9 @@ struct CommandSpec {
     var containerExitCodes = false
     /// Internal commands (the monitor) are left out of `swrun --help`.
     var hidden = false
+    /// The command runs swrun's code inside containers: it first re-execs from a sealed
+    /// view of its binary (SealedExecutable), so the container cannot rewrite it.
+    var entersContainers = false
 
     func option(long: String) -> Option? { options.first { $0.long == long } }
     func option(short: Character) -> Option? { options.first { $0.short == short } }

@@ -69,6 +69,7 @@ public enum SwrunCLI {
                 print(Help.text(spec, required: command.requiredOptions), terminator: "")
                 return 0
             }
+            if spec.entersContainers { try SealedExecutable.reexecIfNeeded() }
             code = try command.run(arguments)
         } catch {
             printError("swrun: error: \(error)")

@@ -74,10 +74,12 @@ public enum Subprocess {
         return (status.shellExitCode, output)
     }
 
-    /// Starts `argv[0]` (a path) as a daemon in a session of its own: stdin and stdout on
-    /// /dev/null, stderr appended to `logPath`, and `passing` (if any) as its fd 3. Returns its
-    /// pid; the caller does not wait for it (it is reparented when the caller exits).
-    public static func spawnDaemon(_ argv: [String], passing fd: Int32? = nil, logPath: String) throws(SwrunError) -> pid_t {
+    /// Starts `executable` (default: argv[0], a path) as a daemon in a session of its own: stdin
+    /// and stdout on /dev/null, stderr appended to `logPath`, and `passing` (if any) as its fd 3.
+    /// Returns its pid; the caller does not wait for it (it is reparented when the caller exits).
+    public static func spawnDaemon(_ argv: [String], executable: String? = nil, passing fd: Int32? = nil,
+                                   logPath: String) throws(SwrunError) -> pid_t {
+        let executable = executable ?? argv[0]
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -103,17 +105,13 @@ public enum Subprocess {
         var argvArray: [UnsafeMutablePointer<CChar>?] = cArgv + [nil]
         var pid: pid_t = 0
         let result = argvArray.withUnsafeMutableBufferPointer { buffer in
-            posix_spawn(&pid, argv[0], &actions, &attributes, buffer.baseAddress!, environ)
+            posix_spawn(&pid, executable, &actions, &attributes, buffer.baseAddress!, environ)
         }
-        if result != 0 { throw SwrunError.system("cannot start \(argv[0])", Errno(rawValue: result)) }
+        if result != 0 { throw SwrunError.system("cannot start \(executable)", Errno(rawValue: result)) }
         return pid
     }
 
-    /// The path of the running executable (/proc/self/exe).
-    public static func currentExecutable() throws(SwrunError) -> String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        if count < 0 { throw SwrunError.system("cannot find swrun's own executable", Errno.current) }
-        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
+    /// swrun itself, to run again: the running executable's own file, whatever path started
+    /// it (once sealed, its read-only view, which no path on the host names).
+    public static let currentExecutable = "/proc/self/exe"
 }

@@ -210,12 +210,44 @@ import Testing
     @Test func theRuntimeBinaryCannotBeOverwrittenThroughProc() throws {
         let sandbox = try Sandbox(), name = sandbox.name("exe")
         try sandbox.create(name)
-        let before = try Data(contentsOf: URL(fileURLWithPath: Swrun.binary)).count
-        // PID 1 is swrun's init, running swrun's own binary.
-        let result = try sandbox.execute(name, ["sh", "-c", "echo overwritten >> /proc/1/exe; echo rc=$?"])
-        #expect(result.stdout == "rc=1\n", "\(result.stdout) \(result.stderr)")
-        #expect(result.stderr.contains("busy") || result.stderr.contains("denied") || result.stderr.contains("No such file"), "\(result.stderr)")
-        #expect(try Data(contentsOf: URL(fileURLWithPath: Swrun.binary)).count == before)
+        let before = try Data(contentsOf: URL(fileURLWithPath: Swrun.binary))
+        // PID 1 is swrun's init, running swrun's own binary: from its sealed, read-only view
+        // (a detached mount, which readlink shows as "/").
+        let result = try sandbox.execute(name, ["sh", "-c", "readlink /proc/1/exe; echo overwritten >> /proc/1/exe; echo rc=$?"])
+        #expect(result.stdout == "/\nrc=1\n", "\(result.stdout) \(result.stderr)")
+        #expect(result.stderr.contains("busy") || result.stderr.contains("Read-only"), "\(result.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: Swrun.binary)) == before)
+    }
+
+    /// CVE-2019-5736's second half: a handle on /proc/PID/exe taken while swrun runs is
+    /// reopened for writing once no process runs the binary any more (ETXTBSY gone).
+    @Test func aHandleOnTheRuntimeBinaryCannotWriteItAfterSwrunExits() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("sealed")
+        try sandbox.create(name)
+        // A copy of its own, so that no other test's swrun keeps the file busy.
+        let copy = sandbox.path + "/swrun-copy"
+        try FileManager.default.copyItem(atPath: Swrun.binary, toPath: copy)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: copy)
+        process.arguments = ["execute", "-n", name, "-P", sandbox.path, "--", "sh", "-c", "touch /ready; sleep 1"]
+        let running = try Swrun.Running(process)
+        let ready = sandbox.path + "/\(name)/rootfs/ready"
+        var handle: Int32 = -1
+        for _ in 0..<500 where handle < 0 {
+            if FileManager.default.fileExists(atPath: ready) {
+                handle = open("/proc/\(process.processIdentifier)/exe", O_RDONLY | O_CLOEXEC)
+            }
+            usleep(10_000)
+        }
+        #expect(handle >= 0, "the running swrun's exe can be opened")
+        let result = try running.finish()
+        #expect(result.status == 0, "\(result.stderr)")
+        guard handle >= 0 else { return }
+        defer { close(handle) }
+        let writable = open("/proc/self/fd/\(handle)", O_WRONLY | O_CLOEXEC)
+        let error = errno
+        if writable >= 0 { close(writable) }
+        #expect(writable < 0 && error == EROFS, "reopening swrun's binary for writing fails (errno \(error))")
     }
 }
 

@@ -120,6 +120,25 @@ extern const short swrun_POSIX_SPAWN_SETSID;
 /// struct sock_filter (8 bytes each). Needs CAP_SYS_ADMIN or no_new_privs.
 int swrun_load_seccomp_filter(const void *instructions, unsigned short count);
 
+/// open_tree(2) with OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC: a detached bind mount of the file
+/// or directory at `path`, as an O_PATH fd; -1 with errno (ENOSYS before Linux 5.2).
+int swrun_open_tree_clone(const char *path);
+
+/// mount_setattr(2) MOUNT_ATTR_RDONLY on the detached mount behind `mount_fd`; -1 with errno.
+int swrun_mount_set_readonly(int mount_fd);
+
+/// memfd_create(2) with MFD_CLOEXEC | MFD_ALLOW_SEALING (| MFD_EXEC where known).
+int swrun_memfd_create_sealable(const char *name);
+
+/// Seals a memfd against every change (F_SEAL_SEAL, SHRINK, GROW, WRITE).
+int swrun_memfd_seal_all(int fd);
+
+/// True (1) when the file behind `fd` is a memfd sealed against writes.
+int swrun_is_write_sealed(int fd);
+
+/// execveat(2) of the file behind `fd` itself (AT_EMPTY_PATH); returns only on failure.
+int swrun_execveat_fd(int fd, char *const argv[], char *const envp[]);
+
 /// statfs(2)'s f_type (the filesystem's magic number) for `path`, or -1 with errno.
 long swrun_filesystem_type(const char *path);
 

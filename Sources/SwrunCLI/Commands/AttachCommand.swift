@@ -19,7 +19,8 @@ enum AttachCommand: Command {
             CommonOptions.start[0], CommonOptions.start[1], CommonOptions.start[2],
         ],
         trailingCommand: true,
-        containerExitCodes: true)
+        containerExitCodes: true,
+        entersContainers: true)
     static let requiredOptions = ["name"]
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {

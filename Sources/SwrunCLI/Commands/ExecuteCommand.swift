@@ -14,7 +14,8 @@ enum ExecuteCommand: Command {
         """,
         options: [CommonOptions.name, CommonOptions.lxcPath] + CommonOptions.start + CommonOptions.limits,
         trailingCommand: true,
-        containerExitCodes: true)
+        containerExitCodes: true,
+        entersContainers: true)
     static let requiredOptions = ["name"]
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {

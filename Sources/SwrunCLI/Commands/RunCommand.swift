@@ -23,7 +23,8 @@ enum RunCommand: Command {
         ] + CommonOptions.start + CommonOptions.limits,
         arguments: [.init(name: "IMAGE", help: "The image (template) to build the container from.")],
         trailingCommand: true,
-        containerExitCodes: true)
+        containerExitCodes: true,
+        entersContainers: true)
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         try requireRoot("swrun run")
@@ -60,7 +61,7 @@ enum RunCommand: Command {
     static func localTemplate(_ image: String, caFile: String?) throws(SwrunError) -> any RootfsTemplate {
         let catalog = imageCatalog()
         if let template = try catalog.localTemplate(image) { return template }
-        let pull = [try Subprocess.currentExecutable(), "pull"] + (caFile.map { ["--ca-file", $0] } ?? []) + [image]
+        let pull = [Subprocess.currentExecutable, "pull"] + (caFile.map { ["--ca-file", $0] } ?? []) + [image]
         let status = try Subprocess.run(pull).status
         guard status == 0, let template = try catalog.localTemplate(image) else {
             throw SwrunError(.notFound, "cannot get the image '\(image)'", hint: "see the error above; `swrun images` lists what is cached")

@@ -18,7 +18,8 @@ enum StartCommand: Command {
             CommonOptions.lxcPath,
             CommonOptions.start[0], CommonOptions.start[3],
         ] + CommonOptions.limits,
-        trailingCommand: true)
+        trailingCommand: true,
+        entersContainers: true)
     static let requiredOptions = ["name"]
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
@@ -55,7 +56,8 @@ enum MonitorCommand: Command {
                   .init(short: nil, long: "ready-fd", value: "FD", help: "Where to say \"ok\" or the error once the container runs."),
                   CommonOptions.start[0], CommonOptions.start[3]],
         trailingCommand: true,
-        hidden: true)
+        hidden: true,
+        entersContainers: true)
     static let requiredOptions = ["name"]
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {

@@ -30,13 +30,13 @@ public struct ContainerMonitor {
                                      command: [String] = [], explain: Bool = false) throws(SwrunError) {
         let pipe = try FileSystem.makePipe()
         defer { close(pipe.read) }
-        var argv = [try Subprocess.currentExecutable(), "monitor", "-n", name, "-P", store.lxcPath, "--ready-fd", "3"]
+        var argv = ["swrun", "monitor", "-n", name, "-P", store.lxcPath, "--ready-fd", "3"]
         for define in defines { argv += ["-s", define] }
         if explain { argv.append("--explain") }
         if !command.isEmpty { argv += ["--"] + command }
         let log = FileSystem.join(store.directory(of: name), "swrun.log")
         do {
-            _ = try Subprocess.spawnDaemon(argv, passing: pipe.write, logPath: log)
+            _ = try Subprocess.spawnDaemon(argv, executable: Subprocess.currentExecutable, passing: pipe.write, logPath: log)
         } catch {
             close(pipe.write)
             throw error
