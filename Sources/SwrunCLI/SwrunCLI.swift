@@ -32,6 +32,7 @@ public enum SwrunCLI {
 
     /// Runs `swrun WORDS...` (without argv[0]) and returns the exit code.
     public static func main(_ words: [String]) -> Int32 {
+        Subprocess.setProcessName("swrun")
         let first = words.first ?? "--help"
         switch first {
         case "-h", "--help":

@@ -140,16 +140,58 @@ public struct ContainerCgroup: Sendable, Equatable {
         for directory in directories { try FileSystem.writeExisting(FileSystem.join(directory, "cgroup.procs"), String(pid)) }
     }
 
-    /// Removes the directories, and any cgroups the container made below them, deepest
-    /// first. One that still holds processes stays (EBUSY); false then, and the caller keeps
-    /// its record so that the next stop or start tries again.
+    /// Kills every process of the cgroup and of the cgroups below it, then removes them all,
+    /// deepest first. One whose processes do not go stays (EBUSY); false then, and the caller
+    /// keeps its record so that the next stop or start tries again.
     @discardableResult
     public func remove() -> Bool {
+        _ = killAll()
         var removed = true
         for directory in directories.reversed() where FileSystem.exists(directory) {
             if !Self.removeTree(directory) { removed = false }
         }
         return removed
+    }
+
+    /// Kills every process in the cgroups and below them, and waits until they are gone.
+    /// The end of init takes its pid namespace with it, but not a process that was moved into
+    /// the container's cgroup from outside, nor one in a namespace of its own: this does.
+    /// v2's cgroup.kill (Linux 5.14) kills the whole tree at once, forks in flight included;
+    /// elsewhere SIGKILL goes to each listed pid, again until none is left. Never kills the
+    /// caller. False when processes remain after `timeoutMilliseconds`.
+    @discardableResult
+    public func killAll(timeoutMilliseconds: Int = 5000) -> Bool {
+        let me = getpid()
+        var pids = directories.flatMap { Self.processes(below: $0) }
+        // cgroup.kill would take the caller too, were it inside.
+        var killedAtOnce = !pids.contains(me) && directories.allSatisfy { directory in
+            (try? FileSystem.writeExisting(FileSystem.join(directory, "cgroup.kill"), "1")) != nil
+        }
+        var waited = 0
+        while true {
+            pids.removeAll { $0 == me }
+            if pids.isEmpty { return true }
+            guard waited < timeoutMilliseconds else { return false }
+            if !killedAtOnce { for pid in pids { kill(pid, SIGKILL) } }
+            usleep(2000)
+            waited += 2
+            pids = directories.flatMap { Self.processes(below: $0) }
+            killedAtOnce = killedAtOnce && waited < 100  // a process cgroup.kill missed gets signals too
+        }
+    }
+
+    /// The pids in `directory`'s cgroup.procs and in those of the cgroups below it.
+    static func processes(below directory: String) -> [pid_t] {
+        var pids = ((try? FileSystem.readText(FileSystem.join(directory, "cgroup.procs"))) ?? "")
+            .split(separator: "\n").compactMap { pid_t($0) }
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return pids }
+        let children = (try? FileSystem.entries(of: fd, path: directory)) ?? []
+        close(fd)
+        for (name, status) in children where status.st_mode & S_IFMT == S_IFDIR {
+            pids += processes(below: FileSystem.join(directory, name))
+        }
+        return pids
     }
 
     /// rmdir depth-first; the last processes may still be on their way out, so EBUSY is

@@ -111,6 +111,12 @@ public enum Subprocess {
         return pid
     }
 
+    /// Names this process in ps and top (its comm, 15 bytes at most): one started through
+    /// /proc/self/exe would be "exe".
+    public static func setProcessName(_ name: String) {
+        _ = name.withCString { swrun_prctl(PR_SET_NAME, UInt(bitPattern: $0), 0, 0, 0) }
+    }
+
     /// swrun itself, to run again: the running executable's own file, whatever path started
     /// it (once sealed, its read-only view, which no path on the host names).
     public static let currentExecutable = "/proc/self/exe"

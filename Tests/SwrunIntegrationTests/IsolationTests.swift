@@ -286,6 +286,31 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: parent + "/inner"), "the container's own cgroup goes at stop")
     }
 
+    @Test func stopKillsWhatJoinedTheCgroupFromOutsideThePidNamespace() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("killall")
+        try sandbox.create(name)
+        let own = try String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8).split(separator: "\n")
+            .first { $0.contains(":memory:") }.map { String($0.split(separator: ":")[2]) } ?? "/"
+        let parent = "/sys/fs/cgroup/memory\(own == "/" ? "" : own)/\(name)-parent"
+        defer { rmdir(parent + "/inner"); rmdir(parent) }
+        let started = try Swrun.run(["start", "-n", name, "-P", sandbox.path, "--memory", "48M",
+                                     "-s", "lxc.cgroup.dir=\(name)-parent/inner", "-s", "lxc.cgroup.relative=1"])
+        defer { _ = try? Swrun.run(["destroy", "-f", "-n", name, "-P", sandbox.path]) }
+        #expect(started.status == 0, "\(started.stderr)")
+        // A host process moved into the container's cgroup: the end of the container's pid
+        // namespace does not reach it, only the cgroup does.
+        let intruder = Process()
+        intruder.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        intruder.arguments = ["60"]
+        try intruder.run()
+        defer { if intruder.isRunning { kill(intruder.processIdentifier, SIGKILL) } }
+        try "\(intruder.processIdentifier)".write(toFile: parent + "/inner/cgroup.procs", atomically: false, encoding: .utf8)
+        #expect(try Swrun.run(["stop", "-k", "-n", name, "-P", sandbox.path]).status == 0)
+        intruder.waitUntilExit()
+        #expect(intruder.terminationReason == .uncaughtSignal && intruder.terminationStatus == SIGKILL)
+        #expect(!FileManager.default.fileExists(atPath: parent + "/inner"), "the container's cgroup goes at stop")
+    }
+
     @Test func startedContainerReportsItsOOMKillsAndTakesALiveLimit() throws {
         let sandbox = try Sandbox(), name = sandbox.name("live")
         try sandbox.create(name)

@@ -116,6 +116,23 @@ else
   sw stop -n s -k >/dev/null 2>&1 || true
 fi
 
+# --- cgroup.kill: a process moved into the container's cgroup from outside its pid namespace
+# (which the end of init does not reach) ends at stop too, and the cgroup goes.
+rc=0
+sw start -n s -- sleep 600 >$out 2>&1 || rc=$?
+d=$(waitcg s)
+sleep 600 &
+intruder=$!
+[ -n "$d" ] && echo $intruder > "$d/cgroup.procs"
+rc2=0; sw stop -n s -k >>$out 2>&1 || rc2=$?
+sleep 0.2
+alive=no
+if kill -0 $intruder 2>/dev/null; then alive=yes; kill -9 $intruder; fi
+wait $intruder 2>/dev/null || true
+left=$(cgdir s)
+if [ $rc -eq 0 ] && [ -n "$d" ] && [ $rc2 -eq 0 ] && [ $alive = no ] && [ -z "$left" ]; then ok cgroup-kill-outsider
+else notok cgroup-kill-outsider "start $rc, cgroup '$d', stop $rc2, outsider alive after stop: $alive, left '$left'; $(tail -n 2 $out | tr '\n' ' ')"; fi
+
 # --- freeze: a counter in the container stops while frozen and goes on after unfreeze.
 # No limits: on a v2 host every container has a cgroup.
 if ! swrun freeze --help >/dev/null 2>&1; then skip freeze "not built"
