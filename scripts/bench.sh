@@ -17,7 +17,7 @@ touch "$work/empty.conf"
 cleanup() {
     # LXC (with lxc.cgroup.relative) and crun leave cgroups below ours; remove those they made, deepest first.
     find /sys/fs/cgroup -depth -type d \( -name "lxc.payload.$name" -o -name "lxc.monitor.$name" -o -name lxc.pivot \
-        -o -name swrun-bench-crun \) -exec rmdir {} + 2>/dev/null || true
+        -o -name swrun-bench-crun -o -name swrun-bench-crun-limited \) -exec rmdir {} + 2>/dev/null || true
     rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -52,6 +52,16 @@ PY
     wrap="unshare -m --propagation private sh -c 'mount -t tmpfs none /sys/fs/cgroup/unified && exec"
     set -- "$@" "crun" "$wrap crun run --bundle $bundle swrun-bench-crun'" \
                 "crun-wrapper" "$wrap /bin/true'"
+    # The same bundle with a memory limit, for the limits group below.
+    limited=$work/bundle-limited
+    mkdir -p "$limited"
+    python3 - "$bundle/config.json" "$limited/config.json" <<'PY'
+import json, sys
+spec = json.load(open(sys.argv[1]))
+spec["linux"]["cgroupsPath"] = "swrun-bench-crun-limited"
+spec["linux"].setdefault("resources", {})["memory"] = {"limit": 64 * 1024 * 1024}
+json.dump(spec, open(sys.argv[2], "w"))
+PY
 fi
 
 . "$(dirname "$0")/bench-lib.sh"
@@ -59,6 +69,19 @@ fi
 echo "execute: $runs runs of /bin/true in a busybox rootfs (hyperfine, median wall time)"
 time_group execute "$runs" "$@"
 echo "targets: swrun faster than lxc-execute and crun (ratio < 1), within 1.5x of unshare"
+
+# Limits: a cgroup made, written, joined and removed per run. Memory only: on this hybrid
+# host swrun's pids and cpu cgroups are their hierarchies' roots, where tests and benches
+# make no cgroups of their own (crun puts its relative cgroupsPath at the root regardless).
+echo
+echo "execute with a 64M memory limit: $runs runs"
+set -- "swrun" "$swrun execute -n $name -P $lxcpath --memory 64M -- /bin/true"
+if command -v crun >/dev/null 2>&1; then
+    set -- "$@" "crun" "$wrap crun run --bundle $limited swrun-bench-crun-limited'" \
+                "crun-wrapper" "$wrap /bin/true'"
+fi
+time_group limits "$runs" "$@"
+echo "target: swrun faster than crun with the same limit (ratio < 1)"
 
 # A system container: start in the background until RUNNING, then stop (SIGKILL, so that
 # busybox init's own shutdown pauses do not hide the runtimes' cost).
@@ -76,4 +99,4 @@ echo "target: swrun faster than LXC (ratio < 1)"
 echo
 echo "execute with one veth on a bridge: $runs runs"
 unshare -n -m --propagation private "$(dirname "$0")/bench-veth.sh" "$swrun" "$lxcpath" "$name" "$results" "$runs"
-echo "targets: swrun faster than lxc-execute (ratio < 1); netlink setup under 1 ms (most of the cost above is the kernel's RTM_DELLINK)"
+echo "targets: swrun faster than lxc-execute (ratio < 1); veth setup under 1 ms (most of the cost of a run is the kernel removing the pair)"

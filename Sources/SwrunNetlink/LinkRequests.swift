@@ -18,12 +18,16 @@ extension LinkRequest {
 
     /// `ip link add NAME [mtu M] type veth peer name PEER [address A] [mtu M] [netns PID]`: both
     /// ends at once, the peer made straight in the network namespace of process `peerNamespacePID`.
+    /// `master` (a bridge's index) and `up` apply to the host end (`name`) in the same
+    /// request, as `ip link add ... master BR up` does: two round trips fewer per container.
     public static func createVeth(name: String, peer: String, peerNamespacePID: Int32? = nil,
-                                  peerAddress: [UInt8]? = nil, mtu: UInt32? = nil, sequence: UInt32) -> NetlinkMessage {
+                                  peerAddress: [UInt8]? = nil, mtu: UInt32? = nil,
+                                  master: Int32? = nil, up: Bool = false, sequence: UInt32) -> NetlinkMessage {
         var message = NetlinkMessage(type: Netlink.newLink, flags: createFlags, sequence: sequence)
-        message.appendLinkHeader()
+        message.appendLinkHeader(flags: up ? Netlink.interfaceUp : 0, change: up ? Netlink.interfaceUp : 0)
         message.appendAttribute(type: LinkAttribute.name, string: name)
         if let mtu { message.appendAttribute(type: LinkAttribute.mtu, u32: mtu) }
+        if let master { message.appendAttribute(type: LinkAttribute.master, u32: UInt32(bitPattern: master)) }
         message.appendNested(type: LinkAttribute.linkInfo) { info in
             info.appendAttribute(type: LinkAttribute.infoKind, string: "veth")
             info.appendNested(type: LinkAttribute.infoData) { data in

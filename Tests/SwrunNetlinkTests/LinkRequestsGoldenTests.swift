@@ -25,6 +25,18 @@ import Testing
         #expect(LinkRequest.createVeth(name: "veth0", peer: "eth0", peerNamespacePID: 1234, sequence: 1).bytes == golden)
     }
 
+    @Test func vethOnABridgeAndUpInTheSameRequest() {
+        let bytes = LinkRequest.createVeth(name: "veth0", peer: "eth0", master: 7, up: true, sequence: 1).bytes
+        let header: [UInt8] = [
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  // ifinfomsg: family, type, index 0
+            0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,  //   ifi_flags IFF_UP, ifi_change IFF_UP
+        ]
+        #expect(Array(bytes[16..<32]) == header)
+        let master: [UInt8] = [0x08, 0x00, 0x0A, 0x00, 0x07, 0x00, 0x00, 0x00]  // IFLA_MASTER 7, after IFLA_IFNAME
+        #expect(Array(bytes[44..<52]) == master)
+        #expect(bytes.count == 104 - 8 + 8, "the peer (no namespace here) loses IFLA_NET_NS_PID, the host end gains IFLA_MASTER")
+    }
+
     @Test func vethWithAnMTUOnBothEndsAndTheContainerEndsAddress() {
         let bytes = LinkRequest.createVeth(name: "veth0", peer: "eth0", peerAddress: [0x00, 0x16, 0x3E, 0x01, 0x02, 0x03],
                                            mtu: 1400, sequence: 1).bytes

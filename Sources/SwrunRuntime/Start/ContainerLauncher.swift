@@ -203,23 +203,17 @@ public final class LaunchedContainer {
                 bridgeIndex = index
             }
             let details = (network.hardwareAddress.map { " address \($0)" } ?? "") + (network.mtu.map { " mtu \($0)" } ?? "")
-            explainer.say("RTM_NEWLINK veth \(hostName) peer \(network.containerName)\(details) netns \(initPID)",
-                          "lxc.net.\(network.index): a veth pair; one end appears in the container as \(network.containerName)")
+                + (network.bridge.map { " master \($0)" } ?? "")
+            explainer.say("RTM_NEWLINK veth \(hostName)\(details) up, peer \(network.containerName) netns \(initPID)",
+                          "lxc.net.\(network.index): a veth pair, in one request: the host end up"
+                              + (network.bridge.map { " on the bridge \($0)" } ?? "") + ", the other end in the container as \(network.containerName)")
             let request = LinkRequest.createVeth(name: hostName, peer: network.containerName, peerNamespacePID: initPID,
-                                                 peerAddress: network.hardwareAddress?.bytes, mtu: network.mtu, sequence: socket.nextSequence())
+                                                 peerAddress: network.hardwareAddress?.bytes, mtu: network.mtu,
+                                                 master: bridgeIndex, up: true, sequence: socket.nextSequence())
             try socket.request(request,
-                               "create the veth pair \(hostName) for lxc.net.\(network.index)",
+                               "create the veth pair \(hostName) for lxc.net.\(network.index)" + (network.bridge.map { " on the bridge \($0)" } ?? ""),
                                hint: "a link called \(hostName) may exist already: choose another lxc.net.\(network.index).veth.pair")
             vethHostNames.append(hostName)
-            guard let hostIndex = NetlinkSocket.index(of: hostName) else {
-                throw SwrunError(.system, "the veth end \(hostName) vanished after it was made")
-            }
-            if let bridgeIndex, let bridge = network.bridge {
-                explainer.say("RTM_NEWLINK \(hostName) master \(bridge)", "the host end joins the bridge")
-                try socket.request(LinkRequest.change(index: hostIndex, .master(bridgeIndex), sequence: socket.nextSequence()),
-                                   "put \(hostName) on the bridge \(bridge)")
-            }
-            try socket.request(LinkRequest.setUp(index: hostIndex, sequence: socket.nextSequence()), "set \(hostName) up")
         }
     }
 
