@@ -151,6 +151,26 @@ import Testing
         #expect(result.stderr.contains("Operation not permitted"), "\(what) must fail: \(result.stdout) \(result.stderr)")
     }
 
+    // Files of the host's kernel that a container must neither trigger nor read. This host's
+    // kernel has neither (no MAGIC_SYSRQ, no PROC_KCORE): the tests run where they exist.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/proc/sysrq-trigger"), "the kernel has no SysRq trigger"))
+    func sysrqTriggerCannotBeWritten() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("sysrq")
+        try sandbox.create(name)
+        // "h" asks for the SysRq help, harmless should the write get through.
+        let result = try sandbox.execute(name, ["sh", "-c", "echo h > /proc/sysrq-trigger; echo rc=$?"])
+        #expect(result.stdout == "rc=1\n", "\(result.stdout) \(result.stderr)")
+        #expect(result.stderr.contains("Read-only file system"), "\(result.stderr)")
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/proc/kcore"), "the kernel has no /proc/kcore"))
+    func hostMemoryImageCannotBeRead() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("kcore")
+        try sandbox.create(name)
+        let result = try sandbox.execute(name, ["sh", "-c", "head -c 16 /proc/kcore | wc -c"])
+        #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "\(result.stdout) \(result.stderr)")
+    }
+
     @Test func fifosAndNestingStillWorkWhenAllowed() throws {
         let sandbox = try Sandbox(), name = sandbox.name("nest")
         try sandbox.create(name)

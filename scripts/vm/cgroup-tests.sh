@@ -29,6 +29,14 @@ if [ "${VM_INITRAMFS_ROOT:-}" = ok ]; then ok initramfs-root-start; else notok i
 sw create -n t -t busybox -f /dev/null >$out 2>&1 || { echo "not ok create: $(cat $out)"; echo "VM-TEST: FAIL 0/1"; exit 1; }
 sw create -n s -t busybox -f /dev/null >$out 2>&1 || { echo "not ok create: $(cat $out)"; echo "VM-TEST: FAIL 0/1"; exit 1; }
 
+# --- Hardening that needs a kernel with SysRq and /proc/kcore (the build host has neither):
+# the container cannot write the trigger ("h", help, harmless) nor read the host's memory.
+rc=0
+sw execute -n t -T -- sh -c 'echo h > /proc/sysrq-trigger; echo rc=$?; head -c 16 /proc/kcore | wc -c' </dev/null >$out 2>&1 || rc=$?
+if [ ! -e /proc/sysrq-trigger ] || [ ! -e /proc/kcore ]; then skip sysrq-kcore "this kernel lacks them too"
+elif [ $rc -eq 0 ] && grep -q '^rc=1$' $out && grep -q 'Read-only file system' $out && [ "$(tail -n 1 $out | tr -d ' ')" = 0 ]; then ok sysrq-kcore-refused
+else notok sysrq-kcore-refused "exit $rc: $(cat $out | tr '\n' ' ')"; fi
+
 # --- memory.max: a shell that doubles a string past 32M is OOM-killed (exit 137).
 rc=0
 sw execute -n t -T --memory 32M -- sh -c 'x=0123456789abcdef; while :; do x="$x$x"; done' </dev/null >$out 2>&1 || rc=$?
