@@ -34,6 +34,8 @@ for dir in /tmp /run /var; do mount -t tmpfs -o mode=0755 tmpfs "$dir"; done
 chmod 1777 /tmp
 mkdir -p /var/lib/lxc /etc/lxc
 ip link set lo up 2>/dev/null || true
+# The network modules the tests' stacked links need (vm-test.sh copied them in load order).
+for module in $(cat /lib/modules/order); do insmod "/lib/modules/$module.ko" || echo "VM-BOOT: insmod $module failed"; done
 # The root cgroup gives the controllers to the containers' cgroups (swrun asks too).
 echo "+cpu +memory +pids +io" > /sys/fs/cgroup/cgroup.subtree_control || true
 

@@ -25,15 +25,25 @@ if [ -n "$missing" ]; then
 fi
 
 # 2. The kernel, fetched once: the newest linux-image-6.1.0-NN-amd64 (signed or not; qemu
-# boots either). cgroups are built in, so no module is kept.
-if [ ! -s "$vm/vmlinuz" ]; then
+# boots either). cgroups are built in; of the modules only those of the stacked network
+# links are kept (this build host's kernel lacks vlan and ipvlan), in their load order.
+modules="net/llc/llc net/802/stp net/802/garp net/802/mrp net/8021q/8021q drivers/net/veth drivers/net/macvlan drivers/net/ipvlan/ipvlan"
+if [ ! -s "$vm/vmlinuz" ] || [ ! -s "$vm/modules/order" ]; then
   pkg=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64(-unsigned)?$' | cut -d' ' -f1 | sort -V | tail -n 1)
   [ -n "$pkg" ] || { echo "vm-test: no linux-image-6.1.0-NN-amd64 in apt (run apt-get update)" >&2; exit 1; }
   echo "vm-test: fetching $pkg"
   rm -rf "$vm/kernel" && mkdir -p "$vm/kernel"
   (cd "$vm/kernel" && apt-get download -q "$pkg" >/dev/null 2>&1) || { echo "vm-test: apt-get download $pkg failed" >&2; exit 1; }
-  # Only boot/vmlinuz-* is unpacked (dpkg -x would unpack the 400 MB of modules too).
-  dpkg-deb --fsys-tarfile "$vm"/kernel/*.deb | tar -xf - -C "$vm/kernel" --wildcards './boot/vmlinuz-*'
+  # Only boot/vmlinuz-* and those modules are unpacked (dpkg -x would unpack 400 MB of modules).
+  wanted=$(for m in $modules; do printf "./lib/modules/*/kernel/%s.ko " "$m"; done)
+  # shellcheck disable=SC2086
+  dpkg-deb --fsys-tarfile "$vm"/kernel/*.deb | tar -xf - -C "$vm/kernel" --wildcards './boot/vmlinuz-*' $wanted
+  rm -rf "$vm/modules" && mkdir -p "$vm/modules"
+  for m in $modules; do
+    cp "$vm"/kernel/lib/modules/*/kernel/"$m".ko "$vm/modules/"
+    basename "$m" >> "$vm/modules/order.tmp"
+  done
+  mv "$vm/modules/order.tmp" "$vm/modules/order"
   cp "$vm"/kernel/boot/vmlinuz-* "$vm/vmlinuz.tmp"
   echo "$pkg" > "$vm/kernel.txt"
   rm -rf "$vm/kernel"
@@ -72,6 +82,8 @@ if ldd "$bin" >/dev/null 2>&1; then
     cp -L "$lib" "$root$lib"
   done
 fi
+mkdir -p "$root/lib/modules"
+cp "$vm"/modules/*.ko "$vm/modules/order" "$root/lib/modules/"
 cp scripts/vm-init.sh "$root/init"
 cp scripts/vm/cgroup-tests.sh "$root/tests/cgroup-tests.sh"
 chmod 0755 "$root/init" "$root/tests/cgroup-tests.sh"

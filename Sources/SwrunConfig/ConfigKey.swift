@@ -24,8 +24,6 @@ public struct ConfigKey: Sendable {
 
     public enum Status: Sendable, Equatable {
         case applied
-        /// Applied for these values only; any other value is reported with the reason.
-        case appliedFor([String], otherwise: String)
         case notApplied(String)
     }
 
@@ -65,7 +63,6 @@ public struct ConfigKey: Sendable {
     public func notAppliedReason(for value: String) -> String? {
         switch status {
         case .applied: return nil
-        case .appliedFor(let values, let reason): return values.contains(value) ? nil : reason
         case .notApplied(let reason): return reason
         }
     }

@@ -2,7 +2,7 @@
 /// Adding a key is adding a row.
 public enum ConfigKeys {
     // Why each group is not applied yet, shown to the user as a warning.
-    static let networking = "swrun builds only empty networks, the host's (none), phys links and veth pairs (link, name, flags, hwaddr, mtu, ipv4 and ipv6 address and gateway, veth.pair) so far"
+    static let networking = "swrun does not apply this network key (it builds veth, macvlan, ipvlan, vlan, phys, empty and none networks from link, name, flags, hwaddr, mtu, the ipv4 and ipv6 addresses and gateways, veth.pair and the type's mode or id)"
     static let cgroups = "swrun applies only memory, cpu, pids and cpuset limits so far"
     static let hooks = "hooks are not run yet"
     static let console = "the console is not configurable yet"
@@ -34,7 +34,7 @@ public enum ConfigKeys {
         ConfigKey(.exact("lxc.net"), .clearOnly, .text, .notApplied(networking)),
         ConfigKey(.networkDevice, .clearOnly, .text, .notApplied(networking)),
         ConfigKey(.network("type"), .single, .choice(["veth", "macvlan", "ipvlan", "vlan", "phys", "empty", "none"]),
-                  .appliedFor(["empty", "veth", "none", "phys"], otherwise: networking)),
+                  .applied),
         ConfigKey(.network("flags"), .single, .choice(["up"]), .applied),
         ConfigKey(.network("hwaddr"), .single, .hardwareAddress, .applied),
         ConfigKey(.network("ipv4.address"), .list, .text, .applied),
@@ -43,14 +43,14 @@ public enum ConfigKeys {
         ConfigKey(.network("ipv6.gateway"), .single, .text, .applied),
         ConfigKey(.network("link"), .single, .text, .applied),
         ConfigKey(.network("l2proxy"), .single, .boolean, .notApplied(networking)),
-        ConfigKey(.network("macvlan.mode"), .single, .choice(["private", "vepa", "bridge", "passthru"]), .notApplied(networking)),
-        ConfigKey(.network("ipvlan.mode"), .single, .choice(["l3", "l3s", "l2"]), .notApplied(networking)),
-        ConfigKey(.network("ipvlan.isolation"), .single, .choice(["bridge", "private", "vepa"]), .notApplied(networking)),
+        ConfigKey(.network("macvlan.mode"), .single, .choice(["private", "vepa", "bridge", "passthru"]), .applied),
+        ConfigKey(.network("ipvlan.mode"), .single, .choice(["l3", "l3s", "l2"]), .applied),
+        ConfigKey(.network("ipvlan.isolation"), .single, .choice(["bridge", "private", "vepa"]), .applied),
         ConfigKey(.network("mtu"), .single, .unsigned, .applied),
         ConfigKey(.network("name"), .single, .text, .applied),
         ConfigKey(.network("script.up"), .single, .path, .notApplied(networking)),
         ConfigKey(.network("script.down"), .single, .path, .notApplied(networking)),
-        ConfigKey(.network("vlan.id"), .single, .unsigned, .notApplied(networking)),
+        ConfigKey(.network("vlan.id"), .single, .vlanID, .applied),
         ConfigKey(.network("veth.mode"), .single, .choice(["bridge", "router"]), .notApplied(networking)),
         ConfigKey(.network("veth.n_rxqueues"), .single, .unsigned, .notApplied(networking)),
         ConfigKey(.network("veth.n_txqueues"), .single, .unsigned, .notApplied(networking)),

@@ -3,6 +3,7 @@ enum LinkAttribute {
     static let address: UInt16 = 1         // IFLA_ADDRESS
     static let name: UInt16 = 3            // IFLA_IFNAME
     static let mtu: UInt16 = 4             // IFLA_MTU
+    static let parent: UInt16 = 5          // IFLA_LINK
     static let master: UInt16 = 10         // IFLA_MASTER
     static let linkInfo: UInt16 = 18       // IFLA_LINKINFO
     static let namespacePID: UInt16 = 19   // IFLA_NET_NS_PID

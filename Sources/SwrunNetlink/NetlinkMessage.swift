@@ -53,6 +53,10 @@ public struct NetlinkMessage: Sendable, Equatable {
         withUnsafeBytes(of: value.littleEndian) { appendAttribute(type: type, payload: Array($0)) }
     }
 
+    public mutating func appendAttribute(type: UInt16, u16 value: UInt16) {
+        withUnsafeBytes(of: value.littleEndian) { appendAttribute(type: type, payload: Array($0)) }
+    }
+
     /// An ifinfomsg: family AF_UNSPEC, the link's index (0 for a new link), flags and the change mask.
     public mutating func appendLinkHeader(index: Int32 = 0, flags: UInt32 = 0, change: UInt32 = 0) {
         append(UInt8(0))

@@ -63,6 +63,7 @@ import Testing
         }
         #expect(ConfigKeys.lookup("lxc.net.0.type")?.notAppliedReason(for: "empty") == nil)
         #expect(ConfigKeys.lookup("lxc.net.0.type")?.notAppliedReason(for: "veth") == nil)
-        #expect(ConfigKeys.lookup("lxc.net.0.type")?.notAppliedReason(for: "macvlan") != nil)
+        #expect(ConfigKeys.lookup("lxc.net.0.type")?.notAppliedReason(for: "macvlan") == nil)
+        #expect(ConfigKeys.lookup("lxc.net.0.script.up")?.notAppliedReason(for: "/bin/true") != nil)
     }
 }

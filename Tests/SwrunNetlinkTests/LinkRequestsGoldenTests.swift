@@ -37,6 +37,35 @@ import Testing
         #expect(bytes.count == 104 - 8 + 8, "the peer (no namespace here) loses IFLA_NET_NS_PID, the host end gains IFLA_MASTER")
     }
 
+    @Test func macvlanInBridgeModeMadeInAnotherNamespace() {
+        let golden: [UInt8] = [
+            0x58, 0x00, 0x00, 0x00, 0x10, 0x00, 0x05, 0x06,  // nlmsghdr: len 88, RTM_NEWLINK, REQUEST|ACK|EXCL|CREATE
+            0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  //   seq 1, port 0
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  // ifinfomsg: a new link
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            0x09, 0x00, 0x03, 0x00, 0x65, 0x74, 0x68, 0x30,  // IFLA_IFNAME "eth0\0"
+            0x00, 0x00, 0x00, 0x00,
+            0x08, 0x00, 0x05, 0x00, 0x02, 0x00, 0x00, 0x00,  // IFLA_LINK 2 (the parent)
+            0x08, 0x00, 0x13, 0x00, 0xD2, 0x04, 0x00, 0x00,  // IFLA_NET_NS_PID 1234
+            0x1C, 0x00, 0x12, 0x00,                          // IFLA_LINKINFO, 28 bytes
+            0x0C, 0x00, 0x01, 0x00, 0x6D, 0x61, 0x63, 0x76,  //   IFLA_INFO_KIND "macvlan\0"
+            0x6C, 0x61, 0x6E, 0x00,
+            0x0C, 0x00, 0x02, 0x00,                          //   IFLA_INFO_DATA, 12 bytes
+            0x08, 0x00, 0x01, 0x00, 0x04, 0x00, 0x00, 0x00,  //     IFLA_MACVLAN_MODE bridge (4)
+        ]
+        #expect(LinkRequest.createStacked(.macvlan(.bridge), name: "eth0", parentIndex: 2, namespacePID: 1234, sequence: 1).bytes == golden)
+    }
+
+    @Test func vlanAndIPVlanCarryTheirIdAndModesAs16BitValues() {
+        let vlan = LinkRequest.createStacked(.vlan(id: 42), name: "eth0", parentIndex: 2, namespacePID: 1234, sequence: 1).bytes
+        #expect(Array(vlan.suffix(8)) == [0x06, 0x00, 0x01, 0x00, 0x2A, 0x00, 0x00, 0x00])  // IFLA_VLAN_ID 42, padded
+        let ipvlan = LinkRequest.createStacked(.ipvlan(.l3, .private), name: "eth0", parentIndex: 2, namespacePID: 1234, sequence: 1).bytes
+        #expect(Array(ipvlan.suffix(16)) == [
+            0x06, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00,  // IFLA_IPVLAN_MODE l3 (1)
+            0x06, 0x00, 0x02, 0x00, 0x01, 0x00, 0x00, 0x00,  // IFLA_IPVLAN_FLAGS private (1)
+        ])
+    }
+
     @Test func vethWithAnMTUOnBothEndsAndTheContainerEndsAddress() {
         let bytes = LinkRequest.createVeth(name: "veth0", peer: "eth0", peerAddress: [0x00, 0x16, 0x3E, 0x01, 0x02, 0x03],
                                            mtu: 1400, sequence: 1).bytes

@@ -37,6 +37,25 @@ if [ ! -e /proc/sysrq-trigger ] || [ ! -e /proc/kcore ]; then skip sysrq-kcore "
 elif [ $rc -eq 0 ] && grep -q '^rc=1$' $out && grep -q 'Read-only file system' $out && [ "$(tail -n 1 $out | tr -d ' ')" = 0 ]; then ok sysrq-kcore-refused
 else notok sysrq-kcore-refused "exit $rc: $(cat $out | tr '\n' ' ')"; fi
 
+# --- Stacked links, which the build host's kernel lacks (vm-init.sh loads the modules): a
+# container on a vlan and one on an ipvlan of a veth link reach the link's far end, veth0
+# (busybox ip names the peer itself).
+net() { echo "-s lxc.net.0.type=$1 -s lxc.net.0.link=swpar0 -s lxc.net.0.flags=up -s lxc.net.0.ipv4.address=$2 $3"; }
+if ip link add name swpar0 type veth && ip link set swpar0 up && ip link set veth0 up &&
+   ip link add link veth0 name veth0.42 type vlan id 42 && ip address add 10.94.0.1/24 dev veth0.42 && ip link set veth0.42 up &&
+   ip address add 10.93.0.1/24 dev veth0; then
+  for case in "vlan 10.94.0.2/24 -s_lxc.net.0.vlan.id=42 10.94.0.1" "ipvlan 10.93.0.2/24 -s_lxc.net.0.ipvlan.mode=l2 10.93.0.1"; do
+    set -- $case
+    rc=0
+    # shellcheck disable=SC2046
+    sw execute -n t -T $(net "$1" "$2" "$(echo "$3" | tr _ ' ')") -- sh -c "ping -c1 -W2 $4 | grep -o '1 packets received'" </dev/null >$out 2>&1 || rc=$?
+    if [ $rc -eq 0 ] && grep -q '1 packets received' $out; then ok "$1-link-reaches-the-wire"
+    else notok "$1-link-reaches-the-wire" "exit $rc: $(tail -n 3 $out | tr '\n' ' ')"; fi
+  done
+else
+  notok stacked-links "cannot make the veth, vlan and addresses on the VM's side"
+fi
+
 # --- memory.max: a shell that doubles a string past 32M is OOM-killed (exit 137).
 rc=0
 sw execute -n t -T --memory 32M -- sh -c 'x=0123456789abcdef; while :; do x="$x$x"; done' </dev/null >$out 2>&1 || rc=$?

@@ -2,17 +2,12 @@ import SwrunConfig
 import SwrunNetlink
 import SwrunSystem
 
-/// One lxc.net.N that puts a link in the container, as `containerName`:
-/// - veth: a pair whose host end swrun makes (on a bridge when `link` names one);
-/// - phys: the host's link `link` itself, moved in for as long as the container runs.
-/// Either way, swrun sets the container's end up with its addresses and routes.
+/// One lxc.net.N that puts a link in the container, as `containerName`. Whatever its
+/// source, swrun sets the container's end up with its addresses and routes.
 struct NetworkLink: Equatable {
     var index: Int
-    /// lxc.net.N.type = phys: the host link moved in (lxc.net.N.link); nil for a veth pair.
-    var physicalDevice: String? = nil
-    var hostName: String?      // lxc.net.N.veth.pair; swrun picks one when nil
-    var containerName: String  // lxc.net.N.name; eth<N> for a veth, the link's own name for phys
-    var bridge: String?        // lxc.net.N.link
+    var source: Source
+    var containerName: String  // lxc.net.N.name; eth<N>, or the link's own name for phys
     var mtu: UInt32?
     var hardwareAddress: HardwareAddress?  // lxc.net.N.hwaddr, its x's filled for this start
     var address: IPv4Network?
@@ -24,6 +19,23 @@ struct NetworkLink: Equatable {
     var ipv6Gateway: Gateway?
     var up: Bool
 
+    /// Where the link comes from (lxc.net.N.type, with lxc.net.N.link).
+    enum Source: Equatable {
+        /// A pair whose host end swrun makes (lxc.net.N.veth.pair, or one swrun names), on
+        /// the bridge lxc.net.N.link when there is one.
+        case veth(pair: String?, bridge: String?)
+        /// The host's link itself, moved in for as long as the container runs.
+        case physical(String)
+        /// A macvlan, ipvlan or vlan link on the host's link `parent`, made in the container.
+        case stacked(StackedLink, parent: String)
+    }
+
+    /// The bridge the host end of a veth pair joins.
+    var bridge: String? {
+        if case .veth(_, let bridge) = source { return bridge }
+        return nil
+    }
+
     /// lxc.net.N.ipv4.gateway or ipv6.gateway: an address, or "auto", the bridge's first
     /// address of that family.
     enum Gateway: Equatable {
@@ -31,26 +43,27 @@ struct NetworkLink: Equatable {
         case bridgeAddress
     }
 
-    /// The veth and phys networks of a config, in index order; a bad value names its key.
+    /// The networks of a config that put a link in the container (all but empty and none),
+    /// in index order; a bad value names its key.
     static func networks(of config: ContainerConfig) throws(SwrunError) -> [NetworkLink] {
         var result: [NetworkLink] = []
-        for (index, keys) in config.networks.sorted(by: { $0.key < $1.key }) where keys["type"] == "veth" || keys["type"] == "phys" {
-            let physical = keys["type"] == "phys"
+        for (index, keys) in config.networks.sorted(by: { $0.key < $1.key }) {
+            guard let type = keys["type"], !["empty", "none"].contains(type) else { continue }
             func fail(_ key: String, _ message: String, hint: String) -> SwrunError {
                 SwrunError(.invalidConfig, "lxc.net.\(index).\(key): \(message)", hint: hint)
             }
-            if physical && keys["link"] == nil {
-                throw SwrunError(.invalidConfig, "lxc.net.\(index).link: a phys network moves a host link into the container, and names none",
-                                 hint: "set lxc.net.\(index).link to the host's link, for example eth1")
+            let source = try source(type: type, keys, index: index, fail: fail)
+            if case .physical(let device) = source {
+                for key in ["hwaddr", "mtu"] where keys[key] != nil {
+                    // LXC would have to put the old value back at stop; set it on the host's link instead.
+                    throw fail(key, "swrun leaves a phys link's \(key) as the host has it", hint: "set it on the host's link \(device) before the start, and drop lxc.net.\(index).\(key)")
+                }
             }
-            for key in ["hwaddr", "mtu", "veth.pair"] where physical && keys[key] != nil {
-                // LXC would have to put the old value back at stop; set it on the host's link instead.
-                throw fail(key, "swrun leaves a phys link's \(key) as the host has it", hint: "set it on the host's link \(keys["link"]!) before the start, and drop lxc.net.\(index).\(key)")
+            if case .stacked(.ipvlan, _) = source, keys["hwaddr"] != nil {
+                throw fail("hwaddr", "an ipvlan link has its parent's MAC address", hint: "drop lxc.net.\(index).hwaddr, or use type macvlan for an address of its own")
             }
-            let name = keys["name"] ?? (physical ? keys["link"]! : "eth\(index)")
-            if let pair = keys["veth.pair"], let problem = LinkName.problem(pair) {
-                throw fail("veth.pair", problem, hint: "for example vethweb0")
-            }
+            let physicalName: String? = if case .physical(let device) = source { device } else { nil }
+            let name = keys["name"] ?? physicalName ?? "eth\(index)"
             if let problem = LinkName.problem(name) { throw fail("name", problem, hint: "for example eth0") }
             // Each lxc.net.N.ipv4.address line adds one; the first is the one leased on a bridge.
             var addresses: [IPv4Network] = []
@@ -64,9 +77,9 @@ struct NetworkLink: Equatable {
             func gateway(_ key: String, example: String, _ parse: (String) -> [UInt8]?) throws(SwrunError) -> Gateway? {
                 guard let text = keys[key] else { return nil }
                 if text == "auto" {
-                    guard keys["link"] != nil, !physical else {
-                        throw fail(key, "auto takes the address of the bridge, and lxc.net.\(index).link names none",
-                                   hint: "set lxc.net.\(index).link to a bridge, or give the gateway's address")
+                    guard case .veth(_, bridge: .some) = source else {
+                        throw fail(key, "auto takes the address of the bridge, and lxc.net.\(index) is on none",
+                                   hint: "make it a veth network on a bridge (lxc.net.\(index).link), or give the gateway's address")
                     }
                     return .bridgeAddress
                 }
@@ -96,14 +109,48 @@ struct NetworkLink: Equatable {
                 }
                 hardwareAddress = parsed
             }
-            result.append(NetworkLink(index: index, physicalDevice: physical ? keys["link"] : nil,
-                                      hostName: physical ? nil : keys["veth.pair"], containerName: name, bridge: physical ? nil : keys["link"],
+            result.append(NetworkLink(index: index, source: source, containerName: name,
                                       mtu: keys["mtu"].flatMap { UInt32($0) }, hardwareAddress: hardwareAddress,
                                       address: addresses.first, extraAddresses: Array(addresses.dropFirst()), gateway: ipv4Gateway,
                                       ipv6Address: ipv6Addresses.first, extraIPv6Addresses: Array(ipv6Addresses.dropFirst()), ipv6Gateway: ipv6Gateway,
                                       up: keys["flags"] == "up"))
         }
         return result
+    }
+
+    /// lxc.net.N.type with the keys it needs: link, veth.pair, and the mode or id of a stacked link.
+    private static func source(type: String, _ keys: [String: String], index: Int,
+                               fail: (String, String, String) -> SwrunError) throws(SwrunError) -> Source {
+        if type != "veth", keys["veth.pair"] != nil {
+            throw fail("veth.pair", "only a veth network has a host end to name", "drop lxc.net.\(index).veth.pair, or set lxc.net.\(index).type = veth")
+        }
+        if let pair = keys["veth.pair"], let problem = LinkName.problem(pair) {
+            throw fail("veth.pair", problem, "for example vethweb0")
+        }
+        if type == "veth" { return .veth(pair: keys["veth.pair"], bridge: keys["link"]) }
+        guard let link = keys["link"] else {
+            throw fail("link", "a \(type) network needs the host's link it goes on (or moves in), and names none",
+                       "set lxc.net.\(index).link to the host's link, for example eth1")
+        }
+        switch type {
+        case "phys":
+            return .physical(link)
+        case "macvlan":
+            // LXC's default mode is private: the container's link talks to the wire only.
+            let mode = keys["macvlan.mode"].flatMap { name in StackedLink.MacvlanMode.allCases.first { "\($0)" == name } } ?? .private
+            return .stacked(.macvlan(mode), parent: link)
+        case "ipvlan":
+            let mode = keys["ipvlan.mode"].flatMap { name in StackedLink.IPVlanMode.allCases.first { "\($0)" == name } } ?? .l3
+            let isolation = keys["ipvlan.isolation"].flatMap { name in StackedLink.IPVlanIsolation.allCases.first { "\($0)" == name } } ?? .bridge
+            return .stacked(.ipvlan(mode, isolation), parent: link)
+        case "vlan":
+            guard let id = keys["vlan.id"].flatMap({ UInt16($0) }) else {
+                throw fail("vlan.id", "a vlan network needs its VLAN id", "set lxc.net.\(index).vlan.id, a number from 0 to 4094")
+            }
+            return .stacked(.vlan(id: id), parent: link)
+        default:
+            throw fail("type", "'\(type)' is not a network type swrun builds", "use veth, macvlan, ipvlan, vlan, phys, empty or none")
+        }
     }
 
     /// The error for a `link` that names no link.

@@ -56,7 +56,7 @@ public struct ContainerLauncher {
         do throws(SwrunError) {
             try started(pid)
             if namespaces.userNamespace { try container.writeIDMaps() }
-            if !plan.networkLinks.isEmpty { try container.makeVethPairs() }
+            if !plan.networkLinks.isEmpty { try container.makeNetworkLinks() }
             if !plan.publishedPorts.isEmpty { try container.publishPorts() }
             if plan.waitsForParent, !SyncMessage(.parentDone).send(on: parentEnd) { throw container.initVanished("while swrun prepared it") }
             try container.waitForSetup()
@@ -186,34 +186,69 @@ public final class LaunchedContainer {
 
     // MARK: setup and exec
 
-    /// Makes each veth pair, its container end straight in init's network namespace, and
-    /// puts the host end on its bridge and up. If the start fails, killing init removes the
-    /// pairs with its namespace.
-    fileprivate func makeVethPairs() throws(SwrunError) {
+    /// Puts each network's link in init's network namespace: a veth pair (its container end
+    /// made straight there, the host end on its bridge and up), a macvlan, ipvlan or vlan link
+    /// made straight there, or the host's own link moved in. If the start fails, killing init
+    /// removes the made links with its namespace.
+    fileprivate func makeNetworkLinks() throws(SwrunError) {
         let socket = try NetlinkSocket()
         for network in plan.networkLinks {
-            if let device = network.physicalDevice {
+            switch network.source {
+            case .veth(let pair, let bridge):
+                try makeVethPair(network, hostName: pair ?? "vs\(initPID)n\(network.index)", bridge: bridge, socket: socket)
+            case .physical(let device):
                 try movePhysicalLink(network, device, socket: socket)
-                continue
+            case .stacked(let link, let parent):
+                try makeStackedLink(network, link, parent: parent, socket: socket)
             }
-            let hostName = network.hostName ?? "vs\(initPID)n\(network.index)"
-            var bridgeIndex: Int32?
-            if let bridge = network.bridge {
-                guard let index = NetlinkSocket.index(of: bridge) else { throw network.missingBridge(bridge) }
-                bridgeIndex = index
-            }
-            let details = (network.hardwareAddress.map { " address \($0)" } ?? "") + (network.mtu.map { " mtu \($0)" } ?? "")
-                + (network.bridge.map { " master \($0)" } ?? "")
-            explainer.say("RTM_NEWLINK veth \(hostName)\(details) up, peer \(network.containerName) netns \(initPID)",
-                          "lxc.net.\(network.index): a veth pair, in one request: the host end up"
-                              + (network.bridge.map { " on the bridge \($0)" } ?? "") + ", the other end in the container as \(network.containerName)")
-            let request = LinkRequest.createVeth(name: hostName, peer: network.containerName, peerNamespacePID: initPID,
-                                                 peerAddress: network.hardwareAddress?.bytes, mtu: network.mtu,
-                                                 master: bridgeIndex, up: true, sequence: socket.nextSequence())
-            try socket.request(request,
-                               "create the veth pair \(hostName) for lxc.net.\(network.index)" + (network.bridge.map { " on the bridge \($0)" } ?? ""),
-                               hint: "a link called \(hostName) may exist already: choose another lxc.net.\(network.index).veth.pair")
-            vethHostNames.append(hostName)
+        }
+    }
+
+    private func makeVethPair(_ network: NetworkLink, hostName: String, bridge: String?, socket: NetlinkSocket) throws(SwrunError) {
+        var bridgeIndex: Int32?
+        if let bridge {
+            guard let index = NetlinkSocket.index(of: bridge) else { throw network.missingBridge(bridge) }
+            bridgeIndex = index
+        }
+        let details = (network.hardwareAddress.map { " address \($0)" } ?? "") + (network.mtu.map { " mtu \($0)" } ?? "")
+            + (bridge.map { " master \($0)" } ?? "")
+        explainer.say("RTM_NEWLINK veth \(hostName)\(details) up, peer \(network.containerName) netns \(initPID)",
+                      "lxc.net.\(network.index): a veth pair, in one request: the host end up"
+                          + (bridge.map { " on the bridge \($0)" } ?? "") + ", the other end in the container as \(network.containerName)")
+        let request = LinkRequest.createVeth(name: hostName, peer: network.containerName, peerNamespacePID: initPID,
+                                             peerAddress: network.hardwareAddress?.bytes, mtu: network.mtu,
+                                             master: bridgeIndex, up: true, sequence: socket.nextSequence())
+        try socket.request(request,
+                           "create the veth pair \(hostName) for lxc.net.\(network.index)" + (bridge.map { " on the bridge \($0)" } ?? ""),
+                           hint: "a link called \(hostName) may exist already: choose another lxc.net.\(network.index).veth.pair")
+        vethHostNames.append(hostName)
+    }
+
+    /// lxc.net.N.type = macvlan, ipvlan or vlan: a link on the host's `parent`, made in the
+    /// container's namespace under its name there; the kernel removes it with the namespace.
+    private func makeStackedLink(_ network: NetworkLink, _ link: StackedLink, parent: String, socket: NetlinkSocket) throws(SwrunError) {
+        guard let parentIndex = NetlinkSocket.index(of: parent) else {
+            throw SwrunError(.notFound, "lxc.net.\(network.index).link: the host has no link '\(parent)' for the \(link.kind) link to go on",
+                             hint: "see the host's links with `ip link`")
+        }
+        let mode: String = switch link {
+        case .macvlan(let mode): "mode \(mode)"
+        case .ipvlan(let mode, let isolation): "mode \(mode) \(isolation)"
+        case .vlan(let id): "id \(id)"
+        }
+        explainer.say("RTM_NEWLINK \(link.kind) \(network.containerName) link \(parent) \(mode) netns \(initPID)",
+                      "lxc.net.\(network.index): a \(link.kind) link on the host's \(parent), made in the container")
+        let request = LinkRequest.createStacked(link, name: network.containerName, parentIndex: parentIndex, namespacePID: initPID,
+                                                address: network.hardwareAddress?.bytes, mtu: network.mtu, sequence: socket.nextSequence())
+        try socket.request(request, "create the \(link.kind) link \(network.containerName) on \(parent) for lxc.net.\(network.index)",
+                           hint: Self.stackedLinkHint(link, parent: parent, index: network.index))
+    }
+
+    private static func stackedLinkHint(_ link: StackedLink, parent: String, index: Int) -> String {
+        switch link {
+        case .vlan: "\(parent) must be an Ethernet link; a vlan id may be used once per link"
+        case .macvlan(.passthru): "passthru takes the whole of \(parent): no other macvlan may be on it"
+        default: "\(parent) must be an Ethernet link (not a bridge's port, nor loopback); check lxc.net.\(index).link"
         }
     }
 
