@@ -24,8 +24,8 @@ public struct ImageCatalog {
         self.report = report
     }
 
-    public init(environment: [String: String], report: @escaping (String) -> Void) {
-        self.init(ociStore: OCIStore(root: OCIStore.defaultRoot(environment: environment)),
+    public init(environment: [String: String], fetcher: any BlobFetcher = SequentialBlobFetcher(), report: @escaping (String) -> Void) {
+        self.init(ociStore: OCIStore(root: OCIStore.defaultRoot(environment: environment), fetcher: fetcher),
                   lxcCacheRoot: DownloadTemplate.defaultCacheRoot(environment: environment), report: report)
     }
 

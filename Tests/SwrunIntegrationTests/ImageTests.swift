@@ -50,12 +50,12 @@ final class ImageFixtures {
     }
 
     /// serve.py on `root`, over TLS with the fixture CA's server certificate when `tls`; returns the base URL.
-    /// `log`, when given, gets one line per request.
-    func serve(_ root: String, tls: Bool = false, log: String? = nil) throws -> String {
+    /// `log`, when given, gets one line per request; `options` go to serve.py as they are.
+    func serve(_ root: String, tls: Bool = false, log: String? = nil, options: [String] = []) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = [Self.scripts + "/serve.py", "--root", root]
-            + (tls ? ["--tls", path + "/ca/server.pem", path + "/ca/server.key"] : [])
+            + (tls ? ["--tls", path + "/ca/server.pem", path + "/ca/server.key"] : []) + options
         let output = Pipe()
         process.standardOutput = output
         // Never createFile on /dev/null: Foundation writes a new file and renames it over the path.
@@ -265,6 +265,25 @@ struct FixtureError: Error, CustomStringConvertible {
         let removed = try swrun(["image", "rm", registry + "/fixture/busybox:multi"])
         #expect(removed.status == 0)
         #expect(!(try swrun(["images"])).stdout.contains(registry + "/fixture/busybox:multi"))
+    }
+
+    @Test func layersDownloadInParallel() throws {
+        try fixtures.shell("bash '\(ImageFixtures.scripts)/make-oci-layout.sh' '\(fixtures.path)/oci'"
+            + " && bash '\(ImageFixtures.scripts)/make-static-registry.sh' '\(fixtures.path)/oci' '\(fixtures.path)/static' fixture/busybox")
+        // Every blob waits a second before its body: downloads that overlap show as active=N > 1.
+        let log = fixtures.path + "/blobs.log"
+        let url = try fixtures.serve(fixtures.path + "/static", log: log, options: ["--hold-blobs", "1"])
+        let image = url.replacingOccurrences(of: "http://", with: "") + "/fixture/busybox:multi"
+        let pulled = try swrun(["pull", image])
+        #expect(pulled.status == 0, "\(pulled.stderr)")
+        let blobs = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").filter { $0.contains("/blobs/") }
+        #expect(blobs.count == 4, "the config and three layers, each fetched once: \(blobs)")
+        let active = blobs.compactMap { $0.split(separator: "active=").last.flatMap { Int($0) } }
+        #expect(active.max() ?? 0 > 1 && active.max() ?? 0 <= 3, "at most three blobs at once, and more than one: \(blobs)")
+        // Not a terminal: one plain line per blob, no progress bar.
+        #expect(pulled.stderr.components(separatedBy: "swrun: downloaded sha256:").count == 5 && !pulled.stderr.contains("\r"), "\(pulled.stderr)")
+        let ran = try swrun(["run", "--rm", "-P", sandbox.path, "-f", sandbox.emptyConfig, image])
+        #expect(ran.status == 0 && ran.stdout == "hello from oci\n", "\(ran.stderr)")
     }
 
     @Test func hostileArchivesWriteNothingOutside() throws {

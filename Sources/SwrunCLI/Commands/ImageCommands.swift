@@ -11,8 +11,11 @@ var cacheEnvironment: [String: String] {
     return result
 }
 
+/// Layers come down three at a time, each in a worker: swrun started again as
+/// `swrun image fetch-blob DIGEST` (swrun runs no threads).
 func imageCatalog() -> ImageCatalog {
-    ImageCatalog(environment: cacheEnvironment, report: { printError("swrun: \($0)") })
+    ImageCatalog(environment: cacheEnvironment, fetcher: ParallelBlobFetcher(worker: ["/proc/self/exe", "image", "fetch-blob"]),
+                 report: { printError("swrun: \($0)") })
 }
 
 enum PullCommand: Command {
@@ -71,6 +74,8 @@ enum ImageCommand: Command {
         arguments: [.init(name: "ACTION", help: "rm"), .init(name: "IMAGE", help: "The image's name as `swrun images` shows it.")])
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
+        // Internal: a pull's download worker, which reads its request on stdin (see BlobFetchWorker).
+        if arguments.arguments.first == "fetch-blob" { return BlobFetchWorker.run() }
         guard arguments.arguments.first == "rm" else {
             throw SwrunError(.invalidArgument, "swrun image: unknown action '\(arguments.arguments.first ?? "")'", hint: "use `swrun image rm IMAGE`")
         }
