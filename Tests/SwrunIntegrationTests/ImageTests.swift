@@ -286,6 +286,19 @@ struct FixtureError: Error, CustomStringConvertible {
         #expect(ran.status == 0 && ran.stdout == "hello from oci\n", "\(ran.stderr)")
     }
 
+    @Test func aLayerThatDoesNotMatchItsDiffIDLeavesNoContainer() throws {
+        try fixtures.shell("bash '\(ImageFixtures.scripts)/make-oci-layout.sh' '\(fixtures.path)/oci'"
+            + " && bash '\(ImageFixtures.scripts)/make-static-registry.sh' '\(fixtures.path)/oci' '\(fixtures.path)/static' fixture/busybox")
+        let url = try fixtures.serve(fixtures.path + "/static")
+        let image = url.replacingOccurrences(of: "http://", with: "") + "/fixture/busybox:tampered"
+        // Every blob matches its digest, so the pull succeeds; the unpack finds the lie.
+        let ran = try swrun(["run", "--rm", "-P", sandbox.path, "-f", sandbox.emptyConfig, image, "true"])
+        #expect(ran.status == 125 && ran.stderr.contains("layer 2/3") && ran.stderr.contains("diff_id"), "\(ran.stderr)")
+        let created = try swrun(["create", "-n", sandbox.name("tampered"), "-t", image, "-P", sandbox.path, "-f", sandbox.emptyConfig])
+        #expect(created.status != 0 && created.stderr.contains("layer 2/3"), "\(created.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.path).filter { !$0.hasSuffix(".conf") }.isEmpty)
+    }
+
     @Test func hostileArchivesWriteNothingOutside() throws {
         try fixtures.shell("python3 '\(ImageFixtures.scripts)/make-hostile-archives.py' '\(fixtures.path)/archives'")
         let decoy = "/tmp/swrun-escape-hardlink-target"
