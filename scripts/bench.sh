@@ -77,3 +77,5 @@ echo
 echo "execute with one veth on a bridge: $runs runs"
 unshare -n -m --propagation private "$(dirname "$0")/bench-veth.sh" "$swrun" "$lxcpath" "$name" "$results" "$runs"
 echo "targets: swrun faster than lxc-execute (ratio < 1); netlink setup under 1 ms (most of the cost above is the kernel's RTM_DELLINK)"
+
+unshare -m --propagation private "$(dirname "$0")/bench-unpack.sh" "$swrun" "$results" "$((runs / 20 > 3 ? runs / 20 : 3))"

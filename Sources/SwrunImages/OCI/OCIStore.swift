@@ -11,10 +11,13 @@ public struct OCIStore: Sendable {
     public let root: String
     /// How missing blobs are downloaded: in parallel worker processes from the CLI.
     public let fetcher: any BlobFetcher
+    /// How layers are decompressed when they unpack: in a worker process from the CLI.
+    public let opener: ArchiveOpener
 
-    public init(root: String, fetcher: any BlobFetcher = SequentialBlobFetcher()) {
+    public init(root: String, fetcher: any BlobFetcher = SequentialBlobFetcher(), opener: ArchiveOpener = .inProcess) {
         self.root = root
         self.fetcher = fetcher
+        self.opener = opener
     }
 
     /// SWRUN_CACHE_PATH, or /var/cache/swrun.

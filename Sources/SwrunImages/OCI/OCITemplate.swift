@@ -49,7 +49,7 @@ public final class OCITemplate: RootfsTemplate {
             let position = "layer \(index + 1)/\(manifest.layers.count) (\(layer.digest.prefix(19)))"
             report("unpacking \(position)")
             let path = store.blobPath(layer.digest)
-            let source = DigestingSource(try DecompressingSource(FileSource(path: path)))
+            let source = DigestingSource(try store.opener.open(path))
             try unpacker.unpack(source, name: path)
             let actual = try source.finish()
             guard actual == diffIDs[index] else {

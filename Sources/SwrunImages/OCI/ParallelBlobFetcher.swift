@@ -105,13 +105,18 @@ final class WorkerProcess {
 
     deinit { if output >= 0 { close(output) } }
 
-    private static func spawn(_ argv: [String], stdin: Int32, stdout: Int32) throws(SwrunError) -> pid_t {
+    /// Starts swrun's worker `argv` with these fds as its stdio (nil: /dev/null for stdin,
+    /// ours for stderr), and no other fd of ours.
+    static func spawn(_ argv: [String], stdin: Int32?, stdout: Int32, stderr: Int32? = nil) throws(SwrunError) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        // dup2 clears close-on-exec on 0 and 1 only; every other fd closes at exec.
-        posix_spawn_file_actions_adddup2(&actions, stdin, 0)
+        // dup2 clears close-on-exec on 0, 1 and 2 only; every other fd closes at exec.
+        if let stdin { posix_spawn_file_actions_adddup2(&actions, stdin, 0) } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         posix_spawn_file_actions_adddup2(&actions, stdout, 1)
+        if let stderr { posix_spawn_file_actions_adddup2(&actions, stderr, 2) }
         swrun_spawn_close_from(&actions, 3)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -133,8 +138,8 @@ final class WorkerProcess {
             buffer.baseAddress.map { posix_spawn(&pid, program, &actions, &attributes, $0, environ) } ?? EINVAL
         }
         if result != 0 {
-            throw SwrunError.system("cannot start a download worker (\(program))", Errno(rawValue: result),
-                                    hint: "swrun starts itself to download layers in parallel; check that \(program) can run")
+            throw SwrunError.system("cannot start a worker (\(program))", Errno(rawValue: result),
+                                    hint: "swrun starts itself to download and decompress alongside its own work; check that \(program) can run")
         }
         return pid
     }
