@@ -73,6 +73,29 @@ final class ImageFixtures {
         return (tls ? "https://localhost:" : "http://127.0.0.1:") + port
     }
 
+    /// Starts rootfs-fixtures/proxy.py, its requests logged to `log`; returns its port.
+    func startProxy(log: String) throws -> Int {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = [Self.scripts + "/proxy.py"]
+        let output = Pipe()
+        process.standardOutput = output
+        FileManager.default.createFile(atPath: log, contents: nil)  // our own file, not /dev/null
+        process.standardError = FileHandle(forWritingAtPath: log)
+        try process.run()
+        servers.append(process)
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { throw FixtureError(command: "proxy.py", output: "ended before printing its port") }
+            line += chunk
+        }
+        guard let port = Int(String(decoding: line, as: UTF8.self).split(separator: "\n")[0]) else {
+            throw FixtureError(command: "proxy.py", output: String(decoding: line, as: UTF8.self))
+        }
+        return port
+    }
+
     /// Starts a registry holding the OCI layout fixture (over HTTPS with the fixture CA when
     /// `tls`); returns its host:port.
     func startRegistry(_ name: String = "registry", tls: Bool = false) throws -> String {
@@ -284,6 +307,30 @@ struct FixtureError: Error, CustomStringConvertible {
         #expect(pulled.stderr.components(separatedBy: "swrun: downloaded sha256:").count == 5 && !pulled.stderr.contains("\r"), "\(pulled.stderr)")
         let ran = try swrun(["run", "--rm", "-P", sandbox.path, "-f", sandbox.emptyConfig, image])
         #expect(ran.status == 0 && ran.stdout == "hello from oci\n", "\(ran.stderr)")
+    }
+
+    @Test func pullsGoThroughTheProxyUnlessNoProxyNamesTheRegistry() throws {
+        try fixtures.shell("bash '\(ImageFixtures.scripts)/make-oci-layout.sh' '\(fixtures.path)/oci'"
+            + " && bash '\(ImageFixtures.scripts)/make-static-registry.sh' '\(fixtures.path)/oci' '\(fixtures.path)/static' fixture/busybox")
+        let registry = try fixtures.serve(fixtures.path + "/static").replacingOccurrences(of: "http://", with: "")
+        let log = fixtures.path + "/proxy.log"
+        let proxy = "http://127.0.0.1:\(try fixtures.startProxy(log: log))"
+        // The variables are set for the swrun child only; its download workers inherit them.
+        let proxied = try Swrun.run(["pull", registry + "/fixture/busybox:single"], timeout: 120,
+                                    environment: caches.merging(["http_proxy": proxy, "https_proxy": proxy]) { $1 })
+        #expect(proxied.status == 0, "\(proxied.stderr)")
+        let requests = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map(String.init)
+        // The probe for TLS on a local registry goes through a tunnel; plain HTTP in absolute form.
+        #expect(requests.contains("CONNECT \(registry)"), "\(requests)")
+        #expect(requests.contains("GET http://\(registry)/v2/fixture/busybox/manifests/single"), "\(requests)")
+        #expect(requests.filter { $0.hasPrefix("GET http://\(registry)/v2/fixture/busybox/blobs/sha256:") }.count == 4, "\(requests)")
+
+        // no_proxy naming the registry: a pull into an empty cache goes around the proxy.
+        let direct = try Swrun.run(["pull", registry + "/fixture/busybox:single"], timeout: 120,
+                                   environment: ["SWRUN_CACHE_PATH": fixtures.path + "/direct-cache", "http_proxy": proxy,
+                                                 "https_proxy": proxy, "no_proxy": "example.org, 127.0.0.1"])
+        #expect(direct.status == 0, "\(direct.stderr)")
+        #expect(try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").count == requests.count)
     }
 
     @Test func aLayerThatDoesNotMatchItsDiffIDLeavesNoContainer() throws {
