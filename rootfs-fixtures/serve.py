@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
 """A small HTTP(S) file server for swrun's tests (standard library only).
 
-    python3 serve.py --root DIR [--tls CERT KEY] [--port 0] [--slow SECONDS]
+    python3 serve.py --root DIR [--tls CERT KEY] [--port 0] [--slow SECONDS] [--hold-blobs SECONDS]
 
 Binds 127.0.0.1, prints the port it got as the first line on stdout, and serves the
 files under DIR with Content-Length and `Range: bytes=N-` (206, or 416 past the end).
-Each request is logged on stderr as "GET PATH [range=...] [auth]". Test hooks:
+Each request is logged on stderr as "GET PATH [range=...] [auth] active=N", N counting
+the requests in progress, this one included (so a parallel download shows N > 1). Test hooks:
 
     /redirect/N/PATH   302 to /redirect/N-1/PATH, and at N=1 to /PATH
     /chunked/PATH      PATH with chunked transfer encoding
     /drop-once/PATH    the first request gets half of PATH, then the connection closes
     /status/CODE       answers CODE with a short body
     /slow/PATH         sends the head, waits --slow seconds, then the body
+    --hold-blobs S     every path with /blobs/ in it (an OCI registry's blobs, for a tree made
+                       by make-static-registry.sh) sends the head, waits S seconds, then the body
 """
 import argparse
 import http.server
@@ -28,6 +31,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     dropped = set()  # paths whose /drop-once/ request was already cut short
     lock = threading.Lock()
+    active = 0  # requests in progress
 
     def log_message(self, format, *args):
         pass  # one line per request is logged by do_GET instead
@@ -35,13 +39,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         self.close_connection = True
         byte_range = self.headers.get("Range")
-        log = "GET " + self.path + (" range=" + byte_range if byte_range else "")
-        sys.stderr.write(log + (" auth" if self.headers.get("Authorization") else "") + "\n")
-        sys.stderr.flush()
+        with Handler.lock:
+            Handler.active += 1
+            log = "GET " + self.path + (" range=" + byte_range if byte_range else "")
+            log += (" auth" if self.headers.get("Authorization") else "") + f" active={Handler.active}"
+            sys.stderr.write(log + "\n")
+            sys.stderr.flush()
         try:
             self.answer(self.path.split("?")[0], byte_range)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (a timeout test): nothing to do
+        finally:
+            with Handler.lock:
+                Handler.active -= 1
 
     def answer(self, path, byte_range):
         parts = path.split("/")
@@ -75,9 +85,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                  ("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")])
         else:
             self.send_head(200, [("Content-Length", str(len(data)))])
-        if hook == "slow":
+        if hook == "slow" or (self.server.hold_blobs and "/blobs/" in path):
             self.wfile.flush()
-            time.sleep(self.server.slow)
+            time.sleep(self.server.slow if hook == "slow" else self.server.hold_blobs)
         self.wfile.write(data[start:])
 
     def read_file(self, path):
@@ -117,9 +127,10 @@ def main():
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     parser.add_argument("--slow", type=float, default=2.0)
+    parser.add_argument("--hold-blobs", type=float, default=0.0)
     args = parser.parse_args()
     server = Server(("127.0.0.1", args.port), Handler)
-    server.root, server.slow = args.root, args.slow
+    server.root, server.slow, server.hold_blobs = args.root, args.slow, args.hold_blobs
     if args.tls:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(*args.tls)

@@ -4,7 +4,7 @@ import SwrunSystem
 /// A one-line progress bar on stderr ("NAME  12.3 MiB / 40.0 MiB  2.1 MiB/s  ETA 0:13"),
 /// redrawn in place at most ten times a second. Silent when stderr is not a terminal:
 /// logs get the callers' own one-line messages instead.
-public final class DownloadProgress {
+public final class DownloadProgress: TransferProgress {
     public let name: String
     private let enabled: Bool
     private let clock: () -> Double
@@ -44,6 +44,14 @@ public final class DownloadProgress {
 
     public func advance(by count: Int) {
         completed += Int64(count)
+        draw(force: false)
+    }
+
+    /// Counts bytes that an earlier attempt fetched (a resumed download): they show in the
+    /// total done, not in the rate.
+    public func addResumed(_ count: Int64) {
+        completed += count
+        startBytes += count
         draw(force: false)
     }
 

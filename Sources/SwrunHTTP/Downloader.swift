@@ -20,7 +20,7 @@ public struct Downloader {
     /// `expectedSHA256` is a hex digest, with or without a "sha256:" prefix.
     public func download(_ url: HTTPURL, to path: String, headers: [(String, String)] = [],
                          expectedSHA256: String? = nil, expectedSize: Int64? = nil,
-                         progress: DownloadProgress? = nil) throws(SwrunError) {
+                         progress: (any TransferProgress)? = nil) throws(SwrunError) {
         let part = path + ".part"
         defer { progress?.finish() }
         var attempt = 0
@@ -39,7 +39,7 @@ public struct Downloader {
 
     /// One request: appends to `part` from where it ends (Range), or starts it over.
     private func transfer(_ url: HTTPURL, to part: String, headers: [(String, String)],
-                          expectedSize: Int64?, progress: DownloadProgress?) throws(SwrunError) {
+                          expectedSize: Int64?, progress: (any TransferProgress)?) throws(SwrunError) {
         var offset = fileSize(part) ?? 0
         if let expectedSize {
             if offset == expectedSize && offset > 0 { return }  // complete: verification decides

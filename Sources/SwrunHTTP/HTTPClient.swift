@@ -12,14 +12,17 @@ public final class HTTPClient {
         /// Seconds to wait for each piece of data (an idle limit, not a limit on the whole transfer).
         public var readTimeout: Double
         public var maxRedirects: Int
+        /// The proxies, from http_proxy, https_proxy and no_proxy unless given.
+        public var proxies: ProxySettings
 
         public init(caFile: String? = nil, userAgent: String = "swrun", connectTimeout: Double = 15,
-                    readTimeout: Double = 30, maxRedirects: Int = 5) {
+                    readTimeout: Double = 30, maxRedirects: Int = 5, proxies: ProxySettings = ProxySettings()) {
             self.caFile = caFile
             self.userAgent = userAgent
             self.connectTimeout = connectTimeout
             self.readTimeout = readTimeout
             self.maxRedirects = maxRedirects
+            self.proxies = proxies
         }
     }
 
@@ -49,9 +52,13 @@ public final class HTTPClient {
         var headers = headers
         var redirects = 0
         while true {
-            let exchange = try HTTPExchange(url: url, request: try request(for: url, headers: headers),
-                                            stream: try connect(url))
+            let proxy = try options.proxies.proxy(for: url)
+            let stream = try connect(url, via: proxy)
+            // Plain HTTP through a proxy asks it for the whole URL; https went through a CONNECT tunnel.
+            let viaProxy = url.scheme == .http ? proxy : nil
+            let exchange = try HTTPExchange(url: url, request: try request(for: url, headers: headers, via: viaProxy), stream: stream)
             let response = try exchange.readHead()
+            if let viaProxy, response.status == 407 { throw ProxyTunnel.wantsCredentials(viaProxy, "HTTP \(response.status) \(response.reason)") }
             if [301, 302, 303, 307, 308].contains(response.status), let location = response.header("Location") {
                 if redirects == options.maxRedirects {
                     throw SwrunError(.network, "too many redirects (more than \(options.maxRedirects)) from \(url)",
@@ -90,16 +97,24 @@ public final class HTTPClient {
         return headers.filter { $0.0.lowercased() != "authorization" }
     }
 
-    private func connect(_ url: HTTPURL) throws(SwrunError) -> ByteStream {
-        let socket = try TCPSocket.connect(to: url, connectTimeout: options.connectTimeout, readTimeout: options.readTimeout)
+    private func connect(_ url: HTTPURL, via proxy: Proxy?) throws(SwrunError) -> ByteStream {
+        let socket: TCPSocket
+        if let proxy {
+            socket = try ProxyTunnel.connect(to: proxy, for: url, options: options)
+        } else {
+            socket = try TCPSocket.connect(to: url, connectTimeout: options.connectTimeout, readTimeout: options.readTimeout)
+        }
         guard url.scheme == .https else { return socket }
-        if tlsContext == nil { tlsContext = try TLSContext(caFile: options.caFile) }
-        return try TLSStream.handshake(over: socket, context: tlsContext!, url: url)
+        let context: TLSContext
+        if let existing = tlsContext { context = existing } else { context = try TLSContext(caFile: options.caFile) }
+        tlsContext = context
+        return try TLSStream.handshake(over: socket, context: context, url: url)
     }
 
-    private func request(for url: HTTPURL, headers: [(String, String)]) throws(SwrunError) -> [UInt8] {
+    private func request(for url: HTTPURL, headers: [(String, String)], via proxy: Proxy?) throws(SwrunError) -> [UInt8] {
         let given = Set(headers.map { $0.0.lowercased() })
-        var lines = ["GET \(url.path) HTTP/1.1", "Host: \(url.hostHeader)"]
+        var lines = ["GET \(proxy == nil ? url.path : url.description) HTTP/1.1", "Host: \(url.hostHeader)"]
+        if let authorization = proxy?.authorization { lines.append("Proxy-Authorization: \(authorization)") }
         if !given.contains("user-agent") { lines.append("User-Agent: \(options.userAgent)") }
         if !given.contains("accept") { lines.append("Accept: */*") }
         lines.append("Connection: close")

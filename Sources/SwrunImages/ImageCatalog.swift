@@ -24,8 +24,9 @@ public struct ImageCatalog {
         self.report = report
     }
 
-    public init(environment: [String: String], report: @escaping (String) -> Void) {
-        self.init(ociStore: OCIStore(root: OCIStore.defaultRoot(environment: environment)),
+    public init(environment: [String: String], fetcher: any BlobFetcher = SequentialBlobFetcher(), opener: ArchiveOpener = .inProcess,
+                report: @escaping (String) -> Void) {
+        self.init(ociStore: OCIStore(root: OCIStore.defaultRoot(environment: environment), fetcher: fetcher, opener: opener),
                   lxcCacheRoot: DownloadTemplate.defaultCacheRoot(environment: environment), report: report)
     }
 
@@ -36,7 +37,9 @@ public struct ImageCatalog {
     /// The template for `name` from what is on this machine, or nil when it must be pulled first.
     public func localTemplate(_ name: String, unprivileged: Bool = false) throws(SwrunError) -> (any RootfsTemplate)? {
         if name == BusyboxTemplate.name { return BusyboxTemplate() }
-        if FileSystem.exists(importedPath(name)) { return TarballTemplate(path: importedPath(name)) }
+        // A path ("/srv/rootfs.tar.xz", "./rootfs.tar"): that tarball, unpacked straight into the rootfs.
+        if Self.isPath(name) { return TarballTemplate(path: name, opener: ociStore.opener) }
+        if FileSystem.exists(importedPath(name)) { return TarballTemplate(path: importedPath(name), opener: ociStore.opener) }
         if let alias = Self.aliases[name] {
             let lxc = downloadTemplate(alias.dist, alias.release, forceCache: true, unprivileged: unprivileged)
             if FileSystem.exists(lxc.cacheDirectory + "/build_id") {
@@ -62,7 +65,7 @@ public struct ImageCatalog {
     }
 
     private func fetch(_ name: String, caFile: String?) throws(SwrunError) {
-        if name == BusyboxTemplate.name || FileSystem.exists(importedPath(name)) { return }
+        if name == BusyboxTemplate.name || Self.isPath(name) || FileSystem.exists(importedPath(name)) { return }
         if let alias = Self.aliases[name] {
             do {
                 try downloadTemplate(alias.dist, alias.release, forceCache: false, unprivileged: false).checkHost()
@@ -83,7 +86,9 @@ public struct ImageCatalog {
         options.dist = dist
         options.release = release
         options.forceCache = forceCache
-        return DownloadTemplate(options: options, cacheRoot: lxcCacheRoot, unprivileged: unprivileged, report: report)
+        let template = DownloadTemplate(options: options, cacheRoot: lxcCacheRoot, unprivileged: unprivileged, report: report)
+        template.opener = ociStore.opener
+        return template
     }
 
     private func ociTemplate(_ reference: ImageReference, cachedOnly: Bool) throws(SwrunError) -> OCITemplate? {
@@ -135,6 +140,9 @@ public struct ImageCatalog {
         try ociStore.collectGarbage()
     }
 
+    /// Whether an image name is a file's path: no OCI reference or short name starts with / or ./.
+    static func isPath(_ name: String) -> Bool { name.hasPrefix("/") || name.hasPrefix("./") || name.hasPrefix("../") }
+
     /// Relative paths of the regular files below `root`.
     static func files(under root: String, prefix: String = "") -> [String] {
         var result: [String] = []
@@ -157,7 +165,7 @@ extension ImageCatalog {
         guard !name.isEmpty, !name.contains("/"), !name.hasPrefix("."), ImageCatalog.aliases[name] == nil, name != BusyboxTemplate.name else {
             throw SwrunError(.invalidArgument, "'\(name)' cannot name an imported image", hint: "use a plain name without '/', not a short name swrun knows")
         }
-        let template = TarballTemplate(path: tarball)
+        let template = TarballTemplate(path: tarball, opener: ociStore.opener)
         try template.checkHost()
         try FileSystem.makeDirectories(importsDirectory, mode: 0o755)
         let scratch = importsDirectory + "/.check-" + name

@@ -26,8 +26,12 @@ extension BusyboxTemplate: RootfsTemplate {
 /// compressed or not, as `tar -C rootfs -cJf rootfs.tar.xz .` makes it.
 public struct TarballTemplate: RootfsTemplate {
     public let path: String
+    public let opener: ArchiveOpener
 
-    public init(path: String) { self.path = path }
+    public init(path: String, opener: ArchiveOpener = .inProcess) {
+        self.path = path
+        self.opener = opener
+    }
 
     public var origin: String { "the tarball \(path)" }
 
@@ -40,7 +44,7 @@ public struct TarballTemplate: RootfsTemplate {
 
     public func install(rootfs: String, name: String, report: @escaping (String) -> Void) throws(SwrunError) {
         report("unpacking \(path) into \(rootfs)")
-        let count = try RootfsUnpacker(rootfs: rootfs, warn: { report("warning: \($0)") }).unpack(file: path)
+        let count = try RootfsUnpacker(rootfs: rootfs, warn: { report("warning: \($0)") }).unpack(file: path, opener: opener)
         guard count > 0 else {
             throw SwrunError(.verificationFailed, "the tarball \(path) holds no files",
                              hint: "make it from the root of a system: tar -C DIR -cJf rootfs.tar.xz .")

@@ -31,8 +31,11 @@ struct TestServer {
     }
 
     /// The request lines the server logged: "GET /path range=bytes=N-".
+    /// The request lines logged, without the " active=N" that ends each.
     func requests() throws -> [String] {
-        try FileSystem.readText(logPath).split(separator: "\n").map(String.init)
+        try FileSystem.readText(logPath).split(separator: "\n").map { line in
+            line.firstRange(of: " active=").map { String(line[..<$0.lowerBound]) } ?? String(line)
+        }
     }
 }
 
@@ -65,8 +68,8 @@ func withServer<T>(files: [String: [UInt8]] = [:], tls: Bool = false, names: Str
     }
 }
 
-/// Starts serve.py with stdout on a pipe and reads the port it prints first.
-private func spawnServer(_ arguments: [String], logPath: String) throws -> (pid_t, Int) {
+/// Starts a fixture server (serve.py, proxy.py) with stdout on a pipe and reads the port it prints first.
+func spawnServer(_ arguments: [String], logPath: String) throws -> (pid_t, Int) {
     let (readEnd, writeEnd) = try FileSystem.makePipe()
     defer { close(readEnd) }
     var actions = posix_spawn_file_actions_t()
@@ -79,7 +82,7 @@ private func spawnServer(_ arguments: [String], logPath: String) throws -> (pid_
     var pid: pid_t = 0
     let result = posix_spawnp(&pid, "python3", &actions, nil, cArguments, environ)
     close(writeEnd)
-    if result != 0 { throw SwrunError.system("cannot start python3 \(servePath)", Errno(rawValue: result)) }
+    if result != 0 { throw SwrunError.system("cannot start \(arguments.joined(separator: " "))", Errno(rawValue: result)) }
 
     var line: [UInt8] = []
     var byte: UInt8 = 0
@@ -88,12 +91,12 @@ private func spawnServer(_ arguments: [String], logPath: String) throws -> (pid_
         guard poll(&ready, 1, 10_000) == 1, read(readEnd, &byte, 1) == 1 else {
             kill(pid, SIGKILL)
             waitpid(pid, nil, 0)
-            throw SwrunError(.system, "serve.py did not print its port: \((try? FileSystem.readText(logPath)) ?? "")")
+            throw SwrunError(.system, "\(arguments[1]) did not print its port: \((try? FileSystem.readText(logPath)) ?? "")")
         }
         line.append(byte)
     }
     guard let port = Int(String(decoding: line.dropLast(), as: UTF8.self)) else {
-        throw SwrunError(.system, "serve.py printed no port but '\(String(decoding: line, as: UTF8.self))'")
+        throw SwrunError(.system, "\(arguments[1]) printed no port but '\(String(decoding: line, as: UTF8.self))'")
     }
     return (pid, port)
 }

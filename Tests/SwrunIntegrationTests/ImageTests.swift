@@ -50,12 +50,12 @@ final class ImageFixtures {
     }
 
     /// serve.py on `root`, over TLS with the fixture CA's server certificate when `tls`; returns the base URL.
-    /// `log`, when given, gets one line per request.
-    func serve(_ root: String, tls: Bool = false, log: String? = nil) throws -> String {
+    /// `log`, when given, gets one line per request; `options` go to serve.py as they are.
+    func serve(_ root: String, tls: Bool = false, log: String? = nil, options: [String] = []) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = [Self.scripts + "/serve.py", "--root", root]
-            + (tls ? ["--tls", path + "/ca/server.pem", path + "/ca/server.key"] : [])
+            + (tls ? ["--tls", path + "/ca/server.pem", path + "/ca/server.key"] : []) + options
         let output = Pipe()
         process.standardOutput = output
         // Never createFile on /dev/null: Foundation writes a new file and renames it over the path.
@@ -71,6 +71,29 @@ final class ImageFixtures {
         }
         let port = String(decoding: line, as: UTF8.self).split(separator: "\n")[0]
         return (tls ? "https://localhost:" : "http://127.0.0.1:") + port
+    }
+
+    /// Starts rootfs-fixtures/proxy.py, its requests logged to `log`; returns its port.
+    func startProxy(log: String) throws -> Int {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = [Self.scripts + "/proxy.py"]
+        let output = Pipe()
+        process.standardOutput = output
+        FileManager.default.createFile(atPath: log, contents: nil)  // our own file, not /dev/null
+        process.standardError = FileHandle(forWritingAtPath: log)
+        try process.run()
+        servers.append(process)
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { throw FixtureError(command: "proxy.py", output: "ended before printing its port") }
+            line += chunk
+        }
+        guard let port = Int(String(decoding: line, as: UTF8.self).split(separator: "\n")[0]) else {
+            throw FixtureError(command: "proxy.py", output: String(decoding: line, as: UTF8.self))
+        }
+        return port
     }
 
     /// Starts a registry holding the OCI layout fixture (over HTTPS with the fixture CA when
@@ -265,6 +288,62 @@ struct FixtureError: Error, CustomStringConvertible {
         let removed = try swrun(["image", "rm", registry + "/fixture/busybox:multi"])
         #expect(removed.status == 0)
         #expect(!(try swrun(["images"])).stdout.contains(registry + "/fixture/busybox:multi"))
+    }
+
+    @Test func layersDownloadInParallel() throws {
+        try fixtures.shell("bash '\(ImageFixtures.scripts)/make-oci-layout.sh' '\(fixtures.path)/oci'"
+            + " && bash '\(ImageFixtures.scripts)/make-static-registry.sh' '\(fixtures.path)/oci' '\(fixtures.path)/static' fixture/busybox")
+        // Every blob waits a second before its body: downloads that overlap show as active=N > 1.
+        let log = fixtures.path + "/blobs.log"
+        let url = try fixtures.serve(fixtures.path + "/static", log: log, options: ["--hold-blobs", "1"])
+        let image = url.replacingOccurrences(of: "http://", with: "") + "/fixture/busybox:multi"
+        let pulled = try swrun(["pull", image])
+        #expect(pulled.status == 0, "\(pulled.stderr)")
+        let blobs = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").filter { $0.contains("/blobs/") }
+        #expect(blobs.count == 4, "the config and three layers, each fetched once: \(blobs)")
+        let active = blobs.compactMap { $0.split(separator: "active=").last.flatMap { Int($0) } }
+        #expect(active.max() ?? 0 > 1 && active.max() ?? 0 <= 3, "at most three blobs at once, and more than one: \(blobs)")
+        // Not a terminal: one plain line per blob, no progress bar.
+        #expect(pulled.stderr.components(separatedBy: "swrun: downloaded sha256:").count == 5 && !pulled.stderr.contains("\r"), "\(pulled.stderr)")
+        let ran = try swrun(["run", "--rm", "-P", sandbox.path, "-f", sandbox.emptyConfig, image])
+        #expect(ran.status == 0 && ran.stdout == "hello from oci\n", "\(ran.stderr)")
+    }
+
+    @Test func pullsGoThroughTheProxyUnlessNoProxyNamesTheRegistry() throws {
+        try fixtures.shell("bash '\(ImageFixtures.scripts)/make-oci-layout.sh' '\(fixtures.path)/oci'"
+            + " && bash '\(ImageFixtures.scripts)/make-static-registry.sh' '\(fixtures.path)/oci' '\(fixtures.path)/static' fixture/busybox")
+        let registry = try fixtures.serve(fixtures.path + "/static").replacingOccurrences(of: "http://", with: "")
+        let log = fixtures.path + "/proxy.log"
+        let proxy = "http://127.0.0.1:\(try fixtures.startProxy(log: log))"
+        // The variables are set for the swrun child only; its download workers inherit them.
+        let proxied = try Swrun.run(["pull", registry + "/fixture/busybox:single"], timeout: 120,
+                                    environment: caches.merging(["http_proxy": proxy, "https_proxy": proxy]) { $1 })
+        #expect(proxied.status == 0, "\(proxied.stderr)")
+        let requests = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map(String.init)
+        // The probe for TLS on a local registry goes through a tunnel; plain HTTP in absolute form.
+        #expect(requests.contains("CONNECT \(registry)"), "\(requests)")
+        #expect(requests.contains("GET http://\(registry)/v2/fixture/busybox/manifests/single"), "\(requests)")
+        #expect(requests.filter { $0.hasPrefix("GET http://\(registry)/v2/fixture/busybox/blobs/sha256:") }.count == 4, "\(requests)")
+
+        // no_proxy naming the registry: a pull into an empty cache goes around the proxy.
+        let direct = try Swrun.run(["pull", registry + "/fixture/busybox:single"], timeout: 120,
+                                   environment: ["SWRUN_CACHE_PATH": fixtures.path + "/direct-cache", "http_proxy": proxy,
+                                                 "https_proxy": proxy, "no_proxy": "example.org, 127.0.0.1"])
+        #expect(direct.status == 0, "\(direct.stderr)")
+        #expect(try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").count == requests.count)
+    }
+
+    @Test func aLayerThatDoesNotMatchItsDiffIDLeavesNoContainer() throws {
+        try fixtures.shell("bash '\(ImageFixtures.scripts)/make-oci-layout.sh' '\(fixtures.path)/oci'"
+            + " && bash '\(ImageFixtures.scripts)/make-static-registry.sh' '\(fixtures.path)/oci' '\(fixtures.path)/static' fixture/busybox")
+        let url = try fixtures.serve(fixtures.path + "/static")
+        let image = url.replacingOccurrences(of: "http://", with: "") + "/fixture/busybox:tampered"
+        // Every blob matches its digest, so the pull succeeds; the unpack finds the lie.
+        let ran = try swrun(["run", "--rm", "-P", sandbox.path, "-f", sandbox.emptyConfig, image, "true"])
+        #expect(ran.status == 125 && ran.stderr.contains("layer 2/3") && ran.stderr.contains("diff_id"), "\(ran.stderr)")
+        let created = try swrun(["create", "-n", sandbox.name("tampered"), "-t", image, "-P", sandbox.path, "-f", sandbox.emptyConfig])
+        #expect(created.status != 0 && created.stderr.contains("layer 2/3"), "\(created.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.path).filter { !$0.hasSuffix(".conf") }.isEmpty)
     }
 
     @Test func hostileArchivesWriteNothingOutside() throws {

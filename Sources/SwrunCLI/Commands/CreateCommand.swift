@@ -8,7 +8,8 @@ enum CreateCommand: Command {
         abstract: "Create a container from a template (lxc-create).",
         discussion: """
         Writes LXCPATH/NAME/config and LXCPATH/NAME/rootfs. Templates: \((ContainerCreator.templates + ["download"]).joined(separator: ", ")),
-        or any image `swrun run` takes (a short name, an imported tarball, an OCI reference).
+        or any image `swrun run` takes (a short name, an imported tarball, an OCI reference), or the
+        path of a rootfs tarball (/srv/rootfs.tar.xz, ./rootfs.tar), unpacked straight into the rootfs.
         The download template takes lxc-create's options after `--`:
           -d DIST -r RELEASE -a ARCH [--variant V] [--server URL] [--flush-cache] [--force-cache]
           [--no-validate] [--keyring FILE] [--ca-file FILE]; without -d and -r it lists the server's images.
@@ -40,8 +41,10 @@ enum CreateCommand: Command {
                 return 0
             }
             try requireRoot("swrun create")
-            template = DownloadTemplate(options: options, cacheRoot: DownloadTemplate.defaultCacheRoot(environment: cacheEnvironment),
-                                        unprivileged: unprivileged, report: report)
+            let download = DownloadTemplate(options: options, cacheRoot: DownloadTemplate.defaultCacheRoot(environment: cacheEnvironment),
+                                            unprivileged: unprivileged, report: report)
+            download.opener = archiveOpener
+            template = download
         } else {
             guard arguments.command.isEmpty else {
                 throw SwrunError(.invalidArgument, "the \(templateName) template takes no options after --",

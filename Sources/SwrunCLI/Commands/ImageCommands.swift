@@ -11,9 +11,15 @@ var cacheEnvironment: [String: String] {
     return result
 }
 
+/// swrun runs no threads, so work that overlaps runs in workers, swrun started again:
+/// layers come down three at a time (`swrun image fetch-blob DIGEST`), and archives are
+/// decompressed beside the unpacking (`swrun image decompress PATH`).
 func imageCatalog() -> ImageCatalog {
-    ImageCatalog(environment: cacheEnvironment, report: { printError("swrun: \($0)") })
+    ImageCatalog(environment: cacheEnvironment, fetcher: ParallelBlobFetcher(worker: ["/proc/self/exe", "image", "fetch-blob"]),
+                 opener: archiveOpener, report: { printError("swrun: \($0)") })
 }
+
+let archiveOpener = ArchiveOpener(worker: ["/proc/self/exe", "image", "decompress"])
 
 enum PullCommand: Command {
     static let spec = CommandSpec(
@@ -71,6 +77,9 @@ enum ImageCommand: Command {
         arguments: [.init(name: "ACTION", help: "rm"), .init(name: "IMAGE", help: "The image's name as `swrun images` shows it.")])
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
+        // Internal: a pull's download worker, which reads its request on stdin (see BlobFetchWorker).
+        if arguments.arguments.first == "fetch-blob" { return BlobFetchWorker.run() }
+        if arguments.arguments.first == "decompress", arguments.arguments.count == 2 { return ArchiveOpener.runWorker(path: arguments.arguments[1]) }
         guard arguments.arguments.first == "rm" else {
             throw SwrunError(.invalidArgument, "swrun image: unknown action '\(arguments.arguments.first ?? "")'", hint: "use `swrun image rm IMAGE`")
         }

@@ -14,6 +14,8 @@ public final class DownloadTemplate: RootfsTemplate {
     let cacheRoot: String
     let unprivileged: Bool
     let report: (String) -> Void
+    /// How rootfs.tar.xz is decompressed: in a worker process from the CLI.
+    public var opener = ArchiveOpener.inProcess
     private var image: LXCImage?
 
     /// `cacheRoot` is LXC's cache directory (LXC_CACHE_PATH, /var/cache/lxc by default).
@@ -154,7 +156,7 @@ public final class DownloadTemplate: RootfsTemplate {
         report("unpacking \(directory)/rootfs.tar.xz into \(rootfs)")
         // excludes-user names the device nodes, which an unprivileged container cannot have.
         let unpacker = try RootfsUnpacker(rootfs: rootfs, options: .init(deviceNodes: !unprivileged), warn: { report("warning: \($0)") })
-        try unpacker.unpack(file: directory + "/rootfs.tar.xz")
+        try unpacker.unpack(file: directory + "/rootfs.tar.xz", opener: opener)
         if let templates = try? FileSystem.readText(directory + "/templates") {
             for path in templates.split(separator: "\n") where !path.isEmpty {
                 // /etc/hostname and friends: LXC_NAME becomes the container's name.

@@ -9,8 +9,16 @@ import SwrunSystem
 ///   ROOT/oci/refs/REGISTRY/REPOSITORY/TAG   the digest of the image's manifest
 public struct OCIStore: Sendable {
     public let root: String
+    /// How missing blobs are downloaded: in parallel worker processes from the CLI.
+    public let fetcher: any BlobFetcher
+    /// How layers are decompressed when they unpack: in a worker process from the CLI.
+    public let opener: ArchiveOpener
 
-    public init(root: String) { self.root = root }
+    public init(root: String, fetcher: any BlobFetcher = SequentialBlobFetcher(), opener: ArchiveOpener = .inProcess) {
+        self.root = root
+        self.fetcher = fetcher
+        self.opener = opener
+    }
 
     /// SWRUN_CACHE_PATH, or /var/cache/swrun.
     public static func defaultRoot(environment: [String: String]) -> String {
@@ -72,14 +80,14 @@ public struct OCIStore: Sendable {
             document = try Self.parse(bytes, source: "the manifest of \(reference)")
         }
         let manifest = try ImageManifest(document, source: "the manifest of \(reference)")
-        for blob in [manifest.config] + manifest.layers {
-            let path = blobPath(blob.digest)
-            // One download of a blob at a time, whichever image wants it.
-            let lock = try FileLock.acquire(path + ".lock")
-            defer { _ = lock }
-            if FileSystem.exists(path) { continue }
-            try registry.downloadBlob(blob, to: path, progress: DownloadProgress(name: String(blob.digest.prefix(19))))
+        // Each blob once, even when an image names a layer twice.
+        var seen: Set<String> = []
+        let blobs = ([manifest.config] + manifest.layers).filter { seen.insert($0.digest).inserted }
+        var downloads: [BlobDownload] = []
+        for blob in blobs where !FileSystem.exists(blobPath(blob.digest)) {
+            downloads.append(try registry.blobDownload(blob, to: blobPath(blob.digest)))
         }
+        try fetcher.fetch(downloads, report: report)
         try FileSystem.writeAtomically(blobPath(digest), bytes)
         try FileSystem.makeDirectories(FileSystem.parentPath(refPath(reference)), mode: 0o755)
         try FileSystem.writeAtomically(refPath(reference), digest + "\n")
@@ -108,8 +116,8 @@ extension OCIStore {
             }
         }
         for file in (try? FileSystem.listDirectory(blobs)) ?? [] {
-            let digest = "sha256:" + file.split(separator: ".").first.map(String.init)!
-            if !live.contains(digest) { try FileSystem.removeTree(blobs + "/" + file) }
+            guard let hex = file.split(separator: ".").first else { continue }
+            if !live.contains("sha256:" + hex) { try FileSystem.removeTree(blobs + "/" + file) }
         }
     }
 }

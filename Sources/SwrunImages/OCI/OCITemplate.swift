@@ -1,3 +1,4 @@
+import SwrunJSON
 import SwrunSystem
 
 /// A container from an OCI image: its layers unpacked in order with whiteouts applied,
@@ -37,13 +38,37 @@ public final class OCITemplate: RootfsTemplate {
         return manifest
     }
 
+    /// Unpacks the layers lowest first, each checked against the config's rootfs.diff_ids
+    /// (the SHA-256 of its uncompressed tar, hashed as it unpacks). A mismatch throws, and
+    /// the container's creator removes the half-made rootfs.
     public func install(rootfs: String, name: String, report: @escaping (String) -> Void) throws(SwrunError) {
         let manifest = try loadedManifest()
+        let diffIDs = try Self.diffIDs(try store.config(of: manifest), layers: manifest.layers.count, image: "\(reference)")
         let unpacker = try RootfsUnpacker(rootfs: rootfs, options: .init(ociWhiteouts: true), warn: { report("warning: \($0)") })
         for (index, layer) in manifest.layers.enumerated() {
-            report("unpacking layer \(index + 1)/\(manifest.layers.count) (\(layer.digest.prefix(19)))")
-            try unpacker.unpack(file: store.blobPath(layer.digest))
+            let position = "layer \(index + 1)/\(manifest.layers.count) (\(layer.digest.prefix(19)))"
+            report("unpacking \(position)")
+            let path = store.blobPath(layer.digest)
+            let source = DigestingSource(try store.opener.open(path))
+            try unpacker.unpack(source, name: path)
+            let actual = try source.finish()
+            guard actual == diffIDs[index] else {
+                throw SwrunError(.verificationFailed,
+                                 "\(position) of \(reference) unpacks to \(actual), but the image config says its diff_id is \(diffIDs[index])",
+                                 hint: "the image is damaged or was tampered with; remove it with `swrun image rm \(reference)` and pull it again")
+            }
         }
+    }
+
+    /// rootfs.diff_ids of an image config: one sha256 digest per layer, as the OCI image spec requires.
+    static func diffIDs(_ config: JSONValue, layers: Int, image: String) throws(SwrunError) -> [String] {
+        let ids = config["rootfs"]?["diff_ids"]?.array?.compactMap(\.string) ?? []
+        guard ids.count == layers, ids.allSatisfy(ImageReference.isDigest) else {
+            throw SwrunError(.verificationFailed,
+                             "the config of \(image) lists \(ids.count) valid rootfs.diff_ids for its \(layers) layers",
+                             hint: "the image is malformed; swrun checks every layer against its diff_id")
+        }
+        return ids
     }
 
     /// The image's run settings, for the container's sidecar (swrun.json).

@@ -5,13 +5,14 @@ import SwrunSystem
 /// The registry API (distribution spec) for one repository, pulling anonymously: a 401
 /// names a token service, which hands out a pull token for the repository.
 public final class RegistryClient {
+    static let userAgent = "swrun/0.1"
     public let reference: ImageReference
     let client: HTTPClient
     private var token: String?
 
     public init(reference: ImageReference, caFile: String?) {
         self.reference = reference
-        client = HTTPClient(options: .init(caFile: caFile, userAgent: "swrun/0.1"))
+        client = HTTPClient(options: .init(caFile: caFile, userAgent: Self.userAgent))
     }
 
     private var scheme: String?
@@ -20,8 +21,10 @@ public final class RegistryClient {
     /// Docker allows for localhost). A certificate that does not verify is never passed over.
     var base: String {
         get throws(SwrunError) {
-            if scheme == nil { scheme = try chooseScheme() }
-            return scheme! + "://" + reference.apiHost + "/v2/" + reference.repository
+            if let scheme { return scheme + "://" + reference.apiHost + "/v2/" + reference.repository }
+            let chosen = try chooseScheme()
+            scheme = chosen
+            return chosen + "://" + reference.apiHost + "/v2/" + reference.repository
         }
     }
 
@@ -49,14 +52,12 @@ public final class RegistryClient {
         return (type ?? "", body)
     }
 
-    /// Downloads a blob to `path`, verified against its digest (resuming a partial download).
-    public func downloadBlob(_ descriptor: Descriptor, to path: String, progress: DownloadProgress?) throws(SwrunError) {
-        let url = try HTTPURL(try base + "/blobs/" + descriptor.digest)
-        _ = try request { (headers) throws(SwrunError) -> (HTTPResponse, [UInt8]) in
-            try Downloader(client: client).download(url, to: path, headers: headers, expectedSHA256: descriptor.digest,
-                                                    expectedSize: descriptor.size, progress: progress)
-            return (HTTPResponse(status: 200, reason: "OK", headers: [], url: url), [])
-        }
+    /// What downloading a blob to `path` takes, for a worker: its URL and the token this
+    /// client got for the manifest (blobs need the same pull scope).
+    public func blobDownload(_ descriptor: Descriptor, to path: String) throws(SwrunError) -> BlobDownload {
+        BlobDownload(url: try HTTPURL(try base + "/blobs/" + descriptor.digest),
+                     headers: authorization.map { BlobDownload.Header($0.0, $0.1) },
+                     digest: descriptor.digest, size: descriptor.size, path: path, caFile: client.options.caFile)
     }
 
     /// Runs `body` with the authorization it needs, getting a token on the first 401.

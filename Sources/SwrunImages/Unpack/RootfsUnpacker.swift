@@ -32,10 +32,10 @@ public final class RootfsUnpacker {
 
     deinit { buffer.deallocate() }
 
-    /// Unpacks the (possibly compressed) tar file at `archive`; returns the members unpacked.
+    /// Unpacks the (possibly compressed) tar file at `archive`, opened by `opener`; returns the members unpacked.
     @discardableResult
-    public func unpack(file archive: String) throws(SwrunError) -> Int {
-        try unpack(DecompressingSource(FileSource(path: archive)), name: archive)
+    public func unpack(file archive: String, opener: ArchiveOpener = .inProcess) throws(SwrunError) -> Int {
+        try unpack(opener.open(archive), name: archive)
     }
 
     /// Unpacks one archive (for OCI images: one layer, lowest first) from a stream.
