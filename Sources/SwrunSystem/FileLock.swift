@@ -20,10 +20,12 @@ public final class FileLock {
     }
 
     /// Takes the lock, waiting for whoever holds it (a short critical section elsewhere).
-    public static func acquire(_ path: String) throws(SwrunError) -> FileLock {
+    /// A `shared` lock is held by any number of processes at once, and keeps out only an
+    /// exclusive one (readers of a cache against the one that prunes it).
+    public static func acquire(_ path: String, shared: Bool = false) throws(SwrunError) -> FileLock {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         if fd < 0 { throw SwrunError.system("cannot open lock file \(path)", Errno.current) }
-        while flock(fd, LOCK_EX) != 0 {
+        while flock(fd, shared ? LOCK_SH : LOCK_EX) != 0 {
             let errno = Errno.current
             if errno == .interrupted { continue }
             close(fd)

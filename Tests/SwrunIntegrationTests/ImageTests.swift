@@ -309,6 +309,30 @@ struct FixtureError: Error, CustomStringConvertible {
         #expect(ran.status == 0 && ran.stdout == "hello from oci\n", "\(ran.stderr)")
     }
 
+    /// `image rm` prunes blobs only when no pull or unpack is using the cache: those hold
+    /// its store lock shared (as this test does, standing in for a pull), rm exclusively.
+    @Test func imageRmWaitsForThePullsAndUnpacksUnderWay() throws {
+        try fixtures.shell("bash '\(ImageFixtures.scripts)/make-oci-layout.sh' '\(fixtures.path)/oci'"
+            + " && bash '\(ImageFixtures.scripts)/make-static-registry.sh' '\(fixtures.path)/oci' '\(fixtures.path)/static' fixture/busybox")
+        let image = try fixtures.serve(fixtures.path + "/static").replacingOccurrences(of: "http://", with: "") + "/fixture/busybox:single"
+        #expect(try swrun(["pull", image]).status == 0)
+        let blobs = caches["SWRUN_CACHE_PATH", default: ""] + "/oci/blobs/sha256"
+        let count = { (try? FileManager.default.contentsOfDirectory(atPath: blobs).filter { !$0.hasSuffix(".lock") }.count) ?? 0 }
+        let before = count()
+        #expect(before >= 3, "manifest, config and layer")
+        let lock = open(caches["SWRUN_CACHE_PATH", default: ""] + "/oci/store.lock", O_RDWR | O_CLOEXEC)
+        #expect(lock >= 0 && flock(lock, LOCK_SH) == 0)
+        let process = Swrun.process(["image", "rm", image])
+        process.environment = ProcessInfo.processInfo.environment.merging(caches) { $1 }
+        let removing = try Swrun.Running(process)
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(process.isRunning && count() == before, "rm waits while the cache is in use")
+        close(lock)
+        let removed = try removing.finish()
+        #expect(removed.status == 0, "\(removed.stderr)")
+        #expect(count() == 0, "then prunes every blob no image names")
+    }
+
     @Test func pullsGoThroughTheProxyUnlessNoProxyNamesTheRegistry() throws {
         try fixtures.shell("bash '\(ImageFixtures.scripts)/make-oci-layout.sh' '\(fixtures.path)/oci'"
             + " && bash '\(ImageFixtures.scripts)/make-static-registry.sh' '\(fixtures.path)/oci' '\(fixtures.path)/static' fixture/busybox")

@@ -99,16 +99,16 @@ import Testing
 
     @Test func warningsComeOnePerReason() throws {
         let fixture = try Fixture()
-        let plan = try fixture.plan("lxc.net.0.type = macvlan\nlxc.net.0.l2proxy = 1\nlxc.apparmor.profile = generated\n")
+        let plan = try fixture.plan("lxc.net.0.script.up = /bin/true\nlxc.net.0.l2proxy = 1\nlxc.apparmor.profile = generated\n")
         #expect(plan.warnings.count == 2, "\(plan.warnings)")
-        #expect(plan.warnings.first?.contains("lxc.net.0.type") == true && plan.warnings.first?.contains("lxc.net.0.l2proxy") == true)
+        #expect(plan.warnings.first?.contains("lxc.net.0.script.up") == true && plan.warnings.first?.contains("lxc.net.0.l2proxy") == true)
     }
 
     @Test func keysNotAppliedYetAreWarnedAboutButBootOnlyKeysAreNot() throws {
         let fixture = try Fixture()
-        let plan = try fixture.plan("lxc.net.0.type = macvlan\nlxc.signal.halt = SIGUSR1\nlxc.tty.max = 4\n")
+        let plan = try fixture.plan("lxc.net.0.script.up = /bin/true\nlxc.signal.halt = SIGUSR1\nlxc.tty.max = 4\n")
         #expect(plan.warnings.count == 1)
-        #expect(plan.warnings.first?.contains("lxc.net.0.type (") == true && plan.warnings.first?.contains("/config:1)") == true,
+        #expect(plan.warnings.first?.contains("lxc.net.0.script.up (") == true && plan.warnings.first?.contains("/config:1)") == true,
                 "\(plan.warnings)")
     }
 

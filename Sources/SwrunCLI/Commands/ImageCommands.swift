@@ -15,11 +15,11 @@ var cacheEnvironment: [String: String] {
 /// layers come down three at a time (`swrun image fetch-blob DIGEST`), and archives are
 /// decompressed beside the unpacking (`swrun image decompress PATH`).
 func imageCatalog() -> ImageCatalog {
-    ImageCatalog(environment: cacheEnvironment, fetcher: ParallelBlobFetcher(worker: ["/proc/self/exe", "image", "fetch-blob"]),
+    ImageCatalog(environment: cacheEnvironment, fetcher: ParallelBlobFetcher(worker: [Subprocess.currentExecutable, "image", "fetch-blob"]),
                  opener: archiveOpener, report: { printError("swrun: \($0)") })
 }
 
-let archiveOpener = ArchiveOpener(worker: ["/proc/self/exe", "image", "decompress"])
+let archiveOpener = ArchiveOpener(worker: [Subprocess.currentExecutable, "image", "decompress"])
 
 enum PullCommand: Command {
     static let spec = CommandSpec(

@@ -28,6 +28,14 @@ public struct OCIStore: Sendable {
     var blobs: String { root + "/oci/blobs/sha256" }
     var refs: String { root + "/oci/refs" }
 
+    /// Held shared while blobs are being added or read (pull, unpack) and exclusively while
+    /// `image rm` prunes them, so that a pull's blobs, fetched before its ref is written, or
+    /// a layer being unpacked, never go from under it.
+    func useLock(exclusive: Bool = false) throws(SwrunError) -> FileLock {
+        try FileSystem.makeDirectories(root + "/oci", mode: 0o755)
+        return try FileLock.acquire(root + "/oci/store.lock", shared: !exclusive)
+    }
+
     public func blobPath(_ digest: String) -> String { blobs + "/" + digest.dropFirst("sha256:".count) }
 
     func refPath(_ reference: ImageReference) -> String {
@@ -57,6 +65,8 @@ public struct OCIStore: Sendable {
     @discardableResult
     public func pull(_ reference: ImageReference, caFile: String?, report: (String) -> Void) throws(SwrunError) -> String {
         let registry = RegistryClient(reference: reference, caFile: caFile)
+        let inUse = try useLock()
+        defer { withExtendedLifetime(inUse) {} }
         try FileSystem.makeDirectories(blobs, mode: 0o755)
         report("pulling \(reference)")
         var (type, bytes) = try registry.manifest(reference.manifestReference)
@@ -105,6 +115,8 @@ public struct OCIStore: Sendable {
 extension OCIStore {
     /// Removes the blobs that no pulled reference's manifest names any more.
     func collectGarbage() throws(SwrunError) {
+        let pruning = try useLock(exclusive: true)
+        defer { withExtendedLifetime(pruning) {} }
         var live: Set<String> = []
         for path in ImageCatalog.files(under: refs) {
             guard let digest = try? FileSystem.readText(refs + "/" + path).trimmed else { continue }

@@ -42,6 +42,8 @@ public final class OCITemplate: RootfsTemplate {
     /// (the SHA-256 of its uncompressed tar, hashed as it unpacks). A mismatch throws, and
     /// the container's creator removes the half-made rootfs.
     public func install(rootfs: String, name: String, report: @escaping (String) -> Void) throws(SwrunError) {
+        let inUse = try store.useLock()
+        defer { withExtendedLifetime(inUse) {} }
         let manifest = try loadedManifest()
         let diffIDs = try Self.diffIDs(try store.config(of: manifest), layers: manifest.layers.count, image: "\(reference)")
         let unpacker = try RootfsUnpacker(rootfs: rootfs, options: .init(ociWhiteouts: true), warn: { report("warning: \($0)") })
