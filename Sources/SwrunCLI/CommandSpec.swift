@@ -17,6 +17,8 @@ struct CommandSpec {
         var name: String
         var help: String
         var optional = false
+        /// The last argument may be given more than once (IMAGE...).
+        var repeats = false
     }
 
     var name: String

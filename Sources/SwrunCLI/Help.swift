@@ -6,7 +6,10 @@ enum Help {
             if let option = spec.option(long: long) { parts.append((option.short.map { "-\($0)" } ?? "--\(long)") + " " + (option.value ?? "")) }
         }
         if spec.options.count > required.count { parts.append("[options]") }
-        for argument in spec.arguments { parts.append(argument.optional ? "[\(argument.name)]" : argument.name) }
+        for argument in spec.arguments {
+            let name = argument.repeats ? argument.name + "..." : argument.name
+            parts.append(argument.optional ? "[\(name)]" : name)
+        }
         if spec.trailingCommand { parts.append("[--] [COMMAND [ARG...]]") }
         return parts.joined(separator: " ")
     }

@@ -75,7 +75,7 @@ struct ParsedArguments {
         if arguments.count < required {
             throw usageError("missing \(spec.arguments[arguments.count].name)")
         }
-        if arguments.count > spec.arguments.count {
+        if arguments.count > spec.arguments.count && spec.arguments.last?.repeats != true {
             throw usageError("unexpected argument '\(arguments[spec.arguments.count])'")
         }
     }

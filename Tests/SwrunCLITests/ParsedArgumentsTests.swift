@@ -48,6 +48,12 @@ import Testing
         #expect(throws: SwrunError.self) { try ParsedArguments(["a", "b"], spec: ConfigCommand.spec) }
     }
 
+    @Test func aRepeatingLastArgumentTakesEveryWord() throws {
+        let parsed = try ParsedArguments(["rm", "alpine", "debian12"], spec: ImageCommand.spec)
+        #expect(parsed.arguments == ["rm", "alpine", "debian12"])
+        #expect(Help.text(ImageCommand.spec, required: []).contains("ACTION IMAGE..."))
+    }
+
     @Test func requiredOptionIsReportedWithItsShortSpelling() throws {
         let parsed = try ParsedArguments([], spec: ExecuteCommand.spec)
         #expect {

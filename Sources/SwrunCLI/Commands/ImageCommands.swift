@@ -74,7 +74,7 @@ enum ImageCommand: Command {
     static let spec = CommandSpec(
         name: "image",
         abstract: "Manage cached images: `swrun image rm IMAGE...` removes them (unshared layers too).",
-        arguments: [.init(name: "ACTION", help: "rm"), .init(name: "IMAGE", help: "The image's name as `swrun images` shows it.")])
+        arguments: [.init(name: "ACTION", help: "rm"), .init(name: "IMAGE", help: "The image's name as `swrun images` shows it.", repeats: true)])
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         // Internal: a pull's download worker, which reads its request on stdin (see BlobFetchWorker).
