@@ -3,6 +3,8 @@
 
 PREFIX ?= /usr/local
 SYSTEMD_UNIT_DIR ?= /lib/systemd/system
+# The image servers' signing keys: swrun looks here whatever PREFIX is (SWRUN_KEYS_DIR moves it).
+KEYS_DIR ?= /usr/share/swrun/keys
 SWIFT ?= swift
 SWRUN_DEBUG := .build/debug/swrun
 # A fully static binary starts in about half the time of one linked to libstdc++ and
@@ -47,9 +49,12 @@ install: release
 	install -D -m 0755 .build/release/swrun $(DESTDIR)$(PREFIX)/bin/swrun
 	sed 's|@BINDIR@|$(PREFIX)/bin|g' packaging/swrun.service.in > .build/swrun.service
 	install -D -m 0644 .build/swrun.service $(DESTDIR)$(SYSTEMD_UNIT_DIR)/swrun.service
+	install -d $(DESTDIR)$(KEYS_DIR)
+	for key in packaging/keys/*.gpg; do [ ! -e "$$key" ] || install -m 0644 "$$key" $(DESTDIR)$(KEYS_DIR)/; done
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/swrun $(DESTDIR)$(SYSTEMD_UNIT_DIR)/swrun.service
+	rm -rf $(DESTDIR)$(KEYS_DIR)
 
 clean:
 	rm -rf .build

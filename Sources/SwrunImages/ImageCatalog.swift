@@ -16,18 +16,23 @@ public struct ImageCatalog {
     public let ociStore: OCIStore
     /// LXC's cache root ($LXC_CACHE_PATH): the download template's images live in download/.
     public let lxcCacheRoot: String
+    /// The image servers' signing keys swrun ships (SWRUN_KEYS_DIR).
+    public let keysDirectory: String
     public let report: (String) -> Void
 
-    public init(ociStore: OCIStore, lxcCacheRoot: String, report: @escaping (String) -> Void) {
+    public init(ociStore: OCIStore, lxcCacheRoot: String, keysDirectory: String = DownloadTemplate.shippedKeys,
+                report: @escaping (String) -> Void) {
         self.ociStore = ociStore
         self.lxcCacheRoot = lxcCacheRoot
+        self.keysDirectory = keysDirectory
         self.report = report
     }
 
     public init(environment: [String: String], fetcher: any BlobFetcher = SequentialBlobFetcher(), opener: ArchiveOpener = .inProcess,
                 report: @escaping (String) -> Void) {
         self.init(ociStore: OCIStore(root: OCIStore.defaultRoot(environment: environment), fetcher: fetcher, opener: opener),
-                  lxcCacheRoot: DownloadTemplate.defaultCacheRoot(environment: environment), report: report)
+                  lxcCacheRoot: DownloadTemplate.defaultCacheRoot(environment: environment),
+                  keysDirectory: DownloadTemplate.defaultKeysDirectory(environment: environment), report: report)
     }
 
     var importsDirectory: String { ociStore.root + "/imports" }
@@ -86,7 +91,8 @@ public struct ImageCatalog {
         options.dist = dist
         options.release = release
         options.forceCache = forceCache
-        let template = DownloadTemplate(options: options, cacheRoot: lxcCacheRoot, unprivileged: unprivileged, report: report)
+        let template = DownloadTemplate(options: options, cacheRoot: lxcCacheRoot, keysDirectory: keysDirectory,
+                                        unprivileged: unprivileged, report: report)
         template.opener = ociStore.opener
         return template
     }

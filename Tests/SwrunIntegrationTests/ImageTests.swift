@@ -133,6 +133,28 @@ struct FixtureError: Error, CustomStringConvertible {
         try swrun(["create", "-n", name, "-t", "download", "-P", sandbox.path, "-f", sandbox.emptyConfig, "--"] + options)
     }
 
+    /// The keys swrun ships (KEYS/HOST.gpg, SWRUN_KEYS_DIR here) check a server's signatures
+    /// with no --keyring; a key vouches only for its own host's images.
+    @Test func theKeyShippedForTheServersHostChecksItsSignatures() throws {
+        try fixtures.shell("bash '\(ImageFixtures.scripts)/make-image-server.sh' '\(fixtures.path)/srv'")
+        let http = try fixtures.serve(fixtures.path + "/srv")
+        let keys = fixtures.path + "/shipped-keys"
+        try FileManager.default.createDirectory(atPath: keys, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: fixtures.path + "/srv/keys/fixture.gpg", toPath: keys + "/127.0.0.1.gpg")
+        let image = ["-d", "swrunfix", "-r", "1.0", "-a", "amd64", "--flush-cache"]
+        func create(_ name: String, _ server: String) throws -> Swrun.Result {
+            try Swrun.run(["create", "-n", name, "-t", "download", "-P", sandbox.path, "-f", sandbox.emptyConfig, "--", "--server", server] + image,
+                          timeout: 120, environment: caches.merging(["SWRUN_KEYS_DIR": keys]) { $1 })
+        }
+        let made = try create(sandbox.name("shipped"), http)
+        #expect(made.status == 0, "\(made.stderr)")
+        let foreign = try create(sandbox.name("shippedbad"), http + "/badsig")
+        #expect(foreign.status != 0 && foreign.stderr.contains("not in the keyrings") && foreign.stderr.contains("127.0.0.1.gpg"), "\(foreign.stderr)")
+        // The same server by another name has no shipped key: plain HTTP is then refused.
+        let unkeyed = try create(sandbox.name("unkeyed"), http.replacingOccurrences(of: "127.0.0.1", with: "localhost"))
+        #expect(unkeyed.status != 0 && unkeyed.stderr.contains("no signing key and no HTTPS"), "\(unkeyed.stderr)")
+    }
+
     @Test func lxcImageServerBothFormatsVerified() throws {
         try fixtures.shell("bash '\(ImageFixtures.scripts)/make-image-server.sh' '\(fixtures.path)/srv' && bash '\(ImageFixtures.scripts)/make-ca.sh' '\(fixtures.path)/ca'")
         let http = try fixtures.serve(fixtures.path + "/srv")

@@ -42,6 +42,7 @@ enum CreateCommand: Command {
             }
             try requireRoot("swrun create")
             let download = DownloadTemplate(options: options, cacheRoot: DownloadTemplate.defaultCacheRoot(environment: cacheEnvironment),
+                                            keysDirectory: DownloadTemplate.defaultKeysDirectory(environment: cacheEnvironment),
                                             unprivileged: unprivileged, report: report)
             download.opener = archiveOpener
             template = download

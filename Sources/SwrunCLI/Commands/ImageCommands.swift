@@ -2,10 +2,11 @@ import Glibc
 import SwrunImages
 import SwrunSystem
 
-/// The variables that move swrun's caches (tests and users with another disk use them).
+/// The variables that move swrun's caches and its shipped keys (tests and users with
+/// another disk use them).
 var cacheEnvironment: [String: String] {
     var result: [String: String] = [:]
-    for name in ["LXC_CACHE_PATH", "SWRUN_CACHE_PATH"] {
+    for name in ["LXC_CACHE_PATH", "SWRUN_CACHE_PATH", "SWRUN_KEYS_DIR"] {
         if let value = getenv(name) { result[name] = String(cString: value) }
     }
     return result

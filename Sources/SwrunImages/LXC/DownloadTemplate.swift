@@ -11,6 +11,7 @@ public final class DownloadTemplate: RootfsTemplate {
     static let metaFiles = ["config", "config-user", "excludes-user", "templates", "create-message", "expiry"]
 
     let options: DownloadOptions
+    let keysDirectory: String
     let cacheRoot: String
     let unprivileged: Bool
     let report: (String) -> Void
@@ -18,16 +19,35 @@ public final class DownloadTemplate: RootfsTemplate {
     public var opener = ArchiveOpener.inProcess
     private var image: LXCImage?
 
-    /// `cacheRoot` is LXC's cache directory (LXC_CACHE_PATH, /var/cache/lxc by default).
-    public init(options: DownloadOptions, cacheRoot: String, unprivileged: Bool, report: @escaping (String) -> Void) {
+    /// `cacheRoot` is LXC's cache directory (LXC_CACHE_PATH, /var/cache/lxc by default);
+    /// `keysDirectory` holds the signing keys swrun ships, one keyring per server host.
+    public init(options: DownloadOptions, cacheRoot: String, keysDirectory: String = DownloadTemplate.shippedKeys,
+                unprivileged: Bool, report: @escaping (String) -> Void) {
         self.options = options
         self.cacheRoot = cacheRoot
+        self.keysDirectory = keysDirectory
         self.unprivileged = unprivileged
         self.report = report
     }
 
     public static func defaultCacheRoot(environment: [String: String]) -> String {
         environment["LXC_CACHE_PATH"] ?? "/var/cache/lxc"
+    }
+
+    /// Where `make install` puts the image servers' signing keys (packaging/keys).
+    public static let shippedKeys = "/usr/share/swrun/keys"
+
+    /// SWRUN_KEYS_DIR, or the installed keys.
+    public static func defaultKeysDirectory(environment: [String: String]) -> String {
+        environment["SWRUN_KEYS_DIR"] ?? shippedKeys
+    }
+
+    /// The keyring swrun ships for the server's host (KEYS/HOST.gpg), trusted for that server
+    /// only, as apt's signed-by is: a key never vouches for another server's images.
+    var shippedKeyring: String? {
+        guard let host = try? HTTPURL(options.server).host else { return nil }
+        let path = keysDirectory + "/" + host + ".gpg"
+        return FileSystem.exists(path) ? path : nil
     }
 
     public var origin: String {
@@ -112,14 +132,16 @@ public final class DownloadTemplate: RootfsTemplate {
     }
 
     /// How each downloaded file is checked beyond the index's checksums: a signature by a key
-    /// in --keyring, or (with no key given, over HTTPS, as LXC 5 does) the server's certificate.
+    /// in --keyring or in the keyring swrun ships for the server, or (with no key at all, over
+    /// HTTPS, as LXC 5 does) the server's certificate.
     private func verification(for image: LXCImage) throws(SwrunError) -> ((String, String, HTTPURL) throws(SwrunError) -> Void)? {
         guard options.validate else {
             report("warning: not verifying the image (--no-validate): it is used as downloaded")
             return nil
         }
-        if !options.keyrings.isEmpty {
-            let check = SignatureCheck(keyrings: options.keyrings)
+        let keyrings = options.keyrings + (shippedKeyring.map { [$0] } ?? [])
+        if !keyrings.isEmpty {
+            let check = SignatureCheck(keyrings: keyrings)
             let client = Downloader(client: HTTPClient(options: .init(caFile: options.caFile)))
             return { (file, path, url) throws(SwrunError) in
                 let signature = path + ".asc"
