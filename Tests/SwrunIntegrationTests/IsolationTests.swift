@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 import Glibc
 import Testing
@@ -169,6 +170,32 @@ import Testing
         try sandbox.create(name)
         let result = try sandbox.execute(name, ["sh", "-c", "head -c 16 /proc/kcore | wc -c"])
         #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "\(result.stdout) \(result.stderr)")
+    }
+
+    /// A dropped capability stays dropped after exec: a binary with file capabilities (its
+    /// security.capability grants CAP_SYS_TIME) raises it for an unprivileged user only
+    /// while the bounding set still has it; otherwise the kernel refuses to run it at all.
+    /// Harmless: the binary only reads its own status.
+    @Test func fileCapabilitiesCannotRaiseADroppedCapability() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("filecap")
+        try sandbox.create(name)
+        let rootfs = sandbox.path + "/\(name)/rootfs"
+        // Named busybox, so that it runs the applet its first argument names.
+        try FileManager.default.createDirectory(atPath: rootfs + "/opt/cap", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: rootfs + "/bin/busybox", toPath: rootfs + "/opt/cap/busybox")
+        // vfs_cap_data revision 2, effective, permitted = CAP_SYS_TIME (25).
+        var capability: [UInt32] = [UInt32(0x0200_0001), UInt32(1) << 25, 0, 0, 0].map { $0.littleEndian }
+        #expect(setxattr(rootfs + "/opt/cap/busybox", "security.capability", &capability, 20, 0) == 0)
+        func run(_ options: [String]) throws -> Swrun.Result {
+            try sandbox.execute(name, ["/opt/cap/busybox", "grep", "CapPrm", "/proc/self/status"],
+                                options: ["-s", "lxc.init.uid=1000", "-s", "lxc.init.gid=1000"] + options)
+        }
+        let kept = try run(["-s", "lxc.cap.drop="])
+        let mask = UInt64(kept.stdout.split(separator: "\t").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "", radix: 16) ?? 0
+        #expect(kept.status == 0 && mask & (1 << 25) != 0, "file capabilities work here when nothing is dropped: \(kept.stdout) \(kept.stderr)")
+        // The busybox template drops sys_time: the binary that would raise it does not run.
+        let dropped = try run([])
+        #expect(dropped.status == 126 && dropped.stderr.contains("Operation not permitted"), "\(dropped.stdout) \(dropped.stderr)")
     }
 
     @Test func fifosAndNestingStillWorkWhenAllowed() throws {

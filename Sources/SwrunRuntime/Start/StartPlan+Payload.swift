@@ -171,8 +171,14 @@ extension StartPlan {
             return SwrunError(.commandNotFound, "command not found in container '\(request.containerName)': \(command) (looked for \(searched))",
                               hint: "check the name, or run `swrun execute -n \(request.containerName) -- /bin/sh` and look around")
         }
-        return SwrunError(errno == .permissionDenied ? .commandNotExecutable : .containerSetup,
-                          "cannot execute \(command) in container '\(request.containerName)' (looked for \(searched))", errno: errno,
-                          hint: errno == .permissionDenied ? "make it executable (chmod +x) inside the rootfs" : nil)
+        // The command is there but cannot be run (Docker's 126), or swrun failed (125).
+        let hint: String? = switch errno {
+        case .permissionDenied: "make it executable (chmod +x) inside the rootfs"
+        case .notPermitted: "it may carry file capabilities that the container's capability bounding set lacks (lxc.cap.drop)"
+        case .execFormatError: "it is not a program for this machine (\(Architecture.hostMachine)), or a script without a #! line"
+        default: nil
+        }
+        return SwrunError(hint == nil ? .containerSetup : .commandNotExecutable,
+                          "cannot execute \(command) in container '\(request.containerName)' (looked for \(searched))", errno: errno, hint: hint)
     }
 }
