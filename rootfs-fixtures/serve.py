@@ -15,6 +15,10 @@ the requests in progress, this one included (so a parallel download shows N > 1)
     /slow/PATH         sends the head, waits --slow seconds, then the body
     --hold-blobs S     every path with /blobs/ in it (an OCI registry's blobs, for a tree made
                        by make-static-registry.sh) sends the head, waits S seconds, then the body
+    --bearer-uses N    a registry's anonymous token flow: /v2/... wants "Authorization: Bearer
+                       TOKEN" (else 401 with a Bearer challenge whose realm is /token); each
+                       token /token hands out expires after N requests, as Docker Hub's
+                       expire after some minutes
 """
 import argparse
 import http.server
@@ -54,6 +58,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 Handler.active -= 1
 
     def answer(self, path, byte_range):
+        if self.server.bearer_uses and (path == "/token" or path.startswith("/v2/")):
+            if not self.authorized(path):
+                return
         parts = path.split("/")
         hook = parts[1] if len(parts) > 2 else ""
         if hook == "redirect" and len(parts) > 3 and parts[2].isdigit():
@@ -89,6 +96,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             time.sleep(self.server.slow if hook == "slow" else self.server.hold_blobs)
         self.wfile.write(data[start:])
+
+    def authorized(self, path):
+        """The token flow of --bearer-uses: True when the request may go on to the files."""
+        with Handler.lock:
+            server = self.server
+            given = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+            if path == "/token":
+                token = "token-%d" % (len(server.tokens) + 1)
+                server.tokens[token] = 0
+                body = ('{"token": "%s"}' % token).encode()
+            elif server.tokens.get(given, server.bearer_uses) < server.bearer_uses:
+                server.tokens[given] += 1
+                return True
+            else:
+                body = None
+        if body is not None:
+            self.send_small(200, body, [("Content-Type", "application/json")])
+        else:
+            realm = 'Bearer realm="http://127.0.0.1:%d/token",service="fixture"' % server.server_address[1]
+            self.send_small(401, b"token wanted\n", [("WWW-Authenticate", realm)])
+        return False
 
     def read_file(self, path):
         root = os.path.realpath(self.server.root)
@@ -128,9 +156,11 @@ def main():
     parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     parser.add_argument("--slow", type=float, default=2.0)
     parser.add_argument("--hold-blobs", type=float, default=0.0)
+    parser.add_argument("--bearer-uses", type=int, default=0)
     args = parser.parse_args()
     server = Server(("127.0.0.1", args.port), Handler)
     server.root, server.slow, server.hold_blobs = args.root, args.slow, args.hold_blobs
+    server.bearer_uses, server.tokens = args.bearer_uses, {}  # token -> requests it served
     if args.tls:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(*args.tls)

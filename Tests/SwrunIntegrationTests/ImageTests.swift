@@ -331,6 +331,24 @@ struct FixtureError: Error, CustomStringConvertible {
         #expect(ran.status == 0 && ran.stdout == "hello from oci\n", "\(ran.stderr)")
     }
 
+    /// Docker Hub's anonymous flow: a 401 names a token service; its token expires (here after
+    /// two requests, there after five minutes), and each download worker whose token has
+    /// expired fetches a new one rather than fail the pull.
+    @Test func pullsGetATokenAndANewOneWhenItExpires() throws {
+        try fixtures.shell("bash '\(ImageFixtures.scripts)/make-oci-layout.sh' '\(fixtures.path)/oci'"
+            + " && bash '\(ImageFixtures.scripts)/make-static-registry.sh' '\(fixtures.path)/oci' '\(fixtures.path)/static' fixture/busybox")
+        let log = fixtures.path + "/token.log"
+        let image = try fixtures.serve(fixtures.path + "/static", log: log, options: ["--bearer-uses", "2"])
+            .replacingOccurrences(of: "http://", with: "") + "/fixture/busybox:multi"
+        let pulled = try swrun(["pull", image])
+        #expect(pulled.status == 0, "\(pulled.stderr)")
+        let requests = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        let tokens = requests.filter { $0.hasPrefix("GET /token") }.count
+        #expect(tokens >= 2, "the first token runs out during the pull and is fetched again: \(requests)")
+        let ran = try swrun(["run", "--rm", "-P", sandbox.path, "-f", sandbox.emptyConfig, image])
+        #expect(ran.status == 0 && ran.stdout == "hello from oci\n", "\(ran.stderr)")
+    }
+
     /// `image rm` prunes blobs only when no pull or unpack is using the cache: those hold
     /// its store lock shared (as this test does, standing in for a pull), rm exclusively.
     @Test func imageRmWaitsForThePullsAndUnpacksUnderWay() throws {

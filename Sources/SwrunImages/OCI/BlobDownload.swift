@@ -11,6 +11,8 @@ public struct BlobDownload: Sendable {
     public var size: Int64
     public var path: String
     public var caFile: String?
+    /// The registry's token service, asked again when the token in `headers` has expired.
+    public var tokenURL: HTTPURL?
 
     public struct Header: Sendable, Equatable {
         public var name: String
@@ -18,23 +20,36 @@ public struct BlobDownload: Sendable {
         public init(_ name: String, _ value: String) { (self.name, self.value) = (name, value) }
     }
 
-    public init(url: HTTPURL, headers: [Header] = [], digest: String, size: Int64, path: String, caFile: String? = nil) {
+    public init(url: HTTPURL, headers: [Header] = [], digest: String, size: Int64, path: String, caFile: String? = nil,
+                tokenURL: HTTPURL? = nil) {
         self.url = url
         self.headers = headers
         self.digest = digest
         self.size = size
         self.path = path
         self.caFile = caFile
+        self.tokenURL = tokenURL
     }
 
     /// "sha256:0123456789ab": how progress lines name it.
     public var shortDigest: String { String(digest.prefix(19)) }
 
     /// Downloads it here, in this process: resumed from a .part, verified, renamed into place.
+    /// A token that expired meanwhile (the registry answers 401) is fetched anew, once.
     public func run(progress: (any TransferProgress)?) throws(SwrunError) {
         let client = HTTPClient(options: .init(caFile: caFile, userAgent: RegistryClient.userAgent))
-        try Downloader(client: client).download(url, to: path, headers: headers.map { ($0.name, $0.value) },
-                                                expectedSHA256: digest, expectedSize: size, progress: progress)
+        func download(_ headers: [(String, String)]) throws(SwrunError) {
+            try Downloader(client: client).download(url, to: path, headers: headers, expectedSHA256: digest,
+                                                    expectedSize: size, progress: progress)
+        }
+        let headers = headers.map { ($0.name, $0.value) }
+        do {
+            try download(headers)
+        } catch where error.code == .permissionDenied && tokenURL != nil {
+            guard let tokenURL else { throw error }
+            let token = try RegistryClient.token(from: tokenURL, client: client, registry: url.host)
+            try download(headers.filter { $0.0 != "Authorization" } + [("Authorization", "Bearer " + token)])
+        }
     }
 
     // MARK: What a worker process reads on its stdin (never argv: the headers hold a token)
@@ -45,6 +60,7 @@ public struct BlobDownload: Sendable {
             "headers": .array(headers.map { .array([.string($0.name), .string($0.value)]) }),
         ]
         if let caFile { members["caFile"] = .string(caFile) }
+        if let tokenURL { members["tokenURL"] = .string(tokenURL.description) }
         return .object(members)
     }
 
@@ -58,7 +74,8 @@ public struct BlobDownload: Sendable {
             throw SwrunError(.invalidArgument, "the blob download request on stdin is incomplete",
                              hint: "`swrun image fetch-blob` is started by `swrun pull` itself, not by hand")
         }
-        self.init(url: try HTTPURL(url), headers: headers, digest: digest, size: size, path: path, caFile: json["caFile"]?.string)
+        self.init(url: try HTTPURL(url), headers: headers, digest: digest, size: size, path: path, caFile: json["caFile"]?.string,
+                  tokenURL: try json["tokenURL"]?.string.map { (text) throws(SwrunError) in try HTTPURL(text) })
     }
 }
 

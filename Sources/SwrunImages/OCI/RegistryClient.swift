@@ -9,6 +9,9 @@ public final class RegistryClient {
     public let reference: ImageReference
     let client: HTTPClient
     private var token: String?
+    /// Where the token came from: a download worker asks there again when the token has
+    /// expired under a long pull (Docker Hub's last five minutes).
+    private var tokenURL: HTTPURL?
 
     public init(reference: ImageReference, caFile: String?) {
         self.reference = reference
@@ -57,7 +60,7 @@ public final class RegistryClient {
     public func blobDownload(_ descriptor: Descriptor, to path: String) throws(SwrunError) -> BlobDownload {
         BlobDownload(url: try HTTPURL(try base + "/blobs/" + descriptor.digest),
                      headers: authorization.map { BlobDownload.Header($0.0, $0.1) },
-                     digest: descriptor.digest, size: descriptor.size, path: path, caFile: client.options.caFile)
+                     digest: descriptor.digest, size: descriptor.size, path: path, caFile: client.options.caFile, tokenURL: tokenURL)
     }
 
     /// Runs `body` with the authorization it needs, getting a token on the first 401.
@@ -83,12 +86,21 @@ public final class RegistryClient {
         var query = "scope=" + Self.percentEncoded(parameters["scope"] ?? "repository:\(reference.repository):pull")
         if let service = parameters["service"] { query += "&service=" + Self.percentEncoded(service) }
         let url = try HTTPURL(realm + (realm.contains("?") ? "&" : "?") + query)
+        token = try Self.token(from: url, client: client, registry: reference.registry)
+        tokenURL = url
+    }
+
+    /// An anonymous pull token from the token service at `url`.
+    static func token(from url: HTTPURL, client: HTTPClient, registry: String) throws(SwrunError) -> String {
         let (response, body) = try client.fetch(url)
-        try check(response, what: "a pull token from \(url.host)")
+        guard response.isSuccess else {
+            throw SwrunError(.permissionDenied, "\(registry)'s token service \(url.host) refused a pull token (HTTP \(response.status))",
+                             hint: "the image may be private or misnamed; swrun pulls public images anonymously")
+        }
         guard let document = try? JSONValue(parsing: body), let value = document["token"]?.string ?? document["access_token"]?.string else {
             throw SwrunError(.network, "the token service \(url.host) sent no token", hint: "try again later")
         }
-        token = value
+        return value
     }
 
     private func check(_ response: HTTPResponse, what: String) throws(SwrunError) {
