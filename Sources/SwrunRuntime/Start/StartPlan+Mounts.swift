@@ -6,19 +6,11 @@ import SwrunSystem
 /// The mount half of the plan: the container's filesystem tree, built before pivot_root.
 extension StartPlan {
     func planMounts() throws(SwrunError) {
-        if waitsForParent {
-            addSetup(.waitForParent, "wait for swrun", call: "recv(sync) until swrun has done its part",
-                     why: (usesUserNamespace ? "swrun writes uid_map and gid_map from outside; until then every id inside is the overflow id 65534. " : "")
-                         + (ownsCgroup ? "swrun moves init into the container's own cgroup, so that its limits hold from the first step" : ""))
-        }
-        if ownsCgroup {
-            addSetup(.enterCgroupNamespace, "enter a new cgroup namespace", call: "unshare(CLONE_NEWCGROUP)",
-                     why: "made now, inside the container's own cgroup, it shows that cgroup as the root of the tree")
-        }
-        if usesUserNamespace {
-            addSetup(.becomeRootInside, "become root in the user namespace", call: "setgroups(0, NULL); setresgid(0, 0, 0); setresuid(0, 0, 0)",
-                     why: "root inside, with every capability over the container's namespaces, and an unprivileged id on the host")
-        }
+        // With a user namespace, the ids must be mapped before the first mount. Otherwise init
+        // builds its mounts while swrun moves it into its cgroup (a cgroup v1 move waits for an
+        // RCU grace period) and makes its links, and waits only where it needs them: before
+        // the cgroup namespace and the cgroup mounts, and before pivot_root at the latest.
+        if usesUserNamespace { planWaitForParent() }
         addSetup(.makeMountsPrivate, "make all mounts private",
                  call: "mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE, NULL)",
                  why: "the new mount namespace starts as a copy of the host's; private means nothing mounted here propagates back")
@@ -32,10 +24,33 @@ extension StartPlan {
                  why: "from here on every path inside the container is resolved with openat2(RESOLVE_IN_ROOT) against this fd, so no symlink in the rootfs can point a mount at the host")
         try planAutoMounts(request.config.mountAuto)
         planDevices()
+        if request.config.mountEntries.contains(where: { $0.fsType.hasPrefix("cgroup") }) { planWaitForParent() }
         try planMountEntries(request.config.mountEntries)
+        planWaitForParent()
         addSetup(.pivotRoot, "pivot_root into \(rootfs)",
                  call: "fchdir(rootfs); pivot_root(\".\", \".\"); umount2(\".\", MNT_DETACH); chdir(\"/\")",
                  why: "the rootfs becomes /, and the host's tree, stacked on top of it by pivot_root, is detached: no host mount stays reachable")
+    }
+
+    /// Init waits for swrun's part, then enters its cgroup namespace and becomes root in its
+    /// user namespace, where it has them; planned once, at the first step that needs it.
+    func planWaitForParent() {
+        guard !parentWaitPlanned else { return }
+        parentWaitPlanned = true
+        if waitsForParent {
+            addSetup(.waitForParent, "wait for swrun", call: "recv(sync) until swrun has done its part",
+                     why: (usesUserNamespace ? "swrun writes uid_map and gid_map from outside; until then every id inside is the overflow id 65534. " : "")
+                         + (ownsCgroup ? "swrun moves init into the container's own cgroup, where its limits hold" : "")
+                         + (networkLinks.isEmpty ? "" : (ownsCgroup || usesUserNamespace ? "; " : "") + "swrun makes the container's network links"))
+        }
+        if ownsCgroup {
+            addSetup(.enterCgroupNamespace, "enter a new cgroup namespace", call: "unshare(CLONE_NEWCGROUP)",
+                     why: "made now, inside the container's own cgroup, it shows that cgroup as the root of the tree")
+        }
+        if usesUserNamespace {
+            addSetup(.becomeRootInside, "become root in the user namespace", call: "setgroups(0, NULL); setresgid(0, 0, 0); setresuid(0, 0, 0)",
+                     why: "root inside, with every capability over the container's namespaces, and an unprivileged id on the host")
+        }
     }
 
     // MARK: lxc.mount.auto
@@ -60,6 +75,7 @@ extension StartPlan {
             mask(files: [], directories: Self.maskedSysDirectories)
         }
         if let cgroup = auto.cgroup {
+            planWaitForParent()  // the hierarchies show the cgroup namespace's root
             if auto.cgroupKind != .cgroup || auto.cgroupForce {
                 warnings.append("lxc.mount.auto: cgroup-full, cgroup2 and :force are mounted as plain cgroup:\(cgroup.rawValue) (the host's hierarchies, in the container's cgroup namespace)")
             }

@@ -13,6 +13,8 @@ public final class StartPlan {
     let request: LaunchRequest
     let rootfs: String
     private(set) var setup: [SetupStep] = []
+    /// Whether init's wait for swrun's part (maps, cgroup, links) is in `setup` yet.
+    var parentWaitPlanned = false
     private(set) var payload: [PayloadStep] = []
     /// The executables the payload tries, in order (the PATH search), for error messages.
     internal(set) var execCandidates: [String] = []
