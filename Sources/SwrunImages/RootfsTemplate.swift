@@ -9,8 +9,9 @@ public protocol RootfsTemplate {
     func checkHost() throws(SwrunError)
     /// Fills `rootfs`, an existing empty directory. On error the caller removes it.
     func install(rootfs: String, name: String, report: @escaping (String) -> Void) throws(SwrunError)
-    /// Config lines added after lxc.rootfs.path and lxc.uts.name, in order.
-    func configSettings() throws(SwrunError) -> [(key: String, value: String)]
+    /// Config lines added after lxc.rootfs.path and lxc.uts.name, in order; `rootfs` is the
+    /// one `install` filled (an image's user names resolve through its /etc/passwd).
+    func configSettings(rootfs: String) throws(SwrunError) -> [(key: String, value: String)]
 }
 
 extension BusyboxTemplate: RootfsTemplate {
@@ -20,6 +21,8 @@ extension BusyboxTemplate: RootfsTemplate {
         report("building a busybox rootfs in \(rootfs)")
         try install(rootfs: rootfs, name: name)
     }
+
+    public func configSettings(rootfs: String) -> [(key: String, value: String)] { configSettings() }
 }
 
 /// A rootfs from a local tarball (`swrun import`): a whole system in one tar archive,
@@ -51,5 +54,5 @@ public struct TarballTemplate: RootfsTemplate {
         }
     }
 
-    public func configSettings() throws(SwrunError) -> [(key: String, value: String)] { [] }
+    public func configSettings(rootfs: String) throws(SwrunError) -> [(key: String, value: String)] { [] }
 }

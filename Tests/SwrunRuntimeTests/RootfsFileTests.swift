@@ -28,4 +28,21 @@ import Testing
         #expect(try FileSystem.readText(rootfs + "/etc/hosts") == "made\nmore\n")
         #expect(try FileSystem.readText(scratch + "/outside") == "host\n")
     }
+
+    @Test func readsInsideTheRootfsOnly() throws {
+        var template = Array("/tmp/swrun-rootfsfile-XXXXXX".utf8CString)
+        let scratch = String(cString: try #require(mkdtemp(&template)))
+        defer { try? FileSystem.removeTree(scratch) }
+        let rootfs = scratch + "/rootfs"
+        try FileSystem.makeDirectories(rootfs + "/etc")
+        try FileSystem.writeAtomically(scratch + "/secret", "host secret\n")
+        try FileSystem.writeAtomically(rootfs + "/etc/group", "root:x:0:\n")
+        #expect(RootfsFile.read("/etc/group", in: rootfs) == "root:x:0:\n")
+        #expect(RootfsFile.read("/etc/missing", in: rootfs) == nil)
+        // An image's /etc/passwd that links out of it reads as absent, never as the host's file.
+        try FileSystem.symlink(scratch + "/secret", at: rootfs + "/etc/passwd")
+        #expect(RootfsFile.read("/etc/passwd", in: rootfs) == nil)
+        try FileSystem.symlink("../../secret", at: rootfs + "/etc/shadow")
+        #expect(RootfsFile.read("/etc/shadow", in: rootfs) == nil)
+    }
 }

@@ -192,7 +192,8 @@ public final class DownloadTemplate: RootfsTemplate {
         }
     }
 
-    public func configSettings() throws(SwrunError) -> [(key: String, value: String)] {
+    /// The image's config (or config-user), from the cache: the rootfs has no say in it.
+    public func configSettings(rootfs: String) throws(SwrunError) -> [(key: String, value: String)] {
         let file = cacheDirectory + (unprivileged && FileSystem.exists(cacheDirectory + "/config-user") ? "/config-user" : "/config")
         return try TemplateConfig.settings(of: try FileSystem.readText(file), source: file)
     }

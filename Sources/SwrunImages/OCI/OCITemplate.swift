@@ -78,20 +78,17 @@ public final class OCITemplate: RootfsTemplate {
         ImageRunConfig(try store.config(of: try loadedManifest()))
     }
 
-    public func configSettings() throws(SwrunError) -> [(key: String, value: String)] {
+    public func configSettings(rootfs: String) throws(SwrunError) -> [(key: String, value: String)] {
         let run = try runConfig()
         var settings = TemplateConfig.common.map { (key: $0.0, value: $0.1) }
         settings = settings.filter { $0.key != "lxc.tty.max" && $0.key != "lxc.pty.max" } + [(key: "lxc.tty.max", value: "0"), (key: "lxc.pty.max", value: "16")]
         for variable in run.environment { settings.append((key: "lxc.environment", value: variable)) }
         if let directory = run.workingDirectory { settings.append((key: "lxc.init.cwd", value: directory)) }
         if let user = run.user {
-            let ids = user.split(separator: ":", maxSplits: 1).map(String.init)
-            guard ids.allSatisfy({ UInt32($0) != nil }) else {
-                throw SwrunError(.invalidConfig, "the image \(reference) runs as user '\(user)', and swrun takes numeric users only",
-                                 hint: "set lxc.init.uid and lxc.init.gid in the container's config instead")
-            }
-            settings.append((key: "lxc.init.uid", value: ids[0]))
-            settings.append((key: "lxc.init.gid", value: ids.count > 1 ? ids[1] : ids[0]))
+            let ids = try ImageUser.resolve(user, passwd: RootfsFile.read("/etc/passwd", in: rootfs),
+                                            group: RootfsFile.read("/etc/group", in: rootfs), image: "\(reference)")
+            settings.append((key: "lxc.init.uid", value: String(ids.uid)))
+            settings.append((key: "lxc.init.gid", value: String(ids.gid)))
         }
         // lxc.init.cmd splits at spaces; an argv with spaces inside lives in swrun.json only.
         let argv = run.argv

@@ -42,7 +42,7 @@ public struct ContainerCreator {
             var config = try ConfigFile(text: header(name: name, origin: template.origin) + defaults, path: store.configPath(of: name))
             config.append("lxc.rootfs.path", "dir:" + rootfs)
             config.append("lxc.uts.name", name)
-            for (key, value) in try template.configSettings() { config.append(key, value) }
+            for (key, value) in try template.configSettings(rootfs: rootfs) { config.append(key, value) }
             // LXC shares the host's network with a container whose config names no network;
             // swrun always gives it a namespace of its own. Say so in the file, so that LXC
             // reading it isolates the container too (a DHCP client in it must never reach the host's links).

@@ -1,0 +1,43 @@
+import SwrunSystem
+import Testing
+@testable import SwrunImages
+
+/// An image's User, resolved as Docker resolves it against the image's own files.
+@Suite struct ImageUserTests {
+    static let passwd = """
+        root:x:0:0:root:/root:/bin/sh
+        # a comment
+        nginx:x:101:102:nginx user:/nonexistent:/bin/false
+        app:x:1000:1000::/home/app:/bin/sh
+        """
+    static let group = "root:x:0:\nnginx:x:102:\nstaff:x:50:app\n"
+
+    @Test(arguments: [
+        ("nginx", 101, 102),            // a name: its uid and primary group
+        ("1000", 1000, 1000),           // a listed uid: its primary group
+        ("4242", 4242, 0),              // an unlisted uid: group 0, as Docker does
+        ("app:staff", 1000, 50),        // a group by name
+        ("nginx:7", 101, 7),            // a group by number
+        ("4242:4243", 4242, 4243),
+        ("app:", 1000, 1000),
+    ] as [(String, UInt32, UInt32)])
+    func usersResolveAsDockerResolvesThem(user: String, uid: UInt32, gid: UInt32) throws {
+        let ids = try ImageUser.resolve(user, passwd: Self.passwd, group: Self.group, image: "test")
+        #expect(ids.uid == uid && ids.gid == gid)
+    }
+
+    @Test(arguments: [("nobody", "user 'nobody'"), ("app:wheel", "group 'wheel'")])
+    func unknownNamesAreErrorsThatNameThem(user: String, message: String) {
+        #expect {
+            try ImageUser.resolve(user, passwd: Self.passwd, group: Self.group, image: "test")
+        } throws: { error in
+            "\(error)".contains(message) && "\(error)".contains("lxc.init.")
+        }
+    }
+
+    @Test func anImageWithoutPasswdKnowsOnlyNumbers() throws {
+        let ids = try ImageUser.resolve("33", passwd: nil, group: nil, image: "test")
+        #expect(ids.uid == 33 && ids.gid == 0)
+        #expect(throws: SwrunError.self) { try ImageUser.resolve("www-data", passwd: nil, group: nil, image: "test") }
+    }
+}
