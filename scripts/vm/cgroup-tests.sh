@@ -120,6 +120,12 @@ else
   stats=$(sw info -n s -S 2>&1 || true)
   if echo "$stats" | grep -q '^BlkIO use:' && echo "$stats" | grep -q '^Memory limit: *64.0 MiB' && echo "$stats" | grep -q '^Processes:'; then ok info-stats
   else notok info-stats "$(echo "$stats" | tr '\n' '|')"; fi
+  # top: a BLKIO column beside CPU and memory, and in JSON this container's figures from its cgroup.
+  top=$(sw top --once 2>&1 || true)
+  json=$(sw top --format json 2>&1 || true)
+  if echo "$top" | head -n 1 | grep -q 'CPU *BLKIO *MEMORY' && echo "$json" | grep -q '"name": *"s"' &&
+     echo "$json" | grep -q '"blkio_bytes": *[0-9]' && echo "$json" | grep -q '"cpu_nanoseconds": *[0-9]'; then ok top-shows-cpu-io-memory
+  else notok top-shows-cpu-io-memory "$(echo "$top $json" | tr '\n' '|')"; fi
   rc=0; sw stop -n s -t 10 >$out 2>&1 || rc=$?
   left=$(cgdir s)
   if [ $rc -eq 0 ] && [ -z "$left" ]; then ok stop-removes-cgroup

@@ -36,9 +36,10 @@ enum TopCommand: Command {
                 }).text)
             } else {
                 if !once { print("\u{1B}[H\u{1B}[2J", terminator: "") }  // home and clear
-                print(table(["NAME", "STATE", "PID", "CPU", "MEMORY", "LIMIT", "PROCS", "OOM"], rows.map { name, status, stats in
+                print(table(["NAME", "STATE", "PID", "CPU", "BLKIO", "MEMORY", "LIMIT", "PROCS", "OOM"], rows.map { name, status, stats in
                     [name, status.state.name, status.initPID.map(String.init) ?? "-",
                      stats?.cpuNanoseconds.map { String(format3(Double($0) / 1e9)) + "s" } ?? "-",
+                     stats?.ioBytes.map(humanBytes) ?? "-",
                      stats?.memoryBytes.map(humanBytes) ?? "-", stats?.memoryLimitBytes.map(humanBytes) ?? "-",
                      stats?.pids.map(String.init) ?? "-", stats?.oomKills.map(String.init) ?? "-"]
                 }), terminator: "")
