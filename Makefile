@@ -54,7 +54,8 @@ install: release
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/swrun $(DESTDIR)$(SYSTEMD_UNIT_DIR)/swrun.service
-	rm -rf $(DESTDIR)$(KEYS_DIR)
+	rm -f $(DESTDIR)$(KEYS_DIR)/*.gpg
+	rmdir $(DESTDIR)$(KEYS_DIR) 2>/dev/null || true
 
 clean:
 	rm -rf .build

@@ -180,10 +180,12 @@ public struct ContainerCgroup: Sendable, Equatable {
         }
     }
 
-    /// The pids in `directory`'s cgroup.procs and in those of the cgroups below it.
+    /// The pids in `directory`'s cgroup.procs and in those of the cgroups below it. A process
+    /// outside our pid namespace is listed as 0 there: it has no pid to signal (and kill(0)
+    /// would signal our own process group).
     static func processes(below directory: String) -> [pid_t] {
         var pids = ((try? FileSystem.readText(FileSystem.join(directory, "cgroup.procs"))) ?? "")
-            .split(separator: "\n").compactMap { pid_t($0) }
+            .split(separator: "\n").compactMap { pid_t($0) }.filter { $0 > 0 }
         let fd = open(directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { return pids }
         let children = (try? FileSystem.entries(of: fd, path: directory)) ?? []

@@ -44,7 +44,7 @@ public struct HTTPResponse: Sendable {
         case 500...599: ("the server failed", "the server has a problem; try again later")
         default: ("unexpected answer", nil)
         }
-        throw SwrunError([401, 403].contains(status) ? .permissionDenied : .network,
+        throw SwrunError([401, 403].contains(status) ? .unauthorized : .network,
                          "cannot download \(url): \(meaning) (\(status)\(reason.isEmpty ? "" : " " + reason))", hint: hint)
     }
 }

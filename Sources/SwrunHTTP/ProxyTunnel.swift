@@ -31,7 +31,7 @@ enum ProxyTunnel {
     }
 
     static func wantsCredentials(_ proxy: Proxy, _ statusLine: String) -> SwrunError {
-        SwrunError(.permissionDenied, "the proxy \(proxy.authority) (from \(proxy.variable)) wants credentials (\(statusLine))",
+        SwrunError(.unauthorized, "the proxy \(proxy.authority) (from \(proxy.variable)) wants credentials (\(statusLine))",
                    hint: proxy.user == nil ? "put them in the variable: \(proxy.variable)=http://USER:PASSWORD@\(proxy.authority)"
                                            : "check the user and password in \(proxy.variable)")
     }

@@ -13,45 +13,14 @@ public enum Subprocess {
         guard let program = argv.first, !program.isEmpty else {
             throw SwrunError(.invalidArgument, "cannot run a command with no program name")
         }
-
         let (readEnd, writeEnd) = try FileSystem.makePipe()
         var readEndOpen = true
         defer { if readEndOpen { close(readEnd) } }
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        if quiet { posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0) }
-        // dup2 onto 1 clears close-on-exec there; both pipe ends close in the child at exec.
-        posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
-
-        // Signals the caller may block or ignore must not leak into the program.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var emptySet = sigset_t()
-        sigemptyset(&emptySet)
-        var defaultSet = sigset_t()
-        sigemptyset(&defaultSet)
-        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD] { sigaddset(&defaultSet, signal) }
-        posix_spawnattr_setsigmask(&attributes, &emptySet)
-        posix_spawnattr_setsigdefault(&attributes, &defaultSet)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        let cArgv = argv.map { strdup($0) }
-        defer { for pointer in cArgv { free(pointer) } }
-        var argvArray: [UnsafeMutablePointer<CChar>?] = cArgv + [nil]
-
-        var pid: pid_t = 0
-        let result = argvArray.withUnsafeMutableBufferPointer { buffer in
-            program.contains("/")
-                ? posix_spawn(&pid, program, &actions, &attributes, buffer.baseAddress!, environ)
-                : posix_spawnp(&pid, program, &actions, &attributes, buffer.baseAddress!, environ)
-        }
-        close(writeEnd)
-        if result != 0 {
-            let errno = Errno(rawValue: result)
+        let pid: pid_t
+        do {
+            pid = try spawn(argv, stdout: .fd(writeEnd), stderr: quiet ? .null : .inherit)
+        } catch let errno {
+            close(writeEnd)
             switch errno {
             case .noSuchFileOrDirectory:
                 throw SwrunError(.commandNotFound, "cannot run \(program): not found", errno: errno,
@@ -62,6 +31,7 @@ public enum Subprocess {
                 throw SwrunError.system("cannot run \(program)", errno)
             }
         }
+        close(writeEnd)
 
         let captured = Result { () throws(SwrunError) in try FileSystem.readAll(readEnd, chunkSize: 16384) }
         close(readEnd)
@@ -75,39 +45,79 @@ public enum Subprocess {
     }
 
     /// Starts `executable` (default: argv[0], a path) as a daemon in a session of its own: stdin
-    /// and stdout on /dev/null, stderr appended to `logPath`, and `passing` (if any) as its fd 3.
-    /// Returns its pid; the caller does not wait for it (it is reparented when the caller exits).
+    /// and stdout on /dev/null, stderr appended to `logPath`, and `passing` (if any) as its fd 3,
+    /// with / as its working directory (it must not pin the caller's). Returns its pid; the
+    /// caller does not wait for it (it is reparented when the caller exits).
     public static func spawnDaemon(_ argv: [String], executable: String? = nil, passing fd: Int32? = nil,
                                    logPath: String) throws(SwrunError) -> pid_t {
         let executable = executable ?? argv[0]
+        do {
+            return try spawn(argv, executable: executable, stdout: .null, stderr: .append(logPath), passing: fd, daemon: true)
+        } catch let errno {
+            throw SwrunError.system("cannot start \(executable)", errno)
+        }
+    }
+
+    /// Where a spawned program's standard stream comes from.
+    public enum Stream: Sendable {
+        /// The caller's own.
+        case inherit
+        /// /dev/null.
+        case null
+        /// An fd of the caller's.
+        case fd(Int32)
+        /// A file, created if need be and appended to (output streams only).
+        case append(String)
+    }
+
+    /// posix_spawn of `executable` (default argv[0]; looked up in PATH when it has no slash)
+    /// with the caller's environment. The program gets the given streams (stdin: /dev/null
+    /// unless given), `passing` as its fd 3 and no other fd of the caller's, every signal
+    /// unblocked and those that end a program at their defaults, whatever the caller ignores
+    /// or blocks. A `daemon` gets a session of its own and / as its working directory.
+    /// Throws the errno of a program that could not be started.
+    public static func spawn(_ argv: [String], executable: String? = nil, stdin: Stream = .null, stdout: Stream = .inherit,
+                             stderr: Stream = .inherit, passing: Int32? = nil, daemon: Bool = false) throws(Errno) -> pid_t {
+        let program = executable ?? argv.first ?? ""
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o600)
-        if let fd { posix_spawn_file_actions_adddup2(&actions, fd, 3) }  // clears close-on-exec on fd 3 only
-        // The daemon outlives its caller: it must not hold the caller's fds (a pipe its
-        // caller's caller waits on, a lock) open for as long as it runs.
-        swrun_spawn_close_from(&actions, fd == nil ? 3 : 4)
-        swrun_spawn_chdir(&actions, "/")  // nor pin the caller's working directory
+        // dup2 clears close-on-exec on the target only; every other fd of ours closes at exec
+        // anyway, and close_from makes sure of it.
+        for (target, stream) in [(Int32(0), stdin), (1, stdout), (2, stderr)] {
+            switch stream {
+            case .inherit: break
+            case .null: posix_spawn_file_actions_addopen(&actions, target, "/dev/null", target == 0 ? O_RDONLY : O_WRONLY, 0)
+            case .fd(let fd): posix_spawn_file_actions_adddup2(&actions, fd, target)
+            case .append(let path): posix_spawn_file_actions_addopen(&actions, target, path, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+            }
+        }
+        if let passing { posix_spawn_file_actions_adddup2(&actions, passing, 3) }
+        swrun_spawn_close_from(&actions, passing == nil ? 3 : 4)
+        if daemon { swrun_spawn_chdir(&actions, "/") }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
         var emptySet = sigset_t()
         sigemptyset(&emptySet)
+        var defaultSet = sigset_t()
+        sigemptyset(&defaultSet)
+        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD] { sigaddset(&defaultSet, signal) }
         posix_spawnattr_setsigmask(&attributes, &emptySet)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK) | swrun_POSIX_SPAWN_SETSID)
+        posix_spawnattr_setsigdefault(&attributes, &defaultSet)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF) | (daemon ? swrun_POSIX_SPAWN_SETSID : 0))
 
         let cArgv = argv.map { strdup($0) }
         defer { for pointer in cArgv { free(pointer) } }
         var argvArray: [UnsafeMutablePointer<CChar>?] = cArgv + [nil]
         var pid: pid_t = 0
         let result = argvArray.withUnsafeMutableBufferPointer { buffer in
-            posix_spawn(&pid, executable, &actions, &attributes, buffer.baseAddress!, environ)
+            guard let base = buffer.baseAddress else { return EINVAL }
+            return program.contains("/") ? posix_spawn(&pid, program, &actions, &attributes, base, environ)
+                                         : posix_spawnp(&pid, program, &actions, &attributes, base, environ)
         }
-        if result != 0 { throw SwrunError.system("cannot start \(executable)", Errno(rawValue: result)) }
+        if result != 0 { throw Errno(rawValue: result) }
         return pid
     }
 

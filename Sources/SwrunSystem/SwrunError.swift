@@ -18,6 +18,8 @@ public struct SwrunError: Error, CustomStringConvertible, Sendable {
         case commandNotExecutable
         /// A server could not be reached, or answered with an error status.
         case network
+        /// A server refused the request for want of credentials or a valid token (HTTP 401, 403).
+        case unauthorized
         /// A download or archive did not match its checksum or signature, or is malformed.
         case verificationFailed
         case system

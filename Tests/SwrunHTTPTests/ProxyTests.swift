@@ -111,7 +111,7 @@ import Testing
                 let url = try server.url("/file.bin")
                 let anonymous = ProxySettings(environment: ["https_proxy": "http://127.0.0.1:\(port)"])
                 let refused = swrunError { _ = try HTTPClient(options: .init(caFile: ca, proxies: anonymous)).fetch(url) }
-                #expect(refused?.code == .permissionDenied && refused?.message.contains("407") == true)
+                #expect(refused?.code == .unauthorized && refused?.message.contains("407") == true)
                 #expect(refused?.hint?.contains("https_proxy=http://USER:PASSWORD@127.0.0.1:\(port)") == true)
                 let named = ProxySettings(environment: ["https_proxy": "http://user:pa%3Ass@127.0.0.1:\(port)"])
                 #expect(try HTTPClient(options: .init(caFile: ca, proxies: named)).fetch(url).1 == file)
@@ -125,7 +125,7 @@ import Testing
             try withProxy(auth: "user:pass") { port, _ throws in
                 let proxies = ProxySettings(environment: ["http_proxy": "http://127.0.0.1:\(port)"])
                 let error = swrunError { _ = try HTTPClient(options: .init(proxies: proxies)).fetch(try server.url("/file.bin")) }
-                #expect(error?.code == .permissionDenied && error?.message.contains("the proxy 127.0.0.1:\(port) (from http_proxy)") == true)
+                #expect(error?.code == .unauthorized && error?.message.contains("the proxy 127.0.0.1:\(port) (from http_proxy)") == true)
             }
         }
     }

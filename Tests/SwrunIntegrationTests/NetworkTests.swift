@@ -251,6 +251,23 @@ import Testing
         #expect(result.stderr.contains("the bridge 'nosuchbridge' does not exist"), "\(result.stderr)")
     }
 
+    /// Init mounts while swrun moves it into its cgroup and makes its links (no cgroup mounts
+    /// here, before which init would wait): a mount of init's that fails is what the user is
+    /// told, whichever of the two ends first, and no link stays behind.
+    @Test func initsOwnSetupErrorIsToldWhenItFailsWhileTheLinksAreMade() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("badmount")
+        try sandbox.create(name)
+        let result = try inOwnNetwork(sandbox, """
+            \(Self.bridge)
+            "$SWRUN" execute -n \(name) -P "$P" \(veth("10.99.0.2/24")) --memory 64M -s lxc.mount.auto=proc:mixed \\
+                -s 'lxc.mount.entry=/nonexistent-swrun-source mnt none bind,create=dir 0 0' -- true
+            echo status=$?
+            echo links: $(ip -o link | grep -c '^[0-9]*: vs')
+            """)
+        #expect(result.stdout == "status=125\nlinks: 0\n", "\(result.stdout) \(result.stderr)")
+        #expect(result.stderr.contains("container setup failed: cannot") && result.stderr.contains("/nonexistent-swrun-source"), "\(result.stderr)")
+    }
+
     @Test func aBadAddressIsRefusedBeforeStart() throws {
         let sandbox = try Sandbox(), name = sandbox.name("badaddr")
         try sandbox.create(name)
@@ -277,8 +294,10 @@ import Testing
         let server = sandbox.name("mvserver"), client = sandbox.name("mvclient")
         try sandbox.create(server)
         try sandbox.create(client)
+        // The host has an eth0 of its own, as most do: the containers' eth0 must not clash with it.
         let result = try network.inOwnNetwork(sandbox, """
             \(Self.wire)
+            ip link add eth0 type veth peer name eth0peer || exit 1
             "$SWRUN" start -n \(server) -P "$P" \(options("macvlan", "10.95.0.2/24", "-s lxc.net.0.macvlan.mode=bridge")) || exit 1
             "$SWRUN" execute -n \(client) -P "$P" \(options("macvlan", "10.95.0.3/24", "-s lxc.net.0.macvlan.mode=bridge -s lxc.net.0.hwaddr=00:16:3e:aa:bb:cc")) -- \
                 sh -c 'ip -o link show eth0 | grep -o "00:16:3e:aa:bb:cc"; ping -c1 -W2 10.95.0.2 | grep -o "1 packets received"'

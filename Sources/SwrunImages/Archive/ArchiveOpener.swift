@@ -67,6 +67,7 @@ final class WorkerSource: ByteSource {
         do { errors = try FileSystem.makePipe() } catch {
             close(data.read)
             close(data.write)
+            buffer.deallocate()  // an init that throws runs no deinit
             throw error
         }
         // A larger pipe: fewer switches between the two processes (the kernel may refuse; fine).

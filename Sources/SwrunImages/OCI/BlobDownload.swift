@@ -45,7 +45,7 @@ public struct BlobDownload: Sendable {
         let headers = headers.map { ($0.name, $0.value) }
         do {
             try download(headers)
-        } catch where error.code == .permissionDenied && tokenURL != nil {
+        } catch where error.code == .unauthorized && tokenURL != nil {
             guard let tokenURL else { throw error }
             let token = try RegistryClient.token(from: tokenURL, client: client, registry: url.host)
             try download(headers.filter { $0.0 != "Authorization" } + [("Authorization", "Bearer " + token)])

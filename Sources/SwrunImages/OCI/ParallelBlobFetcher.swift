@@ -108,40 +108,13 @@ final class WorkerProcess {
     /// Starts swrun's worker `argv` with these fds as its stdio (nil: /dev/null for stdin,
     /// ours for stderr), and no other fd of ours.
     static func spawn(_ argv: [String], stdin: Int32?, stdout: Int32, stderr: Int32? = nil) throws(SwrunError) -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        // dup2 clears close-on-exec on 0, 1 and 2 only; every other fd closes at exec.
-        if let stdin { posix_spawn_file_actions_adddup2(&actions, stdin, 0) } else {
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        }
-        posix_spawn_file_actions_adddup2(&actions, stdout, 1)
-        if let stderr { posix_spawn_file_actions_adddup2(&actions, stderr, 2) }
-        swrun_spawn_close_from(&actions, 3)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let words = argv.map { strdup($0) }
-        defer { words.forEach { free($0) } }
-        var vector: [UnsafeMutablePointer<CChar>?] = words + [nil]
-        var pid: pid_t = 0
-        let program = argv.first ?? ""
-        let result = vector.withUnsafeMutableBufferPointer { buffer in
-            buffer.baseAddress.map { posix_spawn(&pid, program, &actions, &attributes, $0, environ) } ?? EINVAL
-        }
-        if result != 0 {
-            throw SwrunError.system("cannot start a worker (\(program))", Errno(rawValue: result),
+        do {
+            return try Subprocess.spawn(argv, stdin: stdin.map { .fd($0) } ?? .null, stdout: .fd(stdout), stderr: stderr.map { .fd($0) } ?? .inherit)
+        } catch let errno {
+            let program = argv.first ?? ""
+            throw SwrunError.system("cannot start a worker (\(program))", errno,
                                     hint: "swrun starts itself to download and decompress alongside its own work; check that \(program) can run")
         }
-        return pid
     }
 
     private static func writeAll(_ fd: Int32, _ bytes: [UInt8], what: String) throws(SwrunError) {

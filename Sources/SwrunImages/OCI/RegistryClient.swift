@@ -76,7 +76,7 @@ public final class RegistryClient {
     /// `Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="..."`.
     private func authenticate(_ challenge: String) throws(SwrunError) {
         guard challenge.lowercased().hasPrefix("bearer ") else {
-            throw SwrunError(.permissionDenied, "\(reference.registry) wants a login (\(challenge.split(separator: " ").first ?? "")) to pull \(reference.repository)",
+            throw SwrunError(.unauthorized, "\(reference.registry) wants a login (\(challenge.split(separator: " ").first ?? "")) to pull \(reference.repository)",
                              hint: "swrun pulls public images anonymously; check the image's name")
         }
         let parameters = Self.challengeParameters(String(challenge.dropFirst(7)))
@@ -94,7 +94,7 @@ public final class RegistryClient {
     static func token(from url: HTTPURL, client: HTTPClient, registry: String) throws(SwrunError) -> String {
         let (response, body) = try client.fetch(url)
         guard response.isSuccess else {
-            throw SwrunError(.permissionDenied, "\(registry)'s token service \(url.host) refused a pull token (HTTP \(response.status))",
+            throw SwrunError(.unauthorized, "\(registry)'s token service \(url.host) refused a pull token (HTTP \(response.status))",
                              hint: "the image may be private or misnamed; swrun pulls public images anonymously")
         }
         guard let document = try? JSONValue(parsing: body), let value = document["token"]?.string ?? document["access_token"]?.string else {
@@ -107,7 +107,7 @@ public final class RegistryClient {
         switch response.status {
         case 200..<300: return
         case 401, 403:
-            throw SwrunError(.permissionDenied, "\(reference.registry) refused \(what) (HTTP \(response.status))",
+            throw SwrunError(.unauthorized, "\(reference.registry) refused \(what) (HTTP \(response.status))",
                              hint: "the image may be private or misnamed; swrun pulls public images anonymously")
         case 404:
             throw SwrunError(.notFound, "\(reference.registry) has no \(what)", hint: "check the image's name and tag: \(reference)")

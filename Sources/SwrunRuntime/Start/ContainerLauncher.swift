@@ -64,8 +64,9 @@ public struct ContainerLauncher {
             if plan.waitsForGoAhead, !SyncMessage(.go).send(on: parentEnd) { throw container.initVanished("before the command started") }
             try container.waitForCommand()
         } catch {
+            let reported = container.pendingSetupFailure() ?? error
             container.killInit()
-            throw error
+            throw reported
         }
         return container
     }
@@ -225,7 +226,10 @@ public final class LaunchedContainer {
     }
 
     /// lxc.net.N.type = macvlan, ipvlan or vlan: a link on the host's `parent`, made in the
-    /// container's namespace under its name there; the kernel removes it with the namespace.
+    /// container's namespace; the kernel removes it with the namespace. The kernel checks a
+    /// new link's name in the namespace of the request, not the link's, so it is made under a
+    /// name no host link has, and named as the container wants it there (a host eth0 must
+    /// not stop a container's eth0).
     private func makeStackedLink(_ network: NetworkLink, _ link: StackedLink, parent: String, socket: NetlinkSocket) throws(SwrunError) {
         guard let parentIndex = NetlinkSocket.index(of: parent) else {
             throw SwrunError(.notFound, "lxc.net.\(network.index).link: the host has no link '\(parent)' for the \(link.kind) link to go on",
@@ -236,12 +240,21 @@ public final class LaunchedContainer {
         case .ipvlan(let mode, let isolation): "mode \(mode) \(isolation)"
         case .vlan(let id): "id \(id)"
         }
-        explainer.say("RTM_NEWLINK \(link.kind) \(network.containerName) link \(parent) \(mode) netns \(initPID)",
+        let temporary = "vs\(initPID)n\(network.index)"
+        explainer.say("RTM_NEWLINK \(link.kind) \(temporary) link \(parent) \(mode) netns \(initPID)",
                       "lxc.net.\(network.index): a \(link.kind) link on the host's \(parent), made in the container")
-        let request = LinkRequest.createStacked(link, name: network.containerName, parentIndex: parentIndex, namespacePID: initPID,
+        let request = LinkRequest.createStacked(link, name: temporary, parentIndex: parentIndex, namespacePID: initPID,
                                                 address: network.hardwareAddress?.bytes, mtu: network.mtu, sequence: socket.nextSequence())
-        try socket.request(request, "create the \(link.kind) link \(network.containerName) on \(parent) for lxc.net.\(network.index)",
+        try socket.request(request, "create the \(link.kind) link for lxc.net.\(network.index) on \(parent)",
                            hint: Self.stackedLinkHint(link, parent: parent, index: network.index))
+        let inside = try NetlinkSocket(networkNamespace: "/proc/\(initPID)/ns/net")
+        guard let made = try inside.links().first(where: { $0.name == temporary }) else {
+            throw SwrunError(.system, "the \(link.kind) link \(temporary) vanished from the container after it was made")
+        }
+        explainer.say("RTM_NEWLINK \(temporary) name \(network.containerName), in the container's namespace", "its name inside")
+        try inside.request(LinkRequest.change(index: made.index, .name(network.containerName), sequence: inside.nextSequence()),
+                           "name the \(link.kind) link \(network.containerName) in the container",
+                           hint: "another network of the container may have that name: set lxc.net.\(network.index).name")
     }
 
     private static func stackedLinkHint(_ link: StackedLink, parent: String, index: Int) -> String {
@@ -278,14 +291,30 @@ public final class LaunchedContainer {
                 return
             case .setupFailed?:
                 if fd >= 0 { close(fd) }
-                let step = plan.setup[Int(message.a)]
-                throw SwrunError(.containerSetup, "container setup failed: cannot \(step.summary)", errno: Errno(rawValue: message.b),
-                                 hint: Self.hint(forSetupErrno: message.b))
+                throw setupFailure(message)
             default:
                 if fd >= 0 { close(fd) }
                 throw SwrunError(.system, "unexpected message \(message.kind) from the container's init")
             }
         }
+    }
+
+    private func setupFailure(_ message: SyncMessage) -> SwrunError {
+        let step = plan.setup[Int(message.a)]
+        return SwrunError(.containerSetup, "container setup failed: cannot \(step.summary)", errno: Errno(rawValue: message.b),
+                          hint: Self.hint(forSetupErrno: message.b))
+    }
+
+    /// Init's report of a setup step that failed, if one lies unread on the socket. Init sets
+    /// up while swrun does its part; when that part fails because init has died of its own
+    /// error meanwhile (its namespace gone, the socket closed), init's error is the one to tell.
+    fileprivate func pendingSetupFailure() -> SwrunError? {
+        var entry = pollfd(fd: sync, events: Int16(POLLIN), revents: 0)
+        while poll(&entry, 1, 0) == 1, let (message, fd) = SyncMessage.receive(on: sync) {
+            if fd >= 0 { close(fd) }
+            if SyncMessage.Kind(rawValue: message.kind) == .setupFailed { return setupFailure(message) }
+        }
+        return nil
     }
 
     fileprivate func waitForCommand() throws(SwrunError) {

@@ -39,9 +39,9 @@ public final class StartPlan {
     /// Whether init waits, once set up, for swrun to finish its side before forking the
     /// command: the terminal must be raw and sized before the command's first output.
     var waitsForGoAhead: Bool { request.useTerminal }
-    /// Whether init waits first for swrun's work from outside (id maps, cgroup, veth pairs).
+    /// Whether init waits for swrun's work from outside (id maps, cgroup, network links).
     var waitsForParent: Bool { usesUserNamespace || ownsCgroup || !networkLinks.isEmpty }
-    /// The lxc.net.N veth pairs swrun makes.
+    /// The lxc.net.N links swrun puts in the container: veth, phys, macvlan, ipvlan, vlan.
     private(set) var networkLinks: [NetworkLink] = []
     /// Where published ports lead: the container's first IPv4 address, once settled.
     private(set) var publishedAddress: [UInt8]?
