@@ -20,6 +20,14 @@ import Testing
         }
     }
 
+    @Test func eachNetworkTypeSaysWhatItNeedsFromTheKernel() {
+        let items = HostCheck(kernelConfig: ["CONFIG_VETH": "y", "CONFIG_MACVLAN": "m"]).items().filter { $0.section == "Networking" }
+        func result(_ name: String) -> HostCheck.Result? { items.first { $0.name == name }?.result }
+        #expect(result("veth pairs") == .enabled && result("macvlan") == .module)
+        #expect(result("ipvlan") == .missing && result("802.1Q VLANs") == .missing)
+        #expect(items.first { $0.name == "802.1Q VLANs" }?.neededFor == "lxc.net.N.type = vlan")
+    }
+
     @Test func cgroupModeOfThisHostIsDetected() throws {
         let mode = try #require(CgroupMode.detect())
         let (v1, v2) = CgroupMode.controllers(mode: mode)

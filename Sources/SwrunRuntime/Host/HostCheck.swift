@@ -104,6 +104,8 @@ public struct HostCheck {
             ("Networking", "veth pairs", "CONFIG_VETH", "lxc.net.N.type = veth"),
             ("Networking", "Bridges", "CONFIG_BRIDGE", "lxc.net.N.link (a bridge)"),
             ("Networking", "macvlan", "CONFIG_MACVLAN", "lxc.net.N.type = macvlan"),
+            ("Networking", "ipvlan", "CONFIG_IPVLAN", "lxc.net.N.type = ipvlan"),
+            ("Networking", "802.1Q VLANs", "CONFIG_VLAN_8021Q", "lxc.net.N.type = vlan"),
             ("Networking", "nftables", "CONFIG_NF_TABLES", "NAT and published ports"),
             ("Networking", "nftables masquerade", "CONFIG_NFT_MASQ", "outbound NAT"),
             ("Networking", "nftables NAT", "CONFIG_NFT_NAT", "published ports"),
