@@ -52,10 +52,22 @@ final class ImageFixtures {
     /// serve.py on `root`, over TLS with the fixture CA's server certificate when `tls`; returns the base URL.
     /// `log`, when given, gets one line per request; `options` go to serve.py as they are.
     func serve(_ root: String, tls: Bool = false, log: String? = nil, options: [String] = []) throws -> String {
+        let port = try startPython("serve.py", ["--root", root] + (tls ? ["--tls", path + "/ca/server.pem", path + "/ca/server.key"] : []) + options,
+                                   log: log)
+        return (tls ? "https://localhost:" : "http://127.0.0.1:") + String(port)
+    }
+
+    /// Starts rootfs-fixtures/proxy.py, its requests logged to `log`; returns its port.
+    func startProxy(log: String) throws -> Int {
+        try startPython("proxy.py", [], log: log)
+    }
+
+    /// Starts the fixture server `script` (it prints its port first), stopped with the fixtures;
+    /// its stderr (a line per request) goes to `log`, a file of ours, or nowhere.
+    private func startPython(_ script: String, _ arguments: [String], log: String?) throws -> Int {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [Self.scripts + "/serve.py", "--root", root]
-            + (tls ? ["--tls", path + "/ca/server.pem", path + "/ca/server.key"] : []) + options
+        process.arguments = [Self.scripts + "/" + script] + arguments
         let output = Pipe()
         process.standardOutput = output
         // Never createFile on /dev/null: Foundation writes a new file and renames it over the path.
@@ -66,32 +78,11 @@ final class ImageFixtures {
         var line = Data()
         while !line.contains(UInt8(ascii: "\n")) {
             let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { throw FixtureError(command: "serve.py", output: "ended before printing its port") }
-            line += chunk
-        }
-        let port = String(decoding: line, as: UTF8.self).split(separator: "\n")[0]
-        return (tls ? "https://localhost:" : "http://127.0.0.1:") + port
-    }
-
-    /// Starts rootfs-fixtures/proxy.py, its requests logged to `log`; returns its port.
-    func startProxy(log: String) throws -> Int {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [Self.scripts + "/proxy.py"]
-        let output = Pipe()
-        process.standardOutput = output
-        FileManager.default.createFile(atPath: log, contents: nil)  // our own file, not /dev/null
-        process.standardError = FileHandle(forWritingAtPath: log)
-        try process.run()
-        servers.append(process)
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { throw FixtureError(command: "proxy.py", output: "ended before printing its port") }
+            if chunk.isEmpty { throw FixtureError(command: script, output: "ended before printing its port") }
             line += chunk
         }
         guard let port = Int(String(decoding: line, as: UTF8.self).split(separator: "\n")[0]) else {
-            throw FixtureError(command: "proxy.py", output: String(decoding: line, as: UTF8.self))
+            throw FixtureError(command: script, output: String(decoding: line, as: UTF8.self))
         }
         return port
     }
