@@ -38,7 +38,7 @@ let package = Package(
         .testTarget(name: "SwrunNetlinkTests", dependencies: ["SwrunNetlink"]),
         .testTarget(name: "SwrunSeccompTests", dependencies: ["SwrunSeccomp", "SwrunSystem"]),
         .testTarget(name: "SwrunCgroupsTests", dependencies: ["SwrunCgroups", "SwrunSystem"]),
-        .testTarget(name: "SwrunRuntimeTests", dependencies: ["SwrunRuntime", "SwrunConfig", "SwrunImages", "SwrunSystem", "SwrunCgroups", "SwrunNetlink"]),
+        .testTarget(name: "SwrunRuntimeTests", dependencies: ["SwrunRuntime", "SwrunConfig", "SwrunImages", "SwrunSystem", "SwrunCgroups", "SwrunNetlink", "CLinux"]),
         .testTarget(name: "SwrunCLITests", dependencies: ["SwrunCLI", "SwrunSystem"]),
         .testTarget(name: "SwrunIntegrationTests", dependencies: ["CLinux"]),
     ]

@@ -135,8 +135,9 @@ public enum ConfigKeys {
         // Namespaces.
         ConfigKey(.exact("lxc.namespace.clone"), .list, .namespaces, .notApplied("the namespace set is not configurable yet")),
         ConfigKey(.exact("lxc.namespace.keep"), .list, .namespaces, .notApplied("the namespace set is not configurable yet")),
-        ConfigKey(.prefix("lxc.namespace.share.", suffixes: ["user", "mnt", "pid", "uts", "ipc", "net", "cgroup", "time"]),
-                  .single, .text, .notApplied("sharing namespaces with other containers is not built yet")),
+        ConfigKey(.prefix("lxc.namespace.share.", suffixes: ContainerConfig.shareableNamespaces), .single, .text, .applied),
+        ConfigKey(.prefix("lxc.namespace.share.", suffixes: ["user", "mnt", "time"]),
+                  .single, .text, .notApplied("swrun shares only the net, uts, ipc, pid and cgroup namespaces with other containers")),
         ConfigKey(.exact("lxc.time.offset.boot"), .single, .timeOffset, .notApplied("time namespaces are not built yet")),
         ConfigKey(.exact("lxc.time.offset.monotonic"), .single, .timeOffset, .notApplied("time namespaces are not built yet")),
 

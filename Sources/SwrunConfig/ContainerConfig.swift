@@ -43,6 +43,10 @@ public struct ContainerConfig: Sendable {
     /// lxc.net.N.KEY as networks[N]["KEY"]; the lines of a list key (ipv4.address ...) are joined with "\n".
     public var networks: [Int: [String: String]]
     public var idmaps: [IDMap]
+    /// lxc.namespace.share.KIND = a container's name, a pid, or a container's directory: the
+    /// namespaces the container joins instead of making its own, by kind ("net").
+    public var sharedNamespaces: [String: String]
+    public static let shareableNamespaces = ["net", "uts", "ipc", "pid", "cgroup"]
     /// Settings with a non-empty value whose key swrun knows but does not apply yet, with
     /// the reason; the runtime warns about them.
     public var notYetApplied: [(setting: ConfigSetting, reason: String)]
@@ -108,6 +112,10 @@ public struct ContainerConfig: Sendable {
         rebootSignal = last("lxc.signal.reboot").flatMap { SignalNames.parse($0.value) }
         stopSignal = last("lxc.signal.stop").flatMap { SignalNames.parse($0.value) }
         idmaps = try all("lxc.idmap").map { setting throws(SwrunError) in try Self.parsed(setting, IDMap.parse) }
+        sharedNamespaces = [:]
+        for kind in Self.shareableNamespaces {
+            if let target = last("lxc.namespace.share." + kind)?.value, !target.isEmpty { sharedNamespaces[kind] = target }
+        }
 
         networks = [:]
         for setting in effective {

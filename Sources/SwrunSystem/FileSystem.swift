@@ -258,6 +258,11 @@ public enum FileSystem {
         }
     }
 
+    /// "/a/b/c" -> "c"; "/a/b/" -> "b".
+    public static func lastComponent(_ path: String) -> String {
+        path.split(separator: "/").last.map(String.init) ?? path
+    }
+
     /// "/a/b/c" -> "/a/b"; "c" -> ""; "/" -> "/".
     public static func parentPath(_ path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "" }

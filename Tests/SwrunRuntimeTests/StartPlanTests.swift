@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 import SwrunConfig
 import SwrunSystem
@@ -25,6 +26,19 @@ import Testing
             request.mode = mode
             return try StartPlan(request)
         }
+    }
+
+    @Test func sharedNamespacesAreJoinedFirstAndNotMade() throws {
+        let fixture = try Fixture()
+        // This test's own process stands in for the container whose namespaces are shared.
+        let plan = try fixture.plan("lxc.namespace.share.uts = \(getpid())\nlxc.namespace.share.net = \(getpid())\n")
+        #expect(plan.setupSummaries.prefix(2) == ["join the net namespace of /proc/\(getpid())/ns/net", "join the uts namespace of /proc/\(getpid())/ns/uts"])
+        #expect(plan.namespaces.flags & (SWRUN_CLONE_NEWUTS | SWRUN_CLONE_NEWNET) == 0)
+        #expect(plan.namespaces.flags & SWRUN_CLONE_NEWPID != 0)
+        #expect(!plan.setupSummaries.contains { $0.hasPrefix("set the hostname") || $0 == "bring up the loopback interface" },
+                "the shared namespaces keep their owner's hostname and links")
+        #expect(throws: SwrunError.self) { try fixture.plan("lxc.namespace.share.net = \(getpid())\nlxc.net.0.type = veth\n") }
+        #expect(throws: SwrunError.self) { try fixture.plan("lxc.namespace.share.ipc = 999999999\n") }
     }
 
     @Test func mountsComeBeforePivotRootAndHostnameAfter() throws {

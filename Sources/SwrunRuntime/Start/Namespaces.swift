@@ -20,10 +20,12 @@ struct Namespaces {
     var cgroupLater = false
     /// The host's network stack (lxc.net.N.type = none), not a namespace of its own.
     var hostNetwork = false
+    /// Namespaces joined from another container (lxc.namespace.share.KIND), not made.
+    var shared: UInt64 = 0
 
     var chosen: [(flag: UInt64, name: String, purpose: String)] {
         (userNamespace ? [Self.user] + Self.all : Self.all).filter {
-            !(cgroupLater && $0.flag == SWRUN_CLONE_NEWCGROUP) && !(hostNetwork && $0.flag == SWRUN_CLONE_NEWNET)
+            !(cgroupLater && $0.flag == SWRUN_CLONE_NEWCGROUP) && !(hostNetwork && $0.flag == SWRUN_CLONE_NEWNET) && $0.flag & shared == 0
         }
     }
     var flags: UInt64 { chosen.reduce(0) { $0 | $1.flag } }

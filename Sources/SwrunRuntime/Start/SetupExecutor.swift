@@ -28,6 +28,8 @@ struct SetupExecutor {
 
     mutating func perform(_ action: SetupAction) -> Int32 {
         switch action {
+        case let .joinNamespace(fd, type):
+            return swrun_setns(fd, type) == 0 ? 0 : errno
         case .waitForParent:
             guard let answer = SyncMessage.receive(on: sync), answer.message.kind == SyncMessage.Kind.parentDone.rawValue else { return EPIPE }
             return 0

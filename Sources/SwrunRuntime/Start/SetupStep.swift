@@ -15,6 +15,9 @@ enum SetupPath {
 /// One system call, or a tight group of them, that the container's init makes
 /// while it builds the container, with every argument allocated before the fork.
 enum SetupAction {
+    /// setns(fd, type): joins a namespace of another container (lxc.namespace.share.KIND),
+    /// opened by swrun before the clone.
+    case joinNamespace(fd: Int32, type: Int32)
     /// Waits until swrun has done its part from outside: written uid_map and gid_map for
     /// the new user namespace, moved init into the container's cgroup.
     case waitForParent

@@ -43,7 +43,7 @@ extension StartPlan {
                          + (ownsCgroup ? "swrun moves init into the container's own cgroup, where its limits hold" : "")
                          + (networkLinks.isEmpty ? "" : (ownsCgroup || usesUserNamespace ? "; " : "") + "swrun makes the container's network links"))
         }
-        if ownsCgroup {
+        if ownsCgroup && !sharedNamespaces.shares("cgroup") {
             addSetup(.enterCgroupNamespace, "enter a new cgroup namespace", call: "unshare(CLONE_NEWCGROUP)",
                      why: "made now, inside the container's own cgroup, it shows that cgroup as the root of the tree")
         }
@@ -198,8 +198,8 @@ extension StartPlan {
             case .file?:
                 let parent = FileSystem.parentPath(target)
                 makeDirectoriesInRoot(parent)
-                addSetup(.makeFile(parent: c(parent), name: c(lastComponent(target))), "create \(target)",
-                         call: "openat(\"\(parent)\", \"\(lastComponent(target))\", O_CREAT)", why: "create=file in \(entry.location)")
+                addSetup(.makeFile(parent: c(parent), name: c(FileSystem.lastComponent(target))), "create \(target)",
+                         call: "openat(\"\(parent)\", \"\(FileSystem.lastComponent(target))\", O_CREAT)", why: "create=file in \(entry.location)")
             case nil: break
             }
             if isBind && !entry.relative && !entry.source.hasPrefix("/") {
@@ -250,9 +250,5 @@ extension StartPlan {
         }
         addSetup(.makeDirectories(components: arena.cStringArray(prefixes), mode: 0o755), "create \(path) in the rootfs",
                  call: "mkdirat(parent, name, 0755) for each missing component of \(path)", why: "the mount point must exist")
-    }
-
-    private func lastComponent(_ path: String) -> String {
-        path.split(separator: "/").last.map(String.init) ?? path
     }
 }

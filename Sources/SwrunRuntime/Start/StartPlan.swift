@@ -56,8 +56,10 @@ public final class StartPlan {
     var usesUserNamespace: Bool { !request.config.idmaps.isEmpty }
     /// lxc.net.N.type = none: the container shares the host's network stack.
     var sharesHostNetwork: Bool { request.config.networks.values.contains { $0["type"] == "none" } }
+    /// lxc.namespace.share.KIND: the other containers' namespaces it joins, open until the plan goes.
+    let sharedNamespaces: SharedNamespaces
     var namespaces: Namespaces {
-        Namespaces(userNamespace: usesUserNamespace, cgroupLater: ownsCgroup, hostNetwork: sharesHostNetwork)
+        Namespaces(userNamespace: usesUserNamespace, cgroupLater: ownsCgroup, hostNetwork: sharesHostNetwork, shared: sharedNamespaces.flags)
     }
     public var mode: LaunchMode { request.mode }
     public var explain: Bool { request.explain }
@@ -78,6 +80,7 @@ public final class StartPlan {
         ownsCgroup = !cgroupLimits.isEmpty || (request.mode != .attach && CgroupMode.detect() == .unified)
         networkLinks = request.mode == .attach ? [] : try NetworkLink.networks(of: request.config)
         let lxcPath = FileSystem.parentPath(request.containerDirectory)
+        sharedNamespaces = try SharedNamespaces(request.mode == .attach ? [:] : request.config.sharedNamespaces, lxcPath: lxcPath)
         for position in networkLinks.indices {
             try networkLinks[position].settleAddresses(container: request.containerName, lxcPath: lxcPath)
         }
@@ -89,6 +92,7 @@ public final class StartPlan {
         try Self.validate(idMaps: request.config.idmaps)
         try SubordinateIDs.checkDelegation(request.config.idmaps)
         if request.mode != .attach {
+            try planSharedNamespaces()
             try planMounts()
             try planIdentity()
         }
@@ -248,13 +252,34 @@ public final class StartPlan {
 
     func c(_ string: String) -> UnsafeMutablePointer<CChar> { arena.cString(string) }
 
-    // MARK: hostname and network
+    // MARK: shared namespaces, hostname and network
+
+    /// Init joins the shared namespaces first of all (the pid namespace is the parent's to
+    /// hand on). A shared network brings its links: the container may add none (an `empty`
+    /// network, what swrun create writes, asks for nothing and is fine).
+    private func planSharedNamespaces() throws(SwrunError) {
+        if sharedNamespaces.shares("net"),
+           let index = request.config.networks.filter({ $0.value["type"] != "empty" }).keys.sorted().first {
+            throw SwrunError(.invalidConfig, "lxc.namespace.share.net joins another network namespace, which has its own links: lxc.net.\(index) has no place there",
+                             hint: "drop the lxc.net.N lines, or the lxc.namespace.share.net line")
+        }
+        for namespace in sharedNamespaces.all where namespace.kind != "pid" {
+            let name = Namespaces.all.first { $0.flag == namespace.flag }?.name ?? namespace.kind
+            addSetup(.joinNamespace(fd: namespace.fd, type: Int32(truncatingIfNeeded: namespace.flag)), "join the \(namespace.kind) namespace of \(namespace.path)",
+                     call: "setns(open(\"\(namespace.path)\"), \(name))",
+                     why: "lxc.namespace.share.\(namespace.kind): the container shares this namespace instead of having its own")
+        }
+    }
 
     private func planIdentity() throws(SwrunError) {
-        let hostname = request.config.utsName ?? request.containerName
-        addSetup(.setHostname(c(hostname), length: hostname.utf8.count), "set the hostname to \(hostname)",
-                 call: "sethostname(\"\(hostname)\", \(hostname.utf8.count))",
-                 why: "the UTS namespace has its own hostname (lxc.uts.name)")
+        // A shared UTS namespace keeps the hostname its owner gave it.
+        if !sharedNamespaces.shares("uts") {
+            let hostname = request.config.utsName ?? request.containerName
+            addSetup(.setHostname(c(hostname), length: hostname.utf8.count), "set the hostname to \(hostname)",
+                     call: "sethostname(\"\(hostname)\", \(hostname.utf8.count))",
+                     why: "the UTS namespace has its own hostname (lxc.uts.name)")
+        }
+        if sharedNamespaces.shares("net") { return }
         if sharesHostNetwork {
             // LXC refuses `none` beside other networks: there is no namespace to put them in.
             guard request.config.networks.count == 1 else {
