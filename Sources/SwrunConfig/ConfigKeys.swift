@@ -136,8 +136,11 @@ public enum ConfigKeys {
         ConfigKey(.exact("lxc.namespace.clone"), .list, .namespaces, .notApplied("the namespace set is not configurable yet")),
         ConfigKey(.exact("lxc.namespace.keep"), .list, .namespaces, .notApplied("the namespace set is not configurable yet")),
         ConfigKey(.prefix("lxc.namespace.share.", suffixes: ContainerConfig.shareableNamespaces), .single, .text, .applied),
-        ConfigKey(.prefix("lxc.namespace.share.", suffixes: ["user", "mnt", "time"]),
-                  .single, .text, .notApplied("swrun shares only the net, uts, ipc, pid and cgroup namespaces with other containers")),
+        // A shared pid namespace leaves a container's processes to the other's init, where
+        // neither stop nor the end of swrun's init reaches them; cgroup and mnt need a cgroup
+        // and a rootfs of the other's.
+        ConfigKey(.prefix("lxc.namespace.share.", suffixes: ["user", "mnt", "pid", "cgroup", "time"]),
+                  .single, .text, .notApplied("swrun shares only the net, uts and ipc namespaces with other containers")),
         ConfigKey(.exact("lxc.time.offset.boot"), .single, .timeOffset, .notApplied("time namespaces are not built yet")),
         ConfigKey(.exact("lxc.time.offset.monotonic"), .single, .timeOffset, .notApplied("time namespaces are not built yet")),
 

@@ -46,7 +46,7 @@ public struct ContainerConfig: Sendable {
     /// lxc.namespace.share.KIND = a container's name, a pid, or a container's directory: the
     /// namespaces the container joins instead of making its own, by kind ("net").
     public var sharedNamespaces: [String: String]
-    public static let shareableNamespaces = ["net", "uts", "ipc", "pid", "cgroup"]
+    public static let shareableNamespaces = ["net", "uts", "ipc"]
     /// Settings with a non-empty value whose key swrun knows but does not apply yet, with
     /// the reason; the runtime warns about them.
     public var notYetApplied: [(setting: ConfigSetting, reason: String)]

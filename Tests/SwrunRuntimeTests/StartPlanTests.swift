@@ -39,6 +39,12 @@ import Testing
                 "the shared namespaces keep their owner's hostname and links")
         #expect(throws: SwrunError.self) { try fixture.plan("lxc.namespace.share.net = \(getpid())\nlxc.net.0.type = veth\n") }
         #expect(throws: SwrunError.self) { try fixture.plan("lxc.namespace.share.ipc = 999999999\n") }
+        #expect(throws: SwrunError.self, "an unprivileged container cannot join them") {
+            try fixture.plan("lxc.namespace.share.ipc = \(getpid())\nlxc.idmap = u 0 100000 65536\nlxc.idmap = g 0 100000 65536\n")
+        }
+        let pidShare = try fixture.plan("lxc.namespace.share.pid = \(getpid())\n")
+        #expect(pidShare.namespaces.flags & SWRUN_CLONE_NEWPID != 0 && pidShare.warnings.contains { $0.contains("lxc.namespace.share.pid") },
+                "the pid namespace is not shared, and swrun says so")
     }
 
     @Test func mountsComeBeforePivotRootAndHostnameAfter() throws {

@@ -37,24 +37,12 @@ public struct ContainerLauncher {
                       "a channel to the container's init: it reports each step, or the step that failed with its errno")
         fflush(nil)  // the child must not inherit half-written stdio buffers
         let namespaces = plan.namespaces
-        let ownPidNamespace: Int32
-        do {
-            ownPidNamespace = try plan.sharedNamespaces.enterPidNamespaceForChildren()
-        } catch {
-            close(parentEnd)
-            close(childEnd)
-            throw error
-        }
-        if ownPidNamespace >= 0 {
-            explainer.say("setns(pid namespace of the shared container, CLONE_NEWPID)",
-                          "lxc.namespace.share.pid: the next child is born in that namespace (and swrun goes back to its own after the clone)")
-        }
         let pid = swrun_clone3(namespaces.flags, SIGCHLD, -1)
         if pid == 0 {
             close(parentEnd)
             ContainerInit.run(plan, sync: childEnd)
         }
-        plan.sharedNamespaces.leavePidNamespace(ownPidNamespace)
+        plan.sharedNamespaces.close()  // init has its own copies
         close(childEnd)
         if pid < 0 {
             close(parentEnd)

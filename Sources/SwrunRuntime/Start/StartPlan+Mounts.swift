@@ -43,7 +43,7 @@ extension StartPlan {
                          + (ownsCgroup ? "swrun moves init into the container's own cgroup, where its limits hold" : "")
                          + (networkLinks.isEmpty ? "" : (ownsCgroup || usesUserNamespace ? "; " : "") + "swrun makes the container's network links"))
         }
-        if ownsCgroup && !sharedNamespaces.shares("cgroup") {
+        if ownsCgroup {
             addSetup(.enterCgroupNamespace, "enter a new cgroup namespace", call: "unshare(CLONE_NEWCGROUP)",
                      why: "made now, inside the container's own cgroup, it shows that cgroup as the root of the tree")
         }

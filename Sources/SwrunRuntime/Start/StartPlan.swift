@@ -254,16 +254,29 @@ public final class StartPlan {
 
     // MARK: shared namespaces, hostname and network
 
-    /// Init joins the shared namespaces first of all (the pid namespace is the parent's to
-    /// hand on). A shared network brings its links: the container may add none (an `empty`
-    /// network, what swrun create writes, asks for nothing and is fine).
+    /// Init joins the shared namespaces first of all. A shared network brings its links: the
+    /// container may add none (an `empty` network, what swrun create writes, asks for nothing)
+    /// and publish no port of its own.
     private func planSharedNamespaces() throws(SwrunError) {
+        guard !sharedNamespaces.all.isEmpty else { return }
+        if usesUserNamespace {
+            // Init would be in a user namespace of its own, which owns none of the other's.
+            throw SwrunError(.invalidConfig, "lxc.namespace.share.* cannot join another container's namespaces from an unprivileged container (lxc.idmap)",
+                             hint: "swrun does not share user namespaces: drop the lxc.namespace.share lines, or the lxc.idmap lines")
+        }
+        if sharedNamespaces.shares("net") && !publishedPorts.isEmpty {
+            throw SwrunError(.invalidConfig, "lxc.namespace.share.net: a container in another's network publishes no ports of its own",
+                             hint: "publish the ports on the container whose network it shares")
+        }
+        if sharedNamespaces.shares("uts") && request.config.utsName != nil {
+            warnings.append("lxc.uts.name is not applied: lxc.namespace.share.uts keeps the other container's hostname")
+        }
         if sharedNamespaces.shares("net"),
            let index = request.config.networks.filter({ $0.value["type"] != "empty" }).keys.sorted().first {
             throw SwrunError(.invalidConfig, "lxc.namespace.share.net joins another network namespace, which has its own links: lxc.net.\(index) has no place there",
                              hint: "drop the lxc.net.N lines, or the lxc.namespace.share.net line")
         }
-        for namespace in sharedNamespaces.all where namespace.kind != "pid" {
+        for namespace in sharedNamespaces.all {
             let name = Namespaces.all.first { $0.flag == namespace.flag }?.name ?? namespace.kind
             addSetup(.joinNamespace(fd: namespace.fd, type: Int32(truncatingIfNeeded: namespace.flag)), "join the \(namespace.kind) namespace of \(namespace.path)",
                      call: "setns(open(\"\(namespace.path)\"), \(name))",
