@@ -46,6 +46,16 @@ import Testing
         #expect(!result.stdout.contains("host secret"))
     }
 
+    /// In a user namespace init cannot enter its v1 cgroup itself: swrun moves it there, and
+    /// the limit holds.
+    @Test func unprivilegedContainerIsHeldToItsMemoryLimit() throws {
+        let sandbox = try sandbox(), name = sandbox.name("unlimit")
+        #expect(try Swrun.run(["create", "-n", name, "-t", "busybox", "--unprivileged", "-P", sandbox.path,
+                               "-f", sandbox.write("maps.conf", Self.maps)]).status == 0)
+        let result = try sandbox.execute(name, ["sh", "-c", "tail /dev/zero > /dev/null; echo status=$?"], options: ["--memory", "32M"])
+        #expect(result.stdout == "status=137\n", "tail is OOM-killed at the limit: \(result.stdout) \(result.stderr)")
+    }
+
     @Test func bootedUnprivilegedContainerRunsAndAttachJoinsItsUserNamespace() throws {
         let sandbox = try sandbox(), name = sandbox.name("unboot")
         #expect(try Swrun.run(["create", "-n", name, "-t", "busybox", "--unprivileged", "-P", sandbox.path,

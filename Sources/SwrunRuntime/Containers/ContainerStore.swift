@@ -73,15 +73,10 @@ public struct ContainerStore: Sendable {
         return path.split(separator: "/").last?.hasPrefix("swrun-\(name)-") == true
     }
 
-    /// Records a started init, then makes the container's cgroup (when it has limits), moves
-    /// init into it, and records that too: whatever happens next, the record names what to clean.
-    func recordStarted(_ name: String, initPID: pid_t, mode: LaunchMode, monitor: ProcessIdentity?, plan: StartPlan) throws(SwrunError) -> ContainerCgroup? {
-        let initProcess = ProcessIdentity.of(initPID)
-        try writeRecord(RuntimeRecord(state: .starting, mode: mode, initProcess: initProcess, monitor: monitor), of: name)
-        guard let cgroup = try plan.joinCgroup(initPID) else { return nil }
-        try writeRecord(RuntimeRecord(state: .starting, mode: mode, initProcess: initProcess, monitor: monitor, cgroups: cgroup.directories,
-                                      cgroupDirectory: cgroup.configuredDirectory), of: name)
-        return cgroup
+    /// Records a started init with its cgroup: whatever happens next, the record names what to clean.
+    func recordStarted(_ name: String, initPID: pid_t, mode: LaunchMode, monitor: ProcessIdentity?, cgroup: ContainerCgroup?) throws(SwrunError) {
+        try writeRecord(RuntimeRecord(state: .starting, mode: mode, initProcess: ProcessIdentity.of(initPID), monitor: monitor,
+                                      cgroups: cgroup?.directories ?? [], cgroupDirectory: cgroup?.configuredDirectory), of: name)
     }
 
     /// Marks a started container RUNNING.

@@ -46,8 +46,9 @@ public struct ForegroundExecution {
         var cgroup: ContainerCgroup?
         defer { cgroup?.remove() }  // from memory: a record can be rewritten under us, the cgroup is ours
         let container = try ContainerLauncher(plan: plan).start(
-            started: { (pid) throws(SwrunError) in
-                cgroup = try store.recordStarted(name, initPID: pid, mode: .execute, monitor: monitor, plan: plan)
+            started: { (pid, made) throws(SwrunError) in
+                cgroup = made
+                try store.recordStarted(name, initPID: pid, mode: .execute, monitor: monitor, cgroup: made)
             },
             beforeCommand: { (container) throws(SwrunError) in
                 guard container.console >= 0, Terminal.isTerminal(0) else { return }

@@ -94,8 +94,9 @@ public struct ContainerMonitor {
         do {
             try store.writeRecord(RuntimeRecord(state: .starting, mode: .boot, initProcess: nil, monitor: monitor), of: name)
             container = try ContainerLauncher(plan: plan).start(
-                started: { (pid) throws(SwrunError) in
-                    cgroup = try store.recordStarted(name, initPID: pid, mode: .boot, monitor: monitor, plan: plan)
+                started: { (pid, made) throws(SwrunError) in
+                    cgroup = made
+                    try store.recordStarted(name, initPID: pid, mode: .boot, monitor: monitor, cgroup: made)
                 },
                 beforeCommand: { (_) throws(SwrunError) in
                     if foreground && Terminal.isTerminal(0) { rawMode = try RawTerminalMode.enter(fd: 0) }

@@ -1,5 +1,6 @@
 import CLinux
 import Glibc
+import SwrunCgroups
 import SwrunConfig
 import SwrunNetlink
 import SwrunSystem
@@ -18,36 +19,47 @@ public struct ContainerLauncher {
     }
 
     /// Starts the container and waits for its command to run. `started` is told init's
-    /// host pid as soon as it exists. `beforeCommand` runs once the container is set up and
+    /// host pid as soon as it exists, and the container's own cgroup, made before (it is the
+    /// caller's to remove from then on). `beforeCommand` runs once the container is set up and
     /// its ptys are known, before the command starts (to set up the user's terminal).
-    public func start(started: (pid_t) throws(SwrunError) -> Void = { _ in },
+    public func start(started: (pid_t, ContainerCgroup?) throws(SwrunError) -> Void = { _, _ in },
                       beforeCommand: (LaunchedContainer) throws(SwrunError) -> Void = { _ in }) throws(SwrunError) -> LaunchedContainer {
-        let (parentEnd, childEnd) = try makeSocketPair(SOCK_SEQPACKET)
-
+        let prepared = try plan.makeCgroup()
+        let (parentEnd, childEnd): (Int32, Int32)
         // Blocked before the clone so that no signal is lost or acted on too early; the child inherits the mask.
         let signals: SignalFD
-        do {
-            signals = try SignalFD(SignalFD.relayed)
+        do throws(SwrunError) {
+            (parentEnd, childEnd) = try makeSocketPair(SOCK_SEQPACKET)
+            do throws(SwrunError) {
+                signals = try SignalFD(SignalFD.relayed)
+            } catch {
+                close(parentEnd)
+                close(childEnd)
+                throw error
+            }
         } catch {
-            close(parentEnd)
-            close(childEnd)
+            prepared?.closeFiles()
+            prepared?.cgroup.remove()
             throw error
         }
         explainer.say("socketpair(AF_UNIX, SOCK_SEQPACKET|SOCK_CLOEXEC)",
                       "a channel to the container's init: it reports each step, or the step that failed with its errno")
         fflush(nil)  // the child must not inherit half-written stdio buffers
         let namespaces = plan.namespaces
-        let pid = swrun_clone3(namespaces.flags, SIGCHLD, -1)
+        let pid = swrun_clone3(namespaces.flags, SIGCHLD, prepared?.cloneInto ?? -1)
         if pid == 0 {
             close(parentEnd)
             ContainerInit.run(plan, sync: childEnd)
         }
+        let cloneError = Errno.current
         plan.sharedNamespaces.close()  // init has its own copies
+        prepared?.closeFiles()
         close(childEnd)
         if pid < 0 {
             close(parentEnd)
-            throw SwrunError.system("clone3(\(namespaces.names)) failed", Errno.current,
-                                    hint: "swrun needs root and a kernel with these namespaces")
+            prepared?.cgroup.remove()
+            throw SwrunError.system("clone3(\(namespaces.names)\(prepared?.cloneInto ?? -1 >= 0 ? "|CLONE_INTO_CGROUP" : "")) failed", cloneError,
+                                    hint: "swrun needs root and a kernel with these namespaces (and Linux 5.7 on a cgroup v2 host)")
         }
         explainer.say("clone3(\(namespaces.names)) = \(pid)",
                       "the child is PID 1 of new namespaces; it gets\n"
@@ -55,7 +67,8 @@ public struct ContainerLauncher {
 
         let container = LaunchedContainer(plan: plan, initPID: pid, sync: parentEnd, signals: signals, explainer: explainer)
         do throws(SwrunError) {
-            try started(pid)
+            try started(pid, prepared?.cgroup)
+            if let cgroup = prepared?.cgroup { try plan.moveIntoCgroup(pid, cgroup) }
             if namespaces.userNamespace { try container.writeIDMaps() }
             if !plan.networkLinks.isEmpty { try container.makeNetworkLinks() }
             if !plan.publishedPorts.isEmpty { try container.publishPorts() }

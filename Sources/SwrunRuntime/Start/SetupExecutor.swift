@@ -33,6 +33,10 @@ struct SetupExecutor {
         case .waitForParent:
             guard let answer = SyncMessage.receive(on: sync), answer.message.kind == SyncMessage.Kind.parentDone.rawValue else { return EPIPE }
             return 0
+        case .enterOwnCgroup(let tasks):
+            var zero: UInt8 = 0x30  // "0": the writing thread
+            for fd in tasks where write(fd, &zero, 1) != 1 { return errno }
+            return 0
         case .enterCgroupNamespace:
             return swrun_unshare(Int32(truncatingIfNeeded: SWRUN_CLONE_NEWCGROUP)) == 0 ? 0 : errno
         case .becomeRootInside:

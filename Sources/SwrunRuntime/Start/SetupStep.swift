@@ -21,6 +21,8 @@ enum SetupAction {
     /// Waits until swrun has done its part from outside: written uid_map and gid_map for
     /// the new user namespace, moved init into the container's cgroup.
     case waitForParent
+    /// Writes "0" to each v1 tasks file: init moves its one thread into the container's cgroup.
+    case enterOwnCgroup(tasks: UnsafeBufferPointer<Int32>)
     /// unshare(CLONE_NEWCGROUP), once init is in its own cgroup: the container sees that
     /// cgroup as its root.
     case enterCgroupNamespace

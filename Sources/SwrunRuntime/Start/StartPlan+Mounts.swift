@@ -10,6 +10,7 @@ extension StartPlan {
         // builds its mounts while swrun moves it into its cgroup (a cgroup v1 move waits for an
         // RCU grace period) and makes its links, and waits only where it needs them: before
         // the cgroup namespace and the cgroup mounts, and before pivot_root at the latest.
+        planCgroupEntry()
         if usesUserNamespace { planWaitForParent() }
         addSetup(.makeMountsPrivate, "make all mounts private",
                  call: "mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE, NULL)",
@@ -40,17 +41,36 @@ extension StartPlan {
         if waitsForParent {
             addSetup(.waitForParent, "wait for swrun", call: "recv(sync) until swrun has done its part",
                      why: (usesUserNamespace ? "swrun writes uid_map and gid_map from outside; until then every id inside is the overflow id 65534. " : "")
-                         + (ownsCgroup ? "swrun moves init into the container's own cgroup, where its limits hold" : "")
-                         + (networkLinks.isEmpty ? "" : (ownsCgroup || usesUserNamespace ? "; " : "") + "swrun makes the container's network links"))
+                         + (cgroupEntry == .movedBySwrun ? "swrun moves init into the container's own cgroup, where its limits hold" : "")
+                         + (networkLinks.isEmpty ? "" : (usesUserNamespace ? "; " : "") + "swrun makes the container's network links"))
         }
-        if ownsCgroup {
-            addSetup(.enterCgroupNamespace, "enter a new cgroup namespace", call: "unshare(CLONE_NEWCGROUP)",
-                     why: "made now, inside the container's own cgroup, it shows that cgroup as the root of the tree")
-        }
+        if cgroupEntry == .movedBySwrun { planCgroupNamespace() }
         if usesUserNamespace {
             addSetup(.becomeRootInside, "become root in the user namespace", call: "setgroups(0, NULL); setresgid(0, 0, 0); setresuid(0, 0, 0)",
                      why: "root inside, with every capability over the container's namespaces, and an unprivileged id on the host")
         }
+    }
+
+    /// Init in its own cgroup first of all (unless swrun must move it: see CgroupEntry), then
+    /// in a cgroup namespace rooted there.
+    private func planCgroupEntry() {
+        switch cgroupEntry {
+        case .movesItself?:
+            let count = cgroupLimits.controllers.count
+            addSetup(.enterOwnCgroup(tasks: UnsafeBufferPointer(rebasing: cgroupTaskFDs[0..<count])), "enter the container's own cgroup",
+                     call: "write(tasks, \"0\") in each of its \(count) v1 hierarchies",
+                     why: "init moves its single thread itself, which the kernel does without the lock (and RCU grace period) that moving a process from outside takes")
+            planCgroupNamespace()
+        case .bornInside?:
+            planCgroupNamespace()  // clone3 CLONE_INTO_CGROUP made init there
+        case .movedBySwrun?, nil:
+            break
+        }
+    }
+
+    private func planCgroupNamespace() {
+        addSetup(.enterCgroupNamespace, "enter a new cgroup namespace", call: "unshare(CLONE_NEWCGROUP)",
+                 why: "made now, inside the container's own cgroup, it shows that cgroup as the root of the tree")
     }
 
     // MARK: lxc.mount.auto

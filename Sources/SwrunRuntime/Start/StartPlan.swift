@@ -40,7 +40,7 @@ public final class StartPlan {
     /// command: the terminal must be raw and sized before the command's first output.
     var waitsForGoAhead: Bool { request.useTerminal }
     /// Whether init waits for swrun's work from outside (id maps, cgroup, network links).
-    var waitsForParent: Bool { usesUserNamespace || ownsCgroup || !networkLinks.isEmpty }
+    var waitsForParent: Bool { usesUserNamespace || cgroupEntry == .movedBySwrun || !networkLinks.isEmpty }
     /// The lxc.net.N links swrun puts in the container: veth, phys, macvlan, ipvlan, vlan.
     private(set) var networkLinks: [NetworkLink] = []
     /// Where published ports lead: the container's first IPv4 address, once settled.
@@ -52,6 +52,22 @@ public final class StartPlan {
     /// Whether the container gets a cgroup of its own: always on a cgroup v2 host (where it
     /// costs one directory and gives freeze and usage figures), elsewhere when it has limits.
     private(set) var ownsCgroup = false
+    /// The host's cgroup layout, read once.
+    let cgroupMode = CgroupMode.detect()
+
+    /// How init gets into the container's own cgroup. Moving a process costs an RCU grace
+    /// period (the kernel's cgroup_threadgroup_rwsem, up to milliseconds), so init is born in
+    /// it (clone3 CLONE_INTO_CGROUP, v2), or moves its single thread itself (writing 0 to each
+    /// v1 hierarchy's tasks file, which the kernel does without that lock). In a user namespace
+    /// init cannot write the host's v1 files: swrun moves it.
+    enum CgroupEntry { case bornInside, movesItself, movedBySwrun }
+    var cgroupEntry: CgroupEntry? {
+        guard ownsCgroup, request.mode != .attach else { return nil }
+        if cgroupMode == .unified { return .bornInside }
+        return usesUserNamespace ? .movedBySwrun : .movesItself
+    }
+    /// The v1 tasks files init writes itself into (.movesItself), opened by swrun before the clone.
+    let cgroupTaskFDs: UnsafeMutableBufferPointer<Int32>
     /// A user namespace, for a container with lxc.idmap lines (an unprivileged container).
     var usesUserNamespace: Bool { !request.config.idmaps.isEmpty }
     /// lxc.net.N.type = none: the container shares the host's network stack.
@@ -74,6 +90,8 @@ public final class StartPlan {
         terminalCount = request.useTerminal ? 1 + (request.mode == .boot ? request.config.ttyMax : 0) : 0
         terminalFDs = arena.scratch(max(terminalCount, 1) * 2 * MemoryLayout<Int32>.size).bindMemory(to: Int32.self)
         terminalFDs.initialize(repeating: -1)
+        cgroupTaskFDs = arena.scratch(16 * MemoryLayout<Int32>.size).bindMemory(to: Int32.self)
+        cgroupTaskFDs.initialize(repeating: -1)
         self.request = request
         rootfs = try Self.rootfsPath(of: request)
         cgroupLimits = try Self.limits(from: request.config.settings)
@@ -178,31 +196,80 @@ public final class StartPlan {
         return false
     }
 
-    /// Makes the container's cgroup (when it has limits) and moves init into it; init has
-    /// not forked the command yet (it waits for the go-ahead), so everything follows.
-    func joinCgroup(_ pid: pid_t) throws(SwrunError) -> ContainerCgroup? {
-        guard ownsCgroup else { return nil }
-        guard let mode = CgroupMode.detect() else {
+    /// The container's own cgroup, made before init exists, and the files that take init in.
+    final class PreparedCgroup {
+        let cgroup: ContainerCgroup
+        /// The v2 cgroup's directory, for clone3 CLONE_INTO_CGROUP; -1 on v1.
+        let cloneInto: Int32
+        private let taskFDs: [Int32]
+
+        init(cgroup: ContainerCgroup, cloneInto: Int32, taskFDs: [Int32]) {
+            self.cgroup = cgroup
+            self.cloneInto = cloneInto
+            self.taskFDs = taskFDs
+        }
+
+        /// Closes swrun's copies once init has been made (or not).
+        func closeFiles() {
+            if cloneInto >= 0 { close(cloneInto) }
+            for fd in taskFDs { close(fd) }
+        }
+    }
+
+    /// Makes the container's cgroup with its limits, before the clone, and opens what init
+    /// enters it by (see CgroupEntry). nil when it has no cgroup of its own. Removed again on error.
+    func makeCgroup() throws(SwrunError) -> PreparedCgroup? {
+        guard let entry = cgroupEntry else { return nil }
+        guard let mode = cgroupMode else {
             throw SwrunError(.missingDependency, "this host has no cgroup filesystem at /sys/fs/cgroup, so the container's limits cannot be set",
                              hint: "mount cgroups, or remove the lxc.cgroup* limits")
         }
         let leaf = ContainerCgroup.leafName(container: request.containerName, lxcPath: FileSystem.parentPath(request.containerDirectory))
         let cgroup = try ContainerCgroup.create(leaf: leaf, directory: request.config.cgroupDirectory, relative: request.config.cgroupRelative,
                                                 limits: cgroupLimits, mode: mode, own: try ContainerCgroup.Own.current())
+        var opened: [Int32] = []
         do throws(SwrunError) {
-            try cgroup.add(pid)
+            func openFile(_ path: String, _ flags: Int32) throws(SwrunError) -> Int32 {
+                let fd = open(path, flags | O_CLOEXEC)
+                if fd < 0 { throw SwrunError.system("cannot open \(path)", Errno.current) }
+                opened.append(fd)
+                return fd
+            }
+            var cloneInto: Int32 = -1
+            switch entry {
+            case .bornInside:
+                cloneInto = try openFile(cgroup.directories[0], O_RDONLY | O_DIRECTORY)
+            case .movesItself:
+                guard cgroup.directories.count <= cgroupTaskFDs.count else {
+                    throw SwrunError(.system, "the container's cgroup spans \(cgroup.directories.count) hierarchies, more than swrun plans for")
+                }
+                for (index, directory) in cgroup.directories.enumerated() {
+                    cgroupTaskFDs[index] = try openFile(FileSystem.join(directory, "tasks"), O_WRONLY)
+                }
+            case .movedBySwrun:
+                break
+            }
+            let explainer = Explainer(enabled: request.explain)
+            for directory in cgroup.directories {
+                explainer.say("mkdir(\"\(directory)\")", "the container's own cgroup, below swrun's, with its limits written before init exists")
+            }
+            for write in (try? cgroupLimits.writes(for: mode)) ?? [] {
+                explainer.say("write(\"\(write.file)\", \"\(write.value)\")", "a limit of the container's \(write.controller) controller")
+            }
+            return PreparedCgroup(cgroup: cgroup, cloneInto: cloneInto, taskFDs: opened.filter { $0 != cloneInto })
         } catch {
+            for fd in opened { close(fd) }
             cgroup.remove()
             throw error
         }
-        let explainer = Explainer(enabled: request.explain)
-        for directory in cgroup.directories {
-            explainer.say("mkdir(\"\(directory)\"); write(cgroup.procs, \(pid))", "the container's own cgroup, below swrun's, with its limits written first")
-        }
-        for write in (try? cgroupLimits.writes(for: mode)) ?? [] {
-            explainer.say("write(\"\(write.file)\", \"\(write.value)\")", "a limit of the container's \(write.controller) controller")
-        }
-        return cgroup
+    }
+
+    /// In a user namespace on cgroup v1, init cannot enter its cgroup itself: swrun moves it
+    /// (and pays the grace period), while init waits.
+    func moveIntoCgroup(_ pid: pid_t, _ cgroup: ContainerCgroup) throws(SwrunError) {
+        guard cgroupEntry == .movedBySwrun else { return }
+        Explainer(enabled: request.explain).say("write(cgroup.procs, \(pid))", "init is in a user namespace of its own: swrun moves it into its cgroup")
+        try cgroup.add(pid)
     }
 
     /// One warning per reason, naming each key with its place: "not applied, as networking
