@@ -36,12 +36,14 @@ public struct ContainerAttacher {
             throw SwrunError(.notFound, "container '\(name)' is not running",
                              hint: "start it with `swrun start -n \(name) -P \(store.lxcPath)`, or use `swrun execute` for a one-off command")
         }
-        // The container's cgroup.procs files, opened while host paths still resolve: the
-        // command joins them itself as its first step; swrun stays outside its limits.
+        // The container's cgroup files, opened while host paths still resolve: the command
+        // joins them itself as its first step; swrun stays outside its limits. On v1, the tasks
+        // file: a single thread moving itself costs no RCU grace period (see StartPlan.CgroupEntry).
         var cgroupFDs: [Int32] = []
         defer { for fd in cgroupFDs { close(fd) } }
         for directory in status.record.map({ store.ownCgroups(of: name, in: $0) }) ?? [] {
-            let fd = open(FileSystem.join(directory, "cgroup.procs"), O_WRONLY | O_CLOEXEC)
+            let tasks = FileSystem.join(directory, "tasks")
+            let fd = open(FileSystem.exists(tasks) ? tasks : FileSystem.join(directory, "cgroup.procs"), O_WRONLY | O_CLOEXEC)
             if fd < 0 { throw SwrunError.system("cannot open the cgroup \(directory) of container '\(name)'", Errno.current) }
             cgroupFDs.append(fd)
         }

@@ -71,7 +71,7 @@ struct SetupStep {
 
 /// What the payload process does between fork and execve.
 enum PayloadAction {
-    /// Writes "0" into each given cgroup.procs fd (opened before setns): the process joins
+    /// Writes "0" into each given tasks (v1) or cgroup.procs (v2) fd, opened before setns: the process joins
     /// the container's cgroup itself, and only it (attach).
     case joinCgroups(UnsafeRawBufferPointer)
     /// Unblocks every signal, resets every handler to its default, and sets umask 022

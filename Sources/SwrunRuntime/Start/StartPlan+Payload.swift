@@ -14,7 +14,7 @@ extension StartPlan {
         if !request.cgroupProcsFDs.isEmpty {
             var bytes: [UInt8] = []
             for fd in request.cgroupProcsFDs { withUnsafeBytes(of: fd) { bytes.append(contentsOf: $0) } }
-            addPayload(.joinCgroups(arena.bytes(bytes)), "join the container's cgroup", call: "write(cgroup.procs, \"0\")",
+            addPayload(.joinCgroups(arena.bytes(bytes)), "join the container's cgroup", call: "write(tasks or cgroup.procs, \"0\")",
                        why: "the command, and not swrun, counts against the container's limits")
         }
         addPayload(.resetInheritedState, "reset signal handling and the umask",
