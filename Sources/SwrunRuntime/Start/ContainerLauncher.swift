@@ -59,9 +59,9 @@ public struct ContainerLauncher {
             close(parentEnd)
             prepared?.cgroup.remove()
             throw SwrunError.system("clone3(\(namespaces.names)\(prepared?.cloneInto ?? -1 >= 0 ? "|CLONE_INTO_CGROUP" : "")) failed", cloneError,
-                                    hint: "swrun needs root and a kernel with these namespaces (and Linux 5.7 on a cgroup v2 host)")
+                                    hint: "swrun needs root and a kernel with these namespaces")
         }
-        explainer.say("clone3(\(namespaces.names)) = \(pid)",
+        explainer.say("clone3(\(namespaces.names)\(prepared?.cloneInto ?? -1 >= 0 ? "|CLONE_INTO_CGROUP" : "")) = \(pid)",
                       "the child is PID 1 of new namespaces; it gets\n"
                           + namespaces.chosen.map { "  \($0.name): \($0.purpose)" }.joined(separator: "\n"))
 

@@ -35,7 +35,10 @@ struct SetupExecutor {
             return 0
         case .enterOwnCgroup(let tasks):
             var zero: UInt8 = 0x30  // "0": the writing thread
-            for fd in tasks where write(fd, &zero, 1) != 1 { return errno }
+            for fd in tasks {
+                let written = write(fd, &zero, 1)
+                if written != 1 { return written < 0 ? errno : EIO }
+            }
             return 0
         case .enterCgroupNamespace:
             return swrun_unshare(Int32(truncatingIfNeeded: SWRUN_CLONE_NEWCGROUP)) == 0 ? 0 : errno

@@ -57,14 +57,14 @@ public final class StartPlan {
 
     /// How init gets into the container's own cgroup. Moving a process costs an RCU grace
     /// period (the kernel's cgroup_threadgroup_rwsem, up to milliseconds), so init is born in
-    /// it (clone3 CLONE_INTO_CGROUP, v2), or moves its single thread itself (writing 0 to each
-    /// v1 hierarchy's tasks file, which the kernel does without that lock). In a user namespace
-    /// init cannot write the host's v1 files: swrun moves it.
+    /// it (clone3 CLONE_INTO_CGROUP, v2, Linux 5.7), or moves its single thread itself (writing
+    /// 0 to each v1 hierarchy's tasks file through fds swrun opened, which recent kernels do
+    /// without that lock). Only a v2 kernel without CLONE_INTO_CGROUP has swrun move it.
     enum CgroupEntry { case bornInside, movesItself, movedBySwrun }
     var cgroupEntry: CgroupEntry? {
         guard ownsCgroup, request.mode != .attach else { return nil }
-        if cgroupMode == .unified { return .bornInside }
-        return usesUserNamespace ? .movedBySwrun : .movesItself
+        if cgroupMode == .unified { return KernelVersion.current >= (5, 7) ? .bornInside : .movedBySwrun }
+        return .movesItself
     }
     /// The v1 tasks files init writes itself into (.movesItself), opened by swrun before the clone.
     let cgroupTaskFDs: UnsafeMutableBufferPointer<Int32>
@@ -240,8 +240,9 @@ public final class StartPlan {
             case .bornInside:
                 cloneInto = try openFile(cgroup.directories[0], O_RDONLY | O_DIRECTORY)
             case .movesItself:
-                guard cgroup.directories.count <= cgroupTaskFDs.count else {
-                    throw SwrunError(.system, "the container's cgroup spans \(cgroup.directories.count) hierarchies, more than swrun plans for")
+                // Init's step writes as many fds as the plan counted hierarchies for.
+                guard cgroup.directories.count == cgroupLimits.controllers.count, cgroup.directories.count <= cgroupTaskFDs.count else {
+                    throw SwrunError(.system, "the container's cgroup spans \(cgroup.directories.count) hierarchies, not the \(cgroupLimits.controllers.count) swrun planned for")
                 }
                 for (index, directory) in cgroup.directories.enumerated() {
                     cgroupTaskFDs[index] = try openFile(FileSystem.join(directory, "tasks"), O_WRONLY)
@@ -264,11 +265,11 @@ public final class StartPlan {
         }
     }
 
-    /// In a user namespace on cgroup v1, init cannot enter its cgroup itself: swrun moves it
-    /// (and pays the grace period), while init waits.
+    /// Where the kernel has no CLONE_INTO_CGROUP (cgroup v2 before Linux 5.7), swrun moves
+    /// init into its cgroup (and pays the grace period) while init waits.
     func moveIntoCgroup(_ pid: pid_t, _ cgroup: ContainerCgroup) throws(SwrunError) {
         guard cgroupEntry == .movedBySwrun else { return }
-        Explainer(enabled: request.explain).say("write(cgroup.procs, \(pid))", "init is in a user namespace of its own: swrun moves it into its cgroup")
+        Explainer(enabled: request.explain).say("write(cgroup.procs, \(pid))", "this kernel cannot clone into a cgroup: swrun moves init there")
         try cgroup.add(pid)
     }
 
