@@ -88,10 +88,16 @@ struct SetupExecutor {
         case let .setHostname(name, length):
             return result(sethostname(name, length))
         case .netlinkRequest(let request):
-            return sendNetlink(request)
+            let fd = openNetlink()
+            if fd < 0 { return errno }
+            defer { close(fd) }
+            return sendNetlink(request, on: fd)
         case let .configureLink(name, requests, count, offsets):
             let index = if_nametoindex(name)
             if index == 0 { return errno }
+            let fd = openNetlink()  // one socket for the link's requests, answered in turn
+            if fd < 0 { return errno }
+            defer { close(fd) }
             var value = Int32(bitPattern: index)
             var position = 0
             while position < count {
@@ -99,7 +105,7 @@ struct SetupExecutor {
                 withUnsafeBytes(of: &value) { raw in
                     for byte in 0..<4 { request[offsets[position] + byte] = raw[byte] }
                 }
-                let error = sendNetlink(UnsafeRawBufferPointer(request))
+                let error = sendNetlink(UnsafeRawBufferPointer(request), on: fd)
                 if error != 0 { return error }
                 position += 1
             }
@@ -242,10 +248,12 @@ struct SetupExecutor {
         return 0
     }
 
-    private func sendNetlink(_ request: UnsafeRawBufferPointer) -> Int32 {
-        let fd = socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)  // NETLINK_ROUTE
-        if fd < 0 { return errno }
-        defer { close(fd) }
+    private func openNetlink() -> Int32 {
+        socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)  // NETLINK_ROUTE
+    }
+
+    /// Sends one request and reads its ACK (each request asks for one, and waits for it).
+    private func sendNetlink(_ request: UnsafeRawBufferPointer, on fd: Int32) -> Int32 {
         if send(fd, request.baseAddress, request.count, 0) != request.count { return errno }
         let count = recv(fd, netlinkReply.baseAddress, netlinkReply.count, 0)
         if count < 0 { return errno }
