@@ -6,8 +6,15 @@ extension NetworkLink {
     /// container leases its address from the bridge's subnet (the configured one, or a free
     /// one, kept across restarts), and a container given no gateway routes through the
     /// bridge, as lxc-net's DHCP server would tell it; `auto` becomes the bridge's address.
-    mutating func settleAddresses(container name: String, lxcPath: String) throws(SwrunError) {
+    /// The default bridge (lxcbr0), when missing, is made first as `swrun net up` makes it,
+    /// as lxc-net would have at boot; `note` hears what was done.
+    mutating func settleAddresses(container name: String, lxcPath: String, note: (String) -> Void) throws(SwrunError) {
         guard let bridge else { return }  // parsing refuses auto without a link
+        if bridge == HostBridge.defaultName && NetlinkSocket.index(of: bridge) == nil, let address = IPv4Network(HostBridge.defaultAddress) {
+            let done = try HostBridge.up(bridge, address: address)
+            note("lxc.net.\(index).link names \(bridge), the default bridge, which did not exist: " + done.joined(separator: ", ")
+                 + ", as `swrun net up` does (`swrun net down` removes it)")
+        }
         guard let bridgeIndex = NetlinkSocket.index(of: bridge) else { throw missingBridge(bridge) }
         let socket = try NetlinkSocket()
         if ipv6Gateway == .bridgeAddress {

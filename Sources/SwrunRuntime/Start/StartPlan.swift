@@ -95,16 +95,17 @@ public final class StartPlan {
         self.request = request
         rootfs = try Self.rootfsPath(of: request)
         cgroupLimits = try Self.limits(from: request.config.settings)
-        ownsCgroup = !cgroupLimits.isEmpty || (request.mode != .attach && CgroupMode.detect() == .unified)
+        ownsCgroup = !cgroupLimits.isEmpty || (request.mode != .attach && cgroupMode == .unified)
         networkLinks = request.mode == .attach ? [] : try NetworkLink.networks(of: request.config)
         let lxcPath = FileSystem.parentPath(request.containerDirectory)
         sharedNamespaces = try SharedNamespaces(request.mode == .attach ? [:] : request.config.sharedNamespaces, lxcPath: lxcPath)
+        var bridgeNotes: [String] = []
         for position in networkLinks.indices {
-            try networkLinks[position].settleAddresses(container: request.containerName, lxcPath: lxcPath)
+            try networkLinks[position].settleAddresses(container: request.containerName, lxcPath: lxcPath) { bridgeNotes.append($0) }
         }
         try planPublishedPorts()
         writeNetworkFiles()
-        warnings = Self.notAppliedWarnings(request.config.notYetApplied.filter {
+        warnings = bridgeNotes + Self.notAppliedWarnings(request.config.notYetApplied.filter {
             (request.mode == .boot || Self.mattersForExecute($0.setting.key)) && !Self.isAppliedLimit($0.setting.key)
         })
         try Self.validate(idMaps: request.config.idmaps)
