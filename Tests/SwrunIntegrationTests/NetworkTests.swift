@@ -267,7 +267,9 @@ import Testing
     @Test func theDefaultBridgeIsMadeOnDemand() throws {
         let sandbox = try Sandbox(), name = sandbox.name("lxcbr")
         try sandbox.create(name)
+        // net down also clears swrun's state for this namespace (/run/swrun/nat), even on failure.
         let result = try inOwnNetwork(sandbox, """
+            trap '"$SWRUN" net down >/dev/null 2>&1' EXIT
             ip link set lo up
             "$SWRUN" execute -n \(name) -P "$P" -s lxc.net.0.type=veth -s lxc.net.0.link=lxcbr0 -s lxc.net.0.flags=up -- \\
                 sh -c 'ip -o -4 addr show eth0 | grep -o "10.0.3.2/24"; ping -c1 -W2 10.0.3.1 | grep -o "1 packets received"'
@@ -460,6 +462,23 @@ import Testing
             nft list table ip swrun >/dev/null 2>&1; echo table=$?
             """)
         #expect(result.stdout == "ip saddr 10.97.0.0/24 ip daddr != 10.97.0.0/24 masquerade\n1\ntable=1\n", "\(result.stdout) \(result.stderr)")
+    }
+
+    /// A network namespace that ends with a bridge still up (an `unshare -n` script that never
+    /// ran `net down`) took its table along; the next change anywhere removes its state too.
+    @Test func stateOfEndedNamespacesIsPruned() throws {
+        let sandbox = try Sandbox()
+        func stale() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: "/run/swrun/nat")) ?? [])
+                .filter { FileManager.default.fileExists(atPath: "/run/swrun/nat/\($0)/bridge-swstale0.json") }
+        }
+        _ = try network.inOwnNetwork(sandbox, "\"$SWRUN\" net up --bridge swstale0 --address 10.96.1.1/24 >/dev/null")
+        #expect(!stale().isEmpty, "the ended namespace left its state")
+        let result = try network.inOwnNetwork(sandbox, """
+            "$SWRUN" net up --bridge swprune0 --address 10.96.2.1/24 >/dev/null && "$SWRUN" net down --bridge swprune0 >/dev/null && echo ok
+            """)
+        #expect(result.stdout == "ok\n", "\(result.stderr)")
+        #expect(stale().isEmpty, "pruned at the next change")
     }
 
     @Test func netUpWithDHCPServesTheUpperHalfOfTheSubnet() throws {

@@ -10,6 +10,7 @@ import SwrunSystem
 /// The entries live per network namespace, as the table does, under the namespace's cookie
 /// (which, unlike its inode number, no later namespace gets again):
 ///   /run/swrun/nat/NETNS-COOKIE/NAME.json
+///   /run/swrun/nat/NETNS-COOKIE/netns      "net:[INODE]", to tell when the namespace is gone
 struct NATTable {
     static let tableName = "swrun"
     static let stateRoot = "/run/swrun/nat"
@@ -103,6 +104,7 @@ struct NATTable {
     private func change(_ body: () throws(SwrunError) -> Void) throws(SwrunError) {
         let lock = try lockState()
         defer { withExtendedLifetime(lock) {} }
+        Self.pruneEndedNamespaces(except: directory)
         try body()
         var rules = NATRuleSet(masquerades: [], forwards: [])
         for (name, entry) in entries() {
@@ -131,7 +133,35 @@ struct NATTable {
             try FileSystem.makeDirectories(directory, mode: 0o700)
             let lock = try FileLock.acquire(directory + "/.lock")
             var held = stat(), current = stat()
-            if fstat(lock.fd, &held) == 0, stat(directory + "/.lock", &current) == 0, held.st_ino == current.st_ino { return lock }
+            if fstat(lock.fd, &held) == 0, stat(directory + "/.lock", &current) == 0, held.st_ino == current.st_ino {
+                if !FileSystem.exists(directory + "/netns"), let namespace = Self.namespace(of: "self") {
+                    try FileSystem.writeAtomically(directory + "/netns", namespace + "\n")
+                }
+                return lock
+            }
+        }
+    }
+
+    /// "net:[INODE]" of a process's network namespace.
+    private static func namespace(of process: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: 64)
+        let count = readlink("/proc/\(process)/ns/net", &buffer, buffer.count - 1)
+        return count > 0 ? String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
+    }
+
+    /// Removes the state of network namespaces that no process is in any more (a test's or a
+    /// script's `unshare -n` that ended): their tables went with them. State without a netns
+    /// file (older swrun) stays.
+    private static func pruneEndedNamespaces(except own: String) {
+        let others = ((try? FileSystem.listDirectory(stateRoot)) ?? []).map { stateRoot + "/" + $0 }.filter { $0 != own }
+        let recorded = others.compactMap { directory in
+            (try? FileSystem.readText(directory + "/netns")).map { (directory, $0.trimmingCharacters(in: " \n")) }
+        }
+        guard !recorded.isEmpty else { return }
+        let processes = ((try? FileSystem.listDirectory("/proc")) ?? []).filter { $0.allSatisfy(\.isNumber) }
+        let live = Set(processes.compactMap { namespace(of: $0) })
+        for (directory, namespace) in recorded where !live.contains(namespace) {
+            try? FileSystem.removeTree(directory)
         }
     }
 
