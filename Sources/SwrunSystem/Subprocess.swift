@@ -71,13 +71,14 @@ public enum Subprocess {
     }
 
     /// posix_spawn of `executable` (default argv[0]; looked up in PATH when it has no slash)
-    /// with the caller's environment. The program gets the given streams (stdin: /dev/null
+    /// with `environment` ("NAME=value"; default: the caller's). The program gets the given streams (stdin: /dev/null
     /// unless given), `passing` as its fd 3 and no other fd of the caller's, every signal
     /// unblocked and those that end a program at their defaults, whatever the caller ignores
     /// or blocks. A `daemon` gets a session of its own and / as its working directory.
     /// Throws the errno of a program that could not be started.
     public static func spawn(_ argv: [String], executable: String? = nil, stdin: Stream = .null, stdout: Stream = .inherit,
-                             stderr: Stream = .inherit, passing: Int32? = nil, daemon: Bool = false) throws(Errno) -> pid_t {
+                             stderr: Stream = .inherit, passing: Int32? = nil, daemon: Bool = false,
+                             environment: [String]? = nil) throws(Errno) -> pid_t {
         let program = executable ?? argv.first ?? ""
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -109,13 +110,17 @@ public enum Subprocess {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF) | (daemon ? swrun_POSIX_SPAWN_SETSID : 0))
 
         let cArgv = argv.map { strdup($0) }
-        defer { for pointer in cArgv { free(pointer) } }
+        let cEnvironment = environment?.map { strdup($0) }
+        defer { for pointer in cArgv + (cEnvironment ?? []) { free(pointer) } }
         var argvArray: [UnsafeMutablePointer<CChar>?] = cArgv + [nil]
+        var environmentArray: [UnsafeMutablePointer<CChar>?] = (cEnvironment ?? []) + [nil]
         var pid: pid_t = 0
         let result = argvArray.withUnsafeMutableBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return EINVAL }
-            return program.contains("/") ? posix_spawn(&pid, program, &actions, &attributes, base, environ)
-                                         : posix_spawnp(&pid, program, &actions, &attributes, base, environ)
+            environmentArray.withUnsafeMutableBufferPointer { given in
+                guard let base = buffer.baseAddress, let variables = cEnvironment == nil ? environ : given.baseAddress else { return EINVAL }
+                return program.contains("/") ? posix_spawn(&pid, program, &actions, &attributes, base, variables)
+                                             : posix_spawnp(&pid, program, &actions, &attributes, base, variables)
+            }
         }
         if result != 0 { throw Errno(rawValue: result) }
         return pid

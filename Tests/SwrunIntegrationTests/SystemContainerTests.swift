@@ -60,6 +60,32 @@ import Testing
         #expect(!left.contains("swrun.state") && !left.contains("swrun.sock"), "\(left)")
     }
 
+    /// lxc.hook.pre-start and post-stop run on the host, as LXC runs them: `HOOK NAME lxc TYPE`
+    /// with LXC's variables, around `execute` and around a started container's whole life.
+    @Test func preStartAndPostStopHooksRunAsLXCRunsThem() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("hooks")
+        let log = sandbox.path + "/hooks.log"
+        let hook = sandbox.write("hook.sh", "#!/bin/sh\necho \"$LXC_HOOK_TYPE $LXC_NAME $* ${LXC_ROOTFS_PATH##*/} ${LXC_CONFIG_FILE##*/}\" >> \(log)\n")
+        chmod(hook, 0o755)
+        try sandbox.create(name, config: sandbox.write("hooks.conf", "lxc.hook.pre-start = \(hook)\nlxc.hook.post-stop = \(hook)\n"))
+        #expect(try sandbox.execute(name, ["sh", "-c", "echo ran"]).stdout == "ran\n")
+        #expect(try Swrun.run(["start", "-n", name, "-P", sandbox.path]).status == 0)
+        #expect(try Swrun.run(["stop", "-k", "-n", name, "-P", sandbox.path]).status == 0)
+        let line = { (type: String) in "\(type) \(name) \(name) lxc \(type) rootfs config" }
+        #expect(try String(contentsOfFile: log, encoding: .utf8) == [line("pre-start"), line("post-stop"), line("pre-start"), line("post-stop")]
+                    .joined(separator: "\n") + "\n")
+
+        // A pre-start hook that fails stops the start before anything is made.
+        let failing = sandbox.write("fail.sh", "#!/bin/sh\nexit 3\n")
+        chmod(failing, 0o755)
+        for start in [["execute", "-n", name, "-P", sandbox.path, "-s", "lxc.hook.pre-start=\(failing)", "--", "true"],
+                      ["start", "-n", name, "-P", sandbox.path, "-s", "lxc.hook.pre-start=\(failing)"]] {
+            let refused = try Swrun.run(start)
+            #expect(refused.status != 0 && refused.stderr.contains("lxc.hook.pre-start = \(failing) failed (exit 3)"), "\(refused.stderr)")
+        }
+        #expect(try Swrun.run(["info", "-s", "-H", "-n", name, "-P", sandbox.path]).stdout == "STOPPED\n")
+    }
+
     /// On this hybrid host the container's cgroups are v1 ones without a freezer (the v2 tree
     /// and the freezer hierarchy are swrun's root here, where tests make no cgroup): freeze
     /// must say so and change nothing. Freezing itself is tested on a v2 host (make vm-test).

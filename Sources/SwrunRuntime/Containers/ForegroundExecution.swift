@@ -39,6 +39,9 @@ public struct ForegroundExecution {
         plan.warnings.forEach(warn)
         let lock = try store.lockForStart(name)
         defer { withExtendedLifetime(lock) {} }  // held until the command is over
+        let hooks = ContainerHooks(config: config, name: name, containerDirectory: store.directory(of: name), rootfs: plan.rootfs)
+        try hooks.run("pre-start")
+        defer { hooks.runAfterStop(warn: warn) }  // declared first, so it runs once all else is cleared
         var rawMode: RawTerminalMode?  // restores the user's terminal when this function returns
         defer { withExtendedLifetime(rawMode) {} }
         defer { store.clearRuntimeFiles(of: name) }

@@ -72,6 +72,14 @@ public struct ContainerMonitor {
             return 1
         }
         defer { withExtendedLifetime(lock) {} }
+        let hooks = ContainerHooks(config: plan.request.config, name: name, containerDirectory: store.directory(of: name), rootfs: plan.rootfs)
+        do {
+            try hooks.run("pre-start")
+        } catch {
+            ready(.failure(error))
+            return 1
+        }
+        defer { hooks.runAfterStop(warn: warn) }  // declared before the cleanup, so it runs after it
         defer { store.clearRuntimeFiles(of: name) }
         plan.warnings.forEach(warn)
 
