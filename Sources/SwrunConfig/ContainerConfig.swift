@@ -47,10 +47,9 @@ public struct ContainerConfig: Sendable {
     /// namespaces the container joins instead of making its own, by kind ("net").
     public var sharedNamespaces: [String: String]
     public static let shareableNamespaces = ["net", "uts", "ipc"]
-    /// lxc.hook.pre-start and lxc.hook.post-stop (the hooks run on the host), by type: the
-    /// command lines in file order.
+    /// lxc.hook.pre-start, mount, start and post-stop, by type: the command lines in file order.
     public var hooks: [String: [String]]
-    public static let hostHooks = ["pre-start", "post-stop"]
+    public static let appliedHooks = ["pre-start", "mount", "start", "post-stop"]
     /// Settings with a non-empty value whose key swrun knows but does not apply yet, with
     /// the reason; the runtime warns about them.
     public var notYetApplied: [(setting: ConfigSetting, reason: String)]
@@ -117,7 +116,7 @@ public struct ContainerConfig: Sendable {
         stopSignal = last("lxc.signal.stop").flatMap { SignalNames.parse($0.value) }
         idmaps = try all("lxc.idmap").map { setting throws(SwrunError) in try Self.parsed(setting, IDMap.parse) }
         hooks = [:]
-        for kind in Self.hostHooks {
+        for kind in Self.appliedHooks {
             let lines = all("lxc.hook." + kind).map(\.value)
             if !lines.isEmpty { hooks[kind] = lines }
         }

@@ -86,6 +86,25 @@ import Testing
         #expect(try Swrun.run(["info", "-s", "-H", "-n", name, "-P", sandbox.path]).stdout == "STOPPED\n")
     }
 
+    /// lxc.hook.mount runs once the container's mounts are made, with the host's tree still
+    /// there; lxc.hook.start runs inside the container before its command; a failing one stops it.
+    @Test func mountAndStartHooksRunInTheContainersNamespaces() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("inhooks")
+        try sandbox.create(name)
+        let log = sandbox.path + "/mount-hook.log"
+        let mountHook = sandbox.write("mount.sh", "#!/bin/sh\necho \"$LXC_HOOK_TYPE $3 $(test -d \"$LXC_ROOTFS_MOUNT/proc/1\" && echo proc-mounted)\" > \(log)\n")
+        chmod(mountHook, 0o755)
+        let startHook = sandbox.path + "/\(name)/rootfs/start-hook.sh"
+        FileManager.default.createFile(atPath: startHook, contents: Data("#!/bin/sh\nhostname > /tmp/seen-by-start-hook\n".utf8))
+        chmod(startHook, 0o755)
+        let result = try sandbox.execute(name, ["cat", "/tmp/seen-by-start-hook"],
+                                         options: ["-s", "lxc.hook.mount=\(mountHook)", "-s", "lxc.hook.start=/start-hook.sh"])
+        #expect(result.status == 0 && result.stdout == "\(name)\n", "the start hook ran inside: \(result.stdout) \(result.stderr)")
+        #expect(try String(contentsOfFile: log, encoding: .utf8) == "mount mount proc-mounted\n")
+        let refused = try sandbox.execute(name, ["true"], options: ["-s", "lxc.hook.start=/bin/false"])
+        #expect(refused.status == 125 && refused.stderr.contains("cannot run lxc.hook.start = /bin/false"), "\(refused.stderr)")
+    }
+
     /// On this hybrid host the container's cgroups are v1 ones without a freezer (the v2 tree
     /// and the freezer hierarchy are swrun's root here, where tests make no cgroup): freeze
     /// must say so and change nothing. Freezing itself is tested on a v2 host (make vm-test).

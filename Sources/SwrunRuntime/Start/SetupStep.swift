@@ -21,6 +21,9 @@ enum SetupAction {
     /// Waits until swrun has done its part from outside: written uid_map and gid_map for
     /// the new user namespace, moved init into the container's cgroup.
     case waitForParent
+    /// Forks /bin/sh with `argv` and `environment` and waits for it (lxc.hook.mount before
+    /// pivot_root, with the host's sh; lxc.hook.start after it, with the container's).
+    case runHook(argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>)
     /// Writes "0" to each v1 tasks file: init moves its one thread into the container's cgroup.
     case enterOwnCgroup(tasks: UnsafeBufferPointer<Int32>)
     /// unshare(CLONE_NEWCGROUP), once init is in its own cgroup: the container sees that

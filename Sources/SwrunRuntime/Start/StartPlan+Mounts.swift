@@ -28,6 +28,7 @@ extension StartPlan {
         if request.config.mountEntries.contains(where: { $0.fsType.hasPrefix("cgroup") }) { planWaitForParent() }
         try planMountEntries(request.config.mountEntries)
         planWaitForParent()
+        planHooks("mount")
         addSetup(.pivotRoot, "pivot_root into \(rootfs)",
                  call: "fchdir(rootfs); pivot_root(\".\", \".\"); umount2(\".\", MNT_DETACH); chdir(\"/\")",
                  why: "the rootfs becomes /, and the host's tree, stacked on top of it by pivot_root, is detached: no host mount stays reachable")

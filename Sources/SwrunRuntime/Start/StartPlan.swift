@@ -114,6 +114,7 @@ public final class StartPlan {
             try planSharedNamespaces()
             try planMounts()
             try planIdentity()
+            planHooks("start")
         }
         try planPayload()
     }
@@ -320,6 +321,26 @@ public final class StartPlan {
     }
 
     func c(_ string: String) -> UnsafeMutablePointer<CChar> { arena.cString(string) }
+
+    // MARK: hooks
+
+    /// lxc.hook.mount (the tree built, before pivot_root, with the host's /bin/sh) and
+    /// lxc.hook.start (in the container, before its command or init, with its /bin/sh): run
+    /// by init as LXC runs them, `sh -c "HOOK NAME lxc TYPE"`, with LXC's variables and a
+    /// PATH, and nothing else of the host's environment.
+    func planHooks(_ kind: String) {
+        for hook in request.config.hooks[kind] ?? [] {
+            let rootfsMount = kind == "mount" ? rootfs : "/"
+            let environment = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LXC_NAME=\(request.containerName)",
+                               "LXC_CONFIG_FILE=\(FileSystem.join(request.containerDirectory, "config"))", "LXC_ROOTFS_PATH=\(rootfs)",
+                               "LXC_ROOTFS_MOUNT=\(rootfsMount)", "LXC_HOOK_TYPE=\(kind)", "LXC_HOOK_SECTION=lxc", "LXC_HOOK_VERSION=0"]
+            let argv = ["sh", "-c", "\(hook) \(request.containerName) lxc \(kind)"]
+            addSetup(.runHook(argv: arena.cStringArray(argv), environment: arena.cStringArray(environment)), "run lxc.hook.\(kind) = \(hook)",
+                     call: "fork(); execve(\"/bin/sh\", [\"sh\", \"-c\", \"\(argv[2])\"]); waitpid()",
+                     why: kind == "mount" ? "lxc.hook.mount: the container's mounts are made, the host's tree is still there (LXC_ROOTFS_MOUNT)"
+                                          : "lxc.hook.start: in the container, before its command runs")
+        }
+    }
 
     // MARK: shared namespaces, hostname and network
 
