@@ -155,7 +155,7 @@ import Testing
             "$SWRUN" net ls --format json
             """)
         #expect(result.stdout == """
-            lxcbr0: made the bridge lxcbr0, added 10.0.3.1/24, set it up, masquerading 10.0.3.0/24 (nftables table ip swrun)
+            lxcbr0: made the bridge lxcbr0, added 10.0.3.1/24, set it up, masquerading 10.0.3.0/24 (nftables table ip swrun) with IPv4 forwarding on
             lxcbr0 is up with 10.0.3.1/24 already
             BRIDGE STATE ADDRESSES PORTS
             lxcbr0 UP 10.0.3.1/24 vsnetup0

@@ -84,6 +84,14 @@ import Testing
             #expect(refused.status != 0 && refused.stderr.contains("lxc.hook.pre-start = \(failing) failed (exit 3)"), "\(refused.stderr)")
         }
         #expect(try Swrun.run(["info", "-s", "-H", "-n", name, "-P", sandbox.path]).stdout == "STOPPED\n")
+
+        // pre-start runs before anything is planned: it may make the rootfs the start then needs.
+        let elsewhere = sandbox.path + "/made-by-hook"
+        let maker = sandbox.write("make-rootfs.sh", "#!/bin/sh\n[ -d \"$LXC_ROOTFS_PATH\" ] || cp -a \"${LXC_CONFIG_FILE%/config}/rootfs\" \"$LXC_ROOTFS_PATH\"\n")
+        chmod(maker, 0o755)
+        let made = try Swrun.run(["execute", "-n", name, "-P", sandbox.path, "-s", "lxc.rootfs.path=dir:\(elsewhere)",
+                                  "-s", "lxc.hook.pre-start=\(maker)", "--", "echo", "ran"])
+        #expect(made.status == 0 && made.stdout == "ran\n", "\(made.stderr)")
     }
 
     /// lxc.hook.mount runs once the container's mounts are made, with the host's tree still
@@ -95,11 +103,15 @@ import Testing
         let mountHook = sandbox.write("mount.sh", "#!/bin/sh\necho \"$LXC_HOOK_TYPE $3 $(test -d \"$LXC_ROOTFS_MOUNT/proc/1\" && echo proc-mounted)\" > \(log)\n")
         chmod(mountHook, 0o755)
         let startHook = sandbox.path + "/\(name)/rootfs/start-hook.sh"
-        FileManager.default.createFile(atPath: startHook, contents: Data("#!/bin/sh\nhostname > /tmp/seen-by-start-hook\n".utf8))
+        let script = "#!/bin/sh\nhostname > /tmp/seen-by-start-hook\ngrep CapBnd /proc/self/status | cut -f2 >> /tmp/seen-by-start-hook\n"
+        FileManager.default.createFile(atPath: startHook, contents: Data(script.utf8))
         chmod(startHook, 0o755)
         let result = try sandbox.execute(name, ["cat", "/tmp/seen-by-start-hook"],
                                          options: ["-s", "lxc.hook.mount=\(mountHook)", "-s", "lxc.hook.start=/start-hook.sh"])
-        #expect(result.status == 0 && result.stdout == "\(name)\n", "the start hook ran inside: \(result.stdout) \(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        #expect(result.status == 0 && lines.first.map(String.init) == name, "the start hook ran inside: \(result.stdout) \(result.stderr)")
+        let bounding = lines.last.flatMap { UInt64($0, radix: 16) } ?? UInt64.max
+        #expect(bounding & (1 << 16) == 0, "as with LXC, the start hook runs with the container's capabilities dropped (sys_module): \(result.stdout)")
         #expect(try String(contentsOfFile: log, encoding: .utf8) == "mount mount proc-mounted\n")
         let refused = try sandbox.execute(name, ["true"], options: ["-s", "lxc.hook.start=/bin/false"])
         #expect(refused.status == 125 && refused.stderr.contains("cannot run lxc.hook.start = /bin/false"), "\(refused.stderr)")

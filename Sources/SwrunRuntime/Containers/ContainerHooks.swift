@@ -3,30 +3,35 @@ import SwrunConfig
 import SwrunSystem
 
 /// LXC's hooks that run on the host: lxc.hook.pre-start before anything of the container is
-/// made, lxc.hook.post-stop once it is gone. Each runs as LXC runs it, `sh -c "HOOK NAME lxc
-/// TYPE"`, with stdin on /dev/null, swrun's output, swrun's environment and LXC's variables
-/// (LXC_NAME, LXC_CONFIG_FILE, LXC_ROOTFS_PATH, LXC_ROOTFS_MOUNT, LXC_HOOK_TYPE,
-/// LXC_HOOK_SECTION, LXC_HOOK_VERSION). A pre-start hook that fails stops the start.
+/// planned or made (it may mount the rootfs), lxc.hook.post-stop once it is gone. Each runs as
+/// LXC runs it, `sh -c "exec HOOK NAME lxc TYPE"`, with stdin on /dev/null, swrun's output
+/// (the terminal, or the container's swrun.log for a started one), swrun's environment and
+/// LXC's variables (LXC_NAME, LXC_CONFIG_FILE, LXC_ROOTFS_PATH, LXC_ROOTFS_MOUNT,
+/// LXC_HOOK_TYPE, LXC_HOOK_SECTION). A pre-start hook that fails stops the start.
 struct ContainerHooks {
     let config: ContainerConfig
     /// The container's name: letters, digits, '.', '_' and '-' only (ContainerName), so one shell word.
     let name: String
     let containerDirectory: String
-    let rootfs: String
+    /// lxc.rootfs.path, as the config says it (the pre-start hook may be what makes it).
+    var rootfs: String {
+        let path = config.rootfsPath ?? "rootfs"
+        return path.hasPrefix("/") ? path : FileSystem.join(containerDirectory, path)
+    }
 
     /// Runs the `kind` hooks in order; throws at the first that fails.
     func run(_ kind: String) throws(SwrunError) {
         for hook in config.hooks[kind] ?? [] {
             let pid: pid_t
             do {
-                pid = try Subprocess.spawn(["/bin/sh", "-c", "\(hook) \(name) lxc \(kind)"], environment: environment(kind))
+                pid = try Subprocess.spawn(["/bin/sh", "-c", "exec \(hook) \(name) lxc \(kind)"], environment: environment(kind))
             } catch {
                 throw SwrunError.system("lxc.hook.\(kind): cannot run /bin/sh for \(hook)", error)
             }
             let status = try waitForProcess(pid)
             guard status.shellExitCode == 0 else {
                 throw SwrunError(.containerSetup, "lxc.hook.\(kind) = \(hook) failed (exit \(status.shellExitCode))",
-                                 hint: "see its output above; fix the hook, or remove the lxc.hook.\(kind) line")
+                                 hint: "see its output (above, or in the container's swrun.log when started with -d); fix the hook, or remove the lxc.hook.\(kind) line")
             }
         }
     }
@@ -40,7 +45,7 @@ struct ContainerHooks {
     private func environment(_ kind: String) -> [String] {
         let variables = ["LXC_NAME": name, "LXC_CONFIG_FILE": FileSystem.join(containerDirectory, "config"),
                          "LXC_ROOTFS_PATH": rootfs, "LXC_ROOTFS_MOUNT": rootfs, "LXC_HOOK_TYPE": kind,
-                         "LXC_HOOK_SECTION": "lxc", "LXC_HOOK_VERSION": "0"]
+                         "LXC_HOOK_SECTION": "lxc"]
         var result: [String] = []
         var entry = environ
         while let pointer = entry.pointee {

@@ -35,13 +35,13 @@ public struct ForegroundExecution {
                                     hostTerm: getenv("TERM").map { String(cString: $0) },
                                     hostEnvironment: HostEnvironment.current())
         request.publishedPorts = sidecar.ports
-        let plan = try StartPlan(request)
-        plan.warnings.forEach(warn)
         let lock = try store.lockForStart(name)
         defer { withExtendedLifetime(lock) {} }  // held until the command is over
-        let hooks = ContainerHooks(config: config, name: name, containerDirectory: store.directory(of: name), rootfs: plan.rootfs)
+        let hooks = ContainerHooks(config: config, name: name, containerDirectory: store.directory(of: name))
         try hooks.run("pre-start")
         defer { hooks.runAfterStop(warn: warn) }  // declared first, so it runs once all else is cleared
+        let plan = try StartPlan(request)
+        plan.warnings.forEach(warn)
         var rawMode: RawTerminalMode?  // restores the user's terminal when this function returns
         defer { withExtendedLifetime(rawMode) {} }
         defer { store.clearRuntimeFiles(of: name) }

@@ -62,24 +62,25 @@ public struct ContainerMonitor {
     /// container runs, or the error text; returns init's exit status as a shell code.
     public func run(ready: (Result<Void, SwrunError>) -> Void, warn: (String) -> Void) -> Int32 {
         let lock: FileLock
-        let plan: StartPlan
+        let hooks: ContainerHooks
         do {
             try store.requireExisting(name)
             lock = try store.lockForStart(name)
-            plan = try makePlan()
-        } catch {
-            ready(.failure(error))
-            return 1
-        }
-        defer { withExtendedLifetime(lock) {} }
-        let hooks = ContainerHooks(config: plan.request.config, name: name, containerDirectory: store.directory(of: name), rootfs: plan.rootfs)
-        do {
+            hooks = ContainerHooks(config: try store.config(of: name, adding: extraSettings), name: name, containerDirectory: store.directory(of: name))
             try hooks.run("pre-start")
         } catch {
             ready(.failure(error))
             return 1
         }
+        defer { withExtendedLifetime(lock) {} }
         defer { hooks.runAfterStop(warn: warn) }  // declared before the cleanup, so it runs after it
+        let plan: StartPlan
+        do {
+            plan = try makePlan()
+        } catch {
+            ready(.failure(error))
+            return 1
+        }
         defer { store.clearRuntimeFiles(of: name) }
         plan.warnings.forEach(warn)
 

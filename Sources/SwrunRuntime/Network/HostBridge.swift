@@ -57,7 +57,7 @@ public struct HostBridge: Sendable, Equatable {
             let subnet = IPv4Range(address).network, table = try NATTable()
             if !table.has(NATTable.key(bridge: name)) {
                 try table.set(NATTable.key(bridge: name), NATTable.Entry(masquerade: subnet))
-                done.append("masquerading \(subnet) (nftables table ip \(NATTable.tableName))")
+                done.append("masquerading \(subnet) (nftables table ip \(NATTable.tableName)) with IPv4 forwarding on")
             }
             if dhcp, let started = try BridgeDHCP().start(bridge: name, address: address) { done.append(started) }
         } catch {

@@ -143,26 +143,48 @@ struct NATTable {
     }
 
     /// "net:[INODE]" of a process's network namespace.
-    private static func namespace(of process: String) -> String? {
-        var buffer = [CChar](repeating: 0, count: 64)
-        let count = readlink("/proc/\(process)/ns/net", &buffer, buffer.count - 1)
-        return count > 0 ? String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
-    }
+    private static func namespace(of process: String) -> String? { link("/proc/\(process)/ns/net") }
 
-    /// Removes the state of network namespaces that no process is in any more (a test's or a
-    /// script's `unshare -n` that ended): their tables went with them. State without a netns
-    /// file (older swrun) stays.
+    /// Removes the state of network namespaces that have ended (a test's or a script's
+    /// `unshare -n` that never ran `net down`): their tables went with them. A namespace lives
+    /// while a thread is in it, an fd holds it, or a mount (ip netns) pins it; state without a
+    /// netns file (older swrun), or whose lock is held, stays.
     private static func pruneEndedNamespaces(except own: String) {
         let others = ((try? FileSystem.listDirectory(stateRoot)) ?? []).map { stateRoot + "/" + $0 }.filter { $0 != own }
         let recorded = others.compactMap { directory in
             (try? FileSystem.readText(directory + "/netns")).map { (directory, $0.trimmingCharacters(in: " \n")) }
         }
         guard !recorded.isEmpty else { return }
-        let processes = ((try? FileSystem.listDirectory("/proc")) ?? []).filter { $0.allSatisfy(\.isNumber) }
-        let live = Set(processes.compactMap { namespace(of: $0) })
+        let live = liveNetworkNamespaces()
         for (directory, namespace) in recorded where !live.contains(namespace) {
+            guard let lock = try? FileLock.tryAcquire(directory + "/.lock") else { continue }
             try? FileSystem.removeTree(directory)
+            withExtendedLifetime(lock) {}
         }
+    }
+
+    /// "net:[INODE]" of every network namespace something still holds.
+    private static func liveNetworkNamespaces() -> Set<String> {
+        var live: Set<String> = []
+        for process in ((try? FileSystem.listDirectory("/proc")) ?? []) where process.allSatisfy(\.isNumber) {
+            for thread in ((try? FileSystem.listDirectory("/proc/\(process)/task")) ?? []) {
+                if let namespace = link("/proc/\(process)/task/\(thread)/ns/net") { live.insert(namespace) }
+            }
+            for fd in ((try? FileSystem.listDirectory("/proc/\(process)/fd")) ?? []) {
+                if let target = link("/proc/\(process)/fd/\(fd)"), target.hasPrefix("net:[") { live.insert(target) }
+            }
+        }
+        // nsfs mounts (ip netns add) show "net:[INODE]" as their root in mountinfo.
+        for line in ((try? FileSystem.readText("/proc/self/mountinfo")) ?? "").split(separator: "\n") {
+            if let field = line.split(separator: " ").dropFirst(3).first, field.hasPrefix("net:[") { live.insert(String(field)) }
+        }
+        return live
+    }
+
+    private static func link(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: 256)
+        let count = readlink(path, &buffer, buffer.count - 1)
+        return count > 0 ? String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
     }
 
     private func entries() -> [(String, Entry)] {

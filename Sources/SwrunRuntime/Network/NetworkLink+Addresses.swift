@@ -11,9 +11,13 @@ extension NetworkLink {
     mutating func settleAddresses(container name: String, lxcPath: String, note: (String) -> Void) throws(SwrunError) {
         guard let bridge else { return }  // parsing refuses auto without a link
         if bridge == HostBridge.defaultName && NetlinkSocket.index(of: bridge) == nil, let address = IPv4Network(HostBridge.defaultAddress) {
-            let done = try HostBridge.up(bridge, address: address)
-            note("lxc.net.\(index).link names \(bridge), the default bridge, which did not exist: " + done.joined(separator: ", ")
-                 + ", as `swrun net up` does (`swrun net down` removes it)")
+            do {
+                let done = try HostBridge.up(bridge, address: address)
+                note("lxc.net.\(index).link names \(bridge), the default bridge, which did not exist: " + done.joined(separator: ", ")
+                     + ", as `swrun net up` does (`swrun net down` removes it)")
+            } catch where error.errno == .fileExists && NetlinkSocket.index(of: bridge) != nil {
+                // Another start made it meanwhile.
+            }
         }
         guard let bridgeIndex = NetlinkSocket.index(of: bridge) else { throw missingBridge(bridge) }
         let socket = try NetlinkSocket()

@@ -365,7 +365,7 @@ public final class LaunchedContainer {
         switch errno {
         case EPERM, EACCES: return "swrun must run as root; in an unprivileged container the mapped root must also be able to reach the rootfs (every directory above it needs o+x)"
         case ENOENT: return "a path in the rootfs or the config does not exist; check lxc.mount.entry and lxc.rootfs.path"
-        case ECANCELED: return "the hook exited with a failure: see its output above"
+        case ECANCELED: return "the hook exited with a failure: see its output (above, or in the container's swrun.log when started with -d)"
         default: return "run again with --explain to see each step"
         }
     }

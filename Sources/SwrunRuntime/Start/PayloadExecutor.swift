@@ -55,6 +55,8 @@ struct PayloadExecutor {
             return swrun_load_seccomp_filter(program.baseAddress, count) == 0 ? 0 : errno
         case .changeDirectory(let path):
             return chdir(path) == 0 ? 0 : errno
+        case let .runHook(argv, environment):
+            return HookProcess.run(argv: argv, environment: environment)
         case .closeInheritedDescriptors:
             return swrun_close_range(3, UInt32.max, SWRUN_CLOSE_RANGE_CLOEXEC) == 0 ? 0 : errno
         case let .exec(candidates, argv, envp):

@@ -34,20 +34,7 @@ struct SetupExecutor {
             guard let answer = SyncMessage.receive(on: sync), answer.message.kind == SyncMessage.Kind.parentDone.rawValue else { return EPIPE }
             return 0
         case let .runHook(argv, environment):
-            let pid = swrun_raw_fork()
-            if pid < 0 { return errno }
-            if pid == 0 {
-                var none = sigset_t()
-                sigemptyset(&none)
-                sigprocmask(SIG_SETMASK, &none, nil)  // init blocks them for its signalfd
-                execve("/bin/sh", argv, environment)
-                _exit(127)
-            }
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 {
-                if errno != EINTR { return errno }
-            }
-            return swrun_wifexited(status) != 0 && swrun_wexitstatus(status) == 0 ? 0 : ECANCELED  // the hook said no
+            return HookProcess.run(argv: argv, environment: environment)
         case .enterOwnCgroup(let tasks):
             var zero: UInt8 = 0x30  // "0": the writing thread
             for fd in tasks {

@@ -22,7 +22,7 @@ enum SetupAction {
     /// the new user namespace, moved init into the container's cgroup.
     case waitForParent
     /// Forks /bin/sh with `argv` and `environment` and waits for it (lxc.hook.mount before
-    /// pivot_root, with the host's sh; lxc.hook.start after it, with the container's).
+    /// pivot_root, with the host's sh).
     case runHook(argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>)
     /// Writes "0" to each v1 tasks file: init moves its one thread into the container's cgroup.
     case enterOwnCgroup(tasks: UnsafeBufferPointer<Int32>)
@@ -97,6 +97,8 @@ enum PayloadAction {
     /// prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER) with a BPF program of `count` instructions.
     case loadSeccomp(program: UnsafeRawBufferPointer, count: UInt16)
     case changeDirectory(UnsafeMutablePointer<CChar>)
+    /// lxc.hook.start: /bin/sh of the container with `argv` and `environment`, waited for.
+    case runHook(argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>)
     /// close_range(3, ~0, CLOSE_RANGE_CLOEXEC): no fd but stdio survives the exec.
     case closeInheritedDescriptors
     /// execve of each candidate in turn (the PATH search), with argv and envp.

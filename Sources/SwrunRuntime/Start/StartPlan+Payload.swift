@@ -43,8 +43,10 @@ extension StartPlan {
         // without no_new_privs gets it before the switch, others just before execve.
         let sysAdmin = UInt64(1) << UInt64(Capabilities.number("sys_admin") ?? 21)
         let seccompInInit = request.mode == .execute
-        let seccompEarly = !seccompInInit && (uid != 0 || kept & sysAdmin == 0) && !config.noNewPrivs
+        // lxc.hook.start runs under the filter, as with LXC: then it comes before the hook.
+        let seccompEarly = !seccompInInit && ((uid != 0 || kept & sysAdmin == 0) && !config.noNewPrivs || config.hooks["start"] != nil)
         if seccompInInit || seccompEarly { try planSeccomp(config, inInit: seccompInInit) }
+        if request.mode != .attach { planHooks("start") }
         addPayload(.clearGroups, "drop supplementary groups", call: "setgroups(0, NULL)",
                    why: "the host's supplementary groups must not follow the command in")
         addPayload(.setGID(gid), "set the group id to \(gid)", call: "setresgid(\(gid), \(gid), \(gid))", why: "lxc.init.gid")

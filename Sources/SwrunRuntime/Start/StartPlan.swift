@@ -99,6 +99,9 @@ public final class StartPlan {
         networkLinks = request.mode == .attach ? [] : try NetworkLink.networks(of: request.config)
         let lxcPath = FileSystem.parentPath(request.containerDirectory)
         sharedNamespaces = try SharedNamespaces(request.mode == .attach ? [:] : request.config.sharedNamespaces, lxcPath: lxcPath)
+        // What can be refused from the config alone is, before a bridge may be made below.
+        try Self.validate(idMaps: request.config.idmaps)
+        try SubordinateIDs.checkDelegation(request.config.idmaps)
         var bridgeNotes: [String] = []
         for position in networkLinks.indices {
             try networkLinks[position].settleAddresses(container: request.containerName, lxcPath: lxcPath) { bridgeNotes.append($0) }
@@ -108,13 +111,10 @@ public final class StartPlan {
         warnings = bridgeNotes + Self.notAppliedWarnings(request.config.notYetApplied.filter {
             (request.mode == .boot || Self.mattersForExecute($0.setting.key)) && !Self.isAppliedLimit($0.setting.key)
         })
-        try Self.validate(idMaps: request.config.idmaps)
-        try SubordinateIDs.checkDelegation(request.config.idmaps)
         if request.mode != .attach {
             try planSharedNamespaces()
             try planMounts()
             try planIdentity()
-            planHooks("start")
         }
         try planPayload()
     }
@@ -324,21 +324,26 @@ public final class StartPlan {
 
     // MARK: hooks
 
-    /// lxc.hook.mount (the tree built, before pivot_root, with the host's /bin/sh) and
-    /// lxc.hook.start (in the container, before its command or init, with its /bin/sh): run
-    /// by init as LXC runs them, `sh -c "HOOK NAME lxc TYPE"`, with LXC's variables and a
-    /// PATH, and nothing else of the host's environment.
+    /// lxc.hook.mount (init, the tree built, before pivot_root, with the host's /bin/sh) and
+    /// lxc.hook.start (the payload, in the container with its capabilities dropped and its
+    /// seccomp filter on, before it gives up root, with the container's /bin/sh): run as LXC
+    /// runs them, `sh -c "exec HOOK NAME lxc TYPE"`, with LXC's variables and a PATH, and
+    /// nothing else of the host's environment or fds.
     func planHooks(_ kind: String) {
         for hook in request.config.hooks[kind] ?? [] {
-            let rootfsMount = kind == "mount" ? rootfs : "/"
-            let environment = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LXC_NAME=\(request.containerName)",
+            let environment = ["PATH=\(Self.defaultPath)", "LXC_NAME=\(request.containerName)",
                                "LXC_CONFIG_FILE=\(FileSystem.join(request.containerDirectory, "config"))", "LXC_ROOTFS_PATH=\(rootfs)",
-                               "LXC_ROOTFS_MOUNT=\(rootfsMount)", "LXC_HOOK_TYPE=\(kind)", "LXC_HOOK_SECTION=lxc", "LXC_HOOK_VERSION=0"]
-            let argv = ["sh", "-c", "\(hook) \(request.containerName) lxc \(kind)"]
-            addSetup(.runHook(argv: arena.cStringArray(argv), environment: arena.cStringArray(environment)), "run lxc.hook.\(kind) = \(hook)",
-                     call: "fork(); execve(\"/bin/sh\", [\"sh\", \"-c\", \"\(argv[2])\"]); waitpid()",
-                     why: kind == "mount" ? "lxc.hook.mount: the container's mounts are made, the host's tree is still there (LXC_ROOTFS_MOUNT)"
-                                          : "lxc.hook.start: in the container, before its command runs")
+                               "LXC_ROOTFS_MOUNT=\(kind == "mount" ? rootfs : "/")", "LXC_HOOK_TYPE=\(kind)", "LXC_HOOK_SECTION=lxc"]
+            let argv = ["sh", "-c", "exec \(hook) \(request.containerName) lxc \(kind)"]
+            let (argvC, environmentC) = (arena.cStringArray(argv), arena.cStringArray(environment))
+            let call = "fork(); execve(\"/bin/sh\", [\"sh\", \"-c\", \"\(argv[2])\"]); waitpid()"
+            if kind == "mount" {
+                addSetup(.runHook(argv: argvC, environment: environmentC), "run lxc.hook.mount = \(hook)", call: call,
+                         why: "lxc.hook.mount: the container's mounts are made, the host's tree is still there (LXC_ROOTFS_MOUNT)")
+            } else {
+                addPayload(.runHook(argv: argvC, environment: environmentC), "run lxc.hook.start = \(hook)", call: call,
+                           why: "lxc.hook.start: in the container, its capabilities dropped and its seccomp filter loaded, before its command")
+            }
         }
     }
 
