@@ -71,9 +71,15 @@ import Testing
         #expect(try sandbox.execute(name, ["sh", "-c", "echo ran"]).stdout == "ran\n")
         #expect(try Swrun.run(["start", "-n", name, "-P", sandbox.path]).status == 0)
         #expect(try Swrun.run(["stop", "-k", "-n", name, "-P", sandbox.path]).status == 0)
+        // With its monitor killed, the stop that clears up after it runs the post-stop hook.
+        #expect(try Swrun.run(["start", "-n", name, "-P", sandbox.path]).status == 0)
+        let record = try String(contentsOfFile: "\(sandbox.path)/\(name)/swrun.state", encoding: .utf8)
+        let monitor = try #require(record.split(separator: "\n").first { $0.hasPrefix("monitor_pid=") }.flatMap { pid_t($0.dropFirst(12)) })
+        kill(monitor, SIGKILL)
+        #expect(try Swrun.run(["stop", "-k", "-n", name, "-P", sandbox.path]).status == 0)
         let line = { (type: String) in "\(type) \(name) \(name) lxc \(type) rootfs config" }
-        #expect(try String(contentsOfFile: log, encoding: .utf8) == [line("pre-start"), line("post-stop"), line("pre-start"), line("post-stop")]
-                    .joined(separator: "\n") + "\n")
+        #expect(try String(contentsOfFile: log, encoding: .utf8) == [line("pre-start"), line("post-stop"), line("pre-start"), line("post-stop"),
+                                                                     line("pre-start"), line("post-stop")].joined(separator: "\n") + "\n")
 
         // A pre-start hook that fails stops the start before anything is made.
         let failing = sandbox.write("fail.sh", "#!/bin/sh\nexit 3\n")

@@ -15,7 +15,7 @@ enum DestroyCommand: Command {
         let store = try arguments.store()
         try store.requireExisting(name)
         if arguments.flag("force") && store.status(of: name).state != .stopped {
-            try ContainerStopper(store: store, name: name).stop(timeout: 0, killAtOnce: true)
+            try ContainerStopper(store: store, name: name).stop(timeout: 0, killAtOnce: true, warn: warn)
         }
         try store.destroy(name)
         print("Destroyed container \(name)")

@@ -31,7 +31,7 @@ enum StopCommand: Command {
             return 2
         }
         let stopper = ContainerStopper(store: store, name: name)
-        if try stopper.stop(timeout: timeout, killAtOnce: arguments.flag("kill"), explain: Explainer(enabled: arguments.flag("explain"))) == .killed,
+        if try stopper.stop(timeout: timeout, killAtOnce: arguments.flag("kill"), explain: Explainer(enabled: arguments.flag("explain")), warn: warn) == .killed,
            !arguments.flag("kill") {
             warn("container '\(name)' did not halt within \(timeout) s: killed")
         }

@@ -21,7 +21,8 @@ public struct ContainerStopper {
 
     /// Stops the container: halts it and waits `timeout` seconds, or kills it at once.
     @discardableResult
-    public func stop(timeout: Int, killAtOnce: Bool, explain: Explainer = Explainer(enabled: false)) throws(SwrunError) -> Outcome {
+    public func stop(timeout: Int, killAtOnce: Bool, explain: Explainer = Explainer(enabled: false),
+                     warn: (String) -> Void = { _ in }) throws(SwrunError) -> Outcome {
         try store.requireExisting(name)
         let status = store.status(of: name)
         guard status.state != .stopped, let record = status.record, let initProcess = record.initProcess else {
@@ -53,7 +54,7 @@ public struct ContainerStopper {
                                  hint: "it may be stuck in the kernel (D state); look at /proc/\(initProcess.pid)/stack")
             }
         }
-        try finishCleanup(after: record)
+        try finishCleanup(after: record, warn: warn)
         return killAtOnce ? .killed : outcome
     }
 
@@ -73,16 +74,22 @@ public struct ContainerStopper {
     }
 
     /// The monitor reaps init and removes its files; without one, that falls to us.
-    private func finishCleanup(after record: RuntimeRecord) throws(SwrunError) {
+    private func finishCleanup(after record: RuntimeRecord, warn: (String) -> Void) throws(SwrunError) {
         if let monitor = record.monitor, let monitorFD = try? monitor.openPidFD() {
             defer { close(monitorFD) }
             if Self.waitForExit(monitorFD, seconds: 10) { return }
         }
         // Without a monitor the files are ours to clear, but only under the run lock: a start
         // that began meanwhile holds it, and its files are its own.
-        _ = try? store.lockForStart(name)
-        // The monitor would have withdrawn the container's published ports.
+        let lock = try? store.lockForStart(name)
+        // The monitor would have withdrawn the container's published ports and run the
+        // post-stop hooks (taking the lock cleared its files).
         try? NATTable().remove(NATTable.key(containerDirectory: store.directory(of: name)))
+        guard let lock else { return }
+        if let config = try? store.config(of: name) {
+            ContainerHooks(config: config, name: name, containerDirectory: store.directory(of: name)).runAfterStop(warn: warn)
+        }
+        withExtendedLifetime(lock) {}
     }
 }
 
