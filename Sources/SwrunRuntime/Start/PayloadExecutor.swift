@@ -14,15 +14,7 @@ struct PayloadExecutor {
             for fd in fds.bindMemory(to: Int32.self) where write(fd, &zero, 1) != 1 { return errno }
             return 0
         case .resetInheritedState:
-            umask(0o022)
-            var signal: Int32 = 1
-            while signal < 65 {
-                if signal != SIGKILL && signal != SIGSTOP { Glibc.signal(signal, SIG_DFL) }
-                signal += 1
-            }
-            var empty = sigset_t()
-            sigemptyset(&empty)
-            return sigprocmask(SIG_SETMASK, &empty, nil) == 0 ? 0 : errno
+            return ContainerChild.resetInheritedState()
         case .attachConsole(let controlling):
             if controlling {
                 // A process attached to a booted container may lead its session already (EPERM).
@@ -56,7 +48,7 @@ struct PayloadExecutor {
         case .changeDirectory(let path):
             return chdir(path) == 0 ? 0 : errno
         case let .runHook(argv, environment):
-            return HookProcess.run(argv: argv, environment: environment)
+            return ContainerChild.runHook(argv: argv, environment: environment)
         case .closeInheritedDescriptors:
             return swrun_close_range(3, UInt32.max, SWRUN_CLOSE_RANGE_CLOEXEC) == 0 ? 0 : errno
         case let .exec(candidates, argv, envp):

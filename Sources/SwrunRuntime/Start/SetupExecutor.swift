@@ -34,7 +34,7 @@ struct SetupExecutor {
             guard let answer = SyncMessage.receive(on: sync), answer.message.kind == SyncMessage.Kind.parentDone.rawValue else { return EPIPE }
             return 0
         case let .runHook(argv, environment):
-            return HookProcess.run(argv: argv, environment: environment)
+            return ContainerChild.runHook(argv: argv, environment: environment)
         case .enterOwnCgroup(let tasks):
             var zero: UInt8 = 0x30  // "0": the writing thread
             for fd in tasks {

@@ -1,0 +1,42 @@
+import CLinux
+import Glibc
+
+/// What init and the payload do to the programs they start in the container. Raw system
+/// calls only: they run in forked children of swrun.
+enum ContainerChild {
+    /// A hook (lxc.hook.mount, lxc.hook.start): forked, reset, exec'd as `/bin/sh -c ...`, and
+    /// waited for. 0 when it exits 0; ENOENT when there is no /bin/sh to run it; ECANCELED
+    /// when it fails.
+    static func runHook(argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
+        let pid = swrun_raw_fork()
+        if pid < 0 { return errno }
+        if pid == 0 {
+            // Nothing of init's but stdio: not its sync socket, nor a fd swrun was handed.
+            _ = swrun_close_range(3, UInt32.max, 0)
+            _ = resetInheritedState()
+            execve("/bin/sh", argv, environment)
+            _exit(127)
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno != EINTR { return errno }
+        }
+        if swrun_wifexited(status) != 0 && swrun_wexitstatus(status) == 0 { return 0 }
+        return swrun_wifexited(status) != 0 && swrun_wexitstatus(status) == 127 ? ENOENT : ECANCELED
+    }
+
+    /// What swrun's process state must not pass on to a program it runs in the container:
+    /// every signal back to its default and unblocked (swrun ignores SIGPIPE, and init blocks
+    /// the signals it reads from a signalfd), and umask 022 (init builds /dev with umask 0).
+    static func resetInheritedState() -> Int32 {
+        umask(0o022)
+        var signal: Int32 = 1
+        while signal < 65 {
+            if signal != SIGKILL && signal != SIGSTOP { Glibc.signal(signal, SIG_DFL) }
+            signal += 1
+        }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        return sigprocmask(SIG_SETMASK, &empty, nil) == 0 ? 0 : errno
+    }
+}
