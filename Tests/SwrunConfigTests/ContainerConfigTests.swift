@@ -215,7 +215,7 @@ import Testing
             lxc.tty.max = 4
             lxc.apparmor.profile = generated
             lxc.seccomp.profile =
-            lxc.hook.autodev = /bin/true
+            lxc.hook.stop = /bin/true
             lxc.start.auto = 1
             lxc.log.level = DEBUG
             lxc.signal.halt = SIGPWR
@@ -224,7 +224,7 @@ import Testing
             """)
         #expect(config.notYetApplied.map(\.setting.key) == [
             "lxc.net.0.script.up", "lxc.cgroup2.memory.max", "lxc.apparmor.profile",
-            "lxc.hook.autodev", "lxc.log.level",
+            "lxc.hook.stop", "lxc.log.level",
         ])
         #expect(config.notYetApplied.first?.reason.contains("swrun does not apply this network key") == true)
         #expect(config.notYetApplied.first?.setting.location == ConfigLocation(file: "test.conf", line: 2))

@@ -112,13 +112,19 @@ import Testing
         let script = "#!/bin/sh\nhostname > /tmp/seen-by-start-hook\ngrep CapBnd /proc/self/status | cut -f2 >> /tmp/seen-by-start-hook\n"
         FileManager.default.createFile(atPath: startHook, contents: Data(script.utf8))
         chmod(startHook, 0o755)
+        // autodev after /dev is made; start-host on the host once the container is set up, with its init's pid.
+        let autodevHook = sandbox.write("autodev.sh", "#!/bin/sh\n[ -c \"$LXC_ROOTFS_MOUNT/dev/null\" ] && echo \"$LXC_HOOK_TYPE dev-made\" >> \(log)\n")
+        let hostHook = sandbox.write("start-host.sh", "#!/bin/sh\necho \"$LXC_HOOK_TYPE $(cat /proc/$LXC_PID/comm)\" >> \(log)\n")
+        chmod(autodevHook, 0o755)
+        chmod(hostHook, 0o755)
         let result = try sandbox.execute(name, ["cat", "/tmp/seen-by-start-hook"],
-                                         options: ["-s", "lxc.hook.mount=\(mountHook)", "-s", "lxc.hook.start=/start-hook.sh"])
+                                         options: ["-s", "lxc.hook.mount=\(mountHook)", "-s", "lxc.hook.autodev=\(autodevHook)",
+                                                   "-s", "lxc.hook.start-host=\(hostHook)", "-s", "lxc.hook.start=/start-hook.sh"])
         let lines = result.stdout.split(separator: "\n")
         #expect(result.status == 0 && lines.first.map(String.init) == name, "the start hook ran inside: \(result.stdout) \(result.stderr)")
         let bounding = lines.last.flatMap { UInt64($0, radix: 16) } ?? UInt64.max
         #expect(bounding & (1 << 16) == 0, "as with LXC, the start hook runs with the container's capabilities dropped (sys_module): \(result.stdout)")
-        #expect(try String(contentsOfFile: log, encoding: .utf8) == "mount mount proc-mounted\n")
+        #expect(try String(contentsOfFile: log, encoding: .utf8) == "mount mount proc-mounted\nautodev dev-made\nstart-host swrun-init\n")
         let refused = try sandbox.execute(name, ["true"], options: ["-s", "lxc.hook.start=/bin/false"])
         #expect(refused.status == 125 && refused.stderr.contains("cannot run lxc.hook.start = /bin/false"), "\(refused.stderr)")
     }

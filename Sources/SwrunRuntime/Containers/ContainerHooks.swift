@@ -3,7 +3,8 @@ import SwrunConfig
 import SwrunSystem
 
 /// LXC's hooks that run on the host: lxc.hook.pre-start before anything of the container is
-/// planned or made (it may mount the rootfs), lxc.hook.post-stop once it is gone. Each runs as
+/// planned or made (it may mount the rootfs), lxc.hook.start-host once it is set up (before
+/// its init or command starts), lxc.hook.post-stop once it is gone. Each runs as
 /// LXC runs it, `sh -c "exec HOOK NAME lxc TYPE"`, with stdin on /dev/null, swrun's output
 /// (the terminal, or the container's swrun.log for a started one), swrun's environment and
 /// LXC's variables (LXC_NAME, LXC_CONFIG_FILE, LXC_ROOTFS_PATH, LXC_ROOTFS_MOUNT,
@@ -19,12 +20,14 @@ struct ContainerHooks {
         return path.hasPrefix("/") ? path : FileSystem.join(containerDirectory, path)
     }
 
-    /// Runs the `kind` hooks in order; throws at the first that fails.
-    func run(_ kind: String) throws(SwrunError) {
+    /// Runs the `kind` hooks in order; throws at the first that fails. `initPID` (LXC_PID) for
+    /// start-host, which runs once the container is set up, before its init or command starts.
+    func run(_ kind: String, initPID: pid_t? = nil) throws(SwrunError) {
         for hook in config.hooks[kind] ?? [] {
             let pid: pid_t
             do {
-                pid = try Subprocess.spawn(["/bin/sh", "-c", "exec \(hook) \(name) lxc \(kind)"], environment: environment(kind))
+                pid = try Subprocess.spawn(["/bin/sh", "-c", "exec \(hook) \(name) lxc \(kind)"],
+                                           environment: environment(kind) + (initPID.map { ["LXC_PID=\($0)"] } ?? []))
             } catch {
                 throw SwrunError.system("lxc.hook.\(kind): cannot run /bin/sh for \(hook)", error)
             }

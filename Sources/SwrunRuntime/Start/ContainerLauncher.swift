@@ -74,6 +74,8 @@ public struct ContainerLauncher {
             if !plan.publishedPorts.isEmpty { try container.publishPorts() }
             if plan.waitsForParent, !SyncMessage(.parentDone).send(on: parentEnd) { throw container.initVanished("while swrun prepared it") }
             try container.waitForSetup()
+            try ContainerHooks(config: plan.request.config, name: plan.request.containerName, containerDirectory: plan.request.containerDirectory)
+                .run("start-host", initPID: pid)
             try beforeCommand(container)
             if plan.waitsForGoAhead, !SyncMessage(.go).send(on: parentEnd) { throw container.initVanished("before the command started") }
             try container.waitForCommand()

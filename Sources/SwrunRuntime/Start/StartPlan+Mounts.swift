@@ -29,6 +29,7 @@ extension StartPlan {
         try planMountEntries(request.config.mountEntries)
         planWaitForParent()
         planHooks("mount")
+        if request.config.autodev { planHooks("autodev") }
         addSetup(.pivotRoot, "pivot_root into \(rootfs)",
                  call: "fchdir(rootfs); pivot_root(\".\", \".\"); umount2(\".\", MNT_DETACH); chdir(\"/\")",
                  why: "the rootfs becomes /, and the host's tree, stacked on top of it by pivot_root, is detached: no host mount stays reachable")

@@ -37,8 +37,9 @@ public final class StartPlan {
 
     public var useTerminal: Bool { request.useTerminal }
     /// Whether init waits, once set up, for swrun to finish its side before forking the
-    /// command: the terminal must be raw and sized before the command's first output.
-    var waitsForGoAhead: Bool { request.useTerminal }
+    /// command: the terminal must be raw and sized before the command's first output, and
+    /// lxc.hook.start-host must have run.
+    var waitsForGoAhead: Bool { request.useTerminal || (request.mode != .attach && request.config.hooks["start-host"] != nil) }
     /// Whether init waits for swrun's work from outside (id maps, cgroup, network links).
     var waitsForParent: Bool { usesUserNamespace || cgroupEntry == .movedBySwrun || !networkLinks.isEmpty }
     /// The lxc.net.N links swrun puts in the container: veth, phys, macvlan, ipvlan, vlan.
@@ -324,25 +325,26 @@ public final class StartPlan {
 
     // MARK: hooks
 
-    /// lxc.hook.mount (init, the tree built, before pivot_root, with the host's /bin/sh) and
-    /// lxc.hook.start (the payload, in the container with its capabilities dropped and its
-    /// seccomp filter on, before it gives up root, with the container's /bin/sh): run as LXC
-    /// runs them, `sh -c "exec HOOK NAME lxc TYPE"`, with LXC's variables and a PATH, and
-    /// nothing else of the host's environment or fds.
+    /// lxc.hook.mount and lxc.hook.autodev (init, the tree and /dev built, before pivot_root,
+    /// with the host's /bin/sh) and lxc.hook.start (the payload, in the container with its
+    /// capabilities dropped and its seccomp filter on, before it gives up root, with the
+    /// container's /bin/sh): run as LXC runs them, `sh -c "exec HOOK NAME lxc TYPE"`, with
+    /// LXC's variables and a PATH, and nothing else of the host's environment or fds.
     func planHooks(_ kind: String) {
+        let inContainer = kind == "start"
         for hook in request.config.hooks[kind] ?? [] {
             let environment = ["PATH=\(Self.defaultPath)", "LXC_NAME=\(request.containerName)",
                                "LXC_CONFIG_FILE=\(FileSystem.join(request.containerDirectory, "config"))", "LXC_ROOTFS_PATH=\(rootfs)",
-                               "LXC_ROOTFS_MOUNT=\(kind == "mount" ? rootfs : "/")", "LXC_HOOK_TYPE=\(kind)", "LXC_HOOK_SECTION=lxc"]
+                               "LXC_ROOTFS_MOUNT=\(inContainer ? "/" : rootfs)", "LXC_HOOK_TYPE=\(kind)", "LXC_HOOK_SECTION=lxc"]
             let argv = ["sh", "-c", "exec \(hook) \(request.containerName) lxc \(kind)"]
             let (argvC, environmentC) = (arena.cStringArray(argv), arena.cStringArray(environment))
             let call = "fork(); execve(\"/bin/sh\", [\"sh\", \"-c\", \"\(argv[2])\"]); waitpid()"
-            if kind == "mount" {
-                addSetup(.runHook(argv: argvC, environment: environmentC), "run lxc.hook.mount = \(hook)", call: call,
-                         why: "lxc.hook.mount: the container's mounts are made, the host's tree is still there (LXC_ROOTFS_MOUNT)")
-            } else {
+            if inContainer {
                 addPayload(.runHook(argv: argvC, environment: environmentC), "run lxc.hook.start = \(hook)", call: call,
                            why: "lxc.hook.start: in the container, its capabilities dropped and its seccomp filter loaded, before its command")
+            } else {
+                addSetup(.runHook(argv: argvC, environment: environmentC), "run lxc.hook.\(kind) = \(hook)", call: call,
+                         why: "lxc.hook.\(kind): the container's mounts\(kind == "autodev" ? " and /dev" : "") are made, the host's tree is still there (LXC_ROOTFS_MOUNT)")
             }
         }
     }
