@@ -22,6 +22,9 @@ public enum CgroupMode: String, Sendable, Equatable {
         return filesystemType(root + "/unified") == cgroup2Magic ? .hybrid : .legacy
     }
 
+    /// Whether `path` is on a cgroup2 filesystem.
+    public static func isCgroup2(_ path: String) -> Bool { filesystemType(path) == cgroup2Magic }
+
     private static func filesystemType(_ path: String) -> UInt? {
         let type = swrun_filesystem_type(path)
         return type < 0 ? nil : UInt(bitPattern: type)

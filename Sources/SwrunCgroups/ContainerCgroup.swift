@@ -1,9 +1,10 @@
 import Glibc
 import SwrunSystem
 
-/// A container's own cgroup: "swrun-NAME" below swrun's own cgroup, in each v1 hierarchy
-/// its limits need, or once in the v2 tree. Made only when the container has limits, and
-/// removed when it stops (or, after a crash, by the next stop or start).
+/// A container's own cgroup: "swrun-NAME-HASH" below swrun's own cgroup in every hierarchy
+/// the host mounts (each v1 controller, name=systemd, and the v2 tree), as LXC makes them,
+/// with the container's limits written in. Removed when it stops (or, after a crash, by the
+/// next stop or start).
 public struct ContainerCgroup: Sendable, Equatable {
     /// The cgroup directories made, one per hierarchy.
     public let directories: [String]
@@ -15,29 +16,6 @@ public struct ContainerCgroup: Sendable, Equatable {
         self.configuredDirectory = configuredDirectory
     }
 
-    /// swrun's own cgroup, as /proc/self/cgroup gives it: v1 controller -> path, and the v2 path.
-    public struct Own: Sendable, Equatable {
-        public var v1: [String: String] = [:]
-        public var v2: String?
-
-        public init(procSelfCgroup text: String) {
-            for line in text.split(separator: "\n") {
-                let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
-                guard fields.count == 3 else { continue }
-                if fields[0] == "0" && fields[1].isEmpty {
-                    v2 = String(fields[2])
-                } else {
-                    for controller in fields[1].split(separator: ",") { v1[String(controller)] = String(fields[2]) }
-                }
-            }
-        }
-
-        public static func current() throws(SwrunError) -> Own {
-            Own(procSelfCgroup: try FileSystem.readText("/proc/self/cgroup"))
-        }
-    }
-
-    /// Makes the cgroup and writes the limits. Anything made is removed again on failure.
     /// The cgroup's name: the container's, and a hash of its LXCPATH, so that two
     /// containers of one name in two LXCPATHs do not meet.
     public static func leafName(container: String, lxcPath: String) -> String {
@@ -47,48 +25,45 @@ public struct ContainerCgroup: Sendable, Equatable {
         return "swrun-\(container)-" + String(repeating: "0", count: 8 - hex.count) + hex
     }
 
-    /// Where the cgroup goes below swrun's own: `leaf`, or `directory` (lxc.cgroup.dir, "a/b",
-    /// whose missing parents are made and stay, as with LXC). `relative` (lxc.cgroup.relative)
-    /// forbids the escape to the v2 root that limits would otherwise need.
+    /// The controllers a v2 container's cgroup is given to hand on to its own children
+    /// (`delegate`): what a distribution's init (systemd) enables for its services.
+    static let delegated = ["cpuset", "cpu", "io", "memory", "hugetlb", "pids", "rdma", "misc"]
+
+    /// Makes the cgroup in every hierarchy of `hierarchies` and writes the limits; anything
+    /// made is removed again on failure. Where it goes below swrun's own: `leaf`, or
+    /// `directory` (lxc.cgroup.dir, "a/b", whose missing parents are made and stay, as with
+    /// LXC). `relative` (lxc.cgroup.relative) forbids the escape to the v2 root that
+    /// controllers may need. `delegate` gives a v2 cgroup every controller it can have, for a
+    /// booted init to use. A hierarchy the host mounts read-only is skipped, unless a limit
+    /// needs it.
     public static func create(leaf: String, directory: String? = nil, relative: Bool = false, limits: CgroupLimits,
-                              mode: CgroupMode, own: Own, root: String = "/sys/fs/cgroup") throws(SwrunError) -> ContainerCgroup {
+                              delegate: Bool = false, hierarchies: [CgroupHierarchy], mode: CgroupMode,
+                              root: String = "/sys/fs/cgroup") throws(SwrunError) -> ContainerCgroup {
         let path = directory ?? leaf
         let writes = try limits.writes(for: mode)
+        try requireControllers(for: limits, in: hierarchies, mode: mode)
         var made: [String] = []
         do throws(SwrunError) {
-            if mode == .unified {
-                guard let base = own.v2 else { throw SwrunError(.system, "swrun's own cgroup v2 path is unknown (/proc/self/cgroup)") }
-                // v2 lets no cgroup that holds processes (swrun's own does) give memory or io to
-                // children: then the container goes below the tree's root, as LXC places it.
-                // A container without limits needs no controller: it stays below swrun's own.
-                let parent = limits.controllers.isEmpty ? FileSystem.join(root, base)
-                    : try enable(limits.controllers, below: FileSystem.join(root, base), root: relative ? nil : root)
-                let directory = FileSystem.join(parent, path)
-                try makeParents(of: directory, below: parent) { made throws(SwrunError) in
-                    if !limits.controllers.isEmpty {
-                        try FileSystem.writeExisting(FileSystem.join(made, "cgroup.subtree_control"), limits.controllers.map { "+" + $0 }.joined(separator: " "))
-                    }
-                }
-                try makeFresh(directory)
-                made.append(directory)
-                for item in writes { try FileSystem.writeExisting(FileSystem.join(directory, item.file), item.value, hint: limitHint) }
-            } else {
-                for controller in limits.controllers {
-                    guard let base = own.v1[controller], FileSystem.isDirectory(FileSystem.join(root, controller)) else {
-                        throw SwrunError(.missingDependency, "this host has no cgroup v1 \(controller) controller for the container's \(controller) limits",
-                                         hint: "see `swrun checkconfig`; remove the \(controller) limits or mount the controller")
-                    }
-                    let parent = FileSystem.join(FileSystem.join(root, controller), base)
-                    let directory = FileSystem.join(parent, path)
-                    try makeParents(of: directory, below: parent) { made throws(SwrunError) in
-                        if controller == "cpuset" { try inheritCpuset(made) }
+            for hierarchy in hierarchies {
+                let needed = mode == .unified ? limits.controllers : limits.controllers.filter(hierarchy.controllers.contains)
+                if hierarchy.readOnly && needed.isEmpty { continue }
+                let mountPoint = FileSystem.join(root, hierarchy.directory)
+                let base = FileSystem.join(mountPoint, hierarchy.ownPath)
+                if hierarchy.isUnified && mode == .unified {
+                    made.append(try makeUnified(path, below: base, root: mountPoint, limits: needed, delegate: delegate, relative: relative))
+                } else {
+                    let directory = FileSystem.join(base, path)
+                    let cpuset = hierarchy.controllers.contains("cpuset")
+                    try makeParents(of: directory, below: base) { made throws(SwrunError) in
+                        if cpuset { try inheritCpuset(made) }
                     }
                     try makeFresh(directory)
                     made.append(directory)
-                    if controller == "cpuset" { try inheritCpuset(directory) }
-                    for item in writes where item.controller == controller {
-                        try FileSystem.writeExisting(FileSystem.join(directory, item.file), item.value, hint: limitHint)
-                    }
+                    if cpuset { try inheritCpuset(directory) }
+                }
+                let directory = made[made.count - 1]
+                for item in writes where mode == .unified || hierarchy.controllers.contains(item.controller) {
+                    try FileSystem.writeExisting(FileSystem.join(directory, item.file), item.value, hint: limitHint)
                 }
             }
         } catch {
@@ -98,24 +73,78 @@ public struct ContainerCgroup: Sendable, Equatable {
         return ContainerCgroup(directories: made, configuredDirectory: directory)
     }
 
+    /// A limit on a controller that no writable hierarchy has is an error before anything is made.
+    private static func requireControllers(for limits: CgroupLimits, in hierarchies: [CgroupHierarchy], mode: CgroupMode) throws(SwrunError) {
+        guard mode != .unified else {
+            if !limits.controllers.isEmpty && !hierarchies.contains(where: \.isUnified) {
+                throw SwrunError(.missingDependency, "this host mounts no cgroup v2 tree at /sys/fs/cgroup for the container's limits",
+                                 hint: "see `swrun checkconfig`")
+            }
+            return
+        }
+        for controller in limits.controllers {
+            guard let hierarchy = hierarchies.first(where: { $0.controllers.contains(controller) }) else {
+                throw SwrunError(.missingDependency, "this host has no cgroup v1 \(controller) controller for the container's \(controller) limits",
+                                 hint: "see `swrun checkconfig`; remove the \(controller) limits or mount the controller")
+            }
+            if hierarchy.readOnly {
+                throw SwrunError(.permissionDenied, "the cgroup v1 \(controller) hierarchy is mounted read-only here, so the container's \(controller) limits cannot be set",
+                                 hint: "remove the \(controller) limits, or run swrun where /sys/fs/cgroup/\(hierarchy.directory) is writable")
+            }
+        }
+    }
+
+    /// The v2 cgroup: below `base` (swrun's own), with the controllers its limits need, and
+    /// with `delegate` every one the parent can give. v2 lets no cgroup that holds processes
+    /// (swrun's own does) give controllers to children: then the container goes below the
+    /// tree's root, as LXC places it. Without controllers it stays below swrun's own.
+    private static func makeUnified(_ path: String, below base: String, root: String, limits: [String], delegate: Bool,
+                                    relative: Bool) throws(SwrunError) -> String {
+        let wanted = limits + (delegate ? delegated.filter { !limits.contains($0) } : [])
+        var (parent, given) = (base, [String]())
+        if !wanted.isEmpty {
+            (parent, given) = try enable(wanted, below: base, root: relative ? nil : root, required: limits)
+        }
+        let directory = FileSystem.join(parent, path)
+        try makeParents(of: directory, below: parent) { made throws(SwrunError) in
+            if !given.isEmpty {
+                try FileSystem.writeExisting(FileSystem.join(made, "cgroup.subtree_control"), given.map { "+" + $0 }.joined(separator: " "))
+            }
+        }
+        try makeFresh(directory)
+        return directory
+    }
+
     static let limitHint = "check the value; the kernel refused it for this cgroup"
 
-    /// Gives `controllers` to the children of `parent`, or of `root` when `parent` holds
+    /// Gives controllers to the children of `parent`, or of `root` when `parent` holds
     /// processes (EBUSY) and an escape there is allowed; returns the cgroup that the
-    /// container's goes below.
-    private static func enable(_ controllers: [String], below parent: String, root: String?) throws(SwrunError) -> String {
-        let text = controllers.map { "+" + $0 }.joined(separator: " ")
+    /// container's goes below, and the controllers given. The `required` ones (for limits)
+    /// must be given; of the others, those the cgroup has to give.
+    private static func enable(_ wanted: [String], below parent: String, root: String?,
+                               required: [String]) throws(SwrunError) -> (parent: String, given: [String]) {
+        func offered(by cgroup: String) -> [String] {
+            let available = ((try? FileSystem.readText(FileSystem.join(cgroup, "cgroup.controllers"))) ?? "")
+                .split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+            return wanted.filter { required.contains($0) || available.contains($0) }
+        }
+        func give(_ controllers: [String], at cgroup: String, hint: String? = nil) throws(SwrunError) {
+            guard !controllers.isEmpty else { return }
+            try FileSystem.writeExisting(FileSystem.join(cgroup, "cgroup.subtree_control"), controllers.map { "+" + $0 }.joined(separator: " "), hint: hint)
+        }
+        let here = offered(by: parent)
         do {
-            try FileSystem.writeExisting(FileSystem.join(parent, "cgroup.subtree_control"), text)
-            return parent
+            try give(here, at: parent)
+            return (parent, here)
         } catch where error.errno == .resourceBusy {
             guard let root, parent != root else {
-                throw SwrunError(.busy, "cannot give \(controllers.joined(separator: ", ")) to the container's cgroup below \(parent): that cgroup holds processes (cgroup v2 allows controllers only to cgroups without)",
+                if required.isEmpty { return (parent, []) }  // delegation only: the container does without
+                throw SwrunError(.busy, "cannot give \(required.joined(separator: ", ")) to the container's cgroup below \(parent): that cgroup holds processes (cgroup v2 allows controllers only to cgroups without)",
                                  errno: error.errno, hint: "run swrun from a cgroup of its own (systemd-run --scope), or drop lxc.cgroup.relative so the container may go below the root")
             }
-            try FileSystem.writeExisting(FileSystem.join(root, "cgroup.subtree_control"), text,
-                                         hint: "the cgroup v2 root must be able to give these controllers to the container")
-            return root
+            let there = offered(by: root)
+            try give(there, at: root, hint: "the cgroup v2 root must be able to give these controllers to the container")
+            return (root, there)
         }
     }
 
@@ -138,6 +167,25 @@ public struct ContainerCgroup: Sendable, Equatable {
     /// Moves `pid` (and so every child it forks later) into the cgroup.
     public func add(_ pid: pid_t) throws(SwrunError) {
         for directory in directories { try FileSystem.writeExisting(FileSystem.join(directory, "cgroup.procs"), String(pid)) }
+    }
+
+    /// Hands the cgroup to the root of an unprivileged container (a host uid and gid), as
+    /// LXC does: its init may then make cgroups below and move processes between them. The
+    /// limits stay root's: their files keep their owner.
+    public func delegate(to uid: uid_t, _ gid: gid_t) throws(SwrunError) {
+        for directory in directories {
+            for file in ["", "cgroup.procs", "tasks", "cgroup.subtree_control", "cgroup.threads"] {
+                let path = file.isEmpty ? directory : FileSystem.join(directory, file)
+                if chown(path, uid, gid) != 0 && errno != ENOENT {
+                    throw SwrunError.system("cannot hand the cgroup \(path) to the container's root (uid \(uid))", Errno.current)
+                }
+            }
+        }
+    }
+
+    /// The directory in the cgroup v2 tree, if the cgroup has one (on a unified or a hybrid host).
+    public var unifiedDirectory: String? {
+        directories.first(where: CgroupMode.isCgroup2)
     }
 
     /// Kills every process of the cgroup and of the cgroups below it, then removes them all,

@@ -67,12 +67,6 @@ import Testing
         #expect(first != ContainerCgroup.leafName(container: "web", lxcPath: "/srv/lxc"))
     }
 
-    @Test func ownCgroupsAreReadFromProcSelfCgroup() {
-        let own = ContainerCgroup.Own(procSelfCgroup: "9:name=systemd:/\n4:memory:/a/b\n2:cpu,cpuacct:/c\n0::/d\n")
-        #expect(own.v1["memory"] == "/a/b" && own.v1["cpu"] == "/c" && own.v1["cpuacct"] == "/c")
-        #expect(own.v2 == "/d")
-    }
-
     @Test func v1CgroupIsMadeBelowOursWithItsLimitsAndRemoved() throws {
         let root = try temporaryDirectory()
         defer { try? FileSystem.removeTree(root) }
@@ -81,8 +75,8 @@ import Testing
         try limits.set(v2: "memory.max", "1M", origin: "t")
         // A plain directory stands for cgroupfs: the control file is created by the write below.
         FileManager.default.createFile(atPath: root + "/memory/mine/swrun-web.placeholder", contents: nil)
-        let own = ContainerCgroup.Own(procSelfCgroup: "4:memory:/mine\n")
-        let made = try? ContainerCgroup.create(leaf: "swrun-web", limits: limits, mode: .hybrid, own: own, root: root)
+        let memory = CgroupHierarchy(directory: "memory", controllers: ["memory"], ownPath: "/mine")
+        let made = try? ContainerCgroup.create(leaf: "swrun-web", limits: limits, hierarchies: [memory], mode: .hybrid, root: root)
         // On a plain filesystem the limit file does not exist to be written: creation fails and leaves nothing.
         #expect(made == nil)
         #expect(!FileManager.default.fileExists(atPath: root + "/memory/mine/swrun-web"))

@@ -129,14 +129,32 @@ import Testing
         #expect(refused.status == 125 && refused.stderr.contains("cannot run lxc.hook.start = /bin/false"), "\(refused.stderr)")
     }
 
-    /// On this hybrid host the container's cgroups are v1 ones without a freezer (the v2 tree
-    /// and the freezer hierarchy are swrun's root here, where tests make no cgroup): freeze
-    /// must say so and change nothing. Freezing itself is tested on a v2 host (make vm-test).
-    @Test func freezeWithoutAFreezerSaysWhyAndLeavesItRunning() throws {
+    /// Every container has a cgroup of its own in every hierarchy, so freeze works on this
+    /// hybrid host too (through its v2 or v1 freezer): a counter in it stands still while it is
+    /// frozen and goes on after unfreeze.
+    @Test func freezeHoldsEveryProcessUntilUnfreeze() throws {
         let container = try Booted("freeze")
+        let counter = "\(container.sandbox.path)/\(container.name)/rootfs/tmp/count"
+        let started = try container.swrun(["attach"], ["--", "/bin/sh", "-c", "(i=0; while true; do i=$((i+1)); echo $i > /tmp/count; usleep 20000; done) </dev/null >/dev/null 2>&1 &"])
+        #expect(started.status == 0, "\(started.stderr)")
+        func count() -> String { (try? String(contentsOfFile: counter, encoding: .utf8)) ?? "" }
+        func changes(within seconds: Double) -> Bool {
+            let first = count()
+            let end = Date().addingTimeInterval(seconds)
+            while Date() < end {
+                usleep(50_000)
+                if count() != first && !count().isEmpty { return true }
+            }
+            return false
+        }
+        #expect(changes(within: 5), "the counter runs before the freeze")
         let frozen = try container.swrun(["freeze"])
-        #expect(frozen.status == 1 && frozen.stderr.contains("has no cgroup that can freeze"), "\(frozen.stderr)")
+        #expect(frozen.status == 0, "\(frozen.stderr)")
+        #expect(try container.swrun(["info", "-s", "-H"]).stdout == "FROZEN\n")
+        #expect(!changes(within: 0.5), "nothing runs while frozen")
+        #expect(try container.swrun(["unfreeze"]).status == 0)
         #expect(try container.swrun(["info", "-s", "-H"]).stdout == "RUNNING\n")
+        #expect(changes(within: 5), "the counter goes on after unfreeze")
         let stopped = try Booted("frozen-stopped", start: false)
         #expect(try stopped.swrun(["unfreeze"]).stderr.contains("is not running"))
     }

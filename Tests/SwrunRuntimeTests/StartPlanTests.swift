@@ -2,6 +2,7 @@ import CLinux
 import Glibc
 import SwrunConfig
 import SwrunSystem
+import SwrunCgroups
 import Testing
 @testable import SwrunRuntime
 
@@ -52,7 +53,7 @@ import Testing
         let plan = try fixture.plan("lxc.mount.auto = proc:mixed sys:ro\nlxc.mount.entry = /srv srv none bind,create=dir 0 0\n")
         let steps = plan.setupSummaries
         let pivot = try #require(steps.firstIndex { $0.hasPrefix("pivot_root") })
-        #expect(steps.first == "make all mounts private")
+        #expect(steps.firstIndex(of: "make all mounts private").map { $0 <= 2 } == true, "\(steps)")
         #expect(steps.firstIndex(of: "mount proc on /proc").map { $0 < pivot } == true)
         #expect(steps.firstIndex(of: "make /proc/sys read-only").map { $0 < pivot } == true)
         #expect(steps.firstIndex { $0.hasPrefix("mount /srv on /srv") }.map { $0 < pivot } == true)
@@ -175,19 +176,30 @@ import Testing
         22 27 0:21 / /proc rw,relatime - proc proc rw
         30 29 0:26 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:9 - tmpfs tmpfs ro,mode=755
         31 30 0:27 / /sys/fs/cgroup/unified rw,nosuid,nodev,noexec,relatime shared:10 - cgroup2 cgroup2 rw,nsdelegate
-        32 30 0:28 / /sys/fs/cgroup/systemd rw,nosuid shared:11 - cgroup cgroup rw,xattr,name=systemd
+        32 30 0:28 / /sys/fs/cgroup/systemd rw,nosuid shared:11 - cgroup cgroup rw,xattr,release_agent=/x,name=systemd
         33 30 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid shared:12 - cgroup cgroup rw,cpu,cpuacct
+        34 30 0:30 / /sys/fs/cgroup/memory ro,nosuid shared:13 - cgroup cgroup rw,memory
+        35 30 0:29 / /srv/cpu rw,nosuid shared:12 - cgroup cgroup rw,cpu,cpuacct
         """
-        #expect(StartPlan.cgroupHierarchies(mountInfo: mountInfo) == [
-            .init(directory: "unified", fsType: "cgroup2", options: ""),
-            .init(directory: "systemd", fsType: "cgroup", options: "none,xattr,name=systemd"),
-            .init(directory: "cpu,cpuacct", fsType: "cgroup", options: "cpu,cpuacct"),
+        let own = "6:memory:/a/b\n3:cpu,cpuacct:/\n1:name=systemd:/s\n0::/u\n"
+        #expect(CgroupHierarchy.mounted(mountInfo: mountInfo, procSelfCgroup: own) == [
+            .init(directory: "unified", controllers: [], ownPath: "/u"),
+            .init(directory: "systemd", controllers: ["name=systemd"], ownPath: "/s"),
+            .init(directory: "cpu,cpuacct", controllers: ["cpu", "cpuacct"], ownPath: "/"),
+            .init(directory: "memory", controllers: ["memory"], ownPath: "/a/b", readOnly: true),
         ])
+    }
+
+    @Test func hierarchiesMountAgainByTheirControllersAlone() {
+        #expect(CgroupHierarchy(directory: "systemd", controllers: ["name=systemd"], ownPath: "/").mountOptions == "none,name=systemd")
+        #expect(CgroupHierarchy(directory: "cpu,cpuacct", controllers: ["cpu", "cpuacct"], ownPath: "/").mountOptions == "cpu,cpuacct")
+        #expect(CgroupHierarchy(directory: "", controllers: [], ownPath: "/").mountOptions == nil)
     }
 
     @Test func unifiedHostHasOneHierarchyAtTheRoot() {
         let mountInfo = "25 22 0:22 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot\n"
-        #expect(StartPlan.cgroupHierarchies(mountInfo: mountInfo) == [.init(directory: "", fsType: "cgroup2", options: "")])
+        #expect(CgroupHierarchy.mounted(mountInfo: mountInfo, procSelfCgroup: "0::/user.slice\n")
+            == [.init(directory: "", controllers: [], ownPath: "/user.slice")])
     }
 }
 

@@ -37,7 +37,7 @@ struct SetupExecutor {
             return ContainerChild.runHook(argv: argv, environment: environment)
         case .enterOwnCgroup(let tasks):
             var zero: UInt8 = 0x30  // "0": the writing thread
-            for fd in tasks {
+            for fd in tasks where fd >= 0 {
                 let written = write(fd, &zero, 1)
                 if written != 1 { return written < 0 ? errno : EIO }
             }

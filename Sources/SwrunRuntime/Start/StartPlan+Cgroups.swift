@@ -1,58 +1,61 @@
+import SwrunCgroups
 import SwrunConfig
 import SwrunSystem
 
-/// lxc.mount.auto = cgroup[:mode]: the host's cgroup hierarchies, as the container's
-/// cgroup namespace sees them, under a tmpfs at /sys/fs/cgroup.
+/// lxc.mount.auto = cgroup[-full|2][:mode][:force]: the container's cgroups, mounted by swrun
+/// as LXC's `:force` mounts them, so that a distribution's init finds them ready. Init is in
+/// a cgroup namespace rooted at the container's own cgroup, so every mount shows that cgroup
+/// as its root: whatever the mode, the container sees and writes only its own subtree (and
+/// cgroup-full shows what cgroup shows, as in LXC with a cgroup namespace).
 extension StartPlan {
-    /// One cgroup filesystem mounted on the host under /sys/fs/cgroup.
-    struct CgroupHierarchy: Equatable {
-        var directory: String   // "memory", "systemd", "unified", or "" for a unified host
-        var fsType: String      // "cgroup" or "cgroup2"
-        var options: String     // the controllers: "memory", "none,name=systemd"; "" for cgroup2
-    }
-
-    /// The cgroup hierarchies in a mountinfo text (the host's, /proc/self/mountinfo).
-    static func cgroupHierarchies(mountInfo: String) -> [CgroupHierarchy] {
-        mountInfo.split(separator: "\n").compactMap { line in
-            let fields = line.split(separator: " ").map(String.init)
-            guard let dash = fields.firstIndex(of: "-"), fields.count > dash + 3 else { return nil }
-            let mountPoint = fields[4], fsType = fields[dash + 1], superOptions = fields[dash + 3]
-            guard fsType == "cgroup" || fsType == "cgroup2", mountPoint == "/sys/fs/cgroup" || mountPoint.hasPrefix("/sys/fs/cgroup/") else { return nil }
-            let directory = String(mountPoint.dropFirst("/sys/fs/cgroup".count).drop(while: { $0 == "/" }))
-            let controllers = superOptions.split(separator: ",").filter { $0 != "rw" && $0 != "ro" }.map(String.init)
-            var options = fsType == "cgroup2" ? [] : controllers
-            if options.contains(where: { $0.hasPrefix("name=") }) && !options.contains("none") { options.insert("none", at: 0) }
-            return CgroupHierarchy(directory: directory, fsType: fsType, options: options.joined(separator: ","))
+    func planCgroupMounts(_ mode: MountAuto.CgroupMode, kind: MountAuto.CgroupKind) throws(SwrunError) {
+        guard ownsCgroup else {
+            warnings.append("lxc.mount.auto cgroup: not mounted, as this host has no writable cgroup hierarchy to give the container a cgroup of its own")
+            return
         }
-    }
-
-    func planCgroupMounts(_ mode: MountAuto.CgroupMode) throws(SwrunError) {
-        let hierarchies = Self.cgroupHierarchies(mountInfo: try FileSystem.readText("/proc/self/mountinfo"))
-        // swrun does not give the container a cgroup of its own yet, so the namespace's root is
-        // swrun's own cgroup: "mixed" (own cgroup writable, the rest read-only) is read-only for now.
-        let readOnly = mode != .rw
+        let readOnly = mode == .ro
+        let hierarchies = containerHierarchies
         let flags = readOnly ? MountFlags.restrictive.union(.readOnly) : MountFlags.restrictive
-        let unified = hierarchies.count == 1 && hierarchies[0].directory.isEmpty
-        if !unified {
-            mountKernelFilesystem("tmpfs", at: "/sys/fs/cgroup", flags: .restrictive, data: "mode=755",
-                                  why: "lxc.mount.auto cgroup: a tmpfs to hold one mount per hierarchy, as on the host")
+        // cgroup2, and any cgroup mount on a unified host: the v2 tree alone, at /sys/fs/cgroup.
+        if kind == .cgroup2 || cgroupMode == .unified {
+            guard let unified = hierarchies.first(where: \.isUnified) else {
+                throw SwrunError(.invalidConfig, "lxc.mount.auto = cgroup2 asks for the cgroup v2 tree, which this host does not mount",
+                                 hint: "use cgroup:mixed (the host's v1 hierarchies), or boot the host with cgroup v2")
+            }
+            mountHierarchy(unified, at: "/sys/fs/cgroup", flags: flags, readOnly: readOnly, delegated: !readOnly)
+            return
         }
+        mountKernelFilesystem("tmpfs", at: "/sys/fs/cgroup", flags: .restrictive, data: "mode=755,size=1024k",
+                              why: "lxc.mount.auto cgroup: a tmpfs to hold one mount per hierarchy, as on the host")
         for hierarchy in hierarchies {
             let target = FileSystem.join("/sys/fs/cgroup", hierarchy.directory)
-            if !unified { makeDirectoriesInRoot(target) }
-            let data = hierarchy.options.isEmpty ? nil : hierarchy.options
-            // A user namespace may not mount every v1 hierarchy: those it may not are left out.
-            addSetup(.mount(source: .host(c(hierarchy.fsType)), target: .inRoot(c(target)), fsType: c(hierarchy.fsType),
-                            flags: flags.rawValue, data: data.map(c), optional: usesUserNamespace),
-                     "mount the \(hierarchy.directory.isEmpty ? "cgroup2" : hierarchy.directory) hierarchy on \(target)",
-                     call: "mount(\"\(hierarchy.fsType)\", \"\(target)\", \"\(hierarchy.fsType)\", \(flags.cNames), \(data.map { "\"\($0)\"" } ?? "NULL"))",
-                     why: "the cgroup namespace roots this view at the container's cgroup" + (readOnly ? "; read-only (cgroup:\(mode.rawValue))" : ""))
+            makeDirectoriesInRoot(target)
+            mountHierarchy(hierarchy, at: target, flags: flags, readOnly: readOnly, delegated: false)
         }
-        if !unified && readOnly {
-            let remount: MountFlags = MountFlags.restrictive.union([.bind, .remount, .readOnly])
+        for link in CgroupHierarchy.controllerLinks(to: hierarchies) {
+            addSetup(.makeSymlink(parent: c("/sys/fs/cgroup"), name: c(link.name), target: c(link.target)),
+                     "link /sys/fs/cgroup/\(link.name) to \(link.target)", call: "symlinkat(\"\(link.target)\", cgroupfs, \"\(link.name)\")",
+                     why: "co-mounted controllers are reached by either name, as on the host")
+        }
+        // rw leaves the tmpfs writable as LXC's cgroup:rw does; the others seal it.
+        if mode != .rw {
+            let remount = MountFlags.restrictive.union([.bind, .remount, .readOnly])
             addSetup(.mount(source: nil, target: .inRoot(c("/sys/fs/cgroup")), fsType: nil, flags: remount.rawValue, data: nil, optional: false),
                      "make /sys/fs/cgroup read-only", call: "mount(NULL, \"/sys/fs/cgroup\", NULL, \(remount.cNames), NULL)",
-                     why: "no new directories appear beside the hierarchies")
+                     why: "no new directories appear beside the hierarchies; the hierarchies themselves stay \(readOnly ? "read-only" : "writable")")
         }
+    }
+
+    private func mountHierarchy(_ hierarchy: CgroupHierarchy, at target: String, flags: MountFlags, readOnly: Bool, delegated: Bool) {
+        let options = hierarchy.mountOptions
+        let name = hierarchy.isUnified ? "cgroup2" : hierarchy.directory
+        // A user namespace may not mount every v1 hierarchy: those it may not are left out.
+        addSetup(.mount(source: .host(c(hierarchy.fsType)), target: .inRoot(c(target)), fsType: c(hierarchy.fsType),
+                        flags: flags.rawValue, data: options.map(c), optional: usesUserNamespace),
+                 "mount the \(name) hierarchy on \(target)",
+                 call: "mount(\"\(hierarchy.fsType)\", \"\(target)\", \"\(hierarchy.fsType)\", \(flags.cNames), \(options.map { "\"\($0)\"" } ?? "NULL"))",
+                 why: "the cgroup namespace roots this view at the container's own cgroup"
+                     + (readOnly ? "; read-only (cgroup:ro)" : "; writable: its init makes its own cgroups below")
+                     + (delegated ? ", with the controllers delegated to it" : ""))
     }
 }

@@ -58,10 +58,11 @@ extension StartPlan {
     private func planCgroupEntry() {
         switch cgroupEntry {
         case .movesItself?:
-            let count = cgroupLimits.controllers.count
-            addSetup(.enterOwnCgroup(tasks: UnsafeBufferPointer(rebasing: cgroupTaskFDs[0..<count])), "enter the container's own cgroup",
+            let count = containerHierarchies.filter { !$0.isUnified }.count
+            addSetup(.enterOwnCgroup(tasks: UnsafeBufferPointer(cgroupTaskFDs)), "enter the container's own cgroup",
                      call: "write(tasks, \"0\") in each of its \(count) v1 hierarchies",
-                     why: "init moves its single thread itself, which the kernel does without the lock (and RCU grace period) that moving a process from outside takes")
+                     why: "init moves its single thread itself, which the kernel does without the lock (and RCU grace period) that moving a process from outside takes"
+                         + (cgroupMode == .hybrid ? "; it was born in its cgroup v2 directory (clone3 CLONE_INTO_CGROUP)" : ""))
             planCgroupNamespace()
         case .bornInside?:
             planCgroupNamespace()  // clone3 CLONE_INTO_CGROUP made init there
@@ -98,10 +99,7 @@ extension StartPlan {
         }
         if let cgroup = auto.cgroup {
             planWaitForParent()  // the hierarchies show the cgroup namespace's root
-            if auto.cgroupKind != .cgroup || auto.cgroupForce {
-                warnings.append("lxc.mount.auto: cgroup-full, cgroup2 and :force are mounted as plain cgroup:\(cgroup.rawValue) (the host's hierarchies, in the container's cgroup namespace)")
-            }
-            try planCgroupMounts(cgroup)
+            try planCgroupMounts(cgroup, kind: auto.cgroupKind)
         }
     }
 

@@ -50,25 +50,35 @@ public final class StartPlan {
     var natKey: String { NATTable.key(containerDirectory: request.containerDirectory) }
     /// Resource limits from lxc.cgroup2.* and lxc.cgroup.* (and the flags that set them).
     public private(set) var cgroupLimits = CgroupLimits()
-    /// Whether the container gets a cgroup of its own: always on a cgroup v2 host (where it
-    /// costs one directory and gives freeze and usage figures), elsewhere when it has limits.
-    private(set) var ownsCgroup = false
-    /// The host's cgroup layout, read once.
+    /// The host's cgroup layout and hierarchies, read once.
     let cgroupMode = CgroupMode.detect()
+    let cgroupHierarchies: [CgroupHierarchy]
+    /// Whether the container gets a cgroup of its own: every container does (attach joins
+    /// the one it has), in each hierarchy the host has writable, as LXC makes them.
+    var ownsCgroup: Bool { request.mode != .attach && cgroupMode != nil && !cgroupHierarchies.isEmpty }
 
     /// How init gets into the container's own cgroup. Moving a process costs an RCU grace
     /// period (the kernel's cgroup_threadgroup_rwsem, up to milliseconds), so init is born in
     /// it (clone3 CLONE_INTO_CGROUP, v2, Linux 5.7), or moves its single thread itself (writing
     /// 0 to each v1 hierarchy's tasks file through fds swrun opened, which recent kernels do
     /// without that lock). Only a v2 kernel without CLONE_INTO_CGROUP has swrun move it.
+    /// On a hybrid host init does both: born in its v2 cgroup, it moves itself in v1.
     enum CgroupEntry { case bornInside, movesItself, movedBySwrun }
     var cgroupEntry: CgroupEntry? {
-        guard ownsCgroup, request.mode != .attach else { return nil }
-        if cgroupMode == .unified { return KernelVersion.current >= (5, 7) ? .bornInside : .movedBySwrun }
+        guard ownsCgroup else { return nil }
+        if cgroupMode == .unified { return canCloneIntoCgroup ? .bornInside : .movedBySwrun }
         return .movesItself
     }
-    /// The v1 tasks files init writes itself into (.movesItself), opened by swrun before the clone.
+    var canCloneIntoCgroup: Bool { KernelVersion.current >= (5, 7) }
+    /// The tasks files (v1) and, on a hybrid host whose kernel cannot clone into a cgroup, the
+    /// v2 cgroup.procs, that init writes itself into (.movesItself), opened by swrun before
+    /// the clone; -1 where unused.
     let cgroupTaskFDs: UnsafeMutableBufferPointer<Int32>
+    /// The hierarchies the container's cgroup spans: those the host has writable, and any
+    /// read-only one that a limit needs (which then fails with a clear error).
+    var containerHierarchies: [CgroupHierarchy] {
+        cgroupHierarchies.filter { !$0.readOnly || cgroupLimits.controllers.contains(where: $0.controllers.contains) }
+    }
     /// A user namespace, for a container with lxc.idmap lines (an unprivileged container).
     var usesUserNamespace: Bool { !request.config.idmaps.isEmpty }
     /// lxc.net.N.type = none: the container shares the host's network stack.
@@ -96,7 +106,7 @@ public final class StartPlan {
         self.request = request
         rootfs = try Self.rootfsPath(of: request)
         cgroupLimits = try Self.limits(from: request.config.settings)
-        ownsCgroup = !cgroupLimits.isEmpty || (request.mode != .attach && cgroupMode == .unified)
+        cgroupHierarchies = request.mode == .attach || cgroupMode == nil ? [] : try CgroupHierarchy.current()
         networkLinks = request.mode == .attach ? [] : try NetworkLink.networks(of: request.config)
         let lxcPath = FileSystem.parentPath(request.containerDirectory)
         sharedNamespaces = try SharedNamespaces(request.mode == .attach ? [:] : request.config.sharedNamespaces, lxcPath: lxcPath)
@@ -222,14 +232,16 @@ public final class StartPlan {
     /// Makes the container's cgroup with its limits, before the clone, and opens what init
     /// enters it by (see CgroupEntry). nil when it has no cgroup of its own. Removed again on error.
     func makeCgroup() throws(SwrunError) -> PreparedCgroup? {
-        guard let entry = cgroupEntry else { return nil }
-        guard let mode = cgroupMode else {
-            throw SwrunError(.missingDependency, "this host has no cgroup filesystem at /sys/fs/cgroup, so the container's limits cannot be set",
-                             hint: "mount cgroups, or remove the lxc.cgroup* limits")
+        guard let entry = cgroupEntry, let mode = cgroupMode else {
+            if !cgroupLimits.isEmpty && request.mode != .attach {
+                throw SwrunError(.missingDependency, "this host has no cgroup filesystem at /sys/fs/cgroup, so the container's limits cannot be set",
+                                 hint: "mount cgroups, or remove the lxc.cgroup* limits")
+            }
+            return nil
         }
         let leaf = ContainerCgroup.leafName(container: request.containerName, lxcPath: FileSystem.parentPath(request.containerDirectory))
         let cgroup = try ContainerCgroup.create(leaf: leaf, directory: request.config.cgroupDirectory, relative: request.config.cgroupRelative,
-                                                limits: cgroupLimits, mode: mode, own: try ContainerCgroup.Own.current())
+                                                limits: cgroupLimits, delegate: request.mode == .boot, hierarchies: containerHierarchies, mode: mode)
         var opened: [Int32] = []
         do throws(SwrunError) {
             func openFile(_ path: String, _ flags: Int32) throws(SwrunError) -> Int32 {
@@ -238,20 +250,23 @@ public final class StartPlan {
                 opened.append(fd)
                 return fd
             }
+            if usesUserNamespace, let root = idMapRoot {
+                try cgroup.delegate(to: root.uid, root.gid)
+            }
+            let unified = cgroup.unifiedDirectory
             var cloneInto: Int32 = -1
-            switch entry {
-            case .bornInside:
-                cloneInto = try openFile(cgroup.directories[0], O_RDONLY | O_DIRECTORY)
-            case .movesItself:
-                // Init's step writes as many fds as the plan counted hierarchies for.
-                guard cgroup.directories.count == cgroupLimits.controllers.count, cgroup.directories.count <= cgroupTaskFDs.count else {
-                    throw SwrunError(.system, "the container's cgroup spans \(cgroup.directories.count) hierarchies, not the \(cgroupLimits.controllers.count) swrun planned for")
+            if let unified, entry != .movedBySwrun, canCloneIntoCgroup {
+                cloneInto = try openFile(unified, O_RDONLY | O_DIRECTORY)
+            }
+            if entry == .movesItself {
+                let files = cgroup.directories.compactMap { directory -> String? in
+                    if directory != unified { return FileSystem.join(directory, "tasks") }
+                    return cloneInto >= 0 ? nil : FileSystem.join(directory, "cgroup.procs")
                 }
-                for (index, directory) in cgroup.directories.enumerated() {
-                    cgroupTaskFDs[index] = try openFile(FileSystem.join(directory, "tasks"), O_WRONLY)
+                guard files.count <= cgroupTaskFDs.count else {
+                    throw SwrunError(.system, "the container's cgroup spans \(files.count) hierarchies; swrun enters at most \(cgroupTaskFDs.count)")
                 }
-            case .movedBySwrun:
-                break
+                for (index, file) in files.enumerated() { cgroupTaskFDs[index] = try openFile(file, O_WRONLY) }
             }
             let explainer = Explainer(enabled: request.explain)
             for directory in cgroup.directories {
@@ -266,6 +281,14 @@ public final class StartPlan {
             cgroup.remove()
             throw error
         }
+    }
+
+    /// The host ids of the container's root (its lxc.idmap lines for id 0), if it has a user namespace.
+    var idMapRoot: (uid: uid_t, gid: gid_t)? {
+        let maps = request.config.idmaps
+        guard let uid = maps.first(where: { $0.kind == .uid && $0.containerID == 0 }),
+              let gid = maps.first(where: { $0.kind == .gid && $0.containerID == 0 }) else { return nil }
+        return (uid.hostID, gid.hostID)
     }
 
     /// Where the kernel has no CLONE_INTO_CGROUP (cgroup v2 before Linux 5.7), swrun moves

@@ -1,0 +1,100 @@
+import Glibc
+import SwrunSystem
+
+/// One cgroup filesystem that the host mounts under /sys/fs/cgroup: a v1 hierarchy with
+/// its controllers (or a named one, such as name=systemd), or the v2 tree. A container
+/// gets a cgroup of its own in each, below swrun's own cgroup there.
+public struct CgroupHierarchy: Sendable, Equatable {
+    /// Where it is mounted below /sys/fs/cgroup: "memory", "cpu,cpuacct", "systemd",
+    /// "unified"; "" for the v2 tree of a unified host.
+    public var directory: String
+    /// v1: its controllers as /proc/self/cgroup names them ("cpu", "cpuacct",
+    /// "name=systemd"); empty for cgroup2.
+    public var controllers: [String]
+    /// swrun's own cgroup in it, as /proc/self/cgroup gives it ("/", "/a/b").
+    public var ownPath: String
+    /// Mounted read-only on the host (a container nested in another, say).
+    public var readOnly: Bool
+
+    public init(directory: String, controllers: [String], ownPath: String, readOnly: Bool = false) {
+        self.directory = directory
+        self.controllers = controllers
+        self.ownPath = ownPath
+        self.readOnly = readOnly
+    }
+
+    public var isUnified: Bool { controllers.isEmpty }
+    public var fsType: String { isUnified ? "cgroup2" : "cgroup" }
+    /// The options that mount this hierarchy again (inside a container): its controllers,
+    /// or "none,name=X" for a named one; none for cgroup2. The kernel matches an existing
+    /// v1 hierarchy by its controllers alone.
+    public var mountOptions: String? {
+        if isUnified { return nil }
+        let named = controllers.contains { $0.hasPrefix("name=") }
+        return ((named ? ["none"] : []) + controllers).joined(separator: ",")
+    }
+
+    /// The hierarchies this process sees, in mountinfo's order. A hierarchy mounted twice is
+    /// listed once (where /sys/fs/cgroup has it first); one not mounted under /sys/fs/cgroup
+    /// (net_cls on many hosts) is left out: nothing could reach a container's cgroup there.
+    public static func mounted(mountInfo: String, procSelfCgroup: String) -> [CgroupHierarchy] {
+        // /proc/self/cgroup: "4:memory:/path", "2:cpu,cpuacct:/", "9:name=systemd:/", "0::/path".
+        var ownPaths: [Set<String>: String] = [:]
+        var unifiedPath: String?
+        for line in procSelfCgroup.split(separator: "\n") {
+            let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            guard fields.count == 3 else { continue }
+            if fields[0] == "0" && fields[1].isEmpty {
+                unifiedPath = String(fields[2])
+            } else {
+                ownPaths[Set(fields[1].split(separator: ",").map(String.init))] = String(fields[2])
+            }
+        }
+        let known = ownPaths.keys.reduce(into: Set<String>()) { $0.formUnion($1) }
+        var result: [CgroupHierarchy] = []
+        for line in mountInfo.split(separator: "\n") {
+            let fields = line.split(separator: " ").map(String.init)
+            guard let dash = fields.firstIndex(of: "-"), fields.count > dash + 3, dash > 5 else { continue }
+            let mountPoint = fields[4], fsType = fields[dash + 1]
+            guard fsType == "cgroup" || fsType == "cgroup2",
+                  mountPoint == "/sys/fs/cgroup" || mountPoint.hasPrefix("/sys/fs/cgroup/") else { continue }
+            let directory = String(mountPoint.dropFirst("/sys/fs/cgroup".count).drop { $0 == "/" })
+            guard !directory.contains("/") else { continue }  // a hierarchy's own subdirectories, bound elsewhere
+            let readOnly = fields[5].split(separator: ",").contains("ro")
+            let hierarchy: CgroupHierarchy
+            if fsType == "cgroup2" {
+                guard let unifiedPath else { continue }
+                hierarchy = CgroupHierarchy(directory: directory, controllers: [], ownPath: unifiedPath, readOnly: readOnly)
+            } else {
+                // The superblock's options hold the controllers among flags (rw, xattr, release_agent=...).
+                let controllers = fields[dash + 3].split(separator: ",").map(String.init).filter { known.contains($0) }
+                guard !controllers.isEmpty, let ownPath = ownPaths[Set(controllers)] else { continue }
+                hierarchy = CgroupHierarchy(directory: directory, controllers: controllers, ownPath: ownPath, readOnly: readOnly)
+            }
+            if !result.contains(where: { $0.controllers == hierarchy.controllers && $0.isUnified == hierarchy.isUnified }) {
+                result.append(hierarchy)
+            }
+        }
+        return result
+    }
+
+    /// The host's hierarchies, as this process sees them.
+    public static func current() throws(SwrunError) -> [CgroupHierarchy] {
+        mounted(mountInfo: try FileSystem.readText("/proc/self/mountinfo"), procSelfCgroup: try FileSystem.readText("/proc/self/cgroup"))
+    }
+
+    /// The links of /sys/fs/cgroup that name a co-mounted hierarchy by one of its controllers
+    /// ("cpu" -> "cpu,cpuacct"), as the host has them: a container's tree gets the same.
+    public static func controllerLinks(in root: String = "/sys/fs/cgroup", to hierarchies: [CgroupHierarchy]) -> [(name: String, target: String)] {
+        let fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return [] }
+        defer { close(fd) }
+        let names = Set(hierarchies.map(\.directory))
+        var links: [(name: String, target: String)] = []
+        for (name, status) in (try? FileSystem.entries(of: fd, path: root)) ?? [] where status.st_mode & S_IFMT == S_IFLNK {
+            guard let target = try? FileSystem.readLink(FileSystem.join(root, name)), names.contains(target) else { continue }
+            links.append((name, target))
+        }
+        return links.sorted { $0.name < $1.name }
+    }
+}
