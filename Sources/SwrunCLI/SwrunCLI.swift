@@ -21,7 +21,7 @@ public enum SwrunCLI {
     /// By name, so that finding a command does not build every command's spec.
     static let commands: [(name: String, type: any Command.Type)] = [
         ("run", RunCommand.self), ("create", CreateCommand.self), ("execute", ExecuteCommand.self),
-        ("start", StartCommand.self), ("stop", StopCommand.self), ("info", InfoCommand.self),
+        ("start", StartCommand.self), ("stop", StopCommand.self), ("reboot", RebootCommand.self), ("info", InfoCommand.self),
         ("attach", AttachCommand.self), ("console", ConsoleCommand.self), ("wait", WaitCommand.self),
         ("freeze", FreezeCommand.self), ("unfreeze", UnfreezeCommand.self),
         ("autostart", AutostartCommand.self), ("cgroup", CgroupCommand.self), ("top", TopCommand.self), ("checkconfig", CheckConfigCommand.self), ("net", NetCommand.self),

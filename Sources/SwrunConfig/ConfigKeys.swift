@@ -102,12 +102,12 @@ public enum ConfigKeys {
         ConfigKey(.exact("lxc.console.buffer.size"), .single, .byteSize, .notApplied(console)),
         ConfigKey(.exact("lxc.console.size"), .single, .byteSize, .notApplied(console)),
         ConfigKey(.exact("lxc.tty.max"), .single, .unsigned, .applied),
-        ConfigKey(.exact("lxc.tty.dir"), .single, .directoryName, .notApplied("ttys other than the console are not created yet")),
+        ConfigKey(.exact("lxc.tty.dir"), .single, .directoryName, .applied),
 
         // SignalNames, start and monitor.
         ConfigKey(.exact("lxc.signal.halt"), .single, .signal, .applied),
-        ConfigKey(.exact("lxc.signal.reboot"), .single, .signal, .notApplied("custom reboot signals are not used yet")),
-        ConfigKey(.exact("lxc.signal.stop"), .single, .signal, .notApplied("custom stop signals are not used yet")),
+        ConfigKey(.exact("lxc.signal.reboot"), .single, .signal, .applied),
+        ConfigKey(.exact("lxc.signal.stop"), .single, .signal, .applied),
         ConfigKey(.exact("lxc.start.auto"), .single, .boolean, .applied),
         ConfigKey(.exact("lxc.start.delay"), .single, .unsigned, .applied),
         ConfigKey(.exact("lxc.start.order"), .single, .integer, .applied),

@@ -36,6 +36,9 @@ public struct ContainerConfig: Sendable {
     /// lxc.console.logfile: where the monitor of a started container appends the console's output.
     public var consoleLogFile: String?
     public var ttyMax: Int
+    /// lxc.tty.dir: a directory of /dev ("lxc") that holds the console and ttys, with
+    /// /dev/ttyN links to them, as LXC makes it.
+    public var ttyDirectory: String?
     public var ptyMax: Int
     public var haltSignal: Int32?
     public var rebootSignal: Int32?
@@ -111,6 +114,7 @@ public struct ContainerConfig: Sendable {
         cgroupRelative = last("lxc.cgroup.relative").map { Numbers.unsigned32($0.value) == 1 } ?? false
         consoleLogFile = last("lxc.console.logfile").flatMap { $0.value.isEmpty ? nil : $0.value }
         ttyMax = last("lxc.tty.max").flatMap { Numbers.unsigned32($0.value) }.map(Int.init) ?? 0
+        ttyDirectory = last("lxc.tty.dir").flatMap { $0.value.isEmpty ? nil : $0.value }
         ptyMax = last("lxc.pty.max").flatMap { Numbers.unsigned32($0.value) }.map(Int.init) ?? 0
         haltSignal = last("lxc.signal.halt").flatMap { SignalNames.parse($0.value) }
         rebootSignal = last("lxc.signal.reboot").flatMap { SignalNames.parse($0.value) }

@@ -259,6 +259,13 @@ public enum FileSystem {
     }
 
     /// "/a/b/c" -> "c"; "/a/b/" -> "b".
+    /// The path with every symlink, "." and ".." resolved (realpath), or nil if it does not exist.
+    public static func canonicalPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
     public static func lastComponent(_ path: String) -> String {
         path.split(separator: "/").last.map(String.init) ?? path
     }

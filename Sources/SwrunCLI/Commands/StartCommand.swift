@@ -15,12 +15,24 @@ enum StartCommand: Command {
             CommonOptions.name,
             .init(short: "d", long: "daemon", value: nil, help: "Return once the container runs (the default)."),
             .init(short: "F", long: "foreground", value: nil, help: "Stay attached to the console until the container stops."),
+            settle,
             CommonOptions.lxcPath,
             CommonOptions.start[0], CommonOptions.start[3],
         ] + CommonOptions.limits,
         trailingCommand: true,
         entersContainers: true)
     static let requiredOptions = ["name"]
+
+    static let settle = CommandSpec.Option(short: nil, long: "settle", value: "MILLISECONDS",
+                                           help: "How long init must live for the start to succeed (default \(ContainerMonitor.defaultSettleMilliseconds)); an init that dies sooner fails the start with its status and last console lines.")
+
+    static func settleTime(_ arguments: ParsedArguments) throws(SwrunError) -> Int {
+        guard let text = arguments.value("settle") else { return ContainerMonitor.defaultSettleMilliseconds }
+        guard let value = Int(text), value >= 0 else {
+            throw SwrunError(.invalidArgument, "--settle \(text): not a number of milliseconds", hint: "for example: --settle 500, or 0 to return as soon as init runs")
+        }
+        return value
+    }
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         let name = try arguments.required("name", of: spec)
@@ -36,13 +48,15 @@ enum StartCommand: Command {
             monitor.extraSettings = try arguments.definedSettings()
             monitor.explain = arguments.flag("explain")
             monitor.foreground = true
+            monitor.settleMilliseconds = try settleTime(arguments)
             var failure: SwrunError?
-            let code = monitor.run(ready: { result in if case .failure(let error) = result { failure = error } }, warn: warn)
+            let code = monitor.run(ready: { result in if case .failure(let error) = result { failure = error } }, warn: warn,
+                                   log: { printError("swrun: \($0)") })
             if let failure { throw failure }
             return code
         }
         try ContainerMonitor.startDetached(store: store, name: name, defines: try arguments.definedSettings().map { "\($0.key)=\($0.value)" },
-                                           command: arguments.command, explain: arguments.flag("explain"))
+                                           command: arguments.command, explain: arguments.flag("explain"), settleMilliseconds: try settleTime(arguments))
         return 0
     }
 }
@@ -53,7 +67,7 @@ enum MonitorCommand: Command {
         name: "monitor",
         abstract: "The monitor of a started container (spawned by `swrun start`).",
         options: [CommonOptions.name, CommonOptions.lxcPath,
-                  .init(short: nil, long: "ready-fd", value: "FD", help: "Where to say \"ok\" or the error once the container runs."),
+                  .init(short: nil, long: "ready-fd", value: "FD", help: "Where to say \"ok\" or the error once the container runs."), StartCommand.settle,
                   CommonOptions.start[0], CommonOptions.start[3]],
         trailingCommand: true,
         hidden: true,
@@ -67,6 +81,7 @@ enum MonitorCommand: Command {
         monitor.command = arguments.command
         monitor.extraSettings = try arguments.definedSettings()
         monitor.explain = arguments.flag("explain")
+        monitor.settleMilliseconds = try StartCommand.settleTime(arguments)
         return monitor.run(ready: { result in
             guard readyFD >= 0 else { return }
             switch result {
@@ -74,6 +89,6 @@ enum MonitorCommand: Command {
             case .failure(let error): Relay.writeAll(readyFD, Array("swrun: error: \(error)\n".utf8)[...])
             }
             close(readyFD)
-        }, warn: warn)
+        }, warn: warn, log: { printError("swrun: \($0)") })
     }
 }

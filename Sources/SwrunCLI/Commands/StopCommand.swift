@@ -4,15 +4,80 @@ import SwrunSystem
 enum StopCommand: Command {
     static let spec = CommandSpec(
         name: "stop",
-        abstract: "Stop a container: its halt signal, then SIGKILL after a timeout (lxc-stop).",
+        abstract: "Stop containers: their halt signal, then SIGKILL after a timeout (lxc-stop).",
         discussion: """
-        The halt signal is lxc.signal.halt (SIGPWR when unset, as in LXC). Exit status: 0 once
-        stopped, 2 when the container was not running.
+        The halt signal is lxc.signal.halt; without one, SIGRTMIN+3 when the container's init
+        waits for it (systemd does), else SIGPWR, as lxc-stop chooses. Name the containers with
+        -n (repeated) or as arguments, or stop every running one with --all: they are stopped
+        together, under one timeout. -r reboots instead (lxc.signal.reboot, else SIGINT) and
+        waits until the container runs again. Exit status: 0 once every container is stopped,
+        2 when none was running, 1 on any error.
         """,
         options: [
-            CommonOptions.name,
+            .init(short: "n", long: "name", value: "NAME", help: "A container's name; may be repeated.", repeats: true),
+            .init(short: nil, long: "all", value: nil, help: "Every running container of the LXCPATH."),
             .init(short: "t", long: "timeout", value: "SECONDS", help: "How long to wait after the halt signal before SIGKILL (default 60)."),
-            .init(short: "k", long: "kill", value: nil, help: "SIGKILL at once."),
+            .init(short: "k", long: "kill", value: nil, help: "Kill at once (lxc.signal.stop, else SIGKILL)."),
+            .init(short: "r", long: "reboot", value: nil, help: "Reboot the container, and wait until it runs again."),
+            CommonOptions.lxcPath,
+            CommonOptions.start[0],
+        ],
+        arguments: [.init(name: "NAME", help: "A container's name, as with -n.", optional: true, repeats: true)])
+
+    static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
+        try requireRoot("swrun stop")
+        guard let timeout = Int(arguments.value("timeout") ?? "60"), timeout >= 0 else {
+            throw SwrunError(.invalidArgument, "-t \(arguments.value("timeout") ?? ""): not a number of seconds", hint: "for example: -t 10")
+        }
+        let store = try arguments.store()
+        let explain = Explainer(enabled: arguments.flag("explain"))
+        let named = arguments.values("name") + arguments.arguments
+        if arguments.flag("all") && !named.isEmpty {
+            throw SwrunError(.invalidArgument, "swrun stop: --all stops every container; name none with it", hint: "drop --all, or the names")
+        }
+        if arguments.flag("reboot") {
+            guard named.count == 1, !arguments.flag("all"), !arguments.flag("kill") else {
+                throw SwrunError(.invalidArgument, "swrun stop -r reboots one container, named with -n", hint: "for example: swrun stop -r -n web")
+            }
+            try ContainerStopper(store: store, name: named[0]).reboot(timeout: timeout, explain: explain)
+            return 0
+        }
+        let names = arguments.flag("all") ? try store.names() : named
+        guard arguments.flag("all") || !names.isEmpty else {
+            throw SwrunError(.invalidArgument, "swrun stop: name a container (-n NAME), or give --all", hint: "see `swrun stop --help`")
+        }
+        for name in names { try store.requireExisting(name) }
+        let running = names.filter { store.status(of: $0).state != .stopped }
+        for name in names where !running.contains(name) && !arguments.flag("all") {
+            printError("swrun: container '\(name)' is not running")
+        }
+        guard !running.isEmpty else { return arguments.flag("all") ? 0 : 2 }
+        var failed = false
+        for (name, outcome) in ContainerStopper.stop(running, store: store, timeout: timeout, killAtOnce: arguments.flag("kill"),
+                                                     explain: explain, warn: warn) {
+            switch outcome {
+            case .success(.killed) where !arguments.flag("kill"):
+                warn("container '\(name)' did not halt within \(timeout) s: killed")
+            case .success:
+                break
+            case .failure(let error):
+                printError("swrun: error: \(error)")
+                failed = true
+            }
+        }
+        return failed ? 1 : 0
+    }
+}
+
+/// `swrun reboot -n NAME`: `stop -r` under its own name.
+enum RebootCommand: Command {
+    static let spec = CommandSpec(
+        name: "reboot",
+        abstract: "Reboot a running container and wait until it runs again (lxc-stop -r).",
+        discussion: "Sends lxc.signal.reboot (SIGINT when unset), which a distribution's init takes as Ctrl-Alt-Del.",
+        options: [
+            CommonOptions.name,
+            .init(short: "t", long: "timeout", value: "SECONDS", help: "How long to wait for it to run again (default 60)."),
             CommonOptions.lxcPath,
             CommonOptions.start[0],
         ])
@@ -20,21 +85,12 @@ enum StopCommand: Command {
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         let name = try arguments.required("name", of: spec)
-        try requireRoot("swrun stop")
+        try requireRoot("swrun reboot")
         guard let timeout = Int(arguments.value("timeout") ?? "60"), timeout >= 0 else {
             throw SwrunError(.invalidArgument, "-t \(arguments.value("timeout") ?? ""): not a number of seconds", hint: "for example: -t 10")
         }
         let store = try arguments.store()
-        try store.requireExisting(name)
-        if store.status(of: name).state == .stopped {
-            printError("swrun: container '\(name)' is not running")
-            return 2
-        }
-        let stopper = ContainerStopper(store: store, name: name)
-        if try stopper.stop(timeout: timeout, killAtOnce: arguments.flag("kill"), explain: Explainer(enabled: arguments.flag("explain")), warn: warn) == .killed,
-           !arguments.flag("kill") {
-            warn("container '\(name)' did not halt within \(timeout) s: killed")
-        }
+        try ContainerStopper(store: store, name: name).reboot(timeout: timeout, explain: Explainer(enabled: arguments.flag("explain")))
         return 0
     }
 }

@@ -22,6 +22,9 @@ final class ConsoleHub {
     private(set) var clients: [Client] = []
     private let logFD: Int32
     private var buffer = [UInt8](repeating: 0, count: 16384)
+    /// The console's last output, for the error of an init that dies while it starts.
+    private var recent: [UInt8] = []
+    private static let recentLimit = 8192
 
     init(masters: [Int32], logPath: String?) throws(SwrunError) {
         self.masters = masters
@@ -46,6 +49,29 @@ final class ConsoleHub {
 
     var terminalCount: Int { masters.count }
 
+    /// The last `count` lines the console showed, escape sequences and carriage returns taken out.
+    func recentConsoleLines(_ count: Int) -> [String] {
+        let text = String(decoding: recent.filter { $0 != 0x0D }, as: UTF8.self)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: true).map { Self.plain(String($0)) }.filter { !$0.isEmpty }
+        return Array(lines.suffix(count))
+    }
+
+    /// A console line without its ANSI escape sequences (colours, cursor moves).
+    static func plain(_ line: String) -> String {
+        var result = ""
+        var escaping = false
+        for scalar in line.unicodeScalars {
+            if escaping {
+                if (0x40...0x7E).contains(scalar.value) && scalar != "[" { escaping = false }
+            } else if scalar == "\u{1B}" {
+                escaping = true
+            } else if scalar.value >= 0x20 || scalar == "\t" {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result.trimmingCharacters(in: " \t")
+    }
+
     func attach(_ client: Client) {
         clients.append(client)
         if client.terminal < masters.count, let size = Terminal.windowSize(of: client.input) {
@@ -53,10 +79,10 @@ final class ConsoleHub {
         }
     }
 
-    /// The fds to poll: every master, every client's input.
+    /// The fds to poll: every master, every client's input (until it ends).
     var pollSet: [pollfd] {
         masters.filter { $0 >= 0 }.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            + clients.map { pollfd(fd: $0.input, events: Int16(POLLIN), revents: 0) }
+            + clients.filter { $0.input >= 0 }.map { pollfd(fd: $0.input, events: Int16(POLLIN), revents: 0) }
     }
 
     /// Handles a readable fd of the poll set; false when the fd is not the hub's.
@@ -65,15 +91,25 @@ final class ConsoleHub {
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             guard count > 0 else { return true }
             let bytes = buffer[0..<count]
-            if terminal == 0 && logFD >= 0 { Relay.writeAll(logFD, bytes) }
+            if terminal == 0 {
+                if logFD >= 0 { Relay.writeAll(logFD, bytes) }
+                recent += bytes
+                if recent.count > Self.recentLimit { recent.removeFirst(recent.count - Self.recentLimit) }
+            }
             for client in clients where client.terminal == terminal { Relay.writeAll(client.output, bytes) }
             return true
         }
         if let index = clients.firstIndex(where: { $0.input == fd }) {
             let client = clients[index]
             if !Relay.copy(from: fd, to: masters[client.terminal], buffer: &buffer) {
-                if client.owned { close(client.input) }
-                clients.remove(at: index)
+                if client.owned {
+                    // A `swrun console` client's socket: it has gone.
+                    close(client.input)
+                    clients.remove(at: index)
+                } else {
+                    // `start -F` with stdin at its end (a pipe, /dev/null): the console still shows.
+                    clients[index].input = -1
+                }
             }
             return true
         }

@@ -27,10 +27,11 @@ public struct ContainerMonitor {
     /// `start -d`: spawns `swrun monitor` (this executable, afresh) in a session of its own
     /// and waits on a pipe until the monitor says the container runs, or why it does not.
     public static func startDetached(store: ContainerStore, name: String, defines: [String] = [],
-                                     command: [String] = [], explain: Bool = false) throws(SwrunError) {
+                                     command: [String] = [], explain: Bool = false,
+                                     settleMilliseconds: Int = defaultSettleMilliseconds) throws(SwrunError) {
         let pipe = try FileSystem.makePipe()
         defer { close(pipe.read) }
-        var argv = ["swrun", "monitor", "-n", name, "-P", store.lxcPath, "--ready-fd", "3"]
+        var argv = ["swrun", "monitor", "-n", name, "-P", store.lxcPath, "--ready-fd", "3", "--settle", String(settleMilliseconds)]
         for define in defines { argv += ["-s", define] }
         if explain { argv.append("--explain") }
         if !command.isEmpty { argv += ["--"] + command }
@@ -58,30 +59,73 @@ public struct ContainerMonitor {
         config.initCmd ?? sidecar.argv ?? ["/sbin/init"]
     }
 
-    /// Starts the container and watches it until it stops. `ready` hears "ok" once the
-    /// container runs, or the error text; returns init's exit status as a shell code.
-    public func run(ready: (Result<Void, SwrunError>) -> Void, warn: (String) -> Void) -> Int32 {
+    /// How long init must live for a start to count as done: an init that dies sooner (a
+    /// distribution's init refusing its environment) makes the start fail with its status and
+    /// last console lines, and never shows as RUNNING.
+    public var settleMilliseconds = ContainerMonitor.defaultSettleMilliseconds
+    public static let defaultSettleMilliseconds = 100
+
+    /// Starts the container and watches it until it stops, booting it again each time its
+    /// init reboots (reboot(2) in a pid namespace ends its init with SIGHUP), as lxc-start
+    /// does: same config, fresh namespaces and cgroups, hooks run again. `ready` hears "ok"
+    /// once the container runs, or the error text; `log` gets each init's end. Returns the
+    /// last init's exit status as a shell code.
+    public func run(ready: (Result<Void, SwrunError>) -> Void, warn: (String) -> Void,
+                    log: (String) -> Void = { _ in }) -> Int32 {
+        var reported = false
+        func report(_ result: Result<Void, SwrunError>) {
+            guard !reported else {
+                if case .failure(let error) = result { log("\(error)") }
+                return
+            }
+            reported = true
+            ready(result)
+        }
         let lock: FileLock
-        let hooks: ContainerHooks
+        let listener: Int32
         do {
             try store.requireExisting(name)
             lock = try store.lockForStart(name)
-            hooks = ContainerHooks(config: try store.config(of: name, adding: extraSettings), name: name, containerDirectory: store.directory(of: name))
-            try hooks.run("pre-start")
+            try LXCInstance.refuseIfRunning(name: name, lxcPath: store.lxcPath)
+            // What can fail after init runs is made first: the socket (and then the console log).
+            listener = try CommandSocket.listen(at: store.socketPath(of: name))
         } catch {
-            ready(.failure(error))
+            report(.failure(error))
             return 1
         }
         defer { withExtendedLifetime(lock) {} }
-        defer { hooks.runAfterStop(warn: warn) }  // declared before the cleanup, so it runs after it
+        defer { store.clearRuntimeFiles(of: name) }
+        defer { close(listener) }
+        while true {
+            let (status, started) = boot(listener: listener, report: report, warn: reported ? { _ in } : warn)
+            guard let status else { return 1 }
+            log("container '\(name)': init \(status)")
+            guard started && status == .signaled(SIGHUP) else { return started ? status.shellExitCode : 1 }
+            log("container '\(name)' is rebooting")
+        }
+    }
+
+    /// One life of the container: pre-start hook, start, watch until init ends, clean up,
+    /// post-stop hook. Returns how init ended (nil when there was none), and whether the
+    /// start succeeded (reported either way).
+    private func boot(listener: Int32, report: (Result<Void, SwrunError>) -> Void,
+                      warn: (String) -> Void) -> (status: ProcessStatus?, started: Bool) {
+        let hooks: ContainerHooks
         let plan: StartPlan
+        do {
+            hooks = ContainerHooks(config: try store.config(of: name, adding: extraSettings), name: name, containerDirectory: store.directory(of: name))
+            try hooks.run("pre-start")
+        } catch {
+            report(.failure(error))
+            return (nil, false)
+        }
+        defer { hooks.runAfterStop(warn: warn) }  // declared before the cleanup, so it runs after it
         do {
             plan = try makePlan()
         } catch {
-            ready(.failure(error))
-            return 1
+            report(.failure(error))
+            return (nil, false)
         }
-        defer { store.clearRuntimeFiles(of: name) }
         plan.warnings.forEach(warn)
 
         let monitor = ProcessIdentity.current
@@ -91,15 +135,6 @@ public struct ContainerMonitor {
         defer { withExtendedLifetime(rawMode) {} }
         let container: LaunchedContainer
         let hub: ConsoleHub
-        let listener: Int32
-        do {
-            // What can fail after init runs is made first: the socket and the console log.
-            listener = try CommandSocket.listen(at: store.socketPath(of: name))
-        } catch {
-            ready(.failure(error))
-            return 1
-        }
-        defer { close(listener) }
         do {
             try store.writeRecord(RuntimeRecord(state: .starting, mode: .boot, initProcess: nil, monitor: monitor), of: name)
             container = try ContainerLauncher(plan: plan).start(
@@ -111,21 +146,44 @@ public struct ContainerMonitor {
                     if foreground && Terminal.isTerminal(0) { rawMode = try RawTerminalMode.enter(fd: 0) }
                 })
         } catch {
-            ready(.failure(error))
-            return 1
+            report(.failure(error))
+            return (nil, false)
         }
         do {
             hub = try ConsoleHub(masters: container.terminals, logPath: consoleLog(plan.request.config.consoleLogFile))
-            try store.recordRunning(name, initPID: container.initPID, mode: .boot, monitor: monitor, cgroup: cgroup)
         } catch {
             container.killInit()  // no container runs without its monitor's knowledge
-            ready(.failure(error))
-            return 1
+            report(.failure(error))
+            return (nil, false)
         }
         if foreground { hub.attach(.init(terminal: 0, input: 0, output: 1, owned: false)) }
-        ready(.success(()))
-        watch(container, hub: hub, listener: listener, haltSignal: plan.request.config.haltSignal ?? SIGPWR)
-        return container.initStatus?.shellExitCode ?? 0
+        let config = plan.request.config
+        // The start is done once init has lived a moment: until then it is STARTING.
+        if settleMilliseconds > 0 && watch(container, hub: hub, listener: listener, config: config,
+                                           until: monotonicMilliseconds() + settleMilliseconds) {
+            report(.failure(diedStarting(container, plan: plan, hub: hub)))
+            return (container.initStatus, false)
+        }
+        do {
+            try store.recordRunning(name, initPID: container.initPID, mode: .boot, monitor: monitor, cgroup: cgroup)
+        } catch {
+            container.killInit()
+            report(.failure(error))
+            return (nil, false)
+        }
+        report(.success(()))
+        watch(container, hub: hub, listener: listener, config: config)
+        return (container.initStatus ?? .exited(0), true)
+    }
+
+    /// The error for an init that ended while the container started: its status, and what
+    /// it last wrote to the console.
+    private func diedStarting(_ container: LaunchedContainer, plan: StartPlan, hub: ConsoleHub) -> SwrunError {
+        let status = container.initStatus.map { "\($0)" } ?? "ended"
+        let lines = hub.recentConsoleLines(8)
+        let console = lines.isEmpty ? "; it wrote nothing to the console" : "; its console's last lines:\n" + lines.map { "    " + $0 }.joined(separator: "\n")
+        return SwrunError(.containerSetup, "container '\(name)' stopped as it started: its init (\(plan.request.command.joined(separator: " "))) \(status)\(console)",
+                          hint: "watch the whole boot with `swrun start -F -n \(name) -P \(store.lxcPath)`; check lxc.init.cmd and lxc.mount.auto (a systemd init needs cgroup:mixed)")
     }
 
     /// lxc.console.logfile, a relative path taken from the container's directory.
@@ -145,21 +203,29 @@ public struct ContainerMonitor {
         return try StartPlan(request)
     }
 
-    /// The monitor's loop: until init is reaped, relay the ptys, answer the socket, and
-    /// turn any other signal the monitor gets (SIGTERM, SIGINT, SIGHUP...) into the
-    /// container's halt signal.
-    private func watch(_ container: LaunchedContainer, hub: ConsoleHub, listener: Int32, haltSignal: Int32) {
+    /// The monitor's loop: until init is reaped (true), or `deadline` passes (false), relay
+    /// the ptys, answer the socket, and turn any other signal the monitor gets (SIGTERM,
+    /// SIGINT, SIGHUP...) into the container's halt signal.
+    @discardableResult
+    private func watch(_ container: LaunchedContainer, hub: ConsoleHub, listener: Int32, config: ContainerConfig,
+                       until deadline: Int? = nil) -> Bool {
         while !container.reapInit() {
+            var timeout: Int32 = -1
+            if let deadline {
+                let left = deadline - monotonicMilliseconds()
+                if left <= 0 { return false }
+                timeout = Int32(clamping: left)
+            }
             var fds = [pollfd(fd: container.signals.fd, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: listener, events: Int16(POLLIN), revents: 0)] + hub.pollSet
-            if poll(&fds, nfds_t(fds.count), -1) < 0 { continue }
+            if poll(&fds, nfds_t(fds.count), timeout) < 0 { continue }
             for entry in fds where entry.revents != 0 {
                 if entry.fd == container.signals.fd {
                     while let signal = container.signals.next() {
                         switch signal {
                         case SIGCHLD: container.reapInit()
                         case SIGWINCH: if foreground { hub.resize(from: 0, terminal: 0) }
-                        default: kill(container.initPID, haltSignal)
+                        default: kill(container.initPID, ShutdownSignals.halt(config, initPID: container.initPID))
                         }
                     }
                 } else if entry.fd == listener {
@@ -168,6 +234,19 @@ public struct ContainerMonitor {
                     _ = hub.handle(entry.fd)
                 }
             }
+        }
+        drainConsole(hub)
+        return true
+    }
+
+    /// Reads what init's last processes wrote to the ptys before they closed.
+    private func drainConsole(_ hub: ConsoleHub) {
+        var fds = hub.pollSet
+        while poll(&fds, nfds_t(fds.count), 0) > 0 {
+            let ready = fds.filter { $0.revents & Int16(POLLIN) != 0 }
+            if ready.isEmpty { return }
+            for entry in ready { _ = hub.handle(entry.fd) }
+            fds = hub.pollSet
         }
     }
 

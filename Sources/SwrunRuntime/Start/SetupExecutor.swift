@@ -67,9 +67,10 @@ struct SetupExecutor {
             return inDirectory(parent) { directory in
                 mknodat(directory, name, mode, device) == 0 || errno == EEXIST ? 0 : errno
             }
-        case let .makeSymlink(parent, name, target):
+        case let .makeSymlink(parent, name, target, replace):
             return inDirectory(parent) { directory in
-                symlinkat(target, directory, name) == 0 || errno == EEXIST ? 0 : errno
+                if replace && unlinkat(directory, name, 0) != 0 && errno != ENOENT { return errno }
+                return symlinkat(target, directory, name) == 0 || errno == EEXIST ? 0 : errno
             }
         case let .openTerminal(ptmx, index):
             return openTerminal(ptmx, index: index)

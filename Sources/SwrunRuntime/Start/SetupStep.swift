@@ -44,8 +44,9 @@ enum SetupAction {
     case makeFile(parent: UnsafeMutablePointer<CChar>, name: UnsafeMutablePointer<CChar>)
     /// mknodat under a directory inside the rootfs.
     case makeDevice(parent: UnsafeMutablePointer<CChar>, name: UnsafeMutablePointer<CChar>, mode: mode_t, device: dev_t)
-    /// symlinkat under a directory inside the rootfs.
-    case makeSymlink(parent: UnsafeMutablePointer<CChar>, name: UnsafeMutablePointer<CChar>, target: UnsafeMutablePointer<CChar>)
+    /// symlinkat under a directory inside the rootfs; with `replace`, whatever has the name
+    /// goes first (a rootfs's own /dev/tty1 node must not stay where the link belongs).
+    case makeSymlink(parent: UnsafeMutablePointer<CChar>, name: UnsafeMutablePointer<CChar>, target: UnsafeMutablePointer<CChar>, replace: Bool)
     /// Opens ptmx of the container's own devpts, unlocks it and keeps both ends as pty
     /// number `index`; the master goes to swrun over the sync socket.
     case openTerminal(ptmx: UnsafeMutablePointer<CChar>, index: Int)

@@ -180,7 +180,7 @@ extension StartPlan {
             }
             for (name, target) in [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
                                    ("stderr", "/proc/self/fd/2"), ("ptmx", "pts/ptmx")] {
-                addSetup(.makeSymlink(parent: c("/dev"), name: c(name), target: c(target)),
+                addSetup(.makeSymlink(parent: c("/dev"), name: c(name), target: c(target), replace: false),
                          "link /dev/\(name) to \(target)", call: "symlinkat(\"\(target)\", dev, \"\(name)\")",
                          why: "the usual /dev symlink")
             }
@@ -191,19 +191,36 @@ extension StartPlan {
         if request.config.ptyMax > 0 { devpts += ",max=\(request.config.ptyMax + terminalCount)" }
         mountKernelFilesystem("devpts", at: "/dev/pts", flags: [.noSetuid, .noExec], data: devpts,
                               why: "a private devpts instance: the container's ptys are its own, and it cannot see the host's")
+        let ttyDirectory = request.config.ttyDirectory.map { "/dev/" + $0 }
+        if let ttyDirectory, terminalCount > 0 { makeDirectoriesInRoot(ttyDirectory) }
         for index in 0..<terminalCount {
             let device = index == 0 ? "console" : "tty\(index)"
             addSetup(.openTerminal(ptmx: c("/dev/pts/ptmx"), index: index), "open the pty for /dev/\(device)",
                      call: "open(\"/dev/pts/ptmx\", O_RDWR|O_NOCTTY); ioctl(TIOCSPTLCK, 0); ioctl(TIOCGPTPEER)",
                      why: index == 0 ? "a pty from the container's own devpts; swrun keeps its master and relays it to you"
                                      : "lxc.tty.max: a tty for a getty, reached with `swrun console -t \(index)`")
-            addSetup(.makeFile(parent: c("/dev"), name: c(device)), "create /dev/\(device)",
-                     call: "openat(dev, \"\(device)\", O_CREAT)", why: "a mount point for the pty")
-            addSetup(.mount(source: .terminal(index), target: .inRoot(c("/dev/" + device)), fsType: nil, flags: MountFlags.bind.rawValue, data: nil, optional: false),
-                     "bind the pty to /dev/\(device)",
-                     call: "mount(\"/dev/pts/\(index)\", \"/dev/\(device)\", NULL, MS_BIND, NULL)",
-                     why: index == 0 ? "programs that write to /dev/console reach swrun's console" : "the tty keeps a stable name")
+            // lxc.tty.dir: the pty is bound in that directory, /dev/console as well, and /dev/ttyN links there.
+            if let ttyDirectory { bindTerminal(index, at: ttyDirectory, device) }
+            if ttyDirectory == nil || index == 0 {
+                bindTerminal(index, at: "/dev", device)
+            } else if let ttyDirectory {
+                let target = String(ttyDirectory.dropFirst("/dev/".count)) + "/" + device
+                addSetup(.makeSymlink(parent: c("/dev"), name: c(device), target: c(target), replace: true),
+                         "link /dev/\(device) to \(target)", call: "unlinkat(dev, \"\(device)\"); symlinkat(\"\(target)\", dev, \"\(device)\")",
+                         why: "lxc.tty.dir: the ttys live in /dev/\(target.split(separator: "/")[0]), reached by their usual names")
+            }
         }
+    }
+
+    /// Binds pty number `index` onto DIRECTORY/DEVICE, a file made for it.
+    private func bindTerminal(_ index: Int, at directory: String, _ device: String) {
+        let path = directory + "/" + device
+        addSetup(.makeFile(parent: c(directory), name: c(device)), "create \(path)",
+                 call: "openat(\(directory), \"\(device)\", O_CREAT)", why: "a mount point for the pty")
+        addSetup(.mount(source: .terminal(index), target: .inRoot(c(path)), fsType: nil, flags: MountFlags.bind.rawValue, data: nil, optional: false),
+                 "bind the pty to \(path)",
+                 call: "mount(\"/dev/pts/\(index)\", \"\(path)\", NULL, MS_BIND, NULL)",
+                 why: index == 0 ? "programs that write to /dev/console reach swrun's console" : "the tty keeps a stable name")
     }
 
     // MARK: lxc.mount.entry

@@ -148,6 +148,10 @@ extension StartPlan {
         set("container", "lxc")
         set("HOME", (config.initUid ?? 0) == 0 ? "/root" : "/")
         if request.useTerminal { set("TERM", request.hostTerm ?? "xterm") }
+        // A booted systemd starts a getty on each of these (container-getty@N), as under LXC.
+        if request.mode == .boot && terminalCount > 1 {
+            set("container_ttys", (1..<terminalCount).map { "pts/\($0)" }.joined(separator: " "))
+        }
         for entry in config.environment {
             guard let value = entry.value ?? request.hostEnvironment[entry.name] else { continue }
             set(entry.name, value)

@@ -17,7 +17,7 @@ public final class StartPlan {
     var parentWaitPlanned = false
     private(set) var payload: [PayloadStep] = []
     /// The executables the payload tries, in order (the PATH search), for error messages.
-    internal(set) var execCandidates: [String] = []
+    var execCandidates: [String] = []
     /// Config settings that are not applied, to tell the user about.
     public internal(set) var warnings: [String] = []
 
