@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/personality.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <sys/sysmacros.h>
@@ -165,6 +166,7 @@ ssize_t swrun_recv_with_fd(int socket, void *data, size_t len, int *received_fd)
 int swrun_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
 int swrun_pidfd_send_signal(int pidfd, int signal) { return (int)syscall(SYS_pidfd_send_signal, pidfd, signal, NULL, 0); }
 int swrun_setns(int fd, int nstype) { return setns(fd, nstype); }
+int swrun_personality(unsigned long persona) { return personality(persona); }
 
 int swrun_spawn_close_from(posix_spawn_file_actions_t *actions, int from) {
     return posix_spawn_file_actions_addclosefrom_np(actions, from);

@@ -28,10 +28,31 @@ public enum Architecture {
         return withUnsafeBytes(of: names.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
     }
 
-    /// swrun does not switch personality yet, so only an architecture that is the host's
-    /// own works: its uname name, an alias of it, or "linux64" on a 64-bit host.
-    static func matchesHost(_ value: String, hostMachine: String = hostMachine) -> Bool {
-        if value == "linux64" { return sixtyFourBit.contains(hostMachine) }
-        return (aliases[value] ?? value) == (aliases[hostMachine] ?? hostMachine)
+    /// How a container of lxc.arch `value` runs on this host.
+    public enum Personality: Sendable, Equatable {
+        /// The host's own architecture.
+        case native
+        /// A 32-bit counterpart of the host's: the kernel's PER_LINUX32 personality, so that
+        /// uname reports the 32-bit machine (i686 on x86_64), as LXC does for 32-bit images.
+        case linux32
+    }
+
+    /// The 32-bit architectures each 64-bit machine runs under PER_LINUX32.
+    static let thirtyTwoBitOf: [String: [String]] = [
+        "x86_64": ["i386", "i486", "i586", "i686", "athlon", "x86"],
+        "aarch64": ["arm", "armel", "armhf", "armv7l"],
+        "ppc64": ["ppc", "powerpc"], "ppc64le": ["ppc", "powerpc"],
+        "mips64": ["mips", "mipsel"],
+    ]
+
+    /// How this host runs lxc.arch `value`, or nil when it cannot (another machine's
+    /// architecture: swrun emulates nothing).
+    public static func personality(for value: String, hostMachine: String = hostMachine) -> Personality? {
+        let host = aliases[hostMachine] ?? hostMachine
+        if (aliases[value] ?? value) == host { return .native }
+        let isSixtyFourBitHost = sixtyFourBit.contains(host)
+        if value == "linux64" { return isSixtyFourBitHost ? .native : nil }
+        if value == "linux32" { return isSixtyFourBitHost ? .linux32 : .native }
+        return thirtyTwoBitOf[host]?.contains(value) == true ? .linux32 : nil
     }
 }

@@ -78,9 +78,9 @@ public struct ContainerConfig: Sendable {
         }
         utsName = last("lxc.uts.name")?.value
         architecture = try last("lxc.arch").map { setting throws(SwrunError) in
-            guard Architecture.matchesHost(setting.value, hostMachine: hostMachine) else {
-                throw SwrunError.config(setting.location, "lxc.arch: '\(setting.value)' is not this host's architecture (\(hostMachine))",
-                                        hint: "swrun cannot run a container with another personality yet; remove the line or set it to \(hostMachine)")
+            guard Architecture.personality(for: setting.value, hostMachine: hostMachine) != nil else {
+                throw SwrunError.config(setting.location, "lxc.arch: this \(hostMachine) host cannot run '\(setting.value)' programs",
+                                        hint: "use an image built for \(hostMachine) (or its 32-bit counterpart), or remove the lxc.arch line")
             }
             return setting.value
         }

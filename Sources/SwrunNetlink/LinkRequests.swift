@@ -44,11 +44,12 @@ extension LinkRequest {
         return message
     }
 
-    /// `ip link add NAME type bridge`.
-    public static func createBridge(name: String, sequence: UInt32) -> NetlinkMessage {
+    /// `ip link add NAME [address A] type bridge`.
+    public static func createBridge(name: String, address: [UInt8]? = nil, sequence: UInt32) -> NetlinkMessage {
         var message = NetlinkMessage(type: Netlink.newLink, flags: createFlags, sequence: sequence)
         message.appendLinkHeader()
         message.appendAttribute(type: LinkAttribute.name, string: name)
+        if let address { message.appendAttribute(type: LinkAttribute.address, payload: address) }
         message.appendNested(type: LinkAttribute.linkInfo) { info in
             info.appendAttribute(type: LinkAttribute.infoKind, string: "bridge")
         }

@@ -111,6 +111,22 @@ public enum LinkRequest {
         message.append(Netlink.interfaceUp) // ifi_change: only IFF_UP changes
         return message
     }
+
+    /// `sysctl net.ipv4.conf.DEV.arp_notify=1`, over rtnetlink: the link sends gratuitous ARP
+    /// when it comes up (and when its address changes), so neighbours learn its MAC address
+    /// at once rather than when their cache entries expire.
+    public static func notifyNeighbours(index: Int32, sequence: UInt32) -> NetlinkMessage {
+        var message = NetlinkMessage(type: Netlink.newLink, flags: Netlink.request | Netlink.acknowledge, sequence: sequence)
+        message.appendLinkHeader(index: index)
+        message.appendNested(type: 26) { spec in               // IFLA_AF_SPEC
+            spec.appendNested(type: 2) { inet in               //   AF_INET
+                inet.appendNested(type: 1) { conf in           //     IFLA_INET_CONF
+                    conf.appendAttribute(type: 22, u32: 1)     //       IPV4_DEVCONF_ARP_NOTIFY = 1
+                }
+            }
+        }
+        return message
+    }
 }
 
 /// Reading the kernel's answer to a request that asked for an ACK.

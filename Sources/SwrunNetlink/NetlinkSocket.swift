@@ -26,22 +26,7 @@ public final class NetlinkSocket {
 
     /// A socket of the netlink family `netlinkProtocol` in the network namespace `namespacePath`.
     public convenience init(networkNamespace namespacePath: String, protocol netlinkProtocol: Int32) throws(SwrunError) {
-        let own = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)
-        if own < 0 { throw SwrunError.system("cannot open /proc/self/ns/net", Errno.current) }
-        defer { close(own) }
-        let target = open(namespacePath, O_RDONLY | O_CLOEXEC)
-        if target < 0 { throw SwrunError.system("cannot open \(namespacePath)", Errno.current, hint: "is the container still running?") }
-        defer { close(target) }
-        if swrun_setns(target, Int32(SWRUN_CLONE_NEWNET)) != 0 {
-            throw SwrunError.system("cannot enter the network namespace \(namespacePath)", Errno.current)
-        }
-        let made: Result<Int32, SwrunError>
-        do throws(SwrunError) { made = .success(try Self.openSocket(protocol: netlinkProtocol)) } catch { made = .failure(error) }
-        if swrun_setns(own, Int32(SWRUN_CLONE_NEWNET)) != 0 {
-            // Staying in the container's namespace would send later requests to the wrong place.
-            fatalError("cannot return to swrun's own network namespace: \(Errno.current)")
-        }
-        self.init(fd: try made.get())
+        self.init(fd: try NetworkNamespace.entered(namespacePath) { () throws(SwrunError) in try Self.openSocket(protocol: netlinkProtocol) })
     }
 
     private init(fd: Int32) {

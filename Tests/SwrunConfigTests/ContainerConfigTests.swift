@@ -253,15 +253,30 @@ import Testing
         #expect(config.notYetApplied.isEmpty)
     }
 
-    @Test func theHostArchitectureIsAcceptedAndAForeignOneRefused() throws {
+    @Test func theHostArchitectureAndIts32BitCounterpartAreAcceptedAndAForeignOneRefused() throws {
         let config = try ContainerConfig(settings: ConfigFile(text: "lxc.arch = amd64", path: "a.conf").settings, hostMachine: "x86_64")
         #expect(config.architecture == "amd64")
         #expect(try ContainerConfig(settings: ConfigFile(text: "lxc.arch = linux64", path: "a.conf").settings, hostMachine: "aarch64").architecture == "linux64")
+        #expect(try ContainerConfig(settings: ConfigFile(text: "lxc.arch = i686", path: "a.conf").settings, hostMachine: "x86_64").architecture == "i686")
         let error = swrunError {
-            _ = try ContainerConfig(settings: ConfigFile(text: "lxc.arch = i686", path: "a.conf").settings, hostMachine: "x86_64")
+            _ = try ContainerConfig(settings: ConfigFile(text: "lxc.arch = armhf", path: "a.conf").settings, hostMachine: "x86_64")
         }
-        #expect(error?.message == "a.conf:1: lxc.arch: 'i686' is not this host's architecture (x86_64)")
+        #expect(error?.message == "a.conf:1: lxc.arch: this x86_64 host cannot run 'armhf' programs")
         #expect(try container("lxc.arch = \(Architecture.hostMachine)").architecture == Architecture.hostMachine)
+    }
+
+    @Test(arguments: [
+        ("x86_64", "x86_64", Architecture.Personality.native), ("amd64", "x86_64", .native), ("i686", "x86_64", .linux32),
+        ("x86", "x86_64", .linux32), ("linux32", "x86_64", .linux32), ("armhf", "aarch64", .linux32), ("arm64", "aarch64", .native),
+        ("i686", "i686", .native), ("linux32", "i686", .native),
+    ])
+    func architecturesRunNativelyOrUnderThe32BitPersonality(value: String, host: String, expected: Architecture.Personality) {
+        #expect(Architecture.personality(for: value, hostMachine: host) == expected)
+    }
+
+    @Test(arguments: [("aarch64", "x86_64"), ("x86_64", "i686"), ("linux64", "i686"), ("ppc64le", "x86_64"), ("i686", "aarch64")])
+    func otherMachinesArchitecturesCannotRun(value: String, host: String) {
+        #expect(Architecture.personality(for: value, hostMachine: host) == nil)
     }
 
     @Test func fstabEntriesComeFirstAndRelativePathsFollowTheConfig() throws {

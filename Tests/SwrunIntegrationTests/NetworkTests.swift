@@ -44,6 +44,39 @@ import Testing
         #expect(result.stdout == "host: mtu 1400\nmtu: 1400\naddress: from the template\n", "\(result.stdout) \(result.stderr)")
     }
 
+    /// Without lxc.net.0.hwaddr the container keeps one MAC address from start to start, so the
+    /// host's ARP cache stays right across a restart.
+    @Test func aContainerKeepsItsMACAddressAcrossRestarts() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("stablemac")
+        try sandbox.create(name)
+        let result = try inOwnNetwork(sandbox, """
+            \(Self.bridge)
+            for i in 1 2; do "$SWRUN" execute -n \(name) -P "$P" \(veth("10.99.0.2/24")) -- cat /sys/class/net/eth0/address; done
+            """)
+        let addresses = result.stdout.split(separator: "\n")
+        #expect(addresses.count == 2 && addresses[0] == addresses[1] && addresses[0].hasPrefix("00:16:3e:"), "\(result.stdout) \(result.stderr)")
+    }
+
+    /// A container announces its address when its link comes up (gratuitous ARP): a host that
+    /// knew it under another MAC address learns the new one without sending anything.
+    @Test func aStartedContainerAnnouncesItsAddress() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("garp")
+        try sandbox.create(name)
+        let result = try inOwnNetwork(sandbox, """
+            \(Self.bridge)
+            # A bridge with a MAC address of its own (as swrun net up makes it), and carrier:
+            # a change of either would flush its neighbour cache.
+            ip link set br0 address 00:16:3e:00:00:00
+            ip link add d0 type veth peer name d1 && ip link set d0 master br0 up && ip link set d1 up
+            ip neigh replace 10.99.0.2 lladdr 00:16:3e:00:00:01 dev br0 nud stale
+            "$SWRUN" start -n \(name) -P "$P" \(veth("10.99.0.2/24")) -s lxc.net.0.hwaddr=00:16:3e:00:00:02 || exit 1
+            for i in $(seq 50); do ip neigh show 10.99.0.2 dev br0 | grep -q 00:16:3e:00:00:02 && break; sleep 0.1; done
+            ip neigh show 10.99.0.2 dev br0 | grep -o 'lladdr [0-9a-f:]*'
+            "$SWRUN" stop -k -n \(name) -P "$P"
+            """)
+        #expect(result.stdout == "lladdr 00:16:3e:00:00:02\n", "\(result.stdout) \(result.stderr)")
+    }
+
     @Test func createFillsTheTemplateOnceAsLXCDoes() throws {
         let sandbox = try Sandbox(), name = sandbox.name("hwcreate")
         let defaults = sandbox.write("default.conf", "lxc.net.0.type = veth\nlxc.net.0.hwaddr = 00:16:3e:xx:xx:xx\n")

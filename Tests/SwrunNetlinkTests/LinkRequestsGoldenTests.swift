@@ -25,6 +25,20 @@ import Testing
         #expect(LinkRequest.createVeth(name: "veth0", peer: "eth0", peerNamespacePID: 1234, sequence: 1).bytes == golden)
     }
 
+    @Test func arpNotifyIsSetThroughTheLinksIPv4Conf() {
+        let golden: [UInt8] = [
+            0x34, 0x00, 0x00, 0x00, 0x10, 0x00, 0x05, 0x00,  // nlmsghdr: len 52, RTM_NEWLINK, REQUEST|ACK
+            0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  //   seq 7, port 0
+            0x00, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00,  // ifinfomsg: index 5
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  //   no flags changed
+            0x14, 0x00, 0x1A, 0x00,                          // IFLA_AF_SPEC, 20 bytes
+            0x10, 0x00, 0x02, 0x00,                          //   AF_INET, 16 bytes
+            0x0C, 0x00, 0x01, 0x00,                          //     IFLA_INET_CONF, 12 bytes
+            0x08, 0x00, 0x16, 0x00, 0x01, 0x00, 0x00, 0x00,  //       IPV4_DEVCONF_ARP_NOTIFY (22) = 1
+        ]
+        #expect(LinkRequest.notifyNeighbours(index: 5, sequence: 7).bytes == golden)
+    }
+
     @Test func vethOnABridgeAndUpInTheSameRequest() {
         let bytes = LinkRequest.createVeth(name: "veth0", peer: "eth0", master: 7, up: true, sequence: 1).bytes
         let header: [UInt8] = [
@@ -112,6 +126,8 @@ import Testing
         let bytes = LinkRequest.createBridge(name: "br0", sequence: 9).bytes
         #expect(bytes.count == 16 + 16 + 8 + 4 + 12)
         #expect(Array(bytes[40...]) == [0x10, 0x00, 0x12, 0x00, 0x0B, 0x00, 0x01, 0x00, 0x62, 0x72, 0x69, 0x64, 0x67, 0x65, 0x00, 0x00])
+        let fixed = LinkRequest.createBridge(name: "br0", address: [0x00, 0x16, 0x3e, 0, 0, 0], sequence: 9).bytes
+        #expect(Array(fixed[40..<52]) == [0x0A, 0x00, 0x01, 0x00, 0x00, 0x16, 0x3e, 0x00, 0x00, 0x00, 0x00, 0x00], "IFLA_ADDRESS, padded")
     }
 
     @Test(arguments: [

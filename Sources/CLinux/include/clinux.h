@@ -107,6 +107,10 @@ int swrun_pidfd_open(pid_t pid);
 int swrun_pidfd_send_signal(int pidfd, int signal);
 int swrun_setns(int fd, int nstype);
 
+/// personality(2): sets the execution domain (PER_LINUX32 = 0x0008 makes uname(2) report the
+/// 32-bit machine); 0xffffffff only reads it. Returns the previous personality, or -1.
+int swrun_personality(unsigned long persona);
+
 /// posix_spawn_file_actions_addclosefrom_np: the child closes every fd from `from` up.
 int swrun_spawn_close_from(posix_spawn_file_actions_t *actions, int from);
 

@@ -28,6 +28,9 @@ public struct HostBridge: Sendable, Equatable {
         }
     }
 
+    /// lxc-net's LXC_BRIDGE_MAC.
+    static let bridgeAddress: [UInt8] = [0x00, 0x16, 0x3e, 0x00, 0x00, 0x00]
+
     /// Makes the bridge `name` with `address` and sets it up; what is already there is kept,
     /// so running it twice changes nothing. Returns what it did, for the user.
     @discardableResult
@@ -39,7 +42,9 @@ public struct HostBridge: Sendable, Equatable {
             throw SwrunError(.alreadyExists, "the link \(name) exists and is not a bridge", hint: "choose another name with --bridge")
         }
         if existing == nil {
-            try socket.request(LinkRequest.createBridge(name: name, sequence: socket.nextSequence()), "create the bridge \(name)")
+            // A fixed MAC address, as lxc-net gives lxcbr0: a bridge otherwise takes its lowest
+            // port's, and each change flushes the host's neighbour cache on the bridge.
+            try socket.request(LinkRequest.createBridge(name: name, address: bridgeAddress, sequence: socket.nextSequence()), "create the bridge \(name)")
             done.append("made the bridge \(name)")
         }
         guard let index = NetlinkSocket.index(of: name) else { throw SwrunError(.system, "the bridge \(name) vanished after it was made") }

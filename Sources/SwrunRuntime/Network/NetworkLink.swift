@@ -44,8 +44,9 @@ struct NetworkLink: Equatable {
     }
 
     /// The networks of a config that put a link in the container (all but empty and none),
-    /// in index order; a bad value names its key.
-    static func networks(of config: ContainerConfig) throws(SwrunError) -> [NetworkLink] {
+    /// in index order; a bad value names its key. `identity` (the container's directory)
+    /// seeds the MAC address of a link whose config gives none.
+    static func networks(of config: ContainerConfig, identity: String = "") throws(SwrunError) -> [NetworkLink] {
         var result: [NetworkLink] = []
         for (index, keys) in config.networks.sorted(by: { $0.key < $1.key }) {
             guard let type = keys["type"], !["empty", "none"].contains(type) else { continue }
@@ -108,6 +109,10 @@ struct NetworkLink: Equatable {
                     throw fail("hwaddr", "'\(text)' is not a unicast MAC address", hint: "for example 00:16:3e:xx:xx:xx (an x is a random digit)")
                 }
                 hardwareAddress = parsed
+            } else if case .veth = source {
+                hardwareAddress = stableAddress(identity, index)
+            } else if case .stacked(.macvlan, _) = source {
+                hardwareAddress = stableAddress(identity, index)
             }
             result.append(NetworkLink(index: index, source: source, containerName: name,
                                       mtu: keys["mtu"].flatMap { UInt32($0) }, hardwareAddress: hardwareAddress,
@@ -116,6 +121,17 @@ struct NetworkLink: Equatable {
                                       up: keys["flags"] == "up"))
         }
         return result
+    }
+
+    /// The same MAC address at every start of a container (LXC's 00:16:3e prefix, then three
+    /// bytes of a hash of its directory and the network's index): the neighbours' ARP caches
+    /// stay right across a restart, where a new random address would leave the container
+    /// unreachable until they expire.
+    static func stableAddress(_ identity: String, _ index: Int) -> HardwareAddress? {
+        var hash: UInt32 = 2_166_136_261  // FNV-1a
+        for byte in "\(identity)#\(index)".utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        let bytes = [0x00, 0x16, 0x3e, UInt8(truncatingIfNeeded: hash >> 16), UInt8(truncatingIfNeeded: hash >> 8), UInt8(truncatingIfNeeded: hash)]
+        return HardwareAddress(bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: ":"))
     }
 
     /// lxc.net.N.type with the keys it needs: link, veth.pair, and the mode or id of a stacked link.

@@ -51,6 +51,8 @@ struct PayloadExecutor {
             return ContainerChild.runHook(argv: argv, environment: environment)
         case .closeInheritedDescriptors:
             return swrun_close_range(3, UInt32.max, SWRUN_CLOSE_RANGE_CLOEXEC) == 0 ? 0 : errno
+        case .setPersonality(let persona):
+            return swrun_personality(persona) < 0 ? errno : 0
         case let .exec(candidates, argv, envp):
             return exec(candidates, argv, envp)
         }

@@ -100,6 +100,8 @@ enum PayloadAction {
     case changeDirectory(UnsafeMutablePointer<CChar>)
     /// lxc.hook.start: /bin/sh of the container with `argv` and `environment`, waited for.
     case runHook(argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>)
+    /// personality(2): lxc.arch's execution domain (PER_LINUX32 for a 32-bit container).
+    case setPersonality(UInt)
     /// close_range(3, ~0, CLOSE_RANGE_CLOEXEC): no fd but stdio survives the exec.
     case closeInheritedDescriptors
     /// execve of each candidate in turn (the PATH search), with argv and envp.

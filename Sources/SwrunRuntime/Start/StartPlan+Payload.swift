@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 import SwrunConfig
 import SwrunSeccomp
@@ -63,6 +64,11 @@ extension StartPlan {
         let cwd = config.initCwd ?? "/"
         addPayload(.changeDirectory(c(cwd)), "change directory to \(cwd)", call: "chdir(\"\(cwd)\")",
                    why: "lxc.init.cwd, a path inside the container")
+        if let architecture = config.architecture, Architecture.personality(for: architecture) == .linux32 {
+            try Self.requireLinux32(architecture)
+            addPayload(.setPersonality(Self.perLinux32), "run as a 32-bit \(architecture) machine", call: "personality(PER_LINUX32)",
+                       why: "lxc.arch = \(architecture): uname reports the 32-bit machine, as the image's programs expect")
+        }
         addPayload(.closeInheritedDescriptors, "close inherited file descriptors", call: "close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)",
                    why: "no fd of swrun or the host survives the execve; only stdin, stdout and stderr do")
         if !seccompInInit && !seccompEarly { try planSeccomp(config, inInit: false) }
@@ -76,6 +82,19 @@ extension StartPlan {
                        ? "execve(\"\(execCandidates[0])\", \(request.command), [\(environment.count) variables])"
                        : "execve(DIR/\(request.command[0]), \(request.command), [\(environment.count) variables]) for each DIR of PATH=\(path) until one exists",
                    why: "the command replaces the forked process; PID 1 (swrun's init) stays to reap zombies and forward signals")
+    }
+
+    static let perLinux32: UInt = 0x0008
+
+    /// Whether this kernel takes the 32-bit personality (an arm64 CPU without AArch32 does
+    /// not): tried here, in the parent, and set back.
+    static func requireLinux32(_ architecture: String) throws(SwrunError) {
+        let previous = swrun_personality(0xffff_ffff)
+        guard swrun_personality(perLinux32) >= 0 else {
+            throw SwrunError(.invalidConfig, "lxc.arch = \(architecture): this kernel cannot run 32-bit programs (it refuses PER_LINUX32)",
+                             errno: Errno.current, hint: "use an image built for \(Architecture.hostMachine), or a host whose CPU and kernel run 32-bit code")
+        }
+        _ = swrun_personality(UInt(bitPattern: Int(previous)))
     }
 
     /// The seccomp filter: lxc.seccomp.profile when the config names one, else swrun's default.

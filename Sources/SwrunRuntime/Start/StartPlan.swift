@@ -107,7 +107,7 @@ public final class StartPlan {
         rootfs = try Self.rootfsPath(of: request)
         cgroupLimits = try Self.limits(from: request.config.settings)
         cgroupHierarchies = request.mode == .attach || cgroupMode == nil ? [] : try CgroupHierarchy.current()
-        networkLinks = request.mode == .attach ? [] : try NetworkLink.networks(of: request.config)
+        networkLinks = request.mode == .attach ? [] : try NetworkLink.networks(of: request.config, identity: request.containerDirectory)
         let lxcPath = FileSystem.parentPath(request.containerDirectory)
         sharedNamespaces = try SharedNamespaces(request.mode == .attach ? [:] : request.config.sharedNamespaces, lxcPath: lxcPath)
         // What can be refused from the config alone is, before a bridge may be made below.
@@ -432,8 +432,9 @@ public final class StartPlan {
     /// known only inside, so the child writes it into the prepared requests.
     private func planLinkConfiguration(_ network: NetworkLink) throws(SwrunError) {
         var requests: [(NetlinkMessage, Int, String)] = []
-        if network.up || network.address != nil || network.ipv6Address != nil {
-            requests.append((LinkRequest.setUp(index: 0, sequence: 2), 20, "set \(network.containerName) up"))
+        // Addresses before the link comes up, with arp_notify on: its coming up announces them.
+        if network.address != nil || !network.extraAddresses.isEmpty {
+            requests.append((LinkRequest.notifyNeighbours(index: 0, sequence: 7), 20, "announce its addresses when it comes up (arp_notify)"))
         }
         if let address = network.address {
             requests.append((AddressRequest.add(address, index: 0, sequence: 3), 20, "add \(address) to \(network.containerName)"))
@@ -446,6 +447,9 @@ public final class StartPlan {
         }
         for (number, address) in network.extraIPv6Addresses.enumerated() {
             requests.append((AddressRequest.add(address, index: 0, sequence: UInt32(200 + number)), 20, "add \(address) to \(network.containerName)"))
+        }
+        if network.up || network.address != nil || network.ipv6Address != nil {
+            requests.append((LinkRequest.setUp(index: 0, sequence: 2), 20, "set \(network.containerName) up"))
         }
         for (gateway, sequence) in [(network.gateway, UInt32(4)), (network.ipv6Gateway, 6)] {
             guard case .address(let address)? = gateway else { continue }
