@@ -30,7 +30,10 @@ release: deps
 run: build
 	$(SWRUN_DEBUG) run --rm busybox
 
+# The distribution boot tests need Debian rootfs trees: made once by debootstrap, cached in .build/distro.
 test: deps
+	scripts/distro-rootfs.sh systemd >/dev/null
+	scripts/distro-rootfs.sh sysvinit >/dev/null
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	scripts/vm-test.sh $(SWRUN_DEBUG)

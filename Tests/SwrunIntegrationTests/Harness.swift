@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 import Glibc
 import Testing
@@ -134,4 +135,59 @@ final class Sandbox {
 /// Mount points of this (the host's) mount namespace.
 func hostMountInfo() throws -> String {
     try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+}
+
+/// A swrun command (`console`, say) on a pty of the test's own, typed into and read as a
+/// user at a terminal would.
+final class ConsoleSession {
+    private let master: Int32
+    private let slave: Int32
+    let process: Process
+    private(set) var output = ""
+
+    init(_ arguments: [String]) throws {
+        master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC)
+        try #require(master >= 0)
+        var unlock: Int32 = 0
+        _ = swrun_ioctl_ptr(master, swrun_TIOCSPTLCK, &unlock)
+        slave = swrun_ioctl_int(master, swrun_TIOCGPTPEER, O_RDWR | O_NOCTTY)
+        try #require(slave >= 0)
+        let terminal = FileHandle(fileDescriptor: slave, closeOnDealloc: false)
+        process = Swrun.process(arguments)
+        process.standardInput = terminal
+        process.standardOutput = terminal
+        process.standardError = terminal
+        try process.run()
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        close(master)
+        close(slave)
+    }
+
+    func type(_ text: String) { _ = text.withCString { write(master, $0, strlen($0)) } }
+
+    /// Reads what the terminal shows until `marker` appears; false after `seconds`.
+    @discardableResult
+    func read(until marker: String, seconds: Double = 15) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let deadline = Date().addingTimeInterval(seconds)
+        while !output.contains(marker) && Date() < deadline {
+            var entry = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
+            if poll(&entry, 1, 200) > 0 {
+                let count = Glibc.read(master, &buffer, buffer.count)
+                if count > 0 { output += String(decoding: buffer[0..<count], as: UTF8.self) }
+            }
+        }
+        return output.contains(marker)
+    }
+
+    /// Ctrl+a q, as `swrun console` is left; returns its exit status.
+    func detach() -> Int32 {
+        type("\u{01}q")
+        read(until: "Detached")
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
 }

@@ -5,11 +5,11 @@ import Testing
 /// (unshare -n), with its own bridge: nothing reaches the host's links or any other address.
 @Suite struct NetworkTests {
     /// Runs `script` with sh in a fresh network namespace; `$SWRUN` is swrun with -P set.
-    func inOwnNetwork(_ sandbox: Sandbox, _ script: String) throws -> Swrun.Result {
+    func inOwnNetwork(_ sandbox: Sandbox, _ script: String, timeout: TimeInterval = 60) throws -> Swrun.Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
         process.arguments = ["-n", "sh", "-c", "SWRUN='\(Swrun.binary)'; P='\(sandbox.path)'; " + script]
-        return try Swrun.runProcess(process)
+        return try Swrun.runProcess(process, timeout: timeout)
     }
 
     static let bridge = "ip link add br0 type bridge && ip addr add 10.99.0.1/24 dev br0 && ip link set br0 up && ip link set lo up"

@@ -164,6 +164,8 @@ import Testing
         let pid = try #require(container.record["init_pid"])
         let text = try container.swrun(["info"])
         #expect(text.stdout.contains("State:          RUNNING") && text.stdout.contains("PID:            \(pid)"), "\(text.stdout)")
+        // Every container has a cgroup of its own, limits or not: CPU from cpuacct here.
+        #expect(text.stdout.contains("CPU use:") && text.stdout.contains("Memory use:"), "\(text.stdout)")
         let json = try container.swrun(["info"], ["--format", "json"])
         let decoded = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         #expect(decoded?["state"] as? String == "RUNNING")
@@ -254,6 +256,95 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: "\(container.sandbox.path)/\(container.name)"))
     }
 
+    /// An init that dies as the container starts fails the start, with its status and what it
+    /// wrote to the console, and leaves nothing running or made.
+    @Test func anInitThatDiesStartingFailsTheStartWithItsStatusAndConsole() throws {
+        let container = try Booted("dies", start: false)
+        let started = try container.swrun(["start"], ["--", "/bin/sh", "-c", "echo going-down; exit 3"])
+        #expect(started.status == 1, "\(started.stderr)")
+        #expect(started.stderr.contains("stopped as it started: its init (/bin/sh -c 'echo going-down; exit 3') exited with status 3"), "\(started.stderr)")
+        #expect(started.stderr.contains("going-down"), "\(started.stderr)")
+        #expect(try container.swrun(["info", "-s", "-H"]).stdout == "STOPPED\n")
+        let log = (try? String(contentsOfFile: "\(container.sandbox.path)/\(container.name)/swrun.log", encoding: .utf8)) ?? ""
+        #expect(log.contains("init exited with status 3"), "the monitor logs every init exit: \(log)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: "\(container.sandbox.path)/\(container.name)")
+        #expect(!left.contains("swrun.state") && !left.contains("swrun.sock"), "\(left)")
+        #expect(!(try String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8)).isEmpty)
+        #expect(Self.leftoverCgroups(of: container.name).isEmpty)
+    }
+
+    /// The container's cgroup directories anywhere under /sys/fs/cgroup (three levels down).
+    static func leftoverCgroups(of name: String) -> [String] {
+        let found = try? shell("find /sys/fs/cgroup -maxdepth 4 -type d -name 'swrun-\(name)-*'")
+        return (found?.stdout ?? "").split(separator: "\n").map(String.init)
+    }
+
+    /// `start -F` with stdin and stdout not a terminal (a CI job's pipe) still shows the console.
+    @Test func foregroundStartWithoutATerminalRelaysTheConsole() throws {
+        let container = try Booted("fg", start: false)
+        let started = try container.swrun(["start", "-F"], ["--", "/bin/sh", "-c", "sleep 0.2; echo console-says-hello"])
+        #expect(started.stdout.contains("console-says-hello"), "\(started.stdout) \(started.stderr)")
+        #expect(started.status == 0, "\(started.stderr)")
+    }
+
+    @Test func stopTakesSeveralContainersOrAll() throws {
+        let sandbox = try Sandbox()
+        let names = (0..<4).map { _ in sandbox.name("many") }
+        for name in names {
+            try sandbox.create(name)
+            #expect(try Swrun.run(["start", "-n", name, "-P", sandbox.path]).status == 0)
+        }
+        defer { for name in names { _ = try? Swrun.run(["destroy", "-f", "-n", name, "-P", sandbox.path]) } }
+        func state(_ name: String) throws -> String { try Swrun.run(["info", "-s", "-H", "-n", name, "-P", sandbox.path]).stdout }
+        let two = try Swrun.run(["stop", "-P", sandbox.path, "-t", "20", "-n", names[0], names[1]])
+        #expect(two.status == 0, "\(two.stderr)")
+        #expect(try state(names[0]) == "STOPPED\n" && state(names[1]) == "STOPPED\n" && state(names[2]) == "RUNNING\n")
+        let all = try Swrun.run(["stop", "-P", sandbox.path, "-t", "20", "--all"])
+        #expect(all.status == 0, "\(all.stderr)")
+        #expect(try names.allSatisfy { try state($0) == "STOPPED\n" })
+        #expect(try Swrun.run(["stop", "-P", sandbox.path, "--all", "-n", names[0]]).status == 1, "--all with names is an error")
+    }
+
+    /// A container that LXC runs answers on LXC's abstract command socket: swrun does not start
+    /// a second init on its rootfs. (A listener on that socket stands for lxc-start here.)
+    @Test func aContainerThatLXCRunsIsNotStartedTwice() throws {
+        let container = try Booted("lxcowned", start: false)
+        let socketName = "\(container.sandbox.path)/\(container.name)/command"
+        let listener = Process()
+        listener.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        listener.arguments = ["-c", "import socket,sys,time; s=socket.socket(socket.AF_UNIX); s.bind(b'\\0'+sys.argv[1].encode()); s.listen(); print('ready', flush=True); time.sleep(30)", socketName]
+        let ready = Pipe()
+        listener.standardOutput = ready
+        try listener.run()
+        defer { listener.terminate(); listener.waitUntilExit() }
+        _ = ready.fileHandleForReading.availableData
+        let started = try container.swrun(["start"])
+        #expect(started.status == 1 && started.stderr.contains("is running under LXC"), "\(started.stderr)")
+        #expect(try container.swrun(["info", "-s", "-H"]).stdout == "STOPPED\n")
+        listener.terminate()
+        listener.waitUntilExit()
+        #expect(try container.swrun(["start"]).status == 0, "without LXC it starts")
+    }
+
+    @Test func aThirtyTwoBitArchitectureRunsUnderItsPersonality() throws {
+        let container = try Booted("i686", start: false)
+        let machine = try container.swrun(["execute"], ["-s", "lxc.arch=i686", "--", "uname", "-m"])
+        #expect(machine.stdout == "i686\n", "\(machine.stderr)")
+        let foreign = try container.swrun(["execute"], ["-s", "lxc.arch=aarch64", "--", "true"])
+        #expect(foreign.status == 125 && foreign.stderr.contains("cannot run 'aarch64' programs"), "\(foreign.stderr)")
+    }
+
+    /// Whatever the mode, the container sees and writes only its own cgroups: cgroup:rw once
+    /// showed the host's hierarchies, where a container's systemd made its cgroups.
+    @Test func cgroupRWShowsAndWritesOnlyTheContainersOwnCgroups() throws {
+        let container = try Booted("cgrw", start: false)
+        let result = try container.swrun(["execute"], ["-s", "lxc.mount.auto=cgroup:rw proc:mixed", "--", "sh", "-c",
+                                                       "mkdir /sys/fs/cgroup/pids/probe && echo made; ls /sys/fs/cgroup/pids | grep -c '^swrun-'; grep :pids: /proc/self/cgroup"])
+        #expect(result.stdout.hasPrefix("made\n0\n") && result.stdout.hasSuffix(":pids:/\n"), "\(result.stdout) \(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "/sys/fs/cgroup/pids/probe"), "nothing was made at the host's root")
+        #expect(Self.leftoverCgroups(of: container.name).isEmpty, "the container's cgroup, probe and all, is gone")
+    }
+
     @Test func waitReturnsOnceTheStateIsReachedOrTimesOut() throws {
         let container = try Booted("wait")
         #expect(try container.swrun(["wait", "-s", "RUNNING|FROZEN", "-t", "5"]).status == 0)
@@ -267,43 +358,14 @@ import Testing
 
     @Test func consoleReachesTheShellOnTheConsoleAndDetachesWithCtrlAQ() throws {
         let container = try Booted("console")
-        let master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC)
-        try #require(master >= 0)
-        defer { close(master) }
-        var unlock: Int32 = 0
-        _ = swrun_ioctl_ptr(master, swrun_TIOCSPTLCK, &unlock)
-        let slave = swrun_ioctl_int(master, swrun_TIOCGPTPEER, O_RDWR | O_NOCTTY)
-        try #require(slave >= 0)
-        defer { close(slave) }
-        let terminal = FileHandle(fileDescriptor: slave, closeOnDealloc: false)
-        let process = Swrun.process(["console", "-n", container.name, "-P", container.sandbox.path])
-        process.standardInput = terminal
-        process.standardOutput = terminal
-        process.standardError = terminal
-        try process.run()
-        func type(_ text: String) { _ = text.withCString { write(master, $0, strlen($0)) } }
-        var output = ""
-        func readUntil(_ marker: String) {
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            let deadline = Date().addingTimeInterval(15)
-            while !output.contains(marker) && Date() < deadline {
-                var entry = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
-                if poll(&entry, 1, 200) > 0 {
-                    let count = read(master, &buffer, buffer.count)
-                    if count > 0 { output += String(decoding: buffer[0..<count], as: UTF8.self) }
-                }
-            }
-        }
-        readUntil("Connected")
-        type("\r")
+        let console = try ConsoleSession(["console", "-n", container.name, "-P", container.sandbox.path])
+        console.read(until: "Connected")
+        console.type("\r")
         usleep(300_000)
-        type("echo sum=$((40+2))\r")
-        readUntil("sum=42")
-        type("\u{01}q")
-        readUntil("Detached")
-        process.waitUntilExit()
-        #expect(output.contains("sum=42"), "\(output)")
-        #expect(process.terminationStatus == 0)
+        console.type("echo sum=$((40+2))\r")
+        console.read(until: "sum=42")
+        #expect(console.output.contains("sum=42"), "\(console.output)")
+        #expect(console.detach() == 0)
         #expect(try container.swrun(["info", "-s", "-H"]).stdout == "RUNNING\n", "detaching leaves the container running")
     }
 

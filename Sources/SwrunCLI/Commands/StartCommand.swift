@@ -48,7 +48,8 @@ enum StartCommand: Command {
             monitor.extraSettings = try arguments.definedSettings()
             monitor.explain = arguments.flag("explain")
             monitor.foreground = true
-            monitor.settleMilliseconds = try settleTime(arguments)
+            // On the console the user sees init's end: a start needs no settling unless asked.
+            monitor.settleMilliseconds = arguments.value("settle") == nil ? 0 : try settleTime(arguments)
             var failure: SwrunError?
             let code = monitor.run(ready: { result in if case .failure(let error) = result { failure = error } }, warn: warn,
                                    log: { printError("swrun: \($0)") })

@@ -182,7 +182,7 @@ public struct ContainerMonitor {
         let status = container.initStatus.map { "\($0)" } ?? "ended"
         let lines = hub.recentConsoleLines(8)
         let console = lines.isEmpty ? "; it wrote nothing to the console" : "; its console's last lines:\n" + lines.map { "    " + $0 }.joined(separator: "\n")
-        return SwrunError(.containerSetup, "container '\(name)' stopped as it started: its init (\(plan.request.command.joined(separator: " "))) \(status)\(console)",
+        return SwrunError(.containerSetup, "container '\(name)' stopped as it started: its init (\(plan.request.command.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " "))) \(status)\(console)",
                           hint: "watch the whole boot with `swrun start -F -n \(name) -P \(store.lxcPath)`; check lxc.init.cmd and lxc.mount.auto (a systemd init needs cgroup:mixed)")
     }
 
