@@ -8,7 +8,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 vm=.build/vm
-timeout_s=${VM_TIMEOUT:-240}
+timeout_s=${VM_TIMEOUT:-480}
 mkdir -p "$vm"
 
 # 1. Debian packages, installed only when missing.
@@ -25,10 +25,14 @@ if [ -n "$missing" ]; then
 fi
 
 # 2. The kernel, fetched once: the newest linux-image-6.1.0-NN-amd64 (signed or not; qemu
-# boots either). cgroups are built in; of the modules only those of the stacked network
-# links are kept (this build host's kernel lacks vlan and ipvlan), in their load order.
-modules="net/llc/llc net/802/stp net/802/garp net/802/mrp net/8021q/8021q drivers/net/veth drivers/net/macvlan drivers/net/ipvlan/ipvlan"
-if [ ! -s "$vm/vmlinuz" ] || [ ! -s "$vm/modules/order" ]; then
+# boots either). cgroups are built in; of the modules only these are kept, in their load
+# order: the stacked network links (this build host's kernel lacks vlan and ipvlan), and
+# virtio-blk with ext4 for the disk that holds the Debian rootfs.
+modules="net/llc/llc net/802/stp net/802/garp net/802/mrp net/8021q/8021q drivers/net/veth drivers/net/macvlan drivers/net/ipvlan/ipvlan
+drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci_legacy_dev
+drivers/virtio/virtio_pci drivers/block/virtio_blk lib/crc16 crypto/crc32c_generic fs/mbcache fs/jbd2/jbd2 fs/ext4/ext4"
+wanted_order=$(for m in $modules; do basename "$m"; done)
+if [ ! -s "$vm/vmlinuz" ] || [ "$(cat "$vm/modules/order" 2>/dev/null)" != "$wanted_order" ]; then
   pkg=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64(-unsigned)?$' | cut -d' ' -f1 | sort -V | tail -n 1)
   [ -n "$pkg" ] || { echo "vm-test: no linux-image-6.1.0-NN-amd64 in apt (run apt-get update)" >&2; exit 1; }
   echo "vm-test: fetching $pkg"
@@ -48,6 +52,17 @@ if [ ! -s "$vm/vmlinuz" ] || [ ! -s "$vm/modules/order" ]; then
   echo "$pkg" > "$vm/kernel.txt"
   rm -rf "$vm/kernel"
   mv "$vm/vmlinuz.tmp" "$vm/vmlinuz"
+fi
+
+# 2b. The Debian 12 rootfs with systemd of the distribution boot tests, on an ext4 disk image
+# (made once per rootfs; the VM boots it with snapshot=on, so the image stays as made).
+rootfs=$(scripts/distro-rootfs.sh systemd)
+disk=$vm/debian12-systemd.img
+if [ ! -s "$disk" ] || [ "$rootfs.complete" -nt "$disk" ]; then
+  command -v mkfs.ext4 >/dev/null || scripts/install-deps.sh test
+  rm -f "$disk.tmp"
+  mkfs.ext4 -q -F -L swrun-distro -d "$rootfs" "$disk.tmp" 1G
+  mv "$disk.tmp" "$disk"
 fi
 
 # 3. swrun: the one given (static, or dynamic with its libraries copied in below), else the
@@ -96,6 +111,7 @@ start=$(date +%s)
 rc=0
 timeout "$timeout_s" qemu-system-x86_64 -accel tcg -m 1G -smp 2 -nographic -no-reboot \
   -kernel "$vm/vmlinuz" -initrd "$vm/initramfs.cpio" \
+  -drive file="$disk",if=virtio,format=raw,snapshot=on \
   -append "console=ttyS0 quiet panic=-1 rdinit=/init" </dev/null > "$vm/console.raw" 2>&1 || rc=$?
 elapsed=$(( $(date +%s) - start ))
 tr -d '\r' < "$vm/console.raw" > "$vm/console.log" && rm -f "$vm/console.raw"

@@ -183,6 +183,22 @@ public struct ContainerCgroup: Sendable, Equatable {
         }
     }
 
+    /// The file a process writes "0" to, to join the container's cgroup `directory` (attach):
+    /// v1's tasks (a single thread moving itself). On v2 the cgroup's own cgroup.procs, unless
+    /// its init (systemd) has given controllers to its children: v2 then admits no process
+    /// there (EBUSY), and the process joins a leaf of its own below, ".lxc", as LXC's attach does.
+    public static func joinFile(of directory: String) throws(SwrunError) -> String {
+        let tasks = FileSystem.join(directory, "tasks")
+        if FileSystem.exists(tasks) { return tasks }
+        let subtree = (try? FileSystem.readText(FileSystem.join(directory, "cgroup.subtree_control"))) ?? ""
+        guard !subtree.trimmingCharacters(in: " \n").isEmpty else { return FileSystem.join(directory, "cgroup.procs") }
+        let leaf = FileSystem.join(directory, ".lxc")
+        if !FileSystem.isDirectory(leaf) {
+            do { try FileSystem.makeDirectory(leaf, mode: 0o755) } catch where error.code == .alreadyExists {}
+        }
+        return FileSystem.join(leaf, "cgroup.procs")
+    }
+
     /// The directory in the cgroup v2 tree, if the cgroup has one (on a unified or a hybrid host).
     public var unifiedDirectory: String? {
         directories.first(where: CgroupMode.isCgroup2)

@@ -95,6 +95,23 @@ import Testing
         #expect(Array(lines.suffix(2)) == ["/", "/"])
     }
 
+    /// What runs in the container before its command (lxc.hook.start) finds init holding no
+    /// handle on the host's cgroup tree (the CLONE_INTO_CGROUP directory, the v1 tasks files)
+    /// and no capability but CAP_KILL: nothing to take over with ptrace.
+    @Test func aStartHookFindsInitWithoutHostHandlesOrCapabilities() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("hookfds")
+        try sandbox.create(name)
+        let hook = sandbox.path + "/\(name)/rootfs/probe-init.sh"
+        let script = "#!/bin/sh\nfor fd in /proc/1/fd/*; do readlink $fd; done > /tmp/init-fds\ngrep CapEff /proc/1/status | cut -f2 > /tmp/init-caps\n"
+        FileManager.default.createFile(atPath: hook, contents: Data(script.utf8))
+        chmod(hook, 0o755)
+        let result = try sandbox.execute(name, ["sh", "-c", "cat /tmp/init-fds; echo caps=$(cat /tmp/init-caps)"],
+                                         options: ["-s", "lxc.hook.start=/probe-init.sh"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(!result.stdout.contains("/sys/fs/cgroup") && !result.stdout.contains(sandbox.path), "init's fds: \(result.stdout)")
+        #expect(result.stdout.contains("caps=0000000000000020"), "init keeps only CAP_KILL: \(result.stdout)")
+    }
+
     @Test func boundingSetLacksDroppedCapabilities() throws {
         let sandbox = try Sandbox(), name = sandbox.name("cap")
         try sandbox.create(name)

@@ -39,6 +39,18 @@ import Testing
         #expect(LinkRequest.notifyNeighbours(index: 5, sequence: 7).bytes == golden)
     }
 
+    @Test func gratuitousARPAnnouncesTheAddressFromItself() {
+        let mac: [UInt8] = [0x00, 0x16, 0x3e, 0x01, 0x02, 0x03], address: [UInt8] = [10, 0, 3, 5]
+        let golden: [UInt8] = [
+            0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x16, 0x3e, 0x01, 0x02, 0x03,  // broadcast, from the link
+            0x08, 0x06,                                                              // ethertype ARP
+            0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01,                          // Ethernet/IPv4, request
+            0x00, 0x16, 0x3e, 0x01, 0x02, 0x03, 10, 0, 3, 5,                         // sender: the link, its address
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 10, 0, 3, 5,                         // target: the same address
+        ]
+        #expect(GratuitousARP.frame(mac: mac, address: address) == golden)
+    }
+
     @Test func vethOnABridgeAndUpInTheSameRequest() {
         let bytes = LinkRequest.createVeth(name: "veth0", peer: "eth0", master: 7, up: true, sequence: 1).bytes
         let header: [UInt8] = [

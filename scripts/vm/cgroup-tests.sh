@@ -192,4 +192,35 @@ else
   sw stop -n s -k >/dev/null 2>&1 || true
 fi
 
+# --- A Debian 12 with systemd (the disk vm-test.sh made from the boot tests' rootfs) boots
+# to "running" in a cgroup of its own with the controllers delegated to it, and halts by
+# itself on SIGRTMIN+3 (no lxc.signal.halt: swrun sees that systemd blocks it).
+d=/var/lib/lxc/deb
+if [ ! -b /dev/vda ]; then notok systemd-boots-to-running "no disk /dev/vda"
+elif ! { mkdir -p $d/rootfs && mount -t ext4 /dev/vda $d/rootfs; }; then notok systemd-boots-to-running "cannot mount /dev/vda"
+else
+  printf '%s\n' "lxc.rootfs.path = dir:$d/rootfs" "lxc.uts.name = deb" "lxc.mount.auto = cgroup:mixed proc:mixed sys:mixed" \
+    "lxc.autodev = 1" "lxc.tty.max = 4" "lxc.pty.max = 1024" "lxc.net.0.type = empty" > $d/config
+  t0=$(now)
+  rc=0; sw start -n deb >$out 2>&1 || rc=$?
+  state=none
+  while [ $rc -eq 0 ] && [ $(( $(now) - t0 )) -lt 30000 ]; do
+    state=$(sw attach -n deb -- systemctl is-system-running 2>/dev/null || true)
+    case "$state" in running|degraded|maintenance) break ;; esac
+    sleep 1
+  done
+  t1=$(now)
+  cgd=$(cgdir deb)
+  if [ "$state" = running ] && [ -d "$cgd/init.scope" ] && grep -qw memory "$cgd/cgroup.controllers"; then
+    ok "systemd-boots-to-running (v2, $(( (t1 - t0) / 100 )) s under TCG)"
+  else
+    notok systemd-boots-to-running "start exit $rc, state '$state', cgroup '$cgd' ($(cat "$cgd/cgroup.controllers" 2>/dev/null)); failed: $(sw attach -n deb -- systemctl --failed --no-legend 2>&1 | tr '\n' ' '); $(tail -n 5 $out | tr '\n' ' ')"
+  fi
+  rc=0; sw stop -n deb -t 120 >$out 2>&1 || rc=$?
+  if [ $rc -eq 0 ] && ! grep -q killed $out && [ -z "$(cgdir deb)" ] && grep -q 'init killed by signal SIGINT' $d/swrun.log; then ok systemd-halts-by-itself
+  else notok systemd-halts-by-itself "stop exit $rc: $(tr '\n' ' ' < $out); log: $(tail -n 3 $d/swrun.log | tr '\n' ' ')"; fi
+  sw stop -n deb -k >/dev/null 2>&1 || true
+  umount $d/rootfs || true
+fi
+
 if [ $pass -eq $total ]; then echo "VM-TEST: PASS $pass/$total"; else echo "VM-TEST: FAIL $pass/$total"; fi

@@ -14,6 +14,7 @@
 #include <sys/xattr.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <netpacket/packet.h>
 
 // Namespace and clone flags (values from linux/sched.h, spelled out so that
 // they do not depend on _GNU_SOURCE reaching the system headers).

@@ -42,8 +42,7 @@ public struct ContainerAttacher {
         var cgroupFDs: [Int32] = []
         defer { for fd in cgroupFDs { close(fd) } }
         for directory in status.record.map({ store.ownCgroups(of: name, in: $0) }) ?? [] {
-            let tasks = FileSystem.join(directory, "tasks")
-            let fd = open(FileSystem.exists(tasks) ? tasks : FileSystem.join(directory, "cgroup.procs"), O_WRONLY | O_CLOEXEC)
+            let fd = open(try ContainerCgroup.joinFile(of: directory), O_WRONLY | O_CLOEXEC)
             if fd < 0 { throw SwrunError.system("cannot open the cgroup \(directory) of container '\(name)'", Errno.current) }
             cgroupFDs.append(fd)
         }

@@ -172,6 +172,7 @@ public struct ContainerMonitor {
             return (nil, false)
         }
         report(.success(()))
+        container.announceAddresses()  // again, now that every bridge port forwards
         watch(container, hub: hub, listener: listener, config: config)
         return (container.initStatus ?? .exited(0), true)
     }

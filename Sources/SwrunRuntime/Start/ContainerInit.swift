@@ -11,9 +11,14 @@ import Glibc
 /// Runs in the child of clone3: raw system calls only, and it never returns.
 enum ContainerInit {
     static func run(_ plan: StartPlan, sync: Int32) -> Never {
+        // swrun's own fds (its lock, signalfd, sockets, the CLONE_INTO_CGROUP directory) go
+        // first of all: nothing in the container may reach them through /proc/1/fd.
+        closeAllBut(plan.initKeptFDs)
+        // No core dumps of swrun's memory, /proc/1 owned by root, and no ptrace but with
+        // CAP_SYS_PTRACE: in every mode (a booted init's exec makes it dumpable again).
+        _ = swrun_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
         if plan.mode == .execute {
             _ = swrun_prctl(PR_SET_PDEATHSIG, UInt(SIGKILL), 0, 0, 0)  // a foreground command dies with swrun
-            _ = swrun_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  // no core dumps of swrun's memory; /proc/1 owned by root
             _ = swrun_prctl(PR_SET_NAME, UInt(bitPattern: plan.initName.baseAddress), 0, 0, 0)
             renameCommandLine(plan.hostArguments, to: plan.initName)
         }
@@ -61,19 +66,40 @@ enum ContainerInit {
     /// Forks the command and waits until it has exec'd (its end of a close-on-exec
     /// pipe closes) or reported the step that failed: (step index, errno).
     /// With `afterFork` (init's case: the highest capability), the parent drops its own
-    /// capabilities the moment the child exists, before the command can run.
+    /// capabilities once the child exists, and the child waits for that before its first
+    /// step: nothing it runs (lxc.hook.start) ever sees a parent with root's capabilities,
+    /// which CAP_SYS_PTRACE could otherwise take over.
     static func startPayload(_ plan: StartPlan, console: Int32, report: inout (Int32, Int32), afterFork lastCapability: Int32? = nil) -> pid_t {
         var pipeFDs: (Int32, Int32) = (-1, -1)
+        var goFDs: (Int32, Int32) = (-1, -1)
         let piped = withUnsafeMutableBytes(of: &pipeFDs) { swrun_pipe_cloexec($0.baseAddress!.assumingMemoryBound(to: Int32.self)) }
         if piped != 0 { return -1 }
+        if lastCapability != nil, withUnsafeMutableBytes(of: &goFDs, { swrun_pipe_cloexec($0.baseAddress!.assumingMemoryBound(to: Int32.self)) }) != 0 {
+            return -1
+        }
         let pid = swrun_raw_fork()
         if pid < 0 { return -1 }
         if pid == 0 {
             close(pipeFDs.0)
+            if goFDs.0 >= 0 {
+                close(goFDs.1)
+                var byte: UInt8 = 0
+                if read(goFDs.0, &byte, 1) != 1 { _exit(1) }  // init died before letting it go
+                close(goFDs.0)
+            }
             runPayload(plan, console: console, errorPipe: pipeFDs.1)
         }
         close(pipeFDs.1)
-        if let lastCapability { dropAllCapabilities(upTo: lastCapability) }
+        if let lastCapability {
+            dropAllCapabilities(upTo: lastCapability)
+            // Init needs the caller's stdio and the console no more: the command has them.
+            _ = swrun_close_range(0, 2, 0)
+            if console > 2 { close(console) }
+            close(goFDs.0)
+            var byte: UInt8 = 1
+            _ = write(goFDs.1, &byte, 1)
+            close(goFDs.1)
+        }
         var failure: (Int32, Int32) = (-1, -1)
         let count = withUnsafeMutableBytes(of: &failure) { read(pipeFDs.0, $0.baseAddress, $0.count) }
         close(pipeFDs.0)
@@ -114,6 +140,16 @@ enum ContainerInit {
         area.initializeMemory(as: UInt8.self, repeating: 0)
         let count = min(area.count, name.count)
         area.baseAddress?.copyMemory(from: name.baseAddress!, byteCount: count)
+    }
+
+    /// Closes every fd above stdio but those of `kept` (sorted, -1 after the last).
+    private static func closeAllBut(_ kept: UnsafeMutableBufferPointer<Int32>) {
+        var next: UInt32 = 3
+        for fd in kept where fd >= 0 {
+            if UInt32(fd) > next { _ = swrun_close_range(next, UInt32(fd) - 1, 0) }
+            next = max(next, UInt32(fd) + 1)
+        }
+        _ = swrun_close_range(next, UInt32.max, 0)
     }
 
     /// Moves the sync socket to fd 3 and closes everything else, host stdio included.

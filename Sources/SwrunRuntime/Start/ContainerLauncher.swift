@@ -45,6 +45,7 @@ public struct ContainerLauncher {
         explainer.say("socketpair(AF_UNIX, SOCK_SEQPACKET|SOCK_CLOEXEC)",
                       "a channel to the container's init: it reports each step, or the step that failed with its errno")
         fflush(nil)  // the child must not inherit half-written stdio buffers
+        plan.keepInInit(sync: childEnd)
         let namespaces = plan.namespaces
         let pid = swrun_clone3(namespaces.flags, SIGCHLD, prepared?.cloneInto ?? -1)
         if pid == 0 {
@@ -74,6 +75,7 @@ public struct ContainerLauncher {
             if !plan.publishedPorts.isEmpty { try container.publishPorts() }
             if plan.waitsForParent, !SyncMessage(.parentDone).send(on: parentEnd) { throw container.initVanished("while swrun prepared it") }
             try container.waitForSetup()
+            container.announceAddresses()
             try ContainerHooks(config: plan.request.config, name: plan.request.containerName, containerDirectory: plan.request.containerDirectory)
                 .run("start-host", initPID: pid)
             try beforeCommand(container)
@@ -114,6 +116,7 @@ public final class LaunchedContainer {
     private var vethHostNames: [String] = []
 
     deinit {
+        announcement?.close()
         for fd in terminals where fd >= 0 { close(fd) }
         close(sync)
         returnPhysicalLinks()
@@ -122,6 +125,28 @@ public final class LaunchedContainer {
     }
 
     private var publishedPorts = false
+
+    /// Gratuitous ARP for the container's IPv4 addresses, from inside its network.
+    private var announcement: GratuitousARP?
+
+    /// Announces the addresses of the container's links (those with a MAC address swrun
+    /// knows), so that neighbours with an old MAC address in their caches learn the new one.
+    /// The links announce themselves as they come up (arp_notify), but a bridge may not
+    /// forward from the new port yet by then: this goes after setup, and the monitor sends
+    /// it again once the container has settled.
+    public func announceAddresses() {
+        if announcement == nil {
+            let links = plan.networkLinks.compactMap { link -> (name: String, mac: [UInt8], address: [UInt8])? in
+                guard let mac = link.hardwareAddress?.bytes, let address = link.address?.address else { return nil }
+                return (link.containerName, mac, address)
+            }
+            guard !links.isEmpty else { return }
+            announcement = try? GratuitousARP(networkNamespace: "/proc/\(initPID)/ns/net", links: links)
+            explainer.say("sendto(AF_PACKET, ARP request for \(links.map { $0.address.map(String.init).joined(separator: ".") }.joined(separator: ", ")) from itself)",
+                          "a gratuitous ARP: the neighbours learn the container's MAC address at once")
+        }
+        announcement?.send()
+    }
 
     /// Forwards the published host ports to the container, for as long as its init lives.
     fileprivate func publishPorts() throws(SwrunError) {

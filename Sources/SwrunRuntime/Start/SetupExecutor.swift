@@ -29,7 +29,9 @@ struct SetupExecutor {
     mutating func perform(_ action: SetupAction) -> Int32 {
         switch action {
         case let .joinNamespace(fd, type):
-            return swrun_setns(fd, type) == 0 ? 0 : errno
+            let error = swrun_setns(fd, type) == 0 ? 0 : errno
+            close(fd)  // the other container's namespace: nothing in this one may hold it
+            return error
         case .waitForParent:
             guard let answer = SyncMessage.receive(on: sync), answer.message.kind == SyncMessage.Kind.parentDone.rawValue else { return EPIPE }
             return 0
@@ -37,11 +39,13 @@ struct SetupExecutor {
             return ContainerChild.runHook(argv: argv, environment: environment)
         case .enterOwnCgroup(let tasks):
             var zero: UInt8 = 0x30  // "0": the writing thread
+            var error: Int32 = 0
             for fd in tasks where fd >= 0 {
                 let written = write(fd, &zero, 1)
-                if written != 1 { return written < 0 ? errno : EIO }
+                if written != 1 && error == 0 { error = written < 0 ? errno : EIO }
+                close(fd)  // the host's cgroup files: closed once used
             }
-            return 0
+            return error
         case .enterCgroupNamespace:
             return swrun_unshare(Int32(truncatingIfNeeded: SWRUN_CLONE_NEWCGROUP)) == 0 ? 0 : errno
         case .becomeRootInside:

@@ -74,6 +74,13 @@ public final class StartPlan {
     /// v2 cgroup.procs, that init writes itself into (.movesItself), opened by swrun before
     /// the clone; -1 where unused.
     let cgroupTaskFDs: UnsafeMutableBufferPointer<Int32>
+    /// The v2 cgroup directory fd of CLONE_INTO_CGROUP, or -1: init closes its copy first of
+    /// all, so nothing in the container ever reaches the host's cgroup tree through it.
+    let cloneIntoFD: UnsafeMutablePointer<Int32>
+    /// The fds init keeps of all swrun had open at the clone (its sync socket, the tasks
+    /// files, other containers' namespaces), sorted, -1 after the last: init closes every
+    /// other one (swrun's lock, signalfd and sockets) before anything runs in the container.
+    let initKeptFDs: UnsafeMutableBufferPointer<Int32>
     /// The hierarchies the container's cgroup spans: those the host has writable, and any
     /// read-only one that a limit needs (which then fails with a clear error).
     var containerHierarchies: [CgroupHierarchy] {
@@ -103,6 +110,10 @@ public final class StartPlan {
         terminalFDs.initialize(repeating: -1)
         cgroupTaskFDs = arena.scratch(16 * MemoryLayout<Int32>.size).bindMemory(to: Int32.self)
         cgroupTaskFDs.initialize(repeating: -1)
+        cloneIntoFD = arena.scratch(MemoryLayout<Int32>.size).bindMemory(to: Int32.self).baseAddress!
+        cloneIntoFD.pointee = -1
+        initKeptFDs = arena.scratch(32 * MemoryLayout<Int32>.size).bindMemory(to: Int32.self)
+        initKeptFDs.initialize(repeating: -1)
         self.request = request
         rootfs = try Self.rootfsPath(of: request)
         cgroupLimits = try Self.limits(from: request.config.settings)
@@ -275,12 +286,19 @@ public final class StartPlan {
             for write in (try? cgroupLimits.writes(for: mode)) ?? [] {
                 explainer.say("write(\"\(write.file)\", \"\(write.value)\")", "a limit of the container's \(write.controller) controller")
             }
+            cloneIntoFD.pointee = cloneInto
             return PreparedCgroup(cgroup: cgroup, cloneInto: cloneInto, taskFDs: opened.filter { $0 != cloneInto })
         } catch {
             for fd in opened { close(fd) }
             cgroup.remove()
             throw error
         }
+    }
+
+    /// Records the fds init keeps (see initKeptFDs): `sync`, and those the plan hands it.
+    func keepInInit(sync: Int32) {
+        let kept = ([sync] + cgroupTaskFDs.filter { $0 >= 0 } + sharedNamespaces.all.map(\.fd)).sorted()
+        for (index, fd) in kept.prefix(initKeptFDs.count).enumerated() { initKeptFDs[index] = fd }
     }
 
     /// The host ids of the container's root (its lxc.idmap lines for id 0), if it has a user namespace.
