@@ -50,20 +50,21 @@ public struct ContainerCgroup: Sendable, Equatable {
                 let mountPoint = FileSystem.join(root, hierarchy.directory)
                 let base = FileSystem.join(mountPoint, hierarchy.ownPath)
                 if hierarchy.isUnified && mode == .unified {
-                    made.append(try makeUnified(path, below: base, root: mountPoint, limits: needed, delegate: delegate, relative: relative))
+                    made.append(try makeUnified(path, below: base, root: mountPoint, limits: needed, delegate: delegate, relative: relative,
+                                                configured: directory != nil))
                 } else {
-                    let directory = FileSystem.join(base, path)
+                    let target = FileSystem.join(base, path)
                     let cpuset = hierarchy.controllers.contains("cpuset")
-                    try makeParents(of: directory, below: base) { made throws(SwrunError) in
+                    try makeParents(of: target, below: base) { made throws(SwrunError) in
                         if cpuset { try inheritCpuset(made) }
                     }
-                    try makeFresh(directory)
-                    made.append(directory)
-                    if cpuset { try inheritCpuset(directory) }
+                    try makeFresh(target, configured: directory != nil)
+                    made.append(target)
+                    if cpuset { try inheritCpuset(target) }
                 }
-                let directory = made[made.count - 1]
+                let cgroupDirectory = made[made.count - 1]
                 for item in writes where mode == .unified || hierarchy.controllers.contains(item.controller) {
-                    try FileSystem.writeExisting(FileSystem.join(directory, item.file), item.value, hint: limitHint)
+                    try FileSystem.writeExisting(FileSystem.join(cgroupDirectory, item.file), item.value, hint: limitHint)
                 }
             }
         } catch {
@@ -99,7 +100,7 @@ public struct ContainerCgroup: Sendable, Equatable {
     /// (swrun's own does) give controllers to children: then the container goes below the
     /// tree's root, as LXC places it. Without controllers it stays below swrun's own.
     private static func makeUnified(_ path: String, below base: String, root: String, limits: [String], delegate: Bool,
-                                    relative: Bool) throws(SwrunError) -> String {
+                                    relative: Bool, configured: Bool) throws(SwrunError) -> String {
         let wanted = limits + (delegate ? delegated.filter { !limits.contains($0) } : [])
         var (parent, given) = (base, [String]())
         if !wanted.isEmpty {
@@ -111,7 +112,7 @@ public struct ContainerCgroup: Sendable, Equatable {
                 try FileSystem.writeExisting(FileSystem.join(made, "cgroup.subtree_control"), given.map { "+" + $0 }.joined(separator: " "))
             }
         }
-        try makeFresh(directory)
+        try makeFresh(directory, configured: configured)
         return directory
     }
 
@@ -308,8 +309,14 @@ public struct ContainerCgroup: Sendable, Equatable {
 
     // MARK: files
 
-    /// A directory of our own: one left by a crash is removed first, with what is below it.
-    private static func makeFresh(_ directory: String) throws(SwrunError) {
+    /// A directory of our own. Under swrun's own name (swrun-NAME-HASH), one left by a crash
+    /// is removed first, with what is below it; an lxc.cgroup.dir that exists is someone
+    /// else's (a crash's was removed by the start's cleanup, from the record): refused.
+    private static func makeFresh(_ directory: String, configured: Bool) throws(SwrunError) {
+        if configured && FileSystem.exists(directory) {
+            throw SwrunError(.alreadyExists, "lxc.cgroup.dir names the cgroup \(directory), which exists and is not this container's",
+                             hint: "name a cgroup that does not exist yet; swrun makes it and removes it at stop")
+        }
         if FileSystem.isDirectory(directory) { _ = removeTree(directory) }
         do { try FileSystem.makeDirectory(directory, mode: 0o755) } catch {
             throw SwrunError(error.code, "cannot create the cgroup \(directory)", errno: error.errno,

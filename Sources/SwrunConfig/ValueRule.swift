@@ -108,6 +108,11 @@ enum ValueRule: Sendable {
             if value.split(separator: "/").contains("..") {
                 throw ValueError("'\(value)' climbs up with '..'", hint: "give a path below the cgroup root")
             }
+            // "." or "a/./b" names a cgroup that is not a new one of the container's own: its
+            // removal at stop would take what is there (swrun's own cgroup, for ".").
+            if !value.isEmpty && value.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0.isEmpty || $0 == "." }) {
+                throw ValueError("'\(value)' has an empty or '.' component", hint: "name a cgroup of the container's own below the root, e.g. lxc/web")
+            }
         case .directoryName:
             if value.contains("/") || value == "." || value == ".." {
                 throw ValueError("'\(value)' is not a single directory name", hint: "give one name without '/'")

@@ -65,6 +65,8 @@ import Testing
         ("lxc.prlimit.nofile = lots", "test.conf:1: lxc.prlimit.nofile: 'lots' is not a resource limit"),
         ("lxc.time.offset.boot = 5 days", "test.conf:1: lxc.time.offset.boot: '5 days' is not a time offset"),
         ("lxc.cgroup.dir = /abs", "test.conf:1: lxc.cgroup.dir: '/abs' is absolute"),
+        ("lxc.cgroup.dir = .", "test.conf:1: lxc.cgroup.dir: '.' has an empty or '.' component"),
+        ("lxc.cgroup.dir = a//b", "test.conf:1: lxc.cgroup.dir: 'a//b' has an empty or '.' component"),
         ("lxc.namespace.clone = mnt pid nope", "test.conf:1: lxc.namespace.clone: 'nope' is not a namespace"),
     ])
     func badValuesNameFileLineAndKey(line: String, message: String) {

@@ -191,3 +191,28 @@ final class ConsoleSession {
         return process.terminationStatus
     }
 }
+
+/// This process's own cgroup directory in every hierarchy under /sys/fs/cgroup.
+func ownCgroupDirectories() -> [String] {
+    let text = (try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8)) ?? ""
+    var result: [String] = []
+    for line in text.split(separator: "\n") {
+        let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+        guard fields.count == 3 else { continue }
+        let mount = fields[1].isEmpty ? "unified" : fields[1].hasPrefix("name=") ? String(fields[1].dropFirst(5)) : fields[1]
+        let directory = "/sys/fs/cgroup/\(mount)" + (fields[2] == "/" ? "" : fields[2])
+        if FileManager.default.fileExists(atPath: directory) { result.append(directory) }
+    }
+    return result
+}
+
+/// Removes the cgroup `relative` (and its parents up to the first component) below this
+/// process's own in every hierarchy: what an lxc.cgroup.dir left, as LXC leaves parents.
+func removeCgroupPath(_ relative: String) {
+    let components = relative.split(separator: "/").map(String.init)
+    for base in ownCgroupDirectories() {
+        for depth in stride(from: components.count, to: 0, by: -1) {
+            rmdir(base + "/" + components.prefix(depth).joined(separator: "/"))
+        }
+    }
+}

@@ -37,11 +37,14 @@ import Testing
         let sandbox = try Sandbox(), name = sandbox.name("mask")
         try sandbox.create(name)
         let script = "cat /proc/keys /proc/kmsg /proc/timer_list 2>/dev/null | wc -c; ls -A /sys/firmware /proc/acpi | wc -l; "
-            + "echo 1 > /proc/sys/kernel/panic 2>/dev/null && echo wrote || echo refused"
+            + "echo 1 > /proc/sys/kernel/panic 2>/dev/null && echo wrote || echo refused; "
+            + "cat /proc/irq/default_smp_affinity > /proc/irq/default_smp_affinity 2>/dev/null && echo wrote || echo refused; "
+            + "grep -c -E ' /proc/(bus|fs|irq) ro,' /proc/self/mountinfo"
         let result = try sandbox.execute(name, ["sh", "-c", script])
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-        #expect(lines == ["0", "3", "refused"], "host keyrings, kernel log and timers read as empty; firmware dirs are empty: \(lines)")
+        #expect(lines == ["0", "3", "refused", "refused", "3"],
+                "host keyrings, kernel log and timers read as empty; firmware dirs are empty; /proc/sys, bus, fs and irq read-only: \(lines)")
     }
 
     @Test func initReapsOrphanedZombies() throws {
@@ -337,7 +340,7 @@ import Testing
         let own = try String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8).split(separator: "\n")
             .first { $0.contains(":memory:") }.map { String($0.split(separator: ":")[2]) } ?? "/"
         let parent = "/sys/fs/cgroup/memory\(own == "/" ? "" : own)/\(name)-parent"
-        defer { rmdir(parent + "/inner"); rmdir(parent) }  // the parent stays after stop, as with LXC
+        defer { removeCgroupPath("\(name)-parent/inner") }  // the parent stays after stop, as with LXC
         // The host's cgroup tree is not visible inside; look from outside while it runs.
         let started = try Swrun.run(["start", "-n", name, "-P", sandbox.path, "--memory", "48M",
                                      "-s", "lxc.cgroup.dir=\(name)-parent/inner", "-s", "lxc.cgroup.relative=1"])
@@ -350,13 +353,29 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: parent + "/inner"), "the container's own cgroup goes at stop")
     }
 
+    /// lxc.cgroup.dir never takes a cgroup that exists: its removal at stop would take what is
+    /// in it (for ".", swrun's own cgroup, and with it every process there).
+    @Test func lxcCgroupDirNamingAnExistingCgroupIsRefusedAndLeftAlone() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("notmine")
+        try sandbox.create(name)
+        let existing = "\(name)-someone-elses"
+        let pids = try #require(ownCgroupDirectories().first { $0.hasPrefix("/sys/fs/cgroup/pids") })
+        #expect(mkdir(pids + "/" + existing, 0o755) == 0)
+        defer { removeCgroupPath(existing) }
+        let refused = try sandbox.execute(name, ["true"], options: ["-s", "lxc.cgroup.dir=\(existing)"])
+        #expect(refused.status == 125 && refused.stderr.contains("exists and is not this container's"), "\(refused.stderr)")
+        #expect(FileManager.default.fileExists(atPath: pids + "/" + existing), "the other cgroup is left as it was")
+        let dot = try sandbox.execute(name, ["true"], options: ["-s", "lxc.cgroup.dir=."])
+        #expect(dot.status == 125 && dot.stderr.contains("lxc.cgroup.dir: '.' has an empty or '.' component"), "\(dot.stderr)")
+    }
+
     @Test func stopKillsWhatJoinedTheCgroupFromOutsideThePidNamespace() throws {
         let sandbox = try Sandbox(), name = sandbox.name("killall")
         try sandbox.create(name)
         let own = try String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8).split(separator: "\n")
             .first { $0.contains(":memory:") }.map { String($0.split(separator: ":")[2]) } ?? "/"
         let parent = "/sys/fs/cgroup/memory\(own == "/" ? "" : own)/\(name)-parent"
-        defer { rmdir(parent + "/inner"); rmdir(parent) }
+        defer { removeCgroupPath("\(name)-parent/inner") }
         let started = try Swrun.run(["start", "-n", name, "-P", sandbox.path, "--memory", "48M",
                                      "-s", "lxc.cgroup.dir=\(name)-parent/inner", "-s", "lxc.cgroup.relative=1"])
         defer { _ = try? Swrun.run(["destroy", "-f", "-n", name, "-P", sandbox.path]) }

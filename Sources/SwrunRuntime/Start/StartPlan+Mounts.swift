@@ -86,6 +86,9 @@ extension StartPlan {
                 remountReadOnly("/proc/sys", why: "proc:mixed: kernel tunables are read-only inside")
                 remountWritable("/proc/sys/net", why: "proc:mixed: the network namespace's own sysctls stay writable")
                 remountReadOnly("/proc/sysrq-trigger", optional: true, why: "proc:mixed: no magic SysRq from inside (skipped where the kernel has none)")
+                for path in Self.readOnlyProcDirectories {
+                    remountReadOnly(path, optional: true, why: "proc:mixed: the host's buses, filesystems and interrupts are read-only inside, as runc and crun make them")
+                }
             }
             mask(files: Self.maskedProcFiles, directories: Self.maskedProcDirectories)
         }
@@ -109,6 +112,8 @@ extension StartPlan {
                                   "/proc/kpageflags", "/proc/kpagecgroup", "/proc/latency_stats", "/proc/timer_list",
                                   "/proc/timer_stats", "/proc/sched_debug"]
     static let maskedProcDirectories = ["/proc/acpi", "/proc/asound", "/proc/scsi"]
+    /// Host-wide kernel settings outside /proc/sys: IRQ affinity, filesystem and bus tunables.
+    static let readOnlyProcDirectories = ["/proc/bus", "/proc/fs", "/proc/irq"]
     static let maskedSysDirectories = ["/sys/firmware", "/sys/devices/virtual/powercap"]
 
     /// Hides host-only kernel files: /dev/null bound over each file, an empty read-only
