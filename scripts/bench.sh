@@ -17,6 +17,7 @@ touch "$work/empty.conf"
 cleanup() {
     # LXC (with lxc.cgroup.relative) and crun leave cgroups below ours; remove those they made, deepest first.
     find /sys/fs/cgroup -depth -type d \( -name "lxc.payload.$name" -o -name "lxc.monitor.$name" -o -name lxc.pivot \
+        -o -name "lxc.payload.boot-lxc" -o -name "lxc.monitor.boot-lxc" \
         -o -name swrun-bench-crun -o -name swrun-bench-crun-limited \) -exec rmdir {} + 2>/dev/null || true
     rm -rf "$work"
 }
@@ -84,10 +85,11 @@ time_group limits "$runs" "$@"
 echo "target: swrun faster than crun with the same limit (ratio < 1)"
 
 # A system container: start in the background until RUNNING, then stop (SIGKILL, so that
-# busybox init's own shutdown pauses do not hide the runtimes' cost).
+# busybox init's own shutdown pauses do not hide the runtimes' cost). --settle 0: lxc-start
+# returns once init runs, without the moment swrun waits by default to catch an init that dies.
 echo
-echo "start -d to RUNNING, then stop -k: $((runs / 4)) runs"
-set -- "swrun" "sh -c '$swrun start -n $name -P $lxcpath && $swrun stop -k -n $name -P $lxcpath'"
+echo "start -d to RUNNING, then stop -k: $((runs / 4)) runs (swrun --settle 0, as LXC waits for nothing)"
+set -- "swrun" "sh -c '$swrun start --settle 0 -n $name -P $lxcpath && $swrun stop -k -n $name -P $lxcpath'"
 if command -v lxc-start >/dev/null 2>&1; then
     set -- "$@" "lxc" "sh -c 'lxc-start -n $name -P $lxcpath -s lxc.cgroup.relative=1 -s lxc.net.0.type=empty && lxc-wait -n $name -P $lxcpath -s RUNNING && lxc-stop -k -n $name -P $lxcpath'"
 fi
@@ -102,3 +104,10 @@ unshare -n -m --propagation private "$(dirname "$0")/bench-veth.sh" "$swrun" "$l
 echo "targets: swrun faster than lxc-execute (ratio < 1); netlink setup under 1 ms (most of the cost of a run is the kernel removing the pair)"
 
 unshare -m --propagation private "$(dirname "$0")/bench-unpack.sh" "$swrun" "$results" "$((runs / 20 > 3 ? runs / 20 : 3))"
+
+# A distribution booted: Debian 12 with systemd to "running", then halted.
+echo
+echo "Debian 12 with systemd: boot to running, then halt: $((runs / 40 > 5 ? runs / 40 : 5)) runs each"
+mkdir -p "$work/boot"
+"$(dirname "$0")/bench-boot.py" "$swrun" "$work/boot" "$((runs / 40 > 5 ? runs / 40 : 5))"
+echo "target: swrun no slower than LXC, boot and halt (ratios <= 1)"

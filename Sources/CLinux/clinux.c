@@ -19,6 +19,7 @@
 #include <sys/vfs.h>
 #include <sys/mman.h>
 #include <linux/filter.h>
+#include <linux/bpf.h>
 #include <linux/seccomp.h>
 
 #ifndef TIOCGPTPEER
@@ -237,4 +238,30 @@ int swrun_is_write_sealed(int fd) {
 
 int swrun_execveat_fd(int fd, char *const argv[], char *const envp[]) {
     return (int)syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+}
+
+int swrun_bpf_load_device_program(const void *instructions, uint32_t count, char *log, uint32_t log_size) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+    attr.insn_cnt = count;
+    attr.insns = (uint64_t)(uintptr_t)instructions;
+    attr.license = (uint64_t)(uintptr_t)"GPL";
+    attr.log_buf = (uint64_t)(uintptr_t)log;
+    attr.log_size = log_size;
+    attr.log_level = log ? 1 : 0;
+    attr.expected_attach_type = BPF_CGROUP_DEVICE;
+    int fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+    if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
+    return fd;
+}
+
+int swrun_bpf_attach_device_program(int program, int cgroup) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.target_fd = (uint32_t)cgroup;
+    attr.attach_bpf_fd = (uint32_t)program;
+    attr.attach_type = BPF_CGROUP_DEVICE;
+    attr.attach_flags = BPF_F_ALLOW_MULTI;
+    return (int)syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof(attr));
 }

@@ -37,8 +37,8 @@ public struct ContainerCgroup: Sendable, Equatable {
     /// booted init to use. A hierarchy the host mounts read-only is skipped, unless a limit
     /// needs it.
     public static func create(leaf: String, directory: String? = nil, relative: Bool = false, limits: CgroupLimits,
-                              delegate: Bool = false, hierarchies: [CgroupHierarchy], mode: CgroupMode,
-                              root: String = "/sys/fs/cgroup") throws(SwrunError) -> ContainerCgroup {
+                              devices: DevicePolicy? = nil, delegate: Bool = false, hierarchies: [CgroupHierarchy],
+                              mode: CgroupMode, root: String = "/sys/fs/cgroup") throws(SwrunError) -> ContainerCgroup {
         let path = directory ?? leaf
         let writes = try limits.writes(for: mode)
         try requireControllers(for: limits, in: hierarchies, mode: mode)
@@ -65,6 +65,16 @@ public struct ContainerCgroup: Sendable, Equatable {
                 let cgroupDirectory = made[made.count - 1]
                 for item in writes where mode == .unified || hierarchy.controllers.contains(item.controller) {
                     try FileSystem.writeExisting(FileSystem.join(cgroupDirectory, item.file), item.value, hint: limitHint)
+                }
+                if let devices {
+                    if hierarchy.controllers.contains("devices") {
+                        for item in devices.v1Writes {
+                            try FileSystem.writeExisting(FileSystem.join(cgroupDirectory, item.file), item.value,
+                                                         hint: "check lxc.cgroup.devices.allow and deny: a cgroup may not allow more than its parent")
+                        }
+                    } else if hierarchy.isUnified && mode == .unified {
+                        try devices.attach(to: cgroupDirectory)
+                    }
                 }
             }
         } catch {

@@ -70,7 +70,8 @@ import Testing
         let masks = ["/proc/kcore", "/proc/keys", "/proc/key-users", "/proc/kmsg", "/proc/kpagecount", "/proc/kpageflags", "/proc/kpagecgroup",
                      "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/acpi", "/proc/asound",
                      "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap"]
-        let expected = Set<Substring>(["/", "/proc", "/proc/sys", "/proc/sys/net", "/proc/sysrq-trigger", "/sys", "/sys/kernel/security",
+        let expected = Set<Substring>(["/", "/proc", "/proc/sys", "/proc/sys/net", "/proc/sysrq-trigger", "/proc/bus", "/proc/fs", "/proc/irq",
+                                       "/sys", "/sys/kernel/security",
                                        "/sys/fs/cgroup", "/dev", "/dev/shm", "/dev/mqueue", "/dev/pts"] + masks.map { Substring($0) })
         #expect(Set(mountPoints.filter { !$0.hasPrefix("/sys/fs/cgroup/") }).isSubset(of: expected), "\(mountPoints)")
     }
@@ -113,6 +114,22 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
         #expect(!result.stdout.contains("/sys/fs/cgroup") && !result.stdout.contains(sandbox.path), "init's fds: \(result.stdout)")
         #expect(result.stdout.contains("caps=0000000000000020"), "init keeps only CAP_KILL: \(result.stdout)")
+    }
+
+    /// A device node that comes with the rootfs (an image could carry one) opens nothing the
+    /// container's device policy does not allow: the kernel refuses, in its devices cgroup,
+    /// even to a root that may mknod. The config opens more with lxc.cgroup.devices.allow.
+    @Test func aHostDeviceNodeInTheRootfsCannotBeOpened() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("devnode")
+        try sandbox.create(name)
+        let rootfs = "\(sandbox.path)/\(name)/rootfs"
+        #expect(mknod(rootfs + "/kmsg", S_IFCHR | 0o600, swrun_makedev(1, 11)) == 0, "the host's kernel log, as an image might carry it")
+        let denied = try sandbox.execute(name, ["sh", "-c", "head -c 16 /kmsg > /dev/null; echo status=$?; head -c 16 /dev/urandom | wc -c"])
+        #expect(denied.stdout == "status=1\n16\n" && denied.stderr.contains("Operation not permitted"), "\(denied.stdout) \(denied.stderr)")
+        let allowed = try sandbox.execute(name, ["sh", "-c", "head -c 16 /kmsg | wc -c"], options: ["-s", "lxc.cgroup.devices.allow=c 1:11 r"])
+        #expect(allowed.stdout == "16\n", "\(allowed.stdout) \(allowed.stderr)")
+        let bad = try sandbox.execute(name, ["true"], options: ["-s", "lxc.cgroup2.devices.allow=c 1 r"])
+        #expect(bad.status == 125 && bad.stderr.contains("'c 1 r' is not a device rule"), "\(bad.stderr)")
     }
 
     @Test func boundingSetLacksDroppedCapabilities() throws {

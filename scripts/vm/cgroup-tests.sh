@@ -192,6 +192,18 @@ else
   sw stop -n s -k >/dev/null 2>&1 || true
 fi
 
+# --- The device policy on cgroup v2: a BPF program on the container's cgroup. A node of the
+# host's kernel log in the rootfs cannot be opened; lxc.cgroup2.devices.allow opens it.
+r=$(sed -n 's/^lxc.rootfs.path = \(dir:\)\{0,1\}//p' /var/lib/lxc/t/config)
+if mknod "$r/kmsg" c 1 11; then
+  rc=0; sw execute -n t -T -- sh -c 'head -c 16 /kmsg >/dev/null; echo status=$?; head -c 16 /dev/zero | wc -c' </dev/null >$out 2>&1 || rc=$?
+  rc2=0; sw execute -n t -T -s 'lxc.cgroup2.devices.allow=c 1:11 r' -- sh -c 'head -c 16 /kmsg | wc -c' </dev/null >$out.allowed 2>&1 || rc2=$?
+  if [ $rc -eq 0 ] && grep -q '^status=1$' $out && grep -q 'Operation not permitted' $out && [ "$(grep -c '^ *16$' $out)" = 1 ] \
+     && [ $rc2 -eq 0 ] && [ "$(tr -d ' ' < $out.allowed)" = 16 ]; then ok device-policy-bpf
+  else notok device-policy-bpf "exits $rc/$rc2: $(tr '\n' ' ' < $out) / $(tr '\n' ' ' < $out.allowed)"; fi
+  rm -f "$r/kmsg"
+else notok device-policy-bpf "cannot mknod in $r"; fi
+
 # --- A Debian 12 with systemd (the disk vm-test.sh made from the boot tests' rootfs) boots
 # to "running" in a cgroup of its own with the controllers delegated to it, and halts by
 # itself on SIGRTMIN+3 (no lxc.signal.halt: swrun sees that systemd blocks it).

@@ -108,6 +108,12 @@ int swrun_pidfd_open(pid_t pid);
 int swrun_pidfd_send_signal(int pidfd, int signal);
 int swrun_setns(int fd, int nstype);
 
+/// bpf(BPF_PROG_LOAD) of a BPF_PROG_TYPE_CGROUP_DEVICE program of `count` instructions
+/// (license "GPL"); the verifier's log goes to `log`. Returns the program's fd, or -1.
+int swrun_bpf_load_device_program(const void *instructions, uint32_t count, char *log, uint32_t log_size);
+/// bpf(BPF_PROG_ATTACH) of that program to the cgroup v2 directory `cgroup`, BPF_F_ALLOW_MULTI.
+int swrun_bpf_attach_device_program(int program, int cgroup);
+
 /// personality(2): sets the execution domain (PER_LINUX32 = 0x0008 makes uname(2) report the
 /// 32-bit machine); 0xffffffff only reads it. Returns the previous personality, or -1.
 int swrun_personality(unsigned long persona);

@@ -50,6 +50,9 @@ public final class StartPlan {
     var natKey: String { NATTable.key(containerDirectory: request.containerDirectory) }
     /// Resource limits from lxc.cgroup2.* and lxc.cgroup.* (and the flags that set them).
     public private(set) var cgroupLimits = CgroupLimits()
+    /// The devices the container may use (lxc.cgroup.devices.* and lxc.cgroup2.devices.*
+    /// over the standard nodes), enforced by its cgroup.
+    public private(set) var devicePolicy = DevicePolicy()
     /// The host's cgroup layout and hierarchies, read once.
     let cgroupMode = CgroupMode.detect()
     let cgroupHierarchies: [CgroupHierarchy]
@@ -117,6 +120,7 @@ public final class StartPlan {
         self.request = request
         rootfs = try Self.rootfsPath(of: request)
         cgroupLimits = try Self.limits(from: request.config.settings)
+        devicePolicy = try Self.devicePolicy(from: request.config.settings)
         cgroupHierarchies = request.mode == .attach || cgroupMode == nil ? [] : try CgroupHierarchy.current()
         networkLinks = request.mode == .attach ? [] : try NetworkLink.networks(of: request.config, identity: request.containerDirectory)
         let lxcPath = FileSystem.parentPath(request.containerDirectory)
@@ -139,6 +143,14 @@ public final class StartPlan {
             try planIdentity()
         }
         try planPayload()
+        if request.mode != .attach && !enforcesDevicePolicy {
+            warnings.append("the device policy is not enforced: this host has no writable devices cgroup (v1) or cgroup v2 tree for the container; device nodes in its rootfs open whatever they name")
+        }
+    }
+
+    /// Whether the container's cgroup will carry its device policy.
+    var enforcesDevicePolicy: Bool {
+        ownsCgroup && (cgroupMode == .unified || containerHierarchies.contains { $0.controllers.contains("devices") && !$0.readOnly })
     }
 
     /// The contiguous memory that holds argv's strings (what /proc/PID/cmdline shows).
@@ -214,7 +226,30 @@ public final class StartPlan {
         return limits
     }
 
+    /// lxc.cgroup.devices.allow and deny (and the lxc.cgroup2 ones, the same syntax, as LXC
+    /// reads them on either kind of host), in order, over the standard nodes.
+    static func devicePolicy(from settings: [ConfigSetting]) throws(SwrunError) -> DevicePolicy {
+        var policy = DevicePolicy()
+        for setting in settings {
+            let (key, value) = (setting.key, setting.value)
+            if (key == "lxc.cgroup" || key == "lxc.cgroup2" || Self.deviceKeys.contains(key)) && value.isEmpty {
+                policy = DevicePolicy()  // an empty value clears, as in LXC
+                continue
+            }
+            guard Self.deviceKeys.contains(key) else { continue }
+            do {
+                try policy.add(value, allow: key.hasSuffix(".allow"))
+            } catch {
+                throw SwrunError(.invalidConfig, "\(setting.location): \(key): \(error.message)", hint: error.hint)
+            }
+        }
+        return policy
+    }
+
+    static let deviceKeys: Set<String> = ["lxc.cgroup.devices.allow", "lxc.cgroup.devices.deny", "lxc.cgroup2.devices.allow", "lxc.cgroup2.devices.deny"]
+
     static func isAppliedLimit(_ key: String) -> Bool {
+        if deviceKeys.contains(key) { return true }
         if key.hasPrefix("lxc.cgroup2.") { return CgroupLimits.applies(v2: String(key.dropFirst("lxc.cgroup2.".count))) }
         if key.hasPrefix("lxc.cgroup.") { return CgroupLimits.applies(v1: String(key.dropFirst("lxc.cgroup.".count))) }
         return false
@@ -252,7 +287,8 @@ public final class StartPlan {
         }
         let leaf = ContainerCgroup.leafName(container: request.containerName, lxcPath: FileSystem.parentPath(request.containerDirectory))
         let cgroup = try ContainerCgroup.create(leaf: leaf, directory: request.config.cgroupDirectory, relative: request.config.cgroupRelative,
-                                                limits: cgroupLimits, delegate: request.mode == .boot, hierarchies: containerHierarchies, mode: mode)
+                                                limits: cgroupLimits, devices: devicePolicy, delegate: request.mode == .boot,
+                                                hierarchies: containerHierarchies, mode: mode)
         var opened: [Int32] = []
         do throws(SwrunError) {
             func openFile(_ path: String, _ flags: Int32) throws(SwrunError) -> Int32 {
