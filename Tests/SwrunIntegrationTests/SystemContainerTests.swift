@@ -279,6 +279,17 @@ import Testing
         return (found?.stdout ?? "").split(separator: "\n").map(String.init)
     }
 
+    @Test func aRootfsWithoutItsInitFailsTheStartNamingTheKeyAndLeavesNothing() throws {
+        let container = try Booted("noinit", start: false)
+        let started = try container.swrun(["start"], ["-s", "lxc.init.cmd=/sbin/no-such-init"])
+        #expect(started.status == 1, "\(started.stderr)")
+        #expect(started.stderr.contains("has no init to boot: /sbin/no-such-init (lxc.init.cmd) is not in its rootfs"), "\(started.stderr)")
+        #expect(try container.swrun(["info", "-s", "-H"]).stdout == "STOPPED\n")
+        let left = try FileManager.default.contentsOfDirectory(atPath: "\(container.sandbox.path)/\(container.name)")
+        #expect(!left.contains("swrun.state") && !left.contains("swrun.sock"), "\(left)")
+        #expect(Self.leftoverCgroups(of: container.name).isEmpty)
+    }
+
     /// `start -F` with stdin and stdout not a terminal (a CI job's pipe) still shows the console.
     @Test func foregroundStartWithoutATerminalRelaysTheConsole() throws {
         let container = try Booted("fg", start: false)

@@ -192,6 +192,11 @@ extension StartPlan {
         }
         let command = request.command[0]
         let searched = execCandidates.count == 1 ? execCandidates[0] : "PATH (\(execCandidates.joined(separator: ", ")))"
+        if errno == .noSuchFileOrDirectory && request.mode == .boot {
+            let source = request.config.initCmd != nil ? "lxc.init.cmd" : "the default init"
+            return SwrunError(.commandNotFound, "container '\(request.containerName)' has no init to boot: \(command) (\(source)) is not in its rootfs \(rootfs)",
+                              hint: "install an init in the rootfs (systemd-sysv, sysvinit-core, busybox), or set lxc.init.cmd in \(request.containerDirectory)/config to the one it has")
+        }
         if errno == .noSuchFileOrDirectory {
             return SwrunError(.commandNotFound, "command not found in container '\(request.containerName)': \(command) (looked for \(searched))",
                               hint: "check the name, or run `swrun execute -n \(request.containerName) -- /bin/sh` and look around")
