@@ -162,11 +162,12 @@ public struct ContainerStopper {
         return remaining
     }
 
-    /// The monitor reaps init and removes its files; without one, that falls to us.
+    /// The monitor reaps init and removes its files; without one, that falls to us. A monitor
+    /// killed a moment ago may still be dying when we look: its record, left behind, says so.
     private func finishCleanup(after record: RuntimeRecord, warn: (String) -> Void) throws(SwrunError) {
         if let monitor = record.monitor, let monitorFD = try? monitor.openPidFD() {
             defer { close(monitorFD) }
-            if Self.waitForExit([monitorFD], seconds: 10).isEmpty { return }
+            if Self.waitForExit([monitorFD], seconds: 10).isEmpty && !FileSystem.exists(store.recordPath(of: name)) { return }
         }
         // Without a monitor the files are ours to clear, but only under the run lock: a start
         // that began meanwhile holds it, and its files are its own.

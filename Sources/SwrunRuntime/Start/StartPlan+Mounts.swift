@@ -95,7 +95,11 @@ extension StartPlan {
         if let sys = auto.sys {
             mountKernelFilesystem("sysfs", at: "/sys", flags: sys == .rw ? .restrictive : MountFlags.restrictive.union(.readOnly),
                                   why: "sysfs shows the devices of the container's network namespace" + (sys == .rw ? "" : "; read-only (sys:\(sys.rawValue))"))
-            if sys == .mixed {
+            if sys == .mixed && usesUserNamespace && Self.hostSysfsIsReadOnly {
+                // The kernel locks a user namespace's sysfs read-only where the host's is (a
+                // host that is itself a container, say): it cannot be made writable.
+                warnings.append("sys:mixed: /sys/devices/virtual/net stays read-only: this host's sysfs is read-only, and the kernel keeps a user namespace's so")
+            } else if sys == .mixed {
                 remountWritable("/sys/devices/virtual/net", why: "sys:mixed: the container's own network devices stay writable")
             }
             mask(files: [], directories: Self.maskedSysDirectories)
@@ -104,6 +108,12 @@ extension StartPlan {
             planWaitForParent()  // the hierarchies show the cgroup namespace's root
             try planCgroupMounts(cgroup, kind: auto.cgroupKind)
         }
+    }
+
+    /// Whether the host's /sys is read-only (its mount or its superblock).
+    static var hostSysfsIsReadOnly: Bool {
+        var status = statvfs()
+        return statvfs("/sys", &status) == 0 && status.f_flag & UInt(ST_RDONLY) != 0
     }
 
     /// Kernel files that describe or reach the host, not the container: the host's memory
