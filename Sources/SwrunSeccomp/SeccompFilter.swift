@@ -45,6 +45,11 @@ public struct SeccompFilter: Sendable, Equatable {
         self.rules = rules
     }
 
+    /// The highest call number the filter can judge: the newest in swrun's table, or one a
+    /// (version 1) profile names by number.
+    var newestKnownCall: UInt32 { max(SyscallTable.newest, rules.map(\.number).max() ?? 0) }
+
+    static let noSuchCall: UInt16 = 38  // ENOSYS
     static let auditArchX86_64: UInt32 = 0xC000_003E
     static let x32SyscallBit: UInt32 = 0x4000_0000
     // struct seccomp_data: nr at 0, arch at 4, instruction pointer at 8, args[6] from 16.
@@ -61,6 +66,12 @@ public struct SeccompFilter: Sendable, Equatable {
             .jumpIfAtLeast(Self.x32SyscallBit, onTrue: 0, onFalse: 1),
             .ret(foreignArchitectureAction),
         ]
+        if defaultAction != .allow {
+            // A call newer than swrun's table cannot be in an allowlist, and a new libc tries
+            // new calls first and falls back on ENOSYS: killing it, or failing it otherwise,
+            // would break programs on a newer kernel (as runc does).
+            program += [.jumpIfAtLeast(newestKnownCall + 1, onTrue: 0, onFalse: 1), .ret(.errno(Self.noSuchCall))]
+        }
         for rule in rules {
             if let test = rule.test, rule.action == .allow {
                 // An allow must not be won with high bits set: the upper word must be 0 too.

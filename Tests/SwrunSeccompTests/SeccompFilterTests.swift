@@ -34,7 +34,7 @@ import Testing
 
     @Test func allowRuleWithAnArgumentAlsoChecksTheHighWord() {
         let rule = SeccompFilter.Rule(name: "socket", number: 41, action: .allow, test: .init(index: 0, mask: 0xFFFF_FFFF, value: 1))
-        let body = Array(SeccompFilter(defaultAction: .kill, rules: [rule]).program.dropFirst(6).dropLast())
+        let body = Array(SeccompFilter(defaultAction: .kill, rules: [rule]).program.dropFirst(8).dropLast())
         #expect(body == [
             .init(code: 0x15, jumpIfTrue: 0, jumpIfFalse: 7, k: 41),
             .init(code: 0x20, jumpIfTrue: 0, jumpIfFalse: 0, k: 16),      // low word of args[0]
@@ -45,6 +45,39 @@ import Testing
             .init(code: 0x06, jumpIfTrue: 0, jumpIfFalse: 0, k: 0x7FFF_0000),
             .init(code: 0x20, jumpIfTrue: 0, jumpIfFalse: 0, k: 0),
         ])
+    }
+
+    static let enosys: UInt32 = 0x0005_0026, kill: UInt32 = 0x8000_0000, allow: UInt32 = 0x7FFF_0000
+
+    /// A call newer than swrun's table fails with ENOSYS in an allowlist, so that a libc that
+    /// tries it first falls back, as runc does; a call swrun knows but the list lacks still
+    /// gets the list's action.
+    @Test func allowlistAnswersCallsNewerThanTheTableWithENOSYS() throws {
+        let filter = try SeccompProfile.parse("2\nallowlist kill\nread\nwrite\nexit_group\n", path: "p")
+        for number in [SyscallTable.newest + 1, SyscallTable.newest + 30, 1000] {
+            #expect(BPFInterpreter.run(filter.program, number: number) == Self.enosys, "call \(number)")
+        }
+        #expect(BPFInterpreter.run(filter.program, number: 0) == Self.allow)
+        #expect(BPFInterpreter.run(filter.program, number: SyscallTable.x86_64["listmount"] ?? 0) == Self.kill)
+        #expect(BPFInterpreter.run(filter.program, number: SyscallTable.newest) == Self.kill)
+    }
+
+    /// A denylist allows what it does not name, new calls included; a version 1 profile may
+    /// allow a number past the table, and only what lies beyond that is unknown.
+    @Test func denylistsAndNumberedRulesKeepTheirMeaningPastTheTable() throws {
+        let denylist = try SeccompProfile.parse("2\ndenylist errno 1\nkexec_load\n", path: "p")
+        #expect(BPFInterpreter.run(denylist.program, number: SyscallTable.newest + 1) == Self.allow)
+        let numbered = try SeccompProfile.parse("1\nallowlist\n0\n\(SyscallTable.newest + 5)\n", path: "p")
+        #expect(BPFInterpreter.run(numbered.program, number: SyscallTable.newest + 5) == Self.allow)
+        #expect(BPFInterpreter.run(numbered.program, number: SyscallTable.newest + 4) == Self.kill)
+        #expect(BPFInterpreter.run(numbered.program, number: SyscallTable.newest + 6) == Self.enosys)
+    }
+
+    /// The table reaches the calls of current kernels (it once stopped at 450).
+    @Test func syscallTableNamesTheCallsOfCurrentKernels() {
+        for (name, number) in [("cachestat", 451), ("mseal", 462), ("open_tree_attr", 467), ("file_setattr", 469), ("listns", 470)] {
+            #expect(SyscallTable.x86_64[name] == UInt32(number), "\(name)")
+        }
     }
 
     @Test func defaultFilterDeniesWhatCommonSeccompDeniesAndMore() {
