@@ -245,6 +245,22 @@ import Testing
         #expect(result.stderr.contains("lxc.net.0.link: the host has no link 'nosuch0'"), "\(result.stderr)")
     }
 
+    /// The moved link comes back by its index: a container that renames it and gives its name
+    /// to a link of its own cannot hand that one to the host in its place.
+    @Test func physGivesBackTheMovedLinkEvenWhenTheContainerRenamedIt() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("physidx")
+        try sandbox.create(name)
+        let result = try inOwnNetwork(sandbox, """
+            ip link add swphys0 type veth peer name swphys0p || exit 1
+            before=$(cat /sys/class/net/swphys0/ifindex)
+            "$SWRUN" execute -n \(name) -P "$P" -s lxc.net.0.type=phys -s lxc.net.0.link=swphys0 -s lxc.net.0.name=eth1 -- \\
+                sh -c 'ip link set eth1 name moved && ip link add eth1 type veth && echo decoy made'
+            test "$(cat /sys/class/net/swphys0/ifindex)" = "$before" && echo same link back
+            ip -o link show swphys0 | grep -o 'swphys0@swphys0p'
+            """)
+        #expect(result.stdout == "decoy made\nsame link back\nswphys0@swphys0p\n", "\(result.stdout) \(result.stderr)")
+    }
+
     @Test func typeNoneSharesTheHostsNetwork() throws {
         let sandbox = try Sandbox(), name = sandbox.name("hostnet")
         try sandbox.create(name)

@@ -158,8 +158,10 @@ public final class LaunchedContainer {
         publishedPorts = true
     }
 
-    /// Host links moved in (lxc.net.N.type = phys): their host name and their name inside.
-    private var physicalLinks: [(host: String, inside: String)] = []
+    /// Host links moved in (lxc.net.N.type = phys): their host name and their index inside,
+    /// read as they arrived, before anything ran in the container. The index, not the name:
+    /// the container may rename its links, and give another link the moved one's name.
+    private var physicalLinks: [(host: String, index: Int32)] = []
     /// The container's network namespace, held open so that it outlives init long enough
     /// to hand the physical links back.
     private var networkNamespace: Int32 = -1
@@ -169,12 +171,10 @@ public final class LaunchedContainer {
     private func returnPhysicalLinks() {
         guard networkNamespace >= 0 else { return }
         defer { close(networkNamespace) }
-        guard let socket = try? NetlinkSocket(networkNamespace: "/proc/self/fd/\(networkNamespace)"),
-              let links = try? socket.links() else { return }
-        for (host, inside) in physicalLinks {
-            guard let link = links.first(where: { $0.name == inside }) else { continue }
-            try? socket.request(LinkRequest.move(index: link.index, toNamespaceOf: getpid(), name: host, sequence: socket.nextSequence()),
-                                "give \(inside) back to the host as \(host)")
+        guard let socket = try? NetlinkSocket(networkNamespace: "/proc/self/fd/\(networkNamespace)") else { return }
+        for (host, index) in physicalLinks {
+            try? socket.request(LinkRequest.move(index: index, toNamespaceOf: getpid(), name: host, sequence: socket.nextSequence()),
+                                "give link \(index) back to the host as \(host)")
         }
     }
 
@@ -190,7 +190,11 @@ public final class LaunchedContainer {
         try socket.request(LinkRequest.move(index: index, toNamespaceOf: initPID, name: network.containerName, sequence: socket.nextSequence()),
                            "move the host's link \(device) into the container as \(network.containerName)",
                            hint: "the name may be taken inside: set lxc.net.\(network.index).name")
-        physicalLinks.append((device, network.containerName))
+        let inside = try NetlinkSocket(networkNamespace: "/proc/self/fd/\(networkNamespace)")
+        guard let moved = try inside.links().first(where: { $0.name == network.containerName }) else {
+            throw SwrunError(.system, "the host's link \(device) vanished after it was moved into the container as \(network.containerName)")
+        }
+        physicalLinks.append((device, moved.index))
     }
 
     /// The kernel removes a veth pair with the container's namespace, but only some time
