@@ -106,9 +106,10 @@ public struct ContainerAttacher {
         return try StartPlan(request)
     }
 
-    /// The shell /etc/passwd of the rootfs gives `uid`; /bin/sh when it names none.
+    /// The shell /etc/passwd of the rootfs gives `uid`; /bin/sh when it names none. The file is
+    /// the container's: read through RootfsFile, never through its links to the host.
     static func loginShell(of uid: UInt32, rootfs: String) -> String {
-        let passwd = (try? FileSystem.readText(FileSystem.join(rootfs, "etc/passwd"))) ?? ""
+        let passwd = RootfsFile.read("/etc/passwd", in: rootfs) ?? ""
         for line in passwd.split(separator: "\n") {
             let fields = line.split(separator: ":", omittingEmptySubsequences: false)
             if fields.count >= 7, UInt32(fields[2]) == uid, !fields[6].isEmpty { return String(fields[6]) }
