@@ -56,6 +56,11 @@ pid_t swrun_raw_fork(void) {
     return (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, 0, 0, 0, 0);
 }
 
+pid_t swrun_raw_fork_sibling(void) {
+    // clone3 refuses an exit signal with CLONE_PARENT; clone(2) takes the parent's own.
+    return (pid_t)syscall(SYS_clone, (unsigned long)(0x00008000 /* CLONE_PARENT */ | SIGCHLD), 0, 0, 0, 0);
+}
+
 int swrun_open_pty_peer(int master) {
     int unlock = 0;
     if (ioctl(master, TIOCSPTLCK, &unlock) != 0) return -1;

@@ -55,6 +55,10 @@ pid_t swrun_clone3(uint64_t flags, int exit_signal, int cgroup_fd);
 /// fork() as a bare syscall: no atfork handlers, no allocation.
 pid_t swrun_raw_fork(void);
 
+/// swrun_raw_fork, but the child is a child of the caller's parent (CLONE_PARENT): a
+/// sibling, which the parent waits for. Returns the child's pid, 0 in the child, -1 with errno.
+pid_t swrun_raw_fork_sibling(void);
+
 /// Unlocks the pty whose master is `master` and opens its other end (O_RDWR|O_NOCTTY|O_CLOEXEC).
 /// Returns the peer fd, or -1 with errno.
 int swrun_open_pty_peer(int master);

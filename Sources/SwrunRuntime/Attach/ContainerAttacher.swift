@@ -4,10 +4,11 @@ import SwrunCgroups
 import SwrunConfig
 import SwrunSystem
 
-/// `swrun attach` (lxc-attach): run a command inside a running container. swrun opens a
-/// pidfd on the container's init, enters all its namespaces at once with setns(2) on it,
-/// takes a pty from the container's own devpts when stdin is a terminal, and forks the
-/// command, which drops to the container's capabilities and identity before execve.
+/// `swrun attach` (lxc-attach): run a command inside a running container. Everything comes
+/// from the running container, never from its config: the namespaces of its init (through a
+/// pidfd), its cgroup and what its processes run with (the record written at start). A
+/// first child enters all that and drops to the container's privileges unseen; only then
+/// does it fork the command into the container's pid namespace (see StartPlan+Attach).
 public struct ContainerAttacher {
     public let store: ContainerStore
     public let name: String
@@ -23,50 +24,22 @@ public struct ContainerAttacher {
         self.name = name
     }
 
-    /// The namespaces attach enters: all those the container has.
-    static let namespaces = Int32(truncatingIfNeeded: SWRUN_CLONE_NEWNS | SWRUN_CLONE_NEWUTS | SWRUN_CLONE_NEWIPC
-                                  | SWRUN_CLONE_NEWNET | SWRUN_CLONE_NEWPID | SWRUN_CLONE_NEWCGROUP)
-
-    /// Runs the command and returns how it ended. This process stays in the container's
-    /// namespaces afterwards: run it last.
+    /// Runs the command and returns how it ended.
     public func run(warn: (String) -> Void) throws(SwrunError) -> ProcessStatus {
-        try store.requireExisting(name)
-        let status = store.status(of: name)
-        guard status.state == .running, let initProcess = status.record?.initProcess else {
-            throw SwrunError(.notFound, "container '\(name)' is not running",
-                             hint: "start it with `swrun start -n \(name) -P \(store.lxcPath)`, or use `swrun execute` for a one-off command")
-        }
-        // The container's cgroup files, opened while host paths still resolve: the command
-        // joins them itself as its first step; swrun stays outside its limits. On v1, the tasks
-        // file: a single thread moving itself costs no RCU grace period (see StartPlan.CgroupEntry).
-        var cgroupFDs: [Int32] = []
-        defer { for fd in cgroupFDs { close(fd) } }
-        for directory in status.record.map({ store.ownCgroups(of: name, in: $0) }) ?? [] {
-            let fd = open(try ContainerCgroup.joinFile(of: directory), O_WRONLY | O_CLOEXEC)
-            if fd < 0 { throw SwrunError.system("cannot open the cgroup \(directory) of container '\(name)'", Errno.current) }
-            cgroupFDs.append(fd)
-        }
-        let plan = try makePlan(cgroupProcsFDs: cgroupFDs)
         let explainer = Explainer(enabled: explain)
-        // Everything read from the host is read by now: after setns, paths resolve in the container.
-        let pidfd = try initProcess.openPidFD()
-        defer { close(pidfd) }
-        explainer.say("pidfd_open(\(initProcess.pid)); setns(pidfd, CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWNET|CLONE_NEWPID|CLONE_NEWCGROUP)",
-                      "join every namespace of the container's init in one call; the new pid namespace applies to the next child")
-        let namespaces = plan.usesUserNamespace ? Self.namespaces | Int32(truncatingIfNeeded: SWRUN_CLONE_NEWUSER) : Self.namespaces
-        if swrun_setns(pidfd, namespaces) != 0 {
-            throw SwrunError.system("cannot enter the namespaces of container '\(name)'", Errno.current)
+        let source = try AttachSource(store: store, name: name, explainer: explainer)
+        let argv = command.isEmpty ? [Self.loginShell(of: source.profile.uid, rootfs: source.root)] : command
+        var (master, peer): (Int32, Int32) = (-1, -1)
+        defer {
+            if peer >= 0 { close(peer) }
+            if master >= 0 { close(master) }  // until the relay takes it over
         }
-        // Not dumpable: the forked child, until its execve, cannot be ptraced or read through /proc.
-        _ = swrun_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-        var master: Int32 = -1, peer: Int32 = -1
-        defer { if peer >= 0 { close(peer) } }
-        if plan.useTerminal {
-            (master, peer) = try Self.openTerminal()
-            explainer.say("open(\"/dev/pts/ptmx\"); ioctl(TIOCGPTPEER)", "a pty from the container's devpts for the command")
+        if useTerminal {
+            (master, peer) = try ContainerPty.open(root: source.root, container: name)
+            explainer.say("openat2(\"\(source.root)\", \"dev/pts/ptmx\", RESOLVE_IN_ROOT); ioctl(TIOCGPTPEER)", "a pty from the container's devpts for the command")
         }
-        var masterOwned = master >= 0  // until the relay takes it over
-        defer { if masterOwned { close(master) } }
+        try source.requireStillRunning()
+        let plan = try makePlan(source.target, profile: source.profile, command: argv)
         // The terminal is raw and sized before the command's first output.
         var rawMode: RawTerminalMode?
         if master >= 0 && Terminal.isTerminal(0) {
@@ -75,34 +48,64 @@ public struct ContainerAttacher {
         }
         defer { withExtendedLifetime(rawMode) {} }
         let signals = try SignalFD(SignalFD.relayed)
-        fflush(nil)
-        var failure: (Int32, Int32) = (-1, -1)
-        let child = ContainerInit.startPayload(plan, console: peer, report: &failure)
-        if child < 0 { throw SwrunError.system("cannot fork the command", Errno.current) }
-        close(peer)
+        let (child, failure) = try start(plan, console: peer)
+        close(peer)  // the command has it: the pty ends when the command's side closes
         peer = -1
-        masterOwned = false
+        guard let child else { throw failure ?? SwrunError(.system, "swrun could not start the command in container '\(name)'") }
         let relay = ForegroundRelay(child: child, console: master, signals: signals.fd, statusChannel: -1, explainer: explainer)
-        if failure.0 >= 0 {
+        master = -1
+        if let failure {
             _ = try? relay.run()
-            throw plan.payloadFailure(step: failure.0, errno: failure.1)
+            throw failure
         }
         return try relay.run()
     }
 
-    private func makePlan(cgroupProcsFDs: [Int32]) throws(SwrunError) -> StartPlan {
-        let config = try store.config(of: name)
-        let uid = config.initUid ?? 0
-        var request = LaunchRequest(containerName: name, containerDirectory: store.directory(of: name), config: config,
-                                    command: [], useTerminal: useTerminal, explain: explain,
+    /// Forks the first child and follows it: returns the command's pid (a child of this
+    /// process) once it has exec'd, or the error of the step that failed.
+    private func start(_ plan: StartPlan, console: Int32) throws(SwrunError) -> (pid_t?, SwrunError?) {
+        let (ours, theirs) = try makeSocketPair(SOCK_SEQPACKET)
+        defer { close(ours) }
+        fflush(nil)
+        let first = swrun_raw_fork()
+        if first == 0 {
+            close(ours)
+            AttachChild.run(plan, console: console, status: theirs)
+        }
+        let forkError = Errno.current
+        close(theirs)
+        if first < 0 { throw SwrunError.system("cannot fork to enter container '\(name)'", forkError) }
+        // The first child reports the command's pid and exits; the socket's end of file comes
+        // when the command has exec'd (close-on-exec), or died.
+        var child: pid_t?
+        var failure: SwrunError?
+        while let (message, fd) = SyncMessage.receive(on: ours) {
+            if fd >= 0 { close(fd) }
+            switch SyncMessage.Kind(rawValue: message.kind) {
+            case .running?: child = message.a
+            case .payloadFailed?: failure = plan.payloadFailure(step: message.a, errno: message.b)
+            default: break
+            }
+        }
+        var status: Int32 = 0
+        while waitpid(first, &status, 0) < 0 && errno == EINTR {}
+        if child == nil && failure == nil {
+            failure = SwrunError(.system, "swrun's process entering container '\(name)' ended early (\(ProcessStatus(waitStatus: status)))",
+                                 hint: "run again with --explain to see each step")
+        }
+        return (child, failure)
+    }
+
+    private func makePlan(_ target: AttachTarget, profile: ProcessProfile, command: [String]) throws(SwrunError) -> StartPlan {
+        var request = LaunchRequest(containerName: name, containerDirectory: store.directory(of: name), config: try ContainerConfig(settings: []),
+                                    command: command, useTerminal: useTerminal, explain: explain,
                                     hostTerm: getenv("TERM").map { String(cString: $0) },
                                     hostEnvironment: HostEnvironment.current())
         request.mode = .attach
         request.environmentOverrides = environment
         request.keepHostEnvironment = keepHostEnvironment
-        request.cgroupProcsFDs = cgroupProcsFDs
-        let rootfs = try StartPlan.rootfsPath(of: request)
-        request.command = command.isEmpty ? [Self.loginShell(of: uid, rootfs: rootfs)] : command
+        request.attachTarget = target
+        request.attachProfile = profile
         return try StartPlan(request)
     }
 
@@ -115,18 +118,5 @@ public struct ContainerAttacher {
             if fields.count >= 7, UInt32(fields[2]) == uid, !fields[6].isEmpty { return String(fields[6]) }
         }
         return "/bin/sh"
-    }
-
-    /// A pty from the devpts mounted in the container (this process is in its mount namespace).
-    private static func openTerminal() throws(SwrunError) -> (Int32, Int32) {
-        let master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC)
-        if master < 0 { throw SwrunError.system("cannot open /dev/pts/ptmx in the container", Errno.current, hint: "run without a terminal: swrun attach -T") }
-        let peer = swrun_open_pty_peer(master)
-        if peer < 0 {
-            let errno = Errno.current
-            close(master)
-            throw SwrunError.system("cannot open a pty in the container", errno)
-        }
-        return (master, peer)
     }
 }

@@ -100,6 +100,7 @@ public struct ContainerStore: Sendable {
         }
         unlink(recordPath(of: name))
         unlink(socketPath(of: name))
+        unlink(FileSystem.join(directory(of: name), ProcessProfile.fileName))
     }
 
     /// Takes the container's run lock, so that one container is started once at a time.

@@ -68,6 +68,9 @@ public struct ContainerLauncher {
 
         let container = LaunchedContainer(plan: plan, initPID: pid, sync: parentEnd, signals: signals, explainer: explainer)
         do throws(SwrunError) {
+            // What its processes run with, kept for attach: the config may change while it runs.
+            guard let initProcess = ProcessIdentity.of(pid) else { throw container.initVanished("as it started") }
+            try plan.profile.write(toContainer: plan.request.containerDirectory, initProcess: initProcess)
             try started(pid, prepared?.cgroup)
             if let cgroup = prepared?.cgroup { try plan.moveIntoCgroup(pid, cgroup) }
             if namespaces.userNamespace { try container.writeIDMaps() }

@@ -36,8 +36,9 @@ public struct LaunchRequest: Sendable {
     public var keepHostEnvironment = false
     /// Ports published on the host (swrun.json), forwarded to the container's first IPv4 address.
     public var publishedPorts: [PortPublication] = []
-    /// cgroup.procs of the container's cgroups, opened before setns (attach): the command joins them.
-    public var cgroupProcsFDs: [Int32] = []
+    /// attach: the running container, and what its processes run with (never re-read from the config).
+    var attachTarget: AttachTarget?
+    var attachProfile: ProcessProfile?
 
     public init(containerName: String, containerDirectory: String, config: ContainerConfig, command: [String],
                 useTerminal: Bool, explain: Bool, hostTerm: String? = nil, hostEnvironment: [String: String] = [:]) {

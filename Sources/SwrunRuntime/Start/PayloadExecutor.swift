@@ -6,9 +6,22 @@ import Glibc
 struct PayloadExecutor {
     let consoleTerminal: Int32
     let lastCapability: Int32
+    /// Where the process reports the pid of the child it forks (attach), or -1.
+    var statusChannel: Int32 = -1
 
     func perform(_ action: PayloadAction) -> Int32 {
         switch action {
+        case let .enterNamespaces(pidfd, flags):
+            _ = swrun_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+            return swrun_setns(pidfd, flags) == 0 ? 0 : errno
+        case .spawnInPidNamespace:
+            let child = swrun_raw_fork_sibling()
+            if child < 0 { return errno }
+            if child > 0 {
+                SyncMessage(.running, child).send(on: statusChannel)
+                _exit(0)
+            }
+            return 0
         case .joinCgroups(let fds):
             var zero: UInt8 = 0x30  // "0": the writing process
             for fd in fds.bindMemory(to: Int32.self) where write(fd, &zero, 1) != 1 { return errno }

@@ -11,13 +11,7 @@ extension StartPlan {
     static let defaultCapDrop = ["mac_admin", "mac_override", "sys_time", "sys_module", "sys_rawio"]
 
     func planPayload() throws(SwrunError) {
-        let config = request.config
-        if !request.cgroupProcsFDs.isEmpty {
-            var bytes: [UInt8] = []
-            for fd in request.cgroupProcsFDs { withUnsafeBytes(of: fd) { bytes.append(contentsOf: $0) } }
-            addPayload(.joinCgroups(arena.bytes(bytes)), "join the container's cgroup", call: "write(tasks or cgroup.procs, \"0\")",
-                       why: "the command, and not swrun, counts against the container's limits")
-        }
+        if request.mode == .attach { return try planAttachPayload() }
         addPayload(.resetInheritedState, "reset signal handling and the umask",
                    call: "sigprocmask(SIG_SETMASK, {}); signal(1..64, SIG_DFL); umask(022)",
                    why: "signals blocked or ignored by swrun must not stay that way in your command")
@@ -26,53 +20,74 @@ extension StartPlan {
                 addPayload(.attachConsole(controlling: false), "put init's stdio on the console", call: "dup2(console, 0/1/2)",
                            why: "as the kernel starts init: the console is its stdio, and its getty or shell makes it a controlling terminal")
             } else {
-                addPayload(.attachConsole(controlling: true), "attach the console pty", call: "setsid(); ioctl(pty, TIOCSCTTY, 0); dup2(pty, 0/1/2)",
-                           why: "the pty becomes the command's controlling terminal, so job control and Ctrl-C work inside")
+                planControllingTerminal()
             }
         }
-        let kept = try keptCapabilities(config)
-        let dropped = Capabilities.all & ~kept
-        if dropped != 0 {
-            let names = capabilityNames(dropped)
-            addPayload(.dropBoundingSet(mask: dropped), "drop capabilities \(names)",
-                       call: "prctl(PR_CAPBSET_DROP, cap) for \(names)",
-                       why: "removed from the bounding set, these can never come back, not even through a setuid binary")
-        }
-        let uid = config.initUid ?? 0, gid = config.initGid ?? 0
+        planBoundingSet()
         // Loading a filter needs CAP_SYS_ADMIN or no_new_privs. In execute mode init, still root,
         // loads it last in its setup. Otherwise a command that gives up root or CAP_SYS_ADMIN
         // without no_new_privs gets it before the switch, others just before execve.
-        let sysAdmin = UInt64(1) << UInt64(Capabilities.number("sys_admin") ?? 21)
         let seccompInInit = request.mode == .execute
         // lxc.hook.start runs under the filter, as with LXC: then it comes before the hook.
-        let seccompEarly = !seccompInInit && ((uid != 0 || kept & sysAdmin == 0) && !config.noNewPrivs || config.hooks["start"] != nil)
-        if seccompInInit || seccompEarly { try planSeccomp(config, inInit: seccompInInit) }
-        if request.mode != .attach { planHooks("start") }
+        let seccompEarly = !seccompInInit && (filterNeedsCapabilities || request.config.hooks["start"] != nil)
+        if seccompInInit || seccompEarly { planSeccomp(inInit: seccompInInit) }
+        planHooks("start")
+        planCredentials()
+        try planDirectoryAndDescriptors()
+        if !seccompInInit && !seccompEarly { planSeccomp(inInit: false) }
+        planExec(why: "the command replaces the forked process; PID 1 (swrun's init) stays to reap zombies and forward signals")
+    }
+
+    /// Whether the filter must be loaded while the process still holds CAP_SYS_ADMIN: it gives
+    /// up root or that capability, and no_new_privs does not stand in.
+    var filterNeedsCapabilities: Bool { !profile.keepsSysAdmin && !profile.noNewPrivileges }
+
+    func planControllingTerminal() {
+        addPayload(.attachConsole(controlling: true), "attach the console pty", call: "setsid(); ioctl(pty, TIOCSCTTY, 0); dup2(pty, 0/1/2)",
+                   why: "the pty becomes the command's controlling terminal, so job control and Ctrl-C work inside")
+    }
+
+    func planBoundingSet() {
+        let dropped = Capabilities.all & ~profile.keptCapabilities
+        guard dropped != 0 else { return }
+        let names = capabilityNames(dropped)
+        addPayload(.dropBoundingSet(mask: dropped), "drop capabilities \(names)",
+                   call: "prctl(PR_CAPBSET_DROP, cap) for \(names)",
+                   why: "removed from the bounding set, these can never come back, not even through a setuid binary")
+    }
+
+    /// Groups, ids, the capability sets and no_new_privs, in the order the kernel allows.
+    func planCredentials() {
+        let (uid, gid) = (profile.uid, profile.gid)
         addPayload(.clearGroups, "drop supplementary groups", call: "setgroups(0, NULL)",
                    why: "the host's supplementary groups must not follow the command in")
         addPayload(.setGID(gid), "set the group id to \(gid)", call: "setresgid(\(gid), \(gid), \(gid))", why: "lxc.init.gid")
         addPayload(.setUID(uid), "set the user id to \(uid)", call: "setresuid(\(uid), \(uid), \(uid))", why: "lxc.init.uid")
         if uid == 0 {
-            addPayload(.limitCapabilities(keep: kept), "limit the capability sets",
+            addPayload(.limitCapabilities(keep: profile.keptCapabilities), "limit the capability sets",
                        call: "capset(effective=permitted=kept, inheritable=0); prctl(PR_CAP_AMBIENT_CLEAR_ALL)",
                        why: "root in the container holds only the capabilities left in the bounding set")
         }
-        if config.noNewPrivs {
+        if profile.noNewPrivileges {
             addPayload(.setNoNewPrivileges, "set no_new_privs", call: "prctl(PR_SET_NO_NEW_PRIVS, 1)",
                        why: "lxc.no_new_privs: execve can never grant more privileges (setuid bits and file capabilities are ignored)")
         }
-        let cwd = config.initCwd ?? "/"
-        addPayload(.changeDirectory(c(cwd)), "change directory to \(cwd)", call: "chdir(\"\(cwd)\")",
+    }
+
+    func planDirectoryAndDescriptors() throws(SwrunError) {
+        addPayload(.changeDirectory(c(profile.cwd)), "change directory to \(profile.cwd)", call: "chdir(\"\(profile.cwd)\")",
                    why: "lxc.init.cwd, a path inside the container")
-        if let architecture = config.architecture, Architecture.personality(for: architecture) == .linux32 {
+        if let architecture = profile.linux32Architecture {
             try Self.requireLinux32(architecture)
             addPayload(.setPersonality(Self.perLinux32), "run as a 32-bit \(architecture) machine", call: "personality(PER_LINUX32)",
                        why: "lxc.arch = \(architecture): uname reports the 32-bit machine, as the image's programs expect")
         }
         addPayload(.closeInheritedDescriptors, "close inherited file descriptors", call: "close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)",
                    why: "no fd of swrun or the host survives the execve; only stdin, stdout and stderr do")
-        if !seccompInInit && !seccompEarly { try planSeccomp(config, inInit: false) }
-        let environment = environmentVariables(config)
+    }
+
+    func planExec(why: String) {
+        let environment = environmentVariables()
         let path = environment.last(where: { $0.hasPrefix("PATH=") }).map { String($0.dropFirst(5)) } ?? Self.defaultPath
         execCandidates = Self.candidates(for: request.command[0], path: path)
         addPayload(.exec(candidates: arena.cStringArray(execCandidates), argv: arena.cStringArray(request.command),
@@ -81,7 +96,7 @@ extension StartPlan {
                    call: execCandidates.count == 1
                        ? "execve(\"\(execCandidates[0])\", \(request.command), [\(environment.count) variables])"
                        : "execve(DIR/\(request.command[0]), \(request.command), [\(environment.count) variables]) for each DIR of PATH=\(path) until one exists",
-                   why: "the command replaces the forked process; PID 1 (swrun's init) stays to reap zombies and forward signals")
+                   why: why)
     }
 
     static let perLinux32: UInt = 0x0008
@@ -97,29 +112,17 @@ extension StartPlan {
         _ = swrun_personality(UInt(bitPattern: Int(previous)))
     }
 
-    /// The seccomp filter: lxc.seccomp.profile when the config names one, else swrun's default.
-    private func planSeccomp(_ config: ContainerConfig, inInit: Bool) throws(SwrunError) {
-        let filter: SeccompFilter
-        let source: String
-        if let profile = config.seccompProfile {
-            filter = try SeccompProfile.load(profile.hasPrefix("/") ? profile : FileSystem.join(request.containerDirectory, profile))
-            source = "lxc.seccomp.profile \(profile)"
-        } else {
-            filter = DefaultFilter.filter(allowNesting: config.seccompAllowNesting)
-            source = "swrun's default filter, which denies" + (config.seccompAllowNesting ? "" : " (unshare and clone: only with CLONE_NEWUSER; mknod: only of block devices)")
-        }
-        let program = filter.program
-        guard program.count <= 4096 else {  // BPF_MAXINSNS
-            throw SwrunError(.invalidConfig, "the seccomp profile \(config.seccompProfile ?? "") makes a filter of \(program.count) instructions; the kernel takes 4096",
-                             hint: "name fewer calls")
-        }
-        let bytes = arena.bytes(filter.bytes), count = UInt16(program.count)
-        let call = "prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, {\(program.count) BPF instructions})"
-        let why = "\(source): \(filter.rules.map(\.name).joined(separator: " "))"
+    /// The seccomp filter of the profile: lxc.seccomp.profile when the config named one, else
+    /// swrun's default.
+    func planSeccomp(inInit: Bool) {
+        guard !profile.seccompProgram.isEmpty else { return }
+        let bytes = arena.bytes(profile.seccompProgram), count = UInt16(profile.seccompProgram.count / 8)
+        let call = "prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, {\(count) BPF instructions})"
         if inInit {
-            addSetup(.loadSeccomp(program: bytes, count: count), "load the seccomp filter", call: call, why: why + "\n(init loads it: it and your command are both under it)")
+            addSetup(.loadSeccomp(program: bytes, count: count), "load the seccomp filter", call: call,
+                     why: profile.seccompSource + "\n(init loads it: it and your command are both under it)")
         } else {
-            addPayload(.loadSeccomp(program: bytes, count: count), "load the seccomp filter", call: call, why: why)
+            addPayload(.loadSeccomp(program: bytes, count: count), "load the seccomp filter", call: call, why: profile.seccompSource)
         }
     }
 
@@ -131,33 +134,13 @@ extension StartPlan {
         }
     }
 
-    private func keptCapabilities(_ config: ContainerConfig) throws(SwrunError) -> UInt64 {
-        func bit(_ name: String) throws(SwrunError) -> UInt64 {
-            guard let number = Capabilities.number(name) else {
-                throw SwrunError(.invalidConfig, "unknown capability '\(name)'", hint: "use the names of capabilities(7) without CAP_, e.g. sys_admin")
-            }
-            return UInt64(1) << UInt64(number)
-        }
-        // What swrun itself lacks it cannot hand on (this host's root has no CAP_SYS_RESOURCE, for one).
-        let available = Capabilities.all & Capabilities.permitted()
-        if !config.capKeep.isEmpty {
-            var kept: UInt64 = 0
-            for name in config.capKeep where name != "none" { kept |= try bit(name) }
-            return kept & available
-        }
-        let drop = config.settings.contains(where: { $0.key == "lxc.cap.drop" }) ? config.capDrop : Self.defaultCapDrop
-        var kept = available
-        for name in drop { kept &= ~(try bit(name)) }
-        return kept
-    }
-
     private func capabilityNames(_ mask: UInt64) -> String {
         (0...Capabilities.lastCapability).filter { mask & (UInt64(1) << UInt64($0)) != 0 }.map(Capabilities.name).joined(separator: " ")
     }
 
     /// The payload's environment: a clean base (nothing of the host's unless asked for),
-    /// then lxc.environment, then the command line's overrides.
-    private func environmentVariables(_ config: ContainerConfig) -> [String] {
+    /// then lxc.environment (as the profile has it), then the command line's overrides.
+    private func environmentVariables() -> [String] {
         var variables: [(String, String)] = request.keepHostEnvironment ? request.hostEnvironment.sorted { $0.key < $1.key } : []
         func set(_ name: String, _ value: String) {
             variables.removeAll { $0.0 == name }
@@ -165,19 +148,15 @@ extension StartPlan {
         }
         set("PATH", Self.defaultPath)
         set("container", "lxc")
-        set("HOME", (config.initUid ?? 0) == 0 ? "/root" : "/")
+        set("HOME", profile.uid == 0 ? "/root" : "/")
         if request.useTerminal { set("TERM", request.hostTerm ?? "xterm") }
         // A booted systemd starts a getty on each of these (container-getty@N), as under LXC.
         if request.mode == .boot && terminalCount > 1 {
             set("container_ttys", (1..<terminalCount).map { "pts/\($0)" }.joined(separator: " "))
         }
-        for entry in config.environment {
-            guard let value = entry.value ?? request.hostEnvironment[entry.name] else { continue }
-            set(entry.name, value)
-        }
-        for override in request.environmentOverrides {
-            guard let equals = override.firstIndex(of: "=") else { continue }
-            set(String(override[..<equals]), String(override[override.index(after: equals)...]))
+        for entry in profile.environment + request.environmentOverrides {
+            guard let equals = entry.firstIndex(of: "=") else { continue }
+            set(String(entry[..<equals]), String(entry[entry.index(after: equals)...]))
         }
         return variables.map { "\($0.0)=\($0.1)" }
     }

@@ -34,6 +34,8 @@ public final class StartPlan {
     let terminalFDs: UnsafeMutableBufferPointer<Int32>
     /// Scratch buffers for init's setup: two /proc/self/fd paths and a netlink reply.
     let initScratch: (UnsafeMutableRawBufferPointer, UnsafeMutableRawBufferPointer, UnsafeMutableRawBufferPointer)
+    /// What the command's process runs with: from the config, or for attach the container's record.
+    let profile: ProcessProfile
 
     public var useTerminal: Bool { request.useTerminal }
     /// Whether init waits, once set up, for swrun to finish its side before forking the
@@ -118,7 +120,13 @@ public final class StartPlan {
         initKeptFDs = arena.scratch(32 * MemoryLayout<Int32>.size).bindMemory(to: Int32.self)
         initKeptFDs.initialize(repeating: -1)
         self.request = request
-        rootfs = try Self.rootfsPath(of: request)
+        // attach reads nothing of the container's config: the running container is what counts.
+        rootfs = request.mode == .attach ? "" : try Self.rootfsPath(of: request)
+        if let profile = request.attachProfile {
+            self.profile = profile
+        } else {
+            profile = try ProcessProfile(config: request.config, containerDirectory: request.containerDirectory, hostEnvironment: request.hostEnvironment)
+        }
         cgroupLimits = try Self.limits(from: request.config.settings)
         devicePolicy = try Self.devicePolicy(from: request.config.settings)
         cgroupHierarchies = request.mode == .attach || cgroupMode == nil ? [] : try CgroupHierarchy.current()
