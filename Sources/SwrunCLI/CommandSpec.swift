@@ -78,8 +78,8 @@ enum CommonOptions {
     /// How a command starts in a container (run and execute).
     static let start: [CommandSpec.Option] = [
         .init(short: nil, long: "explain", value: nil, help: "Print each step as it happens, with the real system call and why it is made."),
-        .init(short: "t", long: "tty", value: nil, help: "Give the command a pty even when stdin or stdout is not a terminal."),
-        .init(short: "T", long: "no-tty", value: nil, help: "Never allocate a pty: plain pipes, even on a terminal."),
+        .init(short: "t", long: "tty", value: nil, help: "Give the command a pty even when none of stdin, stdout, stderr is a terminal."),
+        .init(short: "T", long: "no-tty", value: nil, help: "Never allocate a pty: plain pipes (relayed by swrun where it has a terminal)."),
         .init(short: "s", long: "define", value: "KEY=VALUE", help: "Set a config key for this start only, as lxc-execute -s does.", repeats: true),
     ]
 }

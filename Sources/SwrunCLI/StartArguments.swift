@@ -21,10 +21,12 @@ extension ParsedArguments {
         return try SystemConfig.load().defaultConfigPath
     }
 
-    /// A pty for the command: with -t; never with -T; otherwise when stdin and stdout are both
-    /// terminals, so that `swrun run busybox -- sh -c 'echo hi' | cat` gets plain bytes.
+    /// A pty for the command: with -t; never with -T; otherwise whenever stdin, stdout or
+    /// stderr is a terminal, as LXC does: the command then has a terminal of its own, and never
+    /// the caller's (which it could type into). Without -t or a terminal, plain pipes:
+    /// `swrun run busybox -- sh -c 'echo hi' | cat` in a script gets plain bytes.
     var wantsTerminal: Bool {
-        !flag("no-tty") && (flag("tty") || (Terminal.isTerminal(0) && Terminal.isTerminal(1)))
+        !flag("no-tty") && (flag("tty") || (0...2).contains { Terminal.isTerminal($0) })
     }
 
     /// Applies --explain, -t, -T and -s to an execution.

@@ -35,9 +35,9 @@ enum Swrun {
         return try runProcess(process, input: input, timeout: timeout)
     }
 
-    static func runProcess(_ process: Process, input: String? = nil, timeout: TimeInterval = 60,
+    static func runProcess(_ process: Process, input: String? = nil, stdin: FileHandle? = nil, timeout: TimeInterval = 60,
                            whileRunning: (Process) throws -> Void = { _ in }) throws -> Result {
-        let running = try Running(process, input: input)
+        let running = try Running(process, input: input, stdin: stdin)
         try whileRunning(process)
         return try running.finish(timeout: timeout)
     }
@@ -49,7 +49,8 @@ enum Swrun {
         private let out: FileHandle, err: FileHandle
         private let done = DispatchSemaphore(value: 0)
 
-        init(_ process: Process, input: String? = nil) throws {
+        /// `stdin`, when given, is the process's stdin as it is (a terminal, say); else `input`, else /dev/null.
+        init(_ process: Process, input: String? = nil, stdin: FileHandle? = nil) throws {
             self.process = process
             scratch = FileManager.default.temporaryDirectory.appendingPathComponent("swrun-out-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -60,7 +61,7 @@ enum Swrun {
             process.standardOutput = out
             process.standardError = err
             let inputPipe = Pipe()
-            process.standardInput = input == nil ? FileHandle(forReadingAtPath: "/dev/null") : inputPipe
+            process.standardInput = stdin ?? (input == nil ? FileHandle(forReadingAtPath: "/dev/null") : inputPipe)
             let done = self.done
             process.terminationHandler = { _ in done.signal() }
             try process.run()

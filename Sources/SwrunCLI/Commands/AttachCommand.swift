@@ -6,10 +6,12 @@ enum AttachCommand: Command {
         name: "attach",
         abstract: "Run a command inside a running container (lxc-attach).",
         discussion: """
-        Enters every namespace of the container's init, drops to its capabilities and lxc.init.uid,
-        and runs COMMAND (default: the login shell of that user in the container), with a pty
-        when stdin is a terminal. The environment is the container's own (PATH, HOME, container,
-        lxc.environment) plus -v; swrun's exit status is the command's.
+        Enters every namespace of the container's init and drops to what its processes run with
+        (capabilities, seccomp filter, lxc.init.uid, as the container was started, whatever its
+        config says now), and runs COMMAND (default: the login shell of that user in the
+        container), with a pty when stdin, stdout or stderr is a terminal. The environment is the
+        container's own (PATH, HOME, container, lxc.environment) plus -v; swrun's exit status is
+        the command's.
         """,
         options: [
             CommonOptions.name, CommonOptions.lxcPath,

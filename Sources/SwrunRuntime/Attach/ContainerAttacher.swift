@@ -39,7 +39,8 @@ public struct ContainerAttacher {
             explainer.say("openat2(\"\(source.root)\", \"dev/pts/ptmx\", RESOLVE_IN_ROOT); ioctl(TIOCGPTPEER)", "a pty from the container's devpts for the command")
         }
         try source.requireStillRunning()
-        let plan = try makePlan(source.target, profile: source.profile, command: argv)
+        let pipes = try StdioPipes(feedInput: master < 0)
+        let plan = try makePlan(source.target, profile: source.profile, command: argv, pipes: pipes)
         // The terminal is raw and sized before the command's first output.
         var rawMode: RawTerminalMode?
         if master >= 0 && Terminal.isTerminal(0) {
@@ -48,11 +49,11 @@ public struct ContainerAttacher {
         }
         defer { withExtendedLifetime(rawMode) {} }
         let signals = try SignalFD(SignalFD.relayed)
-        let (child, failure) = try start(plan, console: peer)
+        let (child, failure) = try start(plan, console: peer, pipes: pipes)
         close(peer)  // the command has it: the pty ends when the command's side closes
         peer = -1
         guard let child else { throw failure ?? SwrunError(.system, "swrun could not start the command in container '\(name)'") }
-        let relay = ForegroundRelay(child: child, console: master, signals: signals.fd, statusChannel: -1, explainer: explainer)
+        let relay = ForegroundRelay(child: child, console: master, pipes: pipes, signals: signals.fd, statusChannel: -1, explainer: explainer)
         master = -1
         if let failure {
             _ = try? relay.run()
@@ -63,7 +64,7 @@ public struct ContainerAttacher {
 
     /// Forks the first child and follows it: returns the command's pid (a child of this
     /// process) once it has exec'd, or the error of the step that failed.
-    private func start(_ plan: StartPlan, console: Int32) throws(SwrunError) -> (pid_t?, SwrunError?) {
+    private func start(_ plan: StartPlan, console: Int32, pipes: StdioPipes) throws(SwrunError) -> (pid_t?, SwrunError?) {
         let (ours, theirs) = try makeSocketPair(SOCK_SEQPACKET)
         defer { close(ours) }
         fflush(nil)
@@ -74,6 +75,7 @@ public struct ContainerAttacher {
         }
         let forkError = Errno.current
         close(theirs)
+        pipes.closeChildEnds()
         if first < 0 { throw SwrunError.system("cannot fork to enter container '\(name)'", forkError) }
         // The first child reports the command's pid and exits; the socket's end of file comes
         // when the command has exec'd (close-on-exec), or died.
@@ -96,7 +98,7 @@ public struct ContainerAttacher {
         return (child, failure)
     }
 
-    private func makePlan(_ target: AttachTarget, profile: ProcessProfile, command: [String]) throws(SwrunError) -> StartPlan {
+    private func makePlan(_ target: AttachTarget, profile: ProcessProfile, command: [String], pipes: StdioPipes) throws(SwrunError) -> StartPlan {
         var request = LaunchRequest(containerName: name, containerDirectory: store.directory(of: name), config: try ContainerConfig(settings: []),
                                     command: command, useTerminal: useTerminal, explain: explain,
                                     hostTerm: getenv("TERM").map { String(cString: $0) },
@@ -106,6 +108,7 @@ public struct ContainerAttacher {
         request.keepHostEnvironment = keepHostEnvironment
         request.attachTarget = target
         request.attachProfile = profile
+        request.replacedStandardFDs = pipes.childEnds
         return try StartPlan(request)
     }
 

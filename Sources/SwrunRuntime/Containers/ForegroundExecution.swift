@@ -35,6 +35,8 @@ public struct ForegroundExecution {
                                     hostTerm: getenv("TERM").map { String(cString: $0) },
                                     hostEnvironment: HostEnvironment.current())
         request.publishedPorts = sidecar.ports
+        let pipes = try StdioPipes(feedInput: !useTerminal)
+        request.replacedStandardFDs = pipes.childEnds
         let lock = try store.lockForStart(name)
         defer { withExtendedLifetime(lock) {} }  // held until the command is over
         let hooks = ContainerHooks(config: config, name: name, containerDirectory: store.directory(of: name))
@@ -48,7 +50,7 @@ public struct ForegroundExecution {
         let monitor = ProcessIdentity.current
         var cgroup: ContainerCgroup?
         defer { cgroup?.remove() }  // from memory: a record can be rewritten under us, the cgroup is ours
-        let container = try ContainerLauncher(plan: plan).start(
+        let launched = Result { () throws(SwrunError) in try ContainerLauncher(plan: plan).start(
             started: { (pid, made) throws(SwrunError) in
                 cgroup = made
                 try store.recordStarted(name, initPID: pid, mode: .execute, monitor: monitor, cgroup: made)
@@ -57,7 +59,9 @@ public struct ForegroundExecution {
                 guard container.console >= 0, Terminal.isTerminal(0) else { return }
                 rawMode = try RawTerminalMode.enter(fd: 0)
                 if let size = Terminal.windowSize(of: 0) { Terminal.setWindowSize(size, on: container.console) }
-            })
+            }) }
+        pipes.closeChildEnds()  // init has them
+        let container = try launched.get()
         // RUNNING only now: until the command runs, init may still be building the mount tree.
         do {
             try store.recordRunning(name, initPID: container.initPID, mode: .execute, monitor: monitor, cgroup: cgroup)
@@ -65,7 +69,7 @@ public struct ForegroundExecution {
             container.killInit()
             throw error
         }
-        return try container.runInForeground()
+        return try container.runInForeground(pipes: pipes)
     }
 }
 

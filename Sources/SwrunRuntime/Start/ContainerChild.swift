@@ -25,6 +25,18 @@ enum ContainerChild {
         return swrun_wifexited(status) != 0 && swrun_wexitstatus(status) == 127 ? ENOENT : ECANCELED
     }
 
+    /// dup2 each fd of `fds` that is >= 0 onto 0, 1, 2 in turn: the container's processes get
+    /// swrun's pipes where swrun has a terminal, and never the terminal itself.
+    static func replaceStandardFDs(_ fds: UnsafeBufferPointer<Int32>) -> Int32 {
+        var target: Int32 = 0
+        while target < 3 {
+            let fd = fds[Int(target)]
+            if fd >= 0 && dup2(fd, target) < 0 { return errno }
+            target += 1
+        }
+        return 0
+    }
+
     /// What swrun's process state must not pass on to a program it runs in the container:
     /// every signal back to its default and unblocked (swrun ignores SIGPIPE, and init blocks
     /// the signals it reads from a signalfd), and umask 022 (init builds /dev with umask 0).

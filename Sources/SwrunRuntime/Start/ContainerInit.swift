@@ -50,6 +50,8 @@ enum ContainerInit {
         sigfillset(&all)
         sigprocmask(SIG_SETMASK, &all, nil)
 
+        // swrun's terminal never reaches the command: it gets the pipes that stand for it (StdioPipes).
+        _ = ContainerChild.replaceStandardFDs(plan.stdioFDs)
         var report: (Int32, Int32) = (-1, -1)
         let payload = startPayload(plan, console: setup.terminal(0), report: &report, afterFork: plan.lastCapability)
         if payload < 0 { fail(sync, .payloadFailed, -1, errno) }

@@ -415,8 +415,9 @@ public final class LaunchedContainer {
 
     /// Relays signals and the console until init has exited and the console is drained;
     /// returns how the command ended, as init reported it.
-    public func runInForeground() throws(SwrunError) -> ProcessStatus {
-        let relay = ForegroundRelay(child: initPID, console: console, signals: signals.fd, statusChannel: sync, explainer: explainer)
+    /// `pipes`: those that stand in for swrun's terminal (see StdioPipes).
+    public func runInForeground(pipes: StdioPipes? = nil) throws(SwrunError) -> ProcessStatus {
+        let relay = ForegroundRelay(child: initPID, console: console, pipes: pipes, signals: signals.fd, statusChannel: sync, explainer: explainer)
         let status = try relay.run()
         if console >= 0 { terminals[0] = -1 }  // the relay closed it
         initStatus = relay.childStatus

@@ -2,11 +2,12 @@ import Glibc
 import SwrunSystem
 
 /// A command in the foreground (execute, attach): swrun forwards the signals it gets to
-/// the child, relays the console pty to its own stdin and stdout, and waits until the
-/// child has exited and the console is drained.
+/// the child, relays the console pty (or the pipes that stand in for its terminal) to its
+/// own stdin and stdout, and waits until the child has exited and its output is drained.
 final class ForegroundRelay {
     let child: pid_t
     private var console: Int32
+    private let pipes: StdioPipes?
     private let signals: Int32
     /// Where the child reports the command's status (init's sync socket), or -1.
     private var statusChannel: Int32
@@ -14,28 +15,33 @@ final class ForegroundRelay {
     private(set) var childStatus: ProcessStatus?
     private var reportedStatus: ProcessStatus?
 
-    /// Takes over `console` (closes it when drained); `signals` is a signalfd that includes SIGCHLD.
-    init(child: pid_t, console: Int32, signals: Int32, statusChannel: Int32, explainer: Explainer) {
+    /// Takes over `console` (closes it when drained) and the pipes; `signals` is a signalfd
+    /// that includes SIGCHLD.
+    init(child: pid_t, console: Int32, pipes: StdioPipes? = nil, signals: Int32, statusChannel: Int32, explainer: Explainer) {
         self.child = child
         self.console = console
+        self.pipes = pipes
         self.signals = signals
         self.statusChannel = statusChannel
         self.explainer = explainer
     }
 
+    /// Where swrun's stdin goes: the pty, else the stdin pipe; -1 when nowhere.
+    private var inputTarget: Int32 { console >= 0 ? console : pipes?.input ?? -1 }
+
     func run() throws(SwrunError) -> ProcessStatus {
-        var relayInput = console >= 0
+        var relayInput = inputTarget >= 0
         var buffer = [UInt8](repeating: 0, count: 16384)
         reap()
         // Until the child is reaped, its status read (init sends it before it exits, so a
-        // command that ends at once may be reaped before the message is read), and the console drained.
-        while childStatus == nil || (statusChannel >= 0 && reportedStatus == nil) || console >= 0 {
+        // command that ends at once may be reaped before the message is read), and the
+        // console and output pipes drained.
+        while childStatus == nil || (statusChannel >= 0 && reportedStatus == nil) || console >= 0 || !(pipes?.outputs.isEmpty ?? true) {
             var fds = [pollfd(fd: signals, events: Int16(POLLIN), revents: 0)]
             if statusChannel >= 0 { fds.append(pollfd(fd: statusChannel, events: Int16(POLLIN), revents: 0)) }
-            if console >= 0 {
-                fds.append(pollfd(fd: console, events: Int16(POLLIN), revents: 0))
-                if relayInput { fds.append(pollfd(fd: 0, events: Int16(POLLIN), revents: 0)) }
-            }
+            if console >= 0 { fds.append(pollfd(fd: console, events: Int16(POLLIN), revents: 0)) }
+            for output in pipes?.outputs ?? [] { fds.append(pollfd(fd: output.source, events: Int16(POLLIN), revents: 0)) }
+            if relayInput && inputTarget >= 0 { fds.append(pollfd(fd: 0, events: Int16(POLLIN), revents: 0)) }
             if poll(&fds, nfds_t(fds.count), -1) < 0 {
                 if errno == EINTR { continue }
                 throw SwrunError.system("poll failed", Errno.current)
@@ -55,8 +61,14 @@ final class ForegroundRelay {
                         close(console)
                         console = -1
                     }
+                case 0:
+                    if !Relay.copy(from: 0, to: inputTarget, buffer: &buffer) {
+                        relayInput = false
+                        pipes?.closeInput()  // the command's stdin ends with swrun's
+                    }
                 default:
-                    if !Relay.copy(from: 0, to: console, buffer: &buffer) { relayInput = false }
+                    guard let output = pipes?.outputs.first(where: { $0.source == entry.fd }) else { continue }
+                    if !Relay.copy(from: output.source, to: output.destination, buffer: &buffer) { pipes?.closeOutput(output.source) }
                 }
             }
         }

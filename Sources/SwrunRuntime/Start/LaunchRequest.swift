@@ -36,6 +36,9 @@ public struct LaunchRequest: Sendable {
     public var keepHostEnvironment = false
     /// Ports published on the host (swrun.json), forwarded to the container's first IPv4 address.
     public var publishedPorts: [PortPublication] = []
+    /// For each of stdin, stdout and stderr, the fd the container's processes get in its place
+    /// (a pipe swrun relays, where swrun's is a terminal), or -1 to pass swrun's own on.
+    public var replacedStandardFDs: [Int32] = [-1, -1, -1]
     /// attach: the running container, and what its processes run with (never re-read from the config).
     var attachTarget: AttachTarget?
     var attachProfile: ProcessProfile?

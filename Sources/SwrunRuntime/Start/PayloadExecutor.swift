@@ -11,6 +11,8 @@ struct PayloadExecutor {
 
     func perform(_ action: PayloadAction) -> Int32 {
         switch action {
+        case .replaceStandardFDs(let fds):
+            return ContainerChild.replaceStandardFDs(fds)
         case let .enterNamespaces(pidfd, flags):
             _ = swrun_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
             return swrun_setns(pidfd, flags) == 0 ? 0 : errno
@@ -22,6 +24,8 @@ struct PayloadExecutor {
                 _exit(0)
             }
             return 0
+        case .newSession:
+            return setsid() < 0 ? errno : 0
         case .joinCgroups(let fds):
             var zero: UInt8 = 0x30  // "0": the writing process
             for fd in fds.bindMemory(to: Int32.self) where write(fd, &zero, 1) != 1 { return errno }

@@ -75,11 +75,15 @@ struct SetupStep {
 
 /// What the payload process does between fork and execve.
 enum PayloadAction {
+    /// dup2 each fd given (-1: none) onto 0, 1, 2: pipes in place of swrun's terminal.
+    case replaceStandardFDs(UnsafeBufferPointer<Int32>)
     /// attach: prctl(PR_SET_DUMPABLE, 0), then setns(pidfd, flags) into the running container.
     case enterNamespaces(pidfd: Int32, flags: Int32)
     /// attach: clone(CLONE_PARENT) into the container's pid namespace; the forking process
     /// reports the child's pid on the status channel and exits, the child goes on.
     case spawnInPidNamespace
+    /// setsid(): out of the caller's session, away from its controlling terminal.
+    case newSession
     /// Writes "0" into each given tasks (v1) or cgroup.procs (v2) fd, opened before setns: the process joins
     /// the container's cgroup itself, and only it (attach).
     case joinCgroups(UnsafeRawBufferPointer)

@@ -24,6 +24,10 @@ struct AttachTarget: Sendable {
 extension StartPlan {
     func planAttachPayload() throws(SwrunError) {
         guard let target = request.attachTarget else { return }
+        if !request.replacedStandardFDs.allSatisfy({ $0 < 0 }) {
+            addPayload(.replaceStandardFDs(stdioFDs), "give the command pipes in place of swrun's terminal", call: "dup2(pipe, 0/1/2)",
+                       why: "the caller's terminal never enters a container: a process there could type into it (TIOCSTI)")
+        }
         addPayload(.enterNamespaces(pidfd: target.pidfd, flags: Int32(truncatingIfNeeded: target.namespaces)),
                    "enter the namespaces of the container's init",
                    call: "prctl(PR_SET_DUMPABLE, 0); setns(pidfd, \(target.namespaceNames))",
@@ -45,7 +49,12 @@ extension StartPlan {
         addPayload(.spawnInPidNamespace, "fork the command into the container's pid namespace",
                    call: "clone(CLONE_PARENT|SIGCHLD)",
                    why: "the first process of swrun that the container can see already holds no more than the container's own")
-        if request.useTerminal { planControllingTerminal() }
+        if request.useTerminal {
+            planControllingTerminal()
+        } else {
+            addPayload(.newSession, "start a session of its own", call: "setsid()",
+                       why: "without a controlling terminal, nothing in the container reaches the caller's")
+        }
         try planDirectoryAndDescriptors()
         planExec(why: "the command replaces the forked process, a child of swrun, which relays signals and waits for it")
     }

@@ -36,6 +36,8 @@ public final class StartPlan {
     let initScratch: (UnsafeMutableRawBufferPointer, UnsafeMutableRawBufferPointer, UnsafeMutableRawBufferPointer)
     /// What the command's process runs with: from the config, or for attach the container's record.
     let profile: ProcessProfile
+    /// request.replacedStandardFDs, where the child reads them without allocating.
+    let stdioFDs: UnsafeBufferPointer<Int32>
 
     public var useTerminal: Bool { request.useTerminal }
     /// Whether init waits, once set up, for swrun to finish its side before forking the
@@ -119,6 +121,9 @@ public final class StartPlan {
         cloneIntoFD.pointee = -1
         initKeptFDs = arena.scratch(32 * MemoryLayout<Int32>.size).bindMemory(to: Int32.self)
         initKeptFDs.initialize(repeating: -1)
+        let stdio = arena.scratch(3 * MemoryLayout<Int32>.size).bindMemory(to: Int32.self)
+        for index in 0..<3 { stdio[index] = index < request.replacedStandardFDs.count ? request.replacedStandardFDs[index] : -1 }
+        stdioFDs = UnsafeBufferPointer(stdio)
         self.request = request
         // attach reads nothing of the container's config: the running container is what counts.
         rootfs = request.mode == .attach ? "" : try Self.rootfsPath(of: request)
@@ -341,7 +346,7 @@ public final class StartPlan {
 
     /// Records the fds init keeps (see initKeptFDs): `sync`, and those the plan hands it.
     func keepInInit(sync: Int32) {
-        let kept = ([sync] + cgroupTaskFDs.filter { $0 >= 0 } + sharedNamespaces.all.map(\.fd)).sorted()
+        let kept = ([sync] + cgroupTaskFDs.filter { $0 >= 0 } + sharedNamespaces.all.map(\.fd) + stdioFDs.filter { $0 >= 0 }).sorted()
         for (index, fd) in kept.prefix(initKeptFDs.count).enumerated() { initKeptFDs[index] = fd }
     }
 
