@@ -176,8 +176,8 @@ public final class DownloadTemplate: RootfsTemplate {
     public func install(rootfs: String, name: String, report: @escaping (String) -> Void) throws(SwrunError) {
         let directory = cacheDirectory
         report("unpacking \(directory)/rootfs.tar.xz into \(rootfs)")
-        // excludes-user names the device nodes, which an unprivileged container cannot have.
-        let unpacker = try RootfsUnpacker(rootfs: rootfs, options: .init(deviceNodes: !unprivileged), warn: { report("warning: \($0)") })
+        // No device nodes, privileged or not: autodev makes /dev (excludes-user lists the ones an image has).
+        let unpacker = try RootfsUnpacker(rootfs: rootfs, warn: { report("warning: \($0)") })
         try unpacker.unpack(file: directory + "/rootfs.tar.xz", opener: opener)
         if let templates = try? FileSystem.readText(directory + "/templates") {
             for path in templates.split(separator: "\n") where !path.isEmpty {
