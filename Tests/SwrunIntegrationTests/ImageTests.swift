@@ -388,6 +388,34 @@ struct FixtureError: Error, CustomStringConvertible {
         #expect(try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").count == requests.count)
     }
 
+    /// Plain HTTP only for a registry on this machine by its exact name, or one listed in
+    /// SWRUN_INSECURE_REGISTRIES: a name that merely starts with `localhost` (here made to
+    /// reach 127.0.0.1 by an /etc/hosts of a private mount namespace) is HTTPS only.
+    @Test func plainHTTPOnlyForThisMachineOrListedRegistries() throws {
+        try fixtures.shell("bash '\(ImageFixtures.scripts)/make-oci-layout.sh' '\(fixtures.path)/oci'"
+            + " && bash '\(ImageFixtures.scripts)/make-static-registry.sh' '\(fixtures.path)/oci' '\(fixtures.path)/static' fixture/busybox")
+        let port = try fixtures.serve(fixtures.path + "/static").split(separator: ":").last.map(String.init) ?? ""
+        let hosts = fixtures.path + "/hosts"
+        try "127.0.0.1 localhost localhost.example.org\n".write(toFile: hosts, atomically: false, encoding: .utf8)
+        func pull(_ image: String, insecure: String? = nil) throws -> Swrun.Result {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+            process.arguments = ["-m", "sh", "-c", "mount --bind \"$1\" /etc/hosts && exec \"$2\" pull \"$3\"", "sh", hosts, Swrun.binary, image]
+            var environment = ProcessInfo.processInfo.environment.merging(caches) { $1 }
+            environment["SWRUN_INSECURE_REGISTRIES"] = insecure
+            process.environment = environment
+            return try Swrun.runProcess(process, timeout: 120)
+        }
+        let lookalike = "localhost.example.org:\(port)/fixture/busybox:single"
+        let refused = try pull(lookalike)
+        #expect(refused.status != 0 && refused.stderr.contains("SWRUN_INSECURE_REGISTRIES"), "\(refused.stderr)")
+        #expect(!(try swrun(["images"])).stdout.contains("localhost.example.org"))
+        let listed = try pull(lookalike, insecure: "localhost.example.org:\(port)")
+        #expect(listed.status == 0, "\(listed.stderr)")
+        let local = try pull("localhost:\(port)/fixture/busybox:single")
+        #expect(local.status == 0, "\(local.stderr)")
+    }
+
     @Test func aLayerThatDoesNotMatchItsDiffIDLeavesNoContainer() throws {
         try fixtures.shell("bash '\(ImageFixtures.scripts)/make-oci-layout.sh' '\(fixtures.path)/oci'"
             + " && bash '\(ImageFixtures.scripts)/make-static-registry.sh' '\(fixtures.path)/oci' '\(fixtures.path)/static' fixture/busybox")
