@@ -149,6 +149,10 @@ public final class TarReader {
         // The checksum field itself counts as eight spaces.
         var sum: Int64 = 0
         for (index, byte) in header.enumerated() { sum += (148..<156).contains(index) ? 32 : Int64(byte) }
+        #if FUZZING
+        // A fuzzer's headers can hardly carry their checksum: let it past, to reach what follows.
+        sum = stored
+        #endif
         if sum != stored {
             throw SwrunError(.verificationFailed, "\(name) is not a tar archive, or is corrupt (a header checksum does not match)",
                              hint: "check that the file is a (compressed) tar archive and download it again")
