@@ -13,7 +13,11 @@ SWRUN_DEBUG := .build/debug/swrun
 # on the host, where those modules are.
 RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -static-executable
 
-.PHONY: all deps build release run test bench vm-test install uninstall clean
+# libFuzzer targets (Fuzz/): seconds per target for `make fuzz`, and for the smoke pass of `make test`.
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 5
+
+.PHONY: all deps build release run test fuzz bench vm-test install uninstall clean
 
 all: build
 
@@ -36,7 +40,13 @@ test: deps
 	scripts/distro-rootfs.sh sysvinit >/dev/null
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) scripts/fuzz.sh
 	scripts/vm-test.sh $(SWRUN_DEBUG)
+
+# Each parser of untrusted bytes under libFuzzer with AddressSanitizer, FUZZ_SECONDS each
+# (built in .build-fuzz; what crashes lands in .build-fuzz/crashes/TARGET).
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
 
 bench: release
 	@scripts/install-deps.sh bench
@@ -61,4 +71,4 @@ uninstall:
 	rmdir $(DESTDIR)$(KEYS_DIR) 2>/dev/null || true
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz

@@ -43,3 +43,25 @@ let package = Package(
         .testTarget(name: "SwrunIntegrationTests", dependencies: ["CLinux"]),
     ]
 )
+
+// libFuzzer targets for the parsers of untrusted bytes, built only by scripts/fuzz.sh
+// (SWRUN_FUZZ=1, with -sanitize=fuzzer,address, in .build-fuzz): libFuzzer supplies their main.
+if Context.environment["SWRUN_FUZZ"] == "1" {
+    let fuzzTargets: [(String, [Target.Dependency])] = [
+        ("FuzzTarReader", ["SwrunImages", "SwrunSystem"]),
+        ("FuzzJSON", ["SwrunJSON"]),
+        ("FuzzLXCConfig", ["SwrunConfig", "SwrunImages", "SwrunSystem"]),
+        ("FuzzHTTPResponse", ["SwrunHTTP", "SwrunSystem"]),
+        ("FuzzNetlink", ["SwrunNetlink"]),
+        ("FuzzImageIndex", ["SwrunImages", "SwrunJSON", "SwrunSystem"]),
+    ]
+    // The tar reader skips header checksums there, which random bytes would never match.
+    for target in package.targets where target.name == "SwrunImages" {
+        target.swiftSettings = (target.swiftSettings ?? []) + [.define("FUZZING")]
+    }
+    for (name, dependencies) in fuzzTargets {
+        package.targets.append(.executableTarget(name: name, dependencies: dependencies, path: "Fuzz/Targets/" + name,
+                                                 swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+        package.products.append(.executable(name: name, targets: [name]))
+    }
+}

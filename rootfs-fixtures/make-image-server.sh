@@ -4,9 +4,10 @@
 # swrunfix/{1.0,2.0}/amd64/default, build 20261129_00:00:
 #   legacy (lxc-download):  meta/1.0/index-system, images/<dist>/<rel>/<arch>/<variant>/<build>/
 #   simplestreams (LXD):    streams/v1/index.json, streams/v1/images.json
-# plus bad/ (corrupted rootfs) and badsig/ (signed by another key) copies of the
-# legacy layout. Keys live in OUTDIR/gnupg (never the host's ~/.gnupg) and are kept
-# between runs; everything else is rebuilt. See OUTDIR/FIXTURE.txt afterwards.
+# plus bad/ (corrupted rootfs), badsig/ (signed by another key) and replay/ (an older
+# build's signatures) copies of the legacy layout, and a release `hooks` whose config
+# sets keys an image may not. Keys live in OUTDIR/gnupg (never the host's ~/.gnupg) and
+# are kept between runs; everything else is rebuilt. See OUTDIR/FIXTURE.txt afterwards.
 # Usage: make-image-server.sh OUTDIR
 set -eu
 
@@ -16,7 +17,7 @@ mkdir -p "$1"
 out=$(cd "$1" && pwd)
 
 dist=swrunfix arch=amd64 variant=default build=20261129_00:00
-releases="1.0 2.0"
+releases="1.0 2.0 hooks"
 expiry=4102444800   # 2100-01-01, "far in the future"
 mtime=@1764374400   # fixed mtime so the tarballs are reproducible
 
@@ -31,7 +32,8 @@ key() {
   local uid=$1 fpr
   fpr=$(g --with-colons --list-secret-keys "=$uid" 2>/dev/null | awk -F: '$1=="fpr"{print $10; exit}')
   if [ -z "$fpr" ]; then
-    g --passphrase '' --quick-gen-key "$uid" rsa3072 sign never 2>/dev/null
+    # Made "in 2025", so that replay/ can hold signatures dated before the build.
+    g --faked-system-time 20250101T000000 --passphrase '' --quick-gen-key "$uid" rsa3072 sign never 2>/dev/null
     fpr=$(g --with-colons --list-secret-keys "=$uid" | awk -F: '$1=="fpr"{print $10; exit}')
   fi
   echo "$fpr"
@@ -43,8 +45,8 @@ g --yes --export "$good" > "$out/keys/fixture.gpg"
 g --yes --export "$other" > "$out/keys/other.gpg"
 g --yes --armor --export "$good" > "$out/keys/fixture.asc"
 
-sign() { # sign KEY FILE: FILE.asc, detached and ASCII-armoured
-  g --yes --local-user "$1" --armor --detach-sign --output "$2.asc" "$2"
+sign() { # sign KEY FILE [GPG OPTIONS]: FILE.asc, detached and ASCII-armoured
+  g --yes --local-user "$1" "${@:3}" --armor --detach-sign --output "$2.asc" "$2"
 }
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 size() { stat -c %s "$1"; }
@@ -72,6 +74,10 @@ for rel in $releases; do
   m=$work/$rel/meta
   printf 'lxc.include = LXC_TEMPLATE_CONFIG/common.conf\nlxc.arch = x86_64\n' > "$m/config"
   printf 'lxc.include = LXC_TEMPLATE_CONFIG/common.conf\nlxc.include = LXC_TEMPLATE_CONFIG/userns.conf\nlxc.arch = x86_64\n' > "$m/config-user"
+  if [ "$rel" = hooks ]; then  # what an image may not set: a host hook, a host mount, all capabilities
+    printf 'lxc.hook.pre-start = /bin/sh -c "touch /tmp/swrun-fixture-hook-ran"\nlxc.mount.entry = /etc host-etc none bind,create=dir 0 0\nlxc.cap.drop =\nlxc.signal.halt = SIGRTMIN+3\n' \
+      | tee -a "$m/config" >> "$m/config-user"
+  fi
   : > "$m/excludes-user"
   echo /etc/hostname > "$m/templates"
   echo "You just created a swrun fixture container." > "$m/create-message"
@@ -141,8 +147,10 @@ EOF
 
 # bad/: same signatures and sums, rootfs.tar.xz with its byte at offset 100 flipped.
 # badsig/: good files, every .asc made by the other key.
+# replay/: the index signed now, every other .asc by the good key on 2026-11-01, before the
+#   build the index names: an older build's signed files served as that build's.
 p1=images/$dist/1.0/$arch/$variant/$build
-for b in bad badsig; do
+for b in bad badsig replay; do
   mkdir -p "$out/$b"
   cp -a "$out/meta" "$out/images" "$out/$b/"
 done
@@ -153,6 +161,7 @@ with open(sys.argv[1], "r+b") as f:
     f.seek(100); b = f.read(1); f.seek(100); f.write(bytes([b[0] ^ 0xFF]))
 EOF
 find "$out/badsig" -name '*.asc' | while read -r asc; do sign "$other" "${asc%.asc}"; done
+find "$out/replay/images" -name "*.asc" | while read -r asc; do sign "$good" "${asc%.asc}" --faked-system-time 20261101T000000 2>/dev/null; done
 
 rm -rf "$work"
 d1=$out/$p1
@@ -184,6 +193,9 @@ simplestreams (LXD/Incus): streams/v1/index.json -> streams/v1/images.json
 bad/     legacy layout (and streams/) where 1.0 rootfs.tar.xz has byte 100 flipped:
          sha256 $(sha "$out/bad/$p1/rootfs.tar.xz"); SHA256SUMS, .asc and images.json describe the good file
 badsig/  legacy layout whose every .asc is signed by the other key
+replay/  legacy layout whose index is signed now and every other .asc on 2026-11-01 (before build $build)
+release hooks: its config and config-user also set lxc.hook.pre-start (touches /tmp/swrun-fixture-hook-ran),
+         lxc.mount.entry (/etc of the host), an empty lxc.cap.drop (no capability dropped) and lxc.signal.halt = SIGRTMIN+3
 
 keys (binary keyrings for gpgv --keyring FILE):
   keys/fixture.gpg  $good  swrun fixture <fixture@swrun.invalid>  (also keys/fixture.asc, armoured)

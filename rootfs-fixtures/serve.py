@@ -9,6 +9,7 @@ Each request is logged on stderr as "GET PATH [range=...] [auth] active=N", N co
 the requests in progress, this one included (so a parallel download shows N > 1). Test hooks:
 
     /redirect/N/PATH   302 to /redirect/N-1/PATH, and at N=1 to /PATH
+    /location/URL      302 to URL as it is given (an absolute http:// or https:// URL)
     /chunked/PATH      PATH with chunked transfer encoding
     /drop-once/PATH    the first request gets half of PATH, then the connection closes
     /status/CODE       answers CODE with a short body
@@ -67,6 +68,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             count, rest = int(parts[2]), "/".join(parts[3:])
             location = f"/redirect/{count - 1}/{rest}" if count > 1 else "/" + rest
             return self.send_small(302, b"redirected\n", [("Location", location)])
+        if hook == "location":
+            return self.send_small(302, b"redirected\n", [("Location", self.path[len("/location/"):])])
         if hook == "status" and parts[2].isdigit():
             return self.send_small(int(parts[2]), f"status {parts[2]}\n".encode())
         file = "/" + "/".join(parts[2:]) if hook in HOOKS else path

@@ -66,6 +66,7 @@ public final class HTTPClient {
                 }
                 redirects += 1
                 let next = try url.resolving(location)
+                try HTTPClient.checkRedirect(from: url, to: next)
                 headers = HTTPClient.headers(headers, forRedirectFrom: url, to: next)
                 url = next
                 continue
@@ -88,6 +89,13 @@ public final class HTTPClient {
             data.append(contentsOf: chunk)
         }
         return (response, data)
+    }
+
+    /// A redirect may not leave HTTPS: what TLS vouched for would then come from anyone on the path.
+    static func checkRedirect(from: HTTPURL, to: HTTPURL) throws(SwrunError) {
+        guard from.scheme == .https && to.scheme == .http else { return }
+        throw SwrunError(.verificationFailed, "\(from) redirects to \(to), plain HTTP; swrun does not follow a redirect from HTTPS to HTTP",
+                         hint: "the server or something on the way downgrades the connection; ask its operator to redirect to an https:// URL")
     }
 
     /// The headers to send to a redirect's target: credentials stay with the origin they

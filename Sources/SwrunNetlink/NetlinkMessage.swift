@@ -129,8 +129,23 @@ public enum LinkRequest {
     }
 }
 
-/// Reading the kernel's answer to a request that asked for an ACK.
+/// Reading the kernel's answers.
 public enum NetlinkReply {
+    /// The whole messages (header included) in one datagram, in order; stops at the first
+    /// whose length does not fit what is left.
+    public static func messages(in datagram: ArraySlice<UInt8>) -> [[UInt8]] {
+        var messages: [[UInt8]] = []
+        var offset = datagram.startIndex
+        while datagram.endIndex - offset >= 16 {
+            let length = Int(UInt32(datagram[offset]) | UInt32(datagram[offset + 1]) << 8
+                             | UInt32(datagram[offset + 2]) << 16 | UInt32(datagram[offset + 3]) << 24)
+            guard length >= 16, length <= datagram.endIndex - offset else { break }
+            messages.append(Array(datagram[offset ..< offset + length]))
+            offset += min((length + 3) & ~3, datagram.endIndex - offset)
+        }
+        return messages
+    }
+
     /// 0 for an ACK, a positive errno for an error reply, nil when `reply` is not an NLMSG_ERROR.
     /// Works on a raw buffer and allocates nothing, so a forked child may call it.
     public static func errorNumber(in reply: UnsafeRawBufferPointer) -> Int32? {
@@ -138,6 +153,8 @@ public enum NetlinkReply {
         let type = UInt16(reply[4]) | UInt16(reply[5]) << 8
         guard type == 2 else { return nil }  // NLMSG_ERROR, as a literal: callers run in a forked child
         let raw = UInt32(reply[16]) | UInt32(reply[17]) << 8 | UInt32(reply[18]) << 16 | UInt32(reply[19]) << 24
-        return -Int32(bitPattern: raw)
+        // The kernel sends -errno; anything else (INT32_MIN, whose negation traps) is a broken reply.
+        let code = 0 &- Int32(bitPattern: raw)
+        return (0...4095).contains(code) ? code : 71  // EPROTO
     }
 }

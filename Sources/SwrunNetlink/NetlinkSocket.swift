@@ -70,18 +70,13 @@ public final class NetlinkSocket {
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if count < 0 && errno == EINTR { continue }
             if count <= 0 { throw SwrunError.system("no netlink answer to \(what())", Errno.current) }
-            var offset = 0
-            while offset + 16 <= count {
-                let length = Int(NetlinkAttributes.u32(buffer, at: offset))
-                guard length >= 16, offset + length <= count else { break }
-                let one = Array(buffer[offset ..< offset + length])
+            for one in NetlinkReply.messages(in: buffer[0..<count]) {
                 let type = UInt16(one[4]) | UInt16(one[5]) << 8
                 if type == Netlink.done { return messages }
                 if let code = one.withUnsafeBytes({ NetlinkReply.errorNumber(in: $0) }), code != 0 {
                     throw SwrunError.system("cannot \(what())", Errno(rawValue: code))
                 }
                 messages.append(one)
-                offset += (length + 3) & ~3
             }
         }
     }

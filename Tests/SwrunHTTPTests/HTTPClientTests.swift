@@ -27,6 +27,24 @@ import Testing
         }
     }
 
+    /// A redirect from HTTPS to plain HTTP is refused before anything is asked of the HTTP server.
+    @Test func refusesARedirectFromHTTPSToHTTP() throws {
+        try withServer(files: ["file.bin": file]) { plain, _ throws in
+            try withServer(tls: true) { secure, directory throws in
+                let client = HTTPClient(options: .init(caFile: FileSystem.join(directory, "ca.pem")))
+                let target = try plain.url("/file.bin")
+                let error = swrunError { _ = try client.fetch(try secure.url("/location/\(target)")) }
+                #expect(error?.message.contains("redirects to \(target), plain HTTP") == true, "\(String(describing: error))")
+                #expect(try plain.requests().isEmpty)
+                // HTTPS to HTTPS, and HTTP to HTTP, are followed.
+                let (response, _) = try client.fetch(try secure.url("/location/\(try secure.url("/status/204"))"))
+                #expect(response.status == 204)
+                let (same, body) = try HTTPClient().fetch(try plain.url("/location/\(target)"))
+                #expect(same.status == 200 && body == file)
+            }
+        }
+    }
+
     @Test func stopsAfterTooManyRedirects() throws {
         try withServer(files: ["file.bin": file]) { server, _ throws in
             let client = HTTPClient(options: .init(maxRedirects: 2))

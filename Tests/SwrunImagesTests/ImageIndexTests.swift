@@ -62,7 +62,7 @@ import Testing
 @Suite struct TemplateConfigTests {
     @Test func resolvesTheTemplateIncludes() throws {
         let text = "# image config\nlxc.include = LXC_TEMPLATE_CONFIG/debian.common.conf\n\nlxc.arch = x86_64\nlxc.include = LXC_TEMPLATE_CONFIG/userns.conf\n"
-        let settings = try TemplateConfig.settings(of: text, source: "config")
+        let settings = try TemplateConfig.imageSettings(of: text, source: "config").settings
         #expect(!settings.contains { $0.key == "lxc.include" })
         #expect(settings.contains { $0.key == "lxc.cap.drop" } && settings.contains { $0 == (key: "lxc.arch", value: "x86_64") })
         #expect(settings.last?.key == "lxc.mount.auto")
@@ -70,9 +70,61 @@ import Testing
 
     @Test func anUnknownIncludeIsAnError() throws {
         let error = try #require(throws: SwrunError.self) {
-            try TemplateConfig.settings(of: "lxc.include = LXC_TEMPLATE_CONFIG/nesting.conf\n", source: "config")
+            try TemplateConfig.imageSettings(of: "lxc.include = LXC_TEMPLATE_CONFIG/nesting.conf\n", source: "config")
         }
         #expect(error.message.contains("config:1") && error.message.contains("nesting.conf"))
+    }
+
+    /// An image's config was copied whole: hooks that run on the host, mounts, idmaps,
+    /// capabilities, seccomp, includes of host files. Only what LXC's images use is taken.
+    @Test func takesOnlyTheKeysAnImageMaySet() throws {
+        let text = """
+        lxc.include = LXC_TEMPLATE_CONFIG/common.conf
+        lxc.arch = x86_64
+        lxc.hook.pre-start = /bin/sh -c 'touch /host-owned'
+        lxc.hook.start-host = /tmp/x
+        lxc.mount.entry = / host none bind 0 0
+        lxc.mount.entry = /etc etc2 none bind 0 0
+        lxc.idmap = u 0 0 1
+        lxc.cap.keep = sys_admin
+        lxc.seccomp.profile = /dev/null
+        lxc.apparmor.profile = unconfined
+        lxc.include = /etc/lxc/other.conf
+        lxc.tty.max = 100000
+        lxc.uts.name = box
+        lxc.signal.halt = SIGRTMIN+3
+        lxc.tty.max = 6
+        lxc.pty.max = 64
+        """
+        let image = try TemplateConfig.imageSettings(of: text, source: "config")
+        #expect(image.leftOut == ["lxc.hook.pre-start", "lxc.hook.start-host", "lxc.mount.entry", "lxc.idmap", "lxc.cap.keep",
+                                  "lxc.seccomp.profile", "lxc.apparmor.profile", "lxc.include", "lxc.tty.max"])
+        // What the include stands for is swrun's own, mount entries among them.
+        let common = try TemplateConfig.imageSettings(of: "lxc.include = LXC_TEMPLATE_CONFIG/common.conf", source: "c").settings
+        #expect(common.contains { $0.key == "lxc.mount.entry" })
+        #expect(image.settings.prefix(common.count).map(\.key) == common.map(\.key))
+        let own = image.settings.dropFirst(common.count).map { "\($0.key) = \($0.value)" }
+        #expect(own == ["lxc.arch = x86_64", "lxc.uts.name = box", "lxc.signal.halt = SIGRTMIN+3", "lxc.tty.max = 6", "lxc.pty.max = 64"])
+    }
+}
+
+@Suite struct ImageBuildTimeTests {
+    @Test func lxcBuildNamesAreTimesInUTC() throws {
+        func image(_ build: String) throws -> LXCImage {
+            try #require(try LXCImageIndex.parseLegacy("d;r;a;v;\(build);/p/\n", source: "index").first)
+        }
+        #expect(try image("20261129_05:24").buildTime == 1_795_929_840)
+        #expect(try image("19700101_00:00").buildTime == 0)
+        for other in ["dev", "20261129", "20261329_05:24", "20261129_25:00", "2026112a_05:24", "20261129_05-24", "20261129_05:245"] {
+            #expect(try image(other).buildTime == nil, "\(other)")
+        }
+    }
+
+    @Test func gpgvGivesWhenASignatureWasMade() {
+        let seconds = "[GNUPG:] VALIDSIG ABCDEF 2026-11-29 1795929840 0 4 0 1 10 00 ABCDEF\n"
+        #expect(SignatureCheck.outcome(of: seconds) == "good ABCDEF at 1795929840")
+        let iso = "[GNUPG:] VALIDSIG ABCDEF 2026-11-29 20261129T052400 0 4 0 1 10 00 ABCDEF\n"
+        #expect(SignatureCheck.outcome(of: iso) == "good ABCDEF at 1795929840")
     }
 }
 

@@ -82,3 +82,28 @@ import Testing
         #expect(RegistryClient.percentEncoded("repository:a/b:pull push") == "repository:a/b:pull%20push")
     }
 }
+
+@Suite struct RegistrySecurityTests {
+    @Test(arguments: ["localhost", "localhost:5000", "127.0.0.1:5000", "127.1.2.3", "[::1]:5000", "[0:0:0:0:0:0:0:1]", "LOCALHOST:80"])
+    func aRegistryOnThisMachineMayUsePlainHTTP(_ registry: String) {
+        #expect(RegistrySecurity(insecureRegistries: []).allowsPlainHTTP(registry))
+    }
+
+    /// The old test was a prefix: `localhost.example.org` and `127.0.0.1.example.org` passed it.
+    @Test(arguments: ["localhost.example.org", "localhost.example.org:5000", "127.0.0.1.example.org:5000", "localhostx:5000",
+                      "[::2]:5000", "10.0.0.1:5000", "registry-1.docker.io", "quay.io", "not a host"])
+    func anyOtherRegistryIsHTTPSOnly(_ registry: String) {
+        #expect(!RegistrySecurity(insecureRegistries: []).allowsPlainHTTP(registry))
+    }
+
+    @Test func registriesTheUserListsMayUsePlainHTTP() {
+        let security = RegistrySecurity(environment: ["SWRUN_INSECURE_REGISTRIES": "myreg.lan:5000, Other.LAN [fd00::5]"])
+        #expect(security.insecureRegistries == ["myreg.lan:5000", "other.lan", "[fd00::5]"])
+        #expect(security.allowsPlainHTTP("myreg.lan:5000") && security.allowsPlainHTTP("MyReg.lan:5000"))
+        #expect(!security.allowsPlainHTTP("myreg.lan:5001") && !security.allowsPlainHTTP("myreg.lan"))
+        #expect(security.allowsPlainHTTP("other.lan:1234") && security.allowsPlainHTTP("other.lan"))
+        #expect(security.allowsPlainHTTP("[fd00::5]:5000") && !security.allowsPlainHTTP("[fd00::6]:5000"))
+        #expect(!security.allowsPlainHTTP("sub.other.lan"))
+        #expect(RegistrySecurity(environment: [:]).insecureRegistries.isEmpty)
+    }
+}

@@ -16,10 +16,14 @@ import Testing
         try FileSystem.makeDirectory(rootfs)
     }
 
-    func unpack(_ tar: TarBuilder, options: RootfsUnpacker.Options = .init()) throws {
+    /// Unpacks `tar`; returns the warnings.
+    @discardableResult
+    func unpack(_ tar: TarBuilder, options: RootfsUnpacker.Options = .init()) throws -> [String] {
         let path = scratch.join("archive-\(UInt32.random(in: 0...UInt32.max)).tar")
         try tar.write(to: path)
-        try RootfsUnpacker(rootfs: rootfs, options: options).unpack(file: path)
+        var warnings: [String] = []
+        try RootfsUnpacker(rootfs: rootfs, options: options, warn: { warnings.append($0) }).unpack(file: path)
+        return warnings
     }
 
     func status(_ relative: String) -> stat? {
@@ -39,7 +43,7 @@ import Testing
         tar.hardlink("usr/bin/su-again", to: "usr/bin/su")
         tar.fifo("run/initctl")
         tar.characterDevice("dev/null", major: 1, minor: 3)
-        try unpack(tar)
+        try unpack(tar, options: .init(deviceNodes: true))  // as a trusted template may ask
 
         let su = try #require(status("usr/bin/su"))
         #expect(su.st_mode & 0o7777 == 0o4755)
@@ -62,6 +66,67 @@ import Testing
         var value = [UInt8](repeating: 0, count: 32)
         let count = getxattr(rootfs + "/tagged", "user.swrun", &value, value.count)
         #expect(count == 7 && String(decoding: value[0..<max(count, 0)], as: UTF8.self) == "fixture")
+    }
+
+    /// A node in an image opens a host device from the container (`c 1 11`: the host's
+    /// kernel log): images get none, and one warning says how many were skipped.
+    @Test func deviceNodesAreSkippedWithOneWarning() throws {
+        var tar = TarBuilder()
+        tar.characterDevice("x/kmsg", major: 1, minor: 11)
+        tar.characterDevice("x/mem", major: 1, minor: 1)
+        tar.member("x/sda", .block, mode: 0o660, major: 8, minor: 0)
+        tar.fifo("x/fifo")
+        let warnings = try unpack(tar)
+        #expect(status("x/kmsg") == nil && status("x/mem") == nil && status("x/sda") == nil)
+        #expect(status("x/fifo").map { $0.st_mode & S_IFMT == S_IFIFO } == true, "FIFOs are still made")
+        #expect(warnings.count == 1 && warnings[0].contains("skipped 3 device nodes"), "\(warnings)")
+    }
+
+    /// Only `user.*` and file capabilities: `trusted.*` (overlayfs's own) and security
+    /// labels belong to the host. One warning per attribute name.
+    @Test func onlyUserAttributesAndFileCapabilitiesAreApplied() throws {
+        // VFS_CAP_REVISION_2, effective, permitted cap_net_raw (13).
+        let capability: [UInt8] = [0x01, 0, 0, 0x02, 0, 0x20, 0, 0] + [UInt8](repeating: 0, count: 12)
+        var tar = TarBuilder()
+        for name in ["a", "b"] {
+            tar.pax([("SCHILY.xattr.user.swrun", Array("fixture".utf8)), ("SCHILY.xattr.trusted.overlay.opaque", Array("y".utf8)),
+                     ("SCHILY.xattr.security.selinux", Array("system_u:object_r:shadow_t:s0".utf8)),
+                     ("SCHILY.xattr.security.capability", capability)])
+            tar.file(name, "x")
+        }
+        let warnings = try unpack(tar)
+        for name in ["a", "b"] {
+            var value = [UInt8](repeating: 0, count: 64)
+            #expect(getxattr(rootfs + "/" + name, "user.swrun", &value, value.count) == 7)
+            #expect(getxattr(rootfs + "/" + name, "security.capability", &value, value.count) == 20)
+            #expect(getxattr(rootfs + "/" + name, "trusted.overlay.opaque", &value, value.count) < 0)
+            #expect(getxattr(rootfs + "/" + name, "security.selinux", &value, value.count) < 0)
+        }
+        #expect(warnings.count == 2 && warnings.allSatisfy { $0.contains("images may set only user.* and security.capability") }, "\(warnings)")
+    }
+
+    /// `.wh..` hid the directory the whiteout is in, and `.wh...` the one above it: at the
+    /// top of a layer, the directory holding the rootfs on the host, with all it holds.
+    @Test(arguments: ["etc/.wh..", ".wh...", "etc/.wh...", ".wh."])
+    func whiteoutsThatNameNoFileAreRefused(_ whiteout: String) throws {
+        let victim = scratch.join("beside-the-rootfs")
+        try FileSystem.writeAtomically(victim, "host file")
+        var lower = TarBuilder()
+        lower.file("etc/keep", "k")
+        try unpack(lower, options: .init(ociWhiteouts: true))
+        var upper = TarBuilder()
+        upper.file(whiteout)
+        let error = try #require(throws: SwrunError.self) { try unpack(upper, options: .init(ociWhiteouts: true)) }
+        #expect(error.message.contains("names no file of its directory"), "\(error.message)")
+        #expect(try FileSystem.readText(victim) == "host file")
+        #expect(text("etc/keep") == "k")
+    }
+
+    @Test func theLimitsApplyToEachArchive() throws {
+        var tar = TarBuilder()
+        for index in 0..<3 { tar.file("f\(index)", "x") }
+        let error = try #require(throws: SwrunError.self) { try unpack(tar, options: .init(limits: ArchiveLimits(members: 2))) }
+        #expect(error.message.contains("more than 2 members"))
     }
 
     @Test func laterMembersReplaceEarlierOnes() throws {

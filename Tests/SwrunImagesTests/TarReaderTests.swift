@@ -88,6 +88,100 @@ import Testing
         }
         #expect(error.message.contains("truncated"))
     }
+
+    /// A header whose size field is `field` (12 bytes, base-256 when the first has its top bit).
+    func header(type: TarBuilder.MemberType, size field: [UInt8]) -> [UInt8] {
+        var tar = TarBuilder()
+        tar.member("x", type)
+        var bytes = tar.archive
+        bytes.replaceSubrange(124..<136, with: field)
+        for index in 148..<156 { bytes[index] = 32 }
+        let sum = bytes[0..<512].reduce(0) { $0 + Int($1) }
+        let digits = Array(String(sum, radix: 8).utf8)
+        bytes.replaceSubrange(148..<155, with: [UInt8](repeating: UInt8(ascii: "0"), count: 7 - digits.count) + digits)
+        bytes[155] = 0
+        return bytes
+    }
+
+    /// Base-256 numbers that are negative or do not fit in 64 bits were read wrapped around:
+    /// a negative size for an extended header trapped in the allocation, and a directory of
+    /// Int64.max bytes overflowed its padding.
+    @Test(arguments: [
+        ("negative size of a pax header", TarBuilder.MemberType.pax, [UInt8](repeating: 0xff, count: 12)),
+        ("Int64.max bytes of directory", .directory, [0x80, 0, 0, 0, 0x7f] + [UInt8](repeating: 0xff, count: 7)),
+        ("2^80 bytes of file", .file, [0x80, 0x01] + [UInt8](repeating: 0, count: 10)),
+    ])
+    func base256NumbersOutOfRangeAreErrors(_ what: String, type: TarBuilder.MemberType, field: [UInt8]) throws {
+        let error = try #require(throws: SwrunError.self, "\(what)") { try entries(header(type: type, size: field)) }
+        #expect(error.code == .verificationFailed && error.message.contains("size"), "\(what): \(error.message)")
+    }
+
+    @Test func aBase256NumberInRangeIsRead() throws {
+        let bytes = header(type: .file, size: [0x80] + [UInt8](repeating: 0, count: 9) + [0x01, 0x00])
+        let reader = TarReader(MemorySource(bytes + [UInt8](repeating: 0, count: 1024)), name: "test.tar")
+        #expect(try reader.next()?.size == 256)
+    }
+
+    /// pax record lengths are untrusted: one past the end, or shorter than its own digits,
+    /// was a range trap, and a huge one overflowed `offset + length`.
+    @Test(arguments: [
+        "9223372036854775807 path=x\n",
+        "11 mtime=1\n9223372036854775807 path=x\n",
+        "11 mtime=1\n9223372036854775806 path=x\n",
+        "1 a=b\n",
+        "3 a=b\n",
+        "99999999999999999999999 path=x\n",
+        "-5 path=x\n",
+        "5 path=long-record-without-its-newline",
+    ])
+    func malformedPaxLengthsAreErrors(_ record: String) throws {
+        var tar = TarBuilder()
+        tar.member("PaxHeader", .pax, data: Array(record.utf8))
+        tar.file("a", "x")
+        let error = try #require(throws: SwrunError.self) { try entries(tar.archive) }
+        #expect(error.message.contains("pax extended header is malformed"), "\(record): \(error.message)")
+    }
+
+    /// A pax size is a number too: negative, it was taken as it came.
+    @Test(arguments: [("-1", "size field is out of range (-1)"), ("4611686018427387905", "size field is out of range"),
+                      ("9223372036854775808", "the pax record size is not a number")])
+    func negativeOrHugeSizesInPaxRecordsAreErrors(_ size: String, _ message: String) throws {
+        var tar = TarBuilder()
+        tar.pax([("size", Array(size.utf8))])
+        tar.file("a", "x")
+        let error = try #require(throws: SwrunError.self) { try entries(tar.archive) }
+        #expect(error.message.contains(message), "\(size): \(error.message)")
+    }
+
+    @Test func anArchiveWithMoreMembersThanTheLimitIsRefused() throws {
+        var tar = TarBuilder()
+        for index in 0..<4 { tar.file("f\(index)", "x") }
+        let reader = TarReader(MemorySource(tar.archive), name: "bomb.tar", limits: ArchiveLimits(members: 3))
+        let error = try #require(throws: SwrunError.self) { while try reader.next() != nil {} }
+        #expect(error.message == "bomb.tar holds more than 3 members; refusing it (a limit against archive bombs)")
+        #expect(error.hint?.contains("SWRUN_ARCHIVE_MAX_MEMBERS") == true)
+    }
+
+    @Test func anArchiveWithMoreDataThanTheLimitIsRefused() throws {
+        var tar = TarBuilder()
+        tar.file("a", String(repeating: "x", count: 600))
+        tar.file("b", String(repeating: "x", count: 600))
+        let reader = TarReader(MemorySource(tar.archive), name: "bomb.tar", limits: ArchiveLimits(bytes: 1000))
+        #expect(try reader.next()?.path == "a")
+        let error = try #require(throws: SwrunError.self) { _ = try reader.next() }
+        #expect(error.message == "bomb.tar unpacks to more than 1000 bytes; refusing it (a limit against archive bombs)")
+        #expect(error.hint?.contains("SWRUN_ARCHIVE_MAX_BYTES") == true)
+    }
+
+    @Test func theLimitsComeFromTheEnvironment() {
+        let limits = ArchiveLimits(environment: ["SWRUN_ARCHIVE_MAX_MEMBERS": "10", "SWRUN_ARCHIVE_MAX_BYTES": "nonsense"])
+        #expect(limits == ArchiveLimits(members: 10, bytes: ArchiveLimits.defaultBytes))
+        #expect(ArchiveLimits(environment: [:]) == ArchiveLimits())
+    }
+
+    @Test func anEmptyStreamIsAnEmptyArchive() throws {
+        #expect(try entries([]).isEmpty)
+    }
 }
 
 @Suite struct DecompressionTests {

@@ -187,19 +187,108 @@ struct FixtureError: Error, CustomStringConvertible {
         #expect(untrusted.status != 0 && untrusted.stderr.contains("--ca-file"))
 
         // The checksum simplestreams gives is checked too.
-        let streamsCorrupt = try create(sandbox.name("sums"), ["--server", http + "/bad", "--flush-cache"] + image)
-        #expect(streamsCorrupt.status != 0 && streamsCorrupt.stderr.contains("rootfs.tar.xz"))
+        let streamsCorrupt = try create(sandbox.name("sums"), ["--server", https + "/bad", "--ca-file", fixtures.path + "/ca/ca.pem", "--flush-cache"] + image)
+        #expect(streamsCorrupt.status != 0 && streamsCorrupt.stderr.contains("rootfs.tar.xz"), "\(streamsCorrupt.stderr)")
+        // Over plain HTTP those checksums come over the same open connection: without a key, refused.
+        let streamsPlain = try create(sandbox.name("plain"), ["--server", http, "--flush-cache"] + image)
+        #expect(streamsPlain.status != 0 && streamsPlain.stderr.contains("no signing key and no HTTPS"), "\(streamsPlain.stderr)")
         // --no-validate passes with a warning.
         let unchecked = try create(sandbox.name("unchecked"), ["--server", http + "/badsig", "--no-validate", "--flush-cache"] + image)
         #expect(unchecked.status == 0 && unchecked.stderr.contains("not verifying"))
-        let unknown = try create(sandbox.name("unknown"), ["--server", http, "-d", "nosuch", "-r", "1"])
+        let unknown = try create(sandbox.name("unknown"), ["--server", http, "--keyring", keyring, "-d", "nosuch", "-r", "1"])
         #expect(unknown.status != 0 && unknown.stderr.contains("has no image nosuch"))
         let names = try FileManager.default.contentsOfDirectory(atPath: sandbox.path).filter { !$0.hasSuffix(".conf") }.sorted()
         #expect(names.count == 3 && names.allSatisfy { $0.hasPrefix("legacy") || $0.hasPrefix("streams") || $0.hasPrefix("unchecked") })
     }
 
+    /// A --no-validate download filled the cache, and a later verified create of the same
+    /// build took it from there unchecked.
+    @Test func anUnverifiedDownloadNeverFillsTheCache() throws {
+        try fixtures.shell("bash '\(ImageFixtures.scripts)/make-image-server.sh' '\(fixtures.path)/srv'")
+        let http = try fixtures.serve(fixtures.path + "/srv")
+        let keyring = ["--keyring", fixtures.path + "/srv/keys/fixture.gpg"]
+        let image = ["-d", "swrunfix", "-r", "1.0", "-a", "amd64"]
+        let cache = fixtures.path + "/lxc-cache/download/swrunfix/1.0/amd64/default"
+        let unchecked = try create(sandbox.name("unchecked"), ["--server", http + "/badsig", "--no-validate"] + image)
+        #expect(unchecked.status == 0 && unchecked.stderr.contains("not verifying"), "\(unchecked.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache).filter { $0 != ".lock" } == [], "nothing of it stays in the cache")
+        let checked = try create(sandbox.name("checked"), ["--server", http + "/badsig"] + keyring + image)
+        #expect(checked.status != 0 && checked.stderr.contains("not in the keyrings"), "\(checked.stderr)")
+
+        // A verified download fills the cache, which an unverified create may then use.
+        #expect(try create(sandbox.name("good"), ["--server", http] + keyring + image).status == 0)
+        let cached = try create(sandbox.name("cached"), ["--server", http + "/badsig", "--no-validate"] + image)
+        #expect(cached.status == 0 && cached.stderr.contains("using the cached image"), "\(cached.stderr)")
+    }
+
+    /// Signatures vouch for a file, not for the build it belongs to: an older build's signed
+    /// files served under a newer build's path passed, and so did an index that named another
+    /// release's directory.
+    @Test func theSignedFilesMustBeOfTheBuildTheSignedIndexNames() throws {
+        try fixtures.shell("bash '\(ImageFixtures.scripts)/make-image-server.sh' '\(fixtures.path)/srv'")
+        let srv = fixtures.path + "/srv"
+        // forged/: the index says release 1.0 lives in 2.0's directory; its signature is the real one's.
+        try FileManager.default.createDirectory(atPath: srv + "/forged/meta/1.0", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: srv + "/forged/images", withDestinationPath: "../images")
+        let index = try String(contentsOfFile: srv + "/meta/1.0/index-system", encoding: .utf8)
+        try index.replacingOccurrences(of: "/swrunfix/1.0/", with: "/swrunfix/2.0/").write(toFile: srv + "/forged/meta/1.0/index-system", atomically: false, encoding: .utf8)
+        try FileManager.default.copyItem(atPath: srv + "/meta/1.0/index-system.asc", toPath: srv + "/forged/meta/1.0/index-system.asc")
+        let http = try fixtures.serve(srv)
+        let options = ["--keyring", srv + "/keys/fixture.gpg", "-d", "swrunfix", "-r", "1.0", "-a", "amd64", "--flush-cache"]
+
+        let replayed = try create(sandbox.name("replayed"), ["--server", http + "/replay"] + options)
+        #expect(replayed.status != 0 && replayed.stderr.contains("2026-11-01 00:00 UTC, before build 20261129_00:00")
+                && replayed.stderr.contains("older build's file"), "\(replayed.stderr)")
+        let forged = try create(sandbox.name("forged"), ["--server", http + "/forged"] + options)
+        #expect(forged.status != 0 && forged.stderr.contains("index-system is not signed by a trusted key"), "\(forged.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.path).filter { !$0.hasSuffix(".conf") }.isEmpty)
+        let honest = try create(sandbox.name("honest"), ["--server", http] + options)
+        #expect(honest.status == 0, "\(honest.stderr)")
+    }
+
+    /// An image's config was copied whole into the container's: a pre-start hook that runs
+    /// on the host, a bind mount of the host's /etc, an empty lxc.cap.drop that keeps every
+    /// capability. Only what an image may set is taken.
+    @Test func anImagesConfigGivesOnlyWhatAnImageMaySet() throws {
+        try fixtures.shell("bash '\(ImageFixtures.scripts)/make-image-server.sh' '\(fixtures.path)/srv'")
+        let http = try fixtures.serve(fixtures.path + "/srv")
+        let marker = "/tmp/swrun-fixture-hook-ran"
+        unlink(marker)
+        defer { unlink(marker) }
+        let name = sandbox.name("hooks")
+        let made = try create(name, ["--server", http, "--keyring", fixtures.path + "/srv/keys/fixture.gpg", "-d", "swrunfix", "-r", "hooks", "-a", "amd64"])
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(made.stderr.contains("the image's config sets lxc.hook.pre-start, lxc.mount.entry, lxc.cap.drop, left out"), "\(made.stderr)")
+        let config = try String(contentsOfFile: sandbox.path + "/" + name + "/config", encoding: .utf8)
+        #expect(!config.contains("lxc.hook") && !config.contains("host-etc") && !config.split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces) == "lxc.cap.drop =" }, "\(config)")
+        #expect(config.contains("lxc.signal.halt = SIGRTMIN+3") && config.contains("lxc.arch = x86_64"), "\(config)")
+        let ran = try sandbox.execute(name, ["true"])
+        #expect(ran.status == 0, "\(ran.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: marker), "the image's hook ran on the host")
+    }
+
+    /// A device node in an image opens a host device from the container: images get none.
+    @Test func imagesGetNoDeviceNodes() throws {
+        let tarball = fixtures.path + "/nodes.tar"
+        try fixtures.shell("""
+            python3 -c 'import io, sys, tarfile
+            with tarfile.open(sys.argv[1], "w", format=tarfile.GNU_FORMAT) as tar:
+                for name, major, minor in (("x/kmsg", 1, 11), ("x/mem", 1, 1)):
+                    node = tarfile.TarInfo(name); node.type = tarfile.CHRTYPE; node.devmajor, node.devminor = major, minor
+                    tar.addfile(node)
+                plain = tarfile.TarInfo("x/file"); plain.size = 3
+                tar.addfile(plain, io.BytesIO(b"yes"))' '\(tarball)'
+            """)
+        let name = sandbox.name("nodes")
+        let made = try swrun(["create", "-n", name, "-t", tarball, "-P", sandbox.path, "-f", sandbox.emptyConfig])
+        #expect(made.status == 0 && made.stderr.contains("skipped 2 device nodes"), "\(made.stderr)")
+        let rootfs = sandbox.path + "/" + name + "/rootfs"
+        #expect(FileManager.default.fileExists(atPath: rootfs + "/x/file"))
+        #expect(!FileManager.default.fileExists(atPath: rootfs + "/x/kmsg") && !FileManager.default.fileExists(atPath: rootfs + "/x/mem"))
+    }
+
     @Test func anUnreachableServerIsNamedWithAWayOut() throws {
-        let result = try create(sandbox.name("offline"), ["--server", "http://127.0.0.1:1", "-d", "debian", "-r", "bookworm"])
+        let result = try create(sandbox.name("offline"), ["--server", "https://127.0.0.1:1", "-d", "debian", "-r", "bookworm"])
         #expect(result.status != 0)
         #expect(result.stderr.contains("127.0.0.1:1") && result.stderr.contains("--server") && result.stderr.contains("swrun import"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.path).filter { !$0.hasSuffix(".conf") }.isEmpty)
@@ -386,6 +475,34 @@ struct FixtureError: Error, CustomStringConvertible {
                                                  "https_proxy": proxy, "no_proxy": "example.org, 127.0.0.1"])
         #expect(direct.status == 0, "\(direct.stderr)")
         #expect(try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").count == requests.count)
+    }
+
+    /// Plain HTTP only for a registry on this machine by its exact name, or one listed in
+    /// SWRUN_INSECURE_REGISTRIES: a name that merely starts with `localhost` (here made to
+    /// reach 127.0.0.1 by an /etc/hosts of a private mount namespace) is HTTPS only.
+    @Test func plainHTTPOnlyForThisMachineOrListedRegistries() throws {
+        try fixtures.shell("bash '\(ImageFixtures.scripts)/make-oci-layout.sh' '\(fixtures.path)/oci'"
+            + " && bash '\(ImageFixtures.scripts)/make-static-registry.sh' '\(fixtures.path)/oci' '\(fixtures.path)/static' fixture/busybox")
+        let port = try fixtures.serve(fixtures.path + "/static").split(separator: ":").last.map(String.init) ?? ""
+        let hosts = fixtures.path + "/hosts"
+        try "127.0.0.1 localhost localhost.example.org\n".write(toFile: hosts, atomically: false, encoding: .utf8)
+        func pull(_ image: String, insecure: String? = nil) throws -> Swrun.Result {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+            process.arguments = ["-m", "sh", "-c", "mount --bind \"$1\" /etc/hosts && exec \"$2\" pull \"$3\"", "sh", hosts, Swrun.binary, image]
+            var environment = ProcessInfo.processInfo.environment.merging(caches) { $1 }
+            environment["SWRUN_INSECURE_REGISTRIES"] = insecure
+            process.environment = environment
+            return try Swrun.runProcess(process, timeout: 120)
+        }
+        let lookalike = "localhost.example.org:\(port)/fixture/busybox:single"
+        let refused = try pull(lookalike)
+        #expect(refused.status != 0 && refused.stderr.contains("SWRUN_INSECURE_REGISTRIES"), "\(refused.stderr)")
+        #expect(!(try swrun(["images"])).stdout.contains("localhost.example.org"))
+        let listed = try pull(lookalike, insecure: "localhost.example.org:\(port)")
+        #expect(listed.status == 0, "\(listed.stderr)")
+        let local = try pull("localhost:\(port)/fixture/busybox:single")
+        #expect(local.status == 0, "\(local.stderr)")
     }
 
     @Test func aLayerThatDoesNotMatchItsDiffIDLeavesNoContainer() throws {

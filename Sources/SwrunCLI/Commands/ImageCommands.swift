@@ -3,10 +3,10 @@ import SwrunImages
 import SwrunSystem
 
 /// The variables that move swrun's caches and its shipped keys (tests and users with
-/// another disk use them).
+/// another disk use them), and name the registries that may be reached over plain HTTP.
 var cacheEnvironment: [String: String] {
     var result: [String: String] = [:]
-    for name in ["LXC_CACHE_PATH", "SWRUN_CACHE_PATH", "SWRUN_KEYS_DIR"] {
+    for name in ["LXC_CACHE_PATH", "SWRUN_CACHE_PATH", "SWRUN_KEYS_DIR", "SWRUN_INSECURE_REGISTRIES"] {
         if let value = getenv(name) { result[name] = String(cString: value) }
     }
     return result

@@ -39,6 +39,7 @@ public struct MemorySource: ByteSource {
 
     public mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(SwrunError) -> Int {
         let count = min(buffer.count, bytes.count - offset)
+        guard count > 0 else { return 0 }
         bytes.withUnsafeBytes { all in
             buffer.baseAddress!.copyMemory(from: all.baseAddress! + offset, byteCount: count)
         }

@@ -18,6 +18,8 @@ public final class DownloadTemplate: RootfsTemplate {
     /// How rootfs.tar.xz is decompressed: in a worker process from the CLI.
     public var opener = ArchiveOpener.inProcess
     private var image: LXCImage?
+    /// Where an unverified download lies, for this container only; removed with the template.
+    private var privateDirectory: String?
 
     /// `cacheRoot` is LXC's cache directory (LXC_CACHE_PATH, /var/cache/lxc by default);
     /// `keysDirectory` holds the signing keys swrun ships, one keyring per server host.
@@ -28,6 +30,10 @@ public final class DownloadTemplate: RootfsTemplate {
         self.keysDirectory = keysDirectory
         self.unprivileged = unprivileged
         self.report = report
+    }
+
+    deinit {
+        if let privateDirectory { try? FileSystem.removeTree(privateDirectory) }
     }
 
     public static func defaultCacheRoot(environment: [String: String]) -> String {
@@ -44,7 +50,7 @@ public final class DownloadTemplate: RootfsTemplate {
 
     /// The keyring swrun ships for the server's host (KEYS/HOST.gpg), trusted for that server
     /// only, as apt's signed-by is: a key never vouches for another server's images.
-    var shippedKeyring: String? {
+    public var shippedKeyring: String? {
         guard let host = try? HTTPURL(options.server).host else { return nil }
         let path = keysDirectory + "/" + host + ".gpg"
         return FileSystem.exists(path) ? path : nil
@@ -58,6 +64,9 @@ public final class DownloadTemplate: RootfsTemplate {
     var cacheDirectory: String {
         [cacheRoot, "download", options.dist ?? "", options.release ?? "", options.arch ?? hostArch, options.variant].joined(separator: "/")
     }
+
+    /// Where the image's files are: the cache, or the private directory of an unverified download.
+    var imageDirectory: String { privateDirectory ?? cacheDirectory }
 
     private var hostArch: String { LXCImageIndex.hostArchitecture(machine: Architecture.hostMachine) }
 
@@ -79,15 +88,28 @@ public final class DownloadTemplate: RootfsTemplate {
             image = cachedImage(build: cachedBuild)
             return
         }
+        let trust = try ImageTrust.decide(options, shippedKeyring: shippedKeyring, report: report)
         let server = LXCImageServer(base: options.server, caFile: options.caFile)
         report("looking for \(options.dist ?? "")/\(options.release ?? "")/\(options.arch ?? hostArch)/\(options.variant) on \(options.server)")
-        let found = try server.select(options, from: try server.images())
+        let offered = try server.images { (index, url) throws(SwrunError) in
+            try trust.verifyIndex(index, from: url, client: server.client, scratch: directory)
+        }
+        let found = try server.select(options, from: offered)
         image = found
+        // The cache holds only verified files, so an unverified create may use them too.
         if cachedBuild == found.build && isComplete(directory) {
             report("using the cached image (build \(found.build)) in \(directory)")
             return
         }
-        try download(found, from: server, into: directory)
+        if trust.isVerified {
+            try download(found, from: server, into: directory, trust: trust)
+        } else {
+            // Unverified files never enter the cache, where a later verified create would trust them.
+            let own = directory + "/.unverified-\(getpid())"
+            try FileSystem.removeTree(own)
+            privateDirectory = own
+            try fetch(found, from: server, into: own, trust: trust)
+        }
     }
 
     private func cachedImage(build: String) -> LXCImage {
@@ -101,27 +123,9 @@ public final class DownloadTemplate: RootfsTemplate {
 
     /// Downloads into a folder of the build's own (so a resumed download never mixes two
     /// builds), verifies, and only then moves the files into the cache, build_id last.
-    private func download(_ image: LXCImage, from server: LXCImageServer, into directory: String) throws(SwrunError) {
+    private func download(_ image: LXCImage, from server: LXCImageServer, into directory: String, trust: ImageTrust) throws(SwrunError) {
         let staging = directory + "/.download-" + image.build.filter { $0.isLetter || $0.isNumber || $0 == "_" }
-        try FileSystem.makeDirectories(staging, mode: 0o700)
-        let downloader = Downloader(client: server.client)
-        let verifier = try verification(for: image)
-        for file in ["meta.tar.xz", "rootfs.tar.xz"] {
-            let url = try server.url(image.directory + file)
-            let target = staging + "/" + file
-            report("downloading \(url)")
-            if !FileSystem.exists(target) {
-                try downloader.download(url, to: target, expectedSHA256: options.validate ? image.sha256[file] : nil,
-                                        expectedSize: image.sizes[file], progress: DownloadProgress(name: file))
-            }
-            do {
-                try verifier?(file, target, url)
-            } catch {
-                try? FileSystem.removeTree(staging)  // a bad file must not stay to be resumed or reused
-                throw error
-            }
-        }
-        try extractMeta(staging + "/meta.tar.xz", into: staging)
+        try fetch(image, from: server, into: staging, trust: trust)
         for file in ["rootfs.tar.xz"] + Self.metaFiles where FileSystem.exists(staging + "/" + file) {
             if rename(staging + "/" + file, directory + "/" + file) != 0 {
                 throw SwrunError.system("cannot move \(file) into the cache \(directory)", Errno.current)
@@ -131,31 +135,27 @@ public final class DownloadTemplate: RootfsTemplate {
         try FileSystem.removeTree(staging)
     }
 
-    /// How each downloaded file is checked beyond the index's checksums: a signature by a key
-    /// in --keyring or in the keyring swrun ships for the server, or (with no key at all, over
-    /// HTTPS, as LXC 5 does) the server's certificate.
-    private func verification(for image: LXCImage) throws(SwrunError) -> ((String, String, HTTPURL) throws(SwrunError) -> Void)? {
-        guard options.validate else {
-            report("warning: not verifying the image (--no-validate): it is used as downloaded")
-            return nil
-        }
-        let keyrings = options.keyrings + (shippedKeyring.map { [$0] } ?? [])
-        if !keyrings.isEmpty {
-            let check = SignatureCheck(keyrings: keyrings)
-            let client = Downloader(client: HTTPClient(options: .init(caFile: options.caFile)))
-            return { (file, path, url) throws(SwrunError) in
-                let signature = path + ".asc"
-                try client.download(try HTTPURL(url.description + ".asc"), to: signature)
-                try check.verify(path, signature: signature)
+    /// Downloads the image's files into `staging` (resuming what is there), checks each as
+    /// `trust` says, and takes meta.tar.xz apart there. A bad file never stays to be reused.
+    private func fetch(_ image: LXCImage, from server: LXCImageServer, into staging: String, trust: ImageTrust) throws(SwrunError) {
+        try FileSystem.makeDirectories(staging, mode: 0o700)
+        let downloader = Downloader(client: server.client)
+        for file in ["meta.tar.xz", "rootfs.tar.xz"] {
+            let url = try server.url(image.directory + file)
+            let target = staging + "/" + file
+            report("downloading \(url)")
+            do {
+                if !FileSystem.exists(target) {
+                    try downloader.download(url, to: target, expectedSHA256: trust.isVerified ? image.sha256[file] : nil,
+                                            expectedSize: image.sizes[file], progress: DownloadProgress(name: file))
+                }
+                try trust.verifyFile(target, from: url, of: image, client: server.client)
+            } catch where error.code == .verificationFailed {
+                try? FileSystem.removeTree(staging)
+                throw error
             }
         }
-        if image.sha256["rootfs.tar.xz"] != nil { return nil }  // simplestreams checksums, checked while downloading
-        guard options.server.hasPrefix("https://") else {
-            throw SwrunError(.verificationFailed, "cannot verify images from \(options.server): no signing key and no HTTPS",
-                             hint: "give the server's signing key with --keyring FILE, use an https:// server, or skip the check with --no-validate")
-        }
-        report("no signing key given: trusting the server's HTTPS certificate, as LXC 5 does (add --keyring FILE to check signatures)")
-        return nil
+        try extractMeta(staging + "/meta.tar.xz", into: staging)
     }
 
     /// The files of meta.tar.xz that LXC uses, taken out of the archive by name only.
@@ -174,10 +174,10 @@ public final class DownloadTemplate: RootfsTemplate {
     // MARK: Installing
 
     public func install(rootfs: String, name: String, report: @escaping (String) -> Void) throws(SwrunError) {
-        let directory = cacheDirectory
+        let directory = imageDirectory
         report("unpacking \(directory)/rootfs.tar.xz into \(rootfs)")
-        // excludes-user names the device nodes, which an unprivileged container cannot have.
-        let unpacker = try RootfsUnpacker(rootfs: rootfs, options: .init(deviceNodes: !unprivileged), warn: { report("warning: \($0)") })
+        // No device nodes, privileged or not: autodev makes /dev (excludes-user lists the ones an image has).
+        let unpacker = try RootfsUnpacker(rootfs: rootfs, warn: { report("warning: \($0)") })
         try unpacker.unpack(file: directory + "/rootfs.tar.xz", opener: opener)
         if let templates = try? FileSystem.readText(directory + "/templates") {
             for path in templates.split(separator: "\n") where !path.isEmpty {
@@ -192,10 +192,17 @@ public final class DownloadTemplate: RootfsTemplate {
         }
     }
 
-    /// The image's config (or config-user), from the cache: the rootfs has no say in it.
+    /// The image's config (or config-user), from the cache: the rootfs has no say in it, and
+    /// the image only over the keys `TemplateConfig` allows it.
     public func configSettings(rootfs: String) throws(SwrunError) -> [(key: String, value: String)] {
-        let file = cacheDirectory + (unprivileged && FileSystem.exists(cacheDirectory + "/config-user") ? "/config-user" : "/config")
-        return try TemplateConfig.settings(of: try FileSystem.readText(file), source: file)
+        let file = imageDirectory + (unprivileged && FileSystem.exists(imageDirectory + "/config-user") ? "/config-user" : "/config")
+        let image = try TemplateConfig.imageSettings(of: try FileSystem.readText(file), source: file)
+        if !image.leftOut.isEmpty {
+            report("warning: the image's config sets \(image.leftOut.joined(separator: ", ")), left out of the container's config:"
+                + " a downloaded image may set only \(TemplateConfig.imageKeys.sorted().joined(separator: ", ")) (lxc.tty.max up to"
+                + " \(TemplateConfig.largestTTYCount)) and include LXC's common configs")
+        }
+        return image.settings
     }
 
 }

@@ -15,6 +15,14 @@ public struct LXCImage: Sendable, Equatable {
     public var sizes: [String: Int64] = [:]
 
     public var key: String { "\(dist)/\(release)/\(arch)/\(variant)" }
+
+    /// When the build was made, for build names as LXC's servers give them (`20261129_05:24`,
+    /// UTC); nil for any other name.
+    public var buildTime: Int64? {
+        let parts = build.split(separator: "_")
+        guard parts.count == 2, parts[0].count == 8, parts[1].count == 5, parts[1].dropFirst(2).first == ":" else { return nil }
+        return UTCTime.seconds(String(parts[0]) + parts[1].filter { $0 != ":" })
+    }
 }
 
 /// The two index formats of LXC image servers.

@@ -21,10 +21,12 @@ public struct LXCImageServer {
 
     /// Every image the server offers: from the legacy index that lxc-download reads, or, where a
     /// server has none (Incus-only mirrors), from simplestreams, which also vouches for checksums.
-    public func images() throws(SwrunError) -> [LXCImage] {
+    /// `checkIndex` is given the legacy index's bytes and URL before they are read (its signature).
+    public func images(checkIndex: ([UInt8], HTTPURL) throws(SwrunError) -> Void = { _, _ throws(SwrunError) in }) throws(SwrunError) -> [LXCImage] {
         let legacy = try url(LXCImageIndex.legacyPath)
         let (response, body) = try reaching { () throws(SwrunError) in try fetch(legacy) }
         if response.isSuccess {
+            try checkIndex(body, legacy)
             return try LXCImageIndex.parseLegacy(String(decoding: body, as: UTF8.self), source: legacy.description)
         }
         guard response.status == 404 else { try response.checkSuccess(); return [] }

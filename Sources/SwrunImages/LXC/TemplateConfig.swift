@@ -4,8 +4,50 @@ import SwrunSystem
 /// `lxc.include = LXC_TEMPLATE_CONFIG/NAME.conf` lines replaced by the settings they stand for.
 /// swrun ships those files' settings itself rather than reading /usr/share/lxc/config: the
 /// host may have no LXC, and its files name hooks and keys for LXC's own use.
+///
+/// The image is not trusted with the rest of the container's config: hooks run on the host,
+/// mount entries, idmaps, capability, seccomp and cgroup keys decide what the container may
+/// do to it. Only the keys LXC's images use, and others that shape nothing but what runs
+/// inside the container, are taken; the rest are left out, and the caller says which.
 public enum TemplateConfig {
     static let placeholder = "LXC_TEMPLATE_CONFIG/"
+
+    /// What a downloaded image's config may set (LXC's images set only lxc.arch and the includes).
+    static let imageKeys: Set<String> = [
+        "lxc.arch", "lxc.uts.name", "lxc.signal.halt", "lxc.signal.reboot", "lxc.signal.stop",
+        "lxc.tty.max", "lxc.pty.max", "lxc.init.cmd", "lxc.init.cwd", "lxc.environment",
+    ]
+
+    /// More ttys than this would be ptys the host makes for an image that asked.
+    static let largestTTYCount = 16
+
+    /// An image's config, includes resolved, with the keys an image may not set left out.
+    public struct ImageSettings {
+        public var settings: [(key: String, value: String)]
+        /// The keys left out, each once, in the order met.
+        public var leftOut: [String]
+    }
+
+    /// The settings a downloaded image's config may give the container.
+    public static func imageSettings(of text: String, source: String) throws(SwrunError) -> ImageSettings {
+        var result = ImageSettings(settings: [], leftOut: [])
+        for line in try lines(of: text, source: source) {
+            if line.key == "lxc.include" && line.value.hasPrefix(placeholder) {
+                result.settings += try included(String(line.value.dropFirst(placeholder.count)), source: line.source)
+            } else if isAllowed(line.key, line.value) {
+                result.settings.append((line.key, line.value))
+            } else if !result.leftOut.contains(line.key) {
+                result.leftOut.append(line.key)
+            }
+        }
+        return result
+    }
+
+    static func isAllowed(_ key: String, _ value: String) -> Bool {
+        guard imageKeys.contains(key) else { return false }
+        if key == "lxc.tty.max" { return Int(value).map { (0...largestTTYCount).contains($0) } ?? false }
+        return true
+    }
 
     /// The settings of LXC's common.conf that a container started by swrun needs.
     static let common: [(String, String)] = [
@@ -23,9 +65,10 @@ public enum TemplateConfig {
         ("lxc.mount.auto", "cgroup:mixed proc:mixed sys:mixed"),
     ]
 
-    /// The settings of the config text, includes resolved, in order; comments and blank lines dropped.
-    public static func settings(of text: String, source: String) throws(SwrunError) -> [(key: String, value: String)] {
-        var result: [(key: String, value: String)] = []
+    /// The `key = value` lines of the config text, in order, each with its place for messages;
+    /// comments and blank lines dropped.
+    static func lines(of text: String, source: String) throws(SwrunError) -> [(key: String, value: String, source: String)] {
+        var result: [(key: String, value: String, source: String)] = []
         for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = rawLine.drop { $0 == " " || $0 == "\t" }
             if line.isEmpty || line.hasPrefix("#") { continue }
@@ -33,13 +76,7 @@ public enum TemplateConfig {
                 throw SwrunError(.invalidConfig, "\(source):\(number + 1): not a `key = value` line",
                                  hint: "the image's config is damaged; try again with --flush-cache")
             }
-            let key = line[..<equals].trimmed
-            let value = line[line.index(after: equals)...].trimmed
-            if key == "lxc.include" && value.hasPrefix(placeholder) {
-                result += try included(String(value.dropFirst(placeholder.count)), source: "\(source):\(number + 1)")
-            } else {
-                result.append((key, value))
-            }
+            result.append((line[..<equals].trimmed, line[line.index(after: equals)...].trimmed, "\(source):\(number + 1)"))
         }
         return result
     }

@@ -13,11 +13,15 @@ public struct OCIStore: Sendable {
     public let fetcher: any BlobFetcher
     /// How layers are decompressed when they unpack: in a worker process from the CLI.
     public let opener: ArchiveOpener
+    /// Which registries may be reached over plain HTTP.
+    public let registrySecurity: RegistrySecurity
 
-    public init(root: String, fetcher: any BlobFetcher = SequentialBlobFetcher(), opener: ArchiveOpener = .inProcess) {
+    public init(root: String, fetcher: any BlobFetcher = SequentialBlobFetcher(), opener: ArchiveOpener = .inProcess,
+                registrySecurity: RegistrySecurity = RegistrySecurity(insecureRegistries: [])) {
         self.root = root
         self.fetcher = fetcher
         self.opener = opener
+        self.registrySecurity = registrySecurity
     }
 
     /// SWRUN_CACHE_PATH, or /var/cache/swrun.
@@ -64,7 +68,7 @@ public struct OCIStore: Sendable {
     /// layers not cached yet. Returns the manifest's digest.
     @discardableResult
     public func pull(_ reference: ImageReference, caFile: String?, report: (String) -> Void) throws(SwrunError) -> String {
-        let registry = RegistryClient(reference: reference, caFile: caFile)
+        let registry = RegistryClient(reference: reference, caFile: caFile, security: registrySecurity)
         let inUse = try useLock()
         defer { withExtendedLifetime(inUse) {} }
         try FileSystem.makeDirectories(blobs, mode: 0o755)

@@ -13,15 +13,19 @@ public final class RegistryClient {
     /// expired under a long pull (Docker Hub's last five minutes).
     private var tokenURL: HTTPURL?
 
-    public init(reference: ImageReference, caFile: String?) {
+    /// Which registries may be reached over plain HTTP.
+    let security: RegistrySecurity
+
+    public init(reference: ImageReference, caFile: String?, security: RegistrySecurity = RegistrySecurity()) {
         self.reference = reference
+        self.security = security
         client = HTTPClient(options: .init(caFile: caFile, userAgent: Self.userAgent))
     }
 
     private var scheme: String?
 
-    /// HTTPS; for a registry on this machine, plain HTTP when it does not speak TLS (as
-    /// Docker allows for localhost). A certificate that does not verify is never passed over.
+    /// HTTPS; for a registry on this machine or one listed as insecure, plain HTTP when it
+    /// does not speak TLS (as Docker allows). A certificate that does not verify is never passed over.
     var base: String {
         get throws(SwrunError) {
             if let scheme { return scheme + "://" + reference.apiHost + "/v2/" + reference.repository }
@@ -33,7 +37,7 @@ public final class RegistryClient {
 
     private func chooseScheme() throws(SwrunError) -> String {
         let host = reference.apiHost
-        guard host.hasPrefix("localhost") || host.hasPrefix("127.") || host.hasPrefix("[::1]") else { return "https" }
+        guard security.allowsPlainHTTP(host) else { return "https" }
         do {
             _ = try client.fetch(try HTTPURL("https://" + host + "/v2/"))
             return "https"
@@ -47,8 +51,10 @@ public final class RegistryClient {
     /// A manifest or index, with its bytes exactly as served (their sha256 is its digest).
     public func manifest(_ reference: String) throws(SwrunError) -> (mediaType: String, bytes: [UInt8]) {
         let url = try HTTPURL(try base + "/manifests/" + reference)
-        let (response, body) = try request { (headers) throws(SwrunError) in
-            try client.fetch(url, headers: headers + [("Accept", MediaType.manifestAccept)])
+        let (response, body) = try explainingPlainHTTP { () throws(SwrunError) in
+            try request { (headers) throws(SwrunError) in
+                try client.fetch(url, headers: headers + [("Accept", MediaType.manifestAccept)])
+            }
         }
         try check(response, what: "the manifest \(self.reference.repository):\(reference)")
         let type = response.header("Content-Type")?.split(separator: ";").first.map { String($0).trimmed }
@@ -61,6 +67,18 @@ public final class RegistryClient {
         BlobDownload(url: try HTTPURL(try base + "/blobs/" + descriptor.digest),
                      headers: authorization.map { BlobDownload.Header($0.0, $0.1) },
                      digest: descriptor.digest, size: descriptor.size, path: path, caFile: client.options.caFile, tokenURL: tokenURL)
+    }
+
+    /// A registry that does not speak TLS fails the handshake: say how to allow plain HTTP for it.
+    private func explainingPlainHTTP<T>(_ body: () throws(SwrunError) -> T) throws(SwrunError) -> T {
+        do {
+            return try body()
+        } catch where error.message.hasPrefix("the TLS handshake") && !security.allowsPlainHTTP(reference.apiHost) {
+            var error = error
+            error.hint = (error.hint.map { $0 + "; " } ?? "")
+                + "if \(reference.apiHost) serves only plain HTTP, list it in SWRUN_INSECURE_REGISTRIES (plain HTTP is used for no other registry but this machine's)"
+            throw error
+        }
     }
 
     /// Runs `body` with the authorization it needs, getting a token on the first 401.

@@ -3,25 +3,39 @@ import Glibc
 import SwrunSystem
 
 /// Unpacks tar archives into a rootfs, keeping owners, modes (setuid included), times,
-/// extended attributes, hard links and device nodes, and writing nothing outside the
-/// rootfs whatever the archive holds: every path goes through `RootedDirectory`, and
-/// every final step is an *at call that does not follow a symlink.
+/// `user.*` extended attributes and file capabilities, hard links and FIFOs, and writing
+/// nothing outside the rootfs whatever the archive holds: every path goes through
+/// `RootedDirectory`, and every final step is an *at call that does not follow a symlink.
 public final class RootfsUnpacker {
     public struct Options: Sendable {
         /// Apply OCI whiteouts (`.wh.NAME`, `.wh..wh..opq`) against the layers below.
         public var ociWhiteouts = false
-        /// Make device nodes; off where they cannot be made (a user namespace) or are unwanted.
-        public var deviceNodes = true
-        public init(ociWhiteouts: Bool = false, deviceNodes: Bool = true) {
+        /// Make the archive's character and block device nodes. Off unless a trusted
+        /// template asks: a node in an image would open a host device (`c 1 11` is the
+        /// host's kernel log) from a container that keeps the rights to open it; LXC's
+        /// images and OCI images need none, since the container's /dev is made at start.
+        public var deviceNodes = false
+        /// What one archive may hold.
+        public var limits = ArchiveLimits()
+        public init(ociWhiteouts: Bool = false, deviceNodes: Bool = false, limits: ArchiveLimits = ArchiveLimits()) {
             self.ociWhiteouts = ociWhiteouts
             self.deviceNodes = deviceNodes
+            self.limits = limits
         }
+    }
+
+    /// The extended attributes an image may set: its own (`user.*`) and file capabilities,
+    /// as GNU tar keeps `user.*` by default. `trusted.*` (overlayfs's own, among others) and
+    /// security labels (`security.selinux`, `security.ima`...) belong to the host.
+    static func isAllowedAttribute(_ name: String) -> Bool {
+        name.hasPrefix("user.") || name == "security.capability"
     }
 
     private let root: RootedDirectory
     private let options: Options
     private let warn: (String) -> Void
     private var warned: Set<String> = []
+    private var skippedNodes = 0
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 << 10, alignment: 16)
 
     public init(rootfs: String, options: Options = Options(), warn: @escaping (String) -> Void = { _ in }) throws(SwrunError) {
@@ -41,13 +55,14 @@ public final class RootfsUnpacker {
     /// Unpacks one archive (for OCI images: one layer, lowest first) from a stream.
     @discardableResult
     public func unpack(_ source: any ByteSource, name: String) throws(SwrunError) -> Int {
-        let reader = TarReader(source, name: name)
+        let reader = TarReader(source, name: name, limits: options.limits)
         var layer = LayerChanges()
         var directoryTimes: [(ArchivePath, Int64)] = []
         var count = 0
+        skippedNodes = 0
         while let entry = try reader.next() {
             let path = try ArchivePath(entry.path, archive: name)
-            if options.ociWhiteouts, try applyWhiteout(path, &layer) { continue }
+            if options.ociWhiteouts, try applyWhiteout(path, &layer, archive: name) { continue }
             try write(entry, at: path, from: reader, archive: name)
             layer.created(path)
             if entry.kind == .directory { directoryTimes.append((path, entry.modificationTime)) }
@@ -57,6 +72,9 @@ public final class RootfsUnpacker {
         for directory in layer.opaqueDirectories { try removeLower(in: directory, keeping: layer) }
         // Directory times last: making their children changed them.
         for (path, time) in directoryTimes.reversed() { setTime(time, of: path) }
+        if skippedNodes > 0 {
+            warn("\(name): skipped \(skippedNodes) device node\(skippedNodes == 1 ? "" : "s") (an image gets none: the container's /dev is made when it starts)")
+        }
         return count
     }
 
@@ -115,7 +133,7 @@ public final class RootfsUnpacker {
                 }
             }
         case .characterDevice(let major, let minor), .blockDevice(let major, let minor):
-            guard options.deviceNodes else { return }
+            guard options.deviceNodes else { skippedNodes += 1; return }
             let type = entry.kind == .characterDevice(major: major, minor: minor) ? Glibc.S_IFCHR : Glibc.S_IFBLK
             try makeNode(entry, type: type, device: swrun_makedev(major, minor), parent: parent, name: name, described: described)
         case .fifo:
@@ -167,10 +185,16 @@ public final class RootfsUnpacker {
         }
     }
 
-    /// Extended attributes are kept where the filesystem takes them; one it refuses is a
-    /// warning (once per attribute name), not a failed unpack.
+    /// Extended attributes are kept where the filesystem takes them; one it refuses, or one
+    /// an image may not set, is a warning (once per attribute name), not a failed unpack.
     private func setAttributes(_ entry: TarEntry, fd: Int32, described: String) {
         for (name, value) in entry.extendedAttributes.sorted(by: { $0.key < $1.key }) {
+            guard Self.isAllowedAttribute(name) else {
+                if warned.insert(name).inserted {
+                    warn("not applying the extended attribute \(name) of \(described) and other members: images may set only user.* and security.capability")
+                }
+                continue
+            }
             let result = value.withUnsafeBytes { fsetxattr(fd, name, $0.baseAddress, $0.count, 0) }
             if result != 0 && warned.insert(name).inserted {
                 warn("cannot keep the extended attribute \(name) on \(described) (\(Errno.current)); files keep their other attributes")
@@ -206,13 +230,19 @@ public final class RootfsUnpacker {
     }
 
     /// True when `path` is a whiteout, which is applied and never itself written.
-    private func applyWhiteout(_ path: ArchivePath, _ layer: inout LayerChanges) throws(SwrunError) -> Bool {
+    private func applyWhiteout(_ path: ArchivePath, _ layer: inout LayerChanges, archive: String) throws(SwrunError) -> Bool {
         guard path.name.hasPrefix(".wh.") else { return false }
         if path.name == ".wh..wh..opq" {
             layer.opaqueDirectories.append(path.parent)
             return true
         }
-        let hidden = path.parent.appending(String(path.name.dropFirst(".wh.".count)))
+        let hiddenName = String(path.name.dropFirst(".wh.".count))
+        // ".wh.." would hide the directory it is in, ".wh..." the one above (from the rootfs: the host's).
+        if hiddenName.isEmpty || hiddenName == "." || hiddenName == ".." {
+            throw SwrunError(.verificationFailed, "\(archive): the whiteout \"\(path)\" names no file of its directory; refusing the layer",
+                             hint: "the layer is broken or hostile; nothing outside the rootfs was touched")
+        }
+        let hidden = path.parent.appending(hiddenName)
         // A whiteout hides only the lower layers: what this layer made stays.
         guard !layer.made.contains(hidden) else { return true }
         root.forget()
