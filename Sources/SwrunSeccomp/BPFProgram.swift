@@ -12,6 +12,7 @@ public struct BPFInstruction: Sendable, Equatable {
     static let jumpIfGreaterOrEqual: UInt16 = 0x35  // BPF_JMP | BPF_JGE | BPF_K
     static let andConstant: UInt16 = 0x54        // BPF_ALU | BPF_AND | BPF_K
     static let returnConstant: UInt16 = 0x06     // BPF_RET | BPF_K
+    static let jumpAlwaysCode: UInt16 = 0x05     // BPF_JMP | BPF_JA
 
     /// A = the 32-bit word at `offset` of struct seccomp_data.
     static func load(_ offset: UInt32) -> BPFInstruction { .init(code: loadWordAbsolute, jumpIfTrue: 0, jumpIfFalse: 0, k: offset) }
@@ -22,6 +23,8 @@ public struct BPFInstruction: Sendable, Equatable {
     static func jumpIfAtLeast(_ k: UInt32, onTrue: UInt8, onFalse: UInt8 = 0) -> BPFInstruction {
         .init(code: jumpIfGreaterOrEqual, jumpIfTrue: onTrue, jumpIfFalse: onFalse, k: k)
     }
+    /// Skip `k` instructions (a 32-bit offset, where jt and jf hold 255 at most).
+    static func jumpAlways(_ k: UInt32) -> BPFInstruction { .init(code: jumpAlwaysCode, jumpIfTrue: 0, jumpIfFalse: 0, k: k) }
     static func and(_ mask: UInt32) -> BPFInstruction { .init(code: andConstant, jumpIfTrue: 0, jumpIfFalse: 0, k: mask) }
     static func ret(_ action: SeccompAction) -> BPFInstruction { .init(code: returnConstant, jumpIfTrue: 0, jumpIfFalse: 0, k: action.returnValue) }
 

@@ -39,6 +39,9 @@ public struct SeccompFilter: Sendable, Equatable {
     /// What a call of another architecture (i386 through int 0x80, x32) gets: its numbers
     /// differ, so a list of x86_64 numbers cannot judge it.
     public var foreignArchitectureAction: SeccompAction = .errno(38)  // ENOSYS
+    /// The same rules with i386 numbers, for a 32-bit container (lxc.arch = i686), whose
+    /// programs make their calls that way; nil: i386 calls get foreignArchitectureAction.
+    public private(set) var i386Rules: [Rule]?
 
     public init(defaultAction: SeccompAction, rules: [Rule]) {
         self.defaultAction = defaultAction
@@ -51,26 +54,56 @@ public struct SeccompFilter: Sendable, Equatable {
 
     static let noSuchCall: UInt16 = 38  // ENOSYS
     static let auditArchX86_64: UInt32 = 0xC000_003E
+    static let auditArchI386: UInt32 = 0x4000_0003
     static let x32SyscallBit: UInt32 = 0x4000_0000
     // struct seccomp_data: nr at 0, arch at 4, instruction pointer at 8, args[6] from 16.
     static let numberOffset: UInt32 = 0
     static let archOffset: UInt32 = 4
     static func argumentOffset(_ index: Int) -> UInt32 { 16 + 8 * UInt32(index) }
 
+    /// The filter with its rules for i386 calls as well (each rule's call by name in the i386
+    /// table; one it lacks, such as kexec_file_load, cannot be made there). nil when a rule
+    /// names no call (a numbered version 1 rule): then i386 calls stay foreign.
+    public func judgingI386Calls() -> SeccompFilter? {
+        var i386: [Rule] = []
+        for rule in rules {
+            guard SyscallTable.x86_64[rule.name] == rule.number else { return nil }
+            guard let number = SyscallTable.i386[rule.name] else { continue }
+            var translated = rule
+            translated.number = number
+            i386.append(translated)
+        }
+        var filter = self
+        filter.i386Rules = i386
+        return filter
+    }
+
     public var program: [BPFInstruction] {
-        var program: [BPFInstruction] = [
-            .load(Self.archOffset),
+        var program: [BPFInstruction] = [.load(Self.archOffset)]
+        if let i386Rules {
+            // The i386 block first, jumped over for any other architecture.
+            let block = [BPFInstruction.load(Self.numberOffset)] + Self.judge(i386Rules, newest: max(SyscallTable.newestI386, i386Rules.map(\.number).max() ?? 0),
+                                                                                default: defaultAction)
+            program += [.jumpIfEqual(Self.auditArchI386, onTrue: 1, onFalse: 0), .jumpAlways(UInt32(block.count))] + block
+        }
+        program += [
             .jumpIfEqual(Self.auditArchX86_64, onTrue: 1, onFalse: 0),
             .ret(foreignArchitectureAction),
             .load(Self.numberOffset),
             .jumpIfAtLeast(Self.x32SyscallBit, onTrue: 0, onFalse: 1),
             .ret(foreignArchitectureAction),
         ]
+        return program + Self.judge(rules, newest: newestKnownCall, default: defaultAction)
+    }
+
+    /// The rules over a call number in A, then the default.
+    private static func judge(_ rules: [Rule], newest: UInt32, default defaultAction: SeccompAction) -> [BPFInstruction] {
+        var program: [BPFInstruction] = []
         if defaultAction != .allow {
             // A call newer than swrun's table cannot be in an allowlist, and a new libc tries
             // new calls first and falls back on ENOSYS: killing it, or failing it otherwise,
             // would break programs on a newer kernel (as runc does).
-            program += [.jumpIfAtLeast(newestKnownCall + 1, onTrue: 0, onFalse: 1), .ret(.errno(Self.noSuchCall))]
+            program += [.jumpIfAtLeast(newest + 1, onTrue: 0, onFalse: 1), .ret(.errno(Self.noSuchCall))]
         }
         for rule in rules {
             if let test = rule.test, rule.action == .allow {

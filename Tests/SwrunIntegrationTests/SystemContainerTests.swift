@@ -341,6 +341,14 @@ import Testing
         let container = try Booted("i686", start: false)
         let machine = try container.swrun(["execute"], ["-s", "lxc.arch=i686", "--", "uname", "-m"])
         #expect(machine.stdout == "i686\n", "\(machine.stderr)")
+        // A 32-bit program's calls are i386 calls: the seccomp filter judges them by their own
+        // numbers (init_module refused as on x86_64) in an i686 container, and fails them all
+        // (ENOSYS: nothing is printed) in a 64-bit one, where no 32-bit program belongs.
+        try AttackPrograms.build("i386-calls", to: "\(container.sandbox.path)/\(container.name)/rootfs/i386-calls", static: true, flags: ["-m32"])
+        let thirtyTwo = try container.swrun(["execute"], ["-s", "lxc.arch=i686", "--", "/i386-calls"])
+        #expect(thirtyTwo.stdout == "i686 init_module=Operation not permitted\n", "\(thirtyTwo.stdout) \(thirtyTwo.stderr)")
+        let sixtyFour = try container.swrun(["execute"], ["--", "/i386-calls"])
+        #expect(sixtyFour.stdout == "", "\(sixtyFour.stdout)")
         let foreign = try container.swrun(["execute"], ["-s", "lxc.arch=aarch64", "--", "true"])
         #expect(foreign.status == 125 && foreign.stderr.contains("cannot run 'aarch64' programs"), "\(foreign.stderr)")
     }

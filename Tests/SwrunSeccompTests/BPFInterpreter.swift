@@ -3,7 +3,7 @@
 /// Runs a filter's program on one system call, as the kernel would: the few instructions
 /// SeccompFilter emits, on a struct seccomp_data made of the number, x86_64 and arguments.
 enum BPFInterpreter {
-    static let x86_64: UInt32 = 0xC000_003E
+    static let x86_64: UInt32 = 0xC000_003E, i386: UInt32 = 0x4000_0003
 
     /// The filter's return value (SECCOMP_RET_*) for call `number`.
     static func run(_ program: [BPFInstruction], number: UInt32, arch: UInt32 = x86_64, arguments: [UInt64] = []) -> UInt32? {
@@ -28,6 +28,7 @@ enum BPFInterpreter {
             case 0x54: accumulator &= instruction.k
             case 0x15: pc += Int(accumulator == instruction.k ? instruction.jumpIfTrue : instruction.jumpIfFalse)
             case 0x35: pc += Int(accumulator >= instruction.k ? instruction.jumpIfTrue : instruction.jumpIfFalse)
+            case 0x05: pc += Int(instruction.k)
             case 0x06: return instruction.k
             default: return nil
             }

@@ -62,6 +62,26 @@ import Testing
         #expect(BPFInterpreter.run(filter.program, number: SyscallTable.newest) == Self.kill)
     }
 
+    /// A 32-bit container's calls come as i386 calls: with its filter judging them, they meet
+    /// the same rules by their own numbers (init_module is 128 there, 175 on x86_64);
+    /// otherwise, as for any container, they fail with ENOSYS.
+    @Test func aFilterJudgingI386CallsAppliesItsRulesByTheirI386Numbers() throws {
+        let filter = DefaultFilter.filter()
+        let compat = try #require(filter.judgingI386Calls())
+        let eperm: UInt32 = 0x0005_0001
+        #expect(BPFInterpreter.run(compat.program, number: 128, arch: BPFInterpreter.i386) == eperm, "init_module, i386")
+        #expect(BPFInterpreter.run(compat.program, number: 175, arch: BPFInterpreter.i386) == Self.allow, "175 is another call on i386")
+        #expect(BPFInterpreter.run(compat.program, number: 175) == eperm, "init_module, x86_64")
+        #expect(BPFInterpreter.run(compat.program, number: 120, arch: BPFInterpreter.i386, arguments: [0x1000_0000]) == eperm,
+                "clone with CLONE_NEWUSER, i386")
+        #expect(BPFInterpreter.run(compat.program, number: 3, arch: BPFInterpreter.i386) == Self.allow, "read, i386")
+        #expect(BPFInterpreter.run(filter.program, number: 3, arch: BPFInterpreter.i386) == Self.enosys, "without it: ENOSYS")
+        let allowlist = try SeccompProfile.parse("2\nallowlist kill\nread\nwrite\n", path: "p").judgingI386Calls()
+        #expect(allowlist.map { BPFInterpreter.run($0.program, number: 4, arch: BPFInterpreter.i386) } == Self.allow, "write is 4 on i386")
+        #expect(allowlist.map { BPFInterpreter.run($0.program, number: SyscallTable.newestI386 + 1, arch: BPFInterpreter.i386) } == Self.enosys)
+        #expect(try SeccompProfile.parse("1\nallowlist\n0\n", path: "p").judgingI386Calls() == nil, "a numbered rule has no i386 twin")
+    }
+
     /// A denylist allows what it does not name, new calls included; a version 1 profile may
     /// allow a number past the table, and only what lies beyond that is unknown.
     @Test func denylistsAndNumberedRulesKeepTheirMeaningPastTheTable() throws {

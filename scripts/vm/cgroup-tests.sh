@@ -226,7 +226,7 @@ else
   if [ "$state" = running ] && [ -d "$cgd/init.scope" ] && grep -qw memory "$cgd/cgroup.controllers"; then
     ok "systemd-boots-to-running (v2, $(( (t1 - t0) / 100 )) s under TCG)"
   else
-    notok systemd-boots-to-running "start exit $rc, state '$state', cgroup '$cgd' ($(cat "$cgd/cgroup.controllers" 2>/dev/null)); failed: $(sw attach -n deb -- systemctl --failed --no-legend 2>&1 | tr '\n' ' '); $(tail -n 5 $out | tr '\n' ' ')"
+    notok systemd-boots-to-running "start exit $rc, state '$state', cgroup '$cgd' ($(cat "$cgd/cgroup.controllers" 2>/dev/null); $(ls "$cgd" | grep -v '\.' | tr '\n' ' '); init in $(sw attach -n deb -- cat /proc/1/cgroup 2>&1)); failed: $(sw attach -n deb -- systemctl --failed --no-legend 2>&1 | tr '\n' ' '); $(tail -n 5 $out | tr '\n' ' ')"
   fi
   rc=0; sw stop -n deb -t 120 >$out 2>&1 || rc=$?
   if [ $rc -eq 0 ] && ! grep -q killed $out && [ -z "$(cgdir deb)" ] && grep -q 'init killed by signal SIGINT' $d/swrun.log; then ok systemd-halts-by-itself

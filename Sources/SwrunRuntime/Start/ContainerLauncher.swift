@@ -367,9 +367,10 @@ public final class LaunchedContainer {
 
     fileprivate func waitForCommand() throws(SwrunError) {
         guard let (message, _) = SyncMessage.receive(on: sync) else {
-            // Boot mode: init exec'd the command, which closed init's end (close-on-exec).
-            // (Unless init died instead: then it can be reaped already.)
-            if plan.mode == .boot && !reapInit() {
+            // Boot mode: init exec'd the command, which closed init's end (close-on-exec). An
+            // init that then ended at once (or died before the exec) is the monitor's to report,
+            // with its status and console, once it sees it gone.
+            if plan.mode == .boot {
                 return explainer.say("execve succeeded", "the sync socket closed with the exec: the rootfs's init is PID 1")
             }
             throw initVanished("while starting the command")

@@ -40,7 +40,7 @@ struct ProcessProfile: Equatable, Sendable {
         environment = config.environment.compactMap { entry in
             (entry.value ?? hostEnvironment[entry.name]).map { "\(entry.name)=\($0)" }
         }
-        let filter: SeccompFilter
+        var filter: SeccompFilter
         if let profile = config.seccompProfile {
             filter = try SeccompProfile.load(profile.hasPrefix("/") ? profile : FileSystem.join(containerDirectory, profile))
             seccompSource = "lxc.seccomp.profile \(profile)"
@@ -49,6 +49,15 @@ struct ProcessProfile: Equatable, Sendable {
             seccompSource = "swrun's default filter, which denies" + (config.seccompAllowNesting ? "" : " (unshare and clone: only with CLONE_NEWUSER; mknod: only of block devices)")
         }
         seccompSource += ": " + filter.rules.map(\.name).joined(separator: " ")
+        if let architecture = linux32Architecture {
+            // Its programs make i386 calls (int 0x80): the filter judges them by their own numbers.
+            guard let compat = filter.judgingI386Calls() else {
+                throw SwrunError(.invalidConfig, "lxc.arch = \(architecture): the seccomp profile \(config.seccompProfile ?? "") names calls by x86_64 number, which cannot be judged for 32-bit programs",
+                                 hint: "name the calls in the profile (version 2), or drop lxc.arch")
+            }
+            filter = compat
+            seccompSource += " (x86_64 and i386 calls)"
+        }
         guard filter.program.count <= Self.maxFilterInstructions else {
             throw SwrunError(.invalidConfig, "the seccomp profile \(config.seccompProfile ?? "") makes a filter of \(filter.program.count) instructions; the kernel takes \(Self.maxFilterInstructions)",
                              hint: "name fewer calls")
