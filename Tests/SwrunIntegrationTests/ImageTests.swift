@@ -146,6 +146,15 @@ struct FixtureError: Error, CustomStringConvertible {
         #expect(unkeyed.status != 0 && unkeyed.stderr.contains("no signing key and no HTTPS"), "\(unkeyed.stderr)")
     }
 
+    /// An architecture the host cannot run is refused before the server is even asked: the
+    /// server named here does not exist, and the error is the architecture's.
+    @Test func anImageOfAnArchitectureTheHostCannotRunIsNotDownloaded() throws {
+        let refused = try swrun(["create", "-n", sandbox.name("arm"), "-t", "download", "-P", sandbox.path, "--",
+                                 "--server", "http://127.0.0.1:9/", "-d", "debian", "-r", "bookworm", "-a", "arm64"])
+        #expect(refused.status == 1 && refused.stderr.contains("cannot run arm64 images (-a arm64)"), "\(refused.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.path).filter { !$0.hasSuffix(".conf") }.isEmpty)
+    }
+
     @Test func lxcImageServerBothFormatsVerified() throws {
         try fixtures.shell("bash '\(ImageFixtures.scripts)/make-image-server.sh' '\(fixtures.path)/srv' && bash '\(ImageFixtures.scripts)/make-ca.sh' '\(fixtures.path)/ca'")
         let http = try fixtures.serve(fixtures.path + "/srv")

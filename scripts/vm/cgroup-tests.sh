@@ -214,10 +214,10 @@ else
   printf '%s\n' "lxc.rootfs.path = dir:$d/rootfs" "lxc.uts.name = deb" "lxc.mount.auto = cgroup:mixed proc:mixed sys:mixed" \
     "lxc.autodev = 1" "lxc.tty.max = 4" "lxc.pty.max = 1024" "lxc.net.0.type = empty" > $d/config
   t0=$(now)
-  rc=0; sw start -n deb >$out 2>&1 || rc=$?
+  rc=0; sw start -n deb </dev/null >$out 2>&1 || rc=$?
   state=none
   while [ $rc -eq 0 ] && [ $(( $(now) - t0 )) -lt 30000 ]; do
-    state=$(sw attach -n deb -- systemctl is-system-running 2>/dev/null || true)
+    state=$(sw attach -n deb -- systemctl is-system-running </dev/null 2>/dev/null || true)
     case "$state" in running|degraded|maintenance) break ;; esac
     sleep 1
   done
@@ -226,9 +226,9 @@ else
   if [ "$state" = running ] && [ -d "$cgd/init.scope" ] && grep -qw memory "$cgd/cgroup.controllers"; then
     ok "systemd-boots-to-running (v2, $(( (t1 - t0) / 100 )) s under TCG)"
   else
-    notok systemd-boots-to-running "start exit $rc, state '$state', cgroup '$cgd' ($(cat "$cgd/cgroup.controllers" 2>/dev/null); $(ls "$cgd" | grep -v '\.' | tr '\n' ' '); init in $(sw attach -n deb -- cat /proc/1/cgroup 2>&1)); failed: $(sw attach -n deb -- systemctl --failed --no-legend 2>&1 | tr '\n' ' '); $(tail -n 5 $out | tr '\n' ' ')"
+    notok systemd-boots-to-running "start exit $rc, state '$state', cgroup '$cgd' ($(cat "$cgd/cgroup.controllers" 2>/dev/null); below: $(find "$cgd" -maxdepth 1 -mindepth 1 -type d | tr '\n' ' '); init in $(sw attach -n deb -- cat /proc/1/cgroup </dev/null 2>&1); $(( (t1 - t0) / 100 )) s); failed: $(sw attach -n deb -- systemctl --failed --no-legend </dev/null 2>&1 | tr '\n' ' '); $(tail -n 5 $out | tr '\n' ' ')"
   fi
-  rc=0; sw stop -n deb -t 120 >$out 2>&1 || rc=$?
+  rc=0; sw stop -n deb -t 120 </dev/null >$out 2>&1 || rc=$?
   if [ $rc -eq 0 ] && ! grep -q killed $out && [ -z "$(cgdir deb)" ] && grep -q 'init killed by signal SIGINT' $d/swrun.log; then ok systemd-halts-by-itself
   else notok systemd-halts-by-itself "stop exit $rc: $(tr '\n' ' ' < $out); log: $(tail -n 3 $d/swrun.log | tr '\n' ' ')"; fi
   sw stop -n deb -k >/dev/null 2>&1 || true

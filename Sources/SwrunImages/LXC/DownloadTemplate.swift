@@ -73,6 +73,11 @@ public final class DownloadTemplate: RootfsTemplate {
     // MARK: Fetching
 
     public func checkHost() throws(SwrunError) {
+        // Nothing is downloaded for an image this host could not run.
+        if let arch = options.arch, Architecture.personality(for: arch) == nil {
+            throw SwrunError(.invalidArgument, "this \(Architecture.hostMachine) host cannot run \(arch) images (-a \(arch))",
+                             hint: "choose -a \(hostArch)" + (hostArch == "amd64" ? ", or i386 for a 32-bit image" : ""))
+        }
         let directory = cacheDirectory
         if options.flushCache { try FileSystem.removeTree(directory) }
         try FileSystem.makeDirectories(directory, mode: 0o755)
