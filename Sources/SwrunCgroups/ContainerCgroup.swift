@@ -217,12 +217,14 @@ public struct ContainerCgroup: Sendable, Equatable {
 
     /// Kills every process of the cgroup and of the cgroups below it, then removes them all,
     /// deepest first. One whose processes do not go stays (EBUSY); false then, and the caller
-    /// keeps its record so that the next stop or start tries again.
+    /// keeps its record so that the next stop or start tries again. The usual cgroup, empty
+    /// and without children once init has ended, goes with one rmdir.
     @discardableResult
     public func remove() -> Bool {
-        _ = killAll()
         var removed = true
-        for directory in directories.reversed() where FileSystem.exists(directory) {
+        for directory in directories.reversed() where rmdir(directory) != 0 && errno != ENOENT {
+            // Processes left (EBUSY), or cgroups below (a booted init's): kill, then remove the tree.
+            ContainerCgroup(directories: [directory]).killAll()
             if !Self.removeTree(directory) { removed = false }
         }
         return removed
@@ -261,11 +263,7 @@ public struct ContainerCgroup: Sendable, Equatable {
     static func processes(below directory: String) -> [pid_t] {
         var pids = ((try? FileSystem.readText(FileSystem.join(directory, "cgroup.procs"))) ?? "")
             .split(separator: "\n").compactMap { pid_t($0) }.filter { $0 > 0 }
-        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { return pids }
-        let children = (try? FileSystem.entries(of: fd, path: directory)) ?? []
-        close(fd)
-        for (name, status) in children where status.st_mode & S_IFMT == S_IFDIR {
+        for name in FileSystem.subdirectories(of: directory) ?? [] {
             pids += processes(below: FileSystem.join(directory, name))
         }
         return pids
@@ -274,13 +272,8 @@ public struct ContainerCgroup: Sendable, Equatable {
     /// rmdir depth-first; the last processes may still be on their way out, so EBUSY is
     /// retried for up to a second.
     private static func removeTree(_ directory: String) -> Bool {
-        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        if fd >= 0 {
-            let children = (try? FileSystem.entries(of: fd, path: directory)) ?? []
-            close(fd)
-            for (name, status) in children where status.st_mode & S_IFMT == S_IFDIR {
-                _ = removeTree(FileSystem.join(directory, name))
-            }
+        for name in FileSystem.subdirectories(of: directory) ?? [] {
+            _ = removeTree(FileSystem.join(directory, name))
         }
         var delay: UInt32 = 1000
         while rmdir(directory) != 0 {

@@ -157,6 +157,24 @@ public enum FileSystem {
 
     /// The entries of the open directory `directory` (named `path` in errors), without . and
     /// .., each with its lstat: symlinks are described, not followed.
+    /// The names of the directories in `directory`, from the entries' types alone (no stat
+    /// of each: cgroupfs directories hold dozens of files); nil when it cannot be listed.
+    public static func subdirectories(of directory: String) -> [String]? {
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0, let listing = fdopendir(fd) else {
+            if fd >= 0 { close(fd) }
+            return nil
+        }
+        defer { closedir(listing) }
+        var result: [String] = []
+        while let entry = readdir(listing) {
+            guard entry.pointee.d_type == UInt8(DT_DIR) else { continue }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
+            if name != "." && name != ".." { result.append(name) }
+        }
+        return result
+    }
+
     public static func entries(of directory: Int32, path: String) throws(SwrunError) -> [(name: String, status: stat)] {
         let copy = fcntl(directory, F_DUPFD_CLOEXEC, 0)
         guard copy >= 0, let listing = fdopendir(copy) else {
