@@ -78,8 +78,9 @@ import Testing
         kill(monitor, SIGKILL)
         #expect(try Swrun.run(["stop", "-k", "-n", name, "-P", sandbox.path]).status == 0)
         let line = { (type: String) in "\(type) \(name) \(name) lxc \(type) rootfs config" }
-        #expect(try String(contentsOfFile: log, encoding: .utf8) == [line("pre-start"), line("post-stop"), line("pre-start"), line("post-stop"),
-                                                                     line("pre-start"), line("post-stop")].joined(separator: "\n") + "\n")
+        let ran = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(ran == [line("pre-start"), line("post-stop"), line("pre-start"), line("post-stop"),
+                        line("pre-start"), line("post-stop")].joined(separator: "\n") + "\n", "\(ran)")
 
         // A pre-start hook that fails stops the start before anything is made.
         let failing = sandbox.write("fail.sh", "#!/bin/sh\nexit 3\n")
