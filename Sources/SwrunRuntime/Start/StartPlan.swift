@@ -546,10 +546,8 @@ extension StartPlan {
     /// /etc/hosts and /etc/resolv.conf for the address swrun gives the container.
     fileprivate func writeNetworkFiles() {
         guard request.mode != .attach, let address = networkLinks.lazy.compactMap(\.address).first?.address else { return }
-        let maps = request.config.idmaps
-        func root(_ kind: IDMap.Kind) -> UInt32 { maps.first { $0.kind == kind && $0.containerID == 0 }?.hostID ?? 0 }
         NetworkFiles.write(rootfs: rootfs, hostname: request.config.utsName ?? request.containerName, address: address,
-                           owner: (uid: root(.uid), gid: root(.gid)))
+                           owner: idMapRoot ?? (uid: 0, gid: 0))
     }
 
     /// Published ports need an address to lead to, and a host port nobody else publishes.
