@@ -86,12 +86,9 @@ public struct CgroupHierarchy: Sendable, Equatable {
     /// The links of /sys/fs/cgroup that name a co-mounted hierarchy by one of its controllers
     /// ("cpu" -> "cpu,cpuacct"), as the host has them: a container's tree gets the same.
     public static func controllerLinks(in root: String = "/sys/fs/cgroup", to hierarchies: [CgroupHierarchy]) -> [(name: String, target: String)] {
-        let fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return [] }
-        defer { close(fd) }
         let names = Set(hierarchies.map(\.directory))
         var links: [(name: String, target: String)] = []
-        for (name, status) in (try? FileSystem.entries(of: fd, path: root)) ?? [] where status.st_mode & S_IFMT == S_IFLNK {
+        for name in FileSystem.names(in: root, ofType: Int32(DT_LNK)) ?? [] {
             guard let target = try? FileSystem.readLink(FileSystem.join(root, name)), names.contains(target) else { continue }
             links.append((name, target))
         }

@@ -157,9 +157,10 @@ public enum FileSystem {
 
     /// The entries of the open directory `directory` (named `path` in errors), without . and
     /// .., each with its lstat: symlinks are described, not followed.
-    /// The names of the directories in `directory`, from the entries' types alone (no stat
-    /// of each: cgroupfs directories hold dozens of files); nil when it cannot be listed.
-    public static func subdirectories(of directory: String) -> [String]? {
+    /// The names of the entries of one type (DT_DIR, DT_LNK...) in `directory`, from the
+    /// entries' types alone (no stat of each: cgroupfs directories hold dozens of files); nil
+    /// when it cannot be listed.
+    public static func names(in directory: String, ofType type: Int32) -> [String]? {
         let fd = open(directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0, let listing = fdopendir(fd) else {
             if fd >= 0 { close(fd) }
@@ -168,12 +169,15 @@ public enum FileSystem {
         defer { closedir(listing) }
         var result: [String] = []
         while let entry = readdir(listing) {
-            guard entry.pointee.d_type == UInt8(DT_DIR) else { continue }
+            guard Int32(entry.pointee.d_type) == type else { continue }
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
             if name != "." && name != ".." { result.append(name) }
         }
         return result
     }
+
+    /// The names of the directories in `directory` (see names(in:ofType:)).
+    public static func subdirectories(of directory: String) -> [String]? { names(in: directory, ofType: Int32(DT_DIR)) }
 
     public static func entries(of directory: Int32, path: String) throws(SwrunError) -> [(name: String, status: stat)] {
         let copy = fcntl(directory, F_DUPFD_CLOEXEC, 0)
