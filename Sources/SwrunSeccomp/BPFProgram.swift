@@ -13,6 +13,7 @@ public struct BPFInstruction: Sendable, Equatable {
     static let andConstant: UInt16 = 0x54        // BPF_ALU | BPF_AND | BPF_K
     static let returnConstant: UInt16 = 0x06     // BPF_RET | BPF_K
     static let jumpAlwaysCode: UInt16 = 0x05     // BPF_JMP | BPF_JA
+    static let jumpIfGreaterCode: UInt16 = 0x25  // BPF_JMP | BPF_JGT | BPF_K
 
     /// A = the 32-bit word at `offset` of struct seccomp_data.
     static func load(_ offset: UInt32) -> BPFInstruction { .init(code: loadWordAbsolute, jumpIfTrue: 0, jumpIfFalse: 0, k: offset) }
@@ -22,6 +23,9 @@ public struct BPFInstruction: Sendable, Equatable {
     }
     static func jumpIfAtLeast(_ k: UInt32, onTrue: UInt8, onFalse: UInt8 = 0) -> BPFInstruction {
         .init(code: jumpIfGreaterOrEqual, jumpIfTrue: onTrue, jumpIfFalse: onFalse, k: k)
+    }
+    static func jumpIfAbove(_ k: UInt32, onTrue: UInt8, onFalse: UInt8) -> BPFInstruction {
+        .init(code: jumpIfGreaterCode, jumpIfTrue: onTrue, jumpIfFalse: onFalse, k: k)
     }
     /// Skip `k` instructions (a 32-bit offset, where jt and jf hold 255 at most).
     static func jumpAlways(_ k: UInt32) -> BPFInstruction { .init(code: jumpAlwaysCode, jumpIfTrue: 0, jumpIfFalse: 0, k: k) }
@@ -44,6 +48,12 @@ public enum SeccompAction: Sendable, Equatable {
     case kill
     /// Send SIGSYS.
     case trap
+    /// Kill the calling thread only (OCI's SCMP_ACT_KILL_THREAD and SCMP_ACT_KILL).
+    case killThread
+    /// Allow, and log it (SCMP_ACT_LOG).
+    case log
+    /// Hand it to a ptrace tracer, with this value (SCMP_ACT_TRACE); without one it fails with ENOSYS.
+    case trace(UInt16)
 
     /// SECCOMP_RET_* from linux/seccomp.h.
     var returnValue: UInt32 {
@@ -52,6 +62,9 @@ public enum SeccompAction: Sendable, Equatable {
         case .errno(let code): return 0x0005_0000 | UInt32(code)
         case .kill: return 0x8000_0000
         case .trap: return 0x0003_0000
+        case .killThread: return 0
+        case .log: return 0x7FFC_0000
+        case .trace(let value): return 0x7FF0_0000 | UInt32(value)
         }
     }
 }

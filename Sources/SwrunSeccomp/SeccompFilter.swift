@@ -16,6 +16,25 @@ public struct SeccompFilter: Sendable, Equatable {
         }
     }
 
+    /// A comparison of one whole 64-bit argument, as OCI's seccomp rules give them:
+    /// args[index] OP value, or (args[index] & value) == valueTwo for maskedEqual.
+    public struct ArgumentCondition: Sendable, Equatable {
+        public enum Operation: String, Sendable, Equatable {
+            case notEqual, lessThan, lessOrEqual, equal, greaterOrEqual, greaterThan, maskedEqual
+        }
+        public var index: Int
+        public var operation: Operation
+        public var value: UInt64
+        public var valueTwo: UInt64
+
+        public init(index: Int, operation: Operation, value: UInt64, valueTwo: UInt64 = 0) {
+            self.index = index
+            self.operation = operation
+            self.value = value
+            self.valueTwo = valueTwo
+        }
+    }
+
     public struct Rule: Sendable, Equatable {
         /// reject_force_umount (LXC's): umount2 with MNT_FORCE fails with EACCES.
         public static let rejectForceUmount = Rule(name: "umount2", number: SyscallTable.x86_64["umount2"] ?? 166, action: .errno(13),
@@ -25,14 +44,20 @@ public struct SeccompFilter: Sendable, Equatable {
         public var number: UInt32
         public var action: SeccompAction
         public var test: ArgumentTest?
+        /// Conditions that must all hold (OCI's args); a call that fails one goes on to the next rules.
+        public var conditions: [ArgumentCondition] = []
 
-        public init(name: String, number: UInt32, action: SeccompAction, test: ArgumentTest? = nil) {
+        public init(name: String, number: UInt32, action: SeccompAction, test: ArgumentTest? = nil, conditions: [ArgumentCondition] = []) {
             self.name = name
             self.number = number
             self.action = action
             self.test = test
+            self.conditions = conditions
         }
     }
+
+    /// The x86_64 number of a system call by name; nil for a call this table lacks.
+    public static func number(ofCall name: String) -> UInt32? { SyscallTable.x86_64[name] }
 
     public var defaultAction: SeccompAction
     public var rules: [Rule]
@@ -106,7 +131,11 @@ public struct SeccompFilter: Sendable, Equatable {
             program += [.jumpIfAtLeast(newest + 1, onTrue: 0, onFalse: 1), .ret(.errno(Self.noSuchCall))]
         }
         for rule in rules {
-            if let test = rule.test, rule.action == .allow {
+            if !rule.conditions.isEmpty {
+                let block = conditionBlock(rule.conditions)
+                // [number test][block: falls through when all hold, else jumps past the return][ret][reload]
+                program += [.jumpIfEqual(rule.number, onFalse: UInt8(block.count + 2))] + block + [.ret(rule.action), .load(Self.numberOffset)]
+            } else if let test = rule.test, rule.action == .allow {
                 // An allow must not be won with high bits set: the upper word must be 0 too.
                 program += [
                     .jumpIfEqual(rule.number, onFalse: 7),
@@ -134,6 +163,74 @@ public struct SeccompFilter: Sendable, Equatable {
         }
         program.append(.ret(defaultAction))
         return program
+    }
+
+    /// Instructions that fall through when every condition holds and otherwise jump to the
+    /// instruction right after them + 1 (past the rule's return). Each 64-bit argument is
+    /// compared as its high word, then its low word (little-endian: low word first in memory).
+    static func conditionBlock(_ conditions: [ArgumentCondition]) -> [BPFInstruction] {
+        // Built backwards: each piece knows how far the failure exit is from its end.
+        var block: [BPFInstruction] = []
+        for condition in conditions.reversed() {
+            let piece = comparison(condition, failSkip: block.count)
+            block = piece + block
+        }
+        return block
+    }
+
+    /// One condition; on failure it skips `failSkip` instructions after itself, then one more
+    /// (the return), and lands on the reload of the call number.
+    private static func comparison(_ condition: ArgumentCondition, failSkip: Int) -> [BPFInstruction] {
+        let low = argumentOffset(condition.index), high = low + 4
+        let (valueHigh, valueLow) = (UInt32(truncatingIfNeeded: condition.value >> 32), UInt32(truncatingIfNeeded: condition.value))
+        // The offset to the failure exit from the instruction after position `at` of a piece of `count` instructions.
+        func fail(_ at: Int, _ count: Int) -> UInt8 { UInt8(clamping: count - at - 1 + failSkip + 1) }
+        switch condition.operation {
+        case .equal, .maskedEqual, .notEqual:
+            let masked = condition.operation == .maskedEqual
+            let (maskHigh, maskLow) = masked ? (valueHigh, valueLow) : (UInt32.max, UInt32.max)
+            let target = masked ? condition.valueTwo : condition.value
+            let (targetHigh, targetLow) = (UInt32(truncatingIfNeeded: target >> 32), UInt32(truncatingIfNeeded: target))
+            var piece: [BPFInstruction] = [.load(high)]
+            if maskHigh != .max { piece.append(.and(maskHigh)) }
+            let highAt = piece.count
+            piece.append(.jumpIfEqual(targetHigh, onFalse: 0))
+            piece.append(.load(low))
+            if maskLow != .max { piece.append(.and(maskLow)) }
+            let lowAt = piece.count
+            piece.append(.jumpIfEqual(targetLow, onFalse: 0))
+            let count = piece.count
+            if condition.operation == .notEqual {
+                // Equal in both words fails; a difference in either passes (falls through to the end).
+                piece[highAt].jumpIfFalse = UInt8(count - highAt - 1)
+                piece[lowAt].jumpIfTrue = fail(lowAt, count)
+                piece[lowAt].jumpIfFalse = 0
+            } else {
+                piece[highAt].jumpIfFalse = fail(highAt, count)
+                piece[lowAt].jumpIfFalse = fail(lowAt, count)
+            }
+            return piece
+        case .greaterThan, .greaterOrEqual, .lessThan, .lessOrEqual:
+            // High words decide unless equal; then the low words, unsigned.
+            let count = 5
+            let greater = condition.operation == .greaterThan || condition.operation == .greaterOrEqual
+            let inclusive = condition.operation == .greaterOrEqual || condition.operation == .lessOrEqual
+            var piece: [BPFInstruction] = [.load(high)]
+            // 1: high > v ? (greater: pass, less: fail) : next
+            piece.append(.jumpIfAbove(valueHigh, onTrue: greater ? UInt8(count - 2) : fail(1, count), onFalse: 0))
+            // 2: high == v ? next : (greater: fail, less: pass)
+            piece.append(.jumpIfEqual(valueHigh, onTrue: 0, onFalse: greater ? fail(2, count) : UInt8(count - 3)))
+            piece.append(.load(low))
+            // 4: compare the low words.
+            if greater {
+                piece.append(inclusive ? .jumpIfAtLeast(valueLow, onTrue: 0, onFalse: fail(4, count))
+                                       : .jumpIfAbove(valueLow, onTrue: 0, onFalse: fail(4, count)))
+            } else {
+                piece.append(inclusive ? .jumpIfAbove(valueLow, onTrue: fail(4, count), onFalse: 0)
+                                       : .jumpIfAtLeast(valueLow, onTrue: fail(4, count), onFalse: 0))
+            }
+            return piece
+        }
     }
 
     /// The program as the bytes of a struct sock_filter array.

@@ -28,6 +28,7 @@ enum BPFInterpreter {
             case 0x54: accumulator &= instruction.k
             case 0x15: pc += Int(accumulator == instruction.k ? instruction.jumpIfTrue : instruction.jumpIfFalse)
             case 0x35: pc += Int(accumulator >= instruction.k ? instruction.jumpIfTrue : instruction.jumpIfFalse)
+            case 0x25: pc += Int(accumulator > instruction.k ? instruction.jumpIfTrue : instruction.jumpIfFalse)
             case 0x05: pc += Int(instruction.k)
             case 0x06: return instruction.k
             default: return nil

@@ -112,3 +112,49 @@ import Testing
         #expect(DefaultFilter.filter().program.count < 255, "fits the 8-bit jumps and stays readable")
     }
 }
+
+/// OCI's argument conditions: whole 64-bit comparisons, all of which must hold.
+@Suite struct SeccompConditionTests {
+    typealias Condition = SeccompFilter.ArgumentCondition
+
+    /// What the kernel should decide, computed directly.
+    static func holds(_ condition: Condition, _ argument: UInt64) -> Bool {
+        switch condition.operation {
+        case .equal: argument == condition.value
+        case .notEqual: argument != condition.value
+        case .lessThan: argument < condition.value
+        case .lessOrEqual: argument <= condition.value
+        case .greaterThan: argument > condition.value
+        case .greaterOrEqual: argument >= condition.value
+        case .maskedEqual: argument & condition.value == condition.valueTwo
+        }
+    }
+
+    static let edges: [UInt64] = [0, 1, 2, 0xFFFF_FFFF, 0x1_0000_0000, 0x1_0000_0001, 0x2_0000_0000, 0x7E02_0000, UInt64.max]
+
+    @Test(arguments: [Condition.Operation.equal, .notEqual, .lessThan, .lessOrEqual, .greaterThan, .greaterOrEqual, .maskedEqual])
+    func everyOperationAgreesWithADirectComparison(_ operation: Condition.Operation) {
+        for value in Self.edges {
+            let condition = Condition(index: 1, operation: operation, value: value, valueTwo: operation == .maskedEqual ? value & 0x1_0000_0001 : 0)
+            let filter = SeccompFilter(defaultAction: .errno(1), rules: [.init(name: "personality", number: 135, action: .allow, conditions: [condition])])
+            for argument in Self.edges {
+                let result = BPFInterpreter.run(filter.program, number: 135, arguments: [0, argument])
+                let expected: UInt32 = Self.holds(condition, argument) ? 0x7FFF_0000 : 0x0005_0001
+                #expect(result == expected, "\(operation) \(value) on \(argument)")
+            }
+        }
+    }
+
+    @Test func allConditionsMustHoldAndLaterRulesStillApply() {
+        let both = [Condition(index: 0, operation: .equal, value: 2), Condition(index: 2, operation: .lessThan, value: 10)]
+        let filter = SeccompFilter(defaultAction: .errno(1), rules: [
+            .init(name: "socket", number: 41, action: .allow, conditions: both),
+            .init(name: "socket", number: 41, action: .errno(97), conditions: [Condition(index: 0, operation: .equal, value: 40)]),
+            .init(name: "getpid", number: 39, action: .allow),
+        ])
+        #expect(BPFInterpreter.run(filter.program, number: 41, arguments: [2, 0, 5]) == 0x7FFF_0000)
+        #expect(BPFInterpreter.run(filter.program, number: 41, arguments: [2, 0, 10]) == 0x0005_0001)
+        #expect(BPFInterpreter.run(filter.program, number: 41, arguments: [40]) == 0x0005_0061)
+        #expect(BPFInterpreter.run(filter.program, number: 39) == 0x7FFF_0000)
+    }
+}
