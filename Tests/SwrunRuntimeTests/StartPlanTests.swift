@@ -22,10 +22,9 @@ import Testing
         func plan(_ configText: String, command: [String] = ["/bin/true"], terminal: Bool = false, mode: LaunchMode = .execute) throws -> StartPlan {
             let file = try ConfigFile(text: configText, path: directory + "/config")
             let config = try ContainerConfig(settings: file.settings)
-            var request = LaunchRequest(containerName: "web", containerDirectory: directory, config: config,
-                                        command: command, useTerminal: terminal, explain: false)
-            request.mode = mode
-            return try StartPlan(request)
+            let spec = try ContainerSpec(lxc: config, name: "web", directory: directory, command: command, mode: mode,
+                                         terminal: terminal, hostEnvironment: [:])
+            return try StartPlan(LaunchRequest(containerName: "web", containerDirectory: directory, spec: spec, mode: mode, explain: false))
         }
     }
 
@@ -148,10 +147,10 @@ import Testing
 
     @Test func anEmptyCgroupValueClearsWhatCameBefore() throws {
         let file = try ConfigFile(text: "lxc.cgroup2.memory.max = 1M\nlxc.cgroup2.pids.max = 10\nlxc.cgroup2.memory.max =\n", path: "c")
-        let limits = try StartPlan.limits(from: file.settings)
+        let limits = try ContainerSpec.limits(from: file.settings)
         #expect(limits.values == ["pids.max": "10"])
         let all = try ConfigFile(text: "lxc.cgroup2.memory.max = 1M\nlxc.cgroup2 =\n", path: "c")
-        #expect(try StartPlan.limits(from: all.settings).isEmpty)
+        #expect(try ContainerSpec.limits(from: all.settings).isEmpty)
     }
 
     @Test func overlappingOrRootlessMapsAreRefused() {

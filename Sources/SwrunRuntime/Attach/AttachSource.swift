@@ -13,18 +13,24 @@ final class AttachSource {
     let namespaces: (flags: UInt64, names: [String])
     private(set) var cgroupFDs: [Int32] = []
 
-    init(store: ContainerStore, name: String, explainer: Explainer) throws(SwrunError) {
+    convenience init(store: ContainerStore, name: String, explainer: Explainer) throws(SwrunError) {
         try store.requireExisting(name)
         let status = store.status(of: name)
         guard status.state == .running, let record = status.record, let initProcess = record.initProcess else {
             throw SwrunError(.notFound, "container '\(name)' is not running",
                              hint: "start it with `swrun start -n \(name) -P \(store.lxcPath)`, or use `swrun execute` for a one-off command")
         }
+        try self.init(initProcess: initProcess, directory: store.directory(of: name), cgroups: store.ownCgroups(of: name, in: record),
+                      name: name, explainer: explainer)
+    }
+
+    /// The container whose init is `initProcess`, its profile in `directory`, its cgroups.
+    init(initProcess: ProcessIdentity, directory: String, cgroups: [String], name: String, explainer: Explainer) throws(SwrunError) {
         self.initProcess = initProcess
         pidfd = try initProcess.openPidFD()
         explainer.say("pidfd_open(\(initProcess.pid))", "the container's init, held so that a recycled pid cannot pass for it while swrun reads /proc/\(initProcess.pid)")
         do throws(SwrunError) {
-            profile = try ProcessProfile.load(fromContainer: store.directory(of: name), name: name, initProcess: initProcess)
+            profile = try ProcessProfile.load(fromContainer: directory, name: name, initProcess: initProcess)
             try Self.requireNoSecurityLabel(of: initProcess.pid, container: name)
             namespaces = try InitNamespaces.differing(of: initProcess.pid)
         } catch {
@@ -33,7 +39,7 @@ final class AttachSource {
         }
         // The container's cgroup files, opened while host paths resolve: the first child joins
         // them, so that the command is born in them; swrun stays outside its limits.
-        for directory in store.ownCgroups(of: name, in: record) {
+        for directory in cgroups {
             let fd = open(try ContainerCgroup.joinFile(of: directory), O_WRONLY | O_CLOEXEC)
             if fd < 0 { throw SwrunError.system("cannot open the cgroup \(directory) of container '\(name)'", Errno.current) }
             cgroupFDs.append(fd)

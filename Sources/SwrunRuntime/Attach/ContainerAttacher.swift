@@ -49,7 +49,7 @@ public struct ContainerAttacher {
         }
         defer { withExtendedLifetime(rawMode) {} }
         let signals = try SignalFD(SignalFD.relayed)
-        let (child, failure) = try start(plan, console: peer, pipes: pipes)
+        let (child, failure) = try Self.spawn(plan, console: peer, pipes: pipes, container: name)
         close(peer)  // the command has it: the pty ends when the command's side closes
         peer = -1
         guard let child else { throw failure ?? SwrunError(.system, "swrun could not start the command in container '\(name)'") }
@@ -64,7 +64,7 @@ public struct ContainerAttacher {
 
     /// Forks the first child and follows it: returns the command's pid (a child of this
     /// process) once it has exec'd, or the error of the step that failed.
-    private func start(_ plan: StartPlan, console: Int32, pipes: StdioPipes) throws(SwrunError) -> (pid_t?, SwrunError?) {
+    static func spawn(_ plan: StartPlan, console: Int32, pipes: StdioPipes?, container name: String) throws(SwrunError) -> (pid_t?, SwrunError?) {
         let (ours, theirs) = try makeSocketPair(SOCK_SEQPACKET)
         defer { close(ours) }
         fflush(nil)
@@ -75,7 +75,7 @@ public struct ContainerAttacher {
         }
         let forkError = Errno.current
         close(theirs)
-        pipes.closeChildEnds()
+        pipes?.closeChildEnds()
         if first < 0 { throw SwrunError.system("cannot fork to enter container '\(name)'", forkError) }
         // The first child reports the command's pid and exits; the socket's end of file comes
         // when the command has exec'd (close-on-exec), or died.
@@ -99,11 +99,13 @@ public struct ContainerAttacher {
     }
 
     private func makePlan(_ target: AttachTarget, profile: ProcessProfile, command: [String], pipes: StdioPipes) throws(SwrunError) -> StartPlan {
-        var request = LaunchRequest(containerName: name, containerDirectory: store.directory(of: name), config: try ContainerConfig(settings: []),
-                                    command: command, useTerminal: useTerminal, explain: explain,
+        // attach reads nothing of the container's config: the running container is what counts.
+        var process = ProcessSpec(args: command, profile: profile)
+        process.terminal = useTerminal
+        var request = LaunchRequest(containerName: name, containerDirectory: store.directory(of: name),
+                                    spec: ContainerSpec(rootfs: "", process: process), mode: .attach, explain: explain,
                                     hostTerm: getenv("TERM").map { String(cString: $0) },
                                     hostEnvironment: HostEnvironment.current())
-        request.mode = .attach
         request.environmentOverrides = environment
         request.keepHostEnvironment = keepHostEnvironment
         request.attachTarget = target

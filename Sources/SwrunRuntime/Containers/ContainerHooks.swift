@@ -1,61 +1,85 @@
 import Glibc
-import SwrunConfig
 import SwrunSystem
 
-/// LXC's hooks that run on the host: lxc.hook.pre-start before anything of the container is
-/// planned or made (it may mount the rootfs), lxc.hook.start-host once it is set up (before
-/// its init or command starts), lxc.hook.post-stop once it is gone. Each runs as
-/// LXC runs it, `sh -c "exec HOOK NAME lxc TYPE"`, with stdin on /dev/null, swrun's output
-/// (the terminal, or the container's swrun.log for a started one), swrun's environment and
-/// LXC's variables (LXC_NAME, LXC_CONFIG_FILE, LXC_ROOTFS_PATH, LXC_ROOTFS_MOUNT,
-/// LXC_HOOK_TYPE, LXC_HOOK_SECTION). A pre-start hook that fails stops the start.
+/// Hooks that run on the host: before anything of the container is made (lxc.hook.pre-start,
+/// which may mount the rootfs), once it is set up before its command starts (lxc.hook.start-host,
+/// OCI prestart and createRuntime), once its command runs (OCI poststart), once it is gone
+/// (lxc.hook.post-stop, OCI poststop). Each runs with the program, arguments and environment
+/// the spec gives (LXC's under swrun's own environment), stdin on /dev/null or, for OCI's, the
+/// container's state, swrun's output (the terminal, or the container's swrun.log for a
+/// started one), and its timeout. One that fails stops the start.
 struct ContainerHooks {
-    let config: ContainerConfig
-    /// The container's name: letters, digits, '.', '_' and '-' only (ContainerName), so one shell word.
-    let name: String
-    let containerDirectory: String
-    /// lxc.rootfs.path, as the config says it (the pre-start hook may be what makes it).
-    var rootfs: String {
-        let path = config.rootfsPath ?? "rootfs"
-        return path.hasPrefix("/") ? path : FileSystem.join(containerDirectory, path)
-    }
-
-    /// Runs the `kind` hooks in order; throws at the first that fails. `initPID` (LXC_PID) for
-    /// start-host, which runs once the container is set up, before its init or command starts.
-    func run(_ kind: String, initPID: pid_t? = nil) throws(SwrunError) {
-        for hook in config.hooks[kind] ?? [] {
-            let pid: pid_t
+    /// Runs `hooks` in order; throws at the first that fails. `initPID` is LXC_PID for LXC's
+    /// hooks; `state` is what OCI's hooks read on stdin.
+    static func run(_ hooks: [Hook], initPID: pid_t? = nil, state: String? = nil) throws(SwrunError) {
+        for hook in hooks {
+            let environment = hook.inheritsEnvironment
+                ? Self.hostEnvironment(without: hook.environment) + hook.environment + (initPID.map { ["LXC_PID=\($0)"] } ?? [])
+                : hook.environment
+            let status: ProcessStatus
             do {
-                pid = try Subprocess.spawn(["/bin/sh", "-c", "exec \(hook) \(name) lxc \(kind)"],
-                                           environment: environment(kind) + (initPID.map { ["LXC_PID=\($0)"] } ?? []))
+                status = try Self.runOne(hook, environment: environment, state: hook.readsState ? state : nil)
             } catch {
-                throw SwrunError.system("lxc.hook.\(kind): cannot run /bin/sh for \(hook)", error)
+                throw SwrunError(error.code, "\(hook.label): \(error.message)", errno: error.errno,
+                                 hint: error.hint ?? "check the hook's path and that it is executable")
             }
-            let status = try waitForProcess(pid)
             guard status.shellExitCode == 0 else {
-                throw SwrunError(.containerSetup, "lxc.hook.\(kind) = \(hook) failed (exit \(status.shellExitCode))",
-                                 hint: "see its output (above, or in the container's swrun.log when started with -d); fix the hook, or remove the lxc.hook.\(kind) line")
+                let how = if case .exited(let code) = status { "exit \(code)" } else { "\(status)" }
+                throw SwrunError(.containerSetup, "\(hook.label) failed (\(how))",
+                                 hint: "see its output (above, or in the container's swrun.log when started with -d); fix the hook, or remove it")
             }
         }
     }
 
-    /// Runs the post-stop hooks, telling `warn` of a failure: the container is gone anyway.
-    func runAfterStop(warn: (String) -> Void) {
-        do { try run("post-stop") } catch { warn("\(error)") }
+    /// Runs hooks of a container that is gone anyway, telling `warn` of a failure.
+    static func runAfterStop(_ hooks: [Hook], state: String? = nil, warn: (String) -> Void) {
+        do { try run(hooks, state: state) } catch { warn("\(error)") }
     }
 
-    /// swrun's environment, with LXC's hook variables set over it.
-    private func environment(_ kind: String) -> [String] {
-        let variables = ["LXC_NAME": name, "LXC_CONFIG_FILE": FileSystem.join(containerDirectory, "config"),
-                         "LXC_ROOTFS_PATH": rootfs, "LXC_ROOTFS_MOUNT": rootfs, "LXC_HOOK_TYPE": kind,
-                         "LXC_HOOK_SECTION": "lxc"]
+    private static func runOne(_ hook: Hook, environment: [String], state: String?) throws(SwrunError) -> ProcessStatus {
+        var input: (read: Int32, write: Int32)?
+        if state != nil { input = try FileSystem.makePipe() }
+        defer { if let input { close(input.read) } }
+        let pid: pid_t
+        do {
+            pid = try Subprocess.spawn(hook.args.isEmpty ? [hook.path] : hook.args, executable: hook.path,
+                                       stdin: input.map { .fd($0.read) } ?? .null, environment: environment)
+        } catch {
+            if let input { close(input.write) }
+            throw SwrunError.system("cannot run \(hook.path)", error)
+        }
+        if let input, let state {
+            // The state fits a pipe's buffer; a hook that exits without reading it is no error.
+            let bytes = Array(state.utf8)
+            _ = bytes.withUnsafeBytes { write(input.write, $0.baseAddress, $0.count) }
+            close(input.write)
+        }
+        guard let timeout = hook.timeout else { return try waitForProcess(pid) }
+        let deadline = monotonicMilliseconds() + timeout * 1000
+        while true {
+            var status: Int32 = 0
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == pid { return ProcessStatus(waitStatus: status) }
+            if reaped < 0 && errno != EINTR { throw SwrunError.system("cannot wait for \(hook.path)", Errno.current) }
+            if monotonicMilliseconds() >= deadline {
+                kill(pid, SIGKILL)
+                _ = try? waitForProcess(pid)
+                throw SwrunError(.containerSetup, "it ran past its timeout of \(timeout) s and was killed", hint: "make it faster, or raise its timeout")
+            }
+            usleep(10_000)
+        }
+    }
+
+    /// swrun's environment, less the variables the hook sets itself.
+    private static func hostEnvironment(without own: [String]) -> [String] {
+        let names = Set(own.map { String($0.prefix { $0 != "=" }) })
         var result: [String] = []
         var entry = environ
         while let pointer = entry.pointee {
             let text = String(cString: pointer)
-            if variables[String(text.prefix { $0 != "=" })] == nil { result.append(text) }
+            if !names.contains(String(text.prefix { $0 != "=" })) && !text.hasPrefix("LXC_PID=") { result.append(text) }
             entry += 1
         }
-        return result + variables.keys.sorted().map { "\($0)=\(variables[$0] ?? "")" }
+        return result
     }
 }

@@ -19,29 +19,21 @@ public struct ForegroundExecution {
         self.name = name
     }
 
-    /// The command when none is given: lxc.execute.cmd, else lxc.init.cmd, else the image's
-    /// argv (swrun.json), else a shell.
-    static func defaultCommand(_ config: ContainerConfig, _ sidecar: ContainerSidecar) -> [String] {
-        config.executeCmd ?? config.initCmd ?? sidecar.argv ?? ["/bin/sh"]
-    }
-
     public func run(warn: (String) -> Void) throws(SwrunError) -> ProcessStatus {
         try store.requireExisting(name)
-        let config = try store.config(of: name, adding: extraSettings)
-        let sidecar = try ContainerSidecar.load(from: store.directory(of: name))
-        let argv = command.flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultCommand(config, sidecar)
-        var request = LaunchRequest(containerName: name, containerDirectory: store.directory(of: name), config: config,
-                                    command: argv, useTerminal: useTerminal, explain: explain,
-                                    hostTerm: getenv("TERM").map { String(cString: $0) },
+        // The command when none is given: lxc.execute.cmd, else lxc.init.cmd, else the image's
+        // argv (swrun.json), else a shell.
+        let (spec, sidecar) = try store.spec(of: name, adding: extraSettings, command: command, mode: .execute, terminal: useTerminal)
+        var request = LaunchRequest(containerName: name, containerDirectory: store.directory(of: name), spec: spec, mode: .execute,
+                                    explain: explain, hostTerm: getenv("TERM").map { String(cString: $0) },
                                     hostEnvironment: HostEnvironment.current())
         request.publishedPorts = sidecar.ports
         let pipes = try StdioPipes(feedInput: !useTerminal)
         request.replacedStandardFDs = pipes.childEnds
         let lock = try store.lockForStart(name)
         defer { withExtendedLifetime(lock) {} }  // held until the command is over
-        let hooks = ContainerHooks(config: config, name: name, containerDirectory: store.directory(of: name))
-        try hooks.run("pre-start")
-        defer { hooks.runAfterStop(warn: warn) }  // declared first, so it runs once all else is cleared
+        try ContainerHooks.run(spec.hooks.beforeStart)
+        defer { ContainerHooks.runAfterStop(spec.hooks.stopped, warn: warn) }  // declared first, so it runs once all else is cleared
         let plan = try StartPlan(request)
         plan.warnings.forEach(warn)
         var rawMode: RawTerminalMode?  // restores the user's terminal when this function returns

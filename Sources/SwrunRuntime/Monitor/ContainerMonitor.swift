@@ -53,12 +53,6 @@ public struct ContainerMonitor {
         throw SwrunError(.containerSetup, message)
     }
 
-    /// The command `swrun start` boots when none is given: lxc.init.cmd, else the image's
-    /// argv (swrun.json), else /sbin/init.
-    static func bootCommand(_ config: ContainerConfig, _ sidecar: ContainerSidecar) -> [String] {
-        config.initCmd ?? sidecar.argv ?? ["/sbin/init"]
-    }
-
     /// How long init must live for a start to count as done: an init that dies sooner (a
     /// distribution's init refusing its environment) makes the start fail with its status and
     /// last console lines, and never shows as RUNNING.
@@ -110,18 +104,21 @@ public struct ContainerMonitor {
     /// start succeeded (reported either way).
     private func boot(listener: Int32, report: (Result<Void, SwrunError>) -> Void,
                       warn: (String) -> Void) -> (status: ProcessStatus?, started: Bool) {
-        let hooks: ContainerHooks
+        // The command `swrun start` boots when none is given: lxc.init.cmd, else the image's
+        // argv (swrun.json), else /sbin/init.
+        let spec: ContainerSpec
+        let sidecar: ContainerSidecar
         let plan: StartPlan
         do {
-            hooks = ContainerHooks(config: try store.config(of: name, adding: extraSettings), name: name, containerDirectory: store.directory(of: name))
-            try hooks.run("pre-start")
+            (spec, sidecar) = try store.spec(of: name, adding: extraSettings, command: command, mode: .boot, terminal: true)
+            try ContainerHooks.run(spec.hooks.beforeStart)
         } catch {
             report(.failure(error))
             return (nil, false)
         }
-        defer { hooks.runAfterStop(warn: warn) }  // declared before the cleanup, so it runs after it
+        defer { ContainerHooks.runAfterStop(spec.hooks.stopped, warn: warn) }  // declared before the cleanup, so it runs after it
         do {
-            plan = try makePlan()
+            plan = try makePlan(spec, sidecar: sidecar)
         } catch {
             report(.failure(error))
             return (nil, false)
@@ -150,16 +147,16 @@ public struct ContainerMonitor {
             return (nil, false)
         }
         do {
-            hub = try ConsoleHub(masters: container.terminals, logPath: consoleLog(plan.request.config.consoleLogFile))
+            hub = try ConsoleHub(masters: container.terminals, logPath: consoleLog(spec.consoleLogFile))
         } catch {
             container.killInit()  // no container runs without its monitor's knowledge
             report(.failure(error))
             return (nil, false)
         }
         if foreground { hub.attach(.init(terminal: 0, input: 0, output: 1, owned: false)) }
-        let config = plan.request.config
+        let signals = spec.signals
         // The start is done once init has lived a moment: until then it is STARTING.
-        if settleMilliseconds > 0 && watch(container, hub: hub, listener: listener, config: config,
+        if settleMilliseconds > 0 && watch(container, hub: hub, listener: listener, signals: signals,
                                            until: monotonicMilliseconds() + settleMilliseconds) {
             report(.failure(diedStarting(container, plan: plan, hub: hub)))
             return (container.initStatus, false)
@@ -173,7 +170,7 @@ public struct ContainerMonitor {
         }
         report(.success(()))
         container.announceAddresses()  // again, now that every bridge port forwards
-        watch(container, hub: hub, listener: listener, config: config)
+        watch(container, hub: hub, listener: listener, signals: signals)
         return (container.initStatus ?? .exited(0), true)
     }
 
@@ -193,13 +190,9 @@ public struct ContainerMonitor {
         return path.hasPrefix("/") ? path : FileSystem.join(store.directory(of: name), path)
     }
 
-    private func makePlan() throws(SwrunError) -> StartPlan {
-        let config = try store.config(of: name, adding: extraSettings)
-        let sidecar = try ContainerSidecar.load(from: store.directory(of: name))
-        var request = LaunchRequest(containerName: name, containerDirectory: store.directory(of: name), config: config,
-                                    command: command.flatMap { $0.isEmpty ? nil : $0 } ?? Self.bootCommand(config, sidecar),
-                                    useTerminal: true, explain: explain, hostTerm: nil, hostEnvironment: [:])
-        request.mode = .boot
+    private func makePlan(_ spec: ContainerSpec, sidecar: ContainerSidecar) throws(SwrunError) -> StartPlan {
+        var request = LaunchRequest(containerName: name, containerDirectory: store.directory(of: name), spec: spec, mode: .boot,
+                                    explain: explain, hostTerm: nil, hostEnvironment: [:])
         request.publishedPorts = sidecar.ports
         return try StartPlan(request)
     }
@@ -208,7 +201,7 @@ public struct ContainerMonitor {
     /// the ptys, answer the socket, and turn any other signal the monitor gets (SIGTERM,
     /// SIGINT, SIGHUP...) into the container's halt signal.
     @discardableResult
-    private func watch(_ container: LaunchedContainer, hub: ConsoleHub, listener: Int32, config: ContainerConfig,
+    private func watch(_ container: LaunchedContainer, hub: ConsoleHub, listener: Int32, signals: ShutdownSignalSpec,
                        until deadline: Int? = nil) -> Bool {
         while !container.reapInit() {
             var timeout: Int32 = -1
@@ -226,7 +219,7 @@ public struct ContainerMonitor {
                         switch signal {
                         case SIGCHLD: container.reapInit()
                         case SIGWINCH: if foreground { hub.resize(from: 0, terminal: 0) }
-                        default: kill(container.initPID, ShutdownSignals.halt(config, initPID: container.initPID))
+                        default: kill(container.initPID, ShutdownSignals.halt(signals, initPID: container.initPID))
                         }
                     }
                 } else if entry.fd == listener {

@@ -89,8 +89,8 @@ public struct ContainerStopper {
                 explain.say("write(cgroup.freeze or freezer.state, thawed)", "the container is frozen: it must run to stop")
                 try freezer.set(frozen: false)
             }
-            let config = try? store.config(of: name)
-            let signal = killAtOnce ? ShutdownSignals.stop(config) : ShutdownSignals.halt(config, initPID: initProcess.pid)
+            let signals = ShutdownSignals.configured(store, name)
+            let signal = killAtOnce ? ShutdownSignals.stop(signals) : ShutdownSignals.halt(signals, initPID: initProcess.pid)
             // The record stays the monitor's to write: a copy written back here could undo its
             // changes, or bring back a record it has just removed.
             explain.say("pidfd_send_signal(pidfd of \(initProcess.pid), \(Signals.name(signal)))",
@@ -126,7 +126,7 @@ public struct ContainerStopper {
         }
         let pidfd = try initProcess.openPidFD()
         defer { close(pidfd) }
-        let signal = ShutdownSignals.reboot(try? store.config(of: name))
+        let signal = ShutdownSignals.reboot(ShutdownSignals.configured(store, name))
         explain.say("pidfd_send_signal(pidfd of \(initProcess.pid), \(Signals.name(signal)))",
                     "ask the container's init to reboot (lxc.signal.reboot); its reboot(2) ends it with SIGHUP, and the monitor boots the container again")
         if swrun_pidfd_send_signal(pidfd, signal) != 0 {
@@ -176,8 +176,8 @@ public struct ContainerStopper {
         // post-stop hooks (taking the lock cleared its files).
         try? NATTable().remove(NATTable.key(containerDirectory: store.directory(of: name)))
         guard let lock else { return }
-        if let config = try? store.config(of: name) {
-            ContainerHooks(config: config, name: name, containerDirectory: store.directory(of: name)).runAfterStop(warn: warn)
+        if let (spec, _) = try? store.spec(of: name, command: nil, mode: .boot, terminal: false) {
+            ContainerHooks.runAfterStop(spec.hooks.stopped, warn: warn)
         }
         withExtendedLifetime(lock) {}
     }

@@ -8,17 +8,24 @@ enum ShutdownSignals {
     /// lxc.signal.halt; without one, SIGRTMIN+3 when init blocks it (systemd does: it waits
     /// for it on a signalfd and halts cleanly on it), else SIGPWR (what SysV and busybox
     /// inits take as "power failure: shut down").
-    static func halt(_ config: ContainerConfig?, initPID: pid_t) -> Int32 {
-        if let signal = config?.haltSignal { return signal }
+    static func halt(_ chosen: ShutdownSignalSpec?, initPID: pid_t) -> Int32 {
+        if let signal = chosen?.halt { return signal }
         let systemdHalt = Signals.realtimeMin + 3
         return blocks(systemdHalt, pid: initPID) ? systemdHalt : SIGPWR
     }
 
     /// lxc.signal.reboot, else SIGINT (Ctrl-Alt-Del: systemd and SysV init reboot on it).
-    static func reboot(_ config: ContainerConfig?) -> Int32 { config?.rebootSignal ?? SIGINT }
+    static func reboot(_ chosen: ShutdownSignalSpec?) -> Int32 { chosen?.reboot ?? SIGINT }
 
     /// lxc.signal.stop, else SIGKILL: what `stop -k` sends.
-    static func stop(_ config: ContainerConfig?) -> Int32 { config?.stopSignal ?? SIGKILL }
+    static func stop(_ chosen: ShutdownSignalSpec?) -> Int32 { chosen?.stop ?? SIGKILL }
+
+    /// lxc.signal.* of a container's config, as they are now (a config that no longer loads
+    /// gives LXC's defaults).
+    static func configured(_ store: ContainerStore, _ name: String) -> ShutdownSignalSpec? {
+        guard let config = try? store.config(of: name) else { return nil }
+        return ShutdownSignalSpec(halt: config.haltSignal, reboot: config.rebootSignal, stop: config.stopSignal)
+    }
 
     /// Whether `pid` blocks `signal`: its bit in /proc/PID/status's SigBlk mask.
     static func blocks(_ signal: Int32, pid: pid_t) -> Bool {

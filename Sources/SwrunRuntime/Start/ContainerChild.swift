@@ -7,14 +7,14 @@ enum ContainerChild {
     /// A hook (lxc.hook.mount, lxc.hook.start): forked, reset, exec'd as `/bin/sh -c ...`, and
     /// waited for. 0 when it exits 0; ENOENT when there is no /bin/sh to run it; ECANCELED
     /// when it fails.
-    static func runHook(argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
+    static func runHook(path: UnsafeMutablePointer<CChar>, argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
         let pid = swrun_raw_fork()
         if pid < 0 { return errno }
         if pid == 0 {
             // Nothing of init's but stdio: not its sync socket, nor a fd swrun was handed.
             _ = swrun_close_range(3, UInt32.max, 0)
             _ = resetInheritedState()
-            execve("/bin/sh", argv, environment)
+            execve(path, argv, environment)
             _exit(127)
         }
         var status: Int32 = 0

@@ -41,6 +41,16 @@ enum ContainerInit {
         if plan.waitsForGoAhead {
             guard let answer = SyncMessage.receive(on: sync), answer.message.kind == SyncMessage.Kind.go.rawValue else { _exit(1) }
         }
+        if plan.mode == .boot && plan.request.startGate >= 0 {
+            // OCI create: swrun has returned; `start` connects when the command is to run, and
+            // hears of a failure on that connection (or sees it close with the exec).
+            let connection = accept(plan.request.startGate, nil, nil)
+            guard connection >= 0, fcntl(connection, F_SETFD, FD_CLOEXEC) == 0, let answer = SyncMessage.receive(on: connection),
+                  answer.message.kind == SyncMessage.Kind.go.rawValue else { _exit(1) }
+            close(plan.request.startGate)
+            close(sync)
+            become(plan, console: setup.terminal(0), sync: connection)
+        }
         if plan.mode == .boot {
             become(plan, console: setup.terminal(0), sync: sync)
         }

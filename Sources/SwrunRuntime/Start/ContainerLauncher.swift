@@ -79,11 +79,11 @@ public struct ContainerLauncher {
             if plan.waitsForParent, !SyncMessage(.parentDone).send(on: parentEnd) { throw container.initVanished("while swrun prepared it") }
             try container.waitForSetup()
             container.announceAddresses()
-            try ContainerHooks(config: plan.request.config, name: plan.request.containerName, containerDirectory: plan.request.containerDirectory)
-                .run("start-host", initPID: pid)
+            try ContainerHooks.run(plan.spec.hooks.runtimeCreated, initPID: pid, state: plan.request.stateDocument?(pid))
             try beforeCommand(container)
             if plan.waitsForGoAhead, !SyncMessage(.go).send(on: parentEnd) { throw container.initVanished("before the command started") }
-            try container.waitForCommand()
+            // OCI create: init now waits at the start gate; its command runs when `start` says so.
+            if plan.request.startGate < 0 { try container.waitForCommand() }
         } catch {
             let reported = container.pendingSetupFailure() ?? error
             container.killInit()
@@ -316,7 +316,7 @@ public final class LaunchedContainer {
     /// Writes init's uid_map and gid_map (lxc.idmap).
     fileprivate func writeIDMaps() throws(SwrunError) {
         for (kind, file) in [(IDMap.Kind.uid, "uid_map"), (IDMap.Kind.gid, "gid_map")] {
-            let lines = plan.request.config.idmaps.filter { $0.kind == kind }
+            let lines = plan.spec.idMaps.filter { $0.kind == kind }
                 .map { "\($0.containerID) \($0.hostID) \($0.count)\n" }.joined()
             let path = "/proc/\(initPID)/\(file)"
             explainer.say("write(\"\(path)\", \"\(lines.replacingNewlines)\")",

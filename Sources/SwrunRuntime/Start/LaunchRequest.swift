@@ -1,3 +1,4 @@
+import Glibc
 import SwrunConfig
 
 /// What PID 1 of the container is.
@@ -12,23 +13,23 @@ public enum LaunchMode: Sendable {
     case attach
 }
 
-/// Everything that decides how one container starts: its config and the
-/// choices made on the command line.
+/// Everything that decides how one container starts: its spec, and who it is on this host.
 public struct LaunchRequest: Sendable {
     public var containerName: String
     /// The container's directory (LXCPATH/NAME): relative rootfs paths and the lock live there.
     public var containerDirectory: String
     public var mode: LaunchMode = .execute
-    public var config: ContainerConfig
+    /// What the container is, from its LXC config or an OCI bundle.
+    public var spec: ContainerSpec
     /// argv of the payload; argv[0] is searched in the container's PATH when it has no slash.
-    public var command: [String]
+    public var command: [String] { spec.process.args }
     /// Give the payload a pty from the container's devpts and relay it to our stdin/stdout.
-    public var useTerminal: Bool
+    public var useTerminal: Bool { spec.process.terminal }
     /// Print every step, with the real system call, as it happens.
     public var explain: Bool
     /// The host's TERM, passed on when a terminal is used.
     public var hostTerm: String?
-    /// Host environment, for lxc.environment entries that name a variable without a value.
+    /// Host environment, for attach --keep-env.
     public var hostEnvironment: [String: String]
     /// NAME=VALUE pairs set last (attach -v).
     public var environmentOverrides: [String] = []
@@ -39,17 +40,21 @@ public struct LaunchRequest: Sendable {
     /// For each of stdin, stdout and stderr, the fd the container's processes get in its place
     /// (a pipe swrun relays, where swrun's is a terminal), or -1 to pass swrun's own on.
     public var replacedStandardFDs: [Int32] = [-1, -1, -1]
+    /// OCI create: a listening socket (SOCK_SEQPACKET) the container's init waits on, set up,
+    /// until `start` connects and says go; swrun returns once init is there. -1: none.
+    public var startGate: Int32 = -1
+    /// The container's state as OCI hooks read it on stdin, given init's pid (OCI bundles only).
+    public var stateDocument: (@Sendable (pid_t) -> String)?
     /// attach: the running container, and what its processes run with (never re-read from the config).
     var attachTarget: AttachTarget?
     var attachProfile: ProcessProfile?
 
-    public init(containerName: String, containerDirectory: String, config: ContainerConfig, command: [String],
-                useTerminal: Bool, explain: Bool, hostTerm: String? = nil, hostEnvironment: [String: String] = [:]) {
+    public init(containerName: String, containerDirectory: String, spec: ContainerSpec, mode: LaunchMode,
+                explain: Bool, hostTerm: String? = nil, hostEnvironment: [String: String] = [:]) {
         self.containerName = containerName
         self.containerDirectory = containerDirectory
-        self.config = config
-        self.command = command
-        self.useTerminal = useTerminal
+        self.spec = spec
+        self.mode = mode
         self.explain = explain
         self.hostTerm = hostTerm
         self.hostEnvironment = hostEnvironment

@@ -51,6 +51,29 @@ struct PayloadExecutor {
             return 0
         case .clearGroups:
             return setgroups(0, nil) == 0 ? 0 : errno
+        case .setGroups(let groups):
+            return setgroups(groups.count, groups.baseAddress) == 0 ? 0 : errno
+        case .keepCapabilities:
+            return swrun_prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == 0 ? 0 : errno
+        case .setCapabilities(let sets):
+            if swrun_capset(sets.effective, sets.permitted, sets.inheritable) != 0 { return errno }
+            if swrun_prctl(PR_CAP_AMBIENT, UInt(PR_CAP_AMBIENT_CLEAR_ALL), 0, 0, 0) != 0 { return errno }
+            // The kernel raises an ambient capability only if it is permitted and inheritable; runc
+            // skips the others, and so do we.
+            let ambient = sets.ambient & sets.permitted & sets.inheritable
+            var capability: Int32 = 0
+            while capability <= lastCapability {
+                if ambient & (UInt64(1) << UInt64(capability)) != 0,
+                   swrun_prctl(PR_CAP_AMBIENT, UInt(PR_CAP_AMBIENT_RAISE), UInt(capability), 0, 0) != 0 { return errno }
+                capability += 1
+            }
+            return 0
+        case let .setResourceLimit(resource, soft, hard):
+            var limit = rlimit(rlim_cur: rlim_t(soft), rlim_max: rlim_t(hard))
+            return setrlimit(__rlimit_resource_t(UInt32(bitPattern: resource)), &limit) == 0 ? 0 : errno
+        case .setUmask(let mode):
+            umask(mode)
+            return 0
         case .setGID(let gid):
             return swrun_setresgid(gid) == 0 ? 0 : errno
         case .setUID(let uid):
@@ -64,10 +87,10 @@ struct PayloadExecutor {
             return swrun_load_seccomp_filter(program.baseAddress, count) == 0 ? 0 : errno
         case .changeDirectory(let path):
             return chdir(path) == 0 ? 0 : errno
-        case let .runHook(argv, environment):
-            return ContainerChild.runHook(argv: argv, environment: environment)
-        case .closeInheritedDescriptors:
-            return swrun_close_range(3, UInt32.max, SWRUN_CLOSE_RANGE_CLOEXEC) == 0 ? 0 : errno
+        case let .runHook(path, argv, environment):
+            return ContainerChild.runHook(path: path, argv: argv, environment: environment)
+        case .closeInheritedDescriptors(let first):
+            return swrun_close_range(first, UInt32.max, SWRUN_CLOSE_RANGE_CLOEXEC) == 0 ? 0 : errno
         case .setPersonality(let persona):
             return swrun_personality(persona) < 0 ? errno : 0
         case let .exec(candidates, argv, envp):

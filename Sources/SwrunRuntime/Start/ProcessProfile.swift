@@ -23,6 +23,15 @@ struct ProcessProfile: Equatable, Sendable {
     var seccompSource = ""
     /// lxc.arch, when it asks for the 32-bit personality (PER_LINUX32).
     var linux32Architecture: String?
+    /// OCI process.user.additionalGids: supplementary groups (none for LXC).
+    var additionalGroups: [gid_t] = []
+    /// OCI process.capabilities: each set as given. nil: root gets the bounding set as its
+    /// effective and permitted sets, anyone else none (LXC's way).
+    var capabilitySets: CapabilitySets?
+    /// OCI process.rlimits, set before the command runs.
+    var resourceLimits: [ResourceLimit] = []
+    /// OCI process.user.umask; nil: 022.
+    var umask: mode_t?
 
     static let fileName = "swrun.profile"
     static let maxFilterInstructions = 4096  // BPF_MAXINSNS
@@ -103,6 +112,12 @@ struct ProcessProfile: Equatable, Sendable {
             "cwd": .string(cwd), "environment": .array(environment.map { .string($0) }),
             "seccomp": .string(Self.hex(seccompProgram)), "seccomp_source": .string(seccompSource),
             "linux32_architecture": linux32Architecture.map { .string($0) } ?? .null,
+            "additional_groups": .array(additionalGroups.map { .number(String($0)) }),
+            "capability_sets": capabilitySets.map { sets in
+                .array([sets.effective, sets.permitted, sets.inheritable, sets.ambient].map { .number(String($0)) })
+            } ?? .null,
+            "rlimits": .array(resourceLimits.map { .array([.number(String($0.resource)), .string($0.name), .number(String($0.soft)), .number(String($0.hard))]) }),
+            "umask": umask.map { .number(String($0)) } ?? .null,
         ])
         try FileSystem.writeAtomically(FileSystem.join(directory, Self.fileName), document.serialized + "\n", mode: 0o600)
     }
@@ -131,6 +146,17 @@ struct ProcessProfile: Equatable, Sendable {
         profile.environment = document["environment"]?.array?.compactMap(\.string) ?? []
         profile.seccompSource = document["seccomp_source"]?.string ?? ""
         profile.linux32Architecture = document["linux32_architecture"]?.string
+        profile.additionalGroups = document["additional_groups"]?.array?.compactMap { $0.int64.flatMap { gid_t(exactly: $0) } } ?? []
+        if let sets = document["capability_sets"]?.array?.compactMap({ $0.int64.flatMap { UInt64(exactly: $0) } }), sets.count == 4 {
+            profile.capabilitySets = CapabilitySets(effective: sets[0], permitted: sets[1], inheritable: sets[2], ambient: sets[3])
+        }
+        profile.resourceLimits = document["rlimits"]?.array?.compactMap { item -> ResourceLimit? in
+            guard let fields = item.array, fields.count == 4, let resource = fields[0].int, let name = fields[1].string,
+                  let soft = fields[2].string.flatMap(UInt64.init) ?? fields[2].int64.flatMap({ UInt64(exactly: $0) }),
+                  let hard = fields[3].string.flatMap(UInt64.init) ?? fields[3].int64.flatMap({ UInt64(exactly: $0) }) else { return nil }
+            return ResourceLimit(resource: Int32(resource), name: name, soft: soft, hard: hard)
+        } ?? []
+        profile.umask = document["umask"]?.int.flatMap { mode_t(exactly: $0) }
         return profile
     }
 

@@ -35,8 +35,8 @@ struct SetupExecutor {
         case .waitForParent:
             guard let answer = SyncMessage.receive(on: sync), answer.message.kind == SyncMessage.Kind.parentDone.rawValue else { return EPIPE }
             return 0
-        case let .runHook(argv, environment):
-            return ContainerChild.runHook(argv: argv, environment: environment)
+        case let .runHook(path, argv, environment):
+            return ContainerChild.runHook(path: path, argv: argv, environment: environment)
         case .enterOwnCgroup(let tasks):
             var zero: UInt8 = 0x30  // "0": the writing thread
             var error: Int32 = 0
@@ -56,6 +56,17 @@ struct SetupExecutor {
         case let .mount(source, target, fsType, flags, data, optional):
             let error = mountResolved(source: source, target: target, fsType: fsType, flags: flags, data: data)
             return optional && (error == ENOENT || error == ENOTDIR) ? 0 : error
+        case let .mask(path, null, tmpfs, tmpfsFlags, data):
+            let target = openInRoot(path, flags: SWRUN_O_PATH)
+            if target < 0 { return errno == ENOENT || errno == ENOTDIR ? 0 : errno }
+            var status = stat()
+            let statError = fstat(target, &status) == 0 ? 0 : errno
+            close(target)
+            if statError != 0 { return statError }
+            let error = status.st_mode & S_IFMT == S_IFDIR
+                ? mountResolved(source: .host(tmpfs), target: .inRoot(path), fsType: tmpfs, flags: tmpfsFlags, data: data)
+                : mountResolved(source: .host(null), target: .inRoot(path), fsType: nil, flags: UInt(MS_BIND), data: nil)
+            return error == ENOENT ? 0 : error
         case .openRoot(let path):
             rootFD = open(path, SWRUN_O_PATH | O_DIRECTORY | O_CLOEXEC)
             return rootFD < 0 ? errno : 0
@@ -71,6 +82,15 @@ struct SetupExecutor {
             return inDirectory(parent) { directory in
                 mknodat(directory, name, mode, device) == 0 || errno == EEXIST ? 0 : errno
             }
+        case let .changeOwner(parent, name, uid, gid):
+            return inDirectory(parent) { directory in
+                fchownat(directory, name, uid, gid, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : errno
+            }
+        case let .writeFile(path, value):
+            let fd = openInRoot(path, flags: O_WRONLY)
+            if fd < 0 { return errno }
+            defer { close(fd) }
+            return write(fd, value.baseAddress, value.count) == value.count ? 0 : (errno == 0 ? EIO : errno)
         case let .makeSymlink(parent, name, target, replace):
             return inDirectory(parent) { directory in
                 if replace && unlinkat(directory, name, 0) != 0 && errno != ENOENT { return errno }

@@ -23,7 +23,7 @@ enum SetupAction {
     case waitForParent
     /// Forks /bin/sh with `argv` and `environment` and waits for it (lxc.hook.mount before
     /// pivot_root, with the host's sh).
-    case runHook(argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>)
+    case runHook(path: UnsafeMutablePointer<CChar>, argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>)
     /// Writes "0" to each v1 tasks file: init moves its one thread into the container's cgroup.
     case enterOwnCgroup(tasks: UnsafeBufferPointer<Int32>)
     /// unshare(CLONE_NEWCGROUP), once init is in its own cgroup: the container sees that
@@ -36,6 +36,9 @@ enum SetupAction {
     case makeMountsPrivate
     /// mount(2) with the target (and a path source) resolved as `SetupPath` says.
     case mount(source: SetupPath?, target: SetupPath, fsType: UnsafeMutablePointer<CChar>?, flags: UInt, data: UnsafeMutablePointer<CChar>?, optional: Bool)
+    /// Hides a path: /dev/null (a host path) bound over a file, an empty read-only tmpfs over a
+    /// directory; a missing path is skipped.
+    case mask(path: UnsafeMutablePointer<CChar>, null: UnsafeMutablePointer<CChar>, tmpfs: UnsafeMutablePointer<CChar>, tmpfsFlags: UInt, data: UnsafeMutablePointer<CChar>)
     /// Opens the rootfs (after it is bind-mounted onto itself) as the root for every later resolution.
     case openRoot(UnsafeMutablePointer<CChar>)
     /// mkdir -p inside the rootfs, one component at a time, each resolved in the root.
@@ -46,6 +49,9 @@ enum SetupAction {
     case makeDevice(parent: UnsafeMutablePointer<CChar>, name: UnsafeMutablePointer<CChar>, mode: mode_t, device: dev_t)
     /// symlinkat under a directory inside the rootfs; with `replace`, whatever has the name
     /// goes first (a rootfs's own /dev/tty1 node must not stay where the link belongs).
+    case changeOwner(parent: UnsafeMutablePointer<CChar>, name: UnsafeMutablePointer<CChar>, uid: uid_t, gid: gid_t)
+    /// Writes `value` to an existing file inside the rootfs (a sysctl under /proc/sys).
+    case writeFile(path: UnsafeMutablePointer<CChar>, value: UnsafeRawBufferPointer)
     case makeSymlink(parent: UnsafeMutablePointer<CChar>, name: UnsafeMutablePointer<CChar>, target: UnsafeMutablePointer<CChar>, replace: Bool)
     /// Opens ptmx of the container's own devpts, unlocks it and keeps both ends as pty
     /// number `index`; the master goes to swrun over the sync socket.
@@ -98,6 +104,16 @@ enum PayloadAction {
     case dropBoundingSet(mask: UInt64)
     /// setgroups(0, NULL): no supplementary groups.
     case clearGroups
+    /// setgroups(2) with these groups (OCI process.user.additionalGids).
+    case setGroups(UnsafeBufferPointer<gid_t>)
+    /// PR_SET_KEEPCAPS: the permitted set survives the switch to a user other than root.
+    case keepCapabilities
+    /// capset(2) with each set, then each ambient capability raised (OCI process.capabilities).
+    case setCapabilities(CapabilitySets)
+    /// setrlimit(2).
+    case setResourceLimit(resource: Int32, soft: UInt64, hard: UInt64)
+    /// umask(2), for OCI process.user.umask.
+    case setUmask(mode_t)
     case setGID(gid_t)
     case setUID(uid_t)
     /// capset(2) with these effective and permitted sets, an empty inheritable set,
@@ -108,11 +124,11 @@ enum PayloadAction {
     case loadSeccomp(program: UnsafeRawBufferPointer, count: UInt16)
     case changeDirectory(UnsafeMutablePointer<CChar>)
     /// lxc.hook.start: /bin/sh of the container with `argv` and `environment`, waited for.
-    case runHook(argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>)
+    case runHook(path: UnsafeMutablePointer<CChar>, argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>)
     /// personality(2): lxc.arch's execution domain (PER_LINUX32 for a 32-bit container).
     case setPersonality(UInt)
     /// close_range(3, ~0, CLOSE_RANGE_CLOEXEC): no fd but stdio survives the exec.
-    case closeInheritedDescriptors
+    case closeInheritedDescriptors(from: UInt32)
     /// execve of each candidate in turn (the PATH search), with argv and envp.
     case exec(candidates: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, envp: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>)
 }

@@ -23,16 +23,27 @@ extension StartPlan {
         addSetup(.openRoot(root), "open the rootfs \(rootfs)",
                  call: "open(\"\(rootfs)\", O_PATH|O_DIRECTORY)",
                  why: "from here on every path inside the container is resolved with openat2(RESOLVE_IN_ROOT) against this fd, so no symlink in the rootfs can point a mount at the host")
-        try planAutoMounts(request.config.mountAuto)
+        try planKernelFilesystems(spec.filesystems)
         planDevices()
-        if request.config.mountEntries.contains(where: { $0.fsType.hasPrefix("cgroup") }) { planWaitForParent() }
-        try planMountEntries(request.config.mountEntries)
+        if spec.mounts.contains(where: { $0.fsType.hasPrefix("cgroup") }) { planWaitForParent() }
+        try planMountEntries(spec.mounts)
+        planSysctls()
+        planPathRestrictions()
         planWaitForParent()
-        planHooks("mount")
-        if request.config.autodev { planHooks("autodev") }
+        planHooks(spec.hooks.mount + spec.hooks.autodev, inContainer: false)
         addSetup(.pivotRoot, "pivot_root into \(rootfs)",
                  call: "fchdir(rootfs); pivot_root(\".\", \".\"); umount2(\".\", MNT_DETACH); chdir(\"/\")",
                  why: "the rootfs becomes /, and the host's tree, stacked on top of it by pivot_root, is detached: no host mount stays reachable")
+        if let propagation = spec.rootPropagation {
+            addSetup(.mount(source: nil, target: .host(c("/")), fsType: nil, flags: propagation, data: nil, optional: false),
+                     "set the propagation of /", call: "mount(NULL, \"/\", NULL, \(MountFlags(rawValue: propagation).cNames), NULL)",
+                     why: "linux.rootfsPropagation")
+        }
+        if spec.readOnlyRoot {
+            let flags: MountFlags = [.bind, .remount, .readOnly]
+            addSetup(.mount(source: nil, target: .host(c("/")), fsType: nil, flags: flags.rawValue, data: nil, optional: false),
+                     "make / read-only", call: "mount(NULL, \"/\", NULL, \(flags.cNames), NULL)", why: "root.readonly: the rootfs is read-only inside")
+        }
     }
 
     /// Init waits for swrun's part, then enters its cgroup namespace and becomes root in its
@@ -72,42 +83,47 @@ extension StartPlan {
     }
 
     private func planCgroupNamespace() {
+        guard !spec.namespaces.fromHost.contains("cgroup") else { return }
         addSetup(.enterCgroupNamespace, "enter a new cgroup namespace", call: "unshare(CLONE_NEWCGROUP)",
                  why: "made now, inside the container's own cgroup, it shows that cgroup as the root of the tree")
     }
 
-    // MARK: lxc.mount.auto
+    // MARK: proc, sys, cgroup
 
-    private func planAutoMounts(_ auto: MountAuto) throws(SwrunError) {
-        if let proc = auto.proc {
+    private func planKernelFilesystems(_ kernel: KernelFilesystems) throws(SwrunError) {
+        if kernel.proc != nil {
             mountKernelFilesystem("proc", at: "/proc", flags: .restrictive,
                                   why: "a /proc of the new pid namespace: the container sees only its own processes")
-            if proc == .mixed {
-                remountReadOnly("/proc/sys", why: "proc:mixed: kernel tunables are read-only inside")
-                remountWritable("/proc/sys/net", why: "proc:mixed: the network namespace's own sysctls stay writable")
-                remountReadOnly("/proc/sysrq-trigger", optional: true, why: "proc:mixed: no magic SysRq from inside (skipped where the kernel has none)")
-                for path in Self.readOnlyProcDirectories {
-                    remountReadOnly(path, optional: true, why: "proc:mixed: the host's buses, filesystems and interrupts are read-only inside, as runc and crun make them")
-                }
-            }
-            mask(files: Self.maskedProcFiles, directories: Self.maskedProcDirectories)
         }
-        if let sys = auto.sys {
+        if let sys = kernel.sys {
             mountKernelFilesystem("sysfs", at: "/sys", flags: sys == .rw ? .restrictive : MountFlags.restrictive.union(.readOnly),
                                   why: "sysfs shows the devices of the container's network namespace" + (sys == .rw ? "" : "; read-only (sys:\(sys.rawValue))"))
-            if sys == .mixed && usesUserNamespace && Self.hostSysfsIsReadOnly {
+        }
+        if let cgroup = kernel.cgroup {
+            planWaitForParent()  // the hierarchies show the cgroup namespace's root
+            try planCgroupMounts(cgroup, kind: kernel.cgroupKind)
+        }
+    }
+
+    /// The spec's read-only, writable-again and masked paths, once every mount is made (so a
+    /// mount cannot uncover them); paths this kernel lacks are skipped.
+    private func planPathRestrictions() {
+        for path in spec.readOnlyPaths {
+            remountReadOnly(path, optional: true, why: path.hasPrefix("/proc")
+                ? "host-wide kernel tunables, buses and interrupts are read-only inside, as runc and crun make them (skipped where the kernel has none)"
+                : "a read-only path of the spec")
+        }
+        for path in spec.writablePaths {
+            if path.hasPrefix("/sys/") && usesUserNamespace && Self.hostSysfsIsReadOnly {
                 // The kernel locks a user namespace's sysfs read-only where the host's is (a
                 // host that is itself a container, say): it cannot be made writable.
-                warnings.append("sys:mixed: /sys/devices/virtual/net stays read-only: this host's sysfs is read-only, and the kernel keeps a user namespace's so")
-            } else if sys == .mixed {
-                remountWritable("/sys/devices/virtual/net", why: "sys:mixed: the container's own network devices stay writable")
+                warnings.append("sys:mixed: \(path) stays read-only: this host's sysfs is read-only, and the kernel keeps a user namespace's so")
+                continue
             }
-            mask(files: [], directories: Self.maskedSysDirectories)
+            remountWritable(path, why: path.hasPrefix("/proc/sys/net") ? "proc:mixed: the network namespace's own sysctls stay writable"
+                                                                       : "sys:mixed: the container's own network devices stay writable")
         }
-        if let cgroup = auto.cgroup {
-            planWaitForParent()  // the hierarchies show the cgroup namespace's root
-            try planCgroupMounts(cgroup, kind: auto.cgroupKind)
-        }
+        mask(spec.maskedPaths)
     }
 
     /// Whether the host's /sys is read-only (its mount or its superblock).
@@ -116,30 +132,16 @@ extension StartPlan {
         return statvfs("/sys", &status) == 0 && status.f_flag & UInt(ST_RDONLY) != 0
     }
 
-    /// Kernel files that describe or reach the host, not the container: the host's memory
-    /// (kcore, kpage*), its keyrings, its kernel log, timers and scheduler internals.
-    static let maskedProcFiles = ["/proc/kcore", "/proc/keys", "/proc/key-users", "/proc/kmsg", "/proc/kpagecount",
-                                  "/proc/kpageflags", "/proc/kpagecgroup", "/proc/latency_stats", "/proc/timer_list",
-                                  "/proc/timer_stats", "/proc/sched_debug"]
-    static let maskedProcDirectories = ["/proc/acpi", "/proc/asound", "/proc/scsi"]
-    /// Host-wide kernel settings outside /proc/sys: IRQ affinity, filesystem and bus tunables.
-    static let readOnlyProcDirectories = ["/proc/bus", "/proc/fs", "/proc/irq"]
-    static let maskedSysDirectories = ["/sys/firmware", "/sys/devices/virtual/powercap"]
-
-    /// Hides host-only kernel files: /dev/null bound over each file, an empty read-only
-    /// tmpfs over each directory. Paths this kernel lacks are skipped.
-    private func mask(files: [String], directories: [String]) {
-        let null = c("/dev/null")
-        for path in files {
-            addSetup(.mount(source: .host(null), target: .inRoot(c(path)), fsType: nil, flags: MountFlags.bind.rawValue, data: nil, optional: true),
-                     "mask \(path)", call: "mount(\"/dev/null\", \"\(path)\", NULL, MS_BIND, NULL)",
-                     why: "reading it would show the host, not the container; it reads as empty (skipped where the kernel has none)")
-        }
+    /// Hides host-only kernel files: /dev/null bound over a file, an empty read-only tmpfs over
+    /// a directory, whichever the path is once mounted (init tells them apart: the plan is made
+    /// before the tree exists). Paths this kernel lacks are skipped.
+    private func mask(_ paths: [String]) {
+        let (null, tmpfs) = (c("/dev/null"), c("tmpfs"))
         let flags = MountFlags.restrictive.union(.readOnly)
-        for path in directories {
-            addSetup(.mount(source: .host(c("tmpfs")), target: .inRoot(c(path)), fsType: c("tmpfs"), flags: flags.rawValue, data: c("size=0,mode=0555"), optional: true),
-                     "mask \(path)", call: "mount(\"tmpfs\", \"\(path)\", \"tmpfs\", \(flags.cNames), \"size=0,mode=0555\")",
-                     why: "the host's hardware, hidden behind an empty read-only directory (skipped where the kernel has none)")
+        for path in paths {
+            addSetup(.mask(path: c(path), null: null, tmpfs: tmpfs, tmpfsFlags: flags.rawValue, data: c("size=0,mode=0555")),
+                     "mask \(path)", call: "mount(\"/dev/null\", \"\(path)\", NULL, MS_BIND, NULL) on a file, mount(\"tmpfs\", \"\(path)\", \"tmpfs\", \(flags.cNames), \"size=0,mode=0555\") on a directory",
+                     why: "it shows the host, not the container: it reads as empty (skipped where the kernel has none)")
         }
     }
 
@@ -176,7 +178,7 @@ extension StartPlan {
     // MARK: /dev
 
     private func planDevices() {
-        if request.config.autodev {
+        if spec.devices.standardNodes {
             mountKernelFilesystem("tmpfs", at: "/dev", flags: [.noSetuid, .strictatime], data: "mode=755,size=65536k",
                                   why: "lxc.autodev: a fresh /dev holding only the devices a container may use")
             for (name, major, minor) in [("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0)] {
@@ -201,12 +203,13 @@ extension StartPlan {
             }
             // As in LXC, /dev/shm and /dev/mqueue come from lxc.mount.entry lines (the templates write them).
         }
+        planDeviceNodes()
         var devpts = "newinstance,ptmxmode=0666,mode=0620,gid=5"
         // The console and ttys come out of the same devpts; they do not count against lxc.pty.max.
-        if request.config.ptyMax > 0 { devpts += ",max=\(request.config.ptyMax + terminalCount)" }
+        if spec.devices.ptyMax > 0 { devpts += ",max=\(spec.devices.ptyMax + terminalCount)" }
         mountKernelFilesystem("devpts", at: "/dev/pts", flags: [.noSetuid, .noExec], data: devpts,
                               why: "a private devpts instance: the container's ptys are its own, and it cannot see the host's")
-        let ttyDirectory = request.config.ttyDirectory.map { "/dev/" + $0 }
+        let ttyDirectory = spec.devices.ttyDirectory.map { "/dev/" + $0 }
         if let ttyDirectory, terminalCount > 0 { makeDirectoriesInRoot(ttyDirectory) }
         for index in 0..<terminalCount {
             let device = index == 0 ? "console" : "tty\(index)"
@@ -224,6 +227,38 @@ extension StartPlan {
                          "link /dev/\(device) to \(target)", call: "unlinkat(dev, \"\(device)\"); symlinkat(\"\(target)\", dev, \"\(device)\")",
                          why: "lxc.tty.dir: the ttys live in /dev/\(target.split(separator: "/")[0]), reached by their usual names")
             }
+        }
+    }
+
+    /// OCI linux.devices: each node made where the spec puts it (the host's node bound there in
+    /// a user namespace, which may not mknod), owned as it says.
+    private func planDeviceNodes() {
+        for node in spec.devices.nodes {
+            let (parent, name) = (FileSystem.parentPath(node.path), FileSystem.lastComponent(node.path))
+            makeDirectoriesInRoot(parent)
+            if usesUserNamespace {
+                addSetup(.makeFile(parent: c(parent), name: c(name)), "create \(node.path)", call: "openat(\(parent), \"\(name)\", O_CREAT)",
+                         why: "a mount point for the host's node")
+                addSetup(.mount(source: .host(c(node.path)), target: .inRoot(c(node.path)), fsType: nil, flags: MountFlags.bind.rawValue, data: nil, optional: false),
+                         "bind the host's \(node.path)", call: "mount(\"\(node.path)\", \"\(node.path)\", NULL, MS_BIND, NULL)",
+                         why: "linux.devices: a user namespace cannot mknod; the host's node serves")
+                continue
+            }
+            addSetup(.makeDevice(parent: c(parent), name: c(name), mode: node.mode, device: swrun_makedev(node.major, node.minor)),
+                     "create \(node.path)", call: "mknodat(\(parent), \"\(name)\", 0\(String(node.mode, radix: 8)), makedev(\(node.major), \(node.minor)))",
+                     why: "linux.devices")
+            addSetup(.changeOwner(parent: c(parent), name: c(name), uid: node.uid, gid: node.gid), "give \(node.path) to \(node.uid):\(node.gid)",
+                     call: "fchownat(\(parent), \"\(name)\", \(node.uid), \(node.gid), AT_SYMLINK_NOFOLLOW)", why: "linux.devices: the node's owner")
+        }
+    }
+
+    /// linux.sysctl: written in the container's own namespaces, through its /proc, before any
+    /// path of it is made read-only.
+    private func planSysctls() {
+        for (key, value) in spec.sysctls {
+            let path = "/proc/sys/" + String(key.map { $0 == "." ? "/" : $0 })
+            addSetup(.writeFile(path: c(path), value: arena.bytes(Array(value.utf8))), "set \(key) = \(value)",
+                     call: "write(open(\"\(path)\"), \"\(value)\")", why: "linux.sysctl: a kernel setting of the container's namespaces")
         }
     }
 

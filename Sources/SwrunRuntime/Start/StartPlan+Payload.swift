@@ -16,7 +16,7 @@ extension StartPlan {
                    call: "sigprocmask(SIG_SETMASK, {}); signal(1..64, SIG_DFL); umask(022)",
                    why: "signals blocked or ignored by swrun must not stay that way in your command")
         if request.useTerminal {
-            if request.mode == .boot {
+            if request.mode == .boot && !spec.process.terminalIsControlling {
                 addPayload(.attachConsole(controlling: false), "put init's stdio on the console", call: "dup2(console, 0/1/2)",
                            why: "as the kernel starts init: the console is its stdio, and its getty or shell makes it a controlling terminal")
             } else {
@@ -29,9 +29,9 @@ extension StartPlan {
         // without no_new_privs gets it before the switch, others just before execve.
         let seccompInInit = request.mode == .execute
         // lxc.hook.start runs under the filter, as with LXC: then it comes before the hook.
-        let seccompEarly = !seccompInInit && (filterNeedsCapabilities || request.config.hooks["start"] != nil)
+        let seccompEarly = !seccompInInit && (filterNeedsCapabilities || !spec.hooks.start.isEmpty)
         if seccompInInit || seccompEarly { planSeccomp(inInit: seccompInInit) }
-        planHooks("start")
+        planHooks(spec.hooks.start, inContainer: true)
         planCredentials()
         try planDirectoryAndDescriptors()
         if !seccompInInit && !seccompEarly { planSeccomp(inInit: false) }
@@ -59,11 +59,32 @@ extension StartPlan {
     /// Groups, ids, the capability sets and no_new_privs, in the order the kernel allows.
     func planCredentials() {
         let (uid, gid) = (profile.uid, profile.gid)
-        addPayload(.clearGroups, "drop supplementary groups", call: "setgroups(0, NULL)",
-                   why: "the host's supplementary groups must not follow the command in")
-        addPayload(.setGID(gid), "set the group id to \(gid)", call: "setresgid(\(gid), \(gid), \(gid))", why: "lxc.init.gid")
-        addPayload(.setUID(uid), "set the user id to \(uid)", call: "setresuid(\(uid), \(uid), \(uid))", why: "lxc.init.uid")
-        if uid == 0 {
+        for limit in profile.resourceLimits {
+            addPayload(.setResourceLimit(resource: limit.resource, soft: limit.soft, hard: limit.hard), "limit \(limit.name) to \(limit.soft)/\(limit.hard)",
+                       call: "setrlimit(\(limit.name), {\(limit.soft), \(limit.hard)})", why: "process.rlimits: the limit the command starts with")
+        }
+        if profile.additionalGroups.isEmpty {
+            addPayload(.clearGroups, "drop supplementary groups", call: "setgroups(0, NULL)",
+                       why: "the host's supplementary groups must not follow the command in")
+        } else {
+            let groups = arena.scratch(profile.additionalGroups.count * MemoryLayout<gid_t>.size).bindMemory(to: gid_t.self)
+            for (index, group) in profile.additionalGroups.enumerated() { groups[index] = group }
+            addPayload(.setGroups(UnsafeBufferPointer(groups)), "set the supplementary groups to \(profile.additionalGroups)",
+                       call: "setgroups(\(profile.additionalGroups.count), \(profile.additionalGroups))", why: "process.user.additionalGids")
+        }
+        if let sets = profile.capabilitySets, uid != 0, sets.permitted != 0 {
+            addPayload(.keepCapabilities, "keep the permitted capabilities across the user switch", call: "prctl(PR_SET_KEEPCAPS, 1)",
+                       why: "process.capabilities gives a user other than root capabilities: setresuid would clear them")
+        }
+        addPayload(.setGID(gid), "set the group id to \(gid)", call: "setresgid(\(gid), \(gid), \(gid))", why: "lxc.init.gid, process.user.gid")
+        addPayload(.setUID(uid), "set the user id to \(uid)", call: "setresuid(\(uid), \(uid), \(uid))", why: "lxc.init.uid, process.user.uid")
+        if let mode = profile.umask {
+            addPayload(.setUmask(mode), "set the umask to \(String(mode, radix: 8))", call: "umask(0\(String(mode, radix: 8)))", why: "process.user.umask")
+        }
+        if let sets = profile.capabilitySets {
+            addPayload(.setCapabilities(sets), "set the capability sets", call: "capset(effective, permitted, inheritable); prctl(PR_CAP_AMBIENT_RAISE, ...)",
+                       why: "process.capabilities: each set as the bundle gives it, within the bounding set")
+        } else if uid == 0 {
             addPayload(.limitCapabilities(keep: profile.keptCapabilities), "limit the capability sets",
                        call: "capset(effective=permitted=kept, inheritable=0); prctl(PR_CAP_AMBIENT_CLEAR_ALL)",
                        why: "root in the container holds only the capabilities left in the bounding set")
@@ -82,8 +103,11 @@ extension StartPlan {
             addPayload(.setPersonality(Self.perLinux32), "run as a 32-bit \(architecture) machine", call: "personality(PER_LINUX32)",
                        why: "lxc.arch = \(architecture): uname reports the 32-bit machine, as the image's programs expect")
         }
-        addPayload(.closeInheritedDescriptors, "close inherited file descriptors", call: "close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)",
-                   why: "no fd of swrun or the host survives the execve; only stdin, stdout and stderr do")
+        let preserved = spec.process.preservedFDs
+        addPayload(.closeInheritedDescriptors(from: UInt32(3 + preserved)), "close inherited file descriptors",
+                   call: "close_range(\(3 + preserved), ~0U, CLOSE_RANGE_CLOEXEC)",
+                   why: preserved == 0 ? "no fd of swrun or the host survives the execve; only stdin, stdout and stderr do"
+                                       : "no fd of swrun or the host survives the execve; stdio and the \(preserved) passed with --preserve-fds do")
     }
 
     func planExec(why: String) {
@@ -146,10 +170,13 @@ extension StartPlan {
             variables.removeAll { $0.0 == name }
             variables.append((name, value))
         }
-        set("PATH", Self.defaultPath)
-        set("container", "lxc")
-        set("HOME", profile.uid == 0 ? "/root" : "/")
-        if request.useTerminal { set("TERM", request.hostTerm ?? "xterm") }
+        // An OCI process's env is its whole environment; LXC's containers start from a base.
+        if spec.process.usesDefaultEnvironment {
+            set("PATH", Self.defaultPath)
+            set("container", "lxc")
+            set("HOME", profile.uid == 0 ? "/root" : "/")
+            if request.useTerminal { set("TERM", request.hostTerm ?? "xterm") }
+        }
         // A booted systemd starts a getty on each of these (container-getty@N), as under LXC.
         if request.mode == .boot && terminalCount > 1 {
             set("container_ttys", (1..<terminalCount).map { "pts/\($0)" }.joined(separator: " "))
@@ -172,7 +199,7 @@ extension StartPlan {
         let command = request.command[0]
         let searched = execCandidates.count == 1 ? execCandidates[0] : "PATH (\(execCandidates.joined(separator: ", ")))"
         if errno == .noSuchFileOrDirectory && request.mode == .boot {
-            let source = request.config.initCmd != nil ? "lxc.init.cmd" : "the default init"
+            let source = spec.process.argsOrigin
             return SwrunError(.commandNotFound, "container '\(request.containerName)' has no init to boot: \(command) (\(source)) is not in its rootfs \(rootfs)",
                               hint: "install an init in the rootfs (systemd-sysv, sysvinit-core, busybox), or set lxc.init.cmd in \(request.containerDirectory)/config to the one it has")
         }

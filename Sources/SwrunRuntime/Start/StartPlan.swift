@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 import SwrunCgroups
 import SwrunConfig
@@ -43,7 +44,7 @@ public final class StartPlan {
     /// Whether init waits, once set up, for swrun to finish its side before forking the
     /// command: the terminal must be raw and sized before the command's first output, and
     /// lxc.hook.start-host must have run.
-    var waitsForGoAhead: Bool { request.useTerminal || (request.mode != .attach && request.config.hooks["start-host"] != nil) }
+    var waitsForGoAhead: Bool { request.useTerminal || (request.mode != .attach && !spec.hooks.runtimeCreated.isEmpty) }
     /// Whether init waits for swrun's work from outside (id maps, cgroup, network links).
     var waitsForParent: Bool { usesUserNamespace || cgroupEntry == .movedBySwrun || !networkLinks.isEmpty }
     /// The lxc.net.N links swrun puts in the container: veth, phys, macvlan, ipvlan, vlan.
@@ -94,25 +95,30 @@ public final class StartPlan {
         cgroupHierarchies.filter { !$0.readOnly || cgroupLimits.controllers.contains(where: $0.controllers.contains) }
     }
     /// A user namespace, for a container with lxc.idmap lines (an unprivileged container).
-    var usesUserNamespace: Bool { !request.config.idmaps.isEmpty }
+    var usesUserNamespace: Bool { !spec.idMaps.isEmpty }
     /// lxc.net.N.type = none: the container shares the host's network stack.
-    var sharesHostNetwork: Bool { request.config.networks.values.contains { $0["type"] == "none" } }
+    var sharesHostNetwork: Bool { spec.namespaces.hostNetwork }
     /// lxc.namespace.share.KIND: the other containers' namespaces it joins, open until the plan goes.
     let sharedNamespaces: SharedNamespaces
     var namespaces: Namespaces {
-        Namespaces(userNamespace: usesUserNamespace, cgroupLater: ownsCgroup, hostNetwork: sharesHostNetwork, shared: sharedNamespaces.flags)
+        // Joined namespaces and those kept from the host (an OCI bundle that lists no uts, say) are not made.
+        let fromHost = spec.namespaces.fromHost.reduce(UInt64(0)) { flags, kind in
+            flags | (["uts": SWRUN_CLONE_NEWUTS, "ipc": SWRUN_CLONE_NEWIPC, "cgroup": SWRUN_CLONE_NEWCGROUP][kind] ?? 0)
+        }
+        return Namespaces(userNamespace: usesUserNamespace, cgroupLater: ownsCgroup, hostNetwork: sharesHostNetwork, shared: sharedNamespaces.flags | fromHost)
     }
     public var mode: LaunchMode { request.mode }
     public var explain: Bool { request.explain }
     public var setupSummaries: [String] { setup.map(\.summary) }
     public var payloadSummaries: [String] { payload.map(\.summary) }
+    var spec: ContainerSpec { request.spec }
 
     public init(_ request: LaunchRequest) throws(SwrunError) {
         let arena = CStringArena()
         self.arena = arena
         initName = arena.bytes(Array("swrun-init".utf8) + [0])
         initScratch = (arena.scratch(64), arena.scratch(64), arena.scratch(4096))
-        terminalCount = request.useTerminal ? 1 + (request.mode == .boot ? request.config.ttyMax : 0) : 0
+        terminalCount = request.useTerminal ? 1 + (request.mode == .boot ? request.spec.devices.ttyCount : 0) : 0
         terminalFDs = arena.scratch(max(terminalCount, 1) * 2 * MemoryLayout<Int32>.size).bindMemory(to: Int32.self)
         terminalFDs.initialize(repeating: -1)
         cgroupTaskFDs = arena.scratch(16 * MemoryLayout<Int32>.size).bindMemory(to: Int32.self)
@@ -126,30 +132,29 @@ public final class StartPlan {
         stdioFDs = UnsafeBufferPointer(stdio)
         self.request = request
         // attach reads nothing of the container's config: the running container is what counts.
-        rootfs = request.mode == .attach ? "" : try Self.rootfsPath(of: request)
-        if let profile = request.attachProfile {
-            self.profile = profile
-        } else {
-            profile = try ProcessProfile(config: request.config, containerDirectory: request.containerDirectory, hostEnvironment: request.hostEnvironment)
+        let spec = request.spec
+        rootfs = request.mode == .attach ? "" : spec.rootfs
+        if request.mode != .attach && !FileSystem.isDirectory(rootfs) {
+            throw SwrunError(.notFound, "the rootfs of container '\(request.containerName)' is missing: \(rootfs) is not a directory",
+                             hint: "check lxc.rootfs.path in \(request.containerDirectory)/config (root.path of an OCI bundle), or recreate the container")
         }
-        cgroupLimits = try Self.limits(from: request.config.settings)
-        devicePolicy = try Self.devicePolicy(from: request.config.settings)
+        profile = request.attachProfile ?? spec.process.profile
+        cgroupLimits = spec.resources.limits
+        devicePolicy = spec.resources.devicePolicy
         cgroupHierarchies = request.mode == .attach || cgroupMode == nil ? [] : try CgroupHierarchy.current()
-        networkLinks = request.mode == .attach ? [] : try NetworkLink.networks(of: request.config, identity: request.containerDirectory)
+        networkLinks = request.mode == .attach ? [] : spec.networks
         let lxcPath = FileSystem.parentPath(request.containerDirectory)
-        sharedNamespaces = try SharedNamespaces(request.mode == .attach ? [:] : request.config.sharedNamespaces, lxcPath: lxcPath)
-        // What can be refused from the config alone is, before a bridge may be made below.
-        try Self.validate(idMaps: request.config.idmaps)
-        try SubordinateIDs.checkDelegation(request.config.idmaps)
+        sharedNamespaces = try SharedNamespaces(request.mode == .attach ? [:] : spec.namespaces.joined, lxcPath: lxcPath)
+        // What can be refused from the spec alone is, before a bridge may be made below.
+        try Self.validate(idMaps: spec.idMaps)
+        try SubordinateIDs.checkDelegation(spec.idMaps)
         var bridgeNotes: [String] = []
         for position in networkLinks.indices {
             try networkLinks[position].settleAddresses(container: request.containerName, lxcPath: lxcPath) { bridgeNotes.append($0) }
         }
         try planPublishedPorts()
         writeNetworkFiles()
-        warnings = bridgeNotes + Self.notAppliedWarnings(request.config.notYetApplied.filter {
-            (request.mode == .boot || Self.mattersForExecute($0.setting.key)) && !Self.isAppliedLimit($0.setting.key)
-        })
+        warnings = bridgeNotes + spec.warnings
         if request.mode != .attach {
             try planSharedNamespaces()
             try planMounts()
@@ -211,63 +216,6 @@ public final class StartPlan {
         }
     }
 
-    /// The limits in the settings, in their order; cgroup keys swrun does not apply are left
-    /// for the warnings.
-    static func limits(from settings: [ConfigSetting]) throws(SwrunError) -> CgroupLimits {
-        var limits = CgroupLimits()
-        for setting in settings {
-            let origin = "\(setting.location)"
-            if setting.value.isEmpty {
-                // An empty value clears, as in LXC: all limits for "lxc.cgroup2 =", one key otherwise.
-                if setting.key == "lxc.cgroup2" || setting.key == "lxc.cgroup" {
-                    limits = CgroupLimits()
-                } else if setting.key.hasPrefix("lxc.cgroup2.") {
-                    limits.clear(v2: String(setting.key.dropFirst("lxc.cgroup2.".count)))
-                } else if setting.key.hasPrefix("lxc.cgroup.") {
-                    limits.clear(v1: String(setting.key.dropFirst("lxc.cgroup.".count)))
-                }
-                continue
-            }
-            if setting.key.hasPrefix("lxc.cgroup2.") {
-                let key = String(setting.key.dropFirst("lxc.cgroup2.".count))
-                if CgroupLimits.applies(v2: key) { try limits.set(v2: key, setting.value, origin: origin) }
-            } else if setting.key.hasPrefix("lxc.cgroup.") {
-                let file = String(setting.key.dropFirst("lxc.cgroup.".count))
-                if CgroupLimits.applies(v1: file) { try limits.set(v1: file, setting.value, origin: origin) }
-            }
-        }
-        return limits
-    }
-
-    /// lxc.cgroup.devices.allow and deny (and the lxc.cgroup2 ones, the same syntax, as LXC
-    /// reads them on either kind of host), in order, over the standard nodes.
-    static func devicePolicy(from settings: [ConfigSetting]) throws(SwrunError) -> DevicePolicy {
-        var policy = DevicePolicy()
-        for setting in settings {
-            let (key, value) = (setting.key, setting.value)
-            if (key == "lxc.cgroup" || key == "lxc.cgroup2" || Self.deviceKeys.contains(key)) && value.isEmpty {
-                policy = DevicePolicy()  // an empty value clears, as in LXC
-                continue
-            }
-            guard Self.deviceKeys.contains(key) else { continue }
-            do {
-                try policy.add(value, allow: key.hasSuffix(".allow"))
-            } catch {
-                throw SwrunError(.invalidConfig, "\(setting.location): \(key): \(error.message)", hint: error.hint)
-            }
-        }
-        return policy
-    }
-
-    static let deviceKeys: Set<String> = ["lxc.cgroup.devices.allow", "lxc.cgroup.devices.deny", "lxc.cgroup2.devices.allow", "lxc.cgroup2.devices.deny"]
-
-    static func isAppliedLimit(_ key: String) -> Bool {
-        if deviceKeys.contains(key) { return true }
-        if key.hasPrefix("lxc.cgroup2.") { return CgroupLimits.applies(v2: String(key.dropFirst("lxc.cgroup2.".count))) }
-        if key.hasPrefix("lxc.cgroup.") { return CgroupLimits.applies(v1: String(key.dropFirst("lxc.cgroup.".count))) }
-        return false
-    }
-
     /// The container's own cgroup, made before init exists, and the files that take init in.
     final class PreparedCgroup {
         let cgroup: ContainerCgroup
@@ -299,7 +247,7 @@ public final class StartPlan {
             return nil
         }
         let leaf = ContainerCgroup.leafName(container: request.containerName, lxcPath: FileSystem.parentPath(request.containerDirectory))
-        let cgroup = try ContainerCgroup.create(leaf: leaf, directory: request.config.cgroupDirectory, relative: request.config.cgroupRelative,
+        let cgroup = try ContainerCgroup.create(leaf: leaf, directory: spec.resources.cgroupDirectory, relative: spec.resources.cgroupRelative,
                                                 limits: cgroupLimits, devices: devicePolicy, delegate: request.mode == .boot,
                                                 hierarchies: containerHierarchies, mode: mode)
         var opened: [Int32] = []
@@ -346,13 +294,14 @@ public final class StartPlan {
 
     /// Records the fds init keeps (see initKeptFDs): `sync`, and those the plan hands it.
     func keepInInit(sync: Int32) {
-        let kept = ([sync] + cgroupTaskFDs.filter { $0 >= 0 } + sharedNamespaces.all.map(\.fd) + stdioFDs.filter { $0 >= 0 }).sorted()
+        let preserved = (0..<Int32(spec.process.preservedFDs)).map { 3 + $0 }
+        let kept = ([sync] + preserved + (request.startGate >= 0 ? [request.startGate] : []) + cgroupTaskFDs.filter { $0 >= 0 } + sharedNamespaces.all.map(\.fd) + stdioFDs.filter { $0 >= 0 }).sorted()
         for (index, fd) in kept.prefix(initKeptFDs.count).enumerated() { initKeptFDs[index] = fd }
     }
 
     /// The host ids of the container's root (its lxc.idmap lines for id 0), if it has a user namespace.
     var idMapRoot: (uid: uid_t, gid: gid_t)? {
-        let maps = request.config.idmaps
+        let maps = spec.idMaps
         guard let uid = maps.first(where: { $0.kind == .uid && $0.containerID == 0 }),
               let gid = maps.first(where: { $0.kind == .gid && $0.containerID == 0 }) else { return nil }
         return (uid.hostID, gid.hostID)
@@ -364,35 +313,6 @@ public final class StartPlan {
         guard cgroupEntry == .movedBySwrun else { return }
         Explainer(enabled: request.explain).say("write(cgroup.procs, \(pid))", "this kernel cannot clone into a cgroup: swrun moves init there")
         try cgroup.add(pid)
-    }
-
-    /// One warning per reason, naming each key with its place: "not applied, as networking
-    /// is not built yet: lxc.net.0.type (config:5), lxc.net.0.link (config:6)".
-    static func notAppliedWarnings(_ settings: [(setting: ConfigSetting, reason: String)]) -> [String] {
-        var reasons: [String] = []
-        var keys: [String: [String]] = [:]
-        for (setting, reason) in settings {
-            if keys[reason] == nil { reasons.append(reason) }
-            keys[reason, default: []].append("\(setting.key) (\(setting.location))")
-        }
-        return reasons.map { "not applied, as \($0): " + (keys[$0] ?? []).joined(separator: ", ") }
-    }
-
-    /// Keys that only a booted system container uses (halt signals, ttys, autostart, logs):
-    /// running a command, as lxc-execute does, ignores them by design, so they earn no warning.
-    static func mattersForExecute(_ key: String) -> Bool {
-        let bootOnly = ["lxc.signal.", "lxc.tty.", "lxc.start.", "lxc.group", "lxc.console.", "lxc.log.", "lxc.monitor.", "lxc.ephemeral"]
-        return !bootOnly.contains { key.hasPrefix($0) }
-    }
-
-    static func rootfsPath(of request: LaunchRequest) throws(SwrunError) -> String {
-        var path = request.config.rootfsPath ?? "rootfs"
-        if !path.hasPrefix("/") { path = FileSystem.join(request.containerDirectory, path) }
-        guard FileSystem.isDirectory(path) else {
-            throw SwrunError(.notFound, "the rootfs of container '\(request.containerName)' is missing: \(path) is not a directory",
-                             hint: "check lxc.rootfs.path in \(request.containerDirectory)/config, or recreate the container")
-        }
-        return path
     }
 
     // MARK: recording steps
@@ -415,26 +335,22 @@ public final class StartPlan {
 
     // MARK: hooks
 
-    /// lxc.hook.mount and lxc.hook.autodev (init, the tree and /dev built, before pivot_root,
-    /// with the host's /bin/sh) and lxc.hook.start (the payload, in the container with its
-    /// capabilities dropped and its seccomp filter on, before it gives up root, with the
-    /// container's /bin/sh): run as LXC runs them, `sh -c "exec HOOK NAME lxc TYPE"`, with
-    /// LXC's variables and a PATH, and nothing else of the host's environment or fds.
-    func planHooks(_ kind: String) {
-        let inContainer = kind == "start"
-        for hook in request.config.hooks[kind] ?? [] {
-            let environment = ["PATH=\(Self.defaultPath)", "LXC_NAME=\(request.containerName)",
-                               "LXC_CONFIG_FILE=\(FileSystem.join(request.containerDirectory, "config"))", "LXC_ROOTFS_PATH=\(rootfs)",
-                               "LXC_ROOTFS_MOUNT=\(inContainer ? "/" : rootfs)", "LXC_HOOK_TYPE=\(kind)", "LXC_HOOK_SECTION=lxc"]
-            let argv = ["sh", "-c", "exec \(hook) \(request.containerName) lxc \(kind)"]
-            let (argvC, environmentC) = (arena.cStringArray(argv), arena.cStringArray(environment))
-            let call = "fork(); execve(\"/bin/sh\", [\"sh\", \"-c\", \"\(argv[2])\"]); waitpid()"
+    /// Hooks run by init in the container's mount namespace (the tree and /dev built, before
+    /// pivot_root: lxc.hook.mount and autodev, OCI createContainer, the host's programs), or by
+    /// the payload in the container with its capabilities dropped and its seccomp filter on
+    /// (lxc.hook.start, OCI startContainer). Each gets the environment the spec gives it and
+    /// no fd but stdio.
+    func planHooks(_ hooks: [Hook], inContainer: Bool) {
+        for hook in hooks {
+            let label = hook.label
+            let (pathC, argvC, environmentC) = (c(hook.path), arena.cStringArray(hook.args), arena.cStringArray(hook.environment))
+            let call = "fork(); execve(\"\(hook.path)\", \(hook.args)); waitpid()"
             if inContainer {
-                addPayload(.runHook(argv: argvC, environment: environmentC), "run lxc.hook.start = \(hook)", call: call,
-                           why: "lxc.hook.start: in the container, its capabilities dropped and its seccomp filter loaded, before its command")
+                addPayload(.runHook(path: pathC, argv: argvC, environment: environmentC), "run \(label)", call: call,
+                           why: "\(label): in the container, its capabilities dropped and its seccomp filter loaded, before its command")
             } else {
-                addSetup(.runHook(argv: argvC, environment: environmentC), "run lxc.hook.\(kind) = \(hook)", call: call,
-                         why: "lxc.hook.\(kind): the container's mounts\(kind == "autodev" ? " and /dev" : "") are made, the host's tree is still there (LXC_ROOTFS_MOUNT)")
+                addSetup(.runHook(path: pathC, argv: argvC, environment: environmentC), "run \(label)", call: call,
+                         why: "\(label): the container's mounts are made, the host's tree is still there")
             }
         }
     }
@@ -455,11 +371,11 @@ public final class StartPlan {
             throw SwrunError(.invalidConfig, "lxc.namespace.share.net: a container in another's network publishes no ports of its own",
                              hint: "publish the ports on the container whose network it shares")
         }
-        if sharedNamespaces.shares("uts") && request.config.utsName != nil {
+        if sharedNamespaces.shares("uts") && spec.hostname != nil {
             warnings.append("lxc.uts.name is not applied: lxc.namespace.share.uts keeps the other container's hostname")
         }
         if sharedNamespaces.shares("net"),
-           let index = request.config.networks.filter({ $0.value["type"] != "empty" }).keys.sorted().first {
+           let index = spec.networks.first?.index {
             throw SwrunError(.invalidConfig, "lxc.namespace.share.net joins another network namespace, which has its own links: lxc.net.\(index) has no place there",
                              hint: "drop the lxc.net.N lines, or the lxc.namespace.share.net line")
         }
@@ -472,22 +388,15 @@ public final class StartPlan {
     }
 
     private func planIdentity() throws(SwrunError) {
-        // A shared UTS namespace keeps the hostname its owner gave it.
-        if !sharedNamespaces.shares("uts") {
-            let hostname = request.config.utsName ?? request.containerName
+        // A shared UTS namespace keeps the hostname its owner gave it (the host's above all).
+        if !sharedNamespaces.shares("uts") && !spec.namespaces.fromHost.contains("uts") {
+            let hostname = spec.hostname ?? request.containerName
             addSetup(.setHostname(c(hostname), length: hostname.utf8.count), "set the hostname to \(hostname)",
                      call: "sethostname(\"\(hostname)\", \(hostname.utf8.count))",
                      why: "the UTS namespace has its own hostname (lxc.uts.name)")
         }
         if sharedNamespaces.shares("net") { return }
-        if sharesHostNetwork {
-            // LXC refuses `none` beside other networks: there is no namespace to put them in.
-            guard request.config.networks.count == 1 else {
-                throw SwrunError(.invalidConfig, "lxc.net.N.type = none shares the host's network, so the container can have no other lxc.net.N",
-                                 hint: "keep only the lxc.net.N with type none, or give every network a type other than none")
-            }
-            return
-        }
+        if sharesHostNetwork { return }
         let request = LinkRequest.setUp(index: 1, sequence: 1)
         addSetup(.netlinkRequest(arena.bytes(request.bytes)), "bring up the loopback interface",
                  call: "sendto(NETLINK_ROUTE, RTM_NEWLINK ifindex=1 flags=IFF_UP, \(request.bytes.count) bytes)",
@@ -546,7 +455,7 @@ extension StartPlan {
     /// /etc/hosts and /etc/resolv.conf for the address swrun gives the container.
     fileprivate func writeNetworkFiles() {
         guard request.mode != .attach, let address = networkLinks.lazy.compactMap(\.address).first?.address else { return }
-        NetworkFiles.write(rootfs: rootfs, hostname: request.config.utsName ?? request.containerName, address: address,
+        NetworkFiles.write(rootfs: rootfs, hostname: spec.hostname ?? request.containerName, address: address,
                            owner: idMapRoot ?? (uid: 0, gid: 0))
     }
 

@@ -1,0 +1,198 @@
+import Glibc
+import SwrunCgroups
+import SwrunConfig
+
+/// What one container is, whichever front end described it: an LXC config (with swrun.json
+/// and the command line), or an OCI bundle's config.json. Modelled on the OCI runtime spec,
+/// with typed values; the plan and everything below it read only this.
+public struct ContainerSpec: Sendable {
+    /// The directory that becomes /, absolute.
+    public var rootfs: String
+    /// OCI root.readonly: / is remounted read-only once the tree is built.
+    public var readOnlyRoot = false
+    /// OCI linux.rootfsPropagation: the MS_* propagation of / once it is the root; nil: private.
+    public var rootPropagation: UInt?
+    /// nil: the container's name (LXC's default).
+    public var hostname: String?
+    public var process: ProcessSpec
+    public var filesystems = KernelFilesystems()
+    public var mounts: [MountEntry] = []
+    /// Paths hidden from the container: /dev/null over files, an empty read-only tmpfs over
+    /// directories (skipped where the kernel has none).
+    public var maskedPaths: [String] = []
+    /// Paths made read-only by a bind of their own.
+    public var readOnlyPaths: [String] = []
+    /// Paths made writable again under a read-only parent (proc:mixed's /proc/sys/net).
+    public var writablePaths: [String] = []
+    public var devices = DeviceSpec()
+    public var namespaces = NamespaceSpec()
+    /// lxc.idmap / linux.uidMappings and gidMappings: a user namespace when not empty.
+    public var idMaps: [IDMap] = []
+    /// The links swrun puts in the container's network namespace (LXC's lxc.net.N).
+    var networks: [NetworkLink] = []
+    public var resources = ResourceSpec()
+    public var hooks = HookSet()
+    /// linux.sysctl / lxc.sysctl, written in the container's namespaces before its command.
+    public var sysctls: [(key: String, value: String)] = []
+    public var signals = ShutdownSignalSpec()
+    /// lxc.console.logfile: where the monitor appends the console's output.
+    public var consoleLogFile: String?
+    /// What the front end read but does not apply, for the user to hear about.
+    public var warnings: [String] = []
+
+    public init(rootfs: String, process: ProcessSpec) {
+        self.rootfs = rootfs
+        self.process = process
+    }
+}
+
+/// The container's first process.
+public struct ProcessSpec: Sendable {
+    /// argv; argv[0] is searched in the container's PATH when it has no slash.
+    public var args: [String]
+    /// Where args came from, for the message when it is not in the rootfs ("lxc.init.cmd").
+    public var argsOrigin = "the command"
+    /// Identity, capabilities, seccomp filter, directory, environment.
+    var profile: ProcessProfile
+    /// A pty for the process (OCI process.terminal, swrun's -t).
+    public var terminal = false
+    /// The pty is the process's controlling terminal (OCI's); a booted init (LXC's) makes
+    /// the console one for its own children instead.
+    public var terminalIsControlling = false
+    /// OCI process.consoleSize: the pty's size before the process starts.
+    public var consoleSize: (rows: UInt16, columns: UInt16)?
+    /// runc's --preserve-fds: fds 3 to 3+N-1 of the caller pass to the process.
+    public var preservedFDs = 0
+    /// OCI process.oomScoreAdj, written to /proc/PID/oom_score_adj before the process runs.
+    public var oomScoreAdjustment: Int?
+    /// The container's environment starts with these (PATH, container=lxc, HOME) unless the
+    /// front end gives a complete one (OCI's process.env is the whole environment).
+    public var usesDefaultEnvironment = true
+
+    init(args: [String], profile: ProcessProfile) {
+        self.args = args
+        self.profile = profile
+    }
+}
+
+/// The capability sets of a process, as OCI gives them (bit N: capability N).
+public struct CapabilitySets: Sendable, Equatable {
+    public var effective: UInt64
+    public var permitted: UInt64
+    public var inheritable: UInt64
+    public var ambient: UInt64
+}
+
+/// setrlimit(2) of one resource.
+public struct ResourceLimit: Sendable, Equatable {
+    public var resource: Int32
+    public var name: String
+    public var soft: UInt64
+    public var hard: UInt64
+}
+
+/// The kernel filesystems every container gets, where the front end asks for them: proc, sys
+/// and the cgroup hierarchies, each in a mode (LXC's lxc.mount.auto, OCI's standard mounts).
+public struct KernelFilesystems: Sendable {
+    public var proc: MountAuto.ProcMode?
+    public var sys: MountAuto.SysMode?
+    public var cgroup: MountAuto.CgroupMode?
+    public var cgroupKind: MountAuto.CgroupKind = .cgroup
+    public init() {}
+}
+
+/// /dev: the standard nodes (LXC's autodev, every OCI container), further nodes, ptys, ttys.
+public struct DeviceSpec: Sendable {
+    /// A tmpfs on /dev with null, zero, full, random, urandom, tty and the usual links.
+    public var standardNodes = true
+    /// OCI linux.devices: more nodes, made in /dev after the standard ones.
+    public var nodes: [DeviceNode] = []
+    /// lxc.pty.max: how many ptys the container's devpts gives (0: the kernel's limit).
+    public var ptyMax = 0
+    /// lxc.tty.max: ttys for gettys, in boot mode.
+    public var ttyCount = 0
+    /// lxc.tty.dir: a directory of /dev holding the console and ttys.
+    public var ttyDirectory: String?
+    public init() {}
+}
+
+/// A device node made in the container (OCI linux.devices entry).
+public struct DeviceNode: Sendable, Equatable {
+    public var path: String
+    /// S_IFCHR, S_IFBLK or S_IFIFO with the permission bits.
+    public var mode: mode_t
+    public var major: UInt32
+    public var minor: UInt32
+    public var uid: uid_t
+    public var gid: gid_t
+}
+
+/// The namespaces the container joins instead of making its own.
+public struct NamespaceSpec: Sendable {
+    /// kind ("net", "uts", "ipc") to what names it: a container's name, its directory, a pid,
+    /// or a namespace file (/proc/PID/ns/net, a bind-mounted /run/netns/NAME).
+    public var joined: [String: String] = [:]
+    /// The container stays in the host's network (lxc.net.N.type = none; OCI without a network namespace).
+    public var hostNetwork = false
+    /// Kinds the container keeps the host's namespace of (those an OCI bundle does not list):
+    /// "net", "uts", "ipc", "cgroup".
+    public var fromHost: Set<String> = []
+    public init() {}
+}
+
+/// The container's cgroup: limits, device policy, where it goes.
+public struct ResourceSpec: Sendable {
+    public var limits = CgroupLimits()
+    public var devicePolicy = DevicePolicy()
+    /// lxc.cgroup.dir / OCI cgroupsPath: the cgroup as a path below swrun's own ("a/b").
+    public var cgroupDirectory: String?
+    /// lxc.cgroup.relative = 1: never outside swrun's own cgroup.
+    public var cgroupRelative = false
+    public init() {}
+}
+
+/// A program run at one point of the container's life.
+public struct Hook: Sendable, Equatable {
+    /// Where it came from, for messages: "lxc.hook.pre-start", "hooks.prestart[0]".
+    public var label: String
+    public var path: String
+    public var args: [String]
+    public var environment: [String]
+    /// Seconds before it is killed and counts as failed; nil: no limit.
+    public var timeout: Int?
+    /// Runs with swrun's own environment under `environment` (LXC's hooks), or only `environment` (OCI's).
+    public var inheritsEnvironment: Bool
+    /// OCI hooks read the container's state on stdin.
+    public var readsState: Bool
+}
+
+/// The points of a container's life where hooks run, with LXC's and OCI's names for them.
+public struct HookSet: Sendable {
+    /// Host, before anything is made (lxc.hook.pre-start).
+    public var beforeStart: [Hook] = []
+    /// Host, the container's namespaces made, before its command (lxc.hook.start-host, OCI
+    /// prestart and createRuntime); LXC_PID / the state give init's pid.
+    public var runtimeCreated: [Hook] = []
+    /// In the container's mount namespace before pivot_root, the host's programs
+    /// (lxc.hook.mount, lxc.hook.autodev; OCI createContainer).
+    public var mount: [Hook] = []
+    public var autodev: [Hook] = []
+    /// In the container before its command, with its capabilities dropped and its seccomp
+    /// filter on (lxc.hook.start; OCI startContainer): the container's programs.
+    public var start: [Hook] = []
+    /// Host, once the command runs (OCI poststart).
+    public var started: [Hook] = []
+    /// Host, once the container is gone (lxc.hook.post-stop; OCI poststop).
+    public var stopped: [Hook] = []
+    public init() {}
+}
+
+/// How the monitor asks the container's init to halt, reboot or stop at once.
+public struct ShutdownSignalSpec: Sendable {
+    public var halt: Int32?
+    public var reboot: Int32?
+    public var stop: Int32?
+    public init(halt: Int32? = nil, reboot: Int32? = nil, stop: Int32? = nil) {
+        (self.halt, self.reboot, self.stop) = (halt, reboot, stop)
+    }
+}
