@@ -41,6 +41,8 @@ public enum SwrunCLI {
         case "--version", "version":
             print("swrun \(version)")
             return 0
+        case "oci":
+            return OCICommandLine.main(Array(words.dropFirst()))
         case "help" where words.count > 1:
             guard let command = command(named: words[1]) else { return unknown(words[1]) }
             print(Help.text(command.spec, required: command.requiredOptions), terminator: "")

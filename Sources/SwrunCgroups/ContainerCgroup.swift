@@ -39,7 +39,7 @@ public struct ContainerCgroup: Sendable, Equatable {
     public static func create(leaf: String, directory: String? = nil, relative: Bool = false, limits: CgroupLimits,
                               devices: DevicePolicy? = nil, delegate: Bool = false, hierarchies: [CgroupHierarchy],
                               mode: CgroupMode, root: String = "/sys/fs/cgroup") throws(SwrunError) -> ContainerCgroup {
-        let path = directory ?? leaf
+        let path = String((directory ?? leaf).drop { $0 == "/" })
         let writes = try limits.writes(for: mode)
         try requireControllers(for: limits, in: hierarchies, mode: mode)
         var made: [String] = []
@@ -48,7 +48,9 @@ public struct ContainerCgroup: Sendable, Equatable {
                 let needed = mode == .unified ? limits.controllers : limits.controllers.filter(hierarchy.controllers.contains)
                 if hierarchy.readOnly && needed.isEmpty { continue }
                 let mountPoint = FileSystem.join(root, hierarchy.directory)
-                let base = FileSystem.join(mountPoint, hierarchy.ownPath)
+                // An absolute directory (an OCI bundle's cgroupsPath) is taken from the
+                // hierarchy's root, as runc takes it; a relative one from swrun's own cgroup.
+                let base = directory?.hasPrefix("/") == true ? mountPoint : FileSystem.join(mountPoint, hierarchy.ownPath)
                 if hierarchy.isUnified && mode == .unified {
                     made.append(try makeUnified(path, below: base, root: mountPoint, limits: needed, delegate: delegate, relative: relative,
                                                 configured: directory != nil))
@@ -260,7 +262,7 @@ public struct ContainerCgroup: Sendable, Equatable {
     /// The pids in `directory`'s cgroup.procs and in those of the cgroups below it. A process
     /// outside our pid namespace is listed as 0 there: it has no pid to signal (and kill(0)
     /// would signal our own process group).
-    static func processes(below directory: String) -> [pid_t] {
+    public static func processes(below directory: String) -> [pid_t] {
         var pids = ((try? FileSystem.readText(FileSystem.join(directory, "cgroup.procs"))) ?? "")
             .split(separator: "\n").compactMap { pid_t($0) }.filter { $0 > 0 }
         for name in FileSystem.subdirectories(of: directory) ?? [] {

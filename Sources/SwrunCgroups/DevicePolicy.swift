@@ -45,6 +45,12 @@ public struct DevicePolicy: Sendable, Equatable {
         "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm", "c 10:229 rwm",
     ].compactMap { try? parse($0, allow: true) }
 
+    /// Allows the standard nodes again after the rules given: OCI runtimes add them last,
+    /// whatever linux.resources.devices said.
+    public mutating func allowStandardNodes() {
+        rules += Self.standard
+    }
+
     /// Adds an lxc.cgroup.devices.allow (or deny) value. "a" alone resets: allow a opens
     /// everything, deny a closes everything, whatever came before.
     public mutating func add(_ value: String, allow: Bool) throws(SwrunError) {

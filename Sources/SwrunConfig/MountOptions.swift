@@ -2,7 +2,7 @@ import Glibc
 
 /// The mount options LXC turns into mount(2) flags (its conf.c mount_opt and
 /// propagation_opt tables), plus nosymfollow which the kernel has since 5.10.
-enum MountOptions {
+public enum MountOptions {
     struct Flag {
         /// Set the bits, or clear them ("rw" clears MS_RDONLY).
         var clears: Bool
@@ -31,7 +31,7 @@ enum MountOptions {
     ]
 
     /// Propagation changes need their own mount(2) call, so they are kept apart.
-    static let propagation: [String: UInt] = [
+    public static let propagation: [String: UInt] = [
         "private": UInt(MS_PRIVATE), "rprivate": UInt(MS_PRIVATE) | UInt(MS_REC),
         "slave": UInt(MS_SLAVE), "rslave": UInt(MS_SLAVE) | UInt(MS_REC),
         "shared": UInt(MS_SHARED), "rshared": UInt(MS_SHARED) | UInt(MS_REC),

@@ -3,13 +3,13 @@ import SwrunSystem
 
 /// Signal names as lxc.signal.* and lxc.monitor.signal.pdeath take them, with LXC's
 /// rules (SIGRTMIN alone is refused, an offset is required), unlike SwrunSystem.Signals.
-enum SignalNames {
+public enum SignalNames {
     static var realtimeMin: Int32 { Signals.realtimeMin }
     static var realtimeMax: Int32 { Signals.realtimeMax }
 
     /// "SIGTERM", "term", "TERM", "SIGRTMIN+3", "SIGRTMAX-1" or a number, to the signal number.
     /// LXC itself insists on the SIG prefix; swrun also takes the bare name.
-    static func parse(_ text: String) -> Int32? {
+    public static func parse(_ text: String) -> Int32? {
         if let first = text.first, first.isASCII, first.isNumber {
             guard let number = Numbers.unsigned32(text), number >= 1, number <= UInt32(realtimeMax) else { return nil }
             return Int32(number)

@@ -61,7 +61,8 @@ extension JSONValue {
 
     public var isNull: Bool { self == .null }
 
-    private var numberText: String? {
+    /// A number as written, for callers that need its exact width.
+    public var numberText: String? {
         guard case .number(let text) = self else { return nil }
         return text
     }

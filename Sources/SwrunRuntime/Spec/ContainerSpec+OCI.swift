@@ -1,0 +1,454 @@
+import Glibc
+import SwrunCgroups
+import SwrunConfig
+import SwrunJSON
+import SwrunSeccomp
+import SwrunSystem
+
+/// The OCI front end: a bundle's config.json (runtime-spec 1.x, Linux) as a spec. Every
+/// field crun honours on Linux is read; one swrun cannot honour is refused by name, never
+/// dropped in silence.
+extension ContainerSpec {
+    public init(ociBundle bundle: String) throws(SwrunError) {
+        let document = try OCIDocument.load(FileSystem.join(bundle, "config.json"))
+        try self.init(oci: document, bundle: bundle)
+    }
+
+    init(oci document: OCIDocument, bundle: String) throws(SwrunError) {
+        try document.checkVersion()
+        guard let rootPath = try document.string("root.path") else {
+            throw document.error("root.path", "is missing", hint: "name the bundle's rootfs directory, e.g. \"rootfs\"")
+        }
+        guard let processDocument = document["process"] else {
+            throw document.error("process", "is missing", hint: "give the process to run: args, cwd, user")
+        }
+        let process = try OCIProcess(processDocument, in: document, key: "process").spec()
+        self.init(rootfs: rootPath.hasPrefix("/") ? rootPath : FileSystem.join(bundle, rootPath), process: process)
+        readOnlyRoot = try document.bool("root.readonly") ?? false
+        hostname = try document.string("hostname")
+        if let domain = try document.string("domainname"), !domain.isEmpty {
+            throw document.error("domainname", "is not applied by swrun", hint: "drop it, or set it from the container's own init")
+        }
+        devices.standardNodes = true  // every OCI container gets them (the spec's "default devices")
+        try readNamespaces(document)
+        try readMounts(document)
+        maskedPaths = try document.strings("linux.maskedPaths")
+        readOnlyPaths = try document.strings("linux.readonlyPaths")
+        idMaps = try document.idMaps("linux.uidMappings", kind: .uid) + document.idMaps("linux.gidMappings", kind: .gid)
+        devices.nodes = try document.deviceNodes()
+        resources = try OCIResources.read(document["linux.resources"], in: document, key: "linux.resources")
+        let unapplied = OCIResources.unapplied(document["linux.resources"])
+        if !unapplied.isEmpty { warnings.append("not applied: linux.resources." + unapplied.joined(separator: ", linux.resources.")) }
+        resources.cgroupDirectory = try document.string("linux.cgroupsPath").flatMap { $0.isEmpty ? nil : $0 }
+        for (key, value) in try document.stringMap("linux.sysctl").sorted(by: { $0.key < $1.key }) {
+            sysctls.append((key, value))
+        }
+        hooks = try document.hooks()
+        if let propagation = try document.string("linux.rootfsPropagation"), !propagation.isEmpty {
+            guard let flags = MountOptions.propagation[propagation] else {
+                throw document.error("linux.rootfsPropagation", "'\(propagation)' is not a propagation type", hint: "use private, rprivate, slave, rslave, shared or rshared")
+            }
+            rootPropagation = flags
+        }
+        if let personality = document["linux.personality"] {
+            let domain = personality["domain"]?.string ?? ""
+            switch domain {
+            case "LINUX": break
+            case "LINUX32": self.process.profile.linux32Architecture = "i686"
+            default: throw document.error("linux.personality.domain", "'\(domain)' is not LINUX or LINUX32", hint: "use LINUX or LINUX32")
+            }
+        }
+        for (key, what) in [("linux.mountLabel", "SELinux labels"), ("linux.intelRdt", "Intel RDT"), ("linux.timeOffsets", "time namespaces")]
+            where document[key].map(OCIDocument.isSet) == true {
+            throw document.error(key, "is not supported: swrun applies no \(what)", hint: "drop \(key) from config.json")
+        }
+        if let seccomp = document["linux.seccomp"] {
+            let filter = try OCISeccomp.filter(seccomp, in: document, linux32: self.process.profile.linux32Architecture != nil)
+            self.process.profile.seccompProgram = filter.map(\.bytes) ?? []
+            self.process.profile.seccompSource = filter.map { "config.json's linux.seccomp: \($0.rules.count) rules, default \($0.defaultAction)" } ?? ""
+        } else {
+            self.process.profile.seccompProgram = []
+            self.process.profile.seccompSource = ""
+        }
+    }
+
+    // MARK: namespaces
+
+    private mutating func readNamespaces(_ document: OCIDocument) throws(SwrunError) {
+        var listed: Set<String> = []
+        for (index, item) in (document["linux.namespaces"]?.array ?? []).enumerated() {
+            let key = "linux.namespaces[\(index)]"
+            guard let type = item["type"]?.string else { throw document.error(key + ".type", "is missing", hint: "pid, network, mount, ipc, uts, user or cgroup") }
+            guard let kind = Self.namespaceKinds[type] else {
+                throw document.error(key + ".type", "'\(type)' is not a namespace swrun makes", hint: "use pid, network, mount, ipc, uts, user or cgroup")
+            }
+            guard listed.insert(kind).inserted else { throw document.error(key, "lists the \(type) namespace twice", hint: "list each namespace once") }
+            guard let path = item["path"]?.string, !path.isEmpty else { continue }
+            guard SharedNamespaces.flags[kind] != nil else {
+                throw document.error(key + ".path", "swrun cannot join an existing \(type) namespace", hint: "drop the path: the container gets a new \(type) namespace")
+            }
+            namespaces.joined[kind] = path
+        }
+        for kind in ["pid", "mnt"] where !listed.contains(kind) {
+            throw document.error("linux.namespaces", "has no \(kind == "mnt" ? "mount" : kind) namespace: swrun always gives a container its own",
+                                 hint: "add {\"type\": \"\(kind == "mnt" ? "mount" : kind)\"}")
+        }
+        if listed.contains("user") && (document["linux.uidMappings"]?.array ?? []).isEmpty {
+            throw document.error("linux.uidMappings", "is empty, but the container has a user namespace", hint: "map the container's root, e.g. {\"containerID\": 0, \"hostID\": 100000, \"size\": 65536}")
+        }
+        if !listed.contains("user") && !(document["linux.uidMappings"]?.array ?? []).isEmpty {
+            throw document.error("linux.uidMappings", "needs a user namespace", hint: "add {\"type\": \"user\"} to linux.namespaces")
+        }
+        namespaces.fromHost = Set(["net", "uts", "ipc", "cgroup"].filter { !listed.contains($0) })
+        namespaces.hostNetwork = namespaces.fromHost.contains("net")
+        if namespaces.fromHost.contains("uts") && hostname.map({ !$0.isEmpty }) == true {
+            throw document.error("hostname", "cannot be set without a uts namespace of the container's own", hint: "add {\"type\": \"uts\"} to linux.namespaces, or drop hostname")
+        }
+    }
+
+    static let namespaceKinds = ["pid": "pid", "network": "net", "mount": "mnt", "ipc": "ipc", "uts": "uts", "user": "user", "cgroup": "cgroup"]
+
+    // MARK: mounts
+
+    /// The mounts, in order. proc, sysfs, the cgroup tree and /dev, /dev/pts at their usual
+    /// places are swrun's own kernel filesystems (mounted as the spec's options ask); every
+    /// other one is mounted as given.
+    private mutating func readMounts(_ document: OCIDocument) throws(SwrunError) {
+        devices.standardNodes = false
+        for (index, item) in (document["mounts"]?.array ?? []).enumerated() {
+            let key = "mounts[\(index)]"
+            guard let destination = item["destination"]?.string, !destination.isEmpty else {
+                throw document.error(key + ".destination", "is missing", hint: "give the absolute path inside the container")
+            }
+            let type = item["type"]?.string ?? ""
+            let source = item["source"]?.string ?? ""
+            var options: [String] = []
+            for (position, option) in (item["options"]?.array ?? []).enumerated() {
+                guard let text = option.string else { throw document.error("\(key).options[\(position)]", "is not a string", hint: "write options as strings, e.g. \"nosuid\"") }
+                options.append(text)
+            }
+            if item["uidMappings"] != nil || item["gidMappings"] != nil || options.contains("idmap") || options.contains("ridmap") {
+                throw document.error(key, "asks for an id-mapped mount, which swrun does not make", hint: "drop the mount's uidMappings, gidMappings and idmap options")
+            }
+            let target = destination.hasPrefix("/") ? destination : "/" + destination
+            let readOnly = options.contains("ro")
+            switch (type, target) {
+            case ("proc", "/proc"):
+                filesystems.proc = .rw
+                continue
+            case ("sysfs", "/sys"):
+                filesystems.sys = readOnly ? .ro : .rw
+                continue
+            case ("cgroup", "/sys/fs/cgroup"), ("cgroup2", "/sys/fs/cgroup"):
+                filesystems.cgroup = readOnly ? .ro : .rw
+                filesystems.cgroupKind = type == "cgroup2" ? .cgroup2 : .cgroup
+                continue
+            case ("tmpfs", "/dev"):
+                devices.standardNodes = true
+                continue
+            case ("devpts", "/dev/pts"):
+                continue  // every container gets its own devpts instance
+            default:
+                break
+            }
+            mounts.append(try Self.mountEntry(type: type, source: source, target: target, options: options, key: key, document: document))
+        }
+    }
+
+    /// An fstab line for the mount, parsed as lxc.mount.entry lines are (the same option names).
+    private static func mountEntry(type: String, source: String, target: String, options: [String], key: String,
+                                   document: OCIDocument) throws(SwrunError) -> MountEntry {
+        let isBind = type == "bind" || options.contains("bind") || options.contains("rbind")
+        var kept = options.filter { !["tmpcopyup", "copy-symlink", "notmpcopyup"].contains($0) }
+        if kept.contains("rro") || kept.contains("rrw") {
+            throw document.error(key + ".options", "recursive read-only mounts (rro, rrw) are not supported", hint: "use ro")
+        }
+        if type == "bind", !kept.contains("bind") && !kept.contains("rbind") { kept.append("rbind") }
+        var create = "create=dir"
+        if isBind {
+            var status = stat()
+            guard stat(source, &status) == 0 else {
+                throw document.error(key + ".source", "\(source) does not exist on the host", hint: "bind an existing path")
+            }
+            if status.st_mode & S_IFMT != S_IFDIR { create = "create=file" }
+        }
+        func escaped(_ text: String) -> String {
+            var result = ""
+            for character in text.unicodeScalars {
+                switch character {
+                case " ": result += "\\040"
+                case "\t": result += "\\011"
+                case "\\": result += "\\134"
+                default: result.unicodeScalars.append(character)
+                }
+            }
+            return result
+        }
+        let fsType = isBind || type.isEmpty ? "none" : type
+        let line = "\(escaped(source.isEmpty ? fsType : source)) \(escaped(String(target.dropFirst()))) \(fsType) \((kept + [create]).joined(separator: ",")) 0 0"
+        do {
+            return try MountEntry.parse(line, location: ConfigLocation(file: document.path, line: 0), key: key)
+        } catch {
+            throw document.error(key, error.message, hint: error.hint ?? "check the mount's type and options")
+        }
+    }
+}
+
+/// config.json, read with the key paths its errors name.
+struct OCIDocument {
+    let path: String
+    let root: JSONValue
+
+    static func load(_ path: String) throws(SwrunError) -> OCIDocument {
+        let bytes: [UInt8]
+        do { bytes = try FileSystem.readBytes(path) } catch {
+            throw SwrunError(.notFound, "the bundle has no \(FileSystem.lastComponent(path)): cannot read \(path)", errno: error.errno,
+                             hint: "give --bundle the directory that holds config.json (`swrun-oci spec` writes one)")
+        }
+        let root: JSONValue
+        do { root = try JSONValue(parsing: bytes) } catch {
+            throw SwrunError(.invalidConfig, "\(path) is not valid JSON: \(error)", hint: "fix the file")
+        }
+        guard root.object != nil else { throw SwrunError(.invalidConfig, "\(path) is not a JSON object", hint: "config.json holds one object") }
+        return OCIDocument(path: path, root: root)
+    }
+
+    /// The value at a dotted key path ("linux.resources.memory"); nil when absent or null.
+    subscript(key: String) -> JSONValue? {
+        var value: JSONValue? = root
+        for part in key.split(separator: ".") { value = value?[String(part)] }
+        return value?.isNull == true ? nil : value
+    }
+
+    /// Whether a value says anything: not null, not an empty string, list or object.
+    static func isSet(_ value: JSONValue) -> Bool {
+        if value.isNull || value.string == "" { return false }
+        if let items = value.array { return !items.isEmpty }
+        if let object = value.object { return !object.isEmpty }
+        return true
+    }
+
+    func error(_ key: String, _ message: String, hint: String) -> SwrunError {
+        SwrunError(.invalidConfig, "\(path): \(key) \(message)", hint: hint)
+    }
+
+    func checkVersion() throws(SwrunError) {
+        guard let version = root["ociVersion"]?.string else {
+            throw error("ociVersion", "is missing", hint: "set it to the runtime-spec version, e.g. \"1.0.2\"")
+        }
+        guard version.split(separator: ".").first == "1" else {
+            throw error("ociVersion", "'\(version)' is not a 1.x runtime-spec version, the only one swrun reads", hint: "write the bundle for runtime-spec 1.x")
+        }
+    }
+
+    func string(_ key: String) throws(SwrunError) -> String? {
+        guard let value = self[key] else { return nil }
+        guard let text = value.string else { throw error(key, "is not a string", hint: "write it in quotes") }
+        return text
+    }
+
+    func bool(_ key: String) throws(SwrunError) -> Bool? {
+        guard let value = self[key] else { return nil }
+        guard let flag = value.bool else { throw error(key, "is not true or false", hint: "write true or false") }
+        return flag
+    }
+
+    func strings(_ key: String) throws(SwrunError) -> [String] {
+        guard let value = self[key] else { return [] }
+        guard let items = value.array else { throw error(key, "is not a list", hint: "write a JSON array of strings") }
+        var result: [String] = []
+        for (index, item) in items.enumerated() {
+            guard let text = item.string else { throw error("\(key)[\(index)]", "is not a string", hint: "write it in quotes") }
+            result.append(text)
+        }
+        return result
+    }
+
+    func stringMap(_ key: String) throws(SwrunError) -> [String: String] {
+        guard let value = self[key] else { return [:] }
+        guard let object = value.object else { throw error(key, "is not an object", hint: "write {\"name\": \"value\"}") }
+        var result: [String: String] = [:]
+        for (name, item) in object {
+            guard let text = item.string else { throw error("\(key).\(name)", "is not a string", hint: "write it in quotes") }
+            result[name] = text
+        }
+        return result
+    }
+
+    /// An unsigned number that fits `T`, at `key` of `value`.
+    func number<T: FixedWidthInteger>(_ value: JSONValue?, _ key: String, as type: T.Type = T.self) throws(SwrunError) -> T? {
+        guard let value, !value.isNull else { return nil }
+        guard let text = value.numberText, let number = T(text) else {
+            throw error(key, "is not a number that fits \(T.self)", hint: "write a whole number in range")
+        }
+        return number
+    }
+
+    func idMaps(_ key: String, kind: IDMap.Kind) throws(SwrunError) -> [IDMap] {
+        var maps: [IDMap] = []
+        for (index, item) in (self[key]?.array ?? []).enumerated() {
+            let itemKey = "\(key)[\(index)]"
+            guard let inside = try number(item["containerID"], itemKey + ".containerID", as: UInt32.self),
+                  let host = try number(item["hostID"], itemKey + ".hostID", as: UInt32.self),
+                  let size = try number(item["size"], itemKey + ".size", as: UInt32.self) else {
+                throw error(itemKey, "needs containerID, hostID and size", hint: "for example {\"containerID\": 0, \"hostID\": 100000, \"size\": 65536}")
+            }
+            maps.append(IDMap(kind: kind, containerID: inside, hostID: host, count: size))
+        }
+        return maps
+    }
+
+    func deviceNodes() throws(SwrunError) -> [DeviceNode] {
+        var nodes: [DeviceNode] = []
+        for (index, item) in (self["linux.devices"]?.array ?? []).enumerated() {
+            let key = "linux.devices[\(index)]"
+            guard let path = item["path"]?.string, path.hasPrefix("/dev/") else {
+                throw error(key + ".path", "must be a path below /dev", hint: "for example /dev/fuse")
+            }
+            let kinds: [String: mode_t] = ["c": S_IFCHR, "u": S_IFCHR, "b": S_IFBLK, "p": S_IFIFO]
+            guard let typeText = item["type"]?.string, let kind = kinds[typeText] else {
+                throw error(key + ".type", "must be c, u, b or p", hint: "c for a character device")
+            }
+            let major = try number(item["major"], key + ".major", as: UInt32.self)
+            let minor = try number(item["minor"], key + ".minor", as: UInt32.self)
+            if kind != S_IFIFO && (major == nil || minor == nil) {
+                throw error(key, "needs major and minor numbers", hint: "see `ls -l \(path)` on the host")
+            }
+            let mode = try number(item["fileMode"], key + ".fileMode", as: mode_t.self) ?? 0o666
+            nodes.append(DeviceNode(path: path, mode: kind | (mode & 0o7777), major: major ?? 0, minor: minor ?? 0,
+                                    uid: try number(item["uid"], key + ".uid", as: uid_t.self) ?? 0,
+                                    gid: try number(item["gid"], key + ".gid", as: gid_t.self) ?? 0))
+        }
+        return nodes
+    }
+
+    func hooks() throws(SwrunError) -> HookSet {
+        func read(_ point: String) throws(SwrunError) -> [Hook] {
+            var hooks: [Hook] = []
+            for (index, item) in (self["hooks.\(point)"]?.array ?? []).enumerated() {
+                let key = "hooks.\(point)[\(index)]"
+                guard let path = item["path"]?.string, path.hasPrefix("/") else {
+                    throw error(key + ".path", "must be an absolute path", hint: "give the hook program's full path")
+                }
+                let args = try strings(key + ".args")
+                let environment = try strings(key + ".env")
+                let timeout = try number(item["timeout"], key + ".timeout", as: Int.self)
+                if let timeout, timeout <= 0 { throw error(key + ".timeout", "must be more than 0 seconds", hint: "drop it for no limit") }
+                hooks.append(Hook(label: "\(key) (\(path))", path: path, args: args.isEmpty ? [path] : args, environment: environment,
+                                  timeout: timeout, inheritsEnvironment: false, readsState: true))
+            }
+            return hooks
+        }
+        var set = HookSet()
+        set.runtimeCreated = try read("prestart") + read("createRuntime")
+        set.mount = try read("createContainer")
+        set.start = try read("startContainer")
+        set.started = try read("poststart")
+        set.stopped = try read("poststop")
+        return set
+    }
+}
+
+/// process (config.json's, or exec's process.json): what runs, as whom, with what.
+struct OCIProcess {
+    let value: JSONValue
+    let document: OCIDocument
+    let key: String
+
+    init(_ value: JSONValue, in document: OCIDocument, key: String) {
+        self.value = value
+        self.document = document
+        self.key = key
+    }
+
+    func spec() throws(SwrunError) -> ProcessSpec {
+        var args: [String] = []
+        for (index, item) in (value["args"]?.array ?? []).enumerated() {
+            guard let text = item.string else { throw document.error("\(key).args[\(index)]", "is not a string", hint: "write it in quotes") }
+            args.append(text)
+        }
+        guard !args.isEmpty else { throw document.error("\(key).args", "is empty", hint: "name the program to run, e.g. [\"/bin/sh\"]") }
+        var profile = ProcessProfile()
+        guard let cwd = value["cwd"]?.string, cwd.hasPrefix("/") else {
+            throw document.error("\(key).cwd", "must be an absolute path", hint: "for example \"/\"")
+        }
+        profile.cwd = cwd
+        for (index, item) in (value["env"]?.array ?? []).enumerated() {
+            guard let text = item.string, text.contains("=") else {
+                throw document.error("\(key).env[\(index)]", "is not NAME=VALUE", hint: "write each variable as \"NAME=VALUE\"")
+            }
+            profile.environment.append(text)
+        }
+        profile.uid = try document.number(value["user"]?["uid"], "\(key).user.uid", as: uid_t.self) ?? 0
+        profile.gid = try document.number(value["user"]?["gid"], "\(key).user.gid", as: gid_t.self) ?? 0
+        profile.umask = try document.number(value["user"]?["umask"], "\(key).user.umask", as: mode_t.self)
+        for (index, item) in (value["user"]?["additionalGids"]?.array ?? []).enumerated() {
+            guard let group = try document.number(item, "\(key).user.additionalGids[\(index)]", as: gid_t.self) else { continue }
+            profile.additionalGroups.append(group)
+        }
+        profile.noNewPrivileges = value["noNewPrivileges"]?.bool ?? false
+        let available = Capabilities.all & Capabilities.permitted()
+        let bounding = try capabilities("bounding")
+        profile.keptCapabilities = bounding & available
+        profile.capabilitySets = CapabilitySets(effective: try capabilities("effective") & available, permitted: try capabilities("permitted") & available,
+                                                inheritable: try capabilities("inheritable") & available, ambient: try capabilities("ambient") & available)
+        profile.resourceLimits = try resourceLimits()
+        for (field, what) in [("apparmorProfile", "AppArmor profiles"), ("selinuxLabel", "SELinux labels"), ("ioPriority", "I/O priorities"),
+                              ("scheduler", "scheduling policies"), ("execCPUAffinity", "CPU affinities")]
+            where value[field].map(OCIDocument.isSet) == true {
+            throw document.error("\(key).\(field)", "is not supported: swrun applies no \(what)", hint: "drop \(key).\(field)")
+        }
+        var process = ProcessSpec(args: args, profile: profile)
+        process.argsOrigin = "\(key).args"
+        process.terminal = value["terminal"]?.bool ?? false
+        process.terminalIsControlling = true
+        process.usesDefaultEnvironment = false
+        if let size = value["consoleSize"],
+           let rows = try document.number(size["height"], "\(key).consoleSize.height", as: UInt16.self),
+           let columns = try document.number(size["width"], "\(key).consoleSize.width", as: UInt16.self) {
+            process.consoleSize = (rows, columns)
+        }
+        process.oomScoreAdjustment = try document.number(value["oomScoreAdj"], "\(key).oomScoreAdj", as: Int.self)
+        return process
+    }
+
+    /// One capability set ("CAP_NET_RAW" names) as a mask.
+    private func capabilities(_ set: String) throws(SwrunError) -> UInt64 {
+        var mask: UInt64 = 0
+        for (index, item) in (value["capabilities"]?[set]?.array ?? []).enumerated() {
+            let name = item.string ?? ""
+            let short = name.lowercased().hasPrefix("cap_") ? String(name.lowercased().dropFirst(4)) : name.lowercased()
+            guard let number = Capabilities.number(short) else {
+                throw document.error("\(key).capabilities.\(set)[\(index)]", "'\(name)' is not a capability this kernel knows",
+                                     hint: "use the names of capabilities(7), e.g. CAP_NET_BIND_SERVICE")
+            }
+            mask |= UInt64(1) << UInt64(number)
+        }
+        return mask
+    }
+
+    static let resources: [String: Int32] = [
+        "RLIMIT_CPU": 0, "RLIMIT_FSIZE": 1, "RLIMIT_DATA": 2, "RLIMIT_STACK": 3, "RLIMIT_CORE": 4, "RLIMIT_RSS": 5,
+        "RLIMIT_NPROC": 6, "RLIMIT_NOFILE": 7, "RLIMIT_MEMLOCK": 8, "RLIMIT_AS": 9, "RLIMIT_LOCKS": 10,
+        "RLIMIT_SIGPENDING": 11, "RLIMIT_MSGQUEUE": 12, "RLIMIT_NICE": 13, "RLIMIT_RTPRIO": 14, "RLIMIT_RTTIME": 15,
+    ]
+
+    private func resourceLimits() throws(SwrunError) -> [ResourceLimit] {
+        var limits: [ResourceLimit] = []
+        for (index, item) in (value["rlimits"]?.array ?? []).enumerated() {
+            let itemKey = "\(key).rlimits[\(index)]"
+            guard let type = item["type"]?.string, let resource = Self.resources[type] else {
+                throw document.error(itemKey + ".type", "'\(item["type"]?.string ?? "")' is not an RLIMIT_ name", hint: "for example RLIMIT_NOFILE")
+            }
+            guard !limits.contains(where: { $0.resource == resource }) else {
+                throw document.error(itemKey, "sets \(type) twice", hint: "give each limit once")
+            }
+            guard let soft = try document.number(item["soft"], itemKey + ".soft", as: UInt64.self),
+                  let hard = try document.number(item["hard"], itemKey + ".hard", as: UInt64.self) else {
+                throw document.error(itemKey, "needs soft and hard", hint: "for example {\"type\": \"RLIMIT_NOFILE\", \"soft\": 1024, \"hard\": 1024}")
+            }
+            limits.append(ResourceLimit(resource: resource, name: type, soft: soft, hard: hard))
+        }
+        return limits
+    }
+}

@@ -1,0 +1,154 @@
+import SwrunCgroups
+import SwrunJSON
+import SwrunSeccomp
+import SwrunSystem
+
+/// linux.resources (config.json, and `update --resources`): cgroup limits and the device
+/// policy, in swrun's terms (v2 keys, written as v1 files on a v1 host).
+enum OCIResources {
+    static func read(_ value: JSONValue?, in document: OCIDocument, key: String) throws(SwrunError) -> ResourceSpec {
+        var spec = ResourceSpec()
+        guard let value else {
+            spec.devicePolicy.allowStandardNodes()
+            return spec
+        }
+        func number(_ path: String) throws(SwrunError) -> Int64? {
+            var item: JSONValue? = value
+            for part in path.split(separator: ".") { item = item?[String(part)] }
+            return try document.number(item, "\(key).\(path)", as: Int64.self)
+        }
+        func set(v2 name: String, _ text: String, from path: String) throws(SwrunError) {
+            do { try spec.limits.set(v2: name, text, origin: "\(key).\(path)") } catch {
+                throw document.error("\(key).\(path)", error.message, hint: error.hint ?? "see the runtime-spec's linux.resources")
+            }
+        }
+        func set(v1 name: String, _ text: String, from path: String) throws(SwrunError) {
+            do { try spec.limits.set(v1: name, text, origin: "\(key).\(path)") } catch {
+                throw document.error("\(key).\(path)", error.message, hint: error.hint ?? "see the runtime-spec's linux.resources")
+            }
+        }
+        if let limit = try number("memory.limit") { try set(v2: "memory.max", limit < 0 ? "max" : String(limit), from: "memory.limit") }
+        if let reservation = try number("memory.reservation") { try set(v2: "memory.low", reservation < 0 ? "max" : String(reservation), from: "memory.reservation") }
+        if let limit = try number("pids.limit") { try set(v2: "pids.max", limit <= 0 ? "max" : String(limit), from: "pids.limit") }
+        if let shares = try number("cpu.shares"), shares > 0 { try set(v1: "cpu.shares", String(shares), from: "cpu.shares") }
+        if let period = try number("cpu.period"), period > 0 { try set(v1: "cpu.cfs_period_us", String(period), from: "cpu.period") }
+        if let quota = try number("cpu.quota"), quota != 0 { try set(v1: "cpu.cfs_quota_us", String(quota), from: "cpu.quota") }
+        for (field, name) in [("cpus", "cpuset.cpus"), ("mems", "cpuset.mems")] {
+            if let text = value["cpu"]?[field]?.string, !text.isEmpty { try set(v2: name, text, from: "cpu.\(field)") }
+        }
+        for (name, item) in (value["unified"]?.object ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard let text = item.string else { throw document.error("\(key).unified.\(name)", "is not a string", hint: "write the file's value in quotes") }
+            try set(v2: name, text, from: "unified.\(name)")
+        }
+        for (index, item) in (value["devices"]?.array ?? []).enumerated() {
+            let itemKey = "\(key).devices[\(index)]"
+            guard let allow = item["allow"]?.bool else { throw document.error(itemKey + ".allow", "is missing", hint: "true or false") }
+            let type = item["type"]?.string ?? "a"
+            let major = try document.number(item["major"], itemKey + ".major", as: Int64.self)
+            let minor = try document.number(item["minor"], itemKey + ".minor", as: Int64.self)
+            let access = item["access"]?.string ?? "rwm"
+            let rule = type == "a" && major == nil && minor == nil && access == "rwm"
+                ? "a" : "\(type) \(major.map { $0 < 0 ? "*" : String($0) } ?? "*"):\(minor.map { $0 < 0 ? "*" : String($0) } ?? "*") \(access)"
+            do { try spec.devicePolicy.add(rule, allow: allow) } catch {
+                throw document.error(itemKey, error.message, hint: error.hint ?? "type a, c or b; access of r, w, m")
+            }
+        }
+        spec.devicePolicy.allowStandardNodes()
+        return spec
+    }
+
+    /// The fields of linux.resources that swrun reads but cannot apply on this host, for a warning.
+    static func unapplied(_ value: JSONValue?) -> [String] {
+        guard let value else { return [] }
+        var fields: [String] = []
+        for field in ["swap", "kernel", "kernelTCP", "swappiness", "disableOOMKiller"] where value["memory"]?[field].map({ !$0.isNull }) == true {
+            fields.append("memory.\(field)")
+        }
+        for field in ["realtimeRuntime", "realtimePeriod", "burst", "idle"] where value["cpu"]?[field].map({ !$0.isNull }) == true {
+            fields.append("cpu.\(field)")
+        }
+        for field in ["blockIO", "hugepageLimits", "network", "rdma"] where value[field].map({ !$0.isNull }) == true {
+            fields.append(field)
+        }
+        return fields
+    }
+}
+
+/// linux.seccomp as a filter swrun compiles itself: named calls (unknown names skipped, as
+/// libseccomp skips calls an architecture lacks), 64-bit argument conditions, OCI's actions.
+enum OCISeccomp {
+    static func filter(_ value: JSONValue, in document: OCIDocument, linux32: Bool) throws(SwrunError) -> SeccompFilter? {
+        let key = "linux.seccomp"
+        let defaultErrno = try document.number(value["defaultErrnoRet"], key + ".defaultErrnoRet", as: UInt16.self)
+        guard let defaultName = value["defaultAction"]?.string else {
+            throw document.error(key + ".defaultAction", "is missing", hint: "for example SCMP_ACT_ERRNO")
+        }
+        let defaultAction = try action(defaultName, errno: defaultErrno, key: key + ".defaultAction", document: document)
+        if let listener = value["listenerPath"]?.string, !listener.isEmpty {
+            throw document.error(key + ".listenerPath", "asks for a seccomp notify listener, which swrun does not serve", hint: "drop listenerPath and any SCMP_ACT_NOTIFY rule")
+        }
+        for (index, flag) in (value["flags"]?.array ?? []).enumerated() {
+            let name = flag.string ?? ""
+            // The filter is loaded before the command runs, in a single-threaded process: TSYNC changes nothing.
+            guard ["SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_LOG"].contains(name) else {
+                throw document.error("\(key).flags[\(index)]", "'\(name)' is not a seccomp flag swrun knows", hint: "drop it")
+            }
+        }
+        var rules: [SeccompFilter.Rule] = []
+        for (index, item) in (value["syscalls"]?.array ?? []).enumerated() {
+            let itemKey = "\(key).syscalls[\(index)]"
+            guard let actionName = item["action"]?.string else { throw document.error(itemKey + ".action", "is missing", hint: "for example SCMP_ACT_ALLOW") }
+            let ruleAction = try action(actionName, errno: try document.number(item["errnoRet"], itemKey + ".errnoRet", as: UInt16.self) ?? defaultErrno,
+                                        key: itemKey + ".action", document: document)
+            var conditions: [SeccompFilter.ArgumentCondition] = []
+            for (position, argument) in (item["args"]?.array ?? []).enumerated() {
+                let argumentKey = "\(itemKey).args[\(position)]"
+                guard let index = try document.number(argument["index"], argumentKey + ".index", as: Int.self), (0..<6).contains(index) else {
+                    throw document.error(argumentKey + ".index", "must be 0 to 5", hint: "a system call has six arguments")
+                }
+                guard let opName = argument["op"]?.string, let operation = operations[opName] else {
+                    throw document.error(argumentKey + ".op", "'\(argument["op"]?.string ?? "")' is not a comparison", hint: "use SCMP_CMP_EQ, NE, LT, LE, GT, GE or MASKED_EQ")
+                }
+                conditions.append(.init(index: index, operation: operation,
+                                        value: try document.number(argument["value"], argumentKey + ".value", as: UInt64.self) ?? 0,
+                                        valueTwo: try document.number(argument["valueTwo"], argumentKey + ".valueTwo", as: UInt64.self) ?? 0))
+            }
+            for name in try document.strings(itemKey + ".names") {
+                guard let number = SeccompFilter.number(ofCall: name) else { continue }
+                rules.append(.init(name: name, number: number, action: ruleAction, conditions: conditions))
+            }
+        }
+        var filter = SeccompFilter(defaultAction: defaultAction, rules: rules)
+        let architectures = try document.strings(key + ".architectures")
+        if linux32 || architectures.contains("SCMP_ARCH_X86") {
+            guard let both = filter.judgingI386Calls() else { throw document.error(key, "cannot be applied to i386 calls", hint: "drop SCMP_ARCH_X86") }
+            filter = both
+        }
+        guard filter.program.count <= ProcessProfile.maxFilterInstructions else {
+            throw document.error(key, "makes a filter of \(filter.program.count) instructions; the kernel takes \(ProcessProfile.maxFilterInstructions)",
+                                 hint: "name fewer calls")
+        }
+        return filter
+    }
+
+    static let operations: [String: SeccompFilter.ArgumentCondition.Operation] = [
+        "SCMP_CMP_NE": .notEqual, "SCMP_CMP_LT": .lessThan, "SCMP_CMP_LE": .lessOrEqual, "SCMP_CMP_EQ": .equal,
+        "SCMP_CMP_GE": .greaterOrEqual, "SCMP_CMP_GT": .greaterThan, "SCMP_CMP_MASKED_EQ": .maskedEqual,
+    ]
+
+    private static func action(_ name: String, errno: UInt16?, key: String, document: OCIDocument) throws(SwrunError) -> SeccompAction {
+        switch name {
+        case "SCMP_ACT_ALLOW": return .allow
+        case "SCMP_ACT_ERRNO": return .errno(errno ?? 1)
+        case "SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD": return .killThread
+        case "SCMP_ACT_KILL_PROCESS": return .kill
+        case "SCMP_ACT_TRAP": return .trap
+        case "SCMP_ACT_LOG": return .log
+        case "SCMP_ACT_TRACE": return .trace(errno ?? 38)
+        case "SCMP_ACT_NOTIFY":
+            throw document.error(key, "SCMP_ACT_NOTIFY needs a listener, which swrun does not serve", hint: "use SCMP_ACT_ERRNO")
+        default:
+            throw document.error(key, "'\(name)' is not a seccomp action", hint: "use SCMP_ACT_ALLOW, ERRNO, KILL, KILL_PROCESS, TRAP, LOG or TRACE")
+        }
+    }
+}
