@@ -254,7 +254,12 @@ struct OCIDocument {
     }
 
     func strings(_ key: String) throws(SwrunError) -> [String] {
-        guard let value = self[key] else { return [] }
+        try strings(self[key], key)
+    }
+
+    /// A list of strings, `value` read at `key` (for messages).
+    func strings(_ value: JSONValue?, _ key: String) throws(SwrunError) -> [String] {
+        guard let value, !value.isNull else { return [] }
         guard let items = value.array else { throw error(key, "is not a list", hint: "write a JSON array of strings") }
         var result: [String] = []
         for (index, item) in items.enumerated() {
@@ -330,8 +335,8 @@ struct OCIDocument {
                 guard let path = item["path"]?.string, path.hasPrefix("/") else {
                     throw error(key + ".path", "must be an absolute path", hint: "give the hook program's full path")
                 }
-                let args = try strings(key + ".args")
-                let environment = try strings(key + ".env")
+                let args = try strings(item["args"], key + ".args")
+                let environment = try strings(item["env"], key + ".env")
                 let timeout = try number(item["timeout"], key + ".timeout", as: Int.self)
                 if let timeout, timeout <= 0 { throw error(key + ".timeout", "must be more than 0 seconds", hint: "drop it for no limit") }
                 hooks.append(Hook(label: "\(key) (\(path))", path: path, args: args.isEmpty ? [path] : args, environment: environment,

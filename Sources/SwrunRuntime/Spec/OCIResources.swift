@@ -113,7 +113,7 @@ enum OCISeccomp {
                                         value: try document.number(argument["value"], argumentKey + ".value", as: UInt64.self) ?? 0,
                                         valueTwo: try document.number(argument["valueTwo"], argumentKey + ".valueTwo", as: UInt64.self) ?? 0))
             }
-            for name in try document.strings(itemKey + ".names") {
+            for name in try document.strings(item["names"], itemKey + ".names") {
                 guard let number = SeccompFilter.number(ofCall: name) else { continue }
                 rules.append(.init(name: name, number: number, action: ruleAction, conditions: conditions))
             }

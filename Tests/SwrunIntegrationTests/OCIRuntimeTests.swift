@@ -1,0 +1,289 @@
+import CLinux
+import Foundation
+import Glibc
+import Testing
+
+/// An OCI bundle over a busybox rootfs, with its own state root: `swrun oci --root ROOT ...`.
+final class OCIBundleFixture {
+    let sandbox: Sandbox
+    let bundle: String
+    let root: String
+
+    init() throws {
+        sandbox = try Sandbox()
+        let name = sandbox.name("rootfs")
+        try sandbox.create(name)
+        bundle = sandbox.path + "/bundle"
+        root = sandbox.path + "/oci"
+        try FileManager.default.createDirectory(atPath: bundle, withIntermediateDirectories: true)
+        let made = try oci(["spec", "--bundle", bundle])
+        #expect(made.status == 0, "\(made.stderr)")
+        try edit { config in
+            config["root"] = ["path": self.sandbox.path + "/" + name + "/rootfs", "readonly": false]
+            var process = config["process"] as? [String: Any] ?? [:]
+            process["terminal"] = false
+            config["process"] = process
+        }
+    }
+
+    /// Changes config.json.
+    func edit(_ change: (inout [String: Any]) -> Void) throws {
+        let path = bundle + "/config.json"
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any] ?? [:]
+        change(&config)
+        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: path))
+    }
+
+    /// Sets process.args (and more of process when given).
+    func command(_ args: [String], _ more: [String: Any] = [:]) throws {
+        try edit { config in
+            var process = config["process"] as? [String: Any] ?? [:]
+            process["args"] = args
+            for (key, value) in more { process[key] = value }
+            config["process"] = process
+        }
+    }
+
+    @discardableResult
+    func oci(_ arguments: [String], input: String? = nil, timeout: TimeInterval = 60) throws -> Swrun.Result {
+        try Swrun.run(["oci", "--root", root] + arguments, input: input, timeout: timeout)
+    }
+
+    func state(_ id: String) throws -> [String: Any] {
+        let result = try oci(["state", id])
+        return (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))) as? [String: Any] ?? [:]
+    }
+
+    /// Every container of this root is deleted, whatever a test left.
+    deinit {
+        let list = (try? oci(["list", "-q"]))?.stdout ?? ""
+        for id in list.split(separator: "\n") { _ = try? oci(["delete", "--force", String(id)]) }
+    }
+}
+
+/// swrun-oci, the OCI runtime with runc's command line, driven as an engine drives it.
+@Suite(.serialized) struct OCIRuntimeTests {
+    @Test func createStartStateKillDeleteWalkTheLifecycle() throws {
+        let fixture = try OCIBundleFixture()
+        try fixture.command(["sh", "-c", "echo started; exec sleep 60"])
+        let pidFile = fixture.sandbox.path + "/pid"
+        let created = try fixture.oci(["create", "--bundle", fixture.bundle, "--pid-file", pidFile, "life"])
+        #expect(created.status == 0, "\(created.stderr)")
+        let pid = Int(try String(contentsOfFile: pidFile, encoding: .utf8)) ?? -1
+        var state = try fixture.state("life")
+        #expect(state["status"] as? String == "created" && state["pid"] as? Int == pid && state["id"] as? String == "life", "\(state)")
+        #expect(state["bundle"] as? String == fixture.bundle && state["ociVersion"] as? String == "1.0.2")
+        // Created, the process has not run: its command line is still swrun's.
+        #expect(!((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").contains("sleep"))
+
+        #expect(try fixture.oci(["start", "life"]).status == 0)
+        state = try fixture.state("life")
+        #expect(state["status"] as? String == "running", "\(state)")
+        #expect(((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").hasPrefix("sleep"))
+        let listed = try fixture.oci(["list", "--format", "json"]).stdout
+        #expect(listed.contains("\"id\":\"life\"") && listed.contains("\"status\":\"running\""), "\(listed)")
+        #expect(try fixture.oci(["ps", "--format", "json", "life"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[\(pid)]")
+
+        let refused = try fixture.oci(["delete", "life"])
+        #expect(refused.status != 0 && refused.stderr.contains("not stopped"), "a running container is deleted only with --force")
+        #expect(try fixture.oci(["kill", "life", "KILL"]).status == 0)
+        for _ in 0..<100 where (try fixture.state("life"))["status"] as? String != "stopped" { usleep(20_000) }
+        #expect((try fixture.state("life"))["status"] as? String == "stopped")
+        #expect(try fixture.oci(["delete", "life"]).status == 0)
+        let gone = try fixture.oci(["state", "life"])
+        #expect(gone.status != 0 && gone.stderr.contains("container does not exist: life"))
+        #expect(!FileManager.default.fileExists(atPath: fixture.root + "/life"))
+        #expect(try fixture.oci(["delete", "--force", "life"]).status == 0, "deleting what is gone with --force succeeds, as runc")
+    }
+
+    @Test func runGivesTheProcessExactlyWhatTheBundleSays() throws {
+        let fixture = try OCIBundleFixture()
+        try fixture.command(["sh", "-c", "hostname; id -u; id -g; id -G; pwd; env | sort; ulimit -n; touch /x 2>&1; cat /proc/kcore | wc -c; exit 7"], [
+            "env": ["PATH=/bin:/usr/bin", "ONLY=this"], "cwd": "/tmp",
+            "user": ["uid": 1000, "gid": 1000, "additionalGids": [5, 6]],
+            "rlimits": [["type": "RLIMIT_NOFILE", "soft": 512, "hard": 512]],
+        ])
+        try fixture.edit { config in
+            config["hostname"] = "bundled"
+            config["root"] = ["path": (config["root"] as? [String: Any])?["path"] ?? "", "readonly": true]
+        }
+        let ran = try fixture.oci(["run", "--bundle", fixture.bundle, "exact"])
+        #expect(ran.status == 7, "the process's exit status is run's: \(ran.stderr)")
+        let lines = ran.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.prefix(5) == ["bundled", "1000", "1000", "1000 5 6", "/tmp"], "\(lines)")
+        #expect(lines.contains("ONLY=this") && lines.contains("PATH=/bin:/usr/bin") && !lines.contains { $0.hasPrefix("container=") },
+                "process.env is the whole environment: \(lines)")
+        #expect(lines.contains("512"))
+        #expect(lines.contains { $0.contains("Read-only file system") }, "root.readonly: \(lines)")
+        #expect(lines.last == "0", "/proc/kcore is masked: \(lines)")
+        #expect(!FileManager.default.fileExists(atPath: fixture.root + "/exact"), "run deletes the container once its process ends")
+    }
+
+    @Test func hooksRunAtTheirPointsWithTheStateOnStdin() throws {
+        let fixture = try OCIBundleFixture()
+        let log = fixture.sandbox.path + "/hooks"
+        try FileManager.default.createDirectory(atPath: log, withIntermediateDirectories: true)
+        func hook(_ point: String) -> [String: Any] {
+            ["path": "/bin/sh", "args": ["sh", "-c", "cat > \(log)/\(point); echo $HOOK_VAR >> \(log)/\(point)"], "env": ["HOOK_VAR=\(point)"]]
+        }
+        try fixture.edit { config in
+            config["hooks"] = ["prestart": [hook("prestart")], "createRuntime": [hook("createRuntime")],
+                               "poststart": [hook("poststart")], "poststop": [hook("poststop")]]
+        }
+        try fixture.command(["sleep", "60"])
+        #expect(try fixture.oci(["create", "--bundle", fixture.bundle, "hooked"]).status == 0)
+        let created = (try? String(contentsOfFile: log + "/createRuntime", encoding: .utf8)) ?? ""
+        #expect(created.contains("\"id\":\"hooked\"") && created.contains("\"status\":\"creating\"") && created.hasSuffix("createRuntime\n"), "\(created)")
+        #expect(FileManager.default.fileExists(atPath: log + "/prestart"))
+        #expect(!FileManager.default.fileExists(atPath: log + "/poststart"), "poststart waits for start")
+        #expect(try fixture.oci(["start", "hooked"]).status == 0)
+        #expect(((try? String(contentsOfFile: log + "/poststart", encoding: .utf8)) ?? "").contains("\"status\":\"running\""))
+        #expect(try fixture.oci(["delete", "--force", "hooked"]).status == 0)
+        #expect(((try? String(contentsOfFile: log + "/poststop", encoding: .utf8)) ?? "").contains("\"status\":\"stopped\""))
+
+        // A failing createRuntime hook stops the create, and leaves nothing.
+        try fixture.edit { config in config["hooks"] = ["createRuntime": [["path": "/bin/false"]]] }
+        let failed = try fixture.oci(["create", "--bundle", fixture.bundle, "failing"])
+        #expect(failed.status != 0 && failed.stderr.contains("hooks.createRuntime[0]"), "\(failed.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: fixture.root + "/failing"))
+    }
+
+    @Test func badBundlesAreRefusedAsRuncRefusesThemAndLeaveNothing() throws {
+        let fixture = try OCIBundleFixture()
+        let empty = fixture.sandbox.path + "/empty-bundle"
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        let missing = try fixture.oci(["create", "--bundle", empty, "bad"])
+        #expect(missing.status != 0 && missing.stderr.contains("config.json"), "\(missing.stderr)")
+
+        try fixture.edit { $0["ociVersion"] = "2.0.0" }
+        let version = try fixture.oci(["create", "--bundle", fixture.bundle, "bad"])
+        #expect(version.status != 0 && version.stderr.contains("ociVersion"), "\(version.stderr)")
+        try fixture.edit { $0["ociVersion"] = "1.0.2" }
+
+        try fixture.edit { config in
+            var linux = config["linux"] as? [String: Any] ?? [:]
+            linux["intelRdt"] = ["closID": "x"]
+            config["linux"] = linux
+        }
+        let unsupported = try fixture.oci(["--log", fixture.sandbox.path + "/log.json", "--log-format", "json", "create", "--bundle", fixture.bundle, "bad"])
+        #expect(unsupported.status != 0 && unsupported.stderr.contains("linux.intelRdt"), "\(unsupported.stderr)")
+        let logged = (try? String(contentsOfFile: fixture.sandbox.path + "/log.json", encoding: .utf8)) ?? ""
+        #expect(logged.contains("\"level\":\"error\"") && logged.contains("linux.intelRdt"), "the shims read the error from --log: \(logged)")
+        #expect(!FileManager.default.fileExists(atPath: fixture.root + "/bad"))
+
+        try fixture.edit { config in
+            var linux = config["linux"] as? [String: Any] ?? [:]
+            linux["intelRdt"] = nil
+            config["linux"] = linux
+        }
+        try fixture.command(["sleep", "60"])
+        #expect(try fixture.oci(["create", "--bundle", fixture.bundle, "twice"]).status == 0)
+        let again = try fixture.oci(["create", "--bundle", fixture.bundle, "twice"])
+        #expect(again.status != 0 && again.stderr.contains("container with id exists: twice"), "\(again.stderr)")
+        #expect(try fixture.oci(["state", "nothing-here"]).status != 0)
+        #expect(try fixture.oci(["kill", "nothing-here"]).status != 0)
+        let systemd = try fixture.oci(["--systemd-cgroup", "state", "twice"])
+        #expect(systemd.status != 0 && systemd.stderr.contains("cgroupfs"), "\(systemd.stderr)")
+    }
+
+    @Test func execRunsInTheContainerInlineOrFromAProcessFile() throws {
+        let fixture = try OCIBundleFixture()
+        try fixture.command(["sleep", "60"])
+        #expect(try fixture.oci(["create", "--bundle", fixture.bundle, "target"]).status == 0)
+        #expect(try fixture.oci(["start", "target"]).status == 0)
+        let inline = try fixture.oci(["exec", "--env", "EXTRA=1", "target", "sh", "-c", "echo $EXTRA; hostname; exit 3"])
+        #expect(inline.status == 3 && inline.stdout == "1\nswrun\n", "\(inline.status) \(inline.stdout) \(inline.stderr)")
+        let processFile = fixture.sandbox.path + "/process.json"
+        try JSONSerialization.data(withJSONObject: ["args": ["sh", "-c", "id -u; pwd; cat /proc/1/cmdline"], "cwd": "/dev", "env": ["PATH=/bin"],
+                                                    "user": ["uid": 33, "gid": 33]]).write(to: URL(fileURLWithPath: processFile))
+        let fromFile = try fixture.oci(["exec", "--process", processFile, "target"])
+        #expect(fromFile.status == 0 && fromFile.stdout.hasPrefix("33\n/dev\nsleep"), "\(fromFile.stdout) \(fromFile.stderr)")
+        let pidFile = fixture.sandbox.path + "/exec.pid"
+        let detached = try fixture.oci(["exec", "--detach", "--pid-file", pidFile, "target", "sleep", "30"])
+        #expect(detached.status == 0)
+        let execPID = try String(contentsOfFile: pidFile, encoding: .utf8)
+        #expect(try fixture.oci(["ps", "--format", "json", "target"]).stdout.contains(execPID), "the exec'd process is in the container's cgroup")
+        let missing = try fixture.oci(["exec", "target", "/no/such/program"])
+        #expect(missing.status == 127, "\(missing.stderr)")
+    }
+
+    @Test func resourcesPauseAndUpdateReachTheCgroup() throws {
+        let fixture = try OCIBundleFixture()
+        try fixture.command(["sleep", "60"])
+        try fixture.edit { config in
+            var linux = config["linux"] as? [String: Any] ?? [:]
+            linux["resources"] = ["memory": ["limit": 64 << 20], "pids": ["limit": 50],
+                                  "devices": [["allow": false, "access": "rwm"]]]
+            config["linux"] = linux
+        }
+        #expect(try fixture.oci(["run", "--detach", "--bundle", fixture.bundle, "limited"]).status == 0)
+        let memory = try fixture.oci(["exec", "limited", "sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max 2>/dev/null; cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max 2>/dev/null"])
+        #expect(memory.stdout.contains("67108864") && memory.stdout.contains("50"), "\(memory.stdout) \(memory.stderr)")
+        let resources = fixture.sandbox.path + "/resources.json"
+        try Data("{\"pids\": {\"limit\": 40}}".utf8).write(to: URL(fileURLWithPath: resources))
+        #expect(try fixture.oci(["update", "--resources", resources, "limited"]).status == 0)
+        let updated = try fixture.oci(["exec", "limited", "sh", "-c", "cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max 2>/dev/null"])
+        #expect(updated.stdout.contains("40"), "\(updated.stdout)")
+
+        #expect(try fixture.oci(["pause", "limited"]).status == 0)
+        #expect((try fixture.state("limited"))["status"] as? String == "paused")
+        #expect(try fixture.oci(["resume", "limited"]).status == 0)
+        #expect((try fixture.state("limited"))["status"] as? String == "running")
+        #expect(try fixture.oci(["delete", "--force", "limited"]).status == 0)
+    }
+
+    @Test func aSeccompProfileFromTheBundleFiltersByArguments() throws {
+        let fixture = try OCIBundleFixture()
+        // mkdir fails with EPERM; personality is allowed only for PER_LINUX (0), as Docker's profile does.
+        try fixture.edit { config in
+            var linux = config["linux"] as? [String: Any] ?? [:]
+            linux["seccomp"] = ["defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"], "syscalls": [
+                ["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1],
+                ["names": ["personality"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13,
+                 "args": [["index": 0, "value": 0, "op": "SCMP_CMP_NE"]]],
+            ]]
+            config["linux"] = linux
+        }
+        try fixture.command(["sh", "-c", "mkdir /tmp/d 2>&1; linux32 true 2>&1; echo done"])
+        let ran = try fixture.oci(["run", "--bundle", fixture.bundle, "filtered"])
+        #expect(ran.status == 0 && ran.stdout.contains("Operation not permitted") && ran.stdout.contains("Permission denied") && ran.stdout.hasSuffix("done\n"),
+                "\(ran.stdout) \(ran.stderr)")
+    }
+
+    @Test func theTerminalGoesToTheConsoleSocket() throws {
+        let fixture = try OCIBundleFixture()
+        try fixture.command(["sh", "-c", "tty; echo on-the-pty"], ["terminal": true])
+        let socketPath = fixture.sandbox.path + "/console.sock"
+        let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in socketPath.utf8.enumerated() { raw[index] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        #expect(bound == 0 && listen(listener, 1) == 0)
+        let missing = try fixture.oci(["create", "--bundle", fixture.bundle, "tty"])
+        #expect(missing.status != 0 && missing.stderr.contains("--console-socket"), "a terminal needs the socket: \(missing.stderr)")
+        let created = try fixture.oci(["create", "--bundle", fixture.bundle, "--console-socket", socketPath, "tty"])
+        #expect(created.status == 0, "\(created.stderr)")
+        let connection = accept(listener, nil, nil)
+        #expect(connection >= 0)
+        defer { close(connection) }
+        var buffer = [UInt8](repeating: 0, count: 256)
+        var master: Int32 = -1
+        let count = buffer.withUnsafeMutableBytes { swrun_recv_with_fd(connection, $0.baseAddress, $0.count, &master) }
+        #expect(count > 0 && master >= 0, "the pty's master comes over the socket")
+        defer { close(master) }
+        #expect(try fixture.oci(["start", "tty"]).status == 0)
+        var output = ""
+        for _ in 0..<50 where !output.contains("on-the-pty") {
+            var pollEntry = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
+            guard poll(&pollEntry, 1, 100) > 0 else { continue }
+            let read = buffer.withUnsafeMutableBytes { Glibc.read(master, $0.baseAddress, $0.count) }
+            if read <= 0 { break }
+            output += String(decoding: buffer[0..<read], as: UTF8.self)
+        }
+        #expect(output.contains("/dev/pts/0") && output.contains("on-the-pty"), "\(output)")
+    }
+}

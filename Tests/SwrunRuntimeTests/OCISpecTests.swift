@@ -1,0 +1,179 @@
+import CLinux
+import Glibc
+import SwrunConfig
+import SwrunJSON
+import SwrunSystem
+import Testing
+@testable import SwrunRuntime
+
+/// The OCI front end: what a config.json becomes, and the plan it leads to, without root.
+@Suite struct OCISpecTests {
+    /// A bundle directory with a rootfs and the given config.json, removed by `deinit`.
+    final class Bundle {
+        let path: String
+        init(_ config: JSONValue) throws {
+            var template = Array("/tmp/swrun-oci-spec-XXXXXX".utf8CString)
+            guard let made = mkdtemp(&template) else { throw SwrunError(.system, "mkdtemp failed") }
+            path = String(cString: made)
+            try FileSystem.makeDirectory(path + "/rootfs")
+            try FileSystem.writeAtomically(path + "/config.json", config.serialized)
+        }
+        deinit { try? FileSystem.removeTree(path) }
+
+        func spec() throws(SwrunError) -> ContainerSpec { try ContainerSpec(ociBundle: path) }
+
+        func plan() throws -> StartPlan {
+            try StartPlan(LaunchRequest(containerName: "oci", containerDirectory: path, spec: try spec(), mode: .boot, explain: false))
+        }
+    }
+
+    /// runc's `spec` with changes.
+    static func config(_ change: (inout [String: JSONValue]) -> Void = { _ in }) -> JSONValue {
+        guard case .object(var object) = OCIFeatures.defaultSpec else { return .null }
+        object["process"] = ["terminal": false, "args": ["/bin/true"], "cwd": "/", "env": ["PATH=/bin"], "user": ["uid": 0, "gid": 0]]
+        change(&object)
+        return .object(object)
+    }
+
+    @Test func theStandardMountsBecomeSwrunsKernelFilesystems() throws {
+        let bundle = try Bundle(Self.config { config in
+            guard case .array(var mounts)? = config["mounts"] else { return }
+            mounts.append(["destination": "/data", "type": "bind", "source": "/etc", "options": ["rbind", "ro"]])
+            config["mounts"] = .array(mounts)
+        })
+        let spec = try bundle.spec()
+        #expect(spec.filesystems.proc == .rw && spec.filesystems.sys == .ro && spec.filesystems.cgroup == .ro)
+        #expect(spec.devices.standardNodes)
+        #expect(spec.mounts.map(\.target) == ["dev/shm", "dev/mqueue", "data"], "proc, sys, cgroup, /dev and devpts are swrun's own")
+        let data = try #require(spec.mounts.last)
+        #expect(data.flags & UInt(MS_BIND) != 0 && data.flags & UInt(MS_RDONLY) != 0 && data.create == .directory)
+        #expect(spec.readOnlyPaths.contains("/proc/sys") && spec.maskedPaths.contains("/proc/kcore"))
+        #expect(spec.rootfs == bundle.path + "/rootfs" && spec.readOnlyRoot && spec.hostname == "swrun")
+        #expect(spec.process.usesDefaultEnvironment == false && spec.process.profile.environment == ["PATH=/bin"])
+    }
+
+    @Test func namespacesLeftOutAreTheHostsAndPathsAreJoined() throws {
+        let bundle = try Bundle(Self.config { config in
+            config["hostname"] = nil
+            config["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "network", "path": "/proc/1/ns/net"]]]
+        })
+        let spec = try bundle.spec()
+        #expect(spec.namespaces.fromHost == ["uts", "ipc", "cgroup"])
+        #expect(spec.namespaces.joined == ["net": "/proc/1/ns/net"])
+        #expect(!spec.namespaces.hostNetwork)
+
+        let withHostname = try Bundle(Self.config { config in
+            config["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"]]]
+        })
+        #expect(throws: SwrunError.self, "a hostname needs a uts namespace of its own") { try withHostname.spec() }
+        let noPid = try Bundle(Self.config { config in config["linux"] = ["namespaces": [["type": "mount"]]] })
+        #expect(throws: SwrunError.self) { try noPid.spec() }
+    }
+
+    @Test func theHostsUTSNamespaceIsNeverGivenAHostname() throws {
+        let bundle = try Bundle(Self.config { config in
+            config["hostname"] = nil
+            config["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "network"]]]
+        })
+        let plan = try bundle.plan()
+        #expect(!plan.setupSummaries.contains { $0.hasPrefix("set the hostname") })
+        #expect(plan.namespaces.flags & SWRUN_CLONE_NEWUTS == 0 && plan.namespaces.flags & SWRUN_CLONE_NEWIPC == 0)
+        #expect(plan.namespaces.flags & SWRUN_CLONE_NEWNET != 0)
+    }
+
+    @Test func devicesSysctlsAndTheRootLandInThePlan() throws {
+        let bundle = try Bundle(Self.config { config in
+            guard case .object(var linux)? = config["linux"] else { return }
+            linux["devices"] = [["path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 438, "uid": 0, "gid": 0]]
+            linux["sysctl"] = ["net.ipv4.ip_forward": "1"]
+            linux["rootfsPropagation"] = "rslave"
+            config["linux"] = .object(linux)
+        })
+        let steps = try bundle.plan().setupSummaries
+        let pivot = try #require(steps.firstIndex { $0.hasPrefix("pivot_root") })
+        #expect(steps.firstIndex(of: "create /dev/fuse").map { $0 < pivot } == true, "\(steps)")
+        #expect(steps.contains("give /dev/fuse to 0:0"))
+        let sysctl = try #require(steps.firstIndex(of: "set net.ipv4.ip_forward = 1"))
+        let readOnly = try #require(steps.firstIndex(of: "make /proc/sys read-only"))
+        #expect(sysctl < readOnly, "sysctls are written before /proc/sys is made read-only")
+        #expect(steps.firstIndex(of: "set the propagation of /").map { $0 > pivot } == true)
+        #expect(steps.firstIndex(of: "make / read-only").map { $0 > pivot } == true)
+    }
+
+    @Test func processFieldsBecomeTheProfile() throws {
+        let bundle = try Bundle(Self.config { config in
+            config["process"] = ["args": ["sh"], "cwd": "/srv", "env": ["A=1"], "noNewPrivileges": true,
+                                 "user": ["uid": 1000, "gid": 100, "umask": 63, "additionalGids": [5]],
+                                 "capabilities": ["bounding": ["CAP_NET_RAW", "CAP_KILL"], "effective": ["CAP_KILL"],
+                                                  "permitted": ["CAP_KILL"], "inheritable": [], "ambient": ["CAP_KILL"]],
+                                 "rlimits": [["type": "RLIMIT_NOFILE", "soft": 100, "hard": 200]], "oomScoreAdj": 500]
+        })
+        let process = try bundle.spec().process
+        let kill = UInt64(1) << 5, raw = UInt64(1) << 13
+        #expect(process.profile.uid == 1000 && process.profile.gid == 100 && process.profile.umask == 63)
+        #expect(process.profile.additionalGroups == [5] && process.profile.noNewPrivileges && process.profile.cwd == "/srv")
+        #expect(process.profile.keptCapabilities == kill | raw)
+        #expect(process.profile.capabilitySets == CapabilitySets(effective: kill, permitted: kill, inheritable: 0, ambient: kill))
+        #expect(process.profile.resourceLimits == [ResourceLimit(resource: 7, name: "RLIMIT_NOFILE", soft: 100, hard: 200)])
+        #expect(process.oomScoreAdjustment == 500)
+        let payload = try bundle.plan().payloadSummaries
+        #expect(payload.contains("keep the permitted capabilities across the user switch"), "\(payload)")
+        #expect(payload.contains("set the supplementary groups to [5]") && payload.contains("limit RLIMIT_NOFILE to 100/200"))
+    }
+
+    @Test func resourcesBecomeLimitsAndTheDevicePolicy() throws {
+        let bundle = try Bundle(Self.config { config in
+            guard case .object(var linux)? = config["linux"] else { return }
+            linux["resources"] = ["memory": ["limit": 67_108_864, "swap": 134_217_728], "pids": ["limit": 64],
+                                  "cpu": ["shares": 512, "quota": 50000, "period": 100_000, "cpus": "0"],
+                                  "devices": [["allow": false, "access": "rwm"], ["allow": true, "type": "c", "major": 10, "minor": 200, "access": "rwm"]]]
+            linux["cgroupsPath"] = "/some/where"
+            config["linux"] = .object(linux)
+        })
+        let spec = try bundle.spec()
+        #expect(spec.resources.limits.values == ["memory.max": "67108864", "pids.max": "64", "cpu.weight": "20", "cpu.max": "50000 100000", "cpuset.cpus": "0"])
+        #expect(spec.resources.cgroupDirectory == "/some/where")
+        #expect(!spec.resources.devicePolicy.defaultAllow)
+        #expect(spec.resources.devicePolicy.rules.first?.description == "c 10:200 rwm", "the bundle's rules, then the standard nodes")
+        #expect(spec.resources.devicePolicy.rules.contains { $0.description == "c 1:3 rwm" })
+        #expect(spec.warnings.contains { $0.contains("memory.swap") }, "what is not applied is said")
+    }
+
+    @Test func hooksKeepTheirPointsAndReadTheState() throws {
+        let hook: JSONValue = ["path": "/bin/echo", "args": ["echo", "hi"], "env": ["X=1"], "timeout": 5]
+        let bundle = try Bundle(Self.config { config in
+            config["hooks"] = ["prestart": [hook], "createRuntime": [hook], "createContainer": [hook], "startContainer": [hook],
+                               "poststart": [hook], "poststop": [hook]]
+        })
+        let hooks = try bundle.spec().hooks
+        #expect(hooks.runtimeCreated.count == 2 && hooks.mount.count == 1 && hooks.start.count == 1)
+        #expect(hooks.started.count == 1 && hooks.stopped.count == 1 && hooks.beforeStart.isEmpty)
+        let first = try #require(hooks.runtimeCreated.first)
+        #expect(first.args == ["echo", "hi"] && first.environment == ["X=1"] && first.timeout == 5 && first.readsState && !first.inheritsEnvironment)
+        #expect(first.label == "hooks.prestart[0] (/bin/echo)")
+    }
+
+    @Test func everyRefusalNamesTheField() throws {
+        let cases: [(String, (inout [String: JSONValue]) -> Void)] = [
+            ("ociVersion", { $0["ociVersion"] = "2.0.0" }),
+            ("root.path", { $0["root"] = ["readonly": true] }),
+            ("process.cwd", { $0["process"] = ["args": ["sh"], "cwd": "relative"] }),
+            ("process.args", { $0["process"] = ["args": [], "cwd": "/"] }),
+            ("process.apparmorProfile", { $0["process"] = ["args": ["sh"], "cwd": "/", "apparmorProfile": "x"] }),
+            ("process.rlimits[0].type", { $0["process"] = ["args": ["sh"], "cwd": "/", "rlimits": [["type": "RLIMIT_BOGUS", "soft": 1, "hard": 1]]] }),
+            ("process.capabilities.bounding[0]", { $0["process"] = ["args": ["sh"], "cwd": "/", "capabilities": ["bounding": ["CAP_BOGUS"]]] }),
+            ("linux.namespaces[0].type", { $0["linux"] = ["namespaces": [["type": "bogus"]]] }),
+            ("linux.seccomp.defaultAction", { $0["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"]], "seccomp": ["defaultAction": "SCMP_ACT_BOGUS"]] }),
+            ("mounts[0]", { $0["mounts"] = [["destination": "/x", "type": "tmpfs", "source": "tmpfs", "uidMappings": []]] }),
+        ]
+        for (field, change) in cases {
+            let bundle = try Bundle(Self.config(change))
+            do {
+                _ = try bundle.spec()
+                Issue.record("\(field): accepted")
+            } catch {
+                #expect(error.code == .invalidConfig && error.message.contains(field), "\(field): \(error.message)")
+            }
+        }
+    }
+}
