@@ -1,18 +1,23 @@
 #!/bin/sh
 # Installs the Debian packages that swrun's build, tests or benchmarks need.
 # Quiet when everything is present; apt-get only runs for what is missing.
-# Usage: scripts/install-deps.sh build|test|bench
+# Usage: scripts/install-deps.sh build|test|bench|oci
 set -eu
 
 build="libcap-dev libssl-dev zlib1g-dev liblzma-dev libzstd-dev libbz2-dev pkg-config busybox-static"
 test="$build util-linux iproute2 nftables dnsmasq-base xz-utils zstd bzip2 python3 gpg gpg-agent gpgv openssl docker-registry skopeo debootstrap openssh-client e2fsprogs gcc libc6-dev gcc-multilib"  # ip: network tests; debootstrap, ssh: the distribution boot tests; e2fsprogs: their VM disk; gcc (with -m32): the programs of rootfs-fixtures/attackers; the rest: archive and image fixtures
 bench="$test hyperfine crun lxc strace"  # strace: the netlink setup time
+# scripts/oci-engines.sh: real engines driving an OCI runtime, with crun and runc to compare;
+# netavark: podman's networks (port publishing, through iptables); curl: fetches the published
+# port; skopeo: pushes the hand-made image to docker-registry; python3: drives the pty.
+oci="$build util-linux iproute2 curl iptables python3 docker-registry skopeo podman netavark containerd docker.io crun runc"
 
 case "${1:-build}" in
   build) wanted=$build ;;
   test)  wanted=$test ;;
   bench) wanted=$bench ;;
-  *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+  oci)   wanted=$oci ;;
+  *) echo "usage: $0 build|test|bench|oci" >&2; exit 2 ;;
 esac
 
 missing=""
