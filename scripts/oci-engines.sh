@@ -24,7 +24,8 @@ if [ "${1:-}" != --inside ]; then
   [ $# -eq 1 ] || die "usage: $0 RUNTIME_BINARY"
   [ "$(id -u)" -eq 0 ] || die "needs root"
   runtime=$(command -v "$1") || die "$1: not found"
-  runtime=$(readlink -f "$runtime")
+  # Absolute, but not through its last link: swrun answers as an OCI runtime under the name swrun-oci.
+  runtime=$(cd "$(dirname "$runtime")" && pwd -P)/$(basename "$runtime")
   case $runtime in /tmp/*) die "$runtime: the namespace has its own /tmp, put the runtime elsewhere" ;; esac
   for tool in podman /usr/lib/podman/netavark containerd ctr dockerd docker docker-registry skopeo \
               busybox unshare curl iptables /usr/bin/python3; do

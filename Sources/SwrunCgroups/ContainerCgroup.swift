@@ -36,6 +36,19 @@ public struct ContainerCgroup: Sendable, Equatable {
     /// controllers may need. `delegate` gives a v2 cgroup every controller it can have, for a
     /// booted init to use. A hierarchy the host mounts read-only is skipped, unless a limit
     /// needs it.
+    /// Where the container's cgroup goes in `hierarchy`: below swrun's own cgroup, or for an
+    /// absolute directory (an OCI bundle's cgroupsPath) below the hierarchy's root, as runc takes it.
+    static func base(in hierarchy: CgroupHierarchy, directory: String?, root: String = "/sys/fs/cgroup") -> String {
+        let mountPoint = FileSystem.join(root, hierarchy.directory)
+        return directory?.hasPrefix("/") == true ? mountPoint : FileSystem.join(mountPoint, hierarchy.ownPath)
+    }
+
+    /// The container's cgroup directory in a v1 hierarchy (or the v2 tree of a hybrid host),
+    /// known before it is made.
+    public static func directory(in hierarchy: CgroupHierarchy, leaf: String, directory: String?, root: String = "/sys/fs/cgroup") -> String {
+        FileSystem.join(base(in: hierarchy, directory: directory, root: root), String((directory ?? leaf).drop { $0 == "/" }))
+    }
+
     public static func create(leaf: String, directory: String? = nil, relative: Bool = false, limits: CgroupLimits,
                               devices: DevicePolicy? = nil, delegate: Bool = false, hierarchies: [CgroupHierarchy],
                               mode: CgroupMode, root: String = "/sys/fs/cgroup") throws(SwrunError) -> ContainerCgroup {
@@ -48,9 +61,7 @@ public struct ContainerCgroup: Sendable, Equatable {
                 let needed = mode == .unified ? limits.controllers : limits.controllers.filter(hierarchy.controllers.contains)
                 if hierarchy.readOnly && needed.isEmpty { continue }
                 let mountPoint = FileSystem.join(root, hierarchy.directory)
-                // An absolute directory (an OCI bundle's cgroupsPath) is taken from the
-                // hierarchy's root, as runc takes it; a relative one from swrun's own cgroup.
-                let base = directory?.hasPrefix("/") == true ? mountPoint : FileSystem.join(mountPoint, hierarchy.ownPath)
+                let base = Self.base(in: hierarchy, directory: directory, root: root)
                 if hierarchy.isUnified && mode == .unified {
                     made.append(try makeUnified(path, below: base, root: mountPoint, limits: needed, delegate: delegate, relative: relative,
                                                 configured: directory != nil))

@@ -26,11 +26,14 @@ final class SharedNamespaces {
         do throws(SwrunError) {
             for (kind, target) in shares.sorted(by: { $0.key < $1.key }) {
                 guard let flag = Self.flags[kind] else { continue }
-                let pid = try Self.process(target, key: "lxc.namespace.share." + kind, lxcPath: lxcPath)
-                let path = "/proc/\(pid)/ns/\(kind)"
+                // A namespace file (an OCI bundle's path: /proc/PID/ns/net, a bind-mounted
+                // /run/netns/NAME) is opened as it is; anything else names a process.
+                let isFile = target.hasPrefix("/") && FileSystem.exists(target) && !FileSystem.isDirectory(target)
+                let key = isFile ? "the \(kind) namespace \(target)" : "lxc.namespace.share." + kind
+                let path = isFile ? target : "/proc/\(try Self.process(target, key: key, lxcPath: lxcPath))/ns/\(kind)"
                 let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
                 guard fd >= 0 else {
-                    throw SwrunError.system("lxc.namespace.share.\(kind): cannot open \(path)", Errno.current,
+                    throw SwrunError.system("\(key): cannot open \(path)", Errno.current,
                                             hint: "the process must live, and swrun needs root to join its namespaces")
                 }
                 opened.append(Namespace(kind: kind, flag: flag, path: path, fd: fd))

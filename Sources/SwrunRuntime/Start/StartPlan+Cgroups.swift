@@ -47,6 +47,9 @@ extension StartPlan {
     }
 
     private func mountHierarchy(_ hierarchy: CgroupHierarchy, at target: String, flags: MountFlags, readOnly: Bool, delegated: Bool) {
+        if spec.namespaces.fromHost.contains("cgroup") && (cgroupMode != .unified || !hierarchy.isUnified) {
+            return bindOwnCgroup(hierarchy, at: target, readOnly: readOnly)
+        }
         let options = hierarchy.mountOptions
         let name = hierarchy.isUnified ? "cgroup2" : hierarchy.directory
         // A user namespace may not mount every v1 hierarchy: those it may not are left out.
@@ -57,5 +60,21 @@ extension StartPlan {
                  why: "the cgroup namespace roots this view at the container's own cgroup"
                      + (readOnly ? "; read-only (cgroup:ro)" : "; writable: its init makes its own cgroups below")
                      + (delegated ? ", with the controllers delegated to it" : ""))
+    }
+
+    /// Without a cgroup namespace of its own (an OCI bundle that lists none, as podman's on a
+    /// v1 host), a mounted hierarchy would show the host's root: the container's own cgroup
+    /// is bound there instead, as runc does, so that it reads its own limits.
+    private func bindOwnCgroup(_ hierarchy: CgroupHierarchy, at target: String, readOnly: Bool) {
+        let leaf = ContainerCgroup.leafName(container: request.containerName, lxcPath: FileSystem.parentPath(request.containerDirectory))
+        let source = ContainerCgroup.directory(in: hierarchy, leaf: leaf, directory: spec.resources.cgroupDirectory)
+        addSetup(.mount(source: .host(c(source)), target: .inRoot(c(target)), fsType: nil, flags: MountFlags.bind.rawValue, data: nil, optional: true),
+                 "bind the container's cgroup \(source) on \(target)", call: "mount(\"\(source)\", \"\(target)\", NULL, MS_BIND, NULL)",
+                 why: "the container keeps the host's cgroup namespace: its own cgroup is what it sees of the hierarchy")
+        if readOnly {
+            let flags = MountFlags.restrictive.union([.bind, .remount, .readOnly])
+            addSetup(.mount(source: nil, target: .inRoot(c(target)), fsType: nil, flags: flags.rawValue, data: nil, optional: true),
+                     "make \(target) read-only", call: "mount(NULL, \"\(target)\", NULL, \(flags.cNames), NULL)", why: "cgroup:ro")
+        }
     }
 }
