@@ -7,6 +7,8 @@ SYSTEMD_UNIT_DIR ?= /lib/systemd/system
 KEYS_DIR ?= /usr/share/swrun/keys
 SWIFT ?= swift
 SWRUN_DEBUG := .build/debug/swrun
+# swrun answers as an OCI runtime (runc's command line) when called by this name.
+SWRUN_OCI_DEBUG := .build/debug/swrun-oci
 # A fully static binary starts in about half the time of one linked to libstdc++ and
 # libcap dynamically, and runs in any rootfs. glibc warns that getaddrinfo in a static program
 # loads the NSS modules of the glibc it was linked with: only image pulls resolve host names,
@@ -26,6 +28,7 @@ deps:
 
 build: deps
 	$(SWIFT) build
+	ln -sf swrun $(SWRUN_OCI_DEBUG)
 
 release: deps
 	$(SWIFT) build $(RELEASE_FLAGS)
@@ -42,6 +45,7 @@ test: deps
 	$(SWIFT) test --skip-build
 	FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) scripts/fuzz.sh
 	scripts/vm-test.sh $(SWRUN_DEBUG)
+	$(MAKE) oci-test
 
 # Each parser of untrusted bytes under libFuzzer with AddressSanitizer, FUZZ_SECONDS each
 # (built in .build-fuzz; what crashes lands in .build-fuzz/crashes/TARGET).
@@ -60,23 +64,23 @@ vm-test: release
 
 # Real engines (podman, containerd's ctr, dockerd) driving an OCI runtime with runc's command
 # line, hermetically in a private namespace; TAP output, about 10 s (scripts/oci-engines.sh).
-# RUNTIME will default to swrun's OCI entry point once it exists; crun stands in until then.
-# Not part of `make test` yet.
-RUNTIME ?= /usr/bin/crun
-oci-test:
+# RUNTIME is swrun's OCI entry point (swrun under the name swrun-oci); RUNTIME=/usr/bin/crun
+# or /usr/sbin/runc runs the same checks on them. `make test` runs it.
+RUNTIME ?= $(CURDIR)/$(SWRUN_OCI_DEBUG)
+oci-test: build
 	@scripts/install-deps.sh oci
-	$(MAKE) build
 	scripts/oci-engines.sh $(RUNTIME)
 
 install: release
 	install -D -m 0755 .build/release/swrun $(DESTDIR)$(PREFIX)/bin/swrun
+	ln -sf swrun $(DESTDIR)$(PREFIX)/bin/swrun-oci
 	sed 's|@BINDIR@|$(PREFIX)/bin|g' packaging/swrun.service.in > .build/swrun.service
 	install -D -m 0644 .build/swrun.service $(DESTDIR)$(SYSTEMD_UNIT_DIR)/swrun.service
 	install -d $(DESTDIR)$(KEYS_DIR)
 	for key in packaging/keys/*.gpg; do [ ! -e "$$key" ] || install -m 0644 "$$key" $(DESTDIR)$(KEYS_DIR)/; done
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/swrun $(DESTDIR)$(SYSTEMD_UNIT_DIR)/swrun.service
+	rm -f $(DESTDIR)$(PREFIX)/bin/swrun $(DESTDIR)$(PREFIX)/bin/swrun-oci $(DESTDIR)$(SYSTEMD_UNIT_DIR)/swrun.service
 	rm -f $(DESTDIR)$(KEYS_DIR)/*.gpg
 	rmdir $(DESTDIR)$(KEYS_DIR) 2>/dev/null || true
 
