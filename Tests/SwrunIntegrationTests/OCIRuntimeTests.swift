@@ -133,7 +133,7 @@ final class OCIBundleFixture {
         try fixture.command(["sleep", "60"])
         #expect(try fixture.oci(["create", "--bundle", fixture.bundle, "hooked"]).status == 0)
         let created = (try? String(contentsOfFile: log + "/createRuntime", encoding: .utf8)) ?? ""
-        #expect(created.contains("\"id\":\"hooked\"") && created.contains("\"status\":\"creating\"") && created.hasSuffix("createRuntime\n"), "\(created)")
+        #expect(created.contains("\"id\":\"hooked\"") && created.contains("\"status\":\"created\"") && created.hasSuffix("createRuntime\n"), "\(created)")
         #expect(FileManager.default.fileExists(atPath: log + "/prestart"))
         #expect(!FileManager.default.fileExists(atPath: log + "/poststart"), "poststart waits for start")
         #expect(try fixture.oci(["start", "hooked"]).status == 0)

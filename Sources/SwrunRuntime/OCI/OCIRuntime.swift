@@ -94,7 +94,8 @@ public struct OCIRuntime {
             request.stateDocument = { pid in
                 var state = snapshot
                 state.initProcess = ProcessIdentity.of(pid)
-                return state.stateDocument(status: .creating).serialized
+                // runtime-tools checks that prestart hooks read "created" (runc's word there too).
+                return state.stateDocument(status: .created).serialized
             }
             let plan = try StartPlan(request)
             plan.warnings.forEach(warn)

@@ -15,9 +15,12 @@ extension ContainerSpec {
         process.terminal = terminal
         self.init(rootfs: Self.rootfsPath(config, directory: directory), process: process)
         hostname = config.utsName
+        hostnameIsName = true
         filesystems = KernelFilesystems(config.mountAuto)
         applyStandardMasks()
-        mounts = config.mountEntries
+        // LXC's order: lxc.mount.auto's filesystems, /dev, then the fstab and lxc.mount.entry lines.
+        mounts = [filesystems.proc.map { _ in .proc }, filesystems.sys.map { _ in .sysfs }, filesystems.cgroup.map { _ in .cgroup }]
+            .compactMap { $0 } + [.dev, .devpts] + config.mountEntries.map { .entry($0) }
         devices.standardNodes = config.autodev
         devices.ptyMax = config.ptyMax
         devices.ttyCount = config.ttyMax

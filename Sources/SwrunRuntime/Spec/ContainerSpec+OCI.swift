@@ -58,7 +58,11 @@ extension ContainerSpec {
             default: throw document.error("linux.personality.domain", "'\(domain)' is not LINUX or LINUX32", hint: "use LINUX or LINUX32")
             }
         }
-        for (key, what) in [("linux.mountLabel", "SELinux labels"), ("linux.intelRdt", "Intel RDT"), ("linux.timeOffsets", "time namespaces")]
+        // An SELinux label means nothing where SELinux is off (as crun and runc take it).
+        if document["linux.mountLabel"].map(OCIDocument.isSet) == true && SELinux.isEnabled {
+            throw document.error("linux.mountLabel", "is not supported: swrun applies no SELinux labels", hint: "drop linux.mountLabel from config.json")
+        }
+        for (key, what) in [("linux.intelRdt", "Intel RDT"), ("linux.timeOffsets", "time namespaces")]
             where document[key].map(OCIDocument.isSet) == true {
             throw document.error(key, "is not supported: swrun applies no \(what)", hint: "drop \(key) from config.json")
         }
@@ -89,9 +93,9 @@ extension ContainerSpec {
             }
             namespaces.joined[kind] = path
         }
-        for kind in ["pid", "mnt"] where !listed.contains(kind) {
-            throw document.error("linux.namespaces", "has no \(kind == "mnt" ? "mount" : kind) namespace: swrun always gives a container its own",
-                                 hint: "add {\"type\": \"\(kind == "mnt" ? "mount" : kind)\"}")
+        guard listed.contains("mnt") else {
+            throw document.error("linux.namespaces", "has no mount namespace: swrun always gives a container its own (its root is a pivot_root there)",
+                                 hint: "add {\"type\": \"mount\"}")
         }
         if listed.contains("user") && (document["linux.uidMappings"]?.array ?? []).isEmpty {
             throw document.error("linux.uidMappings", "is empty, but the container has a user namespace", hint: "map the container's root, e.g. {\"containerID\": 0, \"hostID\": 100000, \"size\": 65536}")
@@ -99,7 +103,7 @@ extension ContainerSpec {
         if !listed.contains("user") && !(document["linux.uidMappings"]?.array ?? []).isEmpty {
             throw document.error("linux.uidMappings", "needs a user namespace", hint: "add {\"type\": \"user\"} to linux.namespaces")
         }
-        namespaces.fromHost = Set(["net", "uts", "ipc", "cgroup"].filter { !listed.contains($0) })
+        namespaces.fromHost = Set(["pid", "net", "uts", "ipc", "cgroup"].filter { !listed.contains($0) })
         namespaces.hostNetwork = namespaces.fromHost.contains("net")
         if namespaces.fromHost.contains("uts") && hostname.map({ !$0.isEmpty }) == true {
             throw document.error("hostname", "cannot be set without a uts namespace of the container's own", hint: "add {\"type\": \"uts\"} to linux.namespaces, or drop hostname")
@@ -135,24 +139,26 @@ extension ContainerSpec {
             switch (type, target) {
             case ("proc", "/proc"):
                 filesystems.proc = .rw
-                continue
+                mounts.append(.proc)
             case ("sysfs", "/sys"):
                 filesystems.sys = readOnly ? .ro : .rw
-                continue
+                mounts.append(.sysfs)
             case ("cgroup", "/sys/fs/cgroup"), ("cgroup2", "/sys/fs/cgroup"):
                 filesystems.cgroup = readOnly ? .ro : .rw
                 filesystems.cgroupKind = type == "cgroup2" ? .cgroup2 : .cgroup
-                continue
+                mounts.append(.cgroup)
             case ("tmpfs", "/dev"):
                 devices.standardNodes = true
-                continue
+                mounts.append(.dev)
             case ("devpts", "/dev/pts"):
-                continue  // every container gets its own devpts instance
+                mounts.append(.devpts)  // the container's own devpts instance, with its terminal
             default:
-                break
+                mounts.append(.entry(try Self.mountEntry(type: type, source: source, target: target, options: options, key: key, document: document)))
             }
-            mounts.append(try Self.mountEntry(type: type, source: source, target: target, options: options, key: key, document: document))
         }
+        // linux.devices and the terminal need their places even where the bundle mounts no /dev or devpts.
+        if !mounts.contains(.dev) { mounts.append(.dev) }
+        if !mounts.contains(.devpts) { mounts.append(.devpts) }
     }
 
     /// An fstab line for the mount, parsed as lxc.mount.entry lines are (the same option names).
@@ -192,6 +198,10 @@ extension ContainerSpec {
             throw document.error(key, error.message, hint: error.hint ?? "check the mount's type and options")
         }
     }
+}
+
+enum SELinux {
+    static var isEnabled: Bool { FileSystem.exists("/sys/fs/selinux/enforce") }
 }
 
 /// config.json, read with the key paths its errors name.
@@ -398,7 +408,10 @@ struct OCIProcess {
         profile.capabilitySets = CapabilitySets(effective: try capabilities("effective") & available, permitted: try capabilities("permitted") & available,
                                                 inheritable: try capabilities("inheritable") & available, ambient: try capabilities("ambient") & available)
         profile.resourceLimits = try resourceLimits()
-        for (field, what) in [("apparmorProfile", "AppArmor profiles"), ("selinuxLabel", "SELinux labels"), ("ioPriority", "I/O priorities"),
+        if value["selinuxLabel"].map(OCIDocument.isSet) == true && SELinux.isEnabled {
+            throw document.error("\(key).selinuxLabel", "is not supported: swrun applies no SELinux labels", hint: "drop \(key).selinuxLabel")
+        }
+        for (field, what) in [("apparmorProfile", "AppArmor profiles"), ("ioPriority", "I/O priorities"),
                               ("scheduler", "scheduling policies"), ("execCPUAffinity", "CPU affinities")]
             where value[field].map(OCIDocument.isSet) == true {
             throw document.error("\(key).\(field)", "is not supported: swrun applies no \(what)", hint: "drop \(key).\(field)")

@@ -12,11 +12,14 @@ public struct ContainerSpec: Sendable {
     public var readOnlyRoot = false
     /// OCI linux.rootfsPropagation: the MS_* propagation of / once it is the root; nil: private.
     public var rootPropagation: UInt?
-    /// nil: the container's name (LXC's default).
+    /// The hostname to set; nil: the container's name where `hostnameIsName` (LXC's way),
+    /// else the one the new UTS namespace starts with (OCI's).
     public var hostname: String?
+    public var hostnameIsName = false
     public var process: ProcessSpec
     public var filesystems = KernelFilesystems()
-    public var mounts: [MountEntry] = []
+    /// Every mount of the container's tree, in order.
+    public var mounts: [MountStep] = []
     /// Paths hidden from the container: /dev/null over files, an empty read-only tmpfs over
     /// directories (skipped where the kernel has none).
     public var maskedPaths: [String] = []
@@ -89,6 +92,19 @@ public struct ResourceLimit: Sendable, Equatable {
     public var name: String
     public var soft: UInt64
     public var hard: UInt64
+}
+
+/// One mount of the container's tree: swrun's own kernel filesystems and /dev (as
+/// `filesystems` and `devices` describe them), or a mount as given.
+public enum MountStep: Sendable, Equatable {
+    case proc, sysfs, cgroup
+    /// /dev's tmpfs with its standard nodes and links (where devices.standardNodes), and devices.nodes.
+    case dev
+    /// The container's own devpts instance at /dev/pts, and its console and ttys.
+    case devpts
+    case entry(MountEntry)
+
+    public var entry: MountEntry? { if case .entry(let entry) = self { entry } else { nil } }
 }
 
 /// The kernel filesystems every container gets, where the front end asks for them: proc, sys

@@ -42,6 +42,7 @@ extension StartPlan {
         addPayload(.resetInheritedState, "reset signal handling and the umask",
                    call: "sigprocmask(SIG_SETMASK, {}); signal(1..64, SIG_DFL); umask(022)",
                    why: "signals blocked or ignored by swrun must not stay that way in your command")
+        planCloseInheritedDescriptors()
         planBoundingSet()
         if filterNeedsCapabilities { planSeccomp(inInit: false) }
         planCredentials()
@@ -55,7 +56,7 @@ extension StartPlan {
             addPayload(.newSession, "start a session of its own", call: "setsid()",
                        why: "without a controlling terminal, nothing in the container reaches the caller's")
         }
-        try planDirectoryAndDescriptors()
+        try planDirectory()
         planExec(why: "the command replaces the forked process, a child of swrun, which relays signals and waits for it")
     }
 }

@@ -23,10 +23,16 @@ extension StartPlan {
         addSetup(.openRoot(root), "open the rootfs \(rootfs)",
                  call: "open(\"\(rootfs)\", O_PATH|O_DIRECTORY)",
                  why: "from here on every path inside the container is resolved with openat2(RESOLVE_IN_ROOT) against this fd, so no symlink in the rootfs can point a mount at the host")
-        try planKernelFilesystems(spec.filesystems)
-        planDevices()
-        if spec.mounts.contains(where: { $0.fsType.hasPrefix("cgroup") }) { planWaitForParent() }
-        try planMountEntries(spec.mounts)
+        for step in spec.mounts {
+            switch step {
+            case .proc, .sysfs, .cgroup: try planKernelFilesystem(step)
+            case .dev: planDevices()
+            case .devpts: planTerminals()
+            case .entry(let entry):
+                if entry.fsType.hasPrefix("cgroup") { planWaitForParent() }  // a cgroup hierarchy shows the namespace's root
+                try planMountEntry(entry)
+            }
+        }
         planSysctls()
         planPathRestrictions()
         planWaitForParent()
@@ -90,18 +96,21 @@ extension StartPlan {
 
     // MARK: proc, sys, cgroup
 
-    private func planKernelFilesystems(_ kernel: KernelFilesystems) throws(SwrunError) {
-        if kernel.proc != nil {
+    private func planKernelFilesystem(_ step: MountStep) throws(SwrunError) {
+        let kernel = spec.filesystems
+        switch step {
+        case .proc:
             mountKernelFilesystem("proc", at: "/proc", flags: .restrictive,
                                   why: "a /proc of the new pid namespace: the container sees only its own processes")
-        }
-        if let sys = kernel.sys {
+        case .sysfs:
+            let sys = kernel.sys ?? .rw
             mountKernelFilesystem("sysfs", at: "/sys", flags: sys == .rw ? .restrictive : MountFlags.restrictive.union(.readOnly),
                                   why: "sysfs shows the devices of the container's network namespace" + (sys == .rw ? "" : "; read-only (sys:\(sys.rawValue))"))
-        }
-        if let cgroup = kernel.cgroup {
+        case .cgroup:
             planWaitForParent()  // the hierarchies show the cgroup namespace's root
-            try planCgroupMounts(cgroup, kind: kernel.cgroupKind)
+            try planCgroupMounts(kernel.cgroup ?? .mixed, kind: kernel.cgroupKind)
+        default:
+            break
         }
     }
 
@@ -204,6 +213,10 @@ extension StartPlan {
             // As in LXC, /dev/shm and /dev/mqueue come from lxc.mount.entry lines (the templates write them).
         }
         planDeviceNodes()
+    }
+
+    /// The container's own devpts, and its console and ttys from it.
+    private func planTerminals() {
         var devpts = "newinstance,ptmxmode=0666,mode=0620,gid=5"
         // The console and ttys come out of the same devpts; they do not count against lxc.pty.max.
         if spec.devices.ptyMax > 0 { devpts += ",max=\(spec.devices.ptyMax + terminalCount)" }
@@ -275,8 +288,8 @@ extension StartPlan {
 
     // MARK: lxc.mount.entry
 
-    private func planMountEntries(_ entries: [MountEntry]) throws(SwrunError) {
-        for entry in entries {
+    private func planMountEntry(_ entry: MountEntry) throws(SwrunError) {
+        do {
             let target = entry.target.hasPrefix("/") ? entry.target : "/" + entry.target
             let flags = MountFlags(rawValue: entry.flags)
             let isBind = flags.contains(.bind)

@@ -24,6 +24,7 @@ extension StartPlan {
             }
         }
         planBoundingSet()
+        planCloseInheritedDescriptors()
         // Loading a filter needs CAP_SYS_ADMIN or no_new_privs. In execute mode init, still root,
         // loads it last in its setup. Otherwise a command that gives up root or CAP_SYS_ADMIN
         // without no_new_privs gets it before the switch, others just before execve.
@@ -33,7 +34,7 @@ extension StartPlan {
         if seccompInInit || seccompEarly { planSeccomp(inInit: seccompInInit) }
         planHooks(spec.hooks.start, inContainer: true)
         planCredentials()
-        try planDirectoryAndDescriptors()
+        try planDirectory()
         if !seccompInInit && !seccompEarly { planSeccomp(inInit: false) }
         planExec(why: "the command replaces the forked process; PID 1 (swrun's init) stays to reap zombies and forward signals")
     }
@@ -95,7 +96,17 @@ extension StartPlan {
         }
     }
 
-    func planDirectoryAndDescriptors() throws(SwrunError) {
+    /// Marked close-on-exec before any seccomp filter is loaded: close_range is newer than many
+    /// profiles' allowlists (runc walks the fds with fcntl, which every profile allows).
+    func planCloseInheritedDescriptors() {
+        let preserved = spec.process.preservedFDs
+        addPayload(.closeInheritedDescriptors(from: UInt32(3 + preserved)), "close inherited file descriptors",
+                   call: "close_range(\(3 + preserved), ~0U, CLOSE_RANGE_CLOEXEC)",
+                   why: preserved == 0 ? "no fd of swrun or the host survives the execve; only stdin, stdout and stderr do"
+                                       : "no fd of swrun or the host survives the execve; stdio and the \(preserved) passed with --preserve-fds do")
+    }
+
+    func planDirectory() throws(SwrunError) {
         addPayload(.changeDirectory(c(profile.cwd)), "change directory to \(profile.cwd)", call: "chdir(\"\(profile.cwd)\")",
                    why: "lxc.init.cwd, a path inside the container")
         if let architecture = profile.linux32Architecture {
@@ -103,11 +114,6 @@ extension StartPlan {
             addPayload(.setPersonality(Self.perLinux32), "run as a 32-bit \(architecture) machine", call: "personality(PER_LINUX32)",
                        why: "lxc.arch = \(architecture): uname reports the 32-bit machine, as the image's programs expect")
         }
-        let preserved = spec.process.preservedFDs
-        addPayload(.closeInheritedDescriptors(from: UInt32(3 + preserved)), "close inherited file descriptors",
-                   call: "close_range(\(3 + preserved), ~0U, CLOSE_RANGE_CLOEXEC)",
-                   why: preserved == 0 ? "no fd of swrun or the host survives the execve; only stdin, stdout and stderr do"
-                                       : "no fd of swrun or the host survives the execve; stdio and the \(preserved) passed with --preserve-fds do")
     }
 
     func planExec(why: String) {

@@ -103,7 +103,7 @@ public final class StartPlan {
     var namespaces: Namespaces {
         // Joined namespaces and those kept from the host (an OCI bundle that lists no uts, say) are not made.
         let fromHost = spec.namespaces.fromHost.reduce(UInt64(0)) { flags, kind in
-            flags | (["uts": SWRUN_CLONE_NEWUTS, "ipc": SWRUN_CLONE_NEWIPC, "cgroup": SWRUN_CLONE_NEWCGROUP][kind] ?? 0)
+            flags | (["pid": SWRUN_CLONE_NEWPID, "uts": SWRUN_CLONE_NEWUTS, "ipc": SWRUN_CLONE_NEWIPC, "cgroup": SWRUN_CLONE_NEWCGROUP][kind] ?? 0)
         }
         return Namespaces(userNamespace: usesUserNamespace, cgroupLater: ownsCgroup, hostNetwork: sharesHostNetwork, shared: sharedNamespaces.flags | fromHost)
     }
@@ -389,8 +389,8 @@ public final class StartPlan {
 
     private func planIdentity() throws(SwrunError) {
         // A shared UTS namespace keeps the hostname its owner gave it (the host's above all).
-        if !sharedNamespaces.shares("uts") && !spec.namespaces.fromHost.contains("uts") {
-            let hostname = spec.hostname ?? request.containerName
+        if !sharedNamespaces.shares("uts") && !spec.namespaces.fromHost.contains("uts"),
+           let hostname = spec.hostname.flatMap({ $0.isEmpty ? nil : $0 }) ?? (spec.hostnameIsName ? request.containerName : nil) {
             addSetup(.setHostname(c(hostname), length: hostname.utf8.count), "set the hostname to \(hostname)",
                      call: "sethostname(\"\(hostname)\", \(hostname.utf8.count))",
                      why: "the UTS namespace has its own hostname (lxc.uts.name)")
