@@ -24,9 +24,28 @@ public struct CgroupLimits: Sendable, Equatable {
     /// The keys in the order they were given, for stable writes.
     public private(set) var order: [String] = []
 
+    /// Files written as given (an OCI bundle's memory.swappiness, cpu.shares exactly), each
+    /// with its v1 and v2 form, either of which a host may lack.
+    public struct ExactWrite: Sendable, Equatable {
+        public var v1: CgroupWrite?
+        public var v2: CgroupWrite?
+        public init(v1: CgroupWrite?, v2: CgroupWrite?) {
+            self.v1 = v1
+            self.v2 = v2
+        }
+    }
+    public private(set) var exactWrites: [ExactWrite] = []
+
     public init() {}
 
-    public var isEmpty: Bool { values.isEmpty }
+    public var isEmpty: Bool { values.isEmpty && exactWrites.isEmpty }
+
+    /// Adds an exact write; one that replaces a translated key (cpu.shares for cpu.weight) clears that key.
+    public mutating func setExact(_ write: ExactWrite, replacing key: String? = nil) {
+        if let key { clear(v2: key) }
+        exactWrites.removeAll { $0.v1?.file == write.v1?.file && $0.v2?.file == write.v2?.file }
+        exactWrites.append(write)
+    }
 
     /// The v2 keys swrun applies, with the v1 files they translate to.
     static let v2Keys: Set<String> = ["memory.max", "memory.high", "memory.low", "pids.max", "cpu.max", "cpu.weight", "cpuset.cpus", "cpuset.mems"]
@@ -131,15 +150,21 @@ public struct CgroupLimits: Sendable, Equatable {
             default: break
             }
         }
-        return writes
+        return writes + exactWrites.compactMap { mode == .unified ? $0.v2 : $0.v1 }
     }
 
-    /// The controllers the writes need.
-    public var controllers: [String] {
+    /// The controllers the writes need (v1's names for the exact writes).
+    public var controllers: [String] { controllers(for: .hybrid) }
+
+    /// The controllers the writes need on a host of `mode`.
+    public func controllers(for mode: CgroupMode) -> [String] {
         var result: [String] = []
         for key in order {
             let controller = String(key.prefix { $0 != "." })
             if !result.contains(controller) { result.append(controller) }
+        }
+        for write in exactWrites {
+            if let controller = (mode == .unified ? write.v2 : write.v1)?.controller, !result.contains(controller) { result.append(controller) }
         }
         return result
     }

@@ -58,7 +58,7 @@ public struct ContainerCgroup: Sendable, Equatable {
         var made: [String] = []
         do throws(SwrunError) {
             for hierarchy in hierarchies {
-                let needed = mode == .unified ? limits.controllers : limits.controllers.filter(hierarchy.controllers.contains)
+                let needed = mode == .unified ? limits.controllers(for: mode) : limits.controllers(for: mode).filter(hierarchy.controllers.contains)
                 if hierarchy.readOnly && needed.isEmpty { continue }
                 let mountPoint = FileSystem.join(root, hierarchy.directory)
                 let base = Self.base(in: hierarchy, directory: directory, root: root)
@@ -100,13 +100,13 @@ public struct ContainerCgroup: Sendable, Equatable {
     /// A limit on a controller that no writable hierarchy has is an error before anything is made.
     private static func requireControllers(for limits: CgroupLimits, in hierarchies: [CgroupHierarchy], mode: CgroupMode) throws(SwrunError) {
         guard mode != .unified else {
-            if !limits.controllers.isEmpty && !hierarchies.contains(where: \.isUnified) {
+            if !limits.controllers(for: mode).isEmpty && !hierarchies.contains(where: \.isUnified) {
                 throw SwrunError(.missingDependency, "this host mounts no cgroup v2 tree at /sys/fs/cgroup for the container's limits",
                                  hint: "see `swrun checkconfig`")
             }
             return
         }
-        for controller in limits.controllers {
+        for controller in limits.controllers(for: mode) {
             guard let hierarchy = hierarchies.first(where: { $0.controllers.contains(controller) }) else {
                 throw SwrunError(.missingDependency, "this host has no cgroup v1 \(controller) controller for the container's \(controller) limits",
                                  hint: "see `swrun checkconfig`; remove the \(controller) limits or mount the controller")

@@ -93,9 +93,9 @@ extension ContainerSpec {
             }
             namespaces.joined[kind] = path
         }
-        guard listed.contains("mnt") else {
-            throw document.error("linux.namespaces", "has no mount namespace: swrun always gives a container its own (its root is a pivot_root there)",
-                                 hint: "add {\"type\": \"mount\"}")
+        if !listed.contains("mnt") && process.terminal {
+            throw document.error("linux.namespaces", "has no mount namespace, so the container gets no devpts for its terminal",
+                                 hint: "add {\"type\": \"mount\"}, or set process.terminal to false")
         }
         if listed.contains("user") && (document["linux.uidMappings"]?.array ?? []).isEmpty {
             throw document.error("linux.uidMappings", "is empty, but the container has a user namespace", hint: "map the container's root, e.g. {\"containerID\": 0, \"hostID\": 100000, \"size\": 65536}")
@@ -103,7 +103,7 @@ extension ContainerSpec {
         if !listed.contains("user") && !(document["linux.uidMappings"]?.array ?? []).isEmpty {
             throw document.error("linux.uidMappings", "needs a user namespace", hint: "add {\"type\": \"user\"} to linux.namespaces")
         }
-        namespaces.fromHost = Set(["pid", "net", "uts", "ipc", "cgroup"].filter { !listed.contains($0) })
+        namespaces.fromHost = Set(["mnt", "pid", "net", "uts", "ipc", "cgroup"].filter { !listed.contains($0) })
         namespaces.hostNetwork = namespaces.fromHost.contains("net")
         if namespaces.fromHost.contains("uts") && hostname.map({ !$0.isEmpty }) == true {
             throw document.error("hostname", "cannot be set without a uts namespace of the container's own", hint: "add {\"type\": \"uts\"} to linux.namespaces, or drop hostname")

@@ -30,7 +30,38 @@ enum OCIResources {
         if let limit = try number("memory.limit") { try set(v2: "memory.max", limit < 0 ? "max" : String(limit), from: "memory.limit") }
         if let reservation = try number("memory.reservation") { try set(v2: "memory.low", reservation < 0 ? "max" : String(reservation), from: "memory.reservation") }
         if let limit = try number("pids.limit") { try set(v2: "pids.max", limit <= 0 ? "max" : String(limit), from: "pids.limit") }
-        if let shares = try number("cpu.shares"), shares > 0 { try set(v1: "cpu.shares", String(shares), from: "cpu.shares") }
+        func exact(_ controller: String, v1: String?, v2: String? = nil, _ value: String, v2Value: String? = nil, replacing key: String? = nil) {
+            spec.limits.setExact(.init(v1: v1.map { CgroupWrite(controller: controller, file: $0, value: value) },
+                                       v2: v2.map { CgroupWrite(controller: controller == "blkio" ? "io" : controller, file: $0, value: v2Value ?? value) }),
+                                 replacing: key)
+        }
+        // Shares go to a v1 host exactly as given (a round trip through a v2 weight would change them).
+        if let shares = try number("cpu.shares"), shares > 0 {
+            try set(v1: "cpu.shares", String(shares), from: "cpu.shares")
+            exact("cpu", v1: "cpu.shares", v2: "cpu.weight", String(shares), v2Value: spec.limits.values["cpu.weight"], replacing: "cpu.weight")
+        }
+        for (field, file) in [("realtimeRuntime", "cpu.rt_runtime_us"), ("realtimePeriod", "cpu.rt_period_us")] {
+            if let value = try number("cpu.\(field)"), value != 0 { exact("cpu", v1: file, String(value)) }
+        }
+        if let limit = try number("memory.limit"), let swap = try number("memory.swap"), swap != 0 {
+            // OCI's swap is memory and swap together, as v1's memsw; v2's swap.max is the swap alone.
+            exact("memory", v1: "memory.memsw.limit_in_bytes", v2: "memory.swap.max", String(swap),
+                  v2Value: swap < 0 ? "max" : String(max(0, swap - max(limit, 0))))
+        }
+        if let swappiness = try number("memory.swappiness"), swappiness >= 0, swappiness <= 100 {
+            exact("memory", v1: "memory.swappiness", String(swappiness))
+        }
+        if value["memory"]?["disableOOMKiller"]?.bool == true { exact("memory", v1: "memory.oom_control", "1") }
+        if let weight = try number("blockIO.weight"), weight > 0 { exact("blkio", v1: "blkio.weight", v2: "io.weight", String(weight)) }
+        for (index, item) in (value["hugepageLimits"]?.array ?? []).enumerated() {
+            guard let size = item["pageSize"]?.string, let limit = try document.number(item["limit"], "\(key).hugepageLimits[\(index)].limit", as: UInt64.self) else { continue }
+            exact("hugetlb", v1: "hugetlb.\(size).limit_in_bytes", v2: "hugetlb.\(size).max", String(limit))
+        }
+        if let classID = try number("network.classID") { exact("net_cls", v1: "net_cls.classid", String(classID)) }
+        for (index, item) in (value["network"]?["priorities"]?.array ?? []).enumerated() {
+            guard let name = item["name"]?.string, let priority = try document.number(item["priority"], "\(key).network.priorities[\(index)].priority", as: UInt32.self) else { continue }
+            exact("net_prio", v1: "net_prio.ifpriomap", "\(name) \(priority)")
+        }
         if let period = try number("cpu.period"), period > 0 { try set(v1: "cpu.cfs_period_us", String(period), from: "cpu.period") }
         if let quota = try number("cpu.quota"), quota != 0 { try set(v1: "cpu.cfs_quota_us", String(quota), from: "cpu.quota") }
         for (field, name) in [("cpus", "cpuset.cpus"), ("mems", "cpuset.mems")] {
@@ -61,15 +92,18 @@ enum OCIResources {
     static func unapplied(_ value: JSONValue?) -> [String] {
         guard let value else { return [] }
         var fields: [String] = []
-        for field in ["swap", "kernel", "kernelTCP", "swappiness", "disableOOMKiller"] where value["memory"]?[field].map({ !$0.isNull }) == true {
+        // The kernel took kernel memory limits away (Linux 6.0 ignores them), as crun does.
+        for field in ["kernel", "kernelTCP"] where value["memory"]?[field].map({ !$0.isNull }) == true {
             fields.append("memory.\(field)")
         }
-        for field in ["realtimeRuntime", "realtimePeriod", "burst", "idle"] where value["cpu"]?[field].map({ !$0.isNull }) == true {
+        for field in ["burst", "idle"] where value["cpu"]?[field].map({ !$0.isNull }) == true {
             fields.append("cpu.\(field)")
         }
-        for field in ["blockIO", "hugepageLimits", "network", "rdma"] where value[field].map({ !$0.isNull }) == true {
-            fields.append(field)
+        for field in ["weightDevice", "throttleReadBpsDevice", "throttleWriteBpsDevice", "throttleReadIOPSDevice", "throttleWriteIOPSDevice", "leafWeight"]
+            where value["blockIO"]?[field].map(OCIDocument.isSet) == true {
+            fields.append("blockIO.\(field)")
         }
+        if value["rdma"].map(OCIDocument.isSet) == true { fields.append("rdma") }
         return fields
     }
 }

@@ -47,12 +47,27 @@ public struct ContainerLauncher {
         fflush(nil)  // the child must not inherit half-written stdio buffers
         plan.keepInInit(sync: childEnd)
         let namespaces = plan.namespaces
+        // A pid namespace to join holds for children only: swrun enters it for the clone, then goes back.
+        let ownPidNamespace = plan.sharedNamespaces.pid.map { _ in open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC) } ?? -1
+        if let joined = plan.sharedNamespaces.pid, swrun_setns(joined.fd, Int32(truncatingIfNeeded: SWRUN_CLONE_NEWPID)) != 0 {
+            let error = Errno.current
+            close(parentEnd)
+            close(childEnd)
+            if ownPidNamespace >= 0 { close(ownPidNamespace) }
+            prepared?.closeFiles()
+            prepared?.cgroup.remove()
+            throw SwrunError.system("cannot join the pid namespace \(joined.path)", error)
+        }
         let pid = swrun_clone3(namespaces.flags, SIGCHLD, prepared?.cloneInto ?? -1)
         if pid == 0 {
             close(parentEnd)
             ContainerInit.run(plan, sync: childEnd)
         }
         let cloneError = Errno.current
+        if ownPidNamespace >= 0 {
+            _ = swrun_setns(ownPidNamespace, Int32(truncatingIfNeeded: SWRUN_CLONE_NEWPID))
+            close(ownPidNamespace)
+        }
         plan.sharedNamespaces.close()  // init has its own copies
         prepared?.closeFiles()
         close(childEnd)

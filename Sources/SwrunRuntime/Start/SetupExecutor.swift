@@ -98,6 +98,8 @@ struct SetupExecutor {
             }
         case let .openTerminal(ptmx, index):
             return openTerminal(ptmx, index: index)
+        case .changeRoot(let path):
+            return chroot(path) == 0 && chdir("/") == 0 ? 0 : errno
         case .pivotRoot:
             if fchdir(rootFD) != 0 { return errno }
             if swrun_pivot_root(".", ".") == 0 {

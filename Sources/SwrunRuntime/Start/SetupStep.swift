@@ -58,6 +58,8 @@ enum SetupAction {
     case openTerminal(ptmx: UnsafeMutablePointer<CChar>, index: Int)
     /// fchdir(root); pivot_root(".", "."); umount2(".", MNT_DETACH); chdir("/").
     case pivotRoot
+    /// chroot(2) and chdir("/"): the root of a container without a mount namespace.
+    case changeRoot(UnsafeMutablePointer<CChar>)
     case setHostname(UnsafeMutablePointer<CChar>, length: Int)
     /// Sends a prepared rtnetlink request and reads its ACK.
     case netlinkRequest(UnsafeRawBufferPointer)

@@ -12,6 +12,7 @@ extension StartPlan {
         // the cgroup namespace and the cgroup mounts, and before pivot_root at the latest.
         planCgroupEntry()
         if usesUserNamespace { planWaitForParent() }
+        if spec.namespaces.fromHost.contains("mnt") { return planChangeRoot() }
         addSetup(.makeMountsPrivate, "make all mounts private",
                  call: "mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE, NULL)",
                  why: "the new mount namespace starts as a copy of the host's; private means nothing mounted here propagates back")
@@ -52,6 +53,17 @@ extension StartPlan {
         }
     }
 
+    /// An OCI bundle without a mount namespace: init is in swrun's, where it may mount nothing;
+    /// the rootfs becomes its root by chroot alone, as runc does it then.
+    private func planChangeRoot() {
+        planWaitForParent()
+        if !spec.mounts.allSatisfy({ $0 == .dev || $0 == .devpts }) || !spec.maskedPaths.isEmpty || !spec.readOnlyPaths.isEmpty {
+            warnings.append("mounts, masked and read-only paths are not applied: the container has no mount namespace of its own")
+        }
+        addSetup(.changeRoot(c(rootfs)), "chroot into \(rootfs)", call: "chroot(\"\(rootfs)\"); chdir(\"/\")",
+                 why: "without a mount namespace of its own the container may not pivot_root (that would move the host's root): chroot alone")
+    }
+
     /// Init waits for swrun's part, then enters its cgroup namespace and becomes root in its
     /// user namespace, where it has them; planned once, at the first step that needs it.
     func planWaitForParent() {
@@ -89,7 +101,7 @@ extension StartPlan {
     }
 
     private func planCgroupNamespace() {
-        guard !spec.namespaces.fromHost.contains("cgroup") else { return }
+        guard !spec.namespaces.fromHost.contains("cgroup") && !sharedNamespaces.shares("cgroup") else { return }
         addSetup(.enterCgroupNamespace, "enter a new cgroup namespace", call: "unshare(CLONE_NEWCGROUP)",
                  why: "made now, inside the container's own cgroup, it shows that cgroup as the root of the tree")
     }

@@ -103,7 +103,7 @@ public final class StartPlan {
     var namespaces: Namespaces {
         // Joined namespaces and those kept from the host (an OCI bundle that lists no uts, say) are not made.
         let fromHost = spec.namespaces.fromHost.reduce(UInt64(0)) { flags, kind in
-            flags | (["pid": SWRUN_CLONE_NEWPID, "uts": SWRUN_CLONE_NEWUTS, "ipc": SWRUN_CLONE_NEWIPC, "cgroup": SWRUN_CLONE_NEWCGROUP][kind] ?? 0)
+            flags | (["mnt": SWRUN_CLONE_NEWNS, "pid": SWRUN_CLONE_NEWPID, "uts": SWRUN_CLONE_NEWUTS, "ipc": SWRUN_CLONE_NEWIPC, "cgroup": SWRUN_CLONE_NEWCGROUP][kind] ?? 0)
         }
         return Namespaces(userNamespace: usesUserNamespace, cgroupLater: ownsCgroup, hostNetwork: sharesHostNetwork, shared: sharedNamespaces.flags | fromHost)
     }
@@ -379,11 +379,11 @@ public final class StartPlan {
             throw SwrunError(.invalidConfig, "lxc.namespace.share.net joins another network namespace, which has its own links: lxc.net.\(index) has no place there",
                              hint: "drop the lxc.net.N lines, or the lxc.namespace.share.net line")
         }
-        for namespace in sharedNamespaces.all {
+        for namespace in sharedNamespaces.all where namespace.kind != "pid" {
             let name = Namespaces.all.first { $0.flag == namespace.flag }?.name ?? namespace.kind
             addSetup(.joinNamespace(fd: namespace.fd, type: Int32(truncatingIfNeeded: namespace.flag)), "join the \(namespace.kind) namespace of \(namespace.path)",
                      call: "setns(open(\"\(namespace.path)\"), \(name))",
-                     why: "lxc.namespace.share.\(namespace.kind): the container shares this namespace instead of having its own")
+                     why: "the container shares this namespace instead of having its own (lxc.namespace.share, an OCI namespace path)")
         }
     }
 
