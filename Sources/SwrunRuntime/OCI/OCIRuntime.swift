@@ -165,10 +165,8 @@ public struct OCIRuntime {
             }
             throw SwrunError(.containerSetup, "cannot start container \(id): cannot \(what)", errno: errno)
         }
-        // The end of file: the exec closed init's end. Tell it from an init that died instead.
-        guard container.initProcess?.isAlive == true else {
-            throw SwrunError(.containerSetup, "the container's process ended as it started", hint: "run it in the foreground (`swrun-oci run`) to see its output")
-        }
+        // The end of file: the exec closed init's end (init reports any failure before it). The
+        // process may already have ended: `true` does at once, and that is no failed start.
         let hooks = container.savedConfig().flatMap { try? $0.hooks() } ?? HookSet()
         for hook in hooks.started {
             do { try ContainerHooks.run([hook], state: container.stateDocument(status: .running).serialized) } catch { warn("\(error)") }

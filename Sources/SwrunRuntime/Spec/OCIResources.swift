@@ -51,6 +51,8 @@ enum OCIResources {
         if let swappiness = try number("memory.swappiness"), swappiness >= 0, swappiness <= 100 {
             exact("memory", v1: "memory.swappiness", String(swappiness))
         }
+        // v1's TCP buffer limit still works; its kernel memory limit does not (see unapplied).
+        if let kernelTCP = try number("memory.kernelTCP"), kernelTCP != 0 { exact("memory", v1: "memory.kmem.tcp.limit_in_bytes", String(kernelTCP)) }
         if value["memory"]?["disableOOMKiller"]?.bool == true { exact("memory", v1: "memory.oom_control", "1") }
         if let weight = try number("blockIO.weight"), weight > 0 { exact("blkio", v1: "blkio.weight", v2: "io.weight", String(weight)) }
         for (index, item) in (value["hugepageLimits"]?.array ?? []).enumerated() {
@@ -93,7 +95,7 @@ enum OCIResources {
         guard let value else { return [] }
         var fields: [String] = []
         // The kernel took kernel memory limits away (Linux 6.0 ignores them), as crun does.
-        for field in ["kernel", "kernelTCP"] where value["memory"]?[field].map({ !$0.isNull }) == true {
+        for field in ["kernel"] where value["memory"]?[field].map({ !$0.isNull }) == true {
             fields.append("memory.\(field)")
         }
         for field in ["burst", "idle"] where value["cpu"]?[field].map({ !$0.isNull }) == true {
