@@ -56,40 +56,40 @@ enum StartCommand: Command {
             if let failure { throw failure }
             return code
         }
-        try ContainerMonitor.startDetached(store: store, name: name, defines: try arguments.definedSettings().map { "\($0.key)=\($0.value)" },
-                                           command: arguments.command, explain: arguments.flag("explain"), settleMilliseconds: try settleTime(arguments))
+        try ContainerMonitor.startDetached(MonitorRequest(name: name, lxcPath: store.lxcPath, settings: try arguments.definedSettings(),
+                                                          command: arguments.command, explain: arguments.flag("explain"),
+                                                          settleMilliseconds: try settleTime(arguments)))
         return 0
     }
 }
 
-/// The monitor process that `start -d` spawns; not for direct use.
+/// The monitor process that `start -d` spawns; not for direct use. Its request (which
+/// container, this start's settings) comes as JSON on fd 3, and its answer goes back there.
 enum MonitorCommand: Command {
     static let spec = CommandSpec(
         name: "monitor",
         abstract: "The monitor of a started container (spawned by `swrun start`).",
-        options: [CommonOptions.name, CommonOptions.lxcPath,
-                  .init(short: nil, long: "ready-fd", value: "FD", help: "Where to say \"ok\" or the error once the container runs."), StartCommand.settle,
-                  CommonOptions.start[0], CommonOptions.start[3]],
-        trailingCommand: true,
+        options: [.init(short: nil, long: "request-fd", value: "FD", help: "The socket the request comes on, and the answer goes back on.")],
         hidden: true,
         entersContainers: true)
-    static let requiredOptions = ["name"]
+    static let requiredOptions = ["request-fd"]
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
-        let name = try arguments.required("name", of: spec)
-        let readyFD = arguments.value("ready-fd").flatMap { Int32($0) } ?? -1
-        var monitor = ContainerMonitor(store: try arguments.store(), name: name)
-        monitor.command = arguments.command
-        monitor.extraSettings = try arguments.definedSettings()
-        monitor.explain = arguments.flag("explain")
-        monitor.settleMilliseconds = try StartCommand.settleTime(arguments)
+        guard let socket = arguments.value("request-fd").flatMap({ Int32($0) }) else {
+            throw SwrunError(.invalidArgument, "monitor needs --request-fd", hint: "the monitor is started by `swrun start -d`, not by hand")
+        }
+        let request = try MonitorRequest.receive(on: socket)
+        var monitor = ContainerMonitor(store: ContainerStore(lxcPath: request.lxcPath), name: request.name)
+        monitor.command = request.command.isEmpty ? nil : request.command
+        monitor.extraSettings = request.settings
+        monitor.explain = request.explain
+        monitor.settleMilliseconds = request.settleMilliseconds
+        var answered = false
         return monitor.run(ready: { result in
-            guard readyFD >= 0 else { return }
-            switch result {
-            case .success: Relay.writeAll(readyFD, Array("ok\n".utf8)[...])
-            case .failure(let error): Relay.writeAll(readyFD, Array("swrun: error: \(error)\n".utf8)[...])
-            }
-            close(readyFD)
+            guard !answered else { return }
+            answered = true
+            MonitorRequest.answer(result, on: socket)
+            close(socket)
         }, warn: warn, log: { printError("swrun: \($0)") })
     }
 }

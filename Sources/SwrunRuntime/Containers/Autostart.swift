@@ -56,7 +56,7 @@ public struct Autostart {
         var failures: [(String, SwrunError)] = []
         for entry in entries where store.status(of: entry.name).state == .stopped {
             do {
-                try ContainerMonitor.startDetached(store: store, name: entry.name)
+                try ContainerMonitor.startDetached(MonitorRequest(name: entry.name, lxcPath: store.lxcPath))
                 report("started \(entry.name)")
                 if entry.delay > 0 { sleep(UInt32(entry.delay)) }
             } catch {

@@ -32,19 +32,14 @@ public struct ForegroundExecution {
         request.replacedStandardFDs = pipes.childEnds
         let lock = try store.lockForStart(name)
         defer { withExtendedLifetime(lock) {} }  // held until the command is over
-        try ContainerHooks.run(spec.hooks.beforeStart)
-        defer { ContainerHooks.runAfterStop(spec.hooks.stopped, warn: warn) }  // declared first, so it runs once all else is cleared
-        let plan = try StartPlan(request)
-        plan.warnings.forEach(warn)
+        let sequence = LaunchSequence(request)
+        defer { sequence.finish(warn: warn) }  // declared first, so it runs once all else is cleared
         var rawMode: RawTerminalMode?  // restores the user's terminal when this function returns
         defer { withExtendedLifetime(rawMode) {} }
         defer { store.clearRuntimeFiles(of: name) }
         let monitor = ProcessIdentity.current
-        var cgroup: ContainerCgroup?
-        defer { cgroup?.remove() }  // from memory: a record can be rewritten under us, the cgroup is ours
-        let launched = Result { () throws(SwrunError) in try ContainerLauncher(plan: plan).start(
+        let launched = Result { () throws(SwrunError) in try sequence.launch(warn: warn,
             started: { (pid, made) throws(SwrunError) in
-                cgroup = made
                 try store.recordStarted(name, initPID: pid, mode: .execute, monitor: monitor, cgroup: made)
             },
             beforeCommand: { (container) throws(SwrunError) in
@@ -56,7 +51,7 @@ public struct ForegroundExecution {
         let container = try launched.get()
         // RUNNING only now: until the command runs, init may still be building the mount tree.
         do {
-            try store.recordRunning(name, initPID: container.initPID, mode: .execute, monitor: monitor, cgroup: cgroup)
+            try store.recordRunning(name, initPID: container.initPID, mode: .execute, monitor: monitor, cgroup: sequence.cgroup)
         } catch {
             container.killInit()
             throw error

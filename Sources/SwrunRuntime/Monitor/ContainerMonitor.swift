@@ -24,33 +24,27 @@ public struct ContainerMonitor {
         self.name = name
     }
 
-    /// `start -d`: spawns `swrun monitor` (this executable, afresh) in a session of its own
-    /// and waits on a pipe until the monitor says the container runs, or why it does not.
-    public static func startDetached(store: ContainerStore, name: String, defines: [String] = [],
-                                     command: [String] = [], explain: Bool = false,
-                                     settleMilliseconds: Int = defaultSettleMilliseconds) throws(SwrunError) {
-        let pipe = try FileSystem.makePipe()
-        defer { close(pipe.read) }
-        var argv = ["swrun", "monitor", "-n", name, "-P", store.lxcPath, "--ready-fd", "3", "--settle", String(settleMilliseconds)]
-        for define in defines { argv += ["-s", define] }
-        if explain { argv.append("--explain") }
-        if !command.isEmpty { argv += ["--"] + command }
-        let log = FileSystem.join(store.directory(of: name), "swrun.log")
+    /// `start -d`: spawns `swrun monitor --request-fd 3` (this executable, afresh) in a session
+    /// of its own, hands it the request over a socketpair, and waits there until the monitor
+    /// says the container runs, or why it does not (the error as it was, code and all).
+    public static func startDetached(_ request: MonitorRequest) throws(SwrunError) {
+        let (ours, theirs) = try makeSocketPair(SOCK_SEQPACKET)
+        defer { close(ours) }
+        let log = FileSystem.join(ContainerStore(lxcPath: request.lxcPath).directory(of: request.name), "swrun.log")
         do {
-            _ = try Subprocess.spawnDaemon(argv, executable: Subprocess.currentExecutable, passing: pipe.write, logPath: log)
+            _ = try Subprocess.spawnDaemon(["swrun", "monitor", "--request-fd", "3"], executable: Subprocess.currentExecutable,
+                                           passing: theirs, logPath: log)
         } catch {
-            close(pipe.write)
+            close(theirs)
             throw error
         }
-        close(pipe.write)
-        let reply = String(decoding: (try? FileSystem.readAll(pipe.read)) ?? [], as: UTF8.self)
-        if reply.hasPrefix("ok") { return }
-        if reply.isEmpty {
-            throw SwrunError(.containerSetup, "the monitor of container '\(name)' ended before the container ran", hint: "see \(log)")
+        close(theirs)
+        try request.send(on: ours)
+        switch MonitorRequest.readAnswer(on: ours) {
+        case .success?: return
+        case .failure(let error)?: throw error
+        case nil: throw SwrunError(.containerSetup, "the monitor of container '\(request.name)' ended before the container ran", hint: "see \(log)")
         }
-        var message = reply.hasPrefix("swrun: error: ") ? String(reply.dropFirst(14)) : reply
-        while message.hasSuffix("\n") { message.removeLast() }
-        throw SwrunError(.containerSetup, message)
     }
 
     /// How long init must live for a start to count as done: an init that dies sooner (a
@@ -107,36 +101,28 @@ public struct ContainerMonitor {
         // The command `swrun start` boots when none is given: lxc.init.cmd, else the image's
         // argv (swrun.json), else /sbin/init.
         let spec: ContainerSpec
-        let sidecar: ContainerSidecar
-        let plan: StartPlan
+        let sequence: LaunchSequence
         do {
+            let sidecar: ContainerSidecar
             (spec, sidecar) = try store.spec(of: name, adding: extraSettings, command: command, mode: .boot, terminal: true)
-            try ContainerHooks.run(spec.hooks.beforeStart)
+            var request = LaunchRequest(containerName: name, containerDirectory: store.directory(of: name), spec: spec, mode: .boot,
+                                        explain: explain, hostTerm: nil, hostEnvironment: [:])
+            request.publishedPorts = sidecar.ports
+            sequence = LaunchSequence(request)
         } catch {
             report(.failure(error))
             return (nil, false)
         }
-        defer { ContainerHooks.runAfterStop(spec.hooks.stopped, warn: warn) }  // declared before the cleanup, so it runs after it
-        do {
-            plan = try makePlan(spec, sidecar: sidecar)
-        } catch {
-            report(.failure(error))
-            return (nil, false)
-        }
-        plan.warnings.forEach(warn)
-
+        defer { sequence.finish(warn: warn) }  // declared before the rest, so it runs after it
         let monitor = ProcessIdentity.current
-        var cgroup: ContainerCgroup?
-        defer { cgroup?.remove() }  // from memory: a record can be rewritten under us, the cgroup is ours
         var rawMode: RawTerminalMode?
         defer { withExtendedLifetime(rawMode) {} }
         let container: LaunchedContainer
         let hub: ConsoleHub
         do {
             try store.writeRecord(RuntimeRecord(state: .starting, mode: .boot, initProcess: nil, monitor: monitor), of: name)
-            container = try ContainerLauncher(plan: plan).start(
+            container = try sequence.launch(warn: warn,
                 started: { (pid, made) throws(SwrunError) in
-                    cgroup = made
                     try store.recordStarted(name, initPID: pid, mode: .boot, monitor: monitor, cgroup: made)
                 },
                 beforeCommand: { (_) throws(SwrunError) in
@@ -158,11 +144,11 @@ public struct ContainerMonitor {
         // The start is done once init has lived a moment: until then it is STARTING.
         if settleMilliseconds > 0 && watch(container, hub: hub, listener: listener, signals: signals,
                                            until: monotonicMilliseconds() + settleMilliseconds) {
-            report(.failure(diedStarting(container, plan: plan, hub: hub)))
+            report(.failure(diedStarting(container, command: spec.process.args, hub: hub)))
             return (container.initStatus, false)
         }
         do {
-            try store.recordRunning(name, initPID: container.initPID, mode: .boot, monitor: monitor, cgroup: cgroup)
+            try store.recordRunning(name, initPID: container.initPID, mode: .boot, monitor: monitor, cgroup: sequence.cgroup)
         } catch {
             container.killInit()
             report(.failure(error))
@@ -176,11 +162,11 @@ public struct ContainerMonitor {
 
     /// The error for an init that ended while the container started: its status, and what
     /// it last wrote to the console.
-    private func diedStarting(_ container: LaunchedContainer, plan: StartPlan, hub: ConsoleHub) -> SwrunError {
+    private func diedStarting(_ container: LaunchedContainer, command: [String], hub: ConsoleHub) -> SwrunError {
         let status = container.initStatus.map { "\($0)" } ?? "ended"
         let lines = hub.recentConsoleLines(8)
         let console = lines.isEmpty ? "; it wrote nothing to the console" : "; its console's last lines:\n" + lines.map { "    " + $0 }.joined(separator: "\n")
-        return SwrunError(.containerSetup, "container '\(name)' stopped as it started: its init (\(plan.request.command.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " "))) \(status)\(console)",
+        return SwrunError(.containerSetup, "container '\(name)' stopped as it started: its init (\(command.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " "))) \(status)\(console)",
                           hint: "watch the whole boot with `swrun start -F -n \(name) -P \(store.lxcPath)`; check lxc.init.cmd and lxc.mount.auto (a systemd init needs cgroup:mixed)")
     }
 
@@ -188,13 +174,6 @@ public struct ContainerMonitor {
     private func consoleLog(_ path: String?) -> String? {
         guard let path else { return nil }
         return path.hasPrefix("/") ? path : FileSystem.join(store.directory(of: name), path)
-    }
-
-    private func makePlan(_ spec: ContainerSpec, sidecar: ContainerSidecar) throws(SwrunError) -> StartPlan {
-        var request = LaunchRequest(containerName: name, containerDirectory: store.directory(of: name), spec: spec, mode: .boot,
-                                    explain: explain, hostTerm: nil, hostEnvironment: [:])
-        request.publishedPorts = sidecar.ports
-        return try StartPlan(request)
     }
 
     /// The monitor's loop: until init is reaped (true), or `deadline` passes (false), relay

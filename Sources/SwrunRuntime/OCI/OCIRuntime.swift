@@ -80,7 +80,7 @@ public struct OCIRuntime {
             if errno == EEXIST { throw SwrunError(.alreadyExists, "container with id exists: \(id)", hint: "delete it first, or choose another id") }
             throw SwrunError.system("cannot make the state directory \(container.directory)", Errno.current)
         }
-        var made: ContainerCgroup?
+        var sequence: LaunchSequence?
         do throws(SwrunError) {
             container.annotations = try OCIDocument.load(FileSystem.join(bundle, "config.json")).stringMap("annotations")
             try FileSystem.writeAtomically(FileSystem.join(container.directory, OCIContainer.configName),
@@ -97,12 +97,12 @@ public struct OCIRuntime {
                 // runtime-tools checks that prestart hooks read "created" (runc's word there too).
                 return state.stateDocument(status: .created).serialized
             }
-            let plan = try StartPlan(request)
-            plan.warnings.forEach(warn)
-            container.payloadSteps = plan.payloadSummaries
-            let launched = try ContainerLauncher(plan: plan).start(
+            // The sequence's cgroup and poststop hooks are delete's from here on, unless create fails.
+            let launch = LaunchSequence(request)
+            sequence = launch
+            let launched = try launch.launch(warn: warn,
                 started: { (pid, cgroup) throws(SwrunError) in
-                    made = cgroup
+                    container.payloadSteps = launch.plan?.payloadSummaries ?? []
                     container.initProcess = ProcessIdentity.of(pid)
                     container.cgroups = cgroup?.directories ?? []
                     try container.save()
@@ -122,7 +122,8 @@ public struct OCIRuntime {
             }
             return launched
         } catch {
-            made?.remove()
+            // As the runtime-spec has it: a failed create goes on to delete (poststop hooks included).
+            sequence?.finish(state: container.stateDocument(status: .stopped).serialized, warn: warn)
             try? FileSystem.removeTree(container.directory)
             throw error
         }

@@ -1,0 +1,49 @@
+import Glibc
+import SwrunCgroups
+import SwrunSystem
+
+/// The one sequence every start follows, whoever asked for it (`execute`, `start`'s monitor,
+/// the OCI runtime's create): the spec's before-start hooks, the plan (its warnings told), the
+/// launch; and once the container is gone, its cgroup removed and the after-stop hooks run, in
+/// that order, from one place. The cgroup is held here from the moment it exists.
+final class LaunchSequence {
+    let request: LaunchRequest
+    private(set) var cgroup: ContainerCgroup?
+    private(set) var plan: StartPlan?
+    /// The after-stop hooks run only for a start whose before-start hooks did.
+    private var hooksRan = false
+
+    init(_ request: LaunchRequest) {
+        self.request = request
+    }
+
+    /// Runs the sequence up to the command (or, for an OCI create, to its start gate).
+    /// `started` hears init's pid and cgroup as soon as init exists, to record them;
+    /// `beforeCommand` runs once the container is set up.
+    func launch(warn: (String) -> Void,
+                started: (pid_t, ContainerCgroup?) throws(SwrunError) -> Void = { _, _ in },
+                beforeCommand: (LaunchedContainer) throws(SwrunError) -> Void = { _ in }) throws(SwrunError) -> LaunchedContainer {
+        try ContainerHooks.run(request.spec.hooks.beforeStart)
+        hooksRan = true
+        let plan = try StartPlan(request)
+        self.plan = plan
+        plan.warnings.forEach(warn)
+        return try ContainerLauncher(plan: plan).start(
+            started: { (pid, made) throws(SwrunError) in
+                cgroup = made
+                try started(pid, made)
+            },
+            beforeCommand: beforeCommand)
+    }
+
+    /// Undoes what the start left once the container is gone (or never ran): its cgroup,
+    /// from memory (a record can be rewritten under us, the cgroup is ours), then the
+    /// after-stop hooks, told the state where they read it.
+    func finish(state: String? = nil, warn: (String) -> Void) {
+        cgroup?.remove()
+        cgroup = nil
+        guard hooksRan else { return }
+        hooksRan = false
+        ContainerHooks.runAfterStop(request.spec.hooks.stopped, state: state, warn: warn)
+    }
+}
