@@ -18,7 +18,8 @@ cleanup() {
     # LXC (with lxc.cgroup.relative) and crun leave cgroups below ours; remove those they made, deepest first.
     find /sys/fs/cgroup -depth -type d \( -name "lxc.payload.$name" -o -name "lxc.monitor.$name" -o -name lxc.pivot \
         -o -name "lxc.payload.boot-lxc" -o -name "lxc.monitor.boot-lxc" \
-        -o -name swrun-bench-crun -o -name swrun-bench-crun-limited \) -exec rmdir {} + 2>/dev/null || true
+        -o -name swrun-bench-crun -o -name swrun-bench-crun-limited -o -name swrun-bench-oci -o -name swrun-bench-runc \) \
+        -exec rmdir {} + 2>/dev/null || true
     rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -70,6 +71,30 @@ fi
 echo "execute: $runs runs of /bin/true in a busybox rootfs (hyperfine, median wall time)"
 time_group execute "$runs" "$@"
 echo "targets: swrun faster than lxc-execute and crun (ratio < 1), within 1.5x of unshare"
+
+# The OCI runtime: one bundle (crun's spec, /bin/true) run to its end by each runtime's `run`,
+# as an engine's create, start, wait and delete would; each with a cgroupsPath of its own.
+if command -v crun >/dev/null 2>&1; then
+    echo
+    echo "OCI run of a bundle: $runs runs"
+    ln -s "$swrun" "$work/swrun-oci"
+    for runtime in oci runc; do
+        mkdir -p "$work/bundle-$runtime"
+        python3 - "$bundle/config.json" "$work/bundle-$runtime/config.json" "swrun-bench-$runtime" <<'PY'
+import json, sys
+spec = json.load(open(sys.argv[1]))
+spec["linux"]["cgroupsPath"] = sys.argv[3]
+json.dump(spec, open(sys.argv[2], "w"))
+PY
+    done
+    set -- "swrun" "$work/swrun-oci --root $work/oci-state run --bundle $work/bundle-oci swrun-bench-oci" \
+           "crun" "$wrap crun run --bundle $bundle swrun-bench-crun'" "crun-wrapper" "$wrap /bin/true'"
+    if command -v runc >/dev/null 2>&1; then
+        set -- "$@" "runc" "runc --root $work/runc-state run --bundle $work/bundle-runc swrun-bench-runc"
+    fi
+    time_group oci "$runs" "$@"
+    echo "target: swrun-oci run faster than crun run (ratio < 1)"
+fi
 
 # Limits: a cgroup made, written, joined and removed per run. Memory only: on this hybrid
 # host swrun's pids and cpu cgroups are their hierarchies' roots, where tests and benches
