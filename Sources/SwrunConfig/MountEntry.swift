@@ -39,6 +39,17 @@ public struct MountEntry: Sendable, Equatable {
         }
     }
 
+    /// A mount given field by field (an OCI bundle's), its options read as an fstab line's.
+    public static func make(source: String, target: String, fsType: String, options: [String],
+                            location: ConfigLocation, key: String) throws(SwrunError) -> MountEntry {
+        var entry = MountEntry(source: source, target: target, fsType: fsType, options: options, dump: 0, pass: 0,
+                               location: location, flags: 0, propagation: 0, data: "", create: nil, optional: false, relative: false)
+        do { try entry.interpretOptions() } catch {
+            throw SwrunError(.invalidConfig, "\(location.file): \(key): \(error.message)", hint: error.hint)
+        }
+        return entry
+    }
+
     /// The fields of an fstab line, split on blanks, with the octal escapes of fstab(5)
     /// (\040 for a space) decoded, as getmntent(3), which LXC uses, reads them.
     static func parseFields(_ line: String) throws(ValueError) -> MountEntry {

@@ -161,7 +161,7 @@ extension ContainerSpec {
         if !mounts.contains(.devpts) { mounts.append(.devpts) }
     }
 
-    /// An fstab line for the mount, parsed as lxc.mount.entry lines are (the same option names).
+    /// The mount, its options read as lxc.mount.entry's are (the same option names).
     private static func mountEntry(type: String, source: String, target: String, options: [String], key: String,
                                    document: OCIDocument) throws(SwrunError) -> MountEntry {
         let isBind = type == "bind" || options.contains("bind") || options.contains("rbind")
@@ -178,25 +178,9 @@ extension ContainerSpec {
             }
             if status.st_mode & S_IFMT != S_IFDIR { create = "create=file" }
         }
-        func escaped(_ text: String) -> String {
-            var result = ""
-            for character in text.unicodeScalars {
-                switch character {
-                case " ": result += "\\040"
-                case "\t": result += "\\011"
-                case "\\": result += "\\134"
-                default: result.unicodeScalars.append(character)
-                }
-            }
-            return result
-        }
         let fsType = isBind || type.isEmpty ? "none" : type
-        let line = "\(escaped(source.isEmpty ? fsType : source)) \(escaped(String(target.dropFirst()))) \(fsType) \((kept + [create]).joined(separator: ",")) 0 0"
-        do {
-            return try MountEntry.parse(line, location: ConfigLocation(file: document.path, line: 0), key: key)
-        } catch {
-            throw document.error(key, error.message, hint: error.hint ?? "check the mount's type and options")
-        }
+        return try MountEntry.make(source: source.isEmpty ? fsType : source, target: String(target.dropFirst()), fsType: fsType,
+                                   options: kept + [create], location: ConfigLocation(file: document.path, line: 0), key: key)
     }
 }
 
