@@ -47,6 +47,13 @@ public struct ContainerSpec: Sendable {
         self.rootfs = rootfs
         self.process = process
     }
+
+    /// The host ids of the container's root (its id maps for id 0), if it has a user namespace.
+    var rootOnHost: (uid: uid_t, gid: gid_t)? {
+        guard let uid = idMaps.first(where: { $0.kind == .uid && $0.containerID == 0 }),
+              let gid = idMaps.first(where: { $0.kind == .gid && $0.containerID == 0 }) else { return nil }
+        return (uid.hostID, gid.hostID)
+    }
 }
 
 /// The container's first process.

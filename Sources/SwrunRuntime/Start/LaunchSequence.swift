@@ -25,6 +25,10 @@ final class LaunchSequence {
                 beforeCommand: (LaunchedContainer) throws(SwrunError) -> Void = { _ in }) throws(SwrunError) -> LaunchedContainer {
         try ContainerHooks.run(request.spec.hooks.beforeStart)
         hooksRan = true
+        // The host's side of the network first: the plan is made from the settled links.
+        var request = self.request
+        try HostNetworkPreparation.prepare(&request.spec, container: request.containerName,
+                                           lxcPath: FileSystem.parentPath(request.containerDirectory)).forEach(warn)
         let plan = try StartPlan(request)
         self.plan = plan
         plan.warnings.forEach(warn)

@@ -145,16 +145,10 @@ public final class StartPlan {
         networkLinks = request.mode == .attach ? [] : spec.networks
         let lxcPath = FileSystem.parentPath(request.containerDirectory)
         sharedNamespaces = try SharedNamespaces(request.mode == .attach ? [:] : spec.namespaces.joined, lxcPath: lxcPath)
-        // What can be refused from the spec alone is, before a bridge may be made below.
         try Self.validate(idMaps: spec.idMaps)
         try SubordinateIDs.checkDelegation(spec.idMaps)
-        var bridgeNotes: [String] = []
-        for position in networkLinks.indices {
-            try networkLinks[position].settleAddresses(container: request.containerName, lxcPath: lxcPath) { bridgeNotes.append($0) }
-        }
         try planPublishedPorts()
-        writeNetworkFiles()
-        warnings = bridgeNotes + spec.warnings
+        warnings = spec.warnings
         if request.mode != .attach {
             try planSharedNamespaces()
             try planMounts()
@@ -300,12 +294,7 @@ public final class StartPlan {
     }
 
     /// The host ids of the container's root (its lxc.idmap lines for id 0), if it has a user namespace.
-    var idMapRoot: (uid: uid_t, gid: gid_t)? {
-        let maps = spec.idMaps
-        guard let uid = maps.first(where: { $0.kind == .uid && $0.containerID == 0 }),
-              let gid = maps.first(where: { $0.kind == .gid && $0.containerID == 0 }) else { return nil }
-        return (uid.hostID, gid.hostID)
-    }
+    var idMapRoot: (uid: uid_t, gid: gid_t)? { spec.rootOnHost }
 
     /// Where the kernel has no CLONE_INTO_CGROUP (cgroup v2 before Linux 5.7), swrun moves
     /// init into its cgroup (and pays the grace period) while init waits.
@@ -452,13 +441,6 @@ public final class StartPlan {
 }
 
 extension StartPlan {
-    /// /etc/hosts and /etc/resolv.conf for the address swrun gives the container.
-    fileprivate func writeNetworkFiles() {
-        guard request.mode != .attach, let address = networkLinks.lazy.compactMap(\.address).first?.address else { return }
-        NetworkFiles.write(rootfs: rootfs, hostname: spec.hostname ?? request.containerName, address: address,
-                           owner: idMapRoot ?? (uid: 0, gid: 0))
-    }
-
     /// Published ports need an address to lead to, and a host port nobody else publishes.
     fileprivate func planPublishedPorts() throws(SwrunError) {
         guard !publishedPorts.isEmpty else { return }
