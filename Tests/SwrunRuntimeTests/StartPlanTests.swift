@@ -19,12 +19,15 @@ import Testing
         }
         deinit { try? FileSystem.removeTree(directory) }
 
-        func plan(_ configText: String, command: [String] = ["/bin/true"], terminal: Bool = false, mode: LaunchMode = .execute) throws -> StartPlan {
+        func plan(_ configText: String, command: [String] = ["/bin/true"], terminal: Bool = false, mode: LaunchMode = .execute,
+                  host: HostFacts? = nil) throws -> StartPlan {
             let file = try ConfigFile(text: configText, path: directory + "/config")
             let config = try ContainerConfig(settings: file.settings)
             let spec = try ContainerSpec(lxc: config, name: "web", directory: directory, command: command, mode: mode,
                                          terminal: terminal, hostEnvironment: [:])
-            return try StartPlan(LaunchRequest(containerName: "web", containerDirectory: directory, spec: spec, mode: mode, explain: false))
+            var request = LaunchRequest(containerName: "web", containerDirectory: directory, spec: spec, mode: mode, explain: false)
+            request.hostFacts = host
+            return try StartPlan(request)
         }
     }
 
@@ -45,6 +48,29 @@ import Testing
         let pidShare = try fixture.plan("lxc.namespace.share.pid = \(getpid())\n")
         #expect(pidShare.namespaces.flags & SWRUN_CLONE_NEWPID != 0 && pidShare.warnings.contains { $0.contains("lxc.namespace.share.pid") },
                 "the pid namespace is not shared, and swrun says so")
+    }
+
+    /// Hosts this one is not, given as facts: a pure cgroup v2 host, with a new and an old kernel.
+    @Test func aPlanFollowsTheHostFactsItIsGiven() throws {
+        let fixture = try Fixture()
+        let unified = CgroupHierarchy(directory: "", controllers: [], ownPath: "/user.slice")
+        let v2 = HostFacts(cgroupMode: .unified, cgroupHierarchies: [unified], kernel: (6, 1))
+        let booted = try fixture.plan("lxc.mount.auto = cgroup:mixed proc:mixed\n", mode: .boot, host: v2).setupSummaries
+        #expect(booted.contains("mount the cgroup2 hierarchy on /sys/fs/cgroup"), "\(booted)")
+        #expect(!booted.contains("enter the container's own cgroup"), "born in its cgroup (CLONE_INTO_CGROUP): nothing to enter")
+        let namespace = try #require(booted.firstIndex(of: "enter a new cgroup namespace"))
+        #expect(namespace < booted.firstIndex(of: "mount the cgroup2 hierarchy on /sys/fs/cgroup")!)
+        #expect(!booted.contains { $0.hasPrefix("mount the") && $0.contains("memory") }, "no v1 hierarchy on a v2 host")
+
+        // Linux 5.4 cannot clone into a cgroup: swrun moves init, and init waits for that.
+        let old = HostFacts(cgroupMode: .unified, cgroupHierarchies: [unified], kernel: (5, 4))
+        let waiting = try fixture.plan("lxc.mount.auto = proc:mixed\n", host: old).setupSummaries
+        let wait = try #require(waiting.firstIndex(of: "wait for swrun"))
+        #expect(waiting.firstIndex(of: "enter a new cgroup namespace").map { $0 > wait } == true, "\(waiting)")
+
+        // A host without cgroups: no cgroup, and a limit is refused.
+        let bare = HostFacts(cgroupMode: nil, cgroupHierarchies: [], kernel: (6, 1))
+        #expect(!(try fixture.plan("", host: bare).setupSummaries.contains("enter a new cgroup namespace")))
     }
 
     @Test func mountsComeBeforePivotRootAndHostnameAfter() throws {

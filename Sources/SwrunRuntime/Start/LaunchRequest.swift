@@ -40,6 +40,8 @@ public struct LaunchRequest: Sendable {
     /// For each of stdin, stdout and stderr, the fd the container's processes get in its place
     /// (a pipe swrun relays, where swrun's is a terminal), or -1 to pass swrun's own on.
     public var replacedStandardFDs: [Int32] = [-1, -1, -1]
+    /// The host as the plan takes it; nil: read from this host when the plan is made.
+    public var hostFacts: HostFacts?
     /// OCI create: a listening socket (SOCK_SEQPACKET) the container's init waits on, set up,
     /// until `start` connects and says go; swrun returns once init is there. -1: none.
     public var startGate: Int32 = -1

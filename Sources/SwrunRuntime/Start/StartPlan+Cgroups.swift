@@ -32,7 +32,8 @@ extension StartPlan {
             makeDirectoriesInRoot(target)
             mountHierarchy(hierarchy, at: target, flags: flags, readOnly: readOnly, delegated: false)
         }
-        for link in CgroupHierarchy.controllerLinks(to: hierarchies) {
+        let directories = Set(hierarchies.map(\.directory))
+        for link in host.cgroupLinks where directories.contains(link.target) {
             addSetup(.makeSymlink(parent: c("/sys/fs/cgroup"), name: c(link.name), target: c(link.target), replace: false),
                      "link /sys/fs/cgroup/\(link.name) to \(link.target)", call: "symlinkat(\"\(link.target)\", cgroupfs, \"\(link.name)\")",
                      why: "co-mounted controllers are reached by either name, as on the host")

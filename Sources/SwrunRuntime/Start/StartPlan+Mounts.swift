@@ -135,7 +135,7 @@ extension StartPlan {
                 : "a read-only path of the spec")
         }
         for path in spec.writablePaths {
-            if path.hasPrefix("/sys/") && usesUserNamespace && Self.hostSysfsIsReadOnly {
+            if path.hasPrefix("/sys/") && usesUserNamespace && host.sysfsIsReadOnly {
                 // The kernel locks a user namespace's sysfs read-only where the host's is (a
                 // host that is itself a container, say): it cannot be made writable.
                 warnings.append("sys:mixed: \(path) stays read-only: this host's sysfs is read-only, and the kernel keeps a user namespace's so")

@@ -58,9 +58,10 @@ public final class StartPlan {
     /// The devices the container may use (lxc.cgroup.devices.* and lxc.cgroup2.devices.*
     /// over the standard nodes), enforced by its cgroup.
     public private(set) var devicePolicy = DevicePolicy()
-    /// The host's cgroup layout and hierarchies, read once.
-    let cgroupMode = CgroupMode.detect()
-    let cgroupHierarchies: [CgroupHierarchy]
+    /// What the plan takes of the host (its cgroup layout, kernel, sysfs), read once.
+    let host: HostFacts
+    var cgroupMode: CgroupMode? { host.cgroupMode }
+    var cgroupHierarchies: [CgroupHierarchy] { host.cgroupHierarchies }
     /// Whether the container gets a cgroup of its own: every container does (attach joins
     /// the one it has), in each hierarchy the host has writable, as LXC makes them.
     var ownsCgroup: Bool { request.mode != .attach && cgroupMode != nil && !cgroupHierarchies.isEmpty }
@@ -77,7 +78,7 @@ public final class StartPlan {
         if cgroupMode == .unified { return canCloneIntoCgroup ? .bornInside : .movedBySwrun }
         return .movesItself
     }
-    var canCloneIntoCgroup: Bool { KernelVersion.current >= (5, 7) }
+    var canCloneIntoCgroup: Bool { host.kernel >= (5, 7) }
     /// The tasks files (v1) and, on a hybrid host whose kernel cannot clone into a cgroup, the
     /// v2 cgroup.procs, that init writes itself into (.movesItself), opened by swrun before
     /// the clone; -1 where unused.
@@ -141,7 +142,13 @@ public final class StartPlan {
         profile = request.attachProfile ?? spec.process.profile
         cgroupLimits = spec.resources.limits
         devicePolicy = spec.resources.devicePolicy
-        cgroupHierarchies = request.mode == .attach || cgroupMode == nil ? [] : try CgroupHierarchy.current()
+        if request.mode == .attach {
+            host = .none
+        } else if let given = request.hostFacts {
+            host = given
+        } else {
+            host = try HostFacts.current()
+        }
         networkLinks = request.mode == .attach ? [] : spec.networks
         let lxcPath = FileSystem.parentPath(request.containerDirectory)
         sharedNamespaces = try SharedNamespaces(request.mode == .attach ? [:] : spec.namespaces.joined, lxcPath: lxcPath)
