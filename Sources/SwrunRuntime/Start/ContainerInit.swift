@@ -25,7 +25,7 @@ enum ContainerInit {
         setsid()  // out of the host's session: the terminal's signals reach swrun alone, which forwards them
         umask(0)  // device nodes and mount points get exactly the modes the plan gives them
 
-        var setup = SetupExecutor(scratch: plan.initScratch, terminals: plan.terminalFDs, sync: sync)
+        var setup = SetupExecutor(calls: LinuxCalls(), scratch: plan.initScratch, terminals: plan.terminalFDs, sync: sync)
         for index in plan.setup.indices {
             let step = plan.setup[index]
             if plan.explain { writeAll(2, step.explanation) }

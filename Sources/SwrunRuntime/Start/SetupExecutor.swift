@@ -3,9 +3,11 @@ import Glibc
 import SwrunNetlink
 
 /// Performs setup actions inside the container's init, after clone3 and before
-/// the payload exists. Raw system calls only: no allocation, no Swift errors
-/// (they allocate). Each action returns 0 or an errno.
-struct SetupExecutor {
+/// the payload exists. Raw system calls only, through `calls` (LinuxCalls in init, a
+/// recording double in tests): no allocation, no Swift errors (they allocate). Each action
+/// returns 0 or an errno. The netlink requests and the sync socket are made directly.
+struct SetupExecutor<Calls: ContainerCalls> {
+    let calls: Calls
     var rootFD: Int32 = -1
     /// The sync socket to swrun (for the id-map handshake).
     let sync: Int32
@@ -16,8 +18,9 @@ struct SetupExecutor {
     let targetPath: UnsafeMutableRawBufferPointer
     let netlinkReply: UnsafeMutableRawBufferPointer
 
-    init(scratch: (UnsafeMutableRawBufferPointer, UnsafeMutableRawBufferPointer, UnsafeMutableRawBufferPointer),
+    init(calls: Calls, scratch: (UnsafeMutableRawBufferPointer, UnsafeMutableRawBufferPointer, UnsafeMutableRawBufferPointer),
          terminals: UnsafeMutableBufferPointer<Int32>, sync: Int32) {
+        self.calls = calls
         (sourcePath, targetPath, netlinkReply) = scratch
         self.terminals = terminals
         self.sync = sync
@@ -29,93 +32,101 @@ struct SetupExecutor {
     mutating func perform(_ action: SetupAction) -> Int32 {
         switch action {
         case let .joinNamespace(fd, type):
-            let error = swrun_setns(fd, type) == 0 ? 0 : errno
-            close(fd)  // the other container's namespace: nothing in this one may hold it
+            let error = calls.setns(fd, type)
+            calls.close(fd)  // the other container's namespace: nothing in this one may hold it
             return error
         case .waitForParent:
             guard let answer = SyncMessage.receive(on: sync), answer.message.kind == SyncMessage.Kind.parentDone.rawValue else { return EPIPE }
             return 0
         case let .runHook(path, argv, environment):
-            return ContainerChild.runHook(path: path, argv: argv, environment: environment)
+            return calls.runHook(path, argv, environment)
         case .enterOwnCgroup(let tasks):
             var zero: UInt8 = 0x30  // "0": the writing thread
             var error: Int32 = 0
             for fd in tasks where fd >= 0 {
-                let written = write(fd, &zero, 1)
-                if written != 1 && error == 0 { error = written < 0 ? errno : EIO }
-                close(fd)  // the host's cgroup files: closed once used
+                let written = withUnsafeBytes(of: &zero) { calls.write(fd, $0) }
+                if written != 0 && error == 0 { error = written }
+                calls.close(fd)  // the host's cgroup files: closed once used
             }
             return error
         case .enterCgroupNamespace:
-            return swrun_unshare(Int32(truncatingIfNeeded: SWRUN_CLONE_NEWCGROUP)) == 0 ? 0 : errno
+            return calls.unshare(Int32(truncatingIfNeeded: SWRUN_CLONE_NEWCGROUP))
         case .becomeRootInside:
-            if setgroups(0, nil) != 0 || swrun_setresgid(0) != 0 || swrun_setresuid(0) != 0 { return errno }
-            return 0
+            return calls.becomeUser(0)
         case .makeMountsPrivate:
-            return result(mount(nil, "/", nil, 16384 | (1 << 18), nil))  // MS_REC | MS_PRIVATE, as literals: no lazy global in the child
+            return calls.mount(nil, "/", nil, 16384 | (1 << 18), nil)  // MS_REC | MS_PRIVATE, as literals: no lazy global in the child
         case let .mount(source, target, fsType, flags, data, optional):
             let error = mountResolved(source: source, target: target, fsType: fsType, flags: flags, data: data)
             return optional && (error == ENOENT || error == ENOTDIR) ? 0 : error
         case let .mask(path, null, tmpfs, tmpfsFlags, data):
             let target = openInRoot(path, flags: SWRUN_O_PATH)
-            if target < 0 { return errno == ENOENT || errno == ENOTDIR ? 0 : errno }
-            var status = stat()
-            let statError = fstat(target, &status) == 0 ? 0 : errno
-            close(target)
+            if target < 0 { return -target == ENOENT || -target == ENOTDIR ? 0 : -target }
+            let (statError, isDirectory) = calls.isDirectory(target)
+            calls.close(target)
             if statError != 0 { return statError }
-            let error = status.st_mode & S_IFMT == S_IFDIR
+            let error = isDirectory
                 ? mountResolved(source: .host(tmpfs), target: .inRoot(path), fsType: tmpfs, flags: tmpfsFlags, data: data)
                 : mountResolved(source: .host(null), target: .inRoot(path), fsType: nil, flags: UInt(MS_BIND), data: nil)
             return error == ENOENT ? 0 : error
         case .openRoot(let path):
-            rootFD = open(path, SWRUN_O_PATH | O_DIRECTORY | O_CLOEXEC)
-            return rootFD < 0 ? errno : 0
+            rootFD = calls.open(path, SWRUN_O_PATH | O_DIRECTORY)
+            if rootFD < 0 {
+                defer { rootFD = -1 }
+                return -rootFD
+            }
+            return 0
         case let .makeDirectories(components, mode):
             return makeDirectories(components, mode: mode)
         case let .makeFile(parent, name):
             // mknod of a regular file makes the mount point without opening whatever is there
             // (a FIFO would hang init, a host tty would become its controlling terminal).
             return inDirectory(parent) { directory in
-                mknodat(directory, name, S_IFREG | 0o644, 0) == 0 || errno == EEXIST ? 0 : errno
+                let error = calls.mknodat(directory, name, S_IFREG | 0o644, 0)
+                return error == EEXIST ? 0 : error
             }
         case let .makeDevice(parent, name, mode, device):
             return inDirectory(parent) { directory in
-                mknodat(directory, name, mode, device) == 0 || errno == EEXIST ? 0 : errno
+                let error = calls.mknodat(directory, name, mode, device)
+                return error == EEXIST ? 0 : error
             }
         case let .changeOwner(parent, name, uid, gid):
-            return inDirectory(parent) { directory in
-                fchownat(directory, name, uid, gid, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : errno
-            }
+            return inDirectory(parent) { directory in calls.fchownat(directory, name, uid, gid) }
         case let .writeFile(path, value):
             let fd = openInRoot(path, flags: O_WRONLY)
-            if fd < 0 { return errno }
-            defer { close(fd) }
-            return write(fd, value.baseAddress, value.count) == value.count ? 0 : (errno == 0 ? EIO : errno)
+            if fd < 0 { return -fd }
+            defer { calls.close(fd) }
+            return calls.write(fd, value)
         case let .makeSymlink(parent, name, target, replace):
             return inDirectory(parent) { directory in
-                if replace && unlinkat(directory, name, 0) != 0 && errno != ENOENT { return errno }
-                return symlinkat(target, directory, name) == 0 || errno == EEXIST ? 0 : errno
+                if replace {
+                    let error = calls.unlinkat(directory, name)
+                    if error != 0 && error != ENOENT { return error }
+                }
+                let error = calls.symlinkat(target, directory, name)
+                return error == EEXIST ? 0 : error
             }
         case let .openTerminal(ptmx, index):
             return openTerminal(ptmx, index: index)
         case .changeRoot(let path):
-            return chroot(path) == 0 && chdir("/") == 0 ? 0 : errno
+            let error = calls.chroot(path)
+            return error != 0 ? error : calls.chdir("/")
         case .pivotRoot:
-            if fchdir(rootFD) != 0 { return errno }
-            if swrun_pivot_root(".", ".") == 0 {
-                if umount2(".", SWRUN_MNT_DETACH) != 0 || chdir("/") != 0 { return errno }
-            } else if errno == EINVAL && Self.rootIsInitramfs() {
+            var error = calls.fchdir(rootFD)
+            if error != 0 { return error }
+            error = calls.pivotRootHere()
+            if error == EINVAL && calls.rootIsInitramfs() {
                 // The kernel will not pivot away from the initial rootfs (a host running from its
                 // initramfs): move the rootfs over / and chroot into it instead, as LXC does there.
-                if mount(".", "/", nil, UInt(MS_MOVE), nil) != 0 || chroot(".") != 0 || chdir("/") != 0 { return errno }
-            } else {
-                return errno
+                error = calls.mount(".", "/", nil, UInt(MS_MOVE), nil)
+                if error == 0 { error = calls.chroot(".") }
             }
-            close(rootFD)
+            if error == 0 { error = calls.chdir("/") }
+            if error != 0 { return error }
+            calls.close(rootFD)
             rootFD = -1
             return 0
         case let .setHostname(name, length):
-            return result(sethostname(name, length))
+            return calls.sethostname(name, length)
         case .netlinkRequest(let request):
             let fd = openNetlink()
             if fd < 0 { return errno }
@@ -140,18 +151,16 @@ struct SetupExecutor {
             }
             return 0
         case let .loadSeccomp(program, count):
-            return swrun_load_seccomp_filter(program.baseAddress, count) == 0 ? 0 : errno
+            return calls.loadSeccomp(program, count)
         }
     }
 
-    private func result(_ value: Int32) -> Int32 { value == 0 ? 0 : errno }
-
     // MARK: path resolution
 
-    /// Opens a path inside the rootfs as an O_PATH fd, symlinks resolved as if the rootfs were /.
+    /// Opens a path inside the rootfs (an O_PATH fd unless `flags` say otherwise), symlinks
+    /// resolved as if the rootfs were /: a fd, or minus an errno.
     private func openInRoot(_ path: UnsafeMutablePointer<CChar>, flags: Int32 = SWRUN_O_PATH) -> Int32 {
-        guard rootFD >= 0 else { errno = EBADF; return -1 }
-        return swrun_openat2(rootFD, path, UInt64(flags | O_CLOEXEC), 0, SWRUN_RESOLVE_IN_ROOT)
+        calls.openInRoot(rootFD, path, flags)
     }
 
     /// Writes "/proc/self/fd/N" into `buffer` (no allocation) and returns it as a C string.
@@ -187,7 +196,7 @@ struct SetupExecutor {
             return (UnsafePointer(pointer), -1, 0)
         case .inRoot(let pointer):
             let fd = openInRoot(pointer)
-            if fd < 0 { return (nil, -1, errno) }
+            if fd < 0 { return (nil, -1, -fd) }
             return (procPath(for: fd, in: buffer), fd, 0)
         case .terminal(let index):
             guard terminal(index) >= 0 else { return (nil, -1, EBADF) }
@@ -205,18 +214,18 @@ struct SetupExecutor {
             sourcePointer = pointer
             sourceFD = fd
         }
-        defer { if sourceFD >= 0 { close(sourceFD) } }
+        defer { if sourceFD >= 0 { calls.close(sourceFD) } }
         let (targetPointer, targetFD, error) = resolve(target, into: targetPath)
         if error != 0 { return error }
-        defer { if targetFD >= 0 { close(targetFD) } }
-        return mount(sourcePointer, targetPointer, fsType, flags, data) == 0 ? 0 : errno
+        defer { if targetFD >= 0 { calls.close(targetFD) } }
+        return calls.mount(sourcePointer, targetPointer, fsType, flags, data)
     }
 
     /// Runs `body` with a directory inside the rootfs opened (O_PATH works as a dirfd for *at calls).
     private func inDirectory(_ path: UnsafeMutablePointer<CChar>, _ body: (Int32) -> Int32) -> Int32 {
         let directory = openInRoot(path, flags: SWRUN_O_PATH | O_DIRECTORY)
-        if directory < 0 { return errno }
-        defer { close(directory) }
+        if directory < 0 { return -directory }
+        defer { calls.close(directory) }
         return body(directory)
     }
 
@@ -230,21 +239,22 @@ struct SetupExecutor {
         if let full = prefixes[last] {
             let fd = openInRoot(full, flags: SWRUN_O_PATH | O_DIRECTORY)
             if fd >= 0 {
-                close(fd)
+                calls.close(fd)
                 return 0
             }
         }
         var parent = rootFD
-        defer { if parent != rootFD { close(parent) } }
+        defer { if parent != rootFD { calls.close(parent) } }
         var index = 0
         while let prefix = prefixes[index] {
             var fd = openInRoot(prefix, flags: SWRUN_O_PATH | O_DIRECTORY)
-            if fd < 0 && errno == ENOENT {
-                if mkdirat(parent, baseName(prefix), mode) != 0 && errno != EEXIST { return errno }
+            if fd == -ENOENT {
+                let error = calls.mkdirat(parent, baseName(prefix), mode)
+                if error != 0 && error != EEXIST { return error }
                 fd = openInRoot(prefix, flags: SWRUN_O_PATH | O_DIRECTORY)
             }
-            if fd < 0 { return errno }
-            if parent != rootFD { close(parent) }
+            if fd < 0 { return -fd }
+            if parent != rootFD { calls.close(parent) }
             parent = fd
             index += 1
         }
@@ -265,12 +275,11 @@ struct SetupExecutor {
 
     private func openTerminal(_ ptmx: UnsafeMutablePointer<CChar>, index: Int) -> Int32 {
         let master = openInRoot(ptmx, flags: O_RDWR | O_NOCTTY)
-        if master < 0 { return errno }
-        let peer = swrun_open_pty_peer(master)
+        if master < 0 { return -master }
+        let peer = calls.openPtyPeer(master)
         if peer < 0 {
-            let error = errno
-            close(master)
-            return error
+            calls.close(master)
+            return -peer
         }
         terminals[2 * index] = master
         terminals[2 * index + 1] = peer
@@ -289,9 +298,4 @@ struct SetupExecutor {
         return NetlinkReply.errorNumber(in: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(netlinkReply)[0..<count])) ?? EPROTO
     }
 
-    /// Whether / is the kernel's initial rootfs (ramfs, or tmpfs where the kernel uses that).
-    static func rootIsInitramfs() -> Bool {
-        let type = swrun_filesystem_type("/")
-        return type == 0x8584_58f6 /* RAMFS_MAGIC */ || type == 0x0102_1994 /* TMPFS_MAGIC */
-    }
 }

@@ -1,0 +1,157 @@
+import CLinux
+import Glibc
+import SwrunSystem
+import Testing
+@testable import SwrunRuntime
+
+/// A stand-in for the kernel: every call is written down, paths resolve to made-up fds, and
+/// nothing happens. `missing` paths do not exist in the rootfs; `files` are not directories.
+final class RecordingCalls: ContainerCalls {
+    private(set) var log: [String] = []
+    var missing: Set<String> = []
+    var files: Set<String> = []
+    private var nextFD: Int32 = 100
+    private var paths: [Int32: String] = [:]
+    /// fds of host paths (the rootfs), which are "/" to paths resolved in them.
+    private var roots: Set<Int32> = []
+
+    private func text(_ pointer: UnsafePointer<CChar>?) -> String { pointer.map { String(cString: $0) } ?? "NULL" }
+    private func name(_ fd: Int32) -> String { paths[fd].map { "fd(\($0))" } ?? String(fd) }
+    /// "/proc/self/fd/N" as the path it stands for.
+    private func shown(_ pointer: UnsafePointer<CChar>?) -> String {
+        let path = text(pointer)
+        guard path.hasPrefix("/proc/self/fd/"), let fd = Int32(path.dropFirst("/proc/self/fd/".count)) else { return path }
+        return name(fd)
+    }
+    private func open(path: String) -> Int32 {
+        nextFD += 1
+        paths[nextFD] = path
+        return nextFD
+    }
+
+    func setns(_ fd: Int32, _ type: Int32) -> Int32 { log.append("setns(\(name(fd)), \(type))"); return 0 }
+    func unshare(_ flags: Int32) -> Int32 { log.append("unshare(\(flags))"); return 0 }
+    func becomeUser(_ id: UInt32) -> Int32 { log.append("become \(id)"); return 0 }
+    func mount(_ source: UnsafePointer<CChar>?, _ target: UnsafePointer<CChar>?, _ type: UnsafePointer<CChar>?,
+               _ flags: UInt, _ data: UnsafePointer<CChar>?) -> Int32 {
+        log.append("mount(\(shown(source)), \(shown(target)), \(text(type)), \(MountFlags(rawValue: flags).cNames), \(text(data)))")
+        return 0
+    }
+    func open(_ path: UnsafePointer<CChar>, _ flags: Int32) -> Int32 {
+        log.append("open(\(text(path)))")
+        let fd = open(path: text(path))
+        roots.insert(fd)
+        return fd
+    }
+    func openInRoot(_ root: Int32, _ path: UnsafePointer<CChar>, _ flags: Int32) -> Int32 {
+        let path = text(path)
+        if missing.contains(path) {
+            log.append("openat2(\(name(root)), \(path)) = ENOENT")
+            return -ENOENT
+        }
+        return open(path: path)
+    }
+    func close(_ fd: Int32) { paths[fd] = nil }
+    func isDirectory(_ fd: Int32) -> (error: Int32, directory: Bool) { (0, !files.contains(paths[fd] ?? "")) }
+    func mkdirat(_ directory: Int32, _ name: UnsafePointer<CChar>, _ mode: mode_t) -> Int32 {
+        log.append("mkdirat(\(self.name(directory)), \(text(name)), 0\(String(mode, radix: 8)))")
+        missing.remove((roots.contains(directory) ? "" : paths[directory] ?? "") + "/" + text(name))
+        return 0
+    }
+    func mknodat(_ directory: Int32, _ name: UnsafePointer<CChar>, _ mode: mode_t, _ device: dev_t) -> Int32 {
+        log.append("mknodat(\(self.name(directory)), \(text(name)), 0\(String(mode, radix: 8)), \(device))")
+        return 0
+    }
+    func fchownat(_ directory: Int32, _ name: UnsafePointer<CChar>, _ uid: uid_t, _ gid: gid_t) -> Int32 {
+        log.append("fchownat(\(self.name(directory)), \(text(name)), \(uid), \(gid))")
+        return 0
+    }
+    func symlinkat(_ target: UnsafePointer<CChar>, _ directory: Int32, _ name: UnsafePointer<CChar>) -> Int32 {
+        log.append("symlinkat(\(text(target)), \(self.name(directory)), \(text(name)))")
+        return 0
+    }
+    func unlinkat(_ directory: Int32, _ name: UnsafePointer<CChar>) -> Int32 {
+        log.append("unlinkat(\(self.name(directory)), \(text(name)))")
+        return 0
+    }
+    func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
+        log.append("write(\(name(fd)), \(String(decoding: bytes, as: UTF8.self)))")
+        return 0
+    }
+    func chroot(_ path: UnsafePointer<CChar>) -> Int32 { log.append("chroot(\(text(path)))"); return 0 }
+    func chdir(_ path: UnsafePointer<CChar>) -> Int32 { log.append("chdir(\(text(path)))"); return 0 }
+    func fchdir(_ fd: Int32) -> Int32 { log.append("fchdir(\(name(fd)))"); return 0 }
+    func pivotRootHere() -> Int32 { log.append("pivot_root(., .); umount2(., MNT_DETACH)"); return 0 }
+    func sethostname(_ name: UnsafePointer<CChar>, _ length: Int) -> Int32 { log.append("sethostname(\(text(name)))"); return 0 }
+    func openPtyPeer(_ master: Int32) -> Int32 { log.append("TIOCGPTPEER(\(name(master)))"); return open(path: "pty peer") }
+    func loadSeccomp(_ program: UnsafeRawBufferPointer, _ count: UInt16) -> Int32 { log.append("seccomp(\(count) instructions)"); return 0 }
+    func runHook(_ path: UnsafeMutablePointer<CChar>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>,
+                 _ environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
+        log.append("hook \(text(path))")
+        return 0
+    }
+    func rootIsInitramfs() -> Bool { false }
+}
+
+/// The exact system calls a plan leads to, walked through the recording double: no root, no
+/// container, no mount made.
+@Suite struct ContainerCallsTests {
+    /// Runs the plan's setup through `calls`, but for its netlink requests (they would reach
+    /// this host's network) and the waits for swrun.
+    static func walk(_ plan: StartPlan, with calls: RecordingCalls) -> [String] {
+        let scratch = (UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 8),
+                       UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 8),
+                       UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 8))
+        defer { [scratch.0, scratch.1, scratch.2].forEach { $0.deallocate() } }
+        let terminals = UnsafeMutableBufferPointer<Int32>.allocate(capacity: 8)
+        terminals.initialize(repeating: -1)
+        defer { terminals.deallocate() }
+        var executor = SetupExecutor(calls: calls, scratch: scratch, terminals: terminals, sync: -1)
+        for step in plan.setup {
+            switch step.action {
+            case .netlinkRequest, .configureLink, .waitForParent: continue
+            default: #expect(executor.perform(step.action) == 0, "\(step.summary)")
+            }
+        }
+        return calls.log
+    }
+
+    static let noCgroups = HostFacts(cgroupMode: nil, cgroupHierarchies: [], kernel: (6, 1))
+
+    @Test func aBindMountWithOptionsIsTheseCalls() throws {
+        let fixture = try StartPlanTests.Fixture()
+        let plan = try fixture.plan("lxc.autodev = 0\nlxc.seccomp.profile =\nlxc.mount.entry = /srv srv none bind,ro,nosuid,create=dir 0 0\n",
+                                    host: Self.noCgroups)
+        let calls = RecordingCalls()
+        calls.missing = ["/srv"]
+        let rootfs = fixture.directory + "/rootfs"
+        let log = Self.walk(plan, with: calls)
+        let pivot = try #require(log.firstIndex(of: "pivot_root(., .); umount2(., MNT_DETACH)"))
+        #expect(Array(log[..<pivot]) == [
+            "mount(NULL, /, NULL, MS_REC|MS_PRIVATE, NULL)",
+            "mount(\(rootfs), \(rootfs), NULL, MS_BIND|MS_REC, NULL)",
+            "open(\(rootfs))",
+            "mount(devpts, fd(/dev/pts), devpts, MS_NOSUID|MS_NOEXEC, newinstance,ptmxmode=0666,mode=0620,gid=5)",
+            "openat2(fd(\(rootfs)), /srv) = ENOENT",  // the whole path first: most mount points exist
+            "openat2(fd(\(rootfs)), /srv) = ENOENT",  // then component by component
+            "mkdirat(fd(\(rootfs)), srv, 0755)",
+            "mount(/srv, fd(/srv), NULL, MS_BIND, NULL)",
+            "mount(NULL, fd(/srv), NULL, MS_RDONLY|MS_NOSUID|MS_REMOUNT|MS_BIND, NULL)",
+            "fchdir(fd(\(rootfs)))",
+        ], "\(log)")
+        let after = Array(log[(pivot + 1)...])
+        #expect(after.count == 3 && after.prefix(2) == ["chdir(/)", "sethostname(web)"] && after[2].hasPrefix("seccomp("),
+                "after pivot_root: the hostname, then (execute mode) init loads the filter itself: \(log)")
+    }
+
+    @Test func masksTellFilesFromDirectoriesWhenTheyRun() throws {
+        let fixture = try StartPlanTests.Fixture()
+        let calls = RecordingCalls()
+        calls.files = ["/proc/kcore"]
+        calls.missing = ["/proc/asound"]
+        let log = Self.walk(try fixture.plan("lxc.mount.auto = proc:rw\n", host: Self.noCgroups), with: calls)
+        #expect(log.contains("mount(/dev/null, fd(/proc/kcore), NULL, MS_BIND, NULL)"), "a file gets /dev/null: \(log)")
+        #expect(log.contains("mount(tmpfs, fd(/proc/acpi), tmpfs, MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC, size=0,mode=0555)"), "a directory an empty tmpfs")
+        #expect(!log.contains { $0.contains("fd(/proc/asound)") }, "a path this kernel lacks is skipped")
+    }
+}
