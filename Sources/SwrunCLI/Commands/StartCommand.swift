@@ -69,7 +69,8 @@ enum MonitorCommand: Command {
     static let spec = CommandSpec(
         name: "monitor",
         abstract: "The monitor of a started container (spawned by `swrun start`).",
-        options: [.init(short: nil, long: "request-fd", value: "FD", help: "The socket the request comes on, and the answer goes back on.")],
+        options: [.init(short: nil, long: "request-fd", value: "FD", help: "The socket the request comes on, and the answer goes back on."),
+                  CommonOptions.name, CommonOptions.lxcPath],
         hidden: true,
         entersContainers: true)
     static let requiredOptions = ["request-fd"]
@@ -79,6 +80,10 @@ enum MonitorCommand: Command {
             throw SwrunError(.invalidArgument, "monitor needs --request-fd", hint: "the monitor is started by `swrun start -d`, not by hand")
         }
         let request = try MonitorRequest.receive(on: socket)
+        guard arguments.value("name") == request.name, arguments.value("lxcpath") == request.lxcPath else {
+            throw SwrunError(.invalidArgument, "the monitor's -n and -P do not name the container of its request",
+                             hint: "the monitor is started by `swrun start -d`, not by hand")
+        }
         var monitor = ContainerMonitor(store: ContainerStore(lxcPath: request.lxcPath), name: request.name)
         monitor.command = request.command.isEmpty ? nil : request.command
         monitor.extraSettings = request.settings

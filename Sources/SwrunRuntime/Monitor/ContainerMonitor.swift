@@ -32,7 +32,10 @@ public struct ContainerMonitor {
         defer { close(ours) }
         let log = FileSystem.join(ContainerStore(lxcPath: request.lxcPath).directory(of: request.name), "swrun.log")
         do {
-            _ = try Subprocess.spawnDaemon(["swrun", "monitor", "--request-fd", "3"], executable: Subprocess.currentExecutable,
+            // The name and LXCPATH are there for ps (which container a monitor serves); the monitor
+            // takes its request from the socket and checks that they agree.
+            _ = try Subprocess.spawnDaemon(["swrun", "monitor", "--request-fd", "3", "-n", request.name, "-P", request.lxcPath],
+                                           executable: Subprocess.currentExecutable,
                                            passing: theirs, logPath: log)
         } catch {
             close(theirs)
