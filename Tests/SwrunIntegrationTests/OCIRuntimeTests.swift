@@ -128,6 +128,7 @@ final class OCIBundleFixture {
         }
         try fixture.edit { config in
             config["hooks"] = ["prestart": [hook("prestart")], "createRuntime": [hook("createRuntime")],
+                               "createContainer": [hook("createContainer")],
                                "poststart": [hook("poststart")], "poststop": [hook("poststop")]]
         }
         try fixture.command(["sleep", "60"])
@@ -135,6 +136,10 @@ final class OCIBundleFixture {
         let created = (try? String(contentsOfFile: log + "/createRuntime", encoding: .utf8)) ?? ""
         #expect(created.contains("\"id\":\"hooked\"") && created.contains("\"status\":\"created\"") && created.hasSuffix("createRuntime\n"), "\(created)")
         #expect(FileManager.default.fileExists(atPath: log + "/prestart"))
+        // createContainer runs in the container's mount namespace (the host's programs, the log
+        // directory still reachable before pivot_root), with the state on stdin too.
+        let inContainer = (try? String(contentsOfFile: log + "/createContainer", encoding: .utf8)) ?? ""
+        #expect(inContainer.contains("\"id\":\"hooked\"") && inContainer.contains("\"pid\":"), "\(inContainer)")
         #expect(!FileManager.default.fileExists(atPath: log + "/poststart"), "poststart waits for start")
         #expect(try fixture.oci(["start", "hooked"]).status == 0)
         #expect(((try? String(contentsOfFile: log + "/poststart", encoding: .utf8)) ?? "").contains("\"status\":\"running\""))

@@ -7,15 +7,33 @@ enum ContainerChild {
     /// A hook (lxc.hook.mount, lxc.hook.start): forked, reset, exec'd as `/bin/sh -c ...`, and
     /// waited for. 0 when it exits 0; ENOENT when there is no /bin/sh to run it; ECANCELED
     /// when it fails.
-    static func runHook(path: UnsafeMutablePointer<CChar>, argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
+    /// With `input`, the hook reads it on stdin (an OCI hook, the container's state).
+    static func runHook(path: UnsafeMutablePointer<CChar>, argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>,
+                        environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, input: UnsafeRawBufferPointer? = nil) -> Int32 {
+        var stdin: (Int32, Int32) = (-1, -1)
+        if input != nil, withUnsafeMutableBytes(of: &stdin, { swrun_pipe_cloexec($0.baseAddress!.assumingMemoryBound(to: Int32.self)) }) != 0 {
+            return errno
+        }
         let pid = swrun_raw_fork()
         if pid < 0 { return errno }
         if pid == 0 {
+            if stdin.0 >= 0 && dup2(stdin.0, 0) < 0 { _exit(126) }
             // Nothing of init's but stdio: not its sync socket, nor a fd swrun was handed.
             _ = swrun_close_range(3, UInt32.max, 0)
             _ = resetInheritedState()
             execve(path, argv, environment)
             _exit(127)
+        }
+        if let input, stdin.1 >= 0 {
+            close(stdin.0)
+            var offset = 0
+            while offset < input.count {
+                let count = write(stdin.1, input.baseAddress! + offset, input.count - offset)
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { break }  // a hook that reads nothing is no failure
+                offset += count
+            }
+            close(stdin.1)
         }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {

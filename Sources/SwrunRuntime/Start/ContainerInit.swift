@@ -25,7 +25,7 @@ enum ContainerInit {
         setsid()  // out of the host's session: the terminal's signals reach swrun alone, which forwards them
         umask(0)  // device nodes and mount points get exactly the modes the plan gives them
 
-        var setup = SetupExecutor(calls: LinuxCalls(), scratch: plan.initScratch, terminals: plan.terminalFDs, sync: sync)
+        var setup = SetupExecutor(calls: LinuxCalls(), scratch: plan.initScratch, terminals: plan.terminalFDs, sync: sync, hookState: plan.hookState)
         for index in plan.setup.indices {
             let step = plan.setup[index]
             if plan.explain { writeAll(2, step.explanation) }
@@ -136,7 +136,7 @@ enum ContainerInit {
     /// Runs the payload's steps, the last of which is execve; returns only on failure,
     /// with (step index, errno).
     private static func performPayload(_ plan: StartPlan, console: Int32) -> (Int32, Int32) {
-        let executor = PayloadExecutor(consoleTerminal: console, lastCapability: plan.lastCapability)
+        let executor = PayloadExecutor(consoleTerminal: console, lastCapability: plan.lastCapability, hookState: plan.hookState)
         for index in plan.payload.indices {
             let step = plan.payload[index]
             if plan.explain { writeAll(2, step.explanation) }

@@ -44,6 +44,16 @@ public struct ContainerLauncher {
         }
         explainer.say("socketpair(AF_UNIX, SOCK_SEQPACKET|SOCK_CLOEXEC)",
                       "a channel to the container's init: it reports each step, or the step that failed with its errno")
+        // OCI hooks inside the container read its state, pid and all: a pipe swrun fills once init exists.
+        let readsState = (plan.spec.hooks.mount + plan.spec.hooks.autodev + plan.spec.hooks.start).contains(where: \.readsState)
+        if readsState && swrun_pipe_cloexec(plan.hookState.pipe) != 0 {
+            let error = Errno.current
+            close(parentEnd)
+            close(childEnd)
+            prepared?.closeFiles()
+            prepared?.cgroup.remove()
+            throw SwrunError.system("cannot make a pipe for the hooks' state", error)
+        }
         fflush(nil)  // the child must not inherit half-written stdio buffers
         plan.keepInInit(sync: childEnd)
         let namespaces = plan.namespaces
@@ -69,6 +79,15 @@ public struct ContainerLauncher {
             close(ownPidNamespace)
         }
         plan.sharedNamespaces.close()  // init has its own copies
+        if plan.hookState.isUsed {
+            close(plan.hookState.pipe[0])
+            if pid > 0, let state = plan.request.stateDocument?(pid) {
+                // At most what a pipe holds (and init's buffer takes): the write never waits for init.
+                let bytes = Array(state.utf8.prefix(65536))
+                _ = bytes.withUnsafeBytes { write(plan.hookState.pipe[1], $0.baseAddress, $0.count) }
+            }
+            close(plan.hookState.pipe[1])
+        }
         prepared?.closeFiles()
         close(childEnd)
         if pid < 0 {

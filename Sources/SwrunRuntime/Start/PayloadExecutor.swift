@@ -8,6 +8,8 @@ struct PayloadExecutor {
     let lastCapability: Int32
     /// Where the process reports the pid of the child it forks (attach), or -1.
     var statusChannel: Int32 = -1
+    /// The state the OCI hooks read on stdin.
+    var hookState: HookStateInput?
 
     func perform(_ action: PayloadAction) -> Int32 {
         switch action {
@@ -87,8 +89,8 @@ struct PayloadExecutor {
             return swrun_load_seccomp_filter(program.baseAddress, count) == 0 ? 0 : errno
         case .changeDirectory(let path):
             return chdir(path) == 0 ? 0 : errno
-        case let .runHook(path, argv, environment):
-            return ContainerChild.runHook(path: path, argv: argv, environment: environment)
+        case let .runHook(path, argv, environment, readsState):
+            return ContainerChild.runHook(path: path, argv: argv, environment: environment, input: readsState ? hookState?.bytes() : nil)
         case .closeInheritedDescriptors(let first):
             return swrun_close_range(first, UInt32.max, SWRUN_CLOSE_RANGE_CLOEXEC) == 0 ? 0 : errno
         case .setPersonality(let persona):

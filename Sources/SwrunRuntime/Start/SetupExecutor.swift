@@ -18,9 +18,13 @@ struct SetupExecutor<Calls: ContainerCalls> {
     let targetPath: UnsafeMutableRawBufferPointer
     let netlinkReply: UnsafeMutableRawBufferPointer
 
+    /// The state the OCI hooks read on stdin.
+    let hookState: HookStateInput?
+
     init(calls: Calls, scratch: (UnsafeMutableRawBufferPointer, UnsafeMutableRawBufferPointer, UnsafeMutableRawBufferPointer),
-         terminals: UnsafeMutableBufferPointer<Int32>, sync: Int32) {
+         terminals: UnsafeMutableBufferPointer<Int32>, sync: Int32, hookState: HookStateInput? = nil) {
         self.calls = calls
+        self.hookState = hookState
         (sourcePath, targetPath, netlinkReply) = scratch
         self.terminals = terminals
         self.sync = sync
@@ -38,8 +42,8 @@ struct SetupExecutor<Calls: ContainerCalls> {
         case .waitForParent:
             guard let answer = SyncMessage.receive(on: sync), answer.message.kind == SyncMessage.Kind.parentDone.rawValue else { return EPIPE }
             return 0
-        case let .runHook(path, argv, environment):
-            return calls.runHook(path, argv, environment)
+        case let .runHook(path, argv, environment, readsState):
+            return calls.runHook(path, argv, environment, input: readsState ? hookState?.bytes() : nil)
         case .enterOwnCgroup(let tasks):
             var zero: UInt8 = 0x30  // "0": the writing thread
             var error: Int32 = 0

@@ -39,6 +39,8 @@ public final class StartPlan {
     let profile: ProcessProfile
     /// request.replacedStandardFDs, where the child reads them without allocating.
     let stdioFDs: UnsafeBufferPointer<Int32>
+    /// The state for OCI hooks inside the container, where one reads it (the pipe is made by the launcher).
+    let hookState: HookStateInput
 
     public var useTerminal: Bool { request.useTerminal }
     /// Whether init waits, once set up, for swrun to finish its side before forking the
@@ -131,6 +133,12 @@ public final class StartPlan {
         let stdio = arena.scratch(3 * MemoryLayout<Int32>.size).bindMemory(to: Int32.self)
         for index in 0..<3 { stdio[index] = index < request.replacedStandardFDs.count ? request.replacedStandardFDs[index] : -1 }
         stdioFDs = UnsafeBufferPointer(stdio)
+        let statePipe = arena.scratch(2 * MemoryLayout<Int32>.size).bindMemory(to: Int32.self).baseAddress!
+        statePipe.initialize(repeating: -1, count: 2)
+        let readsState = (request.spec.hooks.mount + request.spec.hooks.autodev + request.spec.hooks.start).contains(where: \.readsState)
+        let stateBuffer = arena.scratch(readsState ? 65536 + 8 : 8)
+        stateBuffer.storeBytes(of: -1, as: Int.self)
+        hookState = HookStateInput(pipe: statePipe, buffer: stateBuffer)
         self.request = request
         // attach reads nothing of the container's config: the running container is what counts.
         let spec = request.spec
@@ -296,7 +304,7 @@ public final class StartPlan {
     /// Records the fds init keeps (see initKeptFDs): `sync`, and those the plan hands it.
     func keepInInit(sync: Int32) {
         let preserved = (0..<Int32(spec.process.preservedFDs)).map { 3 + $0 }
-        let kept = ([sync] + preserved + (request.startGate >= 0 ? [request.startGate] : []) + cgroupTaskFDs.filter { $0 >= 0 } + sharedNamespaces.all.map(\.fd) + stdioFDs.filter { $0 >= 0 }).sorted()
+        let kept = ([sync] + preserved + (request.startGate >= 0 ? [request.startGate] : []) + (hookState.isUsed ? [hookState.pipe[0]] : []) + cgroupTaskFDs.filter { $0 >= 0 } + sharedNamespaces.all.map(\.fd) + stdioFDs.filter { $0 >= 0 }).sorted()
         for (index, fd) in kept.prefix(initKeptFDs.count).enumerated() { initKeptFDs[index] = fd }
     }
 
@@ -340,12 +348,13 @@ public final class StartPlan {
         for hook in hooks {
             let label = hook.label
             let (pathC, argvC, environmentC) = (c(hook.path), arena.cStringArray(hook.args), arena.cStringArray(hook.environment))
+            let readsState = hook.readsState
             let call = "fork(); execve(\"\(hook.path)\", \(hook.args)); waitpid()"
             if inContainer {
-                addPayload(.runHook(path: pathC, argv: argvC, environment: environmentC), "run \(label)", call: call,
+                addPayload(.runHook(path: pathC, argv: argvC, environment: environmentC, readsState: readsState), "run \(label)", call: call,
                            why: "\(label): in the container, its capabilities dropped and its seccomp filter loaded, before its command")
             } else {
-                addSetup(.runHook(path: pathC, argv: argvC, environment: environmentC), "run \(label)", call: call,
+                addSetup(.runHook(path: pathC, argv: argvC, environment: environmentC, readsState: readsState), "run \(label)", call: call,
                          why: "\(label): the container's mounts are made, the host's tree is still there")
             }
         }
