@@ -151,6 +151,12 @@ final class OCIBundleFixture {
         let failed = try fixture.oci(["create", "--bundle", fixture.bundle, "failing"])
         #expect(failed.status != 0 && failed.stderr.contains("hooks.createRuntime[0]"), "\(failed.stderr)")
         #expect(!FileManager.default.fileExists(atPath: fixture.root + "/failing"))
+
+        // A hook inside the container that outlives its timeout is killed, and the create fails.
+        try fixture.edit { config in config["hooks"] = ["createContainer": [["path": "/bin/sleep", "args": ["sleep", "30"], "timeout": 1]]] }
+        let slow = try fixture.oci(["create", "--bundle", fixture.bundle, "slow"])
+        #expect(slow.status != 0 && slow.stderr.contains("hooks.createContainer[0]") && slow.stderr.contains("timed out"), "\(slow.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: fixture.root + "/slow"))
     }
 
     @Test func badBundlesAreRefusedAsRuncRefusesThemAndLeaveNothing() throws {

@@ -86,7 +86,7 @@ final class RecordingCalls: ContainerCalls {
     func openPtyPeer(_ master: Int32) -> Int32 { log.append("TIOCGPTPEER(\(name(master)))"); return open(path: "pty peer") }
     func loadSeccomp(_ program: UnsafeRawBufferPointer, _ count: UInt16) -> Int32 { log.append("seccomp(\(count) instructions)"); return 0 }
     func runHook(_ path: UnsafeMutablePointer<CChar>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>,
-                 _ environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, input: UnsafeRawBufferPointer?) -> Int32 {
+                 _ environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, input: UnsafeRawBufferPointer?, timeout: Int32) -> Int32 {
         log.append("hook \(text(path))" + (input.map { " < \(String(decoding: $0, as: UTF8.self))" } ?? ""))
         return 0
     }

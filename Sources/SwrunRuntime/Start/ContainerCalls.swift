@@ -35,9 +35,10 @@ protocol ContainerCalls {
     /// The pty peer of a master (TIOCGPTPEER): a fd, or minus an errno.
     func openPtyPeer(_ master: Int32) -> Int32
     func loadSeccomp(_ program: UnsafeRawBufferPointer, _ count: UInt16) -> Int32
-    /// fork, execve(path, argv, environment) with `input` on stdin, wait: 0 when it exits 0.
+    /// fork, execve(path, argv, environment) with `input` on stdin, wait (killed after `timeout`
+    /// seconds, 0 for none): 0 when it exits 0.
     func runHook(_ path: UnsafeMutablePointer<CChar>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>,
-                 _ environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, input: UnsafeRawBufferPointer?) -> Int32
+                 _ environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, input: UnsafeRawBufferPointer?, timeout: Int32) -> Int32
     /// Whether / is the kernel's initial rootfs, from which pivot_root refuses to move.
     func rootIsInitramfs() -> Bool
 }
@@ -96,8 +97,8 @@ struct LinuxCalls: ContainerCalls {
         result(swrun_load_seccomp_filter(program.baseAddress, count))
     }
     func runHook(_ path: UnsafeMutablePointer<CChar>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>,
-                 _ environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, input: UnsafeRawBufferPointer?) -> Int32 {
-        ContainerChild.runHook(path: path, argv: argv, environment: environment, input: input)
+                 _ environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, input: UnsafeRawBufferPointer?, timeout: Int32) -> Int32 {
+        ContainerChild.runHook(path: path, argv: argv, environment: environment, input: input, timeout: timeout)
     }
     func rootIsInitramfs() -> Bool {
         let type = swrun_filesystem_type("/")

@@ -9,7 +9,8 @@ enum ContainerChild {
     /// when it fails.
     /// With `input`, the hook reads it on stdin (an OCI hook, the container's state).
     static func runHook(path: UnsafeMutablePointer<CChar>, argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>,
-                        environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, input: UnsafeRawBufferPointer? = nil) -> Int32 {
+                        environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, input: UnsafeRawBufferPointer? = nil,
+                        timeout: Int32 = 0) -> Int32 {
         var stdin: (Int32, Int32) = (-1, -1)
         if input != nil, withUnsafeMutableBytes(of: &stdin, { swrun_pipe_cloexec($0.baseAddress!.assumingMemoryBound(to: Int32.self)) }) != 0 {
             return errno
@@ -36,8 +37,28 @@ enum ContainerChild {
             close(stdin.1)
         }
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            if errno != EINTR { return errno }
+        if timeout > 0 {
+            // An OCI hook's timeout: polled, as nothing here may set up a timer or a thread.
+            var now = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &now)
+            let deadline = (now.tv_sec + Int(timeout)) * 1_000_000_000 + now.tv_nsec
+            var pause = timespec(tv_sec: 0, tv_nsec: 5_000_000)
+            while true {
+                let reaped = waitpid(pid, &status, WNOHANG)
+                if reaped == pid { break }
+                if reaped < 0 && errno != EINTR { return errno }
+                clock_gettime(CLOCK_MONOTONIC, &now)
+                if now.tv_sec * 1_000_000_000 + now.tv_nsec >= deadline {
+                    kill(pid, SIGKILL)
+                    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                    return ETIMEDOUT
+                }
+                nanosleep(&pause, nil)
+            }
+        } else {
+            while waitpid(pid, &status, 0) < 0 {
+                if errno != EINTR { return errno }
+            }
         }
         if swrun_wifexited(status) != 0 && swrun_wexitstatus(status) == 0 { return 0 }
         return swrun_wifexited(status) != 0 && swrun_wexitstatus(status) == 127 ? ENOENT : ECANCELED

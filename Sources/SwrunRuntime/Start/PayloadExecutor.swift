@@ -89,8 +89,9 @@ struct PayloadExecutor {
             return swrun_load_seccomp_filter(program.baseAddress, count) == 0 ? 0 : errno
         case .changeDirectory(let path):
             return chdir(path) == 0 ? 0 : errno
-        case let .runHook(path, argv, environment, readsState):
-            return ContainerChild.runHook(path: path, argv: argv, environment: environment, input: readsState ? hookState?.bytes() : nil)
+        case let .runHook(path, argv, environment, readsState, timeout):
+            return ContainerChild.runHook(path: path, argv: argv, environment: environment, input: readsState ? hookState?.bytes() : nil,
+                                          timeout: timeout)
         case .closeInheritedDescriptors(let first):
             return swrun_close_range(first, UInt32.max, SWRUN_CLOSE_RANGE_CLOEXEC) == 0 ? 0 : errno
         case .setPersonality(let persona):

@@ -42,8 +42,8 @@ struct SetupExecutor<Calls: ContainerCalls> {
         case .waitForParent:
             guard let answer = SyncMessage.receive(on: sync), answer.message.kind == SyncMessage.Kind.parentDone.rawValue else { return EPIPE }
             return 0
-        case let .runHook(path, argv, environment, readsState):
-            return calls.runHook(path, argv, environment, input: readsState ? hookState?.bytes() : nil)
+        case let .runHook(path, argv, environment, readsState, timeout):
+            return calls.runHook(path, argv, environment, input: readsState ? hookState?.bytes() : nil, timeout: timeout)
         case .enterOwnCgroup(let tasks):
             var zero: UInt8 = 0x30  // "0": the writing thread
             var error: Int32 = 0

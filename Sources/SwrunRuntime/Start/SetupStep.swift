@@ -23,7 +23,7 @@ enum SetupAction {
     case waitForParent
     /// Forks /bin/sh with `argv` and `environment` and waits for it (lxc.hook.mount before
     /// pivot_root, with the host's sh).
-    case runHook(path: UnsafeMutablePointer<CChar>, argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, readsState: Bool)
+    case runHook(path: UnsafeMutablePointer<CChar>, argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, readsState: Bool, timeout: Int32)
     /// Writes "0" to each v1 tasks file: init moves its one thread into the container's cgroup.
     case enterOwnCgroup(tasks: UnsafeBufferPointer<Int32>)
     /// unshare(CLONE_NEWCGROUP), once init is in its own cgroup: the container sees that
@@ -126,7 +126,7 @@ enum PayloadAction {
     case loadSeccomp(program: UnsafeRawBufferPointer, count: UInt16)
     case changeDirectory(UnsafeMutablePointer<CChar>)
     /// lxc.hook.start: /bin/sh of the container with `argv` and `environment`, waited for.
-    case runHook(path: UnsafeMutablePointer<CChar>, argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, readsState: Bool)
+    case runHook(path: UnsafeMutablePointer<CChar>, argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, readsState: Bool, timeout: Int32)
     /// personality(2): lxc.arch's execution domain (PER_LINUX32 for a 32-bit container).
     case setPersonality(UInt)
     /// close_range(3, ~0, CLOSE_RANGE_CLOEXEC): no fd but stdio survives the exec.

@@ -351,10 +351,10 @@ public final class StartPlan {
             let readsState = hook.readsState
             let call = "fork(); execve(\"\(hook.path)\", \(hook.args)); waitpid()"
             if inContainer {
-                addPayload(.runHook(path: pathC, argv: argvC, environment: environmentC, readsState: readsState), "run \(label)", call: call,
+                addPayload(.runHook(path: pathC, argv: argvC, environment: environmentC, readsState: readsState, timeout: Int32(clamping: hook.timeout ?? 0)), "run \(label)", call: call,
                            why: "\(label): in the container, its capabilities dropped and its seccomp filter loaded, before its command")
             } else {
-                addSetup(.runHook(path: pathC, argv: argvC, environment: environmentC, readsState: readsState), "run \(label)", call: call,
+                addSetup(.runHook(path: pathC, argv: argvC, environment: environmentC, readsState: readsState, timeout: Int32(clamping: hook.timeout ?? 0)), "run \(label)", call: call,
                          why: "\(label): the container's mounts are made, the host's tree is still there")
             }
         }
