@@ -83,6 +83,7 @@ final class RecordingCalls: ContainerCalls {
     func fchdir(_ fd: Int32) -> Int32 { log.append("fchdir(\(name(fd)))"); return 0 }
     func pivotRootHere() -> Int32 { log.append("pivot_root(., .); umount2(., MNT_DETACH)"); return 0 }
     func sethostname(_ name: UnsafePointer<CChar>, _ length: Int) -> Int32 { log.append("sethostname(\(text(name)))"); return 0 }
+    func setdomainname(_ name: UnsafePointer<CChar>, _ length: Int) -> Int32 { log.append("setdomainname(\(text(name)))"); return 0 }
     func openPtyPeer(_ master: Int32) -> Int32 { log.append("TIOCGPTPEER(\(name(master)))"); return open(path: "pty peer") }
     func loadSeccomp(_ program: UnsafeRawBufferPointer, _ count: UInt16) -> Int32 { log.append("seccomp(\(count) instructions)"); return 0 }
     func runHook(_ path: UnsafeMutablePointer<CChar>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>,

@@ -26,9 +26,7 @@ extension ContainerSpec {
         self.init(rootfs: rootPath.hasPrefix("/") ? rootPath : FileSystem.join(bundle, rootPath), process: process)
         readOnlyRoot = try document.bool("root.readonly") ?? false
         hostname = try document.string("hostname")
-        if let domain = try document.string("domainname"), !domain.isEmpty {
-            throw document.error("domainname", "is not applied by swrun", hint: "drop it, or set it from the container's own init")
-        }
+        domainname = try document.string("domainname").flatMap { $0.isEmpty ? nil : $0 }
         devices.standardNodes = true  // every OCI container gets them (the spec's "default devices")
         try readNamespaces(document)
         try readMounts(document)
@@ -105,8 +103,9 @@ extension ContainerSpec {
         }
         namespaces.fromHost = Set(["mnt", "pid", "net", "uts", "ipc", "cgroup"].filter { !listed.contains($0) })
         namespaces.hostNetwork = namespaces.fromHost.contains("net")
-        if namespaces.fromHost.contains("uts") && hostname.map({ !$0.isEmpty }) == true {
-            throw document.error("hostname", "cannot be set without a uts namespace of the container's own", hint: "add {\"type\": \"uts\"} to linux.namespaces, or drop hostname")
+        for (key, value) in [("hostname", hostname), ("domainname", domainname)]
+            where namespaces.fromHost.contains("uts") && value.map({ !$0.isEmpty }) == true {
+            throw document.error(key, "cannot be set without a uts namespace of the container's own", hint: "add {\"type\": \"uts\"} to linux.namespaces, or drop \(key)")
         }
     }
 

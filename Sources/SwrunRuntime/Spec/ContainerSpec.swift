@@ -16,6 +16,8 @@ public struct ContainerSpec: Sendable {
     /// else the one the new UTS namespace starts with (OCI's).
     public var hostname: String?
     public var hostnameIsName = false
+    /// OCI domainname: the NIS domain name of the container's UTS namespace.
+    public var domainname: String?
     public var process: ProcessSpec
     public var filesystems = KernelFilesystems()
     /// Every mount of the container's tree, in order.

@@ -32,6 +32,7 @@ protocol ContainerCalls {
     /// pivot_root(".", "."), then umount2(".", MNT_DETACH): the old root stacked and detached.
     func pivotRootHere() -> Int32
     func sethostname(_ name: UnsafePointer<CChar>, _ length: Int) -> Int32
+    func setdomainname(_ name: UnsafePointer<CChar>, _ length: Int) -> Int32
     /// The pty peer of a master (TIOCGPTPEER): a fd, or minus an errno.
     func openPtyPeer(_ master: Int32) -> Int32
     func loadSeccomp(_ program: UnsafeRawBufferPointer, _ count: UInt16) -> Int32
@@ -92,6 +93,7 @@ struct LinuxCalls: ContainerCalls {
         return result(umount2(".", SWRUN_MNT_DETACH))
     }
     func sethostname(_ name: UnsafePointer<CChar>, _ length: Int) -> Int32 { result(Glibc.sethostname(name, length)) }
+    func setdomainname(_ name: UnsafePointer<CChar>, _ length: Int) -> Int32 { result(Glibc.setdomainname(name, length)) }
     func openPtyPeer(_ master: Int32) -> Int32 { descriptor(swrun_open_pty_peer(master)) }
     func loadSeccomp(_ program: UnsafeRawBufferPointer, _ count: UInt16) -> Int32 {
         result(swrun_load_seccomp_filter(program.baseAddress, count))

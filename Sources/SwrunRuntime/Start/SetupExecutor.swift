@@ -131,6 +131,8 @@ struct SetupExecutor<Calls: ContainerCalls> {
             return 0
         case let .setHostname(name, length):
             return calls.sethostname(name, length)
+        case let .setDomainName(name, length):
+            return calls.setdomainname(name, length)
         case .netlinkRequest(let request):
             let fd = openNetlink()
             if fd < 0 { return errno }

@@ -61,6 +61,7 @@ enum SetupAction {
     /// chroot(2) and chdir("/"): the root of a container without a mount namespace.
     case changeRoot(UnsafeMutablePointer<CChar>)
     case setHostname(UnsafeMutablePointer<CChar>, length: Int)
+    case setDomainName(UnsafeMutablePointer<CChar>, length: Int)
     /// Sends a prepared rtnetlink request and reads its ACK.
     case netlinkRequest(UnsafeRawBufferPointer)
     /// Finds the link `name` (the container's end of a veth pair) and sends the prepared

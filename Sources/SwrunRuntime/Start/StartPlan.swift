@@ -400,6 +400,10 @@ public final class StartPlan {
                      call: "sethostname(\"\(hostname)\", \(hostname.utf8.count))",
                      why: "the UTS namespace has its own hostname (lxc.uts.name)")
         }
+        if !sharedNamespaces.shares("uts") && !spec.namespaces.fromHost.contains("uts"), let domain = spec.domainname {
+            addSetup(.setDomainName(c(domain), length: domain.utf8.count), "set the domain name to \(domain)",
+                     call: "setdomainname(\"\(domain)\", \(domain.utf8.count))", why: "domainname: the UTS namespace's NIS domain name")
+        }
         if sharedNamespaces.shares("net") { return }
         if sharesHostNetwork { return }
         let request = LinkRequest.setUp(index: 1, sequence: 1)
