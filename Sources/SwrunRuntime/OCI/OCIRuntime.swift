@@ -61,7 +61,11 @@ public struct OCIRuntime {
     private func makeContainer(id: String, _ options: CreateOptions, keepConsole: Bool = false) throws(SwrunError) -> LaunchedContainer {
         try OCIContainer.checkID(id)
         let bundle = FileSystem.absolutePath(options.bundle)
-        var spec = try ContainerSpec(ociBundle: bundle)
+        // config.json is read once: for the spec, the annotations, and the copy kept beside the state.
+        let configPath = FileSystem.join(bundle, "config.json")
+        let configBytes = try OCIDocument.bytes(of: configPath)
+        let document = try OCIDocument(path: configPath, bytes: configBytes)
+        var spec = try ContainerSpec(oci: document, bundle: bundle)
         spec.warnings.forEach(warn)
         guard FileSystem.isDirectory(spec.rootfs) else {
             throw SwrunError(.notFound, "the bundle's rootfs \(spec.rootfs) is not a directory", hint: "check root.path in \(bundle)/config.json")
@@ -82,9 +86,8 @@ public struct OCIRuntime {
         }
         var sequence: LaunchSequence?
         do throws(SwrunError) {
-            container.annotations = try OCIDocument.load(FileSystem.join(bundle, "config.json")).stringMap("annotations")
-            try FileSystem.writeAtomically(FileSystem.join(container.directory, OCIContainer.configName),
-                                           try FileSystem.readBytes(FileSystem.join(bundle, "config.json")), mode: 0o600)
+            container.annotations = try document.stringMap("annotations")
+            try FileSystem.writeAtomically(FileSystem.join(container.directory, OCIContainer.configName), configBytes, mode: 0o600)
             try container.save()
             let gate = try UnixSocket.listen(container.gatePath, type: SOCK_SEQPACKET, backlog: 1)
             defer { close(gate) }

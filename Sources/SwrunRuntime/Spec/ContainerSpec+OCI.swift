@@ -193,17 +193,30 @@ struct OCIDocument {
     let root: JSONValue
 
     static func load(_ path: String) throws(SwrunError) -> OCIDocument {
-        let bytes: [UInt8]
-        do { bytes = try FileSystem.readBytes(path) } catch {
+        try OCIDocument(path: path, bytes: try bytes(of: path))
+    }
+
+    /// The file's bytes; its absence is the bundle's fault.
+    static func bytes(of path: String) throws(SwrunError) -> [UInt8] {
+        do { return try FileSystem.readBytes(path) } catch {
             throw SwrunError(.notFound, "the bundle has no \(FileSystem.lastComponent(path)): cannot read \(path)", errno: error.errno,
                              hint: "give --bundle the directory that holds config.json (`swrun-oci spec` writes one)")
         }
+    }
+
+    /// The document `bytes` hold, read from `path`.
+    init(path: String, bytes: [UInt8]) throws(SwrunError) {
         let root: JSONValue
         do { root = try JSONValue(parsing: bytes) } catch {
             throw SwrunError(.invalidConfig, "\(path) is not valid JSON: \(error)", hint: "fix the file")
         }
         guard root.object != nil else { throw SwrunError(.invalidConfig, "\(path) is not a JSON object", hint: "config.json holds one object") }
-        return OCIDocument(path: path, root: root)
+        self.init(path: path, root: root)
+    }
+
+    init(path: String, root: JSONValue) {
+        self.path = path
+        self.root = root
     }
 
     /// The value at a dotted key path ("linux.resources.memory"); nil when absent or null.

@@ -45,8 +45,7 @@ public struct ContainerLauncher {
         explainer.say("socketpair(AF_UNIX, SOCK_SEQPACKET|SOCK_CLOEXEC)",
                       "a channel to the container's init: it reports each step, or the step that failed with its errno")
         // OCI hooks inside the container read its state, pid and all: a pipe swrun fills once init exists.
-        let readsState = (plan.spec.hooks.mount + plan.spec.hooks.autodev + plan.spec.hooks.start).contains(where: \.readsState)
-        if readsState && swrun_pipe_cloexec(plan.hookState.pipe) != 0 {
+        if plan.hooksReadState && swrun_pipe_cloexec(plan.hookState.pipe) != 0 {
             let error = Errno.current
             close(parentEnd)
             close(childEnd)

@@ -41,6 +41,7 @@ public final class StartPlan {
     let stdioFDs: UnsafeBufferPointer<Int32>
     /// The state for OCI hooks inside the container, where one reads it (the pipe is made by the launcher).
     let hookState: HookStateInput
+    let hooksReadState: Bool
 
     public var useTerminal: Bool { request.useTerminal }
     /// Whether init waits, once set up, for swrun to finish its side before forking the
@@ -135,8 +136,8 @@ public final class StartPlan {
         stdioFDs = UnsafeBufferPointer(stdio)
         let statePipe = arena.scratch(2 * MemoryLayout<Int32>.size).bindMemory(to: Int32.self).baseAddress!
         statePipe.initialize(repeating: -1, count: 2)
-        let readsState = (request.spec.hooks.mount + request.spec.hooks.autodev + request.spec.hooks.start).contains(where: \.readsState)
-        let stateBuffer = arena.scratch(readsState ? 65536 + 8 : 8)
+        hooksReadState = (request.spec.hooks.mount + request.spec.hooks.autodev + request.spec.hooks.start).contains(where: \.readsState)
+        let stateBuffer = arena.scratch(hooksReadState ? 65536 + 8 : 8)
         stateBuffer.storeBytes(of: -1, as: Int.self)
         hookState = HookStateInput(pipe: statePipe, buffer: stateBuffer)
         self.request = request
