@@ -176,8 +176,12 @@ public struct ContainerStopper {
         // post-stop hooks (taking the lock cleared its files).
         try? NATTable().remove(NATTable.key(containerDirectory: store.directory(of: name)))
         guard let lock else { return }
-        if let (spec, _) = try? store.spec(of: name, command: nil, mode: .boot, terminal: false) {
-            ContainerHooks.runAfterStop(spec.hooks.stopped, warn: warn)
+        // The hooks alone: a whole spec would compile a seccomp filter and parse networks for nothing.
+        if let config = try? store.config(of: name) {
+            let directory = store.directory(of: name)
+            let hooks = ContainerSpec.hooks(config, name: name, directory: directory,
+                                            rootfs: ContainerSpec.rootfsPath(config, directory: directory))
+            ContainerHooks.runAfterStop(hooks.stopped, warn: warn)
         }
         withExtendedLifetime(lock) {}
     }
