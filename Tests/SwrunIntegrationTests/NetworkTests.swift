@@ -500,6 +500,32 @@ import Testing
         #expect(result.stdout == "dnat to 10.99.0.2:90\ntable=1\n", "\(result.stdout) \(result.stderr)")
     }
 
+    /// A crash of the monitor and of init together leaves the host effects of the start: its
+    /// journal names them, and the next command that takes the run lock undoes them. The
+    /// script holds the container's network namespace open, so the veth outlives init as it
+    /// would for a while in the kernel's own teardown.
+    @Test func whatACrashedStartLeftIsUndoneFromItsJournal() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("journal")
+        let made = try Swrun.run(["create", "-n", name, "-t", "busybox", "-P", sandbox.path, "-f", sandbox.emptyConfig, "-p", "9191:91"])
+        #expect(made.status == 0, "\(made.stderr)")
+        let result = try network.inOwnNetwork(sandbox, """
+            \(NetworkTests.bridge)
+            "$SWRUN" start -n \(name) -P "$P" \(network.veth("10.99.0.2/24")) -s lxc.net.0.veth.pair=vsjournal0 -s lxc.cgroup.pids.max=50 || exit 1
+            journal="$P/\(name)/swrun.effects"
+            echo kinds: $(grep -v '^#' "$journal" | cut -d' ' -f1 | sort -u)
+            cgroups=$(sed -n 's/^cgroup //p' "$journal")
+            init=$(sed -n 's/^init_pid=//p' "$P/\(name)/swrun.state")
+            exec 9</proc/$init/ns/net
+            kill -9 $(sed -n 's/^monitor_pid=//p' "$P/\(name)/swrun.state") $init
+            while kill -0 $init 2>/dev/null; do sleep 0.05; done
+            echo before: $(ip -o link show vsjournal0 | grep -c vsjournal0) $(nft list table ip swrun | grep -o 'dnat to 10.99.0.2:91' | sort -u)
+            "$SWRUN" destroy -n \(name) -P "$P" >/dev/null || exit 1
+            echo after: $(ip -o link show vsjournal0 2>/dev/null | grep -c vsjournal0) $(ls -d $cgroups 2>/dev/null | wc -l)
+            nft list table ip swrun >/dev/null 2>&1; echo table=$?
+            """)
+        #expect(result.stdout == "kinds: cgroup nat veth\nbefore: 1 dnat to 10.99.0.2:91\nafter: 0 0\ntable=1\n", "\(result.stdout) \(result.stderr)")
+    }
+
     @Test func netUpMasqueradesTheBridgeSubnet() throws {
         let sandbox = try Sandbox()
         let result = try network.inOwnNetwork(sandbox, """

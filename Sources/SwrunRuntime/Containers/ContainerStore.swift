@@ -89,15 +89,10 @@ public struct ContainerStore: Sendable {
         try FileSystem.writeAtomically(recordPath(of: name), record.text, mode: 0o644)
     }
 
-    /// Removes what a run leaves once nothing runs: the record, the monitor's socket, and
-    /// the container's cgroups (a crash can leave all three behind).
+    /// Removes the files a run leaves once nothing runs: the record, the monitor's socket and
+    /// the process profile. What the run changed on the host is undone from its journal
+    /// (HostEffects), by the run itself or, after a crash, when the next start takes the lock.
     public func clearRuntimeFiles(of name: String) {
-        // A cgroup that cannot go yet keeps its record: the next stop or start tries again.
-        if let record = (try? FileSystem.readText(recordPath(of: name))).flatMap(RuntimeRecord.init(text:)),
-           !ContainerCgroup(directories: ownCgroups(of: name, in: record)).remove() {
-            unlink(socketPath(of: name))
-            return
-        }
         unlink(recordPath(of: name))
         unlink(socketPath(of: name))
         unlink(FileSystem.join(directory(of: name), ProcessProfile.fileName))
@@ -110,7 +105,10 @@ public struct ContainerStore: Sendable {
             throw SwrunError(.busy, "container '\(name)' is already running",
                              hint: "see it with `swrun info -n \(name) -P \(lxcPath)`; stop it with `swrun stop -n \(name) -P \(lxcPath)`")
         }
-        clearRuntimeFiles(of: name)  // left by a crash: the lock is ours and nothing runs
+        // Left by a crash: the lock is ours and nothing runs. What cannot be undone yet (a cgroup
+        // whose processes have not gone) stays journaled, and the start goes on beside it.
+        HostEffects.undoJournal(in: directory(of: name))
+        clearRuntimeFiles(of: name)
         return lock
     }
 

@@ -170,12 +170,10 @@ public struct ContainerStopper {
             if Self.waitForExit([monitorFD], seconds: 10).isEmpty && !FileSystem.exists(store.recordPath(of: name)) { return }
         }
         // Without a monitor the files are ours to clear, but only under the run lock: a start
-        // that began meanwhile holds it, and its files are its own.
-        let lock = try? store.lockForStart(name)
-        // The monitor would have withdrawn the container's published ports and run the
-        // post-stop hooks (taking the lock cleared its files).
-        try? NATTable().remove(NATTable.key(containerDirectory: store.directory(of: name)))
-        guard let lock else { return }
+        // that began meanwhile holds it, and its files are its own. Taking the lock clears the
+        // files and undoes the host effects (published ports, links, cgroups); the post-stop
+        // hooks the monitor would have run are left.
+        guard let lock = try? store.lockForStart(name) else { return }
         // The hooks alone: a whole spec would compile a seccomp filter and parse networks for nothing.
         if let config = try? store.config(of: name) {
             let directory = store.directory(of: name)

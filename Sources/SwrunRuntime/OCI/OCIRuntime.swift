@@ -226,8 +226,8 @@ public struct OCIRuntime {
                 close(pidfd)
             }
         }
-        let cgroup = ContainerCgroup(directories: container.cgroups)
-        if !cgroup.remove() {
+        // What create changed on the host, from its journal: create's process is long gone.
+        if !HostEffects.undoJournal(in: container.directory) {
             throw SwrunError(.busy, "the cgroup of container \(id) still holds processes", hint: "try again; see \(container.cgroups.joined(separator: ", "))")
         }
         let hooks = container.savedConfig().flatMap { try? $0.hooks() } ?? HookSet()

@@ -18,13 +18,22 @@ public struct ContainerLauncher {
         self.explainer = Explainer(enabled: plan.explain)
     }
 
-    /// Starts the container and waits for its command to run. `started` is told init's
-    /// host pid as soon as it exists, and the container's own cgroup, made before (it is the
-    /// caller's to remove from then on). `beforeCommand` runs once the container is set up and
-    /// its ptys are known, before the command starts (to set up the user's terminal).
-    public func start(started: (pid_t, ContainerCgroup?) throws(SwrunError) -> Void = { _, _ in },
-                      beforeCommand: (LaunchedContainer) throws(SwrunError) -> Void = { _ in }) throws(SwrunError) -> LaunchedContainer {
+    /// Starts the container and waits for its command to run. What it changes on the host
+    /// (the cgroup, links, published ports) goes into `effects` as it is made: undoing it, on
+    /// success or failure, is the caller's. `started` is told init's host pid as soon as it
+    /// exists, and the container's own cgroup, made before. `beforeCommand` runs once the
+    /// container is set up and its ptys are known, before the command starts (to set up the
+    /// user's terminal).
+    func start(effects: HostEffects,
+               started: (pid_t, ContainerCgroup?) throws(SwrunError) -> Void = { _, _ in },
+               beforeCommand: (LaunchedContainer) throws(SwrunError) -> Void = { _ in }) throws(SwrunError) -> LaunchedContainer {
         let prepared = try plan.makeCgroup()
+        do throws(SwrunError) {
+            for directory in prepared?.cgroup.directories ?? [] { try effects.record(.cgroup(directory)) }
+        } catch {
+            prepared?.closeFiles()
+            throw error
+        }
         let (parentEnd, childEnd): (Int32, Int32)
         // Blocked before the clone so that no signal is lost or acted on too early; the child inherits the mask.
         let signals: SignalFD
@@ -39,7 +48,6 @@ public struct ContainerLauncher {
             }
         } catch {
             prepared?.closeFiles()
-            prepared?.cgroup.remove()
             throw error
         }
         explainer.say("socketpair(AF_UNIX, SOCK_SEQPACKET|SOCK_CLOEXEC)",
@@ -50,7 +58,6 @@ public struct ContainerLauncher {
             close(parentEnd)
             close(childEnd)
             prepared?.closeFiles()
-            prepared?.cgroup.remove()
             throw SwrunError.system("cannot make a pipe for the hooks' state", error)
         }
         fflush(nil)  // the child must not inherit half-written stdio buffers
@@ -64,7 +71,6 @@ public struct ContainerLauncher {
             close(childEnd)
             if ownPidNamespace >= 0 { close(ownPidNamespace) }
             prepared?.closeFiles()
-            prepared?.cgroup.remove()
             throw SwrunError.system("cannot join the pid namespace \(joined.path)", error)
         }
         let pid = swrun_clone3(namespaces.flags, SIGCHLD, prepared?.cloneInto ?? -1)
@@ -91,7 +97,6 @@ public struct ContainerLauncher {
         close(childEnd)
         if pid < 0 {
             close(parentEnd)
-            prepared?.cgroup.remove()
             throw SwrunError.system("clone3(\(namespaces.names)\(prepared?.cloneInto ?? -1 >= 0 ? "|CLONE_INTO_CGROUP" : "")) failed", cloneError,
                                     hint: "swrun needs root and a kernel with these namespaces")
         }
@@ -99,7 +104,7 @@ public struct ContainerLauncher {
                       "the child is PID 1 of new namespaces; it gets\n"
                           + namespaces.chosen.map { "  \($0.name): \($0.purpose)" }.joined(separator: "\n"))
 
-        let container = LaunchedContainer(plan: plan, initPID: pid, sync: parentEnd, signals: signals, explainer: explainer)
+        let container = LaunchedContainer(plan: plan, initPID: pid, sync: parentEnd, signals: signals, effects: effects, explainer: explainer)
         do throws(SwrunError) {
             // What its processes run with, kept for attach: the config may change while it runs.
             guard let initProcess = ProcessIdentity.of(pid) else { throw container.initVanished("as it started") }
@@ -133,34 +138,29 @@ public final class LaunchedContainer {
     public let initPID: pid_t
     let sync: Int32
     public let signals: SignalFD
+    /// Where what the start changes on the host is journaled.
+    let effects: HostEffects
     let explainer: Explainer
     /// The pty masters by number: 0 the console, then the ttys. -1 where there is none.
     public private(set) var terminals: [Int32]
     /// How init ended, once it has been reaped.
     public private(set) var initStatus: ProcessStatus?
 
-    init(plan: StartPlan, initPID: pid_t, sync: Int32, signals: consuming SignalFD, explainer: Explainer) {
+    init(plan: StartPlan, initPID: pid_t, sync: Int32, signals: consuming SignalFD, effects: HostEffects, explainer: Explainer) {
         self.plan = plan
         self.initPID = initPID
         self.sync = sync
         self.signals = signals
+        self.effects = effects
         self.explainer = explainer
         terminals = Array(repeating: -1, count: plan.terminalCount)
     }
-
-    /// Host ends of the veth pairs made for the container.
-    private var vethHostNames: [String] = []
 
     deinit {
         announcement?.close()
         for fd in terminals where fd >= 0 { close(fd) }
         close(sync)
-        returnPhysicalLinks()
-        removeVethPairs()
-        if publishedPorts { try? NATTable().remove(plan.natKey) }
     }
-
-    private var publishedPorts = false
 
     /// Gratuitous ARP for the container's IPv4 addresses, from inside its network.
     private var announcement: GratuitousARP?
@@ -191,27 +191,7 @@ public final class LaunchedContainer {
         explainer.say("nftables: table ip \(NATTable.tableName), dnat \(plan.publishedPorts.map(\.description).joined(separator: " ")) to \(address.map(String.init).joined(separator: "."))",
                       "published ports: connections to these host ports go to the container")
         try table.set(plan.natKey, NATTable.Entry(owner: ProcessIdentity.of(initPID), address: address, ports: plan.publishedPorts))
-        publishedPorts = true
-    }
-
-    /// Host links moved in (lxc.net.N.type = phys): their host name and their index inside,
-    /// read as they arrived, before anything ran in the container. The index, not the name:
-    /// the container may rename its links, and give another link the moved one's name.
-    private var physicalLinks: [(host: String, index: Int32)] = []
-    /// The container's network namespace, held open so that it outlives init long enough
-    /// to hand the physical links back.
-    private var networkNamespace: Int32 = -1
-
-    /// Gives the moved links back to the host under their own names, as LXC does. Left to the
-    /// kernel, a virtual link would die with the namespace and a real one land in the initial one.
-    private func returnPhysicalLinks() {
-        guard networkNamespace >= 0 else { return }
-        defer { close(networkNamespace) }
-        guard let socket = try? NetlinkSocket(networkNamespace: "/proc/self/fd/\(networkNamespace)") else { return }
-        for (host, index) in physicalLinks {
-            try? socket.request(LinkRequest.move(index: index, toNamespaceOf: getpid(), name: host, sequence: socket.nextSequence()),
-                                "give link \(index) back to the host as \(host)")
-        }
+        try effects.record(.publishedPorts(natKey: plan.natKey))
     }
 
     /// lxc.net.N.type = phys: the host's link moves into the container, renamed there.
@@ -220,27 +200,19 @@ public final class LaunchedContainer {
             throw SwrunError(.notFound, "lxc.net.\(network.index).link: the host has no link '\(device)'",
                              hint: "see the host's links with `ip link`, or `swrun net ls` for bridges")
         }
-        if networkNamespace < 0 { networkNamespace = open("/proc/\(initPID)/ns/net", O_RDONLY | O_CLOEXEC) }
+        // Held open so that the namespace outlives init long enough to give the link back.
+        effects.holdNetworkNamespace(of: initPID)
         explainer.say("RTM_NEWLINK \(device) netns \(initPID) name \(network.containerName)",
                       "lxc.net.\(network.index): the host's link moves into the container while it runs")
         try socket.request(LinkRequest.move(index: index, toNamespaceOf: initPID, name: network.containerName, sequence: socket.nextSequence()),
                            "move the host's link \(device) into the container as \(network.containerName)",
                            hint: "the name may be taken inside: set lxc.net.\(network.index).name")
-        let inside = try NetlinkSocket(networkNamespace: "/proc/self/fd/\(networkNamespace)")
+        let inside = try NetlinkSocket(networkNamespace: effects.heldNetworkNamespace ?? "/proc/\(initPID)/ns/net")
         guard let moved = try inside.links().first(where: { $0.name == network.containerName }) else {
             throw SwrunError(.system, "the host's link \(device) vanished after it was moved into the container as \(network.containerName)")
         }
-        physicalLinks.append((device, moved.index))
-    }
-
-    /// The kernel removes a veth pair with the container's namespace, but only some time
-    /// after; swrun removes the host end at once, so none is seen lingering.
-    private func removeVethPairs() {
-        guard !vethHostNames.isEmpty, let socket = try? NetlinkSocket() else { return }
-        for name in vethHostNames {
-            guard let index = NetlinkSocket.index(of: name) else { continue }
-            try? socket.request(LinkRequest.delete(index: index, sequence: socket.nextSequence()), "delete \(name)")
-        }
+        // By index, not name: the container may rename its links, and give another the moved one's name.
+        try effects.record(.movedLink(hostName: device, hostIndex: index, insideIndex: moved.index))
     }
 
     public var console: Int32 { terminals.first ?? -1 }
@@ -303,7 +275,9 @@ public final class LaunchedContainer {
         try socket.request(request,
                            "create the veth pair \(hostName) for lxc.net.\(network.index)" + (bridge.map { " on the bridge \($0)" } ?? ""),
                            hint: "a link called \(hostName) may exist already: choose another lxc.net.\(network.index).veth.pair")
-        vethHostNames.append(hostName)
+        // The kernel removes the pair with the container's namespace, but only some time after:
+        // the host end is removed at once at the end (and by index, after a crash).
+        if let index = NetlinkSocket.index(of: hostName) { try effects.record(.vethPair(hostEnd: hostName, index: index)) }
     }
 
     /// lxc.net.N.type = macvlan, ipvlan or vlan: a link on the host's `parent`, made in the

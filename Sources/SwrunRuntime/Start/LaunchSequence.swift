@@ -4,10 +4,12 @@ import SwrunSystem
 
 /// The one sequence every start follows, whoever asked for it (`execute`, `start`'s monitor,
 /// the OCI runtime's create): the spec's before-start hooks, the plan (its warnings told), the
-/// launch; and once the container is gone, its cgroup removed and the after-stop hooks run, in
-/// that order, from one place. The cgroup is held here from the moment it exists.
+/// launch; and once the container is gone, what it changed on the host undone (newest first)
+/// and the after-stop hooks run, in that order, from one place. The host effects are held
+/// here, and journaled, from the moment each is made.
 final class LaunchSequence {
     let request: LaunchRequest
+    let effects: HostEffects
     private(set) var cgroup: ContainerCgroup?
     private(set) var plan: StartPlan?
     /// The after-stop hooks run only for a start whose before-start hooks did.
@@ -15,6 +17,7 @@ final class LaunchSequence {
 
     init(_ request: LaunchRequest) {
         self.request = request
+        effects = HostEffects(directory: request.containerDirectory)
     }
 
     /// Runs the sequence up to the command (or, for an OCI create, to its start gate).
@@ -33,6 +36,7 @@ final class LaunchSequence {
         self.plan = plan
         plan.warnings.forEach(warn)
         return try ContainerLauncher(plan: plan).start(
+            effects: effects,
             started: { (pid, made) throws(SwrunError) in
                 cgroup = made
                 try started(pid, made)
@@ -40,11 +44,14 @@ final class LaunchSequence {
             beforeCommand: beforeCommand)
     }
 
-    /// Undoes what the start left once the container is gone (or never ran): its cgroup,
-    /// from memory (a record can be rewritten under us, the cgroup is ours), then the
-    /// after-stop hooks, told the state where they read it.
+    /// Undoes what the start left once the container is gone (or never ran): its host effects,
+    /// from memory (a record can be rewritten under us, the effects are ours; what cannot go
+    /// yet stays journaled for the next stop or start), then the after-stop hooks, told the
+    /// state where they read it.
     func finish(state: String? = nil, warn: (String) -> Void) {
-        cgroup?.remove()
+        if !effects.undo() {
+            warn("some of what container '\(request.containerName)' changed on the host could not be undone yet; the next stop or start tries again (see \(effects.journal))")
+        }
         cgroup = nil
         guard hooksRan else { return }
         hooksRan = false
