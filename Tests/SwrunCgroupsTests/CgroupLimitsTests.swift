@@ -76,7 +76,8 @@ import Testing
         // A plain directory stands for cgroupfs: the control file is created by the write below.
         FileManager.default.createFile(atPath: root + "/memory/mine/swrun-web.placeholder", contents: nil)
         let memory = CgroupHierarchy(directory: "memory", controllers: ["memory"], ownPath: "/mine")
-        let made = try? ContainerCgroup.create(leaf: "swrun-web", limits: limits, hierarchies: [memory], mode: .hybrid, root: root)
+        let manager = CgroupManagers.forHost(mode: .hybrid, hierarchies: [memory], root: root)
+        let made = try? manager.create(CgroupRequest(leaf: "swrun-web", limits: limits))
         // On a plain filesystem the limit file does not exist to be written: creation fails and leaves nothing.
         #expect(made == nil)
         #expect(!FileManager.default.fileExists(atPath: root + "/memory/mine/swrun-web"))

@@ -41,8 +41,7 @@ enum CgroupCommand: Command {
             return 0
         }
         try requireRoot("swrun cgroup")
-        guard let mode = CgroupMode.detect() else { throw SwrunError(.missingDependency, "no cgroup filesystem at /sys/fs/cgroup") }
-        try cgroup.set(key, arguments.arguments[1], mode: mode)
+        try CgroupManagers.current().set(key, arguments.arguments[1], in: cgroup)
         return 0
     }
 }

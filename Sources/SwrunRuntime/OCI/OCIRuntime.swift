@@ -273,10 +273,6 @@ public struct OCIRuntime {
         }
         let document = OCIDocument(path: source, root: .object(["resources": value]))
         let resources = try OCIResources.read(value, in: document, key: "resources")
-        guard let mode = CgroupMode.detect() else { throw SwrunError(.missingDependency, "this host has no cgroup filesystem") }
-        let cgroup = ContainerCgroup(directories: container.cgroups)
-        for write in try resources.limits.writes(for: mode) {
-            try cgroup.set(write.file, write.value, mode: mode)
-        }
+        try CgroupManagers.current().apply(resources.limits, to: ContainerCgroup(directories: container.cgroups))
     }
 }

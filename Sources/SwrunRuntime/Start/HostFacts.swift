@@ -7,6 +7,12 @@ import SwrunSystem
 public struct HostFacts: Sendable {
     public var cgroupMode: CgroupMode?
     public var cgroupHierarchies: [CgroupHierarchy]
+    /// What makes the container's cgroup on this layout, chosen once from the two above.
+    public var cgroupManager: (any CgroupManager)? {
+        cgroupMode.map { CgroupManagers.forHost(mode: $0, hierarchies: cgroupHierarchies, root: cgroupRoot) }
+    }
+    /// /sys/fs/cgroup but in tests.
+    public var cgroupRoot = "/sys/fs/cgroup"
     /// /sys/fs/cgroup's links to co-mounted hierarchies ("cpu" -> "cpu,cpuacct").
     public var cgroupLinks: [CgroupLink]
     /// (major, minor).

@@ -178,7 +178,7 @@ public final class StartPlan {
 
     /// Whether the container's cgroup will carry its device policy.
     var enforcesDevicePolicy: Bool {
-        ownsCgroup && (cgroupMode == .unified || containerHierarchies.contains { $0.controllers.contains("devices") && !$0.readOnly })
+        ownsCgroup && host.cgroupManager?.enforcesDevicePolicy == true
     }
 
     /// The contiguous memory that holds argv's strings (what /proc/PID/cmdline shows).
@@ -249,7 +249,7 @@ public final class StartPlan {
     /// Makes the container's cgroup with its limits, before the clone, and opens what init
     /// enters it by (see CgroupEntry). nil when it has no cgroup of its own. Removed again on error.
     func makeCgroup() throws(SwrunError) -> PreparedCgroup? {
-        guard let entry = cgroupEntry, let mode = cgroupMode else {
+        guard let entry = cgroupEntry, let manager = host.cgroupManager else {
             if !cgroupLimits.isEmpty && request.mode != .attach {
                 throw SwrunError(.missingDependency, "this host has no cgroup filesystem at /sys/fs/cgroup, so the container's limits cannot be set",
                                  hint: "mount cgroups, or remove the lxc.cgroup* limits")
@@ -257,9 +257,8 @@ public final class StartPlan {
             return nil
         }
         let leaf = ContainerCgroup.leafName(container: request.containerName, lxcPath: FileSystem.parentPath(request.containerDirectory))
-        let cgroup = try ContainerCgroup.create(leaf: leaf, directory: spec.resources.cgroupDirectory, relative: spec.resources.cgroupRelative,
-                                                limits: cgroupLimits, devices: devicePolicy, delegate: request.mode == .boot,
-                                                hierarchies: containerHierarchies, mode: mode)
+        let cgroup = try manager.create(CgroupRequest(leaf: leaf, directory: spec.resources.cgroupDirectory, relative: spec.resources.cgroupRelative,
+                                                      limits: cgroupLimits, devices: devicePolicy, delegate: request.mode == .boot))
         var opened: [Int32] = []
         do throws(SwrunError) {
             func openFile(_ path: String, _ flags: Int32) throws(SwrunError) -> Int32 {
@@ -290,7 +289,7 @@ public final class StartPlan {
             for directory in cgroup.directories {
                 explainer.say("mkdir(\"\(directory)\")", "the container's own cgroup, below swrun's, with its limits written before init exists")
             }
-            for write in (try? cgroupLimits.writes(for: mode)) ?? [] {
+            for write in (try? cgroupLimits.writes(for: manager.mode)) ?? [] {
                 explainer.say("write(\"\(write.file)\", \"\(write.value)\")", "a limit of the container's \(write.controller) controller")
             }
             cloneIntoFD.pointee = cloneInto
