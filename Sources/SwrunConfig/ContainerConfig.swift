@@ -6,6 +6,9 @@ public struct ContainerConfig: Sendable {
     public var settings: [ConfigSetting]
     /// lxc.rootfs.path without its "dir:" prefix.
     public var rootfsPath: String?
+    /// lxc.rootfs.path = overlay:...: layers under the container's own upper directory,
+    /// mounted at its directory's rootfs when it starts.
+    public var rootOverlay: RootOverlay?
     public var utsName: String?
     /// lxc.arch, when set (it is checked to be the host's own).
     public var architecture: String?
@@ -73,8 +76,13 @@ public struct ContainerConfig: Sendable {
         func all(_ key: String) -> [ConfigSetting] { effective.filter { $0.key == key } }
 
         self.settings = settings
-        rootfsPath = try last("lxc.rootfs.path").map { setting throws(SwrunError) in
-            try Self.parsed(setting) { value throws(ValueError) in try RootfsSource.parse(value).directory() }
+        if let setting = last("lxc.rootfs.path") {
+            let source = try Self.parsed(setting) { value throws(ValueError) in try RootfsSource.parse(value) }
+            if source.isOverlay {
+                rootOverlay = try Self.parsed(setting) { _ throws(ValueError) in try RootOverlay.parse(source.path) }
+            } else {
+                rootfsPath = try Self.parsed(setting) { _ throws(ValueError) in try source.directory() }
+            }
         }
         utsName = last("lxc.uts.name")?.value
         architecture = try last("lxc.arch").map { setting throws(SwrunError) in

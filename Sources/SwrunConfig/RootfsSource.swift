@@ -18,11 +18,13 @@ struct RootfsSource: Equatable {
                          hint: "write lxc.rootfs.path = dir:/path/to/rootfs, or just the absolute path")
     }
 
+    var isOverlay: Bool { backend == "overlay" || backend == "overlayfs" }
+
     /// The directory to use, or why swrun cannot use this rootfs yet.
     func directory() throws(ValueError) -> String {
         guard backend == "dir" else {
             throw ValueError("the '\(backend)' storage backend is not supported yet",
-                             hint: "only directory rootfs work so far: put the root filesystem in a directory and set lxc.rootfs.path = dir:/path/to/rootfs")
+                             hint: "swrun starts directory and overlay rootfs: put the root filesystem in a directory and set lxc.rootfs.path = dir:/path/to/rootfs")
         }
         return path
     }

@@ -57,7 +57,8 @@ import Testing
         ("lxc.hook = /bin/true", "test.conf:1: lxc.hook takes no value"),
         ("lxc.arch = pdp11", "test.conf:1: lxc.arch: 'pdp11' is not an architecture LXC knows"),
         ("lxc.rootfs.path = btrfs:/var/lib/lxc/a/rootfs", "test.conf:1: lxc.rootfs.path: the 'btrfs' storage backend is not supported yet"),
-        ("lxc.rootfs.path = overlayfs:/a:/b", "test.conf:1: lxc.rootfs.path: the 'overlayfs' storage backend is not supported yet"),
+        ("lxc.rootfs.path = overlayfs:/only", "test.conf:1: lxc.rootfs.path: an overlay rootfs needs absolute lower and upper directories"),
+        ("lxc.rootfs.path = overlay:/a,b:/c", "test.conf:1: lxc.rootfs.path: the overlay directory '/a,b' contains a comma or '..'"),
         ("lxc.rootfs.path = nope:/r", "test.conf:1: lxc.rootfs.path: 'nope' is not a storage backend"),
         ("lxc.uts.name = " + String(repeating: "h", count: 65), "test.conf:1: lxc.uts.name: '\(String(repeating: "h", count: 65))' is longer than 64 bytes"),
         ("lxc.mount.entry = /a a", "test.conf:1: lxc.mount.entry: '/a a' is not a mount entry"),
@@ -89,6 +90,21 @@ import Testing
     ])
     func rootfsPath(value: String, path: String) throws {
         #expect(try container("lxc.rootfs.path = \(value)").rootfsPath == path)
+    }
+
+    /// LXC's overlay form: the lowers topmost first, the upper after the last ":/", the work
+    /// directory beside it; "overlayfs:" is the same.
+    @Test func anOverlayRootfsReadsAsLXCReadsIt() throws {
+        let config = try container("lxc.rootfs.path = overlay:/cache/l3:/cache/l2:/cache/l1:/var/lib/lxc/web/overlay/delta\n")
+        let overlay = try #require(config.rootOverlay)
+        #expect(overlay.lowers == ["/cache/l3", "/cache/l2", "/cache/l1"] && overlay.upper == "/var/lib/lxc/web/overlay/delta")
+        #expect(overlay.work == "/var/lib/lxc/web/overlay/work")
+        #expect(overlay.mountData == "lowerdir=/cache/l3:/cache/l2:/cache/l1,upperdir=/var/lib/lxc/web/overlay/delta,workdir=/var/lib/lxc/web/overlay/work")
+        #expect(overlay.configValue == "overlay:/cache/l3:/cache/l2:/cache/l1:/var/lib/lxc/web/overlay/delta")
+        #expect(config.rootfsPath == nil)
+        // A colon inside a name does not split it: only ":/" does, as in LXC.
+        let odd = try #require(try container("lxc.rootfs.path = overlayfs:/srv/base:v2/rootfs:/srv/c/delta\n").rootOverlay)
+        #expect(odd.lowers == ["/srv/base:v2/rootfs"] && odd.upper == "/srv/c/delta")
     }
 
     @Test func anUnsupportedRootfsThatIsOverriddenIsFine() throws {

@@ -14,6 +14,7 @@ extension ContainerSpec {
         process.argsOrigin = commandOrigin
         process.terminal = terminal
         self.init(rootfs: Self.rootfsPath(config, directory: directory), process: process)
+        rootOverlay = config.rootOverlay
         hostname = config.utsName
         hostnameIsName = true
         filesystems = KernelFilesystems(config.mountAuto)
@@ -73,9 +74,10 @@ extension ContainerSpec {
     static let maskedSysDirectories = ["/sys/firmware", "/sys/devices/virtual/powercap"]
 
     /// lxc.rootfs.path, a relative path taken from the container's directory (the pre-start
-    /// hook may be what makes it: the plan checks it is there).
+    /// hook may be what makes it: the plan checks it is there). An overlay is mounted on the
+    /// directory's rootfs.
     static func rootfsPath(_ config: ContainerConfig, directory: String) -> String {
-        let path = config.rootfsPath ?? "rootfs"
+        let path = config.rootOverlay == nil ? config.rootfsPath ?? "rootfs" : "rootfs"
         return path.hasPrefix("/") ? path : FileSystem.join(directory, path)
     }
 

@@ -8,6 +8,9 @@ import SwrunConfig
 public struct ContainerSpec: Sendable {
     /// The directory that becomes /, absolute.
     public var rootfs: String
+    /// Layers and an upper directory that are mounted (overlayfs) on `rootfs` as the start
+    /// begins, in a mount namespace of swrun's own: the host never sees the mount.
+    public var rootOverlay: RootOverlay?
     /// OCI root.readonly: / is remounted read-only once the tree is built.
     public var readOnlyRoot = false
     /// OCI linux.rootfsPropagation: the MS_* propagation of / once it is the root; nil: private.
