@@ -147,6 +147,11 @@ public struct ImageCatalog {
         try ociStore.collectGarbage()
     }
 
+    /// Removes the blobs and unpacked layers that no cached image and no container uses.
+    public func prune() throws(SwrunError) {
+        try ociStore.collectGarbage()
+    }
+
     /// Whether an image name is a file's path: no OCI reference or short name starts with / or ./.
     static func isPath(_ name: String) -> Bool { name.hasPrefix("/") || name.hasPrefix("./") || name.hasPrefix("../") }
 

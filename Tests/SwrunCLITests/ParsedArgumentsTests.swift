@@ -51,7 +51,7 @@ import Testing
     @Test func aRepeatingLastArgumentTakesEveryWord() throws {
         let parsed = try ParsedArguments(["rm", "alpine", "debian12"], spec: ImageCommand.spec)
         #expect(parsed.arguments == ["rm", "alpine", "debian12"])
-        #expect(Help.text(ImageCommand.spec, required: []).contains("ACTION IMAGE..."))
+        #expect(Help.text(ImageCommand.spec, required: []).contains("ACTION [IMAGE...]"))
     }
 
     @Test func requiredOptionIsReportedWithItsShortSpelling() throws {

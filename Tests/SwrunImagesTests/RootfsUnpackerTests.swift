@@ -113,10 +113,10 @@ import Testing
         try FileSystem.writeAtomically(victim, "host file")
         var lower = TarBuilder()
         lower.file("etc/keep", "k")
-        try unpack(lower, options: .init(ociWhiteouts: true))
+        try unpack(lower, options: .init(whiteouts: .applied))
         var upper = TarBuilder()
         upper.file(whiteout)
-        let error = try #require(throws: SwrunError.self) { try unpack(upper, options: .init(ociWhiteouts: true)) }
+        let error = try #require(throws: SwrunError.self) { try unpack(upper, options: .init(whiteouts: .applied)) }
         #expect(error.message.contains("names no file of its directory"), "\(error.message)")
         #expect(try FileSystem.readText(victim) == "host file")
         #expect(text("etc/keep") == "k")
@@ -200,7 +200,7 @@ import Testing
         lower.file("data/keep", "k"); lower.file("data/drop", "d")
         lower.file("opaque/old-a", "a"); lower.file("opaque/sub/old-b", "b"); lower.file("opaque/sub/kept-below")
         lower.file("usr/share/doc/x", "x")
-        try unpack(lower, options: .init(ociWhiteouts: true))
+        try unpack(lower, options: .init(whiteouts: .applied))
 
         var upper = TarBuilder()
         upper.file("data/.wh.drop")
@@ -209,7 +209,7 @@ import Testing
         upper.file("opaque/.wh..wh..opq")  // after this layer's own members: they stay
         upper.file("usr/share/.wh.doc")
         upper.file("etc/.wh.never-existed")
-        try unpack(upper, options: .init(ociWhiteouts: true))
+        try unpack(upper, options: .init(whiteouts: .applied))
 
         #expect(text("data/keep") == "k")
         #expect(status("data/drop") == nil)
@@ -219,6 +219,30 @@ import Testing
         #expect(text("opaque/sub/kept-below") == "rewritten by this layer")
         #expect(status("usr/share/doc") == nil && status("usr/share") != nil)
         #expect(status("data/.wh.drop") == nil && status("opaque/.wh..wh..opq") == nil)
+    }
+
+    /// A layer of the layer store: its whiteouts become overlayfs's marks, for the layers
+    /// below to be hidden at mount time, not now.
+    @Test func overlayModeMarksWhiteoutsAsOverlayfsDoes() throws {
+        var layer = TarBuilder()
+        layer.file("data/.wh.drop")
+        layer.file("opaque/new", "n")
+        layer.file("opaque/.wh..wh..opq")
+        layer.file("gone/.wh..wh..opq")  // a directory only the marker names
+        layer.file("etc/made", "m")
+        layer.file("etc/.wh.made")  // this layer's own file stays
+        try unpack(layer, options: .init(whiteouts: .overlay))
+
+        let whiteout = try #require(status("data/drop"))
+        #expect(whiteout.st_mode & S_IFMT == S_IFCHR && whiteout.st_rdev == 0)
+        for directory in ["opaque", "gone"] {
+            var mark: [UInt8] = [0, 0]
+            #expect(getxattr(rootfs + "/" + directory, "trusted.overlay.opaque", &mark, 2) == 1 && mark[0] == UInt8(ascii: "y"), "\(directory)")
+        }
+        #expect(text("opaque/new") == "n" && text("etc/made") == "m")
+        #expect(status("data/.wh.drop") == nil && status("opaque/.wh..wh..opq") == nil)
+        var none: [UInt8] = [0]
+        #expect(getxattr(rootfs + "/etc", "trusted.overlay.opaque", &none, 1) < 0)
     }
 
     @Test func withoutOCIModeWhiteoutNamesAreOrdinaryFiles() throws {

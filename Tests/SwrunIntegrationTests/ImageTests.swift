@@ -401,6 +401,67 @@ struct FixtureError: Error, CustomStringConvertible {
         #expect(!(try swrun(["images"])).stdout.contains(registry + "/fixture/busybox:multi"))
     }
 
+    /// Containers from an image are overlays of its layers, unpacked once in the cache and
+    /// shared; each container's changes live in its own upper directory, in LXC's layout, and
+    /// the host never sees the mount. Layers stay while a container names them.
+    @Test func containersFromAnImageShareItsLayersOnOverlay() throws {
+        let registry = try fixtures.startRegistry()
+        let image = registry + "/fixture/busybox:v2s2"
+        let first = sandbox.name("layered"), second = sandbox.name("layered")
+        for name in [first, second] {
+            let made = try swrun(["create", "-n", name, "-t", image, "-P", sandbox.path, "-f", sandbox.emptyConfig])
+            #expect(made.status == 0, "\(made.stderr)")
+        }
+        let layerStore = caches["SWRUN_CACHE_PATH"]! + "/oci/layers/sha256/"
+        func rootfsPath(_ name: String) throws -> String {
+            let config = try String(contentsOfFile: "\(sandbox.path)/\(name)/config", encoding: .utf8)
+            return config.split(separator: "\n").first { $0.hasPrefix("lxc.rootfs.path = ") }.map { String($0.dropFirst("lxc.rootfs.path = ".count)) } ?? ""
+        }
+        let value = try rootfsPath(first)
+        let parts = value.split(separator: ":").map(String.init)
+        #expect(parts.first == "overlay" && parts.last == "\(sandbox.path)/\(first)/overlay/delta", "\(value)")
+        let lowers = Array(parts.dropFirst().dropLast())
+        #expect(lowers.count == 3 && lowers.allSatisfy { $0.hasPrefix(layerStore) }, "\(lowers)")
+        #expect(try rootfsPath(second) == "overlay:" + (lowers + ["\(sandbox.path)/\(second)/overlay/delta"]).joined(separator: ":"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: layerStore).filter { !$0.hasPrefix(".") }.count == 3)
+
+        // The image as its layers make it, whiteouts and the opaque directory included.
+        let ran = try sandbox.execute(first, ["sh", "-c", "ls /data /opaque /usr/share; echo changed > /etc/layer2; rm /etc/layer3; cat /etc/layer2"])
+        #expect(ran.status == 0, "\(ran.stderr)")
+        #expect(ran.stdout.contains("keep") && !ran.stdout.contains("drop") && ran.stdout.contains("new"), "\(ran.stdout)")
+        #expect(!ran.stdout.contains("old-a") && !ran.stdout.contains("doc") && !ran.stdout.contains(".wh."), "\(ran.stdout)")
+        #expect(ran.stdout.hasSuffix("changed\n"))
+        // The changes are the first container's own: in its upper directory, not in the shared layers.
+        let delta = "\(sandbox.path)/\(first)/overlay/delta"
+        #expect((try? String(contentsOfFile: delta + "/etc/layer2", encoding: .utf8)) == "changed\n")
+        var removed = stat()
+        #expect(lstat(delta + "/etc/layer3", &removed) == 0 && removed.st_mode & S_IFMT == S_IFCHR && removed.st_rdev == 0, "a whiteout hides it")
+        let other = try sandbox.execute(second, ["cat", "/etc/layer2", "/etc/layer3"])
+        #expect(other.stdout == "layer2\nlayer3\n", "\(other.stderr)")
+        // The mount was the start's own: the host sees an empty mount point.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(sandbox.path)/\(first)/rootfs").isEmpty)
+
+        // Layers stay while a container names them, even once the image is gone.
+        #expect(try swrun(["image", "rm", image]).status == 0)
+        #expect(try swrun(["destroy", "-n", first, "-P", sandbox.path]).status == 0)
+        #expect(try swrun(["image", "prune"]).status == 0)
+        #expect(lowers.allSatisfy { FileManager.default.fileExists(atPath: $0 + "/bin") || FileManager.default.fileExists(atPath: $0) })
+        let still = try sandbox.execute(second, ["cat", "/etc/layer3"])
+        #expect(still.status == 0 && still.stdout == "layer3\n", "\(still.stderr)")
+        #expect(try swrun(["destroy", "-n", second, "-P", sandbox.path]).status == 0)
+        #expect(try swrun(["image", "prune"]).status == 0)
+        #expect(lowers.allSatisfy { !FileManager.default.fileExists(atPath: $0) }, "the last user is gone")
+
+        // -B dir copies the image instead, as before.
+        let copied = sandbox.name("copied")
+        let made = try swrun(["create", "-n", copied, "-t", image, "-B", "dir", "-P", sandbox.path, "-f", sandbox.emptyConfig])
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(try rootfsPath(copied) == "dir:\(sandbox.path)/\(copied)/rootfs")
+        #expect(FileManager.default.fileExists(atPath: "\(sandbox.path)/\(copied)/rootfs/etc/layer3"))
+        let refused = try swrun(["create", "-n", sandbox.name("bad"), "-t", "busybox", "-B", "overlay", "-P", sandbox.path, "-f", sandbox.emptyConfig])
+        #expect(refused.status != 0 && refused.stderr.contains("needs an OCI image"), "\(refused.stderr)")
+    }
+
     @Test func layersDownloadInParallel() throws {
         try fixtures.shell("bash '\(ImageFixtures.scripts)/make-oci-layout.sh' '\(fixtures.path)/oci'"
             + " && bash '\(ImageFixtures.scripts)/make-static-registry.sh' '\(fixtures.path)/oci' '\(fixtures.path)/static' fixture/busybox")

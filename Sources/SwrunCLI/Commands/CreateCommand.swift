@@ -14,12 +14,17 @@ enum CreateCommand: Command {
           -d DIST -r RELEASE -a ARCH [--variant V] [--server URL] [--flush-cache] [--force-cache]
           [--no-validate] [--keyring FILE] [--ca-file FILE]; without -d and -r it lists the server's images.
         Images are cached in LXC's layout under $LXC_CACHE_PATH/download (default /var/cache/lxc).
+        A container from an OCI image is an overlay of the image's layers, unpacked once in the
+        cache and shared, under LXCPATH/NAME/overlay/delta (lxc.rootfs.path = overlay:...);
+        -B dir copies the image into the rootfs instead.
         Examples:  swrun create -n web -t busybox
                    swrun create -n deb -t download -- -d debian -r bookworm -a amd64
         """,
         options: [
             CommonOptions.name,
             .init(short: "t", long: "template", value: "TEMPLATE", help: "The template that builds the rootfs."),
+            .init(short: "B", long: "bdev", value: "BACKINGSTORE",
+                  help: "dir (a copy of the image) or overlay (the image's shared layers under the container's own changes); default: overlay for OCI images where the host allows it."),
             .init(short: nil, long: "unprivileged", value: nil,
                   help: "Root inside is an unprivileged id on the host: lxc.idmap from the config, else from /etc/subuid and /etc/subgid."),
             CommonOptions.config, CommonOptions.lxcPath, CommonOptions.publish,
@@ -31,6 +36,7 @@ enum CreateCommand: Command {
         let name = try arguments.required("name", of: spec)
         let templateName = try arguments.required("template", of: spec)
         let unprivileged = arguments.flag("unprivileged")
+        let backingStore = try arguments.value("bdev").map { value throws(SwrunError) in try BackingStore(option: value) }
         let ports = try CommonOptions.publishedPorts(arguments)
         let report: (String) -> Void = { printError("swrun: \($0)") }
         let template: any RootfsTemplate
@@ -56,7 +62,7 @@ enum CreateCommand: Command {
         }
         let store = try arguments.store()
         let creator = ContainerCreator(store: store, defaultConfigPath: try arguments.initialConfig(), report: report)
-        try creator.create(name: name, from: template, unprivileged: unprivileged)
+        try creator.create(name: name, from: template, unprivileged: unprivileged, backingStore: backingStore)
         try CommonOptions.record(ports, store: store, name: name)
         print("Created container \(name) in \(store.directory(of: name))")
         return 0

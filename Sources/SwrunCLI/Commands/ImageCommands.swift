@@ -74,15 +74,32 @@ enum ImagesCommand: Command {
 enum ImageCommand: Command {
     static let spec = CommandSpec(
         name: "image",
-        abstract: "Manage cached images: `swrun image rm IMAGE...` removes them (unshared layers too).",
-        arguments: [.init(name: "ACTION", help: "rm"), .init(name: "IMAGE", help: "The image's name as `swrun images` shows it.", repeats: true)])
+        abstract: "Manage cached images: `swrun image rm IMAGE...` removes them, `swrun image prune` what nothing uses.",
+        discussion: """
+        rm removes the images and the blobs and unpacked layers no other image or container uses;
+        prune removes the blobs and layers of images already removed once the last container made
+        from them is destroyed. A layer stays while any container's config names it.
+        """,
+        arguments: [.init(name: "ACTION", help: "rm or prune"),
+                    .init(name: "IMAGE", help: "The image's name as `swrun images` shows it (rm).", optional: true, repeats: true)])
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         // Internal: a pull's download worker, which reads its request on stdin (see BlobFetchWorker).
         if arguments.arguments.first == "fetch-blob" { return BlobFetchWorker.run() }
         if arguments.arguments.first == "decompress", arguments.arguments.count == 2 { return ArchiveOpener.runWorker(path: arguments.arguments[1]) }
+        if arguments.arguments.first == "prune" {
+            guard arguments.arguments.count == 1 else {
+                throw SwrunError(.invalidArgument, "swrun image prune takes no image", hint: "use `swrun image rm IMAGE` to remove one")
+            }
+            try requireRoot("swrun image prune")
+            try imageCatalog().prune()
+            return 0
+        }
         guard arguments.arguments.first == "rm" else {
-            throw SwrunError(.invalidArgument, "swrun image: unknown action '\(arguments.arguments.first ?? "")'", hint: "use `swrun image rm IMAGE`")
+            throw SwrunError(.invalidArgument, "swrun image: unknown action '\(arguments.arguments.first ?? "")'", hint: "use `swrun image rm IMAGE` or `swrun image prune`")
+        }
+        guard arguments.arguments.count > 1 else {
+            throw SwrunError(.invalidArgument, "swrun image rm: name the images to remove", hint: "see them with `swrun images`")
         }
         try requireRoot("swrun image rm")
         for name in arguments.arguments.dropFirst() {

@@ -117,11 +117,13 @@ public struct OCIStore: Sendable {
 }
 
 extension OCIStore {
-    /// Removes the blobs that no pulled reference's manifest names any more.
+    /// Removes the blobs that no pulled reference's manifest names any more, and the unpacked
+    /// layers that neither such an image nor a container uses.
     func collectGarbage() throws(SwrunError) {
         let pruning = try useLock(exclusive: true)
         defer { withExtendedLifetime(pruning) {} }
         var live: Set<String> = []
+        var liveLayers: Set<String> = []
         for path in ImageCatalog.files(under: refs) {
             guard let digest = try? FileSystem.readText(refs + "/" + path).trimmed else { continue }
             live.insert(digest)
@@ -129,8 +131,12 @@ extension OCIStore {
                let manifest = try? ImageManifest(document, source: digest) {
                 live.insert(manifest.config.digest)
                 manifest.layers.forEach { live.insert($0.digest) }
+                if let config = try? self.config(of: manifest) {
+                    (config["rootfs"]?["diff_ids"]?.array ?? []).compactMap(\.string).forEach { liveLayers.insert($0) }
+                }
             }
         }
+        try LayerStore(store: self).prune(keeping: liveLayers)
         for file in (try? FileSystem.listDirectory(blobs)) ?? [] {
             guard let hex = file.split(separator: ".").first else { continue }
             if !live.contains("sha256:" + hex) { try FileSystem.removeTree(blobs + "/" + file) }

@@ -1,3 +1,5 @@
+import CLinux
+import Glibc
 import SwrunJSON
 import SwrunSystem
 
@@ -10,6 +12,8 @@ public final class OCITemplate: RootfsTemplate {
     let report: (String) -> Void
     private var manifest: ImageManifest?
     private var digest: String?
+    /// The layer directories, topmost first, once `installLayers` has them.
+    private var layerDirectories: [String] = []
 
     public init(reference: ImageReference, store: OCIStore, caFile: String? = nil, report: @escaping (String) -> Void) {
         self.reference = reference
@@ -46,7 +50,7 @@ public final class OCITemplate: RootfsTemplate {
         defer { withExtendedLifetime(inUse) {} }
         let manifest = try loadedManifest()
         let diffIDs = try Self.diffIDs(try store.config(of: manifest), layers: manifest.layers.count, image: "\(reference)")
-        let unpacker = try RootfsUnpacker(rootfs: rootfs, options: .init(ociWhiteouts: true), warn: { report("warning: \($0)") })
+        let unpacker = try RootfsUnpacker(rootfs: rootfs, options: .init(whiteouts: .applied), warn: { report("warning: \($0)") })
         for (index, layer) in manifest.layers.enumerated() {
             let position = "layer \(index + 1)/\(manifest.layers.count) (\(layer.digest.prefix(19)))"
             report("unpacking \(position)")
@@ -60,6 +64,38 @@ public final class OCITemplate: RootfsTemplate {
                                  hint: "the image is damaged or was tampered with; remove it with `swrun image rm \(reference)` and pull it again")
             }
         }
+    }
+
+    /// The image's layers from the layer store (unpacked there where missing), topmost
+    /// first, with the container recorded as their user so that no prune takes them.
+    public func installLayers(for containerDirectory: String, report: @escaping (String) -> Void) throws(SwrunError) -> [String] {
+        let inUse = try store.useLock()
+        defer { withExtendedLifetime(inUse) {} }
+        let manifest = try loadedManifest()
+        let diffIDs = try Self.diffIDs(try store.config(of: manifest), layers: manifest.layers.count, image: "\(reference)")
+        let layers = LayerStore(store: store)
+        let paths = try layers.unpack(manifest, diffIDs: diffIDs, image: "\(reference)", report: report)
+        // An image may name a layer twice: overlayfs takes each directory once.
+        var seen: Set<String> = []
+        layerDirectories = paths.reversed().filter { seen.insert($0).inserted }
+        try layers.recordUser(containerDirectory, layers: layerDirectories)
+        return layerDirectories
+    }
+
+    /// A file of the image as the container will see it: from the topmost layer that has it,
+    /// unless a layer above hides it (a whiteout, or an opaque directory); from `rootfs` when
+    /// the image was unpacked there instead.
+    func imageFile(_ path: String, rootfs: String) -> String? {
+        guard !layerDirectories.isEmpty else { return RootfsFile.read(path, in: rootfs) }
+        let parent = FileSystem.parentPath(path)
+        for layer in layerDirectories {
+            var status = stat()
+            if lstat(layer + path, &status) == 0 && status.st_mode & S_IFMT == S_IFCHR && status.st_rdev == 0 { return nil }
+            if let text = RootfsFile.read(path, in: layer) { return text }
+            var mark: [UInt8] = [0]
+            if getxattr(layer + parent, "trusted.overlay.opaque", &mark, 1) == 1 && mark[0] == UInt8(ascii: "y") { return nil }
+        }
+        return nil
     }
 
     /// rootfs.diff_ids of an image config: one sha256 digest per layer, as the OCI image spec requires.
@@ -85,8 +121,8 @@ public final class OCITemplate: RootfsTemplate {
         for variable in run.environment { settings.append((key: "lxc.environment", value: variable)) }
         if let directory = run.workingDirectory { settings.append((key: "lxc.init.cwd", value: directory)) }
         if let user = run.user {
-            let ids = try ImageUser.resolve(user, passwd: RootfsFile.read("/etc/passwd", in: rootfs),
-                                            group: RootfsFile.read("/etc/group", in: rootfs), image: "\(reference)")
+            let ids = try ImageUser.resolve(user, passwd: imageFile("/etc/passwd", rootfs: rootfs),
+                                            group: imageFile("/etc/group", rootfs: rootfs), image: "\(reference)")
             settings.append((key: "lxc.init.uid", value: String(ids.uid)))
             settings.append((key: "lxc.init.gid", value: String(ids.gid)))
         }

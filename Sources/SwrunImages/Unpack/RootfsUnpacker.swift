@@ -7,9 +7,19 @@ import SwrunSystem
 /// nothing outside the rootfs whatever the archive holds: every path goes through
 /// `RootedDirectory`, and every final step is an *at call that does not follow a symlink.
 public final class RootfsUnpacker {
+    /// What becomes of OCI whiteouts (`.wh.NAME`, `.wh..wh..opq`).
+    public enum Whiteouts: Sendable {
+        /// Members like any other (a plain rootfs tarball).
+        case kept
+        /// Applied against the layers unpacked below into the same directory.
+        case applied
+        /// Written as overlayfs marks them, for a layer unpacked into a directory of its own:
+        /// a character device 0/0 for a hidden file, trusted.overlay.opaque=y on a directory.
+        case overlay
+    }
+
     public struct Options: Sendable {
-        /// Apply OCI whiteouts (`.wh.NAME`, `.wh..wh..opq`) against the layers below.
-        public var ociWhiteouts = false
+        public var whiteouts = Whiteouts.kept
         /// Make the archive's character and block device nodes. Off unless a trusted
         /// template asks: a node in an image would open a host device (`c 1 11` is the
         /// host's kernel log) from a container that keeps the rights to open it; LXC's
@@ -17,8 +27,8 @@ public final class RootfsUnpacker {
         public var deviceNodes = false
         /// What one archive may hold.
         public var limits = ArchiveLimits()
-        public init(ociWhiteouts: Bool = false, deviceNodes: Bool = false, limits: ArchiveLimits = ArchiveLimits()) {
-            self.ociWhiteouts = ociWhiteouts
+        public init(whiteouts: Whiteouts = .kept, deviceNodes: Bool = false, limits: ArchiveLimits = ArchiveLimits()) {
+            self.whiteouts = whiteouts
             self.deviceNodes = deviceNodes
             self.limits = limits
         }
@@ -62,7 +72,7 @@ public final class RootfsUnpacker {
         skippedNodes = 0
         while let entry = try reader.next() {
             let path = try ArchivePath(entry.path, archive: name)
-            if options.ociWhiteouts, try applyWhiteout(path, &layer, archive: name) { continue }
+            if options.whiteouts != .kept, try handleWhiteout(path, &layer, archive: name) { continue }
             try write(entry, at: path, from: reader, archive: name)
             layer.created(path)
             if entry.kind == .directory { directoryTimes.append((path, entry.modificationTime)) }
@@ -229,11 +239,12 @@ public final class RootfsUnpacker {
         try FileSystem.removeEntry(name, in: parent, path: path.map { root.describe($0.parent) } ?? root.path)
     }
 
-    /// True when `path` is a whiteout, which is applied and never itself written.
-    private func applyWhiteout(_ path: ArchivePath, _ layer: inout LayerChanges, archive: String) throws(SwrunError) -> Bool {
+    /// True when `path` is a whiteout, which is applied (or marked for overlayfs) and never
+    /// itself written.
+    private func handleWhiteout(_ path: ArchivePath, _ layer: inout LayerChanges, archive: String) throws(SwrunError) -> Bool {
         guard path.name.hasPrefix(".wh.") else { return false }
         if path.name == ".wh..wh..opq" {
-            layer.opaqueDirectories.append(path.parent)
+            if options.whiteouts == .overlay { try markOpaque(path.parent) } else { layer.opaqueDirectories.append(path.parent) }
             return true
         }
         let hiddenName = String(path.name.dropFirst(".wh.".count))
@@ -245,11 +256,36 @@ public final class RootfsUnpacker {
         let hidden = path.parent.appending(hiddenName)
         // A whiteout hides only the lower layers: what this layer made stays.
         guard !layer.made.contains(hidden) else { return true }
+        if options.whiteouts == .overlay {
+            try markHidden(hidden)
+            return true
+        }
         root.forget()
         guard let parent = try? root.directory(hidden.parent, create: false) else { return true }
         try FileSystem.removeEntry(hidden.name, in: parent, path: root.describe(hidden.parent))
         root.forget()
         return true
+    }
+
+    /// overlayfs's whiteout: a character device 0/0 where the hidden file would be.
+    private func markHidden(_ path: ArchivePath) throws(SwrunError) {
+        let parent = try root.directory(path.parent, create: true)
+        if mknodat(parent, path.name, S_IFCHR | 0o600, 0) != 0 && errno != EEXIST {
+            throw SwrunError.system("cannot make the overlayfs whiteout \(root.describe(path))", Errno.current,
+                                    hint: "unpacking layers for overlayfs needs root (CAP_MKNOD)")
+        }
+    }
+
+    /// overlayfs's opaque directory: the lower layers' children of `directory` are hidden.
+    private func markOpaque(_ directory: ArchivePath) throws(SwrunError) {
+        let fd = try root.directory(directory, create: true)
+        let holder = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if holder < 0 { throw SwrunError.system("cannot open \(root.describe(directory))", Errno.current) }
+        defer { close(holder) }
+        if fsetxattr(holder, "trusted.overlay.opaque", "y", 1, 0) != 0 {
+            throw SwrunError.system("cannot mark \(root.describe(directory)) opaque for overlayfs", Errno.current,
+                                    hint: "the layer store's filesystem must keep trusted.* attributes (ext4, xfs, btrfs and tmpfs do)")
+        }
     }
 
     /// Removes everything below `directory` that this layer did not make.

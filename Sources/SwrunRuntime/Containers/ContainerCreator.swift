@@ -22,8 +22,21 @@ public struct ContainerCreator {
 
     /// Creates the container; `unprivileged` gives it lxc.idmap lines (those of the config, or a
     /// range of /etc/subuid and /etc/subgid for root) and moves the rootfs into those host ids.
-    public func create(name: String, from template: any RootfsTemplate, unprivileged: Bool = false) throws(SwrunError) {
+    /// `backingStore` (lxc-create's -B): nil is an overlay of the image's layers where the
+    /// template is an OCI image and the host allows it, else a directory.
+    public func create(name: String, from template: any RootfsTemplate, unprivileged: Bool = false,
+                       backingStore: BackingStore? = nil) throws(SwrunError) {
         try ContainerName.validate(name)
+        if backingStore == .overlay {
+            guard template is OCITemplate else {
+                throw SwrunError(.invalidArgument, "-B overlay needs an OCI image's layers, and \(template.origin) has none",
+                                 hint: "create from an image (swrun create -t REGISTRY/IMAGE -B overlay), or use -B dir")
+            }
+            if unprivileged { throw SwrunError(.invalidArgument, "-B overlay is not available for unprivileged containers yet", hint: "use -B dir") }
+            if let reason = BackingStore.overlayUnavailable(lxcPath: store.lxcPath) {
+                throw SwrunError(.missingDependency, "-B overlay: \(reason)", hint: "use -B dir")
+            }
+        }
         try template.checkHost()
         let defaults = try defaultConfigText()
 
@@ -38,9 +51,16 @@ public struct ContainerCreator {
         do {
             let rootfs = FileSystem.join(directory, "rootfs")
             try FileSystem.makeDirectory(rootfs, mode: 0o755)
-            try template.install(rootfs: rootfs, name: name, report: report)
+            let rootfsValue: String
+            if let image = template as? OCITemplate, let overlay = try overlay(for: image, directory: directory, unprivileged: unprivileged,
+                                                                                   backingStore: backingStore) {
+                rootfsValue = overlay.configValue
+            } else {
+                try template.install(rootfs: rootfs, name: name, report: report)
+                rootfsValue = "dir:" + rootfs
+            }
             var config = try ConfigFile(text: header(name: name, origin: template.origin) + defaults, path: store.configPath(of: name))
-            config.append("lxc.rootfs.path", "dir:" + rootfs)
+            config.append("lxc.rootfs.path", rootfsValue)
             config.append("lxc.uts.name", name)
             for (key, value) in try template.configSettings(rootfs: rootfs) { config.append(key, value) }
             // LXC shares the host's network with a container whose config names no network;
@@ -77,6 +97,26 @@ public struct ContainerCreator {
             try? FileSystem.removeTree(directory)
             throw error
         }
+    }
+
+    /// The image's layers from the layer store under an upper directory of the container's
+    /// own, laid out as LXC's overlay clones are (NAME/overlay/delta and work); nil where a
+    /// copy is made instead, said why unless -B dir asked for it.
+    private func overlay(for image: OCITemplate, directory: String, unprivileged: Bool, backingStore: BackingStore?) throws(SwrunError) -> RootOverlay? {
+        guard backingStore != .dir else { return nil }
+        if unprivileged {
+            report("copying the image into the rootfs: an unprivileged container's files must be shifted into its host ids")
+            return nil
+        }
+        if let reason = BackingStore.overlayUnavailable(lxcPath: store.lxcPath) {
+            report("copying the image into the rootfs: \(reason)")
+            return nil
+        }
+        let lowers = try image.installLayers(for: directory, report: report)
+        let overlay = RootOverlay(lowers: lowers, upper: FileSystem.join(directory, "overlay/delta"))
+        try FileSystem.makeDirectories(overlay.upper, mode: 0o755)
+        try FileSystem.makeDirectories(overlay.work, mode: 0o755)
+        return overlay
     }
 
     /// A map of 65536 ids for each of uid and gid, from the ranges /etc/subuid and /etc/subgid give root.
