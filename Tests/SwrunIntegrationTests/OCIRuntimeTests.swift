@@ -298,4 +298,36 @@ final class OCIBundleFixture {
         }
         #expect(output.contains("/dev/pts/0") && output.contains("on-the-pty"), "\(output)")
     }
+
+    @Test func ioPriorityAndSchedulerReachTheProcessAndExec() throws {
+        let fixture = try OCIBundleFixture()
+        try fixture.command(["sh", "-c", "ionice -p $$; grep -E '^policy' /proc/self/sched; cut -d' ' -f19 /proc/self/stat"], [
+            "ioPriority": ["class": "IOPRIO_CLASS_IDLE", "priority": 0],
+            "scheduler": ["policy": "SCHED_BATCH", "nice": 7],
+        ])
+        let ran = try fixture.oci(["run", "--bundle", fixture.bundle, "scheduled"])
+        let lines = ran.stdout.split(separator: "\n").map { $0.replacingOccurrences(of: " ", with: "") }
+        #expect(ran.status == 0 && lines.count == 3, "\(ran.stdout) \(ran.stderr)")
+        #expect(lines.first == "idle", "ionice shows the idle class: \(lines)")
+        #expect(lines.dropFirst().first == "policy:3", "SCHED_BATCH is policy 3: \(lines)")
+        #expect(lines.last == "7", "the nice value: \(lines)")
+
+        // exec takes them from the container's process, or from its own process.json.
+        try fixture.command(["sleep", "60"])
+        #expect(try fixture.oci(["run", "--detach", "--bundle", fixture.bundle, "sched-target"]).status == 0)
+        let inline = try fixture.oci(["exec", "sched-target", "sh", "-c", "ionice -p $$; grep -E '^policy' /proc/self/sched"])
+        #expect(inline.status == 0 && inline.stdout.replacingOccurrences(of: " ", with: "") == "idle\npolicy:3\n", "\(inline.stdout) \(inline.stderr)")
+        let processFile = fixture.sandbox.path + "/process.json"
+        try JSONSerialization.data(withJSONObject: ["args": ["sh", "-c", "ionice -p $$; grep -E '^policy' /proc/self/sched"], "cwd": "/", "env": ["PATH=/bin"],
+                                                    "ioPriority": ["class": "IOPRIO_CLASS_BE", "priority": 2],
+                                                    "scheduler": ["policy": "SCHED_IDLE"]]).write(to: URL(fileURLWithPath: processFile))
+        let fromFile = try fixture.oci(["exec", "--process", processFile, "sched-target"])
+        #expect(fromFile.status == 0 && fromFile.stdout.replacingOccurrences(of: " ", with: "") == "best-effort:prio2\npolicy:5\n", "\(fromFile.stdout) \(fromFile.stderr)")
+        #expect(try fixture.oci(["delete", "--force", "sched-target"]).status == 0)
+
+        // A policy the spec does not name is refused before anything runs, by its key.
+        try fixture.command(["true"], ["scheduler": ["policy": "SCHED_BOGUS"]])
+        let bogus = try fixture.oci(["run", "--bundle", fixture.bundle, "bogus"])
+        #expect(bogus.status != 0 && bogus.stderr.contains("process.scheduler.policy 'SCHED_BOGUS' is not a policy"), "\(bogus.stderr)")
+    }
 }

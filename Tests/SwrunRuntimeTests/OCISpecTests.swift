@@ -172,6 +172,17 @@ import Testing
             ("linux.namespaces[0].type", { $0["linux"] = ["namespaces": [["type": "bogus"]]] }),
             ("linux.seccomp.defaultAction", { $0["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"]], "seccomp": ["defaultAction": "SCMP_ACT_BOGUS"]] }),
             ("mounts[0]", { $0["mounts"] = [["destination": "/x", "type": "tmpfs", "source": "tmpfs", "uidMappings": []]] }),
+            ("process.ioPriority.class", { $0["process"] = ["args": ["sh"], "cwd": "/", "ioPriority": ["class": "IOPRIO_CLASS_FAST", "priority": 1]] }),
+            ("process.ioPriority.priority", { $0["process"] = ["args": ["sh"], "cwd": "/", "ioPriority": ["class": "IOPRIO_CLASS_BE", "priority": 8]] }),
+            ("process.scheduler.policy", { $0["process"] = ["args": ["sh"], "cwd": "/", "scheduler": ["policy": "X"]] }),
+            ("process.scheduler.policy", { $0["process"] = ["args": ["sh"], "cwd": "/", "scheduler": ["policy": "SCHED_ISO"]] }),
+            ("process.scheduler.nice", { $0["process"] = ["args": ["sh"], "cwd": "/", "scheduler": ["policy": "SCHED_OTHER", "nice": 20]] }),
+            ("process.scheduler.priority", { $0["process"] = ["args": ["sh"], "cwd": "/", "scheduler": ["policy": "SCHED_FIFO"]] }),
+            ("process.scheduler.priority", { $0["process"] = ["args": ["sh"], "cwd": "/", "scheduler": ["policy": "SCHED_BATCH", "priority": 5]] }),
+            ("process.scheduler.flags[1]", { $0["process"] = ["args": ["sh"], "cwd": "/", "scheduler": ["policy": "SCHED_OTHER", "flags": ["SCHED_FLAG_RECLAIM", "SCHED_FLAG_FAST"]]] }),
+            ("process.scheduler", { $0["process"] = ["args": ["sh"], "cwd": "/", "scheduler": ["policy": "SCHED_DEADLINE", "runtime": 20, "deadline": 10]] }),
+            ("process.execCPUAffinity.initial", { $0["process"] = ["args": ["sh"], "cwd": "/", "execCPUAffinity": ["initial": "3-1"]] }),
+            ("process.execCPUAffinity.final", { $0["process"] = ["args": ["sh"], "cwd": "/", "execCPUAffinity": ["final": "0,x"]] }),
         ]
         for (field, change) in cases {
             let bundle = try Bundle(Self.config(change))
@@ -182,5 +193,43 @@ import Testing
                 #expect(error.code == .invalidConfig && error.message.contains(field), "\(field): \(error.message)")
             }
         }
+    }
+
+    @Test func ioPriorityAndSchedulerAreSetBeforeTheCredentials() throws {
+        let bundle = try Bundle(Self.config { config in
+            config["process"] = ["args": ["sh"], "cwd": "/", "user": ["uid": 1000, "gid": 1000],
+                                 "ioPriority": ["class": "IOPRIO_CLASS_RT", "priority": 3],
+                                 "scheduler": ["policy": "SCHED_RR", "priority": 20, "nice": -5, "flags": ["SCHED_FLAG_RESET_ON_FORK"]]]
+        })
+        let profile = try bundle.spec().process.profile
+        #expect(profile.ioPriority == IOPriority(ioClass: .realtime, level: 3) && profile.ioPriority?.value == 1 << 13 | 3)
+        #expect(profile.scheduler == SchedulerSettings(policy: .roundRobin, nice: -5, priority: 20, flags: 1))
+        let payload = try bundle.plan().payloadSummaries
+        let io = try #require(payload.firstIndex(of: "set the I/O priority to IOPRIO_CLASS_RT 3 (process.ioPriority)"), "\(payload)")
+        let policy = try #require(payload.firstIndex { $0.hasPrefix("set the scheduling policy to SCHED_RR nice -5 priority 20 SCHED_FLAG_RESET_ON_FORK") }, "\(payload)")
+        let user = try #require(payload.firstIndex(of: "set the user id to 1000"))
+        #expect(io < user && policy < user, "while CAP_SYS_NICE is still held")
+    }
+
+    @Test func cpuListsReadAsTheKernelWritesThem() throws {
+        let list = try #require(CPUList("0-3,7, 9"))
+        #expect(list.cpus == [0, 1, 2, 3, 7, 9])
+        #expect(list.mask == [0x8f, 0x02, 0, 0, 0, 0, 0, 0])
+        #expect(CPUList("70")?.mask.count == 16, "whole 64-bit words")
+        for bad in ["", "a", "1-", "-1", "3-1", "1,,2", "1024"] { #expect(CPUList(bad) == nil, "\(bad)") }
+    }
+
+    @Test func execCPUAffinityIsForExecOnlyAndSurvivesTheProfileFile() throws {
+        let bundle = try Bundle(Self.config { config in
+            config["process"] = ["args": ["sh"], "cwd": "/", "execCPUAffinity": ["initial": "0-1", "final": "1"],
+                                 "ioPriority": ["class": "IOPRIO_CLASS_IDLE", "priority": 0], "scheduler": ["policy": "SCHED_BATCH", "nice": 3]]
+        })
+        let profile = try bundle.spec().process.profile
+        #expect(profile.execCPUAffinity == ExecCPUAffinity(initial: CPUList("0-1"), final: CPUList("1")))
+        #expect(!(try bundle.plan().payloadSummaries.contains { $0.hasPrefix("run on CPUs") }), "the spec leaves the container's own process alone")
+        let identity = ProcessIdentity(pid: 42, startTime: 7)
+        try profile.write(toContainer: bundle.path, initProcess: identity)
+        let loaded = try ProcessProfile.load(fromContainer: bundle.path, name: "oci", initProcess: identity)
+        #expect(loaded == profile, "exec reads them back from the running container's record")
     }
 }

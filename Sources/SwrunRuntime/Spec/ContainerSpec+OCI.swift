@@ -253,6 +253,13 @@ struct OCIDocument {
         return text
     }
 
+    /// A string, `value` read at `key` (for messages).
+    func string(_ value: JSONValue?, _ key: String) throws(SwrunError) -> String? {
+        guard let value, !value.isNull else { return nil }
+        guard let text = value.string else { throw error(key, "is not a string", hint: "write it in quotes") }
+        return text
+    }
+
     func bool(_ key: String) throws(SwrunError) -> Bool? {
         guard let value = self[key] else { return nil }
         guard let flag = value.bool else { throw error(key, "is not true or false", hint: "write true or false") }
@@ -407,11 +414,12 @@ struct OCIProcess {
         if value["selinuxLabel"].map(OCIDocument.isSet) == true && SELinux.isEnabled {
             throw document.error("\(key).selinuxLabel", "is not supported: swrun applies no SELinux labels", hint: "drop \(key).selinuxLabel")
         }
-        for (field, what) in [("apparmorProfile", "AppArmor profiles"), ("ioPriority", "I/O priorities"),
-                              ("scheduler", "scheduling policies"), ("execCPUAffinity", "CPU affinities")]
-            where value[field].map(OCIDocument.isSet) == true {
-            throw document.error("\(key).\(field)", "is not supported: swrun applies no \(what)", hint: "drop \(key).\(field)")
+        if value["apparmorProfile"].map(OCIDocument.isSet) == true {
+            throw document.error("\(key).apparmorProfile", "is not supported: swrun applies no AppArmor profiles", hint: "drop \(key).apparmorProfile")
         }
+        profile.ioPriority = try ioPriority()
+        profile.scheduler = try scheduler()
+        profile.execCPUAffinity = try execCPUAffinity()
         var process = ProcessSpec(args: args, profile: profile)
         process.argsOrigin = "\(key).args"
         process.terminal = value["terminal"]?.bool ?? false

@@ -113,6 +113,12 @@ enum PayloadAction {
     case keepCapabilities
     /// capset(2) with each set, then each ambient capability raised (OCI process.capabilities).
     case setCapabilities(CapabilitySets)
+    /// ioprio_set(IOPRIO_WHO_PROCESS, 0, value): OCI process.ioPriority.
+    case setIOPriority(Int32)
+    /// sched_setattr(0, attributes, 0): OCI process.scheduler.
+    case setScheduler(SchedulerSettings)
+    /// sched_setaffinity(0, mask): OCI process.execCPUAffinity, for exec.
+    case setCPUAffinity(UnsafeRawBufferPointer)
     /// setrlimit(2).
     case setResourceLimit(resource: Int32, soft: UInt64, hard: UInt64)
     /// umask(2), for OCI process.user.umask.
