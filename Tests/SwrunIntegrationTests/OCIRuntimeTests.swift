@@ -330,4 +330,50 @@ final class OCIBundleFixture {
         let bogus = try fixture.oci(["run", "--bundle", fixture.bundle, "bogus"])
         #expect(bogus.status != 0 && bogus.stderr.contains("process.scheduler.policy 'SCHED_BOGUS' is not a policy"), "\(bogus.stderr)")
     }
+
+    /// Seconds since boot, as /proc/uptime's first field says it (the host's, or a container's output).
+    static func uptime(_ text: String) -> Double { Double(text.split(separator: " ").first ?? "") ?? -1 }
+
+    @Test func timeOffsetsMoveTheContainersClocksAndExecSeesThem() throws {
+        let fixture = try OCIBundleFixture()
+        let day = 86_400.0
+        try fixture.command(["sh", "-c", "cat /proc/uptime; exec sleep 60"])
+        try fixture.edit { config in
+            var linux = config["linux"] as? [String: Any] ?? [:]
+            linux["namespaces"] = (linux["namespaces"] as? [[String: Any]] ?? []) + [["type": "time"]]
+            linux["timeOffsets"] = ["boottime": ["secs": Int(day)], "monotonic": ["secs": 10, "nanosecs": 5]]
+            config["linux"] = linux
+        }
+        #expect(try fixture.oci(["create", "--bundle", fixture.bundle, "timens"]).status == 0)
+        let hostBefore = Self.uptime(try String(contentsOfFile: "/proc/uptime", encoding: .utf8))
+        #expect(try fixture.oci(["start", "timens"]).status == 0)
+        let exec = try fixture.oci(["exec", "timens", "cat", "/proc/uptime"])
+        let hostAfter = Self.uptime(try String(contentsOfFile: "/proc/uptime", encoding: .utf8))
+        let inside = Self.uptime(exec.stdout)
+        #expect(inside >= hostBefore + day && inside <= hostAfter + day + 1, "the boottime offset: host \(hostBefore) inside \(inside) \(exec.stderr)")
+        let namespaces = try fixture.oci(["exec", "timens", "sh", "-c", "readlink /proc/1/ns/time; readlink /proc/self/ns/time"]).stdout.split(separator: "\n")
+        let host = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/time")) ?? ""
+        #expect(namespaces.count == 2 && namespaces[0] == namespaces[1] && String(namespaces[0]) != host, "pid 1 and exec share one time namespace, not the host's: \(namespaces)")
+        #expect(try fixture.oci(["delete", "--force", "timens"]).status == 0)
+
+        // Offsets without a time namespace of the container's own are refused by name.
+        try fixture.edit { config in
+            var linux = config["linux"] as? [String: Any] ?? [:]
+            linux["namespaces"] = (linux["namespaces"] as? [[String: Any]] ?? []).filter { $0["type"] as? String != "time" }
+            config["linux"] = linux
+        }
+        let refused = try fixture.oci(["run", "--bundle", fixture.bundle, "no-timens"])
+        #expect(refused.status != 0 && refused.stderr.contains("linux.timeOffsets needs a time namespace"), "\(refused.stderr)")
+    }
+
+    @Test func lxcTimeOffsetsGiveTheContainerATimeNamespace() throws {
+        let sandbox = try Sandbox()
+        let name = sandbox.name("timens")
+        try sandbox.create(name, config: sandbox.write("time.conf", "lxc.time.offset.boot = 2h\nlxc.time.offset.monotonic = -1500ms\n"))
+        let before = Self.uptime(try String(contentsOfFile: "/proc/uptime", encoding: .utf8))
+        let ran = try sandbox.execute(name, ["cat", "/proc/uptime"])
+        let after = Self.uptime(try String(contentsOfFile: "/proc/uptime", encoding: .utf8))
+        let inside = Self.uptime(ran.stdout)
+        #expect(ran.status == 0 && inside >= before + 7200 && inside <= after + 7201, "host \(before) inside \(inside) \(ran.stderr)")
+    }
 }

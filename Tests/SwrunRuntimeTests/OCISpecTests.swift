@@ -172,6 +172,12 @@ import Testing
             ("linux.namespaces[0].type", { $0["linux"] = ["namespaces": [["type": "bogus"]]] }),
             ("linux.seccomp.defaultAction", { $0["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"]], "seccomp": ["defaultAction": "SCMP_ACT_BOGUS"]] }),
             ("mounts[0]", { $0["mounts"] = [["destination": "/x", "type": "tmpfs", "source": "tmpfs", "uidMappings": []]] }),
+            ("linux.timeOffsets", { $0["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"]], "timeOffsets": ["boottime": ["secs": 1]]] }),
+            ("linux.timeOffsets", { $0["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"], ["type": "time", "path": "/proc/1/ns/time"]],
+                                                   "timeOffsets": ["boottime": ["secs": 1]]] }),
+            ("linux.timeOffsets.realtime", { $0["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"], ["type": "time"]], "timeOffsets": ["realtime": ["secs": 1]]] }),
+            ("linux.timeOffsets.boottime.nanosecs", { $0["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"], ["type": "time"]],
+                                                                    "timeOffsets": ["boottime": ["nanosecs": 1_000_000_000]]] }),
             ("process.ioPriority.class", { $0["process"] = ["args": ["sh"], "cwd": "/", "ioPriority": ["class": "IOPRIO_CLASS_FAST", "priority": 1]] }),
             ("process.ioPriority.priority", { $0["process"] = ["args": ["sh"], "cwd": "/", "ioPriority": ["class": "IOPRIO_CLASS_BE", "priority": 8]] }),
             ("process.scheduler.policy", { $0["process"] = ["args": ["sh"], "cwd": "/", "scheduler": ["policy": "X"]] }),
@@ -231,5 +237,32 @@ import Testing
         try profile.write(toContainer: bundle.path, initProcess: identity)
         let loaded = try ProcessProfile.load(fromContainer: bundle.path, name: "oci", initProcess: identity)
         #expect(loaded == profile, "exec reads them back from the running container's record")
+    }
+
+    @Test func timeOffsetsMakeATimeNamespaceBeforeAnythingElse() throws {
+        let bundle = try Bundle(Self.config { config in
+            guard case .object(var linux)? = config["linux"], case .array(let namespaces)? = linux["namespaces"] else { return }
+            linux["namespaces"] = .array(namespaces + [["type": "time"]])
+            linux["timeOffsets"] = ["boottime": ["secs": 3600], "monotonic": ["secs": -2, "nanosecs": 500]]
+            config["linux"] = .object(linux)
+        })
+        let spec = try bundle.spec()
+        #expect(spec.timeNamespace?.boottime == ClockOffset(seconds: 3600) && spec.timeNamespace?.monotonic == ClockOffset(seconds: -2, nanoseconds: 500))
+        let log = ContainerCallsTests.walk(try bundle.plan(), with: RecordingCalls())
+        let start = try #require(log.firstIndex(of: "unshare(128)"), "unshare(CLONE_NEWTIME): \(log)")
+        #expect(Array(log[start...].prefix(4)) == [
+            "unshare(128)", "open(/proc/self/timens_offsets)", "write(fd(/proc/self/timens_offsets), monotonic -2 500\nboottime 3600 0\n)",
+            "open(/proc/self/ns/time_for_children)",
+        ], "offsets written before any process is in the namespace")
+        #expect(log.contains("setns(fd(/proc/self/ns/time_for_children), 128)"), "init enters it itself: \(log)")
+        #expect(log.firstIndex { $0.hasPrefix("mount(") }.map { $0 > start } == true, "before the tree is built")
+
+        let joined = try Bundle(Self.config { config in
+            guard case .object(var linux)? = config["linux"], case .array(let namespaces)? = linux["namespaces"] else { return }
+            linux["namespaces"] = .array(namespaces + [["type": "time", "path": "/proc/self/ns/time"]])
+            config["linux"] = .object(linux)
+        })
+        #expect(try joined.spec().timeNamespace == nil && joined.spec().namespaces.joined["time"] == "/proc/self/ns/time")
+        #expect(try joined.plan().setupSummaries.contains("join the time namespace of /proc/self/ns/time"))
     }
 }

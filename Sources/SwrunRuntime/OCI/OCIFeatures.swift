@@ -13,7 +13,7 @@ public enum OCIFeatures {
             "hooks": ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
             "mountOptions": .array(mountOptions.map { .string($0) }),
             "linux": [
-                "namespaces": ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"],
+                "namespaces": ["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"],
                 "capabilities": .array(capabilities),
                 "cgroup": ["v1": true, "v2": true, "systemd": false, "systemdUser": false],
                 "seccomp": [

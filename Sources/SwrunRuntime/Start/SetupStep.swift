@@ -29,6 +29,10 @@ enum SetupAction {
     /// unshare(CLONE_NEWCGROUP), once init is in its own cgroup: the container sees that
     /// cgroup as its root.
     case enterCgroupNamespace
+    /// unshare(CLONE_NEWTIME); `offsets` written to /proc/self/timens_offsets while no process
+    /// is in the new namespace (the kernel fixes them at the first); then setns into it
+    /// (/proc/self/ns/time_for_children): init itself, and so everything after it, runs there.
+    case makeTimeNamespace(offsets: UnsafeRawBufferPointer, offsetsFile: UnsafeMutablePointer<CChar>, forChildren: UnsafeMutablePointer<CChar>)
     /// setgroups(0, NULL); setresgid(0); setresuid(0): root of the user namespace, an
     /// unprivileged id on the host.
     case becomeRootInside

@@ -11,6 +11,8 @@ extension StartPlan {
         // RCU grace period) and makes its links, and waits only where it needs them: before
         // the cgroup namespace and the cgroup mounts, and before pivot_root at the latest.
         planCgroupEntry()
+        // Before the id maps: see planTimeNamespace.
+        planTimeNamespace()
         if usesUserNamespace { planWaitForParent() }
         if spec.namespaces.fromHost.contains("mnt") { return planChangeRoot() }
         addSetup(.makeMountsPrivate, "make all mounts private",
