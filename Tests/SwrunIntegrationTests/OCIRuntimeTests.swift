@@ -376,4 +376,21 @@ final class OCIBundleFixture {
         let inside = Self.uptime(ran.stdout)
         #expect(ran.status == 0 && inside >= before + 7200 && inside <= after + 7201, "host \(before) inside \(inside) \(ran.stderr)")
     }
+
+    @Test func rroMakesTheMountsBelowABindReadOnlyToo() throws {
+        let fixture = try OCIBundleFixture()
+        let source = fixture.sandbox.path + "/shared"
+        try FileManager.default.createDirectory(atPath: source + "/sub", withIntermediateDirectories: true)
+        try fixture.command(["sh", "-c", "touch /data/top 2>&1; touch /data/sub/nested 2>&1; cut -d' ' -f5,6 /proc/self/mountinfo | grep '^/data/sub '; echo done"])
+        try fixture.edit { config in
+            config["mounts"] = (config["mounts"] as? [[String: Any]] ?? []) + [["destination": "/data", "type": "bind", "source": source, "options": ["rbind", "rro"]]]
+        }
+        // The nested tmpfs lives in a private mount namespace of the test's own, and goes with it.
+        let ran = try shell("unshare -m --propagation private sh -c 'mount -t tmpfs tmpfs \(source)/sub && \(Swrun.binary) oci --root \(fixture.root) run --bundle \(fixture.bundle) rro'")
+        let lines = ran.stdout.split(separator: "\n").map(String.init)
+        #expect(ran.status == 0 && lines.last == "done", "\(ran.stdout) \(ran.stderr)")
+        #expect(lines.filter { $0.contains("Read-only file system") }.count == 2, "the bind and the tmpfs below it: \(lines)")
+        #expect(lines.contains { $0.hasPrefix("/data/sub ro,") }, "\(lines)")
+        #expect(!FileManager.default.fileExists(atPath: source + "/top"))
+    }
 }

@@ -265,4 +265,27 @@ import Testing
         #expect(try joined.spec().timeNamespace == nil && joined.spec().namespaces.joined["time"] == "/proc/self/ns/time")
         #expect(try joined.plan().setupSummaries.contains("join the time namespace of /proc/self/ns/time"))
     }
+
+    @Test func rroAndRrwBecomeOneRecursiveMountSetattr() throws {
+        let bundle = try Bundle(Self.config { config in
+            guard case .array(var mounts)? = config["mounts"] else { return }
+            mounts.append(["destination": "/ro-tree", "type": "bind", "source": "/etc", "options": ["rbind", "rro"]])
+            mounts.append(["destination": "/rw-tree", "type": "bind", "source": "/etc", "options": ["rbind", "ro", "rrw"]])
+            config["mounts"] = .array(mounts)
+        })
+        let entries = try bundle.spec().mounts.compactMap(\.entry)
+        #expect(entries.map(\.recursiveReadOnly) == [nil, nil, true, false])
+        #expect(!entries.contains { $0.data.contains("rro") || $0.data.contains("rrw") }, "never passed to mount(2)")
+        let log = ContainerCallsTests.walk(try bundle.plan(), with: RecordingCalls())
+        #expect(log.contains("mount_setattr(fd(/ro-tree), AT_RECURSIVE, set 1, clear 0)") && log.contains("mount_setattr(fd(/rw-tree), AT_RECURSIVE, set 0, clear 1)"), "\(log)")
+        let bind = try #require(log.firstIndex { $0.hasPrefix("mount(/etc, fd(/ro-tree)") }, "\(log)")
+        #expect(log.firstIndex(of: "mount_setattr(fd(/ro-tree), AT_RECURSIVE, set 1, clear 0)").map { $0 > bind } == true, "after the bind")
+
+        var oldKernel = try #require(HostFacts.current() as HostFacts?)
+        oldKernel.kernel = (5, 10)
+        var request = LaunchRequest(containerName: "oci", containerDirectory: bundle.path, spec: try bundle.spec(), mode: .boot, explain: false)
+        request.hostFacts = oldKernel
+        #expect(throws: SwrunError.self, "a kernel without mount_setattr is told so") { try StartPlan(request) }
+        #expect(OCIFeatures.mountOptions.contains("rro") && OCIFeatures.mountOptions.contains("rrw"))
+    }
 }

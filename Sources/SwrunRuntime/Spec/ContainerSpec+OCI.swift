@@ -195,10 +195,9 @@ extension ContainerSpec {
     private static func mountEntry(type: String, source: String, target: String, options: [String], key: String,
                                    document: OCIDocument) throws(SwrunError) -> MountEntry {
         let isBind = type == "bind" || options.contains("bind") || options.contains("rbind")
-        var kept = options.filter { !["tmpcopyup", "copy-symlink", "notmpcopyup"].contains($0) }
-        if kept.contains("rro") || kept.contains("rrw") {
-            throw document.error(key + ".options", "recursive read-only mounts (rro, rrw) are not supported", hint: "use ro")
-        }
+        // rro and rrw are no mount(2) options: the plan applies them with mount_setattr.
+        var kept = options.filter { !["tmpcopyup", "copy-symlink", "notmpcopyup", "rro", "rrw"].contains($0) }
+        let recursiveReadOnly = options.last { $0 == "rro" || $0 == "rrw" }.map { $0 == "rro" }
         if type == "bind", !kept.contains("bind") && !kept.contains("rbind") { kept.append("rbind") }
         var create = "create=dir"
         if isBind {
@@ -209,8 +208,10 @@ extension ContainerSpec {
             if status.st_mode & S_IFMT != S_IFDIR { create = "create=file" }
         }
         let fsType = isBind || type.isEmpty ? "none" : type
-        return try MountEntry.make(source: source.isEmpty ? fsType : source, target: String(target.dropFirst()), fsType: fsType,
-                                   options: kept + [create], location: ConfigLocation(file: document.path, line: 0), key: key)
+        var entry = try MountEntry.make(source: source.isEmpty ? fsType : source, target: String(target.dropFirst()), fsType: fsType,
+                                        options: kept + [create], location: ConfigLocation(file: document.path, line: 0), key: key)
+        entry.recursiveReadOnly = recursiveReadOnly
+        return entry
     }
 }
 

@@ -64,6 +64,11 @@ struct SetupExecutor<Calls: ContainerCalls> {
         case let .mount(source, target, fsType, flags, data, optional):
             let error = mountResolved(source: source, target: target, fsType: fsType, flags: flags, data: data)
             return optional && (error == ENOENT || error == ENOTDIR) ? 0 : error
+        case let .setMountAttributes(path, set, clear, optional):
+            let target = openInRoot(path, flags: SWRUN_O_PATH)
+            if target < 0 { return optional && (-target == ENOENT || -target == ENOTDIR) ? 0 : -target }
+            defer { calls.close(target) }
+            return calls.setMountAttributes(target, set: set, clear: clear)
         case let .mask(path, null, tmpfs, tmpfsFlags, data):
             let target = openInRoot(path, flags: SWRUN_O_PATH)
             if target < 0 { return -target == ENOENT || -target == ENOTDIR ? 0 : -target }

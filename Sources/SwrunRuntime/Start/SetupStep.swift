@@ -40,6 +40,9 @@ enum SetupAction {
     case makeMountsPrivate
     /// mount(2) with the target (and a path source) resolved as `SetupPath` says.
     case mount(source: SetupPath?, target: SetupPath, fsType: UnsafeMutablePointer<CChar>?, flags: UInt, data: UnsafeMutablePointer<CChar>?, optional: Bool)
+    /// mount_setattr(target, "", AT_EMPTY_PATH|AT_RECURSIVE, {set, clear}): MOUNT_ATTR_* of the
+    /// mount at a path inside the rootfs and of every mount below it (OCI rro, rrw).
+    case setMountAttributes(target: UnsafeMutablePointer<CChar>, set: UInt64, clear: UInt64, optional: Bool)
     /// Hides a path: /dev/null (a host path) bound over a file, an empty read-only tmpfs over a
     /// directory; a missing path is skipped.
     case mask(path: UnsafeMutablePointer<CChar>, null: UnsafeMutablePointer<CChar>, tmpfs: UnsafeMutablePointer<CChar>, tmpfsFlags: UInt, data: UnsafeMutablePointer<CChar>)
