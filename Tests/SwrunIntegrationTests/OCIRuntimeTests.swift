@@ -393,4 +393,30 @@ final class OCIBundleFixture {
         #expect(lines.contains { $0.hasPrefix("/data/sub ro,") }, "\(lines)")
         #expect(!FileManager.default.fileExists(atPath: source + "/top"))
     }
+
+    /// The CPUs this test process may run on, as /proc/self/status lists them.
+    static var ownCPUs: String {
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("Cpus_allowed_list:") } ?? ""
+        return line.split(separator: "\t").last.map(String.init) ?? ""
+    }
+
+    @Test(.enabled(if: sysconf(Int32(_SC_NPROCESSORS_ONLN)) >= 2 && ownCPUs.hasPrefix("0-"), "needs CPUs 0 and 1"))
+    func execCPUAffinityPinsExecButNotTheContainersProcess() throws {
+        let fixture = try OCIBundleFixture()
+        try fixture.command(["sleep", "60"], ["execCPUAffinity": ["initial": "0", "final": "1"]])
+        #expect(try fixture.oci(["run", "--detach", "--bundle", fixture.bundle, "pinned"]).status == 0)
+        let status = "grep Cpus_allowed_list /proc/self/status | cut -f2"
+        let own = try fixture.oci(["exec", "pinned", "sh", "-c", "grep Cpus_allowed_list /proc/1/status | cut -f2"])
+        #expect(own.stdout == Self.ownCPUs + "\n", "the spec leaves the container's own process alone: \(own.stdout) \(own.stderr)")
+        let inline = try fixture.oci(["exec", "pinned", "sh", "-c", status])
+        #expect(inline.status == 0 && inline.stdout == "1\n", "final, once in the container's cgroup: \(inline.stdout) \(inline.stderr)")
+        let processFile = fixture.sandbox.path + "/process.json"
+        try JSONSerialization.data(withJSONObject: ["args": ["sh", "-c", status], "cwd": "/", "env": ["PATH=/bin"],
+                                                    "execCPUAffinity": ["initial": "1"]]).write(to: URL(fileURLWithPath: processFile))
+        let initialOnly = try fixture.oci(["exec", "--process", processFile, "pinned"])
+        // Without final the kernel decides: a cpuset controller resets the affinity as the process joins, else initial stays.
+        #expect(initialOnly.status == 0 && ["1\n", Self.ownCPUs + "\n"].contains(initialOnly.stdout), "\(initialOnly.stdout) \(initialOnly.stderr)")
+        #expect(try fixture.oci(["delete", "--force", "pinned"]).status == 0)
+    }
 }
