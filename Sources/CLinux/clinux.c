@@ -210,6 +210,9 @@ int swrun_sigwait_all(const sigset_t *set, siginfo_t *info) {
 #ifndef MOUNT_ATTR_RDONLY
 #define MOUNT_ATTR_RDONLY 0x00000001
 #endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
 #ifndef MFD_EXEC
 #define MFD_EXEC 0x0010U
 #endif
@@ -224,6 +227,37 @@ struct swrun_mount_attr { uint64_t attr_set, attr_clr, propagation, userns_fd; }
 int swrun_mount_set_readonly(int mount_fd) {
     struct swrun_mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
     return (int)syscall(SYS_mount_setattr, mount_fd, "", AT_EMPTY_PATH, &attr, sizeof attr);
+}
+
+int swrun_mount_setattr_recursive(int fd, uint64_t set, uint64_t clear) {
+    struct swrun_mount_attr attr = { .attr_set = set, .attr_clr = clear };
+    return (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
+}
+
+int swrun_ioprio_set_self(int ioprio) {
+    return (int)syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, ioprio);
+}
+
+// linux/sched/types.h's struct sched_attr, as far as SCHED_ATTR_SIZE_VER0 (48 bytes).
+struct swrun_sched_attr {
+    uint32_t size, sched_policy;
+    uint64_t sched_flags;
+    int32_t sched_nice;
+    uint32_t sched_priority;
+    uint64_t sched_runtime, sched_deadline, sched_period;
+};
+
+int swrun_sched_setattr_self(uint32_t policy, uint64_t flags, int32_t nice, uint32_t priority,
+                             uint64_t runtime, uint64_t deadline, uint64_t period) {
+    struct swrun_sched_attr attr = {
+        .size = sizeof attr, .sched_policy = policy, .sched_flags = flags, .sched_nice = nice,
+        .sched_priority = priority, .sched_runtime = runtime, .sched_deadline = deadline, .sched_period = period,
+    };
+    return (int)syscall(SYS_sched_setattr, 0, &attr, 0);
+}
+
+int swrun_sched_setaffinity_self(const void *mask, size_t size) {
+    return (int)syscall(SYS_sched_setaffinity, 0, size, mask);
 }
 
 int swrun_memfd_create_sealable(const char *name) {

@@ -141,8 +141,8 @@ public enum ConfigKeys {
         // and a rootfs of the other's.
         ConfigKey(.prefix("lxc.namespace.share.", suffixes: ["user", "mnt", "pid", "cgroup", "time"]),
                   .single, .text, .notApplied("swrun shares only the net, uts and ipc namespaces with other containers")),
-        ConfigKey(.exact("lxc.time.offset.boot"), .single, .timeOffset, .notApplied("time namespaces are not built yet")),
-        ConfigKey(.exact("lxc.time.offset.monotonic"), .single, .timeOffset, .notApplied("time namespaces are not built yet")),
+        ConfigKey(.exact("lxc.time.offset.boot"), .single, .timeOffset, .applied),
+        ConfigKey(.exact("lxc.time.offset.monotonic"), .single, .timeOffset, .applied),
 
         // The rest.
         ConfigKey(.exact("lxc.rootfs.mount"), .single, .path, .notApplied("swrun picks where the rootfs is mounted")),

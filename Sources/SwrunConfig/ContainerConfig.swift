@@ -44,6 +44,10 @@ public struct ContainerConfig: Sendable {
     public var ttyDirectory: String?
     public var ptyMax: Int
     public var haltSignal: Int32?
+    /// lxc.time.offset.boot and lxc.time.offset.monotonic: the container gets a time namespace
+    /// of its own when either is set.
+    public var bootTimeOffset: ClockOffset?
+    public var monotonicTimeOffset: ClockOffset?
     public var rebootSignal: Int32?
     public var stopSignal: Int32?
     /// lxc.net.N.KEY as networks[N]["KEY"]; the lines of a list key (ipv4.address ...) are joined with "\n".
@@ -125,6 +129,12 @@ public struct ContainerConfig: Sendable {
         ttyDirectory = last("lxc.tty.dir").flatMap { $0.value.isEmpty ? nil : $0.value }
         ptyMax = last("lxc.pty.max").flatMap { Numbers.unsigned32($0.value) }.map(Int.init) ?? 0
         haltSignal = last("lxc.signal.halt").flatMap { SignalNames.parse($0.value) }
+        bootTimeOffset = try last("lxc.time.offset.boot").flatMap { setting throws(SwrunError) in
+            setting.value.isEmpty ? nil : try Self.parsed(setting, ClockOffset.parseLXC)
+        }
+        monotonicTimeOffset = try last("lxc.time.offset.monotonic").flatMap { setting throws(SwrunError) in
+            setting.value.isEmpty ? nil : try Self.parsed(setting, ClockOffset.parseLXC)
+        }
         rebootSignal = last("lxc.signal.reboot").flatMap { SignalNames.parse($0.value) }
         stopSignal = last("lxc.signal.stop").flatMap { SignalNames.parse($0.value) }
         idmaps = try all("lxc.idmap").map { setting throws(SwrunError) in try Self.parsed(setting, IDMap.parse) }

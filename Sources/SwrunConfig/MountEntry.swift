@@ -27,6 +27,9 @@ public struct MountEntry: Sendable, Equatable {
     public var optional: Bool
     /// "relative": the source is relative to the container's rootfs.
     public var relative: Bool
+    /// OCI's rro (true) and rrw (false): the mount and every mount below it made read-only, or
+    /// writable, with mount_setattr(AT_RECURSIVE) once mounted; nil: neither.
+    public var recursiveReadOnly: Bool? = nil
 
     /// Parses one fstab-style line; errors are "FILE:LINE: lxc.mount.entry: ...".
     public static func parse(_ line: String, location: ConfigLocation, key: String = "lxc.mount.entry") throws(SwrunError) -> MountEntry {

@@ -137,11 +137,7 @@ enum ValueRule: Sendable {
 
     /// "-10s", "5 h", "300ms": a whole number and a unit (h, m, s, ms, us, ns).
     private static func checkTimeOffset(_ value: String) throws(ValueError) {
-        let digits = value.prefix { $0 == "-" || $0 == "+" || $0.isNumber }
-        let unit = value.dropFirst(digits.count).trimmingBlanks()
-        guard Int64(digits) != nil, ["h", "m", "s", "ms", "us", "ns"].contains(String(unit)) else {
-            throw ValueError("'\(value)' is not a time offset", hint: "write a whole number and a unit: h, m, s, ms, us or ns")
-        }
+        _ = try ClockOffset.parseLXC(value)
     }
 
     /// "unlimited", "1024", or "SOFT:HARD" with either side a number or "unlimited".

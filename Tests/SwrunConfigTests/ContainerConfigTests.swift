@@ -14,6 +14,17 @@ import Testing
         #expect(config.notYetApplied.isEmpty)
     }
 
+    @Test func timeOffsetsTakeLXCsUnitsAndKeepNanosecondsPositive() throws {
+        let config = try container("lxc.time.offset.boot = 2h\nlxc.time.offset.monotonic = -1500ms\n")
+        #expect(config.bootTimeOffset == ClockOffset(seconds: 7200))
+        #expect(config.monotonicTimeOffset == ClockOffset(seconds: -2, nanoseconds: 500_000_000), "-1.5 s as the kernel takes it")
+        #expect(try container("lxc.time.offset.boot = 10 us\n").bootTimeOffset == ClockOffset(seconds: 0, nanoseconds: 10_000))
+        #expect(try container("lxc.time.offset.boot = 3m\nlxc.time.offset.boot =\n").bootTimeOffset == nil, "an empty value clears")
+        #expect(try container("").monotonicTimeOffset == nil)
+        #expect(swrunError { _ = try container("lxc.time.offset.boot = 9223372036854775807h\n") }?.message.contains("too large") == true)
+        #expect(swrunError { _ = try container("lxc.time.offset.boot = 5\n") }?.message.contains("is not a time offset") == true, "LXC wants a unit")
+    }
+
     @Test func laterSingleValueWins() throws {
         let config = try container("lxc.uts.name = a\nlxc.pty.max = 5\nlxc.uts.name = b\n")
         #expect(config.utsName == "b")

@@ -298,4 +298,125 @@ final class OCIBundleFixture {
         }
         #expect(output.contains("/dev/pts/0") && output.contains("on-the-pty"), "\(output)")
     }
+
+    @Test func ioPriorityAndSchedulerReachTheProcessAndExec() throws {
+        let fixture = try OCIBundleFixture()
+        try fixture.command(["sh", "-c", "ionice -p $$; grep -E '^policy' /proc/self/sched; cut -d' ' -f19 /proc/self/stat"], [
+            "ioPriority": ["class": "IOPRIO_CLASS_IDLE", "priority": 0],
+            "scheduler": ["policy": "SCHED_BATCH", "nice": 7],
+        ])
+        let ran = try fixture.oci(["run", "--bundle", fixture.bundle, "scheduled"])
+        let lines = ran.stdout.split(separator: "\n").map { $0.replacingOccurrences(of: " ", with: "") }
+        #expect(ran.status == 0 && lines.count == 3, "\(ran.stdout) \(ran.stderr)")
+        #expect(lines.first == "idle", "ionice shows the idle class: \(lines)")
+        #expect(lines.dropFirst().first == "policy:3", "SCHED_BATCH is policy 3: \(lines)")
+        #expect(lines.last == "7", "the nice value: \(lines)")
+
+        // exec takes them from the container's process, or from its own process.json.
+        try fixture.command(["sleep", "60"])
+        #expect(try fixture.oci(["run", "--detach", "--bundle", fixture.bundle, "sched-target"]).status == 0)
+        let inline = try fixture.oci(["exec", "sched-target", "sh", "-c", "ionice -p $$; grep -E '^policy' /proc/self/sched"])
+        #expect(inline.status == 0 && inline.stdout.replacingOccurrences(of: " ", with: "") == "idle\npolicy:3\n", "\(inline.stdout) \(inline.stderr)")
+        let processFile = fixture.sandbox.path + "/process.json"
+        try JSONSerialization.data(withJSONObject: ["args": ["sh", "-c", "ionice -p $$; grep -E '^policy' /proc/self/sched"], "cwd": "/", "env": ["PATH=/bin"],
+                                                    "ioPriority": ["class": "IOPRIO_CLASS_BE", "priority": 2],
+                                                    "scheduler": ["policy": "SCHED_IDLE"]]).write(to: URL(fileURLWithPath: processFile))
+        let fromFile = try fixture.oci(["exec", "--process", processFile, "sched-target"])
+        #expect(fromFile.status == 0 && fromFile.stdout.replacingOccurrences(of: " ", with: "") == "best-effort:prio2\npolicy:5\n", "\(fromFile.stdout) \(fromFile.stderr)")
+        #expect(try fixture.oci(["delete", "--force", "sched-target"]).status == 0)
+
+        // A policy the spec does not name is refused before anything runs, by its key.
+        try fixture.command(["true"], ["scheduler": ["policy": "SCHED_BOGUS"]])
+        let bogus = try fixture.oci(["run", "--bundle", fixture.bundle, "bogus"])
+        #expect(bogus.status != 0 && bogus.stderr.contains("process.scheduler.policy 'SCHED_BOGUS' is not a policy"), "\(bogus.stderr)")
+    }
+
+    /// Seconds since boot, as /proc/uptime's first field says it (the host's, or a container's output).
+    static func uptime(_ text: String) -> Double { Double(text.split(separator: " ").first ?? "") ?? -1 }
+
+    @Test func timeOffsetsMoveTheContainersClocksAndExecSeesThem() throws {
+        let fixture = try OCIBundleFixture()
+        let day = 86_400.0
+        try fixture.command(["sh", "-c", "cat /proc/uptime; exec sleep 60"])
+        try fixture.edit { config in
+            var linux = config["linux"] as? [String: Any] ?? [:]
+            linux["namespaces"] = (linux["namespaces"] as? [[String: Any]] ?? []) + [["type": "time"]]
+            linux["timeOffsets"] = ["boottime": ["secs": Int(day)], "monotonic": ["secs": 10, "nanosecs": 5]]
+            config["linux"] = linux
+        }
+        #expect(try fixture.oci(["create", "--bundle", fixture.bundle, "timens"]).status == 0)
+        let hostBefore = Self.uptime(try String(contentsOfFile: "/proc/uptime", encoding: .utf8))
+        #expect(try fixture.oci(["start", "timens"]).status == 0)
+        let exec = try fixture.oci(["exec", "timens", "cat", "/proc/uptime"])
+        let hostAfter = Self.uptime(try String(contentsOfFile: "/proc/uptime", encoding: .utf8))
+        let inside = Self.uptime(exec.stdout)
+        #expect(inside >= hostBefore + day && inside <= hostAfter + day + 1, "the boottime offset: host \(hostBefore) inside \(inside) \(exec.stderr)")
+        let namespaces = try fixture.oci(["exec", "timens", "sh", "-c", "readlink /proc/1/ns/time; readlink /proc/self/ns/time"]).stdout.split(separator: "\n")
+        let host = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/time")) ?? ""
+        #expect(namespaces.count == 2 && namespaces[0] == namespaces[1] && String(namespaces[0]) != host, "pid 1 and exec share one time namespace, not the host's: \(namespaces)")
+        #expect(try fixture.oci(["delete", "--force", "timens"]).status == 0)
+
+        // Offsets without a time namespace of the container's own are refused by name.
+        try fixture.edit { config in
+            var linux = config["linux"] as? [String: Any] ?? [:]
+            linux["namespaces"] = (linux["namespaces"] as? [[String: Any]] ?? []).filter { $0["type"] as? String != "time" }
+            config["linux"] = linux
+        }
+        let refused = try fixture.oci(["run", "--bundle", fixture.bundle, "no-timens"])
+        #expect(refused.status != 0 && refused.stderr.contains("linux.timeOffsets needs a time namespace"), "\(refused.stderr)")
+    }
+
+    @Test func lxcTimeOffsetsGiveTheContainerATimeNamespace() throws {
+        let sandbox = try Sandbox()
+        let name = sandbox.name("timens")
+        try sandbox.create(name, config: sandbox.write("time.conf", "lxc.time.offset.boot = 2h\nlxc.time.offset.monotonic = -1500ms\n"))
+        let before = Self.uptime(try String(contentsOfFile: "/proc/uptime", encoding: .utf8))
+        let ran = try sandbox.execute(name, ["cat", "/proc/uptime"])
+        let after = Self.uptime(try String(contentsOfFile: "/proc/uptime", encoding: .utf8))
+        let inside = Self.uptime(ran.stdout)
+        #expect(ran.status == 0 && inside >= before + 7200 && inside <= after + 7201, "host \(before) inside \(inside) \(ran.stderr)")
+    }
+
+    @Test func rroMakesTheMountsBelowABindReadOnlyToo() throws {
+        let fixture = try OCIBundleFixture()
+        let source = fixture.sandbox.path + "/shared"
+        try FileManager.default.createDirectory(atPath: source + "/sub", withIntermediateDirectories: true)
+        try fixture.command(["sh", "-c", "touch /data/top 2>&1; touch /data/sub/nested 2>&1; cut -d' ' -f5,6 /proc/self/mountinfo | grep '^/data/sub '; echo done"])
+        try fixture.edit { config in
+            config["mounts"] = (config["mounts"] as? [[String: Any]] ?? []) + [["destination": "/data", "type": "bind", "source": source, "options": ["rbind", "rro"]]]
+        }
+        // The nested tmpfs lives in a private mount namespace of the test's own, and goes with it.
+        let ran = try shell("unshare -m --propagation private sh -c 'mount -t tmpfs tmpfs \(source)/sub && \(Swrun.binary) oci --root \(fixture.root) run --bundle \(fixture.bundle) rro'")
+        let lines = ran.stdout.split(separator: "\n").map(String.init)
+        #expect(ran.status == 0 && lines.last == "done", "\(ran.stdout) \(ran.stderr)")
+        #expect(lines.filter { $0.contains("Read-only file system") }.count == 2, "the bind and the tmpfs below it: \(lines)")
+        #expect(lines.contains { $0.hasPrefix("/data/sub ro,") }, "\(lines)")
+        #expect(!FileManager.default.fileExists(atPath: source + "/top"))
+    }
+
+    /// The CPUs this test process may run on, as /proc/self/status lists them.
+    static var ownCPUs: String {
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("Cpus_allowed_list:") } ?? ""
+        return line.split(separator: "\t").last.map(String.init) ?? ""
+    }
+
+    @Test(.enabled(if: sysconf(Int32(_SC_NPROCESSORS_ONLN)) >= 2 && ownCPUs.hasPrefix("0-"), "needs CPUs 0 and 1"))
+    func execCPUAffinityPinsExecButNotTheContainersProcess() throws {
+        let fixture = try OCIBundleFixture()
+        try fixture.command(["sleep", "60"], ["execCPUAffinity": ["initial": "0", "final": "1"]])
+        #expect(try fixture.oci(["run", "--detach", "--bundle", fixture.bundle, "pinned"]).status == 0)
+        let status = "grep Cpus_allowed_list /proc/self/status | cut -f2"
+        let own = try fixture.oci(["exec", "pinned", "sh", "-c", "grep Cpus_allowed_list /proc/1/status | cut -f2"])
+        #expect(own.stdout == Self.ownCPUs + "\n", "the spec leaves the container's own process alone: \(own.stdout) \(own.stderr)")
+        let inline = try fixture.oci(["exec", "pinned", "sh", "-c", status])
+        #expect(inline.status == 0 && inline.stdout == "1\n", "final, once in the container's cgroup: \(inline.stdout) \(inline.stderr)")
+        let processFile = fixture.sandbox.path + "/process.json"
+        try JSONSerialization.data(withJSONObject: ["args": ["sh", "-c", status], "cwd": "/", "env": ["PATH=/bin"],
+                                                    "execCPUAffinity": ["initial": "1"]]).write(to: URL(fileURLWithPath: processFile))
+        let initialOnly = try fixture.oci(["exec", "--process", processFile, "pinned"])
+        // Without final the kernel decides: a cpuset controller resets the affinity as the process joins, else initial stays.
+        #expect(initialOnly.status == 0 && ["1\n", Self.ownCPUs + "\n"].contains(initialOnly.stdout), "\(initialOnly.stdout) \(initialOnly.stderr)")
+        #expect(try fixture.oci(["delete", "--force", "pinned"]).status == 0)
+    }
 }

@@ -37,6 +37,10 @@ final class RecordingCalls: ContainerCalls {
         log.append("mount(\(shown(source)), \(shown(target)), \(text(type)), \(MountFlags(rawValue: flags).cNames), \(text(data)))")
         return 0
     }
+    func setMountAttributes(_ fd: Int32, set: UInt64, clear: UInt64) -> Int32 {
+        log.append("mount_setattr(\(name(fd)), AT_RECURSIVE, set \(set), clear \(clear))")
+        return 0
+    }
     func open(_ path: UnsafePointer<CChar>, _ flags: Int32) -> Int32 {
         log.append("open(\(text(path)))")
         let fd = open(path: text(path))

@@ -172,6 +172,23 @@ import Testing
             ("linux.namespaces[0].type", { $0["linux"] = ["namespaces": [["type": "bogus"]]] }),
             ("linux.seccomp.defaultAction", { $0["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"]], "seccomp": ["defaultAction": "SCMP_ACT_BOGUS"]] }),
             ("mounts[0]", { $0["mounts"] = [["destination": "/x", "type": "tmpfs", "source": "tmpfs", "uidMappings": []]] }),
+            ("linux.timeOffsets", { $0["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"]], "timeOffsets": ["boottime": ["secs": 1]]] }),
+            ("linux.timeOffsets", { $0["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"], ["type": "time", "path": "/proc/1/ns/time"]],
+                                                   "timeOffsets": ["boottime": ["secs": 1]]] }),
+            ("linux.timeOffsets.realtime", { $0["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"], ["type": "time"]], "timeOffsets": ["realtime": ["secs": 1]]] }),
+            ("linux.timeOffsets.boottime.nanosecs", { $0["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"], ["type": "time"]],
+                                                                    "timeOffsets": ["boottime": ["nanosecs": 1_000_000_000]]] }),
+            ("process.ioPriority.class", { $0["process"] = ["args": ["sh"], "cwd": "/", "ioPriority": ["class": "IOPRIO_CLASS_FAST", "priority": 1]] }),
+            ("process.ioPriority.priority", { $0["process"] = ["args": ["sh"], "cwd": "/", "ioPriority": ["class": "IOPRIO_CLASS_BE", "priority": 8]] }),
+            ("process.scheduler.policy", { $0["process"] = ["args": ["sh"], "cwd": "/", "scheduler": ["policy": "X"]] }),
+            ("process.scheduler.policy", { $0["process"] = ["args": ["sh"], "cwd": "/", "scheduler": ["policy": "SCHED_ISO"]] }),
+            ("process.scheduler.nice", { $0["process"] = ["args": ["sh"], "cwd": "/", "scheduler": ["policy": "SCHED_OTHER", "nice": 20]] }),
+            ("process.scheduler.priority", { $0["process"] = ["args": ["sh"], "cwd": "/", "scheduler": ["policy": "SCHED_FIFO"]] }),
+            ("process.scheduler.priority", { $0["process"] = ["args": ["sh"], "cwd": "/", "scheduler": ["policy": "SCHED_BATCH", "priority": 5]] }),
+            ("process.scheduler.flags[1]", { $0["process"] = ["args": ["sh"], "cwd": "/", "scheduler": ["policy": "SCHED_OTHER", "flags": ["SCHED_FLAG_RECLAIM", "SCHED_FLAG_FAST"]]] }),
+            ("process.scheduler", { $0["process"] = ["args": ["sh"], "cwd": "/", "scheduler": ["policy": "SCHED_DEADLINE", "runtime": 20, "deadline": 10]] }),
+            ("process.execCPUAffinity.initial", { $0["process"] = ["args": ["sh"], "cwd": "/", "execCPUAffinity": ["initial": "3-1"]] }),
+            ("process.execCPUAffinity.final", { $0["process"] = ["args": ["sh"], "cwd": "/", "execCPUAffinity": ["final": "0,x"]] }),
         ]
         for (field, change) in cases {
             let bundle = try Bundle(Self.config(change))
@@ -182,5 +199,93 @@ import Testing
                 #expect(error.code == .invalidConfig && error.message.contains(field), "\(field): \(error.message)")
             }
         }
+    }
+
+    @Test func ioPriorityAndSchedulerAreSetBeforeTheCredentials() throws {
+        let bundle = try Bundle(Self.config { config in
+            config["process"] = ["args": ["sh"], "cwd": "/", "user": ["uid": 1000, "gid": 1000],
+                                 "ioPriority": ["class": "IOPRIO_CLASS_RT", "priority": 3],
+                                 "scheduler": ["policy": "SCHED_RR", "priority": 20, "nice": -5, "flags": ["SCHED_FLAG_RESET_ON_FORK"]]]
+        })
+        let profile = try bundle.spec().process.profile
+        #expect(profile.ioPriority == IOPriority(ioClass: .realtime, level: 3) && profile.ioPriority?.value == 1 << 13 | 3)
+        #expect(profile.scheduler == SchedulerSettings(policy: .roundRobin, nice: -5, priority: 20, flags: 1))
+        let payload = try bundle.plan().payloadSummaries
+        let io = try #require(payload.firstIndex(of: "set the I/O priority to IOPRIO_CLASS_RT 3 (process.ioPriority)"), "\(payload)")
+        let policy = try #require(payload.firstIndex { $0.hasPrefix("set the scheduling policy to SCHED_RR nice -5 priority 20 SCHED_FLAG_RESET_ON_FORK") }, "\(payload)")
+        let user = try #require(payload.firstIndex(of: "set the user id to 1000"))
+        #expect(io < user && policy < user, "while CAP_SYS_NICE is still held")
+    }
+
+    @Test func cpuListsReadAsTheKernelWritesThem() throws {
+        let list = try #require(CPUList("0-3,7, 9"))
+        #expect(list.cpus == [0, 1, 2, 3, 7, 9])
+        #expect(list.mask == [0x8f, 0x02, 0, 0, 0, 0, 0, 0])
+        #expect(CPUList("70")?.mask.count == 16, "whole 64-bit words")
+        for bad in ["", "a", "1-", "-1", "3-1", "1,,2", "1024"] { #expect(CPUList(bad) == nil, "\(bad)") }
+    }
+
+    @Test func execCPUAffinityIsForExecOnlyAndSurvivesTheProfileFile() throws {
+        let bundle = try Bundle(Self.config { config in
+            config["process"] = ["args": ["sh"], "cwd": "/", "execCPUAffinity": ["initial": "0-1", "final": "1"],
+                                 "ioPriority": ["class": "IOPRIO_CLASS_IDLE", "priority": 0], "scheduler": ["policy": "SCHED_BATCH", "nice": 3]]
+        })
+        let profile = try bundle.spec().process.profile
+        #expect(profile.execCPUAffinity == ExecCPUAffinity(initial: CPUList("0-1"), final: CPUList("1")))
+        #expect(!(try bundle.plan().payloadSummaries.contains { $0.hasPrefix("run on CPUs") }), "the spec leaves the container's own process alone")
+        let identity = ProcessIdentity(pid: 42, startTime: 7)
+        try profile.write(toContainer: bundle.path, initProcess: identity)
+        let loaded = try ProcessProfile.load(fromContainer: bundle.path, name: "oci", initProcess: identity)
+        #expect(loaded == profile, "exec reads them back from the running container's record")
+    }
+
+    @Test func timeOffsetsMakeATimeNamespaceBeforeAnythingElse() throws {
+        let bundle = try Bundle(Self.config { config in
+            guard case .object(var linux)? = config["linux"], case .array(let namespaces)? = linux["namespaces"] else { return }
+            linux["namespaces"] = .array(namespaces + [["type": "time"]])
+            linux["timeOffsets"] = ["boottime": ["secs": 3600], "monotonic": ["secs": -2, "nanosecs": 500]]
+            config["linux"] = .object(linux)
+        })
+        let spec = try bundle.spec()
+        #expect(spec.timeNamespace?.boottime == ClockOffset(seconds: 3600) && spec.timeNamespace?.monotonic == ClockOffset(seconds: -2, nanoseconds: 500))
+        let log = ContainerCallsTests.walk(try bundle.plan(), with: RecordingCalls())
+        let start = try #require(log.firstIndex(of: "unshare(128)"), "unshare(CLONE_NEWTIME): \(log)")
+        #expect(Array(log[start...].prefix(4)) == [
+            "unshare(128)", "open(/proc/self/timens_offsets)", "write(fd(/proc/self/timens_offsets), monotonic -2 500\nboottime 3600 0\n)",
+            "open(/proc/self/ns/time_for_children)",
+        ], "offsets written before any process is in the namespace")
+        #expect(log.contains("setns(fd(/proc/self/ns/time_for_children), 128)"), "init enters it itself: \(log)")
+        #expect(log.firstIndex { $0.hasPrefix("mount(") }.map { $0 > start } == true, "before the tree is built")
+
+        let joined = try Bundle(Self.config { config in
+            guard case .object(var linux)? = config["linux"], case .array(let namespaces)? = linux["namespaces"] else { return }
+            linux["namespaces"] = .array(namespaces + [["type": "time", "path": "/proc/self/ns/time"]])
+            config["linux"] = .object(linux)
+        })
+        #expect(try joined.spec().timeNamespace == nil && joined.spec().namespaces.joined["time"] == "/proc/self/ns/time")
+        #expect(try joined.plan().setupSummaries.contains("join the time namespace of /proc/self/ns/time"))
+    }
+
+    @Test func rroAndRrwBecomeOneRecursiveMountSetattr() throws {
+        let bundle = try Bundle(Self.config { config in
+            guard case .array(var mounts)? = config["mounts"] else { return }
+            mounts.append(["destination": "/ro-tree", "type": "bind", "source": "/etc", "options": ["rbind", "rro"]])
+            mounts.append(["destination": "/rw-tree", "type": "bind", "source": "/etc", "options": ["rbind", "ro", "rrw"]])
+            config["mounts"] = .array(mounts)
+        })
+        let entries = try bundle.spec().mounts.compactMap(\.entry)
+        #expect(entries.map(\.recursiveReadOnly) == [nil, nil, true, false])
+        #expect(!entries.contains { $0.data.contains("rro") || $0.data.contains("rrw") }, "never passed to mount(2)")
+        let log = ContainerCallsTests.walk(try bundle.plan(), with: RecordingCalls())
+        #expect(log.contains("mount_setattr(fd(/ro-tree), AT_RECURSIVE, set 1, clear 0)") && log.contains("mount_setattr(fd(/rw-tree), AT_RECURSIVE, set 0, clear 1)"), "\(log)")
+        let bind = try #require(log.firstIndex { $0.hasPrefix("mount(/etc, fd(/ro-tree)") }, "\(log)")
+        #expect(log.firstIndex(of: "mount_setattr(fd(/ro-tree), AT_RECURSIVE, set 1, clear 0)").map { $0 > bind } == true, "after the bind")
+
+        var oldKernel = try #require(HostFacts.current() as HostFacts?)
+        oldKernel.kernel = (5, 10)
+        var request = LaunchRequest(containerName: "oci", containerDirectory: bundle.path, spec: try bundle.spec(), mode: .boot, explain: false)
+        request.hostFacts = oldKernel
+        #expect(throws: SwrunError.self, "a kernel without mount_setattr is told so") { try StartPlan(request) }
+        #expect(OCIFeatures.mountOptions.contains("rro") && OCIFeatures.mountOptions.contains("rrw"))
     }
 }

@@ -26,6 +26,8 @@
 #define SWRUN_CLONE_NEWPID    0x20000000ULL
 #define SWRUN_CLONE_NEWNET    0x40000000ULL
 #define SWRUN_CLONE_INTO_CGROUP 0x200000000ULL
+// clone3 and unshare only (in clone(2) it is CSIGNAL's bit); Linux 5.6.
+#define SWRUN_CLONE_NEWTIME   0x00000080ULL
 
 // Flags that glibc hides behind _GNU_SOURCE.
 #define SWRUN_O_PATH 010000000
@@ -141,6 +143,20 @@ int swrun_open_tree_clone(const char *path);
 
 /// mount_setattr(2) MOUNT_ATTR_RDONLY on the detached mount behind `mount_fd`; -1 with errno.
 int swrun_mount_set_readonly(int mount_fd);
+
+/// mount_setattr(2) with AT_EMPTY_PATH | AT_RECURSIVE on the mount at `fd` and every mount
+/// below it: MOUNT_ATTR_* bits `set` raised, `clear` cleared; -1 with errno (ENOSYS before 5.12).
+int swrun_mount_setattr_recursive(int fd, uint64_t set, uint64_t clear);
+
+/// ioprio_set(IOPRIO_WHO_PROCESS, 0, ioprio): the calling process's I/O class and level.
+int swrun_ioprio_set_self(int ioprio);
+
+/// sched_setattr(0, attr, 0) with a struct sched_attr (SCHED_ATTR_SIZE_VER0) of these fields.
+int swrun_sched_setattr_self(uint32_t policy, uint64_t flags, int32_t nice, uint32_t priority,
+                             uint64_t runtime, uint64_t deadline, uint64_t period);
+
+/// sched_setaffinity(0, size, mask) as a raw syscall; `mask` is a CPU bitmask of `size` bytes.
+int swrun_sched_setaffinity_self(const void *mask, size_t size);
 
 /// memfd_create(2) with MFD_CLOEXEC | MFD_ALLOW_SEALING (| MFD_EXEC where known).
 int swrun_memfd_create_sealable(const char *name);

@@ -13,7 +13,7 @@ public enum OCIFeatures {
             "hooks": ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
             "mountOptions": .array(mountOptions.map { .string($0) }),
             "linux": [
-                "namespaces": ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"],
+                "namespaces": ["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"],
                 "capabilities": .array(capabilities),
                 "cgroup": ["v1": true, "v2": true, "systemd": false, "systemdUser": false],
                 "seccomp": [
@@ -33,7 +33,7 @@ public enum OCIFeatures {
     static let mountOptions = ["async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "lazytime", "mand",
                                "noatime", "nodev", "nodiratime", "noexec", "nomand", "norelatime", "nostrictatime", "nosuid",
                                "nosymfollow", "private", "rbind", "relatime", "remount", "ro", "rprivate", "rshared", "rslave",
-                               "runbindable", "rw", "shared", "slave", "strictatime", "suid", "sync", "unbindable"]
+                               "rro", "rrw", "runbindable", "rw", "shared", "slave", "strictatime", "suid", "sync", "unbindable"]
 
     /// A config.json to start a bundle from: `sh` in ./rootfs, the usual mounts, namespaces
     /// and capabilities, as runc's own `spec` writes it.

@@ -27,6 +27,13 @@ extension ContainerSpec {
         devices.ttyCount = config.ttyMax
         devices.ttyDirectory = config.ttyDirectory
         namespaces.joined = config.sharedNamespaces
+        if config.bootTimeOffset != nil || config.monotonicTimeOffset != nil {
+            // As LXC: a time namespace only where an offset asks for one.
+            var offsets = TimeOffsets()
+            if let boot = config.bootTimeOffset { offsets.boottime = boot }
+            if let monotonic = config.monotonicTimeOffset { offsets.monotonic = monotonic }
+            timeNamespace = offsets
+        }
         namespaces.hostNetwork = config.networks.values.contains { $0["type"] == "none" }
         if namespaces.hostNetwork && config.networks.count > 1 {
             // LXC refuses `none` beside other networks: there is no namespace to put them in.

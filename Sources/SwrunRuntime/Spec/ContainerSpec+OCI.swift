@@ -60,10 +60,10 @@ extension ContainerSpec {
         if document["linux.mountLabel"].map(OCIDocument.isSet) == true && SELinux.isEnabled {
             throw document.error("linux.mountLabel", "is not supported: swrun applies no SELinux labels", hint: "drop linux.mountLabel from config.json")
         }
-        for (key, what) in [("linux.intelRdt", "Intel RDT"), ("linux.timeOffsets", "time namespaces")]
-            where document[key].map(OCIDocument.isSet) == true {
-            throw document.error(key, "is not supported: swrun applies no \(what)", hint: "drop \(key) from config.json")
+        if document["linux.intelRdt"].map(OCIDocument.isSet) == true {
+            throw document.error("linux.intelRdt", "is not supported: swrun applies no Intel RDT", hint: "drop linux.intelRdt from config.json")
         }
+        try readTimeOffsets(document)
         if let seccomp = document["linux.seccomp"] {
             let filter = try OCISeccomp.filter(seccomp, in: document, linux32: self.process.profile.linux32Architecture != nil)
             self.process.profile.seccompProgram = filter.map(\.bytes) ?? []
@@ -80,12 +80,15 @@ extension ContainerSpec {
         var listed: Set<String> = []
         for (index, item) in (document["linux.namespaces"]?.array ?? []).enumerated() {
             let key = "linux.namespaces[\(index)]"
-            guard let type = item["type"]?.string else { throw document.error(key + ".type", "is missing", hint: "pid, network, mount, ipc, uts, user or cgroup") }
+            guard let type = item["type"]?.string else { throw document.error(key + ".type", "is missing", hint: "pid, network, mount, ipc, uts, user, cgroup or time") }
             guard let kind = Self.namespaceKinds[type] else {
-                throw document.error(key + ".type", "'\(type)' is not a namespace swrun makes", hint: "use pid, network, mount, ipc, uts, user or cgroup")
+                throw document.error(key + ".type", "'\(type)' is not a namespace swrun makes", hint: "use pid, network, mount, ipc, uts, user, cgroup or time")
             }
             guard listed.insert(kind).inserted else { throw document.error(key, "lists the \(type) namespace twice", hint: "list each namespace once") }
-            guard let path = item["path"]?.string, !path.isEmpty else { continue }
+            guard let path = item["path"]?.string, !path.isEmpty else {
+                if kind == "time" { timeNamespace = TimeOffsets() }
+                continue
+            }
             guard SharedNamespaces.flags[kind] != nil else {
                 throw document.error(key + ".path", "swrun cannot join an existing \(type) namespace", hint: "drop the path: the container gets a new \(type) namespace")
             }
@@ -109,7 +112,35 @@ extension ContainerSpec {
         }
     }
 
-    static let namespaceKinds = ["pid": "pid", "network": "net", "mount": "mnt", "ipc": "ipc", "uts": "uts", "user": "user", "cgroup": "cgroup"]
+    static let namespaceKinds = ["pid": "pid", "network": "net", "mount": "mnt", "ipc": "ipc", "uts": "uts", "user": "user", "cgroup": "cgroup",
+                                 "time": "time"]
+
+    /// linux.timeOffsets, for the time namespace the container makes (one joined has its
+    /// offsets already: the kernel fixes them when the first process enters).
+    private mutating func readTimeOffsets(_ document: OCIDocument) throws(SwrunError) {
+        guard let value = document["linux.timeOffsets"], OCIDocument.isSet(value) else { return }
+        guard let clocks = value.object else { throw document.error("linux.timeOffsets", "is not an object", hint: "write {\"boottime\": {\"secs\": 3600}}") }
+        if namespaces.joined["time"] != nil {
+            throw document.error("linux.timeOffsets", "cannot change the clocks of a time namespace the container joins", hint: "drop linux.timeOffsets, or the time namespace's path")
+        }
+        guard var offsets = timeNamespace else {
+            throw document.error("linux.timeOffsets", "needs a time namespace of the container's own", hint: "add {\"type\": \"time\"} to linux.namespaces")
+        }
+        for (clock, item) in clocks.sorted(by: { $0.key < $1.key }) {
+            let key = "linux.timeOffsets.\(clock)"
+            guard clock == "monotonic" || clock == "boottime" else {
+                throw document.error(key, "is not a clock a time namespace offsets", hint: "use monotonic or boottime")
+            }
+            let seconds = try document.number(item["secs"], key + ".secs", as: Int64.self) ?? 0
+            let nanoseconds = try document.number(item["nanosecs"], key + ".nanosecs", as: UInt32.self) ?? 0
+            guard nanoseconds < 1_000_000_000 else {
+                throw document.error(key + ".nanosecs", "must be below 1000000000", hint: "carry whole seconds into secs")
+            }
+            if clock == "monotonic" { offsets.monotonic = ClockOffset(seconds: seconds, nanoseconds: nanoseconds) }
+            else { offsets.boottime = ClockOffset(seconds: seconds, nanoseconds: nanoseconds) }
+        }
+        timeNamespace = offsets
+    }
 
     // MARK: mounts
 
@@ -164,10 +195,9 @@ extension ContainerSpec {
     private static func mountEntry(type: String, source: String, target: String, options: [String], key: String,
                                    document: OCIDocument) throws(SwrunError) -> MountEntry {
         let isBind = type == "bind" || options.contains("bind") || options.contains("rbind")
-        var kept = options.filter { !["tmpcopyup", "copy-symlink", "notmpcopyup"].contains($0) }
-        if kept.contains("rro") || kept.contains("rrw") {
-            throw document.error(key + ".options", "recursive read-only mounts (rro, rrw) are not supported", hint: "use ro")
-        }
+        // rro and rrw are no mount(2) options: the plan applies them with mount_setattr.
+        var kept = options.filter { !["tmpcopyup", "copy-symlink", "notmpcopyup", "rro", "rrw"].contains($0) }
+        let recursiveReadOnly = options.last { $0 == "rro" || $0 == "rrw" }.map { $0 == "rro" }
         if type == "bind", !kept.contains("bind") && !kept.contains("rbind") { kept.append("rbind") }
         var create = "create=dir"
         if isBind {
@@ -178,8 +208,10 @@ extension ContainerSpec {
             if status.st_mode & S_IFMT != S_IFDIR { create = "create=file" }
         }
         let fsType = isBind || type.isEmpty ? "none" : type
-        return try MountEntry.make(source: source.isEmpty ? fsType : source, target: String(target.dropFirst()), fsType: fsType,
-                                   options: kept + [create], location: ConfigLocation(file: document.path, line: 0), key: key)
+        var entry = try MountEntry.make(source: source.isEmpty ? fsType : source, target: String(target.dropFirst()), fsType: fsType,
+                                        options: kept + [create], location: ConfigLocation(file: document.path, line: 0), key: key)
+        entry.recursiveReadOnly = recursiveReadOnly
+        return entry
     }
 }
 
@@ -249,6 +281,13 @@ struct OCIDocument {
 
     func string(_ key: String) throws(SwrunError) -> String? {
         guard let value = self[key] else { return nil }
+        guard let text = value.string else { throw error(key, "is not a string", hint: "write it in quotes") }
+        return text
+    }
+
+    /// A string, `value` read at `key` (for messages).
+    func string(_ value: JSONValue?, _ key: String) throws(SwrunError) -> String? {
+        guard let value, !value.isNull else { return nil }
         guard let text = value.string else { throw error(key, "is not a string", hint: "write it in quotes") }
         return text
     }
@@ -407,11 +446,12 @@ struct OCIProcess {
         if value["selinuxLabel"].map(OCIDocument.isSet) == true && SELinux.isEnabled {
             throw document.error("\(key).selinuxLabel", "is not supported: swrun applies no SELinux labels", hint: "drop \(key).selinuxLabel")
         }
-        for (field, what) in [("apparmorProfile", "AppArmor profiles"), ("ioPriority", "I/O priorities"),
-                              ("scheduler", "scheduling policies"), ("execCPUAffinity", "CPU affinities")]
-            where value[field].map(OCIDocument.isSet) == true {
-            throw document.error("\(key).\(field)", "is not supported: swrun applies no \(what)", hint: "drop \(key).\(field)")
+        if value["apparmorProfile"].map(OCIDocument.isSet) == true {
+            throw document.error("\(key).apparmorProfile", "is not supported: swrun applies no AppArmor profiles", hint: "drop \(key).apparmorProfile")
         }
+        profile.ioPriority = try ioPriority()
+        profile.scheduler = try scheduler()
+        profile.execCPUAffinity = try execCPUAffinity()
         var process = ProcessSpec(args: args, profile: profile)
         process.argsOrigin = "\(key).args"
         process.terminal = value["terminal"]?.bool ?? false

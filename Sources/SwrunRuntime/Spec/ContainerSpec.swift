@@ -34,6 +34,10 @@ public struct ContainerSpec: Sendable {
     public var writablePaths: [String] = []
     public var devices = DeviceSpec()
     public var namespaces = NamespaceSpec()
+    /// A time namespace of the container's own, with its clocks' offsets (OCI linux.timeOffsets
+    /// with a time namespace, lxc.time.offset.*); nil: the host's clocks, or a time namespace
+    /// joined (namespaces.joined["time"]).
+    public var timeNamespace: TimeOffsets?
     /// lxc.idmap / linux.uidMappings and gidMappings: a user namespace when not empty.
     public var idMaps: [IDMap] = []
     /// The links swrun puts in the container's network namespace (LXC's lxc.net.N).
@@ -153,6 +157,19 @@ public struct DeviceNode: Sendable, Equatable {
     public var minor: UInt32
     public var uid: uid_t
     public var gid: gid_t
+}
+
+/// The offsets of a time namespace's clocks from the host's (time_namespaces(7)): only
+/// CLOCK_MONOTONIC and CLOCK_BOOTTIME have them.
+public struct TimeOffsets: Sendable, Equatable {
+    public var monotonic = ClockOffset(seconds: 0)
+    public var boottime = ClockOffset(seconds: 0)
+    public init() {}
+
+    /// What /proc/self/timens_offsets takes, both clocks in one write.
+    var fileText: String {
+        "monotonic \(monotonic.seconds) \(monotonic.nanoseconds)\nboottime \(boottime.seconds) \(boottime.nanoseconds)\n"
+    }
 }
 
 /// The namespaces the container joins instead of making its own.

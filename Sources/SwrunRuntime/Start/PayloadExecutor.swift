@@ -70,6 +70,13 @@ struct PayloadExecutor {
                 capability += 1
             }
             return 0
+        case .setIOPriority(let value):
+            return swrun_ioprio_set_self(value) == 0 ? 0 : errno
+        case .setScheduler(let settings):
+            return swrun_sched_setattr_self(settings.policy.rawValue, settings.flags, settings.nice, settings.priority,
+                                            settings.runtime, settings.deadline, settings.period) == 0 ? 0 : errno
+        case .setCPUAffinity(let mask):
+            return swrun_sched_setaffinity_self(mask.baseAddress, mask.count) == 0 ? 0 : errno
         case let .setResourceLimit(resource, soft, hard):
             var limit = rlimit(rlim_cur: rlim_t(soft), rlim_max: rlim_t(hard))
             return setrlimit(__rlimit_resource_t(UInt32(bitPattern: resource)), &limit) == 0 ? 0 : errno

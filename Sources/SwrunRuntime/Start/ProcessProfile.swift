@@ -32,6 +32,12 @@ struct ProcessProfile: Equatable, Sendable {
     var resourceLimits: [ResourceLimit] = []
     /// OCI process.user.umask; nil: 022.
     var umask: mode_t?
+    /// OCI process.ioPriority; nil: inherited from swrun.
+    var ioPriority: IOPriority?
+    /// OCI process.scheduler; nil: inherited from swrun.
+    var scheduler: SchedulerSettings?
+    /// OCI process.execCPUAffinity: for exec'd processes only (the spec leaves init's alone).
+    var execCPUAffinity: ExecCPUAffinity?
 
     static let fileName = "swrun.profile"
     static let maxFilterInstructions = 4096  // BPF_MAXINSNS
@@ -118,6 +124,12 @@ struct ProcessProfile: Equatable, Sendable {
             } ?? .null,
             "rlimits": .array(resourceLimits.map { .array([.number(String($0.resource)), .string($0.name), .number(String($0.soft)), .number(String($0.hard))]) }),
             "umask": umask.map { .number(String($0)) } ?? .null,
+            "io_priority": ioPriority.map { .array([.number(String($0.ioClass.rawValue)), .number(String($0.level))]) } ?? .null,
+            "scheduler": scheduler.map { settings in
+                .array([settings.policy.rawValue, UInt32(bitPattern: settings.nice), settings.priority].map { .number(String($0)) }
+                       + [settings.flags, settings.runtime, settings.deadline, settings.period].map { .string(String($0)) })
+            } ?? .null,
+            "exec_cpu_affinity": execCPUAffinity.map { .array([$0.initial, $0.final].map { $0.map { .string($0.text) } ?? .null }) } ?? .null,
         ])
         try FileSystem.writeAtomically(FileSystem.join(directory, Self.fileName), document.serialized + "\n", mode: 0o600)
     }
@@ -157,6 +169,23 @@ struct ProcessProfile: Equatable, Sendable {
             return ResourceLimit(resource: Int32(resource), name: name, soft: soft, hard: hard)
         } ?? []
         profile.umask = document["umask"]?.int.flatMap { mode_t(exactly: $0) }
+        profile.ioPriority = document["io_priority"]?.array.flatMap { fields -> IOPriority? in
+            guard fields.count == 2, let ioClass = fields[0].int.flatMap({ IOPriority.Class(rawValue: Int32($0)) }),
+                  let level = fields[1].int.flatMap({ Int32(exactly: $0) }) else { return nil }
+            return IOPriority(ioClass: ioClass, level: level)
+        }
+        profile.scheduler = document["scheduler"]?.array.flatMap { fields -> SchedulerSettings? in
+            guard fields.count == 7, let policy = fields[0].int64.flatMap({ UInt32(exactly: $0) }).flatMap(SchedulerSettings.Policy.init(rawValue:)),
+                  let nice = fields[1].int64.flatMap({ UInt32(exactly: $0) }), let priority = fields[2].int64.flatMap({ UInt32(exactly: $0) }) else { return nil }
+            let numbers = fields[3...].compactMap { $0.string.flatMap(UInt64.init) }
+            guard numbers.count == 4 else { return nil }
+            return SchedulerSettings(policy: policy, nice: Int32(bitPattern: nice), priority: priority, flags: numbers[0],
+                                     runtime: numbers[1], deadline: numbers[2], period: numbers[3])
+        }
+        profile.execCPUAffinity = document["exec_cpu_affinity"]?.array.flatMap { fields -> ExecCPUAffinity? in
+            guard fields.count == 2 else { return nil }
+            return ExecCPUAffinity(initial: fields[0].string.flatMap(CPUList.init), final: fields[1].string.flatMap(CPUList.init))
+        }
         return profile
     }
 

@@ -55,6 +55,8 @@ struct SetupExecutor<Calls: ContainerCalls> {
             return error
         case .enterCgroupNamespace:
             return calls.unshare(Int32(truncatingIfNeeded: SWRUN_CLONE_NEWCGROUP))
+        case let .makeTimeNamespace(offsets, offsetsFile, forChildren):
+            return makeTimeNamespace(offsets: offsets, offsetsFile: offsetsFile, forChildren: forChildren)
         case .becomeRootInside:
             return calls.becomeUser(0)
         case .makeMountsPrivate:
@@ -62,6 +64,11 @@ struct SetupExecutor<Calls: ContainerCalls> {
         case let .mount(source, target, fsType, flags, data, optional):
             let error = mountResolved(source: source, target: target, fsType: fsType, flags: flags, data: data)
             return optional && (error == ENOENT || error == ENOTDIR) ? 0 : error
+        case let .setMountAttributes(path, set, clear, optional):
+            let target = openInRoot(path, flags: SWRUN_O_PATH)
+            if target < 0 { return optional && (-target == ENOENT || -target == ENOTDIR) ? 0 : -target }
+            defer { calls.close(target) }
+            return calls.setMountAttributes(target, set: set, clear: clear)
         case let .mask(path, null, tmpfs, tmpfsFlags, data):
             let target = openInRoot(path, flags: SWRUN_O_PATH)
             if target < 0 { return -target == ENOENT || -target == ENOTDIR ? 0 : -target }
@@ -159,6 +166,22 @@ struct SetupExecutor<Calls: ContainerCalls> {
         case let .loadSeccomp(program, count):
             return calls.loadSeccomp(program, count)
         }
+    }
+
+    private func makeTimeNamespace(offsets: UnsafeRawBufferPointer, offsetsFile: UnsafeMutablePointer<CChar>,
+                                   forChildren: UnsafeMutablePointer<CChar>) -> Int32 {
+        var error = calls.unshare(Int32(truncatingIfNeeded: SWRUN_CLONE_NEWTIME))
+        if error != 0 { return error }
+        let file = calls.open(offsetsFile, O_WRONLY)
+        if file < 0 { return -file }
+        error = calls.write(file, offsets)
+        calls.close(file)
+        if error != 0 { return error }
+        let namespace = calls.open(forChildren, O_RDONLY)
+        if namespace < 0 { return -namespace }
+        error = calls.setns(namespace, Int32(truncatingIfNeeded: SWRUN_CLONE_NEWTIME))
+        calls.close(namespace)
+        return error
     }
 
     // MARK: path resolution

@@ -29,6 +29,10 @@ enum SetupAction {
     /// unshare(CLONE_NEWCGROUP), once init is in its own cgroup: the container sees that
     /// cgroup as its root.
     case enterCgroupNamespace
+    /// unshare(CLONE_NEWTIME); `offsets` written to /proc/self/timens_offsets while no process
+    /// is in the new namespace (the kernel fixes them at the first); then setns into it
+    /// (/proc/self/ns/time_for_children): init itself, and so everything after it, runs there.
+    case makeTimeNamespace(offsets: UnsafeRawBufferPointer, offsetsFile: UnsafeMutablePointer<CChar>, forChildren: UnsafeMutablePointer<CChar>)
     /// setgroups(0, NULL); setresgid(0); setresuid(0): root of the user namespace, an
     /// unprivileged id on the host.
     case becomeRootInside
@@ -36,6 +40,9 @@ enum SetupAction {
     case makeMountsPrivate
     /// mount(2) with the target (and a path source) resolved as `SetupPath` says.
     case mount(source: SetupPath?, target: SetupPath, fsType: UnsafeMutablePointer<CChar>?, flags: UInt, data: UnsafeMutablePointer<CChar>?, optional: Bool)
+    /// mount_setattr(target, "", AT_EMPTY_PATH|AT_RECURSIVE, {set, clear}): MOUNT_ATTR_* of the
+    /// mount at a path inside the rootfs and of every mount below it (OCI rro, rrw).
+    case setMountAttributes(target: UnsafeMutablePointer<CChar>, set: UInt64, clear: UInt64, optional: Bool)
     /// Hides a path: /dev/null (a host path) bound over a file, an empty read-only tmpfs over a
     /// directory; a missing path is skipped.
     case mask(path: UnsafeMutablePointer<CChar>, null: UnsafeMutablePointer<CChar>, tmpfs: UnsafeMutablePointer<CChar>, tmpfsFlags: UInt, data: UnsafeMutablePointer<CChar>)
@@ -113,6 +120,12 @@ enum PayloadAction {
     case keepCapabilities
     /// capset(2) with each set, then each ambient capability raised (OCI process.capabilities).
     case setCapabilities(CapabilitySets)
+    /// ioprio_set(IOPRIO_WHO_PROCESS, 0, value): OCI process.ioPriority.
+    case setIOPriority(Int32)
+    /// sched_setattr(0, attributes, 0): OCI process.scheduler.
+    case setScheduler(SchedulerSettings)
+    /// sched_setaffinity(0, mask): OCI process.execCPUAffinity, for exec.
+    case setCPUAffinity(UnsafeRawBufferPointer)
     /// setrlimit(2).
     case setResourceLimit(resource: Int32, soft: UInt64, hard: UInt64)
     /// umask(2), for OCI process.user.umask.

@@ -18,10 +18,11 @@ final class SharedNamespaces {
     let all: [Namespace]
 
     /// What may be joined. LXC's lxc.namespace.share names net, uts and ipc; an OCI bundle's
-    /// namespace paths may also name a mount, cgroup or pid namespace. A pid namespace is
+    /// namespace paths may also name a mount, cgroup, pid or time namespace. A pid namespace is
     /// joined by swrun before the clone (it holds for children only), the others by init.
     static let flags: [String: UInt64] = ["net": SWRUN_CLONE_NEWNET, "uts": SWRUN_CLONE_NEWUTS, "ipc": SWRUN_CLONE_NEWIPC,
-                                          "mnt": SWRUN_CLONE_NEWNS, "cgroup": SWRUN_CLONE_NEWCGROUP, "pid": SWRUN_CLONE_NEWPID]
+                                          "mnt": SWRUN_CLONE_NEWNS, "cgroup": SWRUN_CLONE_NEWCGROUP, "pid": SWRUN_CLONE_NEWPID,
+                                          "time": SWRUN_CLONE_NEWTIME]
 
     /// The pid namespace to join, if any: entered by swrun itself right before the clone.
     var pid: Namespace? { all.first { $0.kind == "pid" } }

@@ -33,23 +33,27 @@ extension StartPlan {
                    call: "prctl(PR_SET_DUMPABLE, 0); setns(pidfd, \(target.namespaceNames))",
                    why: "every namespace init has and swrun has not, in one call; the user namespace, where there is one, is entered first. "
                        + "Not dumpable: nothing in the container may read or trace swrun's memory")
+        planCPUAffinity(final: false)
         if !target.cgroupFDs.isEmpty {
             var bytes: [UInt8] = []
             for fd in target.cgroupFDs { withUnsafeBytes(of: fd) { bytes.append(contentsOf: $0) } }
             addPayload(.joinCgroups(arena.bytes(bytes)), "join the container's cgroup", call: "write(tasks or cgroup.procs, \"0\")",
                        why: "the command, and not swrun, counts against the container's limits; its process is born there")
         }
+        planCPUAffinity(final: true)
         addPayload(.resetInheritedState, "reset signal handling and the umask",
                    call: "sigprocmask(SIG_SETMASK, {}); signal(1..64, SIG_DFL); umask(022)",
                    why: "signals blocked or ignored by swrun must not stay that way in your command")
         planCloseInheritedDescriptors()
         planBoundingSet()
+        try planScheduling(forksAfter: true)
         if filterNeedsCapabilities { planSeccomp(inInit: false) }
         planCredentials()
         if !filterNeedsCapabilities { planSeccomp(inInit: false) }
         addPayload(.spawnInPidNamespace, "fork the command into the container's pid namespace",
                    call: "clone(CLONE_PARENT|SIGCHLD)",
                    why: "the first process of swrun that the container can see already holds no more than the container's own")
+        planResetOnFork()
         if request.useTerminal {
             planControllingTerminal()
         } else {

@@ -11,6 +11,8 @@ extension StartPlan {
         // RCU grace period) and makes its links, and waits only where it needs them: before
         // the cgroup namespace and the cgroup mounts, and before pivot_root at the latest.
         planCgroupEntry()
+        // Before the id maps: see planTimeNamespace.
+        planTimeNamespace()
         if usesUserNamespace { planWaitForParent() }
         if spec.namespaces.fromHost.contains("mnt") { return planChangeRoot() }
         addSetup(.makeMountsPrivate, "make all mounts private",
@@ -344,7 +346,22 @@ extension StartPlan {
                          call: "mount(NULL, \"\(target)\", NULL, \(propagation.cNames), NULL)",
                          why: "the propagation type asked for in \(entry.location)")
             }
+            if let readOnly = entry.recursiveReadOnly { try planRecursiveReadOnly(readOnly, target: target, entry: entry) }
         }
+    }
+
+    /// OCI rro and rrw: mount(2) changes one mount at a time, mount_setattr (Linux 5.12) a whole tree.
+    private func planRecursiveReadOnly(_ readOnly: Bool, target: String, entry: MountEntry) throws(SwrunError) {
+        let option = readOnly ? "rro" : "rrw"
+        guard host.kernel >= (5, 12) else {
+            throw SwrunError(.invalidConfig, "\(entry.location.file): the \(option) option of the mount on \(target) needs mount_setattr, which Linux has from 5.12; this kernel is \(host.kernel.0).\(host.kernel.1)",
+                             hint: readOnly ? "use ro, which makes only the mount itself read-only" : "use rw")
+        }
+        let readOnlyBit: UInt64 = 0x1  // MOUNT_ATTR_RDONLY
+        addSetup(.setMountAttributes(target: c(target), set: readOnly ? readOnlyBit : 0, clear: readOnly ? 0 : readOnlyBit, optional: entry.optional),
+                 "make \(target) and every mount below it \(readOnly ? "read-only" : "writable") (\(option))",
+                 call: "mount_setattr(open(\"\(target)\"), \"\", AT_EMPTY_PATH|AT_RECURSIVE, {\(readOnly ? "attr_set" : "attr_clr") = MOUNT_ATTR_RDONLY})",
+                 why: "\(option) in \(entry.location): a bind's submounts keep their own flags, which ro on the bind alone does not change")
     }
 
     // MARK: helpers

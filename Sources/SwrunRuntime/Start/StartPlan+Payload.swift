@@ -33,6 +33,7 @@ extension StartPlan {
         let seccompEarly = !seccompInInit && (filterNeedsCapabilities || !spec.hooks.start.isEmpty)
         if seccompInInit || seccompEarly { planSeccomp(inInit: seccompInInit) }
         planHooks(spec.hooks.start, inContainer: true)
+        try planScheduling()
         planCredentials()
         try planDirectory()
         if !seccompInInit && !seccompEarly { planSeccomp(inInit: false) }
