@@ -67,6 +67,15 @@ public struct ConfigFile: Sendable {
         lines.append(ConfigLine.make(key, value, ending: ending))
     }
 
+    /// Rewrites values in place, line by line, keeping each line's spacing: `transform` gets
+    /// a line's key and value and returns the new value, or nil to leave the line alone.
+    public mutating func rewriteValues(_ transform: (_ key: String, _ value: String) -> String?) {
+        for index in lines.indices {
+            guard let entry = lines[index].entry, let value = transform(entry.key, entry.value) else { continue }
+            lines[index].replaceValue(value)
+        }
+    }
+
     /// Removes every line that sets `key`.
     public mutating func removeAll(_ key: String) {
         lines.removeAll { $0.entry?.key == key }

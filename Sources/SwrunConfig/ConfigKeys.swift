@@ -114,7 +114,7 @@ public enum ConfigKeys {
         ConfigKey(.exact("lxc.group"), .list, .text, .applied),
         ConfigKey(.exact("lxc.monitor.unshare"), .single, .boolean, .notApplied("swrun has no monitor process")),
         ConfigKey(.exact("lxc.monitor.signal.pdeath"), .single, .signal, .notApplied("swrun has no monitor process")),
-        ConfigKey(.exact("lxc.ephemeral"), .single, .boolean, .notApplied("ephemeral containers are not built yet")),
+        ConfigKey(.exact("lxc.ephemeral"), .single, .boolean, .applied),
 
         // Logging.
         ConfigKey(.exact("lxc.log.file"), .single, .path, .notApplied(logging)),

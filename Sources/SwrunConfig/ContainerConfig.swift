@@ -9,6 +9,8 @@ public struct ContainerConfig: Sendable {
     /// lxc.rootfs.path = overlay:...: layers under the container's own upper directory,
     /// mounted at its directory's rootfs when it starts.
     public var rootOverlay: RootOverlay?
+    /// lxc.ephemeral = 1: the container is destroyed once it stops.
+    public var ephemeral = false
     public var utsName: String?
     /// lxc.arch, when set (it is checked to be the host's own).
     public var architecture: String?
@@ -122,6 +124,7 @@ public struct ContainerConfig: Sendable {
         seccompProfile = last("lxc.seccomp.profile").flatMap { $0.value.isEmpty ? nil : $0.value }
         seccompAllowNesting = last("lxc.seccomp.allow_nesting").map { Numbers.unsigned32($0.value) == 1 } ?? false
         noNewPrivs = last("lxc.no_new_privs").map { Numbers.unsigned32($0.value) == 1 } ?? false
+        ephemeral = last("lxc.ephemeral").map { Numbers.unsigned32($0.value) == 1 } ?? false
         cgroupDirectory = last("lxc.cgroup.dir").map(\.value).flatMap { $0.isEmpty ? nil : $0 }
         cgroupRelative = last("lxc.cgroup.relative").map { Numbers.unsigned32($0.value) == 1 } ?? false
         consoleLogFile = last("lxc.console.logfile").flatMap { $0.value.isEmpty ? nil : $0.value }

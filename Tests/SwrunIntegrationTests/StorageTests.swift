@@ -70,4 +70,101 @@ import Testing
         let failed = try sandbox.execute(name, ["true"])
         #expect(failed.status != 0 && failed.stderr.contains("the rootfs layer \(sandbox.path)/\(base)/rootfs is missing"), "\(failed.stderr)")
     }
+
+    func config(_ sandbox: Sandbox, _ name: String) -> String {
+        (try? String(contentsOfFile: "\(sandbox.path)/\(name)/config", encoding: .utf8)) ?? ""
+    }
+
+    func value(_ key: String, in config: String) -> String? {
+        config.split(separator: "\n").last { $0.hasPrefix(key + " = ") }.map { String($0.dropFirst(key.count + 3)) }
+    }
+
+    /// lxc-copy's whole copy: the files, and a config with the copy's name, paths and MAC.
+    @Test func aCopyHasItsOwnFilesNameAndAddresses() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("orig"), copy = sandbox.name("copy")
+        let settings = sandbox.write("net.conf", "lxc.net.0.type = empty\nlxc.net.1.type = veth\nlxc.net.1.link = nobr0\nlxc.net.1.hwaddr = 00:16:3e:xx:xx:xx\nlxc.console.logfile = \(sandbox.path)/\(name)/console.log\n")
+        try sandbox.create(name, config: settings)
+        let copied = try Swrun.run(["copy", "-n", name, "-N", copy, "-P", sandbox.path])
+        #expect(copied.status == 0, "\(copied.stderr)")
+        let original = config(sandbox, name), made = config(sandbox, copy)
+        #expect(value("lxc.rootfs.path", in: made) == "dir:\(sandbox.path)/\(copy)/rootfs")
+        #expect(value("lxc.uts.name", in: made) == copy)
+        #expect(value("lxc.console.logfile", in: made) == "\(sandbox.path)/\(copy)/console.log")
+        let mac = try #require(value("lxc.net.1.hwaddr", in: made))
+        #expect(mac.hasPrefix("00:16:3e:") && mac != value("lxc.net.1.hwaddr", in: original))
+        #expect((try? String(contentsOfFile: "\(sandbox.path)/\(copy)/rootfs/etc/hostname", encoding: .utf8)) == copy + "\n")
+        let ran = try sandbox.execute(copy, ["hostname"], options: ["-s", "lxc.net.1.type=empty"])
+        #expect(ran.stdout == copy + "\n", "\(ran.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(sandbox.path)/\(name)/lxc_snapshots"), "a whole copy stands on nothing")
+        let again = try Swrun.run(["copy", "-n", name, "-N", copy, "-P", sandbox.path])
+        #expect(again.status != 0 && again.stderr.contains("already exists"), "\(again.stderr)")
+    }
+
+    /// A snapshot is an overlay over the original, in LXC's files: neither swrun nor LXC
+    /// destroys the original while it stands on it.
+    @Test func aSnapshotStandsOnTheOriginalAndLXCKnowsIt() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("orig"), snapshot = sandbox.name("snap")
+        try sandbox.create(name)
+        let made = try Swrun.run(["copy", "-n", name, "-N", snapshot, "-s", "-P", sandbox.path])
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(value("lxc.rootfs.path", in: config(sandbox, snapshot)) == "overlay:\(sandbox.path)/\(name)/rootfs:\(sandbox.path)/\(snapshot)/overlay/delta")
+        #expect((try? String(contentsOfFile: "\(sandbox.path)/\(name)/lxc_snapshots", encoding: .utf8)) == "\(sandbox.path)\n\(snapshot)\n")
+        #expect((try? String(contentsOfFile: "\(sandbox.path)/\(snapshot)/lxc_rdepends", encoding: .utf8)) == "\(sandbox.path)\n\(name)\n")
+        let ran = try sandbox.execute(snapshot, ["sh", "-c", "hostname; echo mine > /etc/motd"])
+        #expect(ran.stdout == snapshot + "\n", "\(ran.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(sandbox.path)/\(name)/rootfs/etc/motd"))
+
+        let refused = try Swrun.run(["destroy", "-n", name, "-P", sandbox.path])
+        #expect(refused.status != 0 && refused.stderr.contains("snapshot clones") && refused.stderr.contains(snapshot), "\(refused.stderr)")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/lxc-destroy")
+        process.arguments = ["-n", name, "-P", sandbox.path]
+        let lxc = try Swrun.runProcess(process)
+        #expect(lxc.status != 0 && lxc.stderr.contains("has clones"), "\(lxc.stderr)")
+
+        #expect(try Swrun.run(["destroy", "-n", snapshot, "-P", sandbox.path]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: "\(sandbox.path)/\(name)/lxc_snapshots"))
+        #expect(try Swrun.run(["destroy", "-n", name, "-P", sandbox.path]).status == 0)
+    }
+
+    /// Copies of an overlay container: a whole copy keeps its layers under a copy of its
+    /// changes; -B dir copies the merged files.
+    @Test func copiesOfAnOverlayContainer() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("clone")
+        let (base, _) = try overlayClone(sandbox, name)
+        #expect(try sandbox.execute(name, ["sh", "-c", "echo changed > /etc/motd; rm /etc/hostname"]).status == 0)
+        let layered = sandbox.name("layered"), flat = sandbox.name("flat")
+        #expect(try Swrun.run(["copy", "-n", name, "-N", layered, "-P", sandbox.path]).status == 0)
+        #expect(value("lxc.rootfs.path", in: config(sandbox, layered)) == "overlay:\(sandbox.path)/\(base)/rootfs:\(sandbox.path)/\(layered)/overlay/delta")
+        let seen = try sandbox.execute(layered, ["sh", "-c", "cat /etc/motd; test -e /etc/hostname || echo gone"])
+        #expect(seen.stdout == "changed\ngone\n", "\(seen.stderr)")
+
+        let copied = try Swrun.run(["copy", "-n", name, "-N", flat, "-B", "dir", "-P", sandbox.path])
+        #expect(copied.status == 0, "\(copied.stderr)")
+        let rootfs = "\(sandbox.path)/\(flat)/rootfs"
+        #expect(value("lxc.rootfs.path", in: config(sandbox, flat)) == "dir:" + rootfs)
+        #expect((try? String(contentsOfFile: rootfs + "/etc/motd", encoding: .utf8)) == "changed\n")
+        #expect(!FileManager.default.fileExists(atPath: rootfs + "/etc/hostname"), "the whiteout was applied, not copied")
+        #expect(FileManager.default.fileExists(atPath: rootfs + "/bin/busybox"))
+        #expect(!FileManager.default.fileExists(atPath: "\(sandbox.path)/\(flat)/.merged"))
+        #expect(!(try hostMountInfo()).contains(sandbox.path), "the merged view was this process's own")
+    }
+
+    /// lxc-copy -e: an ephemeral snapshot, started, with binds; gone once it stops.
+    @Test func anEphemeralCopyRunsAndGoesWhenItStops() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("orig"), ephemeral = sandbox.name("eph")
+        try sandbox.create(name)
+        let shared = sandbox.write("shared.txt", "from the host\n")
+        let started = try Swrun.run(["copy", "-n", name, "-N", ephemeral, "-e", "-m", "bind=\(shared):/mnt/shared.txt:ro", "-P", sandbox.path])
+        #expect(started.status == 0, "\(started.stderr)")
+        #expect(value("lxc.ephemeral", in: config(sandbox, ephemeral)) == "1")
+        let seen = try Swrun.run(["attach", "-n", ephemeral, "-P", sandbox.path, "--", "sh", "-c", "cat /mnt/shared.txt; echo x >> /mnt/shared.txt || echo read-only"])
+        #expect(seen.stdout == "from the host\nread-only\n", "\(seen.stderr)")
+        #expect(try Swrun.run(["stop", "-k", "-n", ephemeral, "-P", sandbox.path]).status == 0)
+        for _ in 0..<100 where FileManager.default.fileExists(atPath: "\(sandbox.path)/\(ephemeral)") { usleep(20_000) }
+        #expect(!FileManager.default.fileExists(atPath: "\(sandbox.path)/\(ephemeral)"))
+        #expect(!FileManager.default.fileExists(atPath: "\(sandbox.path)/\(name)/lxc_snapshots"))
+        let misuse = try Swrun.run(["copy", "-n", name, "-N", sandbox.name("x"), "-D", "-P", sandbox.path])
+        #expect(misuse.status != 0 && misuse.stderr.contains("goes with -e"), "\(misuse.stderr)")
+    }
 }

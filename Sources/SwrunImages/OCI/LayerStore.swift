@@ -20,6 +20,9 @@ public struct LayerStore: Sendable {
 
     public func path(of diffID: String) -> String { layers + "/" + diffID.dropFirst("sha256:".count) }
 
+    /// Whether `path` is a layer of this store.
+    public func holds(_ path: String) -> Bool { FileSystem.parentPath(path) == layers }
+
     /// The unpacked directories of `manifest`'s layers, lowest first, each unpacked now where
     /// it is missing and checked against its diff_id as it unpacks. The caller holds the
     /// store's use lock, so that no prune takes them before they are recorded as in use.
@@ -60,7 +63,7 @@ public struct LayerStore: Sendable {
 
     /// Records that the container in `containerDirectory` is made of `layers`, until its
     /// config is gone (destroy) or names them no more.
-    func recordUser(_ containerDirectory: String, layers paths: [String]) throws(SwrunError) {
+    public func recordUser(_ containerDirectory: String, layers paths: [String]) throws(SwrunError) {
         try FileSystem.makeDirectories(users, mode: 0o700)
         let text = ([containerDirectory] + paths).joined(separator: "\n") + "\n"
         try FileSystem.writeAtomically(users + "/" + Self.key(containerDirectory), text, mode: 0o600)

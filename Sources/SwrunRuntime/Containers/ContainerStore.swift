@@ -98,6 +98,12 @@ public struct ContainerStore: Sendable {
         unlink(FileSystem.join(directory(of: name), ProcessProfile.fileName))
     }
 
+    /// lxc.ephemeral: a container that goes once it stops. Called once its run lock is let go.
+    public func destroyIfEphemeral(_ name: String, warn: (String) -> Void) {
+        guard (try? config(of: name))?.ephemeral == true, status(of: name).state == .stopped else { return }
+        do { try destroy(name) } catch { warn("could not remove the ephemeral container \(name): \(error)") }
+    }
+
     /// Takes the container's run lock, so that one container is started once at a time.
     /// A container whose monitor died still runs: its record says so, and it is refused too.
     public func lockForStart(_ name: String) throws(SwrunError) -> FileLock {
@@ -112,15 +118,23 @@ public struct ContainerStore: Sendable {
         return lock
     }
 
-    /// Removes the container's directory (config, rootfs, lock). A running container is refused.
+    /// Removes the container's directory (config, rootfs, lock). A running container is
+    /// refused, and so is one that snapshot clones stand on.
     public func destroy(_ name: String) throws(SwrunError) {
         try requireExisting(name)
+        let address = ContainerAddress(lxcPath: lxcPath, name: name)
+        let clones = SnapshotDependencies.clones(of: address)
+        guard clones.isEmpty else {
+            throw SwrunError(.busy, "container '\(name)' has snapshot clones that stand on its files: \(clones.map { "\($0.name) (\($0.lxcPath))" }.joined(separator: ", "))",
+                             hint: "destroy the clones first (swrun destroy -n CLONE -P PATH)")
+        }
         // The run lock, held while the tree goes, keeps a start from beginning in it.
         guard let lock = try? lockForStart(name) else {
             throw SwrunError(.busy, "container '\(name)' is running",
                              hint: "stop it first (`swrun stop -n \(name) -P \(lxcPath)`), or destroy it with -f, which stops it")
         }
         defer { withExtendedLifetime(lock) {} }
+        SnapshotDependencies.forget(address)
         try FileSystem.removeTree(directory(of: name))
         try AddressLeases(lxcPath: lxcPath).release(name)
     }

@@ -19,7 +19,13 @@ public struct ForegroundExecution {
         self.name = name
     }
 
+    /// Runs the command; an ephemeral container (lxc.ephemeral) is destroyed after it.
     public func run(warn: (String) -> Void) throws(SwrunError) -> ProcessStatus {
+        defer { store.destroyIfEphemeral(name, warn: warn) }  // once the run lock is let go
+        return try runHoldingLock(warn: warn)
+    }
+
+    private func runHoldingLock(warn: (String) -> Void) throws(SwrunError) -> ProcessStatus {
         try store.requireExisting(name)
         // The command when none is given: lxc.execute.cmd, else lxc.init.cmd, else the image's
         // argv (swrun.json), else a shell.

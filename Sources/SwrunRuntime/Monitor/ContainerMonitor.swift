@@ -63,6 +63,14 @@ public struct ContainerMonitor {
     /// last init's exit status as a shell code.
     public func run(ready: (Result<Void, SwrunError>) -> Void, warn: (String) -> Void,
                     log: (String) -> Void = { _ in }) -> Int32 {
+        let status = watch(ready: ready, warn: warn, log: log)
+        // lxc.ephemeral: the container goes with its last stop, once its run lock is let go.
+        store.destroyIfEphemeral(name, warn: log)
+        return status
+    }
+
+    private func watch(ready: (Result<Void, SwrunError>) -> Void, warn: (String) -> Void,
+                       log: (String) -> Void) -> Int32 {
         var reported = false
         func report(_ result: Result<Void, SwrunError>) {
             guard !reported else {

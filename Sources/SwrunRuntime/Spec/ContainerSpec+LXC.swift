@@ -189,7 +189,7 @@ extension ContainerSpec {
     /// Keys that only a booted system container uses (halt signals, ttys, autostart, logs):
     /// running a command, as lxc-execute does, ignores them by design, so they earn no warning.
     static func mattersForExecute(_ key: String) -> Bool {
-        let bootOnly = ["lxc.signal.", "lxc.tty.", "lxc.start.", "lxc.group", "lxc.console.", "lxc.log.", "lxc.monitor.", "lxc.ephemeral"]
+        let bootOnly = ["lxc.signal.", "lxc.tty.", "lxc.start.", "lxc.group", "lxc.console.", "lxc.log.", "lxc.monitor."]
         return !bootOnly.contains { key.hasPrefix($0) }
     }
 }
