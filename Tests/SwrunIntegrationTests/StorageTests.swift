@@ -167,4 +167,49 @@ import Testing
         let misuse = try Swrun.run(["copy", "-n", name, "-N", sandbox.name("x"), "-D", "-P", sandbox.path])
         #expect(misuse.status != 0 && misuse.stderr.contains("goes with -e"), "\(misuse.stderr)")
     }
+
+    /// lxc-snapshot's layout and listing: swrun's snapshots are LXC's, restored in place (the
+    /// snapshots stay) or as a new container, destroyed one by one, ALL, or with destroy -s.
+    @Test func snapshotsAreTakenListedRestoredAndDestroyedAsLXCDoes() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("snapped")
+        try sandbox.create(name)
+        func swrun(_ words: [String]) throws -> Swrun.Result { try Swrun.run(["snapshot", "-n", name, "-P", sandbox.path] + words) }
+        let note = sandbox.write("note.txt", "before the upgrade\n")
+        #expect(try swrun(["-c", note]).stdout == "Created snapshot snap0 of \(name)\n")
+        #expect(try sandbox.execute(name, ["sh", "-c", "echo v2 > /version"]).status == 0)
+        #expect(try swrun([]).stdout == "Created snapshot snap1 of \(name)\n")
+        let snaps = "\(sandbox.path)/\(name)/snaps"
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: snaps + "/snap0")) == ["config", "rootfs", "ts", "comment"])
+        #expect(try String(contentsOfFile: snaps + "/snap0/config", encoding: .utf8).contains("lxc.rootfs.path = dir:\(snaps)/snap0/rootfs"))
+
+        let listed = try swrun(["-L", "-C"])
+        let lines = listed.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3 && lines[0].hasPrefix("snap0 (\(snaps)) ") && lines[1] == "before the upgrade" && lines[2].hasPrefix("snap1 (\(snaps)) "), "\(listed.stdout)")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/lxc-snapshot")
+        process.arguments = ["-n", name, "-P", sandbox.path, "-L", "-C"]
+        let lxc = try Swrun.runProcess(process)
+        #expect(lxc.stdout == listed.stdout, "LXC lists the same: \(lxc.stdout) \(lxc.stderr)")
+
+        #expect(try sandbox.execute(name, ["sh", "-c", "echo v3 > /version"]).status == 0)
+        #expect(try swrun(["-r", "snap1"]).status == 0)
+        #expect(try sandbox.execute(name, ["cat", "/version"]).stdout == "v2\n")
+        #expect(!FileManager.default.fileExists(atPath: "\(sandbox.path)/\(name)/.before-restore"))
+        let older = sandbox.name("older")
+        #expect(try swrun(["-r", "snap0", older]).status == 0)
+        let restored = try sandbox.execute(older, ["sh", "-c", "test -e /version || hostname"])
+        #expect(restored.stdout == name + "\n", "a snapshot keeps its container's hostname: \(restored.stderr)")
+
+        let missing = try swrun(["-r", "snap7"])
+        #expect(missing.status != 0 && missing.stderr.contains("has no snapshot 'snap7'"), "\(missing.stderr)")
+        #expect(try swrun(["-d", "snap0"]).status == 0)
+        #expect(try swrun(["-L"]).stdout.hasPrefix("snap1 "))
+        let refused = try Swrun.run(["destroy", "-n", name, "-P", sandbox.path])
+        #expect(refused.status != 0 && refused.stderr.contains("has snapshots: snap1"), "\(refused.stderr)")
+        #expect(try swrun(["-d", "ALL"]).status == 0)
+        #expect(try swrun(["-L"]).stdout == "No snapshots\n")
+        #expect(try swrun([]).status == 0)
+        #expect(try Swrun.run(["destroy", "-s", "-n", name, "-P", sandbox.path]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: "\(sandbox.path)/\(name)"))
+    }
 }

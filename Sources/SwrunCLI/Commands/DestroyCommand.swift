@@ -6,7 +6,8 @@ enum DestroyCommand: Command {
         name: "destroy",
         abstract: "Destroy a container: its config and rootfs (lxc-destroy).",
         options: [CommonOptions.name, CommonOptions.lxcPath,
-                  .init(short: "f", long: "force", value: nil, help: "Stop a running container first (SIGKILL).")])
+                  .init(short: "f", long: "force", value: nil, help: "Stop a running container first (SIGKILL)."),
+                  .init(short: "s", long: "snapshots", value: nil, help: "Destroy the container's snapshots too (lxc-destroy -s).")])
     static let requiredOptions = ["name"]
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
@@ -17,7 +18,7 @@ enum DestroyCommand: Command {
         if arguments.flag("force") && store.status(of: name).state != .stopped {
             try ContainerStopper(store: store, name: name).stop(timeout: 0, killAtOnce: true, warn: warn)
         }
-        try store.destroy(name)
+        try store.destroy(name, snapshots: arguments.flag("snapshots"))
         print("Destroyed container \(name)")
         return 0
     }

@@ -25,6 +25,9 @@ public struct ContainerCopier {
         public var allowRunning = false
         /// -m bind=SRC[:DEST][:ro|rw]: bind mounts of the copy.
         public var mounts: [CopyMount] = []
+        /// The copy's directory exists already, holding only what must stay (a snapshot
+        /// restored in place keeps its container's snaps/).
+        var intoExistingDirectory = false
 
         public init(newName: String) {
             self.newName = newName
@@ -63,11 +66,13 @@ public struct ContainerCopier {
         let rootfs = try plannedRootfs(config, options: options, copy: copy)
 
         try FileSystem.makeDirectories(target.lxcPath, mode: 0o755)
-        do {
-            try FileSystem.makeDirectory(copy.directory, mode: 0o770)
-        } catch where error.code == .alreadyExists {
-            throw SwrunError(.alreadyExists, "container '\(copy.name)' already exists in \(copy.lxcPath)",
-                             hint: "pick another name with -N, or destroy it first")
+        if !options.intoExistingDirectory {
+            do {
+                try FileSystem.makeDirectory(copy.directory, mode: 0o770)
+            } catch where error.code == .alreadyExists {
+                throw SwrunError(.alreadyExists, "container '\(copy.name)' already exists in \(copy.lxcPath)",
+                                 hint: "pick another name with -N, or destroy it first")
+            }
         }
         do {
             try fill(rootfs, from: config, copy: copy)
@@ -82,7 +87,8 @@ public struct ContainerCopier {
             }
             _ = try target.config(of: copy.name)  // what was written must load
         } catch {
-            try? FileSystem.removeTree(copy.directory)
+            // The caller of an in-place copy puts back what it moved aside.
+            if !options.intoExistingDirectory { try? FileSystem.removeTree(copy.directory) }
             throw error
         }
         return target

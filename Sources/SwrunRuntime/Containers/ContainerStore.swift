@@ -119,9 +119,19 @@ public struct ContainerStore: Sendable {
     }
 
     /// Removes the container's directory (config, rootfs, lock). A running container is
-    /// refused, and so is one that snapshot clones stand on.
-    public func destroy(_ name: String) throws(SwrunError) {
+    /// refused, and so is one that snapshot clones stand on, and one with snapshots of its
+    /// own (LXCPATH/NAME/snaps) unless `snapshots` says they go too (lxc-destroy -s).
+    public func destroy(_ name: String, snapshots: Bool = false) throws(SwrunError) {
         try requireExisting(name)
+        let snaps = ContainerStore(lxcPath: FileSystem.join(directory(of: name), "snaps"))
+        let taken = ((try? FileSystem.listDirectory(snaps.lxcPath)) ?? []).filter { FileSystem.exists(snaps.configPath(of: $0)) }.sorted()
+        if !taken.isEmpty {
+            guard snapshots else {
+                throw SwrunError(.busy, "container '\(name)' has snapshots: \(taken.joined(separator: ", "))",
+                                 hint: "destroy them with it (swrun destroy -s -n \(name) -P \(lxcPath)), or one by one with swrun snapshot -d")
+            }
+            for snapshot in taken.reversed() { try snaps.destroy(snapshot) }
+        }
         let address = ContainerAddress(lxcPath: lxcPath, name: name)
         let clones = SnapshotDependencies.clones(of: address)
         guard clones.isEmpty else {
