@@ -212,4 +212,32 @@ import Testing
         #expect(try Swrun.run(["destroy", "-s", "-n", name, "-P", sandbox.path]).status == 0)
         #expect(!FileManager.default.fileExists(atPath: "\(sandbox.path)/\(name)"))
     }
+
+    /// docker export: the merged files, numeric owners kept; the same archive twice over; a
+    /// running container without its /proc, /sys and /dev contents.
+    @Test func exportWritesTheFilesAsTheContainerSeesThem() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("clone")
+        _ = try overlayClone(sandbox, name)
+        #expect(try sandbox.execute(name, ["sh", "-c", "echo hi > /marker; chown 1234:5678 /marker; rm /etc/hostname"]).status == 0)
+        let first = sandbox.path + "/first.tar", second = sandbox.path + "/second.tar"
+        for path in [first, second] {
+            let exported = try Swrun.run(["export", name, "-P", sandbox.path, "-o", path])
+            #expect(exported.status == 0, "\(exported.stderr)")
+        }
+        #expect(FileManager.default.contentsEqual(atPath: first, andPath: second), "an export is the same each time")
+        let listing = try shell("tar --numeric-owner -tvf '\(first)'").stdout
+        #expect(listing.contains("1234/5678") && listing.contains("./marker"), "\(listing)")
+        #expect(listing.contains("./bin/busybox") && !listing.contains("./etc/hostname"), "the layers merged, the whiteout applied")
+        #expect(!(try hostMountInfo()).contains(sandbox.path) && !FileManager.default.fileExists(atPath: "\(sandbox.path)/\(name)/.export"))
+
+        #expect(try Swrun.run(["start", "-n", name, "-P", sandbox.path]).status == 0)
+        let live = sandbox.path + "/live.tar"
+        let exported = try Swrun.run(["export", "-n", name, "-P", sandbox.path, "-o", live])
+        #expect(exported.status == 0, "\(exported.stderr)")
+        let entries = try shell("tar -tf '\(live)'").stdout.split(separator: "\n")
+        #expect(entries.contains("./marker") && entries.contains("./proc/") && !entries.contains { $0.hasPrefix("./proc/") && $0 != "./proc/" }, "\(entries.count)")
+        #expect(try Swrun.run(["stop", "-k", "-n", name, "-P", sandbox.path]).status == 0)
+        let missing = try Swrun.run(["export", "nosuch", "-P", sandbox.path, "-o", sandbox.path + "/x.tar"])
+        #expect(missing.status != 0 && !FileManager.default.fileExists(atPath: sandbox.path + "/x.tar.partial"))
+    }
 }
