@@ -25,8 +25,8 @@ public enum SwrunCLI {
         ("attach", AttachCommand.self), ("console", ConsoleCommand.self), ("wait", WaitCommand.self),
         ("freeze", FreezeCommand.self), ("unfreeze", UnfreezeCommand.self),
         ("autostart", AutostartCommand.self), ("cgroup", CgroupCommand.self), ("top", TopCommand.self), ("checkconfig", CheckConfigCommand.self), ("net", NetCommand.self),
-        ("copy", CopyCommand.self), ("snapshot", SnapshotCommand.self), ("destroy", DestroyCommand.self), ("ls", ListCommand.self), ("config", ConfigCommand.self),
-        ("pull", PullCommand.self), ("images", ImagesCommand.self), ("image", ImageCommand.self), ("import", ImportCommand.self),
+        ("copy", CopyCommand.self), ("snapshot", SnapshotCommand.self), ("export", ExportCommand.self), ("destroy", DestroyCommand.self), ("ls", ListCommand.self), ("config", ConfigCommand.self),
+        ("pull", PullCommand.self), ("images", ImagesCommand.self), ("image", ImageCommand.self), ("tag", TagCommand.self), ("import", ImportCommand.self),
         ("monitor", MonitorCommand.self),
     ]
 

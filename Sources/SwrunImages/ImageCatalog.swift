@@ -147,6 +147,22 @@ public struct ImageCatalog {
         try ociStore.collectGarbage()
     }
 
+    /// Gives the cached OCI image `source` a second name, `target` (docker tag): a reference to
+    /// the same manifest, which `run`, `images` and `push` then know.
+    public func tag(_ source: String, as target: String) throws(SwrunError) {
+        let reference = try ImageReference(Self.aliases[source]?.oci ?? source)
+        guard let digest = try? FileSystem.readText(ociStore.refPath(reference)).trimmed, FileSystem.exists(ociStore.blobPath(digest)) else {
+            throw SwrunError(.notFound, "no cached OCI image '\(source)'",
+                             hint: FileSystem.exists(importedPath(source)) ? "an imported tarball is no OCI image: import it again under the new name" : "pull it first, or see `swrun images`")
+        }
+        let name = try ImageReference(target)
+        guard name.digest == nil else {
+            throw SwrunError(.invalidArgument, "a tag names a tag, not a digest: \(target)", hint: "give NAME[:TAG], e.g. registry.local:5000/web:v2")
+        }
+        try FileSystem.makeDirectories(FileSystem.parentPath(ociStore.refPath(name)), mode: 0o755)
+        try FileSystem.writeAtomically(ociStore.refPath(name), digest + "\n")
+    }
+
     /// Removes the blobs and unpacked layers that no cached image and no container uses.
     public func prune() throws(SwrunError) {
         try ociStore.collectGarbage()

@@ -441,8 +441,17 @@ struct FixtureError: Error, CustomStringConvertible {
         // The mount was the start's own: the host sees an empty mount point.
         #expect(try FileManager.default.contentsOfDirectory(atPath: "\(sandbox.path)/\(first)/rootfs").isEmpty)
 
+        // A tag is a second name for the same image: it outlives the first.
+        #expect(try swrun(["tag", image, "localhost/tagged/busybox:v1"]).status == 0)
+        #expect(try swrun(["images"]).stdout.contains("localhost/tagged/busybox:v1"))
+        let badTag = try swrun(["tag", registry + "/fixture/busybox:nosuch", "localhost/x:y"])
+        #expect(badTag.status != 0 && badTag.stderr.contains("no cached OCI image"), "\(badTag.stderr)")
+
         // Layers stay while a container names them, even once the image is gone.
         #expect(try swrun(["image", "rm", image]).status == 0)
+        let tagged = try swrun(["run", "--rm", "-P", sandbox.path, "-f", sandbox.emptyConfig, "localhost/tagged/busybox:v1", "--", "cat /etc/layer3"])
+        #expect(tagged.status == 0 && tagged.stdout == "layer3\n", "\(tagged.stderr)")
+        #expect(try swrun(["image", "rm", "localhost/tagged/busybox:v1"]).status == 0)
         #expect(try swrun(["destroy", "-n", first, "-P", sandbox.path]).status == 0)
         #expect(try swrun(["image", "prune"]).status == 0)
         #expect(lowers.allSatisfy { FileManager.default.fileExists(atPath: $0 + "/bin") || FileManager.default.fileExists(atPath: $0) })

@@ -110,6 +110,25 @@ enum ImageCommand: Command {
     }
 }
 
+enum TagCommand: Command {
+    static let spec = CommandSpec(
+        name: "tag",
+        abstract: "Give a cached image another name (docker tag).",
+        discussion: """
+        The new name refers to the same manifest: `swrun run`, `swrun images` and `swrun image rm`
+        take it, and removing one name keeps the image for the other.
+        Example:  swrun tag busybox:latest localhost:5000/tools/busybox:v1
+        """,
+        arguments: [.init(name: "SOURCE", help: "A cached image, as `swrun images` shows it."),
+                    .init(name: "TARGET", help: "The new name, [REGISTRY/]REPOSITORY[:TAG].")])
+
+    static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
+        try requireRoot("swrun tag")
+        try imageCatalog().tag(arguments.arguments[0], as: arguments.arguments[1])
+        return 0
+    }
+}
+
 enum ImportCommand: Command {
     static let spec = CommandSpec(
         name: "import",
