@@ -201,6 +201,11 @@ extension ImageCatalog {
         try FileSystem.makeDirectory(scratch, mode: 0o700)
         defer { try? FileSystem.removeTree(scratch) }
         try template.install(rootfs: scratch, name: name, report: report)
+        // An image archive unpacks too, but as blobs and manifests: no system to run.
+        if ["oci-layout", "manifest.json", "index.json"].contains(where: { FileSystem.exists(scratch + "/" + $0) }) && !FileSystem.exists(scratch + "/bin") {
+            throw SwrunError(.invalidArgument, "\(tarball) is an image archive (docker save or OCI layout), not a rootfs",
+                             hint: "load it with `swrun load -i \(tarball)`")
+        }
         try FileSystem.copyFile(from: tarball, to: importedPath(name), mode: 0o644)
     }
 }

@@ -471,6 +471,53 @@ struct FixtureError: Error, CustomStringConvertible {
         #expect(refused.status != 0 && refused.stderr.contains("needs an OCI image"), "\(refused.stderr)")
     }
 
+    /// docker save / docker load: archives skopeo writes in both formats load; what swrun
+    /// saves, skopeo reads as a docker archive and as an OCI archive, and swrun loads back.
+    @Test func imagesGoThroughSaveAndLoadInBothFormats() throws {
+        _ = try fixtures.startRegistry()  // makes the fixture's OCI layout
+        let layout = fixtures.path + "/oci", work = fixtures.path + "/archives"
+        try fixtures.shell("""
+            set -e; rm -rf '\(work)'; mkdir '\(work)'; cd '\(work)'
+            skopeo copy -q --dest-compress-format gzip oci:'\(layout)':single oci:gz:single
+            skopeo copy -q oci:gz:single docker-archive:docker.tar:fixture/busybox:single
+            skopeo copy -q oci:'\(layout)':single oci-archive:oci.tar:localhost/fixture/busybox:ocitag
+            """)
+        let fromDocker = try swrun(["load", "-i", work + "/docker.tar"])
+        #expect(fromDocker.status == 0 && fromDocker.stdout == "Loaded image docker.io/fixture/busybox:single\n", "\(fromDocker.stderr)")
+        let fromOCI = try swrun(["load", "-i", work + "/oci.tar"])
+        #expect(fromOCI.status == 0 && fromOCI.stdout == "Loaded image localhost/fixture/busybox:ocitag\n", "\(fromOCI.stderr)")
+        for image in ["fixture/busybox:single", "localhost/fixture/busybox:ocitag"] {
+            let ran = try swrun(["run", "--rm", "-P", sandbox.path, "-f", sandbox.emptyConfig, image, "--", "cat /etc/layer3"])
+            #expect(ran.status == 0 && ran.stdout == "layer3\n", "\(image): \(ran.stderr)")
+        }
+
+        let saved = work + "/saved.tar"
+        let wrote = try swrun(["save", "fixture/busybox:single", "localhost/fixture/busybox:ocitag", "-o", saved])
+        #expect(wrote.status == 0, "\(wrote.stderr)")
+        let seen = try fixtures.shell("""
+            skopeo inspect --raw docker-archive:'\(saved)':fixture/busybox:single | sha256sum | cut -c1-8
+            skopeo inspect oci-archive:'\(saved)':ocitag | grep -c '"Digest": "sha256:95c3ae23766948589ac64f12d6f7ce2dcd14f5202aabe8f807a8303d652757a7"'
+            """)
+        #expect(seen.hasSuffix("\n1\n"), "skopeo reads both: \(seen)")
+        #expect(try swrun(["image", "rm", "fixture/busybox:single", "localhost/fixture/busybox:ocitag"]).status == 0)
+        let back = try swrun(["load", "-i", saved])
+        #expect(back.stdout == "Loaded image docker.io/fixture/busybox:single\nLoaded image localhost/fixture/busybox:ocitag\n", "\(back.stderr)")
+
+        // A damaged blob is refused (into a cache without it), and names nothing; a docker
+        // archive is no rootfs to import.
+        #expect(try swrun(["image", "rm", "fixture/busybox:single", "localhost/fixture/busybox:ocitag"]).status == 0)
+        try fixtures.shell("""
+            set -e; cd '\(work)'; rm -rf bad; mkdir bad; tar -xf oci.tar -C bad
+            layer=$(ls -S bad/blobs/sha256 | head -1); printf 'X' | dd of=bad/blobs/sha256/$layer bs=1 seek=100 conv=notrunc 2>/dev/null
+            sed -i 's/ocitag/badtag/' bad/index.json; tar -C bad -cf bad.tar .
+            """)
+        let refused = try swrun(["load", "-i", work + "/bad.tar"])
+        #expect(refused.status != 0 && refused.stderr.contains("holds sha256:"), "\(refused.stderr)")
+        #expect(!(try swrun(["images"])).stdout.contains("badtag"))
+        let imported = try swrun(["import", work + "/docker.tar", "notarootfs"])
+        #expect(imported.status != 0 && imported.stderr.contains("swrun load -i"), "\(imported.stderr)")
+    }
+
     @Test func layersDownloadInParallel() throws {
         try fixtures.shell("bash '\(ImageFixtures.scripts)/make-oci-layout.sh' '\(fixtures.path)/oci'"
             + " && bash '\(ImageFixtures.scripts)/make-static-registry.sh' '\(fixtures.path)/oci' '\(fixtures.path)/static' fixture/busybox")

@@ -129,6 +129,55 @@ enum TagCommand: Command {
     }
 }
 
+enum SaveCommand: Command {
+    static let spec = CommandSpec(
+        name: "save",
+        abstract: "Write cached images to a tar archive (docker save).",
+        discussion: """
+        The archive is an OCI image layout and a docker save archive at once (index.json and
+        manifest.json over the same blobs, as Docker 25 writes it): `docker load`, `swrun load`
+        and OCI tools (skopeo's oci-archive:) read it.
+        Example:  swrun save busybox:latest localhost:5000/web:v2 -o images.tar
+        """,
+        options: [.init(short: "o", long: "output", value: "FILE", help: "Write the archive to FILE instead of standard output.")],
+        arguments: [.init(name: "IMAGE", help: "A cached OCI image, as `swrun images` shows it.", repeats: true)])
+
+    static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
+        let output = arguments.value("output") ?? "-"
+        if output == "-" && Terminal.isTerminal(1) {
+            throw SwrunError(.invalidArgument, "refusing to write a tar archive to the terminal", hint: "redirect it (> FILE) or give -o FILE")
+        }
+        try requireRoot("swrun save")
+        try ImageArchive(store: imageCatalog().ociStore).save(arguments.arguments, to: output)
+        return 0
+    }
+}
+
+enum LoadCommand: Command {
+    static let spec = CommandSpec(
+        name: "load",
+        abstract: "Read images from a tar archive into the cache (docker load).",
+        discussion: """
+        Takes what `swrun save` and `docker save` write (older Docker's layout too) and OCI image
+        layout archives (skopeo's oci-archive:), plain or compressed; every blob is checked
+        against its digest. A rootfs tarball is no image: `swrun import` takes it.
+        Example:  swrun load -i images.tar
+        """,
+        options: [.init(short: "i", long: "input", value: "FILE", help: "The archive (default: standard input).")])
+
+    static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
+        let input = arguments.value("input") ?? "/dev/stdin"
+        if input == "/dev/stdin" && Terminal.isTerminal(0) {
+            throw SwrunError(.invalidArgument, "swrun load needs an archive", hint: "give -i FILE, or redirect one (< FILE)")
+        }
+        try requireRoot("swrun load")
+        for name in try ImageArchive(store: imageCatalog().ociStore).load(input, report: { printError("swrun: \($0)") }) {
+            print("Loaded image \(name)")
+        }
+        return 0
+    }
+}
+
 enum ImportCommand: Command {
     static let spec = CommandSpec(
         name: "import",
