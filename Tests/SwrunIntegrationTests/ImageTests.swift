@@ -518,6 +518,56 @@ struct FixtureError: Error, CustomStringConvertible {
         #expect(imported.status != 0 && imported.stderr.contains("swrun load -i"), "\(imported.stderr)")
     }
 
+    /// docker commit: an overlay container's changes as one layer over its image (whiteouts
+    /// and opaque directories as OCI writes them), the config changed as asked; a directory
+    /// container as an image of one layer.
+    @Test func commitMakesAnImageOfAContainersChanges() throws {
+        let registry = try fixtures.startRegistry()
+        let image = registry + "/fixture/busybox:v2s2", name = sandbox.name("commit")
+        #expect(try swrun(["create", "-n", name, "-t", image, "-P", sandbox.path, "-f", sandbox.emptyConfig]).status == 0)
+        let changed = try sandbox.execute(name, ["sh", "-c", "echo new > /newfile; chown 1234:5678 /newfile; rm /etc/layer2; rm -rf /opaque; mkdir /opaque; echo fresh > /opaque/only"])
+        #expect(changed.status == 0, "\(changed.stderr)")
+        let made = try swrun(["commit", "-P", sandbox.path, "-c", "ENTRYPOINT []", "-c", "CMD [\"cat\", \"/newfile\"]", "-c", "ENV GREETING=hello",
+                              "-c", "LABEL stage=test", "-c", "EXPOSE 8080", "-c", "WORKDIR /data", "-m", "my change", "-a", "tester",
+                              name, "localhost/committed/busybox:v1"])
+        #expect(made.status == 0 && made.stdout.hasPrefix("sha256:"), "\(made.stderr)")
+        let ran = try swrun(["run", "--rm", "-P", sandbox.path, "-f", sandbox.emptyConfig, "localhost/committed/busybox:v1"])
+        #expect(ran.status == 0 && ran.stdout == "new\n", "\(ran.stderr)")
+        let inside = try swrun(["run", "--rm", "-P", sandbox.path, "-f", sandbox.emptyConfig, "localhost/committed/busybox:v1", "--", "sh", "-c",
+                                "ls /opaque; test -e /etc/layer2 || echo gone; cat /etc/layer3; echo $GREETING; pwd; stat -c %u:%g /newfile"])
+        #expect(inside.stdout == "only\ngone\nlayer3\nhello\n/data\n1234:5678\n", "\(inside.stdout) \(inside.stderr)")
+
+        // The config and the new layer, read back from the cache.
+        let cache = caches["SWRUN_CACHE_PATH"]! + "/oci"
+        func blob(_ digest: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: cache + "/blobs/sha256/" + digest.dropFirst(7))) }
+        let digest = try String(contentsOfFile: cache + "/refs/localhost/committed/busybox/v1", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let manifest = try #require(try JSONSerialization.jsonObject(with: blob(digest)) as? [String: Any])
+        let layers = try #require(manifest["layers"] as? [[String: Any]])
+        let configDigest = try #require((manifest["config"] as? [String: Any])?["digest"] as? String)
+        let config = try #require(try JSONSerialization.jsonObject(with: blob(configDigest)) as? [String: Any])
+        let run = try #require(config["config"] as? [String: Any])
+        #expect(layers.count == 4 && (layers.last?["mediaType"] as? String) == "application/vnd.oci.image.layer.v1.tar")
+        #expect((run["Cmd"] as? [String]) == ["cat", "/newfile"] && (run["Entrypoint"] as? [String]) == [])
+        #expect((run["Env"] as? [String])?.contains("GREETING=hello") == true && (run["Labels"] as? [String: String]) == ["stage": "test"])
+        #expect((run["ExposedPorts"] as? [String: Any])?.keys.sorted() == ["8080/tcp"] && (run["WorkingDir"] as? String) == "/data")
+        let history = try #require(config["history"] as? [[String: Any]])
+        #expect((history.last?["comment"] as? String) == "my change" && (history.last?["author"] as? String) == "tester")
+        #expect(((config["rootfs"] as? [String: Any])?["diff_ids"] as? [String])?.last == layers.last?["digest"] as? String)
+        let listing = try fixtures.shell("tar -tvf '\(cache)/blobs/sha256/\(((layers.last?["digest"] as? String) ?? "").dropFirst(7))'")
+        #expect(listing.contains("etc/.wh.layer2") && listing.contains("opaque/.wh..wh..opq") && listing.contains("1234/5678"), "\(listing)")
+
+        // A directory container: one layer, its whole rootfs, with the image's argv.
+        let flat = sandbox.name("flat")
+        #expect(try swrun(["create", "-n", flat, "-t", image, "-B", "dir", "-P", sandbox.path, "-f", sandbox.emptyConfig]).status == 0)
+        #expect(try sandbox.execute(flat, ["sh", "-c", "echo flat > /flatfile"]).status == 0)
+        #expect(try swrun(["commit", "-P", sandbox.path, flat, "localhost/committed/flat:v1"]).status == 0)
+        let flatRun = try swrun(["run", "--rm", "-P", sandbox.path, "-f", sandbox.emptyConfig, "localhost/committed/flat:v1", "--", "cat /flatfile /etc/layer3"])
+        #expect(flatRun.stdout == "flat\nlayer3\n", "\(flatRun.stderr)")
+        let bad = try swrun(["commit", "-P", sandbox.path, "-c", "RUN true", flat, "localhost/committed/bad:v1"])
+        #expect(bad.status != 0 && bad.stderr.contains("swrun commit takes CMD"), "\(bad.stderr)")
+        #expect(try swrun(["image", "rm", "localhost/committed/busybox:v1", "localhost/committed/flat:v1"]).status == 0)
+    }
+
     @Test func layersDownloadInParallel() throws {
         try fixtures.shell("bash '\(ImageFixtures.scripts)/make-oci-layout.sh' '\(fixtures.path)/oci'"
             + " && bash '\(ImageFixtures.scripts)/make-static-registry.sh' '\(fixtures.path)/oci' '\(fixtures.path)/static' fixture/busybox")

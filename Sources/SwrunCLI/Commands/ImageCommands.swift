@@ -1,5 +1,6 @@
 import Glibc
 import SwrunImages
+import SwrunRuntime
 import SwrunSystem
 
 /// The variables that move swrun's caches and its shipped keys (tests and users with
@@ -125,6 +126,36 @@ enum TagCommand: Command {
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         try requireRoot("swrun tag")
         try imageCatalog().tag(arguments.arguments[0], as: arguments.arguments[1])
+        return 0
+    }
+}
+
+enum CommitCommand: Command {
+    static let spec = CommandSpec(
+        name: "commit",
+        abstract: "Make an image of a container's files (docker commit).",
+        discussion: """
+        A container made from a cached image gives that image plus one layer of its changes; any
+        other gives an image of one layer, its whole rootfs. --change takes the Dockerfile
+        instructions CMD, ENTRYPOINT, ENV, LABEL, WORKDIR, USER, STOPSIGNAL, EXPOSE and VOLUME.
+        Commit a stopped container, or accept files changing as they are read.
+        Example:  swrun commit -c 'CMD ["httpd", "-f"]' -m "add the site" web localhost:5000/site:v1
+        """,
+        options: [CommonOptions.lxcPath,
+                  .init(short: "c", long: "change", value: "INSTRUCTION", help: "A Dockerfile instruction for the image's config.", repeats: true),
+                  .init(short: "a", long: "author", value: "AUTHOR", help: "The image's author."),
+                  .init(short: "m", long: "message", value: "MESSAGE", help: "The history entry's comment.")],
+        arguments: [.init(name: "CONTAINER", help: "The container."), .init(name: "IMAGE", help: "The new image's name, [REGISTRY/]REPOSITORY[:TAG].")])
+
+    static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
+        try requireRoot("swrun commit")
+        var options = ImageCommit.Options()
+        options.changes = arguments.values("change")
+        options.author = arguments.value("author")
+        options.message = arguments.value("message")
+        let digest = try ContainerCommit.commit(arguments.arguments[0], of: try arguments.store(), as: arguments.arguments[1],
+                                                images: imageCatalog().ociStore, options: options)
+        print(digest)
         return 0
     }
 }

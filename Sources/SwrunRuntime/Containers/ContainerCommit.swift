@@ -1,0 +1,37 @@
+import Glibc
+import SwrunImages
+import SwrunJSON
+import SwrunSystem
+
+/// `swrun commit` (docker commit): a container's files as an image. An overlay container over
+/// the cached image it came from gives that image plus one layer of its changes (its upper
+/// directory, whiteouts as OCI writes them); any other container gives an image of one layer,
+/// its whole rootfs, with the argv it was made with.
+public enum ContainerCommit {
+    public static func commit(_ name: String, of store: ContainerStore, as target: String, images: OCIStore,
+                              options: ImageCommit.Options) throws(SwrunError) -> String {
+        try store.requireExisting(name)
+        let config = try store.config(of: name)
+        let directory = store.directory(of: name)
+        let sidecar = try ContainerSidecar.load(from: directory)
+        let commit = ImageCommit(store: images)
+        if let overlay = config.rootOverlay, let base = commit.base(sidecar.image, matching: overlay.lowers) {
+            return try commit.commit(overlay.upper, over: base.manifest, as: target, options: options)
+        }
+        // A new base image: the container's argv first, so that --change may override it.
+        var flattened = options
+        let argv = { (words: [String]) in JSONValue.array(words.map { .string($0) }).serialized }
+        flattened.changes = (sidecar.entrypoint.isEmpty ? [] : ["ENTRYPOINT " + argv(sidecar.entrypoint)])
+            + (sidecar.command.isEmpty ? [] : ["CMD " + argv(sidecar.command)]) + options.changes
+        guard let overlay = config.rootOverlay else {
+            return try commit.commit(ContainerSpec.rootfsPath(config, directory: directory), over: nil, as: target, options: flattened)
+        }
+        let view = FileSystem.join(directory, ".commit")
+        try? FileSystem.removeTree(view)
+        try FileSystem.makeDirectory(view, mode: 0o700)
+        defer { rmdir(view) }
+        try RootOverlayMount.mount(overlay, at: view)
+        defer { RootOverlayMount.unmount(at: view) }
+        return try commit.commit(view, over: nil, as: target, options: flattened)
+    }
+}
