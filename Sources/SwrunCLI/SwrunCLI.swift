@@ -26,7 +26,7 @@ public enum SwrunCLI {
         ("freeze", FreezeCommand.self), ("unfreeze", UnfreezeCommand.self),
         ("autostart", AutostartCommand.self), ("cgroup", CgroupCommand.self), ("top", TopCommand.self), ("checkconfig", CheckConfigCommand.self), ("net", NetCommand.self),
         ("copy", CopyCommand.self), ("snapshot", SnapshotCommand.self), ("export", ExportCommand.self), ("destroy", DestroyCommand.self), ("ls", ListCommand.self), ("config", ConfigCommand.self),
-        ("pull", PullCommand.self), ("images", ImagesCommand.self), ("image", ImageCommand.self), ("tag", TagCommand.self), ("commit", CommitCommand.self), ("save", SaveCommand.self), ("load", LoadCommand.self), ("import", ImportCommand.self),
+        ("pull", PullCommand.self), ("push", PushCommand.self), ("login", LoginCommand.self), ("logout", LogoutCommand.self), ("images", ImagesCommand.self), ("image", ImageCommand.self), ("tag", TagCommand.self), ("commit", CommitCommand.self), ("save", SaveCommand.self), ("load", LoadCommand.self), ("import", ImportCommand.self),
         ("monitor", MonitorCommand.self),
     ]
 

@@ -1,3 +1,4 @@
+import Glibc
 import SwrunSystem
 
 /// An HTTP/1.1 client over plain TCP or TLS, for image servers and OCI registries.
@@ -77,6 +78,46 @@ public final class HTTPClient {
         }
     }
 
+    /// What a request sends after its head.
+    public enum RequestBody {
+        case none
+        case bytes([UInt8])
+        /// `count` bytes of the open file `fd`, from `offset` (a blob, or one chunk of it).
+        case file(fd: Int32, offset: Int64, count: Int64)
+
+        var count: Int64 {
+            switch self {
+            case .none: 0
+            case .bytes(let bytes): Int64(bytes.count)
+            case .file(_, _, let count): count
+            }
+        }
+    }
+
+    /// Sends one request of `method` (HEAD, POST, PUT, PATCH, DELETE) with `body`, following no
+    /// redirect, and returns the answer with its (small) body.
+    public func send(_ method: String, _ url: HTTPURL, headers: [(String, String)] = [], body: RequestBody = .none,
+                     limit: Int = 1 << 20) throws(SwrunError) -> (HTTPResponse, [UInt8]) {
+        let proxy = try options.proxies.proxy(for: url)
+        let stream = try connect(url, via: proxy)
+        let viaProxy = url.scheme == .http ? proxy : nil
+        let head = try request(for: url, headers: headers + (method == "HEAD" || method == "GET" ? [] : [("Content-Length", String(body.count))]),
+                               via: viaProxy, method: method)
+        var bytes = head
+        if case .bytes(let data) = body { bytes += data }
+        let exchange = try HTTPExchange(url: url, request: bytes, stream: stream, expectsBody: method != "HEAD")
+        if case .file(let fd, let offset, let count) = body { try exchange.sendBody(fd: fd, offset: offset, count: count) }
+        let response = try exchange.readHead()
+        var data: [UInt8] = []
+        try exchange.readBody { chunk throws(SwrunError) in
+            if data.count + chunk.count > limit {
+                throw SwrunError(.network, "the answer from \(url) is larger than \(limit) bytes", hint: "check the URL")
+            }
+            data.append(contentsOf: chunk)
+        }
+        return (response, data)
+    }
+
     /// GETs a small document (an index, a manifest) whole; throws when it is over `limit` bytes.
     public func fetch(_ url: HTTPURL, headers: [(String, String)] = [],
                       limit: Int = 16 << 20) throws(SwrunError) -> (HTTPResponse, [UInt8]) {
@@ -119,9 +160,9 @@ public final class HTTPClient {
         return try TLSStream.handshake(over: socket, context: context, url: url)
     }
 
-    private func request(for url: HTTPURL, headers: [(String, String)], via proxy: Proxy?) throws(SwrunError) -> [UInt8] {
+    private func request(for url: HTTPURL, headers: [(String, String)], via proxy: Proxy?, method: String = "GET") throws(SwrunError) -> [UInt8] {
         let given = Set(headers.map { $0.0.lowercased() })
-        var lines = ["GET \(proxy == nil ? url.path : url.description) HTTP/1.1", "Host: \(url.hostHeader)"]
+        var lines = ["\(method) \(proxy == nil ? url.path : url.description) HTTP/1.1", "Host: \(url.hostHeader)"]
         if let authorization = proxy?.authorization { lines.append("Proxy-Authorization: \(authorization)") }
         if !given.contains("user-agent") { lines.append("User-Agent: \(options.userAgent)") }
         if !given.contains("accept") { lines.append("Accept: */*") }
@@ -145,14 +186,26 @@ final class HTTPExchange {
     /// Bytes read past the head, not yet given to the parser.
     private var pending = 0..<0
 
-    init(url: HTTPURL, request: [UInt8], stream: ByteStream) throws(SwrunError) {
+    init(url: HTTPURL, request: [UInt8], stream: ByteStream, expectsBody: Bool = true) throws(SwrunError) {
         self.stream = stream
-        self.parser = HTTPResponseParser(url: url)
+        self.parser = HTTPResponseParser(url: url, expectsBody: expectsBody)
         // withUnsafeBytes rethrows untyped errors: carry ours out in a Result.
         try request.withUnsafeBytes { bytes in Result { () throws(SwrunError) in try stream.writeAll(bytes) } }.get()
     }
 
     deinit { buffer.deallocate() }
+
+    /// Sends a request body after the head: `count` bytes of the file `fd` from `offset`.
+    func sendBody(fd: Int32, offset: Int64, count: Int64) throws(SwrunError) {
+        var sent: Int64 = 0
+        while sent < count {
+            let chunk = Int(min(Int64(buffer.count), count - sent))
+            let read = pread(fd, buffer.baseAddress, chunk, off_t(offset + sent))
+            guard read > 0 else { throw SwrunError.system("cannot read the file being uploaded", Errno.current) }
+            try stream.writeAll(UnsafeRawBufferPointer(rebasing: buffer[0..<read]))
+            sent += Int64(read)
+        }
+    }
 
     func readHead() throws(SwrunError) -> HTTPResponse {
         while true {

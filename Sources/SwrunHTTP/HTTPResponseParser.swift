@@ -30,8 +30,12 @@ public struct HTTPResponseParser {
     private var headLines: [String] = []
     private var headSize = 0
 
-    public init(url: HTTPURL) {
+    /// The answer to a HEAD request has a head only, whatever its Content-Length says.
+    let expectsBody: Bool
+
+    public init(url: HTTPURL, expectsBody: Bool = true) {
         self.url = url
+        self.expectsBody = expectsBody
     }
 
     public var isComplete: Bool { state == .done }
@@ -153,7 +157,7 @@ public struct HTTPResponseParser {
     }
 
     private mutating func framing(of response: HTTPResponse) throws(SwrunError) -> State {
-        if response.status == 204 || response.status == 304 { return .done }
+        if response.status == 204 || response.status == 304 || !expectsBody { return .done }
         let codings = response.headers(named: "Transfer-Encoding").joined(separator: ",").lowercased()
         if codings.split(separator: ",").last?.trimmingSpaces == "chunked" { return .chunkSize }
         let lengths = Set(response.headers(named: "Content-Length").flatMap { $0.split(separator: ",").map(\.trimmingSpaces) })

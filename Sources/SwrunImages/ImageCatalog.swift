@@ -31,7 +31,8 @@ public struct ImageCatalog {
     public init(environment: [String: String], fetcher: any BlobFetcher = SequentialBlobFetcher(), opener: ArchiveOpener = .inProcess,
                 report: @escaping (String) -> Void) {
         self.init(ociStore: OCIStore(root: OCIStore.defaultRoot(environment: environment), fetcher: fetcher, opener: opener,
-                                     registrySecurity: RegistrySecurity(environment: environment)),
+                                     registrySecurity: RegistrySecurity(environment: environment),
+                                     credentials: RegistryCredentials(environment: environment)),
                   lxcCacheRoot: DownloadTemplate.defaultCacheRoot(environment: environment),
                   keysDirectory: DownloadTemplate.defaultKeysDirectory(environment: environment), report: report)
     }

@@ -89,11 +89,12 @@ final class ImageFixtures {
 
     /// Starts a registry holding the OCI layout fixture (over HTTPS with the fixture CA when
     /// `tls`); returns its host:port.
-    func startRegistry(_ name: String = "registry", tls: Bool = false) throws -> String {
+    /// `login`: HTTP Basic, user fixture, password fixture-pass.
+    func startRegistry(_ name: String = "registry", tls: Bool = false, login: Bool = false) throws -> String {
         if !FileManager.default.fileExists(atPath: path + "/oci") { try shell("bash '\(Self.scripts)/make-oci-layout.sh' '\(path)/oci'") }
         if tls { try shell("bash '\(Self.scripts)/make-ca.sh' '\(path)/ca'") }
         registryDirectories.append(path + "/" + name)
-        try shell((tls ? "FIXTURE_TLS_DIR='\(path)/ca' " : "") + "bash '\(Self.scripts)/registry.sh' start '\(path)/\(name)' '\(path)/oci'")
+        try shell((tls ? "FIXTURE_TLS_DIR='\(path)/ca' " : "") + "bash '\(Self.scripts)/registry.sh' \(login ? "start-auth" : "start") '\(path)/\(name)' '\(path)/oci'")
         return try String(contentsOfFile: path + "/\(name)/url", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
             .replacingOccurrences(of: "http://", with: "").replacingOccurrences(of: "https://", with: "")
     }
@@ -113,11 +114,13 @@ struct FixtureError: Error, CustomStringConvertible {
     init() throws {
         sandbox = try Sandbox()
         fixtures = try ImageFixtures()
-        caches = ["LXC_CACHE_PATH": fixtures.path + "/lxc-cache", "SWRUN_CACHE_PATH": fixtures.path + "/swrun-cache"]
+        // Logins go to the fixtures' own file, never to root's ~/.docker/config.json.
+        caches = ["LXC_CACHE_PATH": fixtures.path + "/lxc-cache", "SWRUN_CACHE_PATH": fixtures.path + "/swrun-cache",
+                  "REGISTRY_AUTH_FILE": fixtures.path + "/auth.json"]
     }
 
-    func swrun(_ arguments: [String], timeout: TimeInterval = 120) throws -> Swrun.Result {
-        try Swrun.run(arguments, timeout: timeout, environment: caches)
+    func swrun(_ arguments: [String], timeout: TimeInterval = 120, input: String? = nil, cache: String? = nil) throws -> Swrun.Result {
+        try Swrun.run(arguments, input: input, timeout: timeout, environment: caches.merging(cache.map { ["SWRUN_CACHE_PATH": $0] } ?? [:]) { $1 })
     }
 
     func create(_ name: String, _ options: [String]) throws -> Swrun.Result {
@@ -566,6 +569,45 @@ struct FixtureError: Error, CustomStringConvertible {
         let bad = try swrun(["commit", "-P", sandbox.path, "-c", "RUN true", flat, "localhost/committed/bad:v1"])
         #expect(bad.status != 0 && bad.stderr.contains("swrun commit takes CMD"), "\(bad.stderr)")
         #expect(try swrun(["image", "rm", "localhost/committed/busybox:v1", "localhost/committed/flat:v1"]).status == 0)
+    }
+
+    /// docker push and login: blobs uploaded (in chunks), skipped where the registry has them,
+    /// linked from another repository; pulled back by digest; a registry that wants a login
+    /// takes the one `swrun login` stored where Docker reads it, and refuses after logout.
+    @Test func pushUploadsMountsAndLogsIn() throws {
+        let source = try fixtures.startRegistry()
+        #expect(try swrun(["pull", source + "/fixture/busybox:single"]).status == 0)
+        let registry = try fixtures.startRegistry("empty")
+        let target = registry + "/pushed/busybox:v1"
+        #expect(try swrun(["tag", source + "/fixture/busybox:single", target]).status == 0)
+        let pushed = try swrun(["push", "--chunk-size", "65536", target])
+        #expect(pushed.status == 0 && pushed.stderr.contains("uploading") && pushed.stderr.contains("pushed \(target)"), "\(pushed.stderr)")
+        let again = try swrun(["push", target])
+        #expect(again.status == 0 && again.stderr.components(separatedBy: "already there").count == 5, "config and three layers: \(again.stderr)")
+        let other = registry + "/elsewhere/busybox:v2"
+        #expect(try swrun(["tag", target, other]).status == 0)
+        let mounted = try swrun(["push", other])
+        #expect(mounted.status == 0 && mounted.stderr.contains("mounted from"), "\(mounted.stderr)")
+        let digest = try #require(pushed.stderr.split(separator: "(").last?.split(separator: ")").first.map(String.init))
+        let back = try swrun(["pull", registry + "/elsewhere/busybox@" + digest], cache: fixtures.path + "/other-cache")
+        #expect(back.status == 0, "pulled back by digest into another cache: \(back.stderr)")
+
+        let locked = try fixtures.startRegistry("private", login: true)
+        let privateImage = locked + "/mine/busybox:v1"
+        #expect(try swrun(["tag", target, privateImage]).status == 0)
+        let refused = try swrun(["push", privateImage])
+        #expect(refused.status != 0 && refused.stderr.contains("swrun login \(locked)"), "\(refused.stderr)")
+        let wrong = try swrun(["login", "-u", "fixture", "--password-stdin", locked], input: "nope\n")
+        #expect(wrong.status != 0 && wrong.stderr.contains("refused the login"), "\(wrong.stderr)")
+        let login = try swrun(["login", "-u", "fixture", "--password-stdin", locked], input: "fixture-pass\n")
+        #expect(login.status == 0, "\(login.stderr)")
+        let stored = try String(contentsOfFile: fixtures.path + "/auth.json", encoding: .utf8)
+        #expect(stored.contains(locked) && stored.contains(Data("fixture:fixture-pass".utf8).base64EncodedString()), "\(stored)")
+        #expect(try swrun(["push", privateImage]).status == 0)
+        #expect(try swrun(["pull", privateImage], cache: fixtures.path + "/private-cache").status == 0)
+        #expect(try swrun(["logout", locked]).status == 0)
+        let afterLogout = try swrun(["pull", privateImage], cache: fixtures.path + "/third-cache")
+        #expect(afterLogout.status != 0 && afterLogout.stderr.contains("wants a login"), "\(afterLogout.stderr)")
     }
 
     @Test func layersDownloadInParallel() throws {

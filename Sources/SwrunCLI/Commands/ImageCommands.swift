@@ -4,10 +4,11 @@ import SwrunRuntime
 import SwrunSystem
 
 /// The variables that move swrun's caches and its shipped keys (tests and users with
-/// another disk use them), and name the registries that may be reached over plain HTTP.
+/// another disk use them), name the registries that may be reached over plain HTTP, and
+/// find the registry logins (REGISTRY_AUTH_FILE, podman's under XDG_RUNTIME_DIR, Docker's under HOME).
 var cacheEnvironment: [String: String] {
     var result: [String: String] = [:]
-    for name in ["LXC_CACHE_PATH", "SWRUN_CACHE_PATH", "SWRUN_KEYS_DIR", "SWRUN_INSECURE_REGISTRIES"] {
+    for name in ["LXC_CACHE_PATH", "SWRUN_CACHE_PATH", "SWRUN_KEYS_DIR", "SWRUN_INSECURE_REGISTRIES", "REGISTRY_AUTH_FILE", "XDG_RUNTIME_DIR", "HOME"] {
         if let value = getenv(name) { result[name] = String(cString: value) }
     }
     return result
@@ -39,6 +40,89 @@ enum PullCommand: Command {
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         try requireRoot("swrun pull")
         try imageCatalog().pull(arguments.arguments[0], caFile: arguments.value("ca-file"))
+        return 0
+    }
+}
+
+enum PushCommand: Command {
+    static let spec = CommandSpec(
+        name: "push",
+        abstract: "Upload a cached image to its registry (docker push).",
+        discussion: """
+        The image's name says where it goes: give a cached image that name first with `swrun tag`.
+        Blobs the registry has are skipped, those it has in another repository linked (mount),
+        the rest uploaded (in chunks past --chunk-size); then the manifest is put under the tag.
+        A registry that wants a login uses the one `swrun login` stored.
+        Example:  swrun tag busybox:latest localhost:5000/tools/busybox:v1 && swrun push localhost:5000/tools/busybox:v1
+        """,
+        options: [.init(short: nil, long: "ca-file", value: "FILE", help: "Trust the CA certificates in FILE (PEM) for HTTPS."),
+                  .init(short: nil, long: "chunk-size", value: "BYTES", help: "Upload blobs larger than this in chunks of this size (default 64 MiB).")],
+        arguments: [.init(name: "IMAGE", help: "A cached image, named for its registry.")])
+
+    static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
+        try requireRoot("swrun push")
+        let chunkSize = try arguments.value("chunk-size").map { text throws(SwrunError) -> Int64 in
+            guard let value = Int64(text), value > 0 else { throw SwrunError(.invalidArgument, "--chunk-size \(text) is not a size in bytes", hint: "e.g. 67108864") }
+            return value
+        } ?? 64 << 20
+        let catalog = imageCatalog()
+        let reference = try ImageReference(ImageCatalog.aliases[arguments.arguments[0]]?.oci ?? arguments.arguments[0])
+        try catalog.ociStore.push(reference, caFile: arguments.value("ca-file"), chunkSize: chunkSize, report: { printError("swrun: \($0)") })
+        return 0
+    }
+}
+
+enum LoginCommand: Command {
+    static let spec = CommandSpec(
+        name: "login",
+        abstract: "Log in to a registry (docker login).",
+        discussion: """
+        The login is checked with the registry, then kept where Docker and podman read it:
+        $REGISTRY_AUTH_FILE, else ~/.docker/config.json. pull, run and push use it.
+        Example:  printf %s "$TOKEN" | swrun login -u ci --password-stdin registry.example.org
+        """,
+        options: [.init(short: "u", long: "username", value: "USER", help: "The user name."),
+                  .init(short: "p", long: "password", value: "PASSWORD", help: "The password (visible to other users in ps: prefer --password-stdin)."),
+                  .init(short: nil, long: "password-stdin", value: nil, help: "Read the password from standard input."),
+                  .init(short: nil, long: "ca-file", value: "FILE", help: "Trust the CA certificates in FILE (PEM) for HTTPS.")],
+        arguments: [.init(name: "REGISTRY", help: "The registry's host[:port] (docker.io when left out).", optional: true)])
+
+    static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
+        guard let user = arguments.value("username") else {
+            throw SwrunError(.invalidArgument, "swrun login needs -u USER", hint: "swrun login -u USER --password-stdin REGISTRY")
+        }
+        var password = arguments.value("password")
+        if arguments.flag("password-stdin") {
+            let bytes = (try? FileSystem.readAll(0, chunkSize: 4096)) ?? []
+            // The line end goes, as docker login takes it (CR LF is one Character in Swift).
+            var text = String(decoding: bytes, as: UTF8.self)
+            while let last = text.last, last.isNewline { text.removeLast() }
+            password = text
+        }
+        guard let password, !password.isEmpty else {
+            throw SwrunError(.invalidArgument, "swrun login needs the password", hint: "give --password-stdin (or -p PASSWORD)")
+        }
+        let registry = arguments.arguments.first ?? "docker.io"
+        let reference = try ImageReference(registry + "/library/login-check")
+        try RegistryClient(reference: reference, caFile: arguments.value("ca-file"), security: RegistrySecurity(environment: cacheEnvironment),
+                           credentials: (user, password)).checkLogin()
+        let credentials = RegistryCredentials(environment: cacheEnvironment)
+        try credentials.store(reference.registry, user: user, password: password)
+        print("Login Succeeded (kept in \(credentials.writePath ?? ""))")
+        return 0
+    }
+}
+
+enum LogoutCommand: Command {
+    static let spec = CommandSpec(
+        name: "logout",
+        abstract: "Forget the login for a registry (docker logout).",
+        arguments: [.init(name: "REGISTRY", help: "The registry's host[:port] (docker.io when left out).", optional: true)])
+
+    static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
+        let reference = try ImageReference((arguments.arguments.first ?? "docker.io") + "/library/login-check")
+        try RegistryCredentials(environment: cacheEnvironment).store(reference.registry, user: nil, password: nil)
+        print("Removed the login for \(reference.registry)")
         return 0
     }
 }

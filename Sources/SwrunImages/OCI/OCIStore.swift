@@ -15,13 +15,16 @@ public struct OCIStore: Sendable {
     public let opener: ArchiveOpener
     /// Which registries may be reached over plain HTTP.
     public let registrySecurity: RegistrySecurity
+    /// The registry logins (`swrun login`), for registries that want one.
+    public let credentials: RegistryCredentials?
 
     public init(root: String, fetcher: any BlobFetcher = SequentialBlobFetcher(), opener: ArchiveOpener = .inProcess,
-                registrySecurity: RegistrySecurity = RegistrySecurity(insecureRegistries: [])) {
+                registrySecurity: RegistrySecurity = RegistrySecurity(insecureRegistries: []), credentials: RegistryCredentials? = nil) {
         self.root = root
         self.fetcher = fetcher
         self.opener = opener
         self.registrySecurity = registrySecurity
+        self.credentials = credentials
     }
 
     /// SWRUN_CACHE_PATH, or /var/cache/swrun.
@@ -68,7 +71,8 @@ public struct OCIStore: Sendable {
     /// layers not cached yet. Returns the manifest's digest.
     @discardableResult
     public func pull(_ reference: ImageReference, caFile: String?, report: (String) -> Void) throws(SwrunError) -> String {
-        let registry = RegistryClient(reference: reference, caFile: caFile, security: registrySecurity)
+        let registry = RegistryClient(reference: reference, caFile: caFile, security: registrySecurity,
+                                      credentials: credentials?.lookup(reference.registry))
         let inUse = try useLock()
         defer { withExtendedLifetime(inUse) {} }
         try FileSystem.makeDirectories(blobs, mode: 0o755)

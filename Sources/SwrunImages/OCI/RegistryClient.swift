@@ -1,9 +1,11 @@
+import Glibc
 import SwrunHTTP
 import SwrunJSON
 import SwrunSystem
 
-/// The registry API (distribution spec) for one repository, pulling anonymously: a 401
-/// names a token service, which hands out a pull token for the repository.
+/// The registry API (distribution spec) for one repository: a 401 names a token service,
+/// which hands out a token for the repository (anonymously, or for the stored login), or
+/// asks for the login itself (HTTP Basic).
 public final class RegistryClient {
     static let userAgent = "swrun/0.1"
     public let reference: ImageReference
@@ -16,9 +18,16 @@ public final class RegistryClient {
     /// Which registries may be reached over plain HTTP.
     let security: RegistrySecurity
 
-    public init(reference: ImageReference, caFile: String?, security: RegistrySecurity = RegistrySecurity()) {
+    /// The login for the registry (`swrun login`), if there is one.
+    let credentials: (user: String, password: String)?
+    /// HTTP Basic, where the registry asks for it rather than a token.
+    private var basic: String?
+
+    public init(reference: ImageReference, caFile: String?, security: RegistrySecurity = RegistrySecurity(),
+                credentials: (user: String, password: String)? = nil) {
         self.reference = reference
         self.security = security
+        self.credentials = credentials
         client = HTTPClient(options: .init(caFile: caFile, userAgent: Self.userAgent))
     }
 
@@ -69,6 +78,85 @@ public final class RegistryClient {
                      digest: descriptor.digest, size: descriptor.size, path: path, caFile: client.options.caFile, tokenURL: tokenURL)
     }
 
+    // MARK: push
+
+    /// Whether the registry has the blob in this repository already.
+    func hasBlob(_ digest: String) throws(SwrunError) -> Bool {
+        let url = try HTTPURL(try base + "/blobs/" + digest)
+        let (response, _) = try request { (headers) throws(SwrunError) in try client.send("HEAD", url, headers: headers) }
+        if response.status == 404 { return false }
+        try check(response, what: "the blob \(digest)")
+        return true
+    }
+
+    /// Asks the registry to link the blob from another of its repositories (no upload); false
+    /// when it would not, and an upload is needed.
+    func mountBlob(_ digest: String, from repository: String) throws(SwrunError) -> Bool {
+        let url = try HTTPURL(try base + "/blobs/uploads/?mount=" + digest + "&from=" + Self.percentEncoded(repository))
+        let (response, _) = try request { (headers) throws(SwrunError) in try client.send("POST", url, headers: headers) }
+        return response.status == 201
+    }
+
+    /// Uploads the file `path` as the blob `digest`: in one PUT, or in PATCHes of `chunkSize`
+    /// bytes and a closing PUT where the blob is larger.
+    func uploadBlob(_ digest: String, path: String, size: Int64, chunkSize: Int64) throws(SwrunError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SwrunError.system("cannot open the blob \(path)", Errno.current) }
+        defer { close(fd) }
+        let start = try HTTPURL(try base + "/blobs/uploads/")
+        let (started, _) = try request { (headers) throws(SwrunError) in try client.send("POST", start, headers: headers) }
+        var location = try uploadLocation(started, from: start, what: "an upload of \(digest)")
+        var offset: Int64 = 0
+        if size > chunkSize {
+            while offset < size {
+                let count = min(chunkSize, size - offset)
+                let chunk = location
+                let (answer, _) = try request { (headers) throws(SwrunError) in
+                    try client.send("PATCH", chunk, headers: headers + [("Content-Type", "application/octet-stream"),
+                                                                          ("Content-Range", "\(offset)-\(offset + count - 1)")],
+                                    body: .file(fd: fd, offset: offset, count: count))
+                }
+                location = try uploadLocation(answer, from: chunk, what: "a chunk of \(digest)")
+                offset += count
+            }
+        }
+        let separator = location.description.contains("?") ? "&" : "?"
+        let finish = try HTTPURL(location.description + separator + "digest=" + Self.percentEncoded(digest))
+        let body: HTTPClient.RequestBody = offset < size ? .file(fd: fd, offset: offset, count: size - offset) : .none
+        let (done, _) = try request { (headers) throws(SwrunError) in
+            try client.send("PUT", finish, headers: headers + [("Content-Type", "application/octet-stream")], body: body)
+        }
+        try check(done, what: "the upload of \(digest)")
+    }
+
+    private func uploadLocation(_ response: HTTPResponse, from url: HTTPURL, what: String) throws(SwrunError) -> HTTPURL {
+        try check(response, what: what)
+        guard let location = response.header("Location") else {
+            throw SwrunError(.network, "\(reference.registry) gave no upload location for \(what)", hint: "the registry does not follow the distribution spec")
+        }
+        return try url.resolving(location)
+    }
+
+    /// Puts the manifest under `tag`.
+    func putManifest(_ bytes: [UInt8], mediaType: String, tag: String) throws(SwrunError) {
+        let url = try HTTPURL(try base + "/manifests/" + tag)
+        let (response, _) = try request { (headers) throws(SwrunError) in
+            try client.send("PUT", url, headers: headers + [("Content-Type", mediaType)], body: .bytes(bytes))
+        }
+        try check(response, what: "the manifest \(reference.repository):\(tag)")
+    }
+
+    /// Checks the login against the registry's API root (`swrun login`).
+    public func checkLogin() throws(SwrunError) {
+        let url = try HTTPURL(try base.replacingSuffix("/" + reference.repository, with: "") + "/")
+        let (response, _) = try explainingPlainHTTP { () throws(SwrunError) in
+            try request { (headers) throws(SwrunError) in try client.fetch(url, headers: headers) }
+        }
+        guard response.isSuccess else {
+            throw SwrunError(.unauthorized, "\(reference.registry) refused the login (HTTP \(response.status))", hint: "check the user name and password")
+        }
+    }
+
     /// A registry that does not speak TLS fails the handshake: say how to allow plain HTTP for it.
     private func explainingPlainHTTP<T>(_ body: () throws(SwrunError) -> T) throws(SwrunError) -> T {
         do {
@@ -81,21 +169,38 @@ public final class RegistryClient {
         }
     }
 
-    /// Runs `body` with the authorization it needs, getting a token on the first 401.
+    /// Runs `body` with the authorization it needs, authenticating on a 401: again when a
+    /// token for pulling meets a request that needs more (a push asks for pull,push).
     private func request<T>(_ body: ([(String, String)]) throws(SwrunError) -> (HTTPResponse, T)) throws(SwrunError) -> (HTTPResponse, T) {
         let first = try body(authorization)
-        guard first.0.status == 401, token == nil, let challenge = first.0.header("WWW-Authenticate") else { return first }
+        guard first.0.status == 401, basic == nil, let challenge = first.0.header("WWW-Authenticate") else { return first }
+        let scope = Self.challengeParameters(String(challenge.drop { $0 != " " })).first { $0.key == "scope" }?.value
+        guard token == nil || scope != grantedScope else { return first }
         try authenticate(challenge)
         return try body(authorization)
     }
 
-    private var authorization: [(String, String)] { token.map { [("Authorization", "Bearer " + $0)] } ?? [] }
+    private var grantedScope: String?
 
-    /// `Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="..."`.
+    private var authorization: [(String, String)] {
+        if let basic { return [("Authorization", "Basic " + basic)] }
+        return token.map { [("Authorization", "Bearer " + $0)] } ?? []
+    }
+
+    /// `Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="..."`,
+    /// or `Basic realm="..."`, which takes the stored login as it is.
     private func authenticate(_ challenge: String) throws(SwrunError) {
+        if challenge.lowercased().hasPrefix("basic") {
+            guard let credentials else {
+                throw SwrunError(.unauthorized, "\(reference.registry) wants a login (Basic) for \(reference.repository)",
+                                 hint: "log in first: swrun login \(reference.registry)")
+            }
+            basic = Base64.encode(credentials.user + ":" + credentials.password)
+            return
+        }
         guard challenge.lowercased().hasPrefix("bearer ") else {
-            throw SwrunError(.unauthorized, "\(reference.registry) wants a login (\(challenge.split(separator: " ").first ?? "")) to pull \(reference.repository)",
-                             hint: "swrun pulls public images anonymously; check the image's name")
+            throw SwrunError(.unauthorized, "\(reference.registry) wants a login (\(challenge.split(separator: " ").first ?? "")) for \(reference.repository)",
+                             hint: "swrun speaks Bearer and Basic; log in with `swrun login \(reference.registry)` where the registry wants a user")
         }
         let parameters = Self.challengeParameters(String(challenge.dropFirst(7)))
         guard let realm = parameters["realm"] else {
@@ -104,13 +209,15 @@ public final class RegistryClient {
         var query = "scope=" + Self.percentEncoded(parameters["scope"] ?? "repository:\(reference.repository):pull")
         if let service = parameters["service"] { query += "&service=" + Self.percentEncoded(service) }
         let url = try HTTPURL(realm + (realm.contains("?") ? "&" : "?") + query)
-        token = try Self.token(from: url, client: client, registry: reference.registry)
+        let login = credentials.map { [("Authorization", "Basic " + Base64.encode($0.user + ":" + $0.password))] } ?? []
+        token = try Self.token(from: url, client: client, registry: reference.registry, headers: login)
         tokenURL = url
+        grantedScope = parameters["scope"]
     }
 
-    /// An anonymous pull token from the token service at `url`.
-    static func token(from url: HTTPURL, client: HTTPClient, registry: String) throws(SwrunError) -> String {
-        let (response, body) = try client.fetch(url)
+    /// A token from the token service at `url`: anonymous, or for the login in `headers`.
+    static func token(from url: HTTPURL, client: HTTPClient, registry: String, headers: [(String, String)] = []) throws(SwrunError) -> String {
+        let (response, body) = try client.fetch(url, headers: headers)
         guard response.isSuccess else {
             throw SwrunError(.unauthorized, "\(registry)'s token service \(url.host) refused a pull token (HTTP \(response.status))",
                              hint: "the image may be private or misnamed; swrun pulls public images anonymously")
@@ -126,7 +233,8 @@ public final class RegistryClient {
         case 200..<300: return
         case 401, 403:
             throw SwrunError(.unauthorized, "\(reference.registry) refused \(what) (HTTP \(response.status))",
-                             hint: "the image may be private or misnamed; swrun pulls public images anonymously")
+                             hint: credentials == nil ? "the image may be private or misnamed: log in with `swrun login \(reference.registry)`"
+                                : "the login for \(reference.registry) may not reach \(reference.repository); check the name, or log in again")
         case 404:
             throw SwrunError(.notFound, "\(reference.registry) has no \(what)", hint: "check the image's name and tag: \(reference)")
         case 429:
@@ -175,5 +283,8 @@ public final class RegistryClient {
 
 extension String {
     func trimmingCharacters(_ set: String) -> String { String(drop { set.contains($0) }) }
+    func replacingSuffix(_ suffix: String, with replacement: String) -> String {
+        hasSuffix(suffix) ? String(dropLast(suffix.count)) + replacement : self
+    }
     func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }
