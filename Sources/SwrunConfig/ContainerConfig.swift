@@ -9,6 +9,11 @@ public struct ContainerConfig: Sendable {
     /// lxc.rootfs.path = overlay:...: layers under the container's own upper directory,
     /// mounted at its directory's rootfs when it starts.
     public var rootOverlay: RootOverlay?
+    /// lxc.rootfs.path = loop:, lvm: or zfs:: a filesystem mounted on the container's
+    /// directory's rootfs when it starts.
+    public var rootDevice: RootDevice?
+    /// lxc.rootfs.path's backend: dir, btrfs, overlay, loop, lvm or zfs.
+    public var rootBackend = "dir"
     /// lxc.ephemeral = 1: the container is destroyed once it stops.
     public var ephemeral = false
     public var utsName: String?
@@ -84,8 +89,11 @@ public struct ContainerConfig: Sendable {
         self.settings = settings
         if let setting = last("lxc.rootfs.path") {
             let source = try Self.parsed(setting) { value throws(ValueError) in try RootfsSource.parse(value) }
+            rootBackend = source.isOverlay ? "overlay" : source.backend
             if source.isOverlay {
                 rootOverlay = try Self.parsed(setting) { _ throws(ValueError) in try RootOverlay.parse(source.path) }
+            } else if let device = try Self.parsed(setting, { _ throws(ValueError) in try source.device() }) {
+                rootDevice = device
             } else {
                 rootfsPath = try Self.parsed(setting) { _ throws(ValueError) in try source.directory() }
             }

@@ -20,11 +20,28 @@ struct RootfsSource: Equatable {
 
     var isOverlay: Bool { backend == "overlay" || backend == "overlayfs" }
 
-    /// The directory to use, or why swrun cannot use this rootfs yet.
+    /// The filesystem to mount on the container's rootfs, for loop, lvm and zfs.
+    func device() throws(ValueError) -> RootDevice? {
+        switch backend {
+        case "loop":
+            guard path.hasPrefix("/") else { throw ValueError("a loop rootfs is the absolute path of an image file", hint: "write lxc.rootfs.path = loop:/var/lib/lxc/NAME/rootdev") }
+            return .loop(image: path)
+        case "lvm":
+            guard path.hasPrefix("/dev/") else { throw ValueError("an lvm rootfs is a device under /dev", hint: "write lxc.rootfs.path = lvm:/dev/VG/LV") }
+            return .block(device: path)
+        case "zfs":
+            guard !path.isEmpty, !path.hasPrefix("/") else { throw ValueError("a zfs rootfs is a dataset, POOL/NAME", hint: "write lxc.rootfs.path = zfs:POOL/lxc/NAME") }
+            return .zfs(dataset: path)
+        default:
+            return nil
+        }
+    }
+
+    /// The directory to use (a btrfs subvolume is one), or why swrun cannot use this rootfs.
     func directory() throws(ValueError) -> String {
-        guard backend == "dir" else {
+        guard backend == "dir" || backend == "btrfs" else {
             throw ValueError("the '\(backend)' storage backend is not supported yet",
-                             hint: "swrun starts directory and overlay rootfs: put the root filesystem in a directory and set lxc.rootfs.path = dir:/path/to/rootfs")
+                             hint: "swrun starts dir, btrfs, overlay, loop, lvm and zfs rootfs: put the root filesystem in a directory and set lxc.rootfs.path = dir:/path/to/rootfs")
         }
         return path
     }

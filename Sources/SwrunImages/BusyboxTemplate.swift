@@ -33,7 +33,8 @@ public struct BusyboxTemplate: Sendable {
             throw SwrunError(.notFound, "rootfs directory \(rootfs) does not exist",
                              hint: "create the directory first")
         }
-        guard try FileSystem.listDirectory(rootfs).isEmpty else {
+        // A fresh ext filesystem (a loop image, a volume) holds lost+found, and only that.
+        guard try FileSystem.listDirectory(rootfs).allSatisfy({ $0 == "lost+found" }) else {
             throw SwrunError(.alreadyExists, "rootfs directory \(rootfs) is not empty",
                              hint: "the busybox template fills an empty directory; remove its contents or choose another container name")
         }

@@ -67,7 +67,10 @@ import Testing
         ("lxc.net = x", "test.conf:1: lxc.net takes no value"),
         ("lxc.hook = /bin/true", "test.conf:1: lxc.hook takes no value"),
         ("lxc.arch = pdp11", "test.conf:1: lxc.arch: 'pdp11' is not an architecture LXC knows"),
-        ("lxc.rootfs.path = btrfs:/var/lib/lxc/a/rootfs", "test.conf:1: lxc.rootfs.path: the 'btrfs' storage backend is not supported yet"),
+        ("lxc.rootfs.path = rbd:pool/a", "test.conf:1: lxc.rootfs.path: the 'rbd' storage backend is not supported yet"),
+        ("lxc.rootfs.path = loop:rootdev", "test.conf:1: lxc.rootfs.path: a loop rootfs is the absolute path of an image file"),
+        ("lxc.rootfs.path = lvm:vg/lv", "test.conf:1: lxc.rootfs.path: an lvm rootfs is a device under /dev"),
+        ("lxc.rootfs.path = zfs:/tank/a", "test.conf:1: lxc.rootfs.path: a zfs rootfs is a dataset, POOL/NAME"),
         ("lxc.rootfs.path = overlayfs:/only", "test.conf:1: lxc.rootfs.path: an overlay rootfs needs absolute lower and upper directories"),
         ("lxc.rootfs.path = overlay:/a,b:/c", "test.conf:1: lxc.rootfs.path: the overlay directory '/a,b' contains a comma or '..'"),
         ("lxc.rootfs.path = nope:/r", "test.conf:1: lxc.rootfs.path: 'nope' is not a storage backend"),
@@ -116,6 +119,17 @@ import Testing
         // A colon inside a name does not split it: only ":/" does, as in LXC.
         let odd = try #require(try container("lxc.rootfs.path = overlayfs:/srv/base:v2/rootfs:/srv/c/delta\n").rootOverlay)
         #expect(odd.lowers == ["/srv/base:v2/rootfs"] && odd.upper == "/srv/c/delta")
+    }
+
+    /// LXC's other storage backends: a btrfs subvolume is a directory; loop, lvm and zfs are
+    /// filesystems mounted on the container's rootfs.
+    @Test func eachBackendReadsAsLXCWritesIt() throws {
+        let btrfs = try container("lxc.rootfs.path = btrfs:/var/lib/lxc/b/rootfs\n")
+        #expect(btrfs.rootfsPath == "/var/lib/lxc/b/rootfs" && btrfs.rootBackend == "btrfs" && btrfs.rootDevice == nil)
+        #expect(try container("lxc.rootfs.path = loop:/var/lib/lxc/l/rootdev\n").rootDevice == .loop(image: "/var/lib/lxc/l/rootdev"))
+        #expect(try container("lxc.rootfs.path = lvm:/dev/lxc/web\n").rootDevice == .block(device: "/dev/lxc/web"))
+        let zfs = try container("lxc.rootfs.path = zfs:tank/lxc/web\n")
+        #expect(zfs.rootDevice == .zfs(dataset: "tank/lxc/web") && zfs.rootDevice?.configValue == "zfs:tank/lxc/web" && zfs.rootfsPath == nil)
     }
 
     @Test func anUnsupportedRootfsThatIsOverriddenIsFine() throws {

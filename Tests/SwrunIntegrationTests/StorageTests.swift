@@ -240,4 +240,76 @@ import Testing
         let missing = try Swrun.run(["export", "nosuch", "-P", sandbox.path, "-o", sandbox.path + "/x.tar"])
         #expect(missing.status != 0 && !FileManager.default.fileExists(atPath: sandbox.path + "/x.tar.partial"))
     }
+
+    func loopDevices(_ path: String) throws -> Int {
+        try shell("losetup -a").stdout.components(separatedBy: path).count - 1
+    }
+
+    /// lxc-create -B loop: the rootfs an ext4 image in the container's directory, mounted as
+    /// it starts (the host sees neither the mount nor a loop device after), read by LXC too;
+    /// a copy copies the image.
+    @Test func aLoopContainerLivesInAnImageFile() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("loop")
+        let made = try Swrun.run(["create", "-n", name, "-t", "busybox", "-B", "loop", "--fssize", "48M", "-P", sandbox.path, "-f", sandbox.emptyConfig])
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(value("lxc.rootfs.path", in: config(sandbox, name)) == "loop:\(sandbox.path)/\(name)/rootdev")
+        let image = try FileManager.default.attributesOfItem(atPath: "\(sandbox.path)/\(name)/rootdev")[.size] as? Int
+        #expect(image == 48 << 20)
+        let ran = try sandbox.execute(name, ["sh", "-c", "grep -c ' / ext4 ' /proc/mounts; echo inside > /mark"])
+        #expect(ran.stdout == "1\n", "\(ran.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(sandbox.path)/\(name)/rootfs").isEmpty)
+        #expect(try loopDevices(sandbox.path) == 0 && !(try hostMountInfo()).contains(sandbox.path))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        process.arguments = ["-m", "--propagation", "private", "lxc-execute", "-P", sandbox.path, "-n", name, "--", "cat", "/mark"]
+        let lxc = try Swrun.runProcess(process)
+        #expect(lxc.stdout == "inside\n", "LXC mounts it too: \(lxc.stderr)")
+        let copy = sandbox.name("loopcopy")
+        #expect(try Swrun.run(["copy", "-n", name, "-N", copy, "-P", sandbox.path]).status == 0)
+        #expect(value("lxc.rootfs.path", in: config(sandbox, copy)) == "loop:\(sandbox.path)/\(copy)/rootdev")
+        #expect(try sandbox.execute(copy, ["cat", "/mark"]).stdout == "inside\n")
+        #expect(try Swrun.run(["destroy", "-n", copy, "-P", sandbox.path]).status == 0)
+        #expect(try Swrun.run(["destroy", "-n", name, "-P", sandbox.path]).status == 0)
+        #expect(try loopDevices(sandbox.path) == 0)
+        let bad = try Swrun.run(["create", "-n", sandbox.name("bad"), "-t", "busybox", "-B", "loop", "--fssize", "lots", "-P", sandbox.path])
+        #expect(bad.status != 0 && bad.stderr.contains("--fssize lots is not a size"), "\(bad.stderr)")
+    }
+
+    /// lxc-create -B btrfs on a btrfs filesystem of the test's own (a loop image mounted in a
+    /// mount namespace of its own): subvolumes, btrfs snapshots for copy -s, all removed by destroy.
+    @Test func btrfsContainersAreSubvolumes() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("btrfs")
+        let result = try shell("""
+            set -e; cd '\(sandbox.path)'; truncate -s 160M btrfs.img; mkfs.btrfs -q btrfs.img >/dev/null
+            unshare -m --propagation private sh -ec '
+                mkdir fs; mount -o loop btrfs.img fs; S="\(Swrun.binary)"
+                "$S" create -n \(name) -t busybox -B btrfs -P fs -f "\(sandbox.emptyConfig)" >/dev/null 2>&1
+                sed -n "s/^lxc.rootfs.path = //p" fs/\(name)/config
+                "$S" execute -n \(name) -P fs -- sh -c "echo one > /mark"
+                "$S" copy -n \(name) -N snap -s -P fs >/dev/null 2>&1
+                sed -n "s/^lxc.rootfs.path = //p" fs/snap/config
+                btrfs subvolume list -o fs | sed "s/.* path //"
+                "$S" execute -n snap -P fs -- cat /mark
+                "$S" destroy -n \(name) -P fs >/dev/null; "$S" destroy -n snap -P fs >/dev/null
+                echo left: $(btrfs subvolume list fs | wc -l) $(ls fs | wc -l)'
+            rm btrfs.img
+            """)
+        #expect(result.stdout == "btrfs:\(sandbox.path)/fs/\(name)/rootfs\nbtrfs:\(sandbox.path)/fs/snap/rootfs\n\(name)/rootfs\nsnap/rootfs\none\nleft: 0 0\n", "\(result.stdout) \(result.stderr)")
+        let refused = try Swrun.run(["create", "-n", name, "-t", "busybox", "-B", "btrfs", "-P", sandbox.path, "-f", sandbox.emptyConfig])
+        #expect(refused.status != 0 && refused.stderr.contains("needs \(sandbox.path) on a btrfs filesystem"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(sandbox.path)/\(name)"))
+    }
+
+    /// lxc-create -B lvm and -B zfs: a volume group or pool that is not there (or the tools,
+    /// here) is named, and nothing is left made.
+    @Test func lvmAndZfsNameWhatIsMissing() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("volume")
+        let lvm = try Swrun.run(["create", "-n", name, "-t", "busybox", "-B", "lvm", "--vgname", "swrun-test-no-vg", "-P", sandbox.path, "-f", sandbox.emptyConfig])
+        #expect(lvm.status != 0 && lvm.stderr.contains("-B lvm (the volume group swrun-test-no-vg, --vgname)"), "\(lvm.stderr)")
+        let zfs = try Swrun.run(["create", "-n", name, "-t", "busybox", "-B", "zfs", "--zfsroot", "swrun-test-no-pool", "-P", sandbox.path, "-f", sandbox.emptyConfig])
+        #expect(zfs.status != 0 && zfs.stderr.contains("-B zfs (the dataset swrun-test-no-pool/\(name)"), "\(zfs.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(sandbox.path)/\(name)"))
+        let unknown = try Swrun.run(["create", "-n", name, "-t", "busybox", "-B", "rbd", "-P", sandbox.path])
+        #expect(unknown.status != 0 && unknown.stderr.contains("LXC's rbd is not made by swrun"), "\(unknown.stderr)")
+    }
 }

@@ -24,7 +24,12 @@ enum CreateCommand: Command {
             CommonOptions.name,
             .init(short: "t", long: "template", value: "TEMPLATE", help: "The template that builds the rootfs."),
             .init(short: "B", long: "bdev", value: "BACKINGSTORE",
-                  help: "dir (a copy of the image) or overlay (the image's shared layers under the container's own changes); default: overlay for OCI images where the host allows it."),
+                  help: "dir, overlay (an image's shared layers under the container's changes; the default for OCI images where the host allows it), btrfs, loop, lvm or zfs."),
+            .init(short: nil, long: "fstype", value: "TYPE", help: "loop, lvm: the filesystem (default ext4)."),
+            .init(short: nil, long: "fssize", value: "SIZE", help: "loop, lvm: its size, e.g. 2G (default 1G)."),
+            .init(short: nil, long: "vgname", value: "VG", help: "lvm: the volume group (default lxc)."),
+            .init(short: nil, long: "lvname", value: "LV", help: "lvm: the volume's name (default: the container's)."),
+            .init(short: nil, long: "zfsroot", value: "DATASET", help: "zfs: the dataset the container's goes below (default lxc)."),
             .init(short: nil, long: "unprivileged", value: nil,
                   help: "Root inside is an unprivileged id on the host: lxc.idmap from the config, else from /etc/subuid and /etc/subgid."),
             CommonOptions.config, CommonOptions.lxcPath, CommonOptions.publish,
@@ -62,7 +67,13 @@ enum CreateCommand: Command {
         }
         let store = try arguments.store()
         let creator = ContainerCreator(store: store, defaultConfigPath: try arguments.initialConfig(), report: report)
-        try creator.create(name: name, from: template, unprivileged: unprivileged, backingStore: backingStore)
+        var storage = StorageOptions()
+        if let fstype = arguments.value("fstype") { storage.fstype = fstype }
+        if let size = arguments.value("fssize") { storage.size = try StorageOptions.size(size) }
+        if let group = arguments.value("vgname") { storage.volumeGroup = group }
+        storage.volumeName = arguments.value("lvname")
+        if let root = arguments.value("zfsroot") { storage.zfsRoot = root }
+        try creator.create(name: name, from: template, unprivileged: unprivileged, backingStore: backingStore, storage: storage)
         try CommonOptions.record(ports, store: store, name: name)
         print("Created container \(name) in \(store.directory(of: name))")
         return 0

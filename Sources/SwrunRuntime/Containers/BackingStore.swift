@@ -6,16 +6,34 @@ import SwrunSystem
 public enum BackingStore: String, Sendable, CaseIterable {
     case dir
     case overlay
+    /// A btrfs subvolume (LXCPATH on btrfs); its snapshots are btrfs's.
+    case btrfs
+    /// An image file with a filesystem (--fstype, --fssize), on a loop device while it runs.
+    case loop
+    /// An LVM logical volume (--vgname, --lvname, --fstype, --fssize).
+    case lvm
+    /// A ZFS dataset below --zfsroot.
+    case zfs
 
     /// -B's value; LXC's "overlayfs" is the same store.
     public init(option value: String) throws(SwrunError) {
-        switch value {
-        case "dir": self = .dir
-        case "overlay", "overlayfs": self = .overlay
-        case "btrfs", "loop", "lvm", "zfs", "rbd", "nbd", "best":
-            throw SwrunError(.invalidArgument, "-B \(value): swrun makes dir and overlay containers so far", hint: "use -B dir or -B overlay")
-        default:
-            throw SwrunError(.invalidArgument, "-B \(value) is not a backing store", hint: "use -B dir or -B overlay")
+        if value == "overlayfs" {
+            self = .overlay
+            return
+        }
+        guard let store = BackingStore(rawValue: value) else {
+            throw SwrunError(.invalidArgument, "-B \(value) is not a backing store swrun makes",
+                             hint: "use dir, overlay, btrfs, loop, lvm or zfs\(["rbd", "nbd", "best"].contains(value) ? " (LXC's \(value) is not made by swrun)" : "")")
+        }
+        self = store
+    }
+
+    static let btrfsMagic: Int64 = 0x9123_683E
+
+    /// A btrfs store needs LXCPATH on btrfs.
+    static func requireBtrfs(_ lxcPath: String) throws(SwrunError) {
+        guard Int64(swrun_filesystem_type(lxcPath)) == btrfsMagic else {
+            throw SwrunError(.invalidArgument, "-B btrfs needs \(lxcPath) on a btrfs filesystem", hint: "put LXCPATH (-P) on btrfs, or use -B dir, overlay or loop")
         }
     }
 

@@ -23,15 +23,8 @@ public enum ContainerCommit {
         let argv = { (words: [String]) in JSONValue.array(words.map { .string($0) }).serialized }
         flattened.changes = (sidecar.entrypoint.isEmpty ? [] : ["ENTRYPOINT " + argv(sidecar.entrypoint)])
             + (sidecar.command.isEmpty ? [] : ["CMD " + argv(sidecar.command)]) + options.changes
-        guard let overlay = config.rootOverlay else {
-            return try commit.commit(ContainerSpec.rootfsPath(config, directory: directory), over: nil, as: target, options: flattened)
+        return try ContainerFiles.withFiles(of: config, in: directory, scratch: ".commit") { (root) throws(SwrunError) in
+            try commit.commit(root, over: nil, as: target, options: flattened)
         }
-        let view = FileSystem.join(directory, ".commit")
-        try? FileSystem.removeTree(view)
-        try FileSystem.makeDirectory(view, mode: 0o700)
-        defer { rmdir(view) }
-        try RootOverlayMount.mount(overlay, at: view)
-        defer { RootOverlayMount.unmount(at: view) }
-        return try commit.commit(view, over: nil, as: target, options: flattened)
     }
 }

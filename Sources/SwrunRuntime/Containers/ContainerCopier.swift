@@ -81,6 +81,7 @@ public struct ContainerCopier {
                 try FileSystem.writeAtomically(FileSystem.join(copy.directory, file), try FileSystem.readBytes(FileSystem.join(store.directory(of: name), file)))
             }
             if case .overlay(let overlay) = rootfs {
+                // An overlay snapshot stands on the original's files; a btrfs snapshot does not.
                 if options.snapshot { try SnapshotDependencies.record(clone: copy, of: origin) }
                 let layers = overlay.lowers.filter { layerStore?.holds($0) == true }
                 if let layerStore, !layers.isEmpty { try layerStore.recordUser(copy.directory, layers: layers) }
@@ -94,64 +95,86 @@ public struct ContainerCopier {
         return target
     }
 
-    /// The copy's rootfs: a directory, or an overlay.
+    /// The copy's rootfs.
     enum PlannedRootfs {
-        case directory(from: Source)
+        /// A directory holding a copy of the original's files (whatever held them).
+        case directory
+        /// A btrfs subvolume: a snapshot of the original's (-s), or a new one with a copy.
+        case btrfs(snapshotOf: String?)
+        /// A copy of the original's loop image.
+        case loop(image: String, copyOf: String)
         case overlay(RootOverlay)
 
-        /// What a directory copy is copied from: a directory, or the merged view of an overlay.
-        enum Source {
-            case directory(String)
-            case overlay(RootOverlay)
+        var configValue: (String) -> String {
+            switch self {
+            case .directory: { "dir:" + $0 }
+            case .btrfs: { "btrfs:" + $0 }
+            case .loop(let image, _): { _ in RootDevice.loop(image: image).configValue }
+            case .overlay(let overlay): { _ in overlay.configValue }
+            }
         }
     }
 
     private func plannedRootfs(_ config: ContainerConfig, options: Options, copy: ContainerAddress) throws(SwrunError) -> PlannedRootfs {
         let upper = FileSystem.join(copy.directory, "overlay/delta")
-        let directory = store.directory(of: name)
-        let store = options.backingStore ?? (options.snapshot || config.rootOverlay != nil ? .overlay : .dir)
-        switch (store, config.rootOverlay) {
-        case (.dir, let overlay?):
-            guard !options.snapshot else { throw Self.snapshotsAreOverlays }
-            return .directory(from: .overlay(overlay))
-        case (.dir, nil):
-            guard !options.snapshot else { throw Self.snapshotsAreOverlays }
-            return .directory(from: .directory(ContainerSpec.rootfsPath(config, directory: directory)))
-        case (.overlay, let overlay?):
-            // The same layers, under a copy of the original's changes (as lxc-copy does).
-            return .overlay(RootOverlay(lowers: overlay.lowers, upper: upper))
-        case (.overlay, nil):
-            guard options.snapshot else {
-                throw SwrunError(.invalidArgument, "an overlay copy of a directory container is a snapshot: it stands on the original's files",
-                                 hint: "add -s (the original then cannot be destroyed while the copy exists), or use -B dir for a whole copy")
+        let original = ContainerSpec.rootfsPath(config, directory: store.directory(of: name))
+        // The original's kind unless -B says otherwise; lvm and zfs copies become directories.
+        let chosen = options.backingStore ?? (options.snapshot && config.rootBackend != "btrfs" ? .overlay
+            : BackingStore(rawValue: config.rootBackend).flatMap { [.dir, .overlay, .btrfs, .loop].contains($0) ? $0 : nil } ?? .dir)
+        switch chosen {
+        case .overlay:
+            if let overlay = config.rootOverlay {
+                // The same layers, under a copy of the original's changes (as lxc-copy does).
+                return .overlay(RootOverlay(lowers: overlay.lowers, upper: upper))
             }
-            return .overlay(RootOverlay(lowers: [ContainerSpec.rootfsPath(config, directory: directory)], upper: upper))
+            guard options.snapshot, config.rootBackend == "dir" || config.rootBackend == "btrfs" else {
+                throw SwrunError(.invalidArgument, "an overlay copy of a \(config.rootBackend) container is a snapshot over its directory",
+                                 hint: config.rootBackend == "dir" ? "add -s (the original then cannot be destroyed while the copy exists), or use -B dir"
+                                    : "copy it with -B dir, or -B \(config.rootBackend)")
+            }
+            return .overlay(RootOverlay(lowers: [original], upper: upper))
+        case .btrfs:
+            try BackingStore.requireBtrfs(copy.lxcPath)
+            let snapshotOf = options.snapshot ? original : nil
+            if snapshotOf != nil && config.rootBackend != "btrfs" {
+                throw SwrunError(.invalidArgument, "a btrfs snapshot needs a btrfs original, and \(name) is \(config.rootBackend)", hint: "drop -s, or use -B overlay")
+            }
+            return .btrfs(snapshotOf: snapshotOf)
+        case .loop:
+            guard case .loop(let image)? = config.rootDevice, !options.snapshot else {
+                throw SwrunError(.invalidArgument, "-B loop copies a loop container's image; \(name) is \(config.rootBackend)\(options.snapshot ? ", and a loop image has no snapshots" : "")",
+                                 hint: "use -B dir, or -s for an overlay snapshot")
+            }
+            return .loop(image: FileSystem.join(copy.directory, "rootdev"), copyOf: image)
+        case .dir, .lvm, .zfs:
+            guard !options.snapshot else {
+                throw SwrunError(.invalidArgument, "a snapshot (-s) is an overlay or btrfs snapshot of the original's files, not a directory",
+                                 hint: "drop -B \(chosen.rawValue), or drop -s for a whole copy")
+            }
+            return .directory
         }
     }
 
-    static let snapshotsAreOverlays = SwrunError(.invalidArgument, "a snapshot (-s) is an overlay over the original's files, not a directory",
-                                                 hint: "drop -B dir, or drop -s for a whole copy")
-
-    /// Copies the files: the whole tree, or the original's changes for an overlay copy.
+    /// Copies the files: the whole tree, the image, or the original's changes for an overlay copy.
     private func fill(_ rootfs: PlannedRootfs, from config: ContainerConfig, copy: ContainerAddress) throws(SwrunError) {
         let rootfsDirectory = FileSystem.join(copy.directory, "rootfs")
-        try FileSystem.makeDirectory(rootfsDirectory, mode: 0o755)
+        let originalDirectory = store.directory(of: name)
         switch rootfs {
-        case .directory(from: .directory(let source)):
-            report("copying \(source) into \(rootfsDirectory)")
-            try TreeCopy.copy(source, to: rootfsDirectory)
-        case .directory(from: .overlay(let overlay)):
-            // The merged view, mounted in this process's own mount namespace.
-            let view = FileSystem.join(copy.directory, ".merged")
-            try FileSystem.makeDirectory(view, mode: 0o700)
-            try RootOverlayMount.mount(overlay, at: view)
-            defer {
-                RootOverlayMount.unmount(at: view)
-                rmdir(view)
+        case .directory, .btrfs(snapshotOf: nil):
+            if case .btrfs = rootfs { try Btrfs.createSubvolume(rootfsDirectory) } else { try FileSystem.makeDirectory(rootfsDirectory, mode: 0o755) }
+            try ContainerFiles.withFiles(of: config, in: originalDirectory, scratch: ".copy-\(copy.name)") { (source) throws(SwrunError) in
+                report("copying the files of \(name) into \(rootfsDirectory)")
+                try TreeCopy.copy(source, to: rootfsDirectory)
             }
-            report("copying the files of \(name) (its layers and changes) into \(rootfsDirectory)")
-            try TreeCopy.copy(view, to: rootfsDirectory)
+        case .btrfs(let snapshotOf?):
+            report("snapshotting \(snapshotOf) into \(rootfsDirectory)")
+            try Btrfs.snapshot(snapshotOf, to: rootfsDirectory)
+        case .loop(let image, let original):
+            try FileSystem.makeDirectory(rootfsDirectory, mode: 0o755)
+            report("copying \(original) into \(image)")
+            try TreeCopy.copyFile(original, to: image)
         case .overlay(let overlay):
+            try FileSystem.makeDirectory(rootfsDirectory, mode: 0o755)
             try FileSystem.makeDirectories(overlay.upper, mode: 0o755)
             try FileSystem.makeDirectories(overlay.work, mode: 0o755)
             if let original = config.rootOverlay, FileSystem.isDirectory(original.upper) {
@@ -173,10 +196,7 @@ public struct ContainerCopier {
             guard value.contains(oldDirectory + "/") else { return nil }
             return value.replacing(oldDirectory + "/", with: copy.directory + "/")
         }
-        switch rootfs {
-        case .directory: config.set("lxc.rootfs.path", "dir:" + FileSystem.join(copy.directory, "rootfs"))
-        case .overlay(let overlay): config.set("lxc.rootfs.path", overlay.configValue)
-        }
+        config.set("lxc.rootfs.path", rootfs.configValue(FileSystem.join(copy.directory, "rootfs")))
         if !options.keepName {
             config.set("lxc.uts.name", copy.name)
             try renameHost(rootfs: rootfs, copy: copy)
@@ -196,7 +216,9 @@ public struct ContainerCopier {
     /// The copy's /etc/hostname names it, where the original's named the original.
     private func renameHost(rootfs: PlannedRootfs, copy: ContainerAddress) throws(SwrunError) {
         switch rootfs {
-        case .directory:
+        case .loop:
+            return  // its files are inside the image: it keeps the original's /etc/hostname
+        case .directory, .btrfs:
             RootfsFile.rewrite("/etc/hostname", in: FileSystem.join(copy.directory, "rootfs")) { text in
                 text?.trimmingCharacters(in: " \n") == name ? copy.name + "\n" : nil
             }
@@ -254,9 +276,18 @@ public struct CopyMount: Sendable, Equatable {
 /// root), sparse files; reflinks where the filesystem shares blocks. cp -a does all of it.
 enum TreeCopy {
     static func copy(_ source: String, to destination: String) throws(SwrunError) {
-        let (status, _) = try Subprocess.run(["cp", "-a", "--reflink=auto", "--", source + "/.", destination + "/"])
+        try run(["cp", "-a", "--reflink=auto", "--", source + "/.", destination + "/"], source, destination)
+    }
+
+    /// One file (a loop image), its holes kept.
+    static func copyFile(_ source: String, to destination: String) throws(SwrunError) {
+        try run(["cp", "--sparse=always", "--reflink=auto", "--", source, destination], source, destination)
+    }
+
+    private static func run(_ argv: [String], _ source: String, _ destination: String) throws(SwrunError) {
+        let (status, _) = try Subprocess.run(argv)
         guard status == 0 else {
-            throw SwrunError(.system, "cp -a of \(source) into \(destination) failed with status \(status)",
+            throw SwrunError(.system, "cp of \(source) into \(destination) failed with status \(status)",
                              hint: "see cp's message above; the disk may be full")
         }
     }

@@ -25,7 +25,7 @@ public struct ContainerCreator {
     /// `backingStore` (lxc-create's -B): nil is an overlay of the image's layers where the
     /// template is an OCI image and the host allows it, else a directory.
     public func create(name: String, from template: any RootfsTemplate, unprivileged: Bool = false,
-                       backingStore: BackingStore? = nil) throws(SwrunError) {
+                       backingStore: BackingStore? = nil, storage: StorageOptions = StorageOptions()) throws(SwrunError) {
         try ContainerName.validate(name)
         if backingStore == .overlay {
             guard template is OCITemplate else {
@@ -48,16 +48,26 @@ public struct ContainerCreator {
             throw SwrunError(.alreadyExists, "container '\(name)' already exists in \(store.lxcPath)",
                              hint: "pick another name, or remove it first with `swrun destroy -n \(name) -P \(store.lxcPath)`")
         }
+        // A volume or dataset made below lives outside the directory: removed again on failure.
+        var madeDevice: RootDevice?
+        var mounted: String?
+        defer { if let mounted { RootfsMount.unmount(at: mounted) } }
         do {
             let rootfs = FileSystem.join(directory, "rootfs")
-            try FileSystem.makeDirectory(rootfs, mode: 0o755)
             let rootfsValue: String
             if let image = template as? OCITemplate, let overlay = try overlay(for: image, directory: directory, unprivileged: unprivileged,
                                                                                    backingStore: backingStore) {
+                try FileSystem.makeDirectory(rootfs, mode: 0o755)
                 rootfsValue = overlay.configValue
             } else {
+                let made = try ContainerStorage.make(backingStore ?? .dir, name: name, directory: directory, rootfs: rootfs, options: storage)
+                rootfsValue = made.value
+                if let device = made.device {
+                    madeDevice = device
+                    mounted = rootfs
+                    report("the rootfs is \(made.value), mounted on \(rootfs) while it is filled")
+                }
                 try template.install(rootfs: rootfs, name: name, report: report)
-                rootfsValue = "dir:" + rootfs
             }
             var config = try ConfigFile(text: header(name: name, origin: template.origin) + defaults, path: store.configPath(of: name))
             config.append("lxc.rootfs.path", rootfsValue)
@@ -94,6 +104,11 @@ public struct ContainerCreator {
             try config.write()
             _ = try store.config(of: name)  // what we wrote must load
         } catch {
+            if let made = mounted {
+                RootfsMount.unmount(at: made)
+                mounted = nil
+            }
+            try? ContainerStorage.remove(madeDevice)
             try? FileSystem.removeTree(directory)
             throw error
         }

@@ -2,8 +2,8 @@ import Glibc
 import SwrunSystem
 
 /// `swrun export` (docker export): a container's files as one tar archive, as the container
-/// sees them: a running one through its init's root, a stopped overlay container through its
-/// merged layers (mounted in this process's own mount namespace), a directory as it is.
+/// sees them: a running one through its init's root, a stopped one as ContainerFiles gives
+/// them (an overlay's layers merged, a loop image mounted).
 /// Owners stay numeric and extended attributes come along; no other filesystem is entered,
 /// so a running container's /proc, /sys and /dev are left out.
 public enum ContainerExport {
@@ -13,18 +13,9 @@ public enum ContainerExport {
         if let pid = status.initPID {
             return try archive(root: "/proc/\(pid)/root", to: output, running: true)
         }
-        let config = try store.config(of: name)
-        let directory = store.directory(of: name)
-        guard let overlay = config.rootOverlay else {
-            return try archive(root: ContainerSpec.rootfsPath(config, directory: directory), to: output)
+        try ContainerFiles.withFiles(of: try store.config(of: name), in: store.directory(of: name), scratch: ".export") { (root) throws(SwrunError) in
+            try archive(root: root, to: output)
         }
-        let view = FileSystem.join(directory, ".export")
-        try? FileSystem.removeTree(view)
-        try FileSystem.makeDirectory(view, mode: 0o700)
-        defer { rmdir(view) }
-        try RootOverlayMount.mount(overlay, at: view)
-        defer { RootOverlayMount.unmount(at: view) }
-        try archive(root: view, to: output)
     }
 
     /// GNU tar: pax format for the attributes, without the access and change times that

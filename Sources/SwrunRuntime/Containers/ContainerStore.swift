@@ -10,8 +10,11 @@ public struct ContainerStore: Sendable {
     public static let defaultLXCPath = "/var/lib/lxc"
     public let lxcPath: String
 
+    /// A relative LXCPATH (-P containers) is taken from the working directory now: the paths
+    /// written into configs and records must name the same place from anywhere.
     public init(lxcPath: String) {
-        self.lxcPath = lxcPath.count > 1 && lxcPath.hasSuffix("/") ? String(lxcPath.dropLast()) : lxcPath
+        let absolute = FileSystem.absolutePath(lxcPath)
+        self.lxcPath = absolute.count > 1 && absolute.hasSuffix("/") ? String(absolute.dropLast()) : absolute
     }
 
     public func directory(of name: String) -> String { FileSystem.join(lxcPath, name) }
@@ -145,7 +148,14 @@ public struct ContainerStore: Sendable {
         }
         defer { withExtendedLifetime(lock) {} }
         SnapshotDependencies.forget(address)
+        let config = try? config(of: name)
+        // A btrfs subvolume goes by btrfs (to removeTree it is another filesystem); an LVM
+        // volume or a ZFS dataset lives outside the directory.
+        if let config, config.rootBackend == "btrfs" {
+            try Btrfs.deleteSubvolume(ContainerSpec.rootfsPath(config, directory: directory(of: name)))
+        }
         try FileSystem.removeTree(directory(of: name))
+        try ContainerStorage.remove(config?.rootDevice)
         try AddressLeases(lxcPath: lxcPath).release(name)
     }
 }

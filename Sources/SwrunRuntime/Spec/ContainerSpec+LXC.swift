@@ -15,6 +15,7 @@ extension ContainerSpec {
         process.terminal = terminal
         self.init(rootfs: Self.rootfsPath(config, directory: directory), process: process)
         rootOverlay = config.rootOverlay
+        rootDevice = config.rootDevice
         hostname = config.utsName
         hostnameIsName = true
         filesystems = KernelFilesystems(config.mountAuto)
@@ -84,7 +85,7 @@ extension ContainerSpec {
     /// hook may be what makes it: the plan checks it is there). An overlay is mounted on the
     /// directory's rootfs.
     static func rootfsPath(_ config: ContainerConfig, directory: String) -> String {
-        let path = config.rootOverlay == nil ? config.rootfsPath ?? "rootfs" : "rootfs"
+        let path = config.rootOverlay == nil && config.rootDevice == nil ? config.rootfsPath ?? "rootfs" : "rootfs"
         return path.hasPrefix("/") ? path : FileSystem.join(directory, path)
     }
 

@@ -11,6 +11,8 @@ public struct ContainerSpec: Sendable {
     /// Layers and an upper directory that are mounted (overlayfs) on `rootfs` as the start
     /// begins, in a mount namespace of swrun's own: the host never sees the mount.
     public var rootOverlay: RootOverlay?
+    /// A filesystem of the container's own (loop, lvm, zfs), mounted on `rootfs` the same way.
+    public var rootDevice: RootDevice?
     /// OCI root.readonly: / is remounted read-only once the tree is built.
     public var readOnlyRoot = false
     /// OCI linux.rootfsPropagation: the MS_* propagation of / once it is the root; nil: private.

@@ -14,8 +14,8 @@ final class LaunchSequence {
     private(set) var plan: StartPlan?
     /// The after-stop hooks run only for a start whose before-start hooks did.
     private var hooksRan = false
-    /// An overlay rootfs mounted (in this process's own mount namespace) for the start.
-    private var mountedOverlay = false
+    /// An overlay or device rootfs mounted (in this process's own mount namespace) for the start.
+    private var mountedRootfs = false
 
     init(_ request: LaunchRequest) {
         self.request = request
@@ -32,8 +32,11 @@ final class LaunchSequence {
         hooksRan = true
         // Before anything reads or writes the rootfs from here: it is the merged view from now on.
         if let overlay = request.spec.rootOverlay {
-            try RootOverlayMount.mount(overlay, at: request.spec.rootfs)
-            mountedOverlay = true
+            try RootfsMount.mount(overlay, at: request.spec.rootfs)
+            mountedRootfs = true
+        } else if let device = request.spec.rootDevice {
+            try RootfsMount.mount(device, at: request.spec.rootfs)
+            mountedRootfs = true
         }
         // The host's side of the network first: the plan is made from the settled links.
         var request = self.request
@@ -56,9 +59,9 @@ final class LaunchSequence {
     /// yet stays journaled for the next stop or start), then the after-stop hooks, told the
     /// state where they read it.
     func finish(state: String? = nil, warn: (String) -> Void) {
-        if mountedOverlay {
-            RootOverlayMount.unmount(at: request.spec.rootfs)
-            mountedOverlay = false
+        if mountedRootfs {
+            RootfsMount.unmount(at: request.spec.rootfs)
+            mountedRootfs = false
         }
         if !effects.undo() {
             warn("some of what container '\(request.containerName)' changed on the host could not be undone yet; the next stop or start tries again (see \(effects.journal))")
