@@ -129,6 +129,7 @@ unshare -n -m --propagation private "$(dirname "$0")/bench-veth.sh" "$swrun" "$l
 echo "targets: swrun faster than lxc-execute (ratio < 1); netlink setup under 1 ms (most of the cost of a run is the kernel removing the pair)"
 
 unshare -m --propagation private "$(dirname "$0")/bench-unpack.sh" "$swrun" "$results" "$((runs / 20 > 3 ? runs / 20 : 3))"
+unshare -m --propagation private "$(dirname "$0")/bench-storage.sh" "$swrun" "$results" "$((runs / 10 > 5 ? runs / 10 : 5))"
 
 # A distribution booted: Debian 12 with systemd to "running", then halted.
 echo
