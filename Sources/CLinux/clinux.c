@@ -234,6 +234,15 @@ int swrun_mount_setattr_recursive(int fd, uint64_t set, uint64_t clear) {
     return (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
 }
 
+int swrun_mount_set_idmap(int mount_fd, int userns_fd) {
+    struct swrun_mount_attr attr = { .attr_set = 0x00100000 /* MOUNT_ATTR_IDMAP */, .userns_fd = (uint64_t)userns_fd };
+    return (int)syscall(SYS_mount_setattr, mount_fd, "", AT_EMPTY_PATH, &attr, sizeof attr);
+}
+
+int swrun_move_mount(int mount_fd, const char *target) {
+    return (int)syscall(SYS_move_mount, mount_fd, "", AT_FDCWD, target, 0x00000004 /* MOVE_MOUNT_F_EMPTY_PATH */);
+}
+
 int swrun_ioprio_set_self(int ioprio) {
     return (int)syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, ioprio);
 }

@@ -610,6 +610,33 @@ struct FixtureError: Error, CustomStringConvertible {
         #expect(afterLogout.status != 0 && afterLogout.stderr.contains("wants a login"), "\(afterLogout.stderr)")
     }
 
+    /// An unprivileged container from an image is an overlay too: the shared layers stay root's
+    /// on disk and are seen through idmapped mounts as the container's root's; its changes are
+    /// stored under its host ids.
+    @Test func anUnprivilegedContainerSeesTheSharedLayersIdmapped() throws {
+        let registry = try fixtures.startRegistry()
+        let name = sandbox.name("idmapped")
+        chmod(sandbox.path, 0o711)  // the container's root passes through it to the rootfs
+        let maps = sandbox.write("maps.conf", "lxc.net.0.type = empty\nlxc.idmap = u 0 310000 65536\nlxc.idmap = g 0 310000 65536\n")
+        let made = try swrun(["create", "-n", name, "-t", registry + "/fixture/busybox:v2s2", "--unprivileged", "-P", sandbox.path, "-f", maps])
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(try String(contentsOfFile: "\(sandbox.path)/\(name)/config", encoding: .utf8).contains("lxc.rootfs.path = overlay:"))
+        let ran = try sandbox.execute(name, ["sh", "-c", "stat -c %u:%g /etc/layer2 /bin/busybox; echo changed > /etc/layer2; touch /made; stat -c %u /made"])
+        #expect(ran.status == 0 && ran.stdout == "0:0\n0:0\n0\n", "\(ran.stdout) \(ran.stderr)")
+        let delta = "\(sandbox.path)/\(name)/overlay/delta"
+        for path in [delta + "/made", delta + "/etc/layer2"] {
+            let owner = try FileManager.default.attributesOfItem(atPath: path)[.ownerAccountID] as? Int
+            #expect(owner == 310000, "\(path) is the container root's on the host")
+        }
+        let layers = caches["SWRUN_CACHE_PATH"]! + "/oci/layers/sha256"
+        let shared = try FileManager.default.contentsOfDirectory(atPath: layers).compactMap { layer -> Int? in
+            try? FileManager.default.attributesOfItem(atPath: layers + "/" + layer + "/bin/busybox")[.ownerAccountID] as? Int
+        }
+        #expect(shared == [0], "the shared layer stays root's")
+        #expect(!(try hostMountInfo()).contains(sandbox.path))
+        #expect(try swrun(["destroy", "-n", name, "-P", sandbox.path]).status == 0)
+    }
+
     @Test func layersDownloadInParallel() throws {
         try fixtures.shell("bash '\(ImageFixtures.scripts)/make-oci-layout.sh' '\(fixtures.path)/oci'"
             + " && bash '\(ImageFixtures.scripts)/make-static-registry.sh' '\(fixtures.path)/oci' '\(fixtures.path)/static' fixture/busybox")

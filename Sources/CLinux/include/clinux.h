@@ -148,6 +148,13 @@ int swrun_mount_set_readonly(int mount_fd);
 /// below it: MOUNT_ATTR_* bits `set` raised, `clear` cleared; -1 with errno (ENOSYS before 5.12).
 int swrun_mount_setattr_recursive(int fd, uint64_t set, uint64_t clear);
 
+/// mount_setattr(2) MOUNT_ATTR_IDMAP on the detached mount behind `mount_fd`: its files seen
+/// through the id maps of the user namespace `userns_fd`; -1 with errno (Linux 5.12).
+int swrun_mount_set_idmap(int mount_fd, int userns_fd);
+
+/// move_mount(2) of the detached mount behind `mount_fd` onto `target`; -1 with errno.
+int swrun_move_mount(int mount_fd, const char *target);
+
 /// ioprio_set(IOPRIO_WHO_PROCESS, 0, ioprio): the calling process's I/O class and level.
 int swrun_ioprio_set_self(int ioprio);
 

@@ -32,7 +32,6 @@ public struct ContainerCreator {
                 throw SwrunError(.invalidArgument, "-B overlay needs an OCI image's layers, and \(template.origin) has none",
                                  hint: "create from an image (swrun create -t REGISTRY/IMAGE -B overlay), or use -B dir")
             }
-            if unprivileged { throw SwrunError(.invalidArgument, "-B overlay is not available for unprivileged containers yet", hint: "use -B dir") }
             if let reason = BackingStore.overlayUnavailable(lxcPath: store.lxcPath) {
                 throw SwrunError(.missingDependency, "-B overlay: \(reason)", hint: "use -B dir")
             }
@@ -52,13 +51,14 @@ public struct ContainerCreator {
         var madeDevice: RootDevice?
         var mounted: String?
         defer { if let mounted { RootfsMount.unmount(at: mounted) } }
-        do {
+        do throws(SwrunError) {
             let rootfs = FileSystem.join(directory, "rootfs")
             let rootfsValue: String
-            if let image = template as? OCITemplate, let overlay = try overlay(for: image, directory: directory, unprivileged: unprivileged,
-                                                                                   backingStore: backingStore) {
+            var overlayUpper: String?
+            if let image = template as? OCITemplate, let overlay = try overlay(for: image, directory: directory, backingStore: backingStore) {
                 try FileSystem.makeDirectory(rootfs, mode: 0o755)
                 rootfsValue = overlay.configValue
+                overlayUpper = overlay.upper
             } else {
                 let made = try ContainerStorage.make(backingStore ?? .dir, name: name, directory: directory, rootfs: rootfs, options: storage)
                 rootfsValue = made.value
@@ -92,8 +92,18 @@ public struct ContainerCreator {
                 }
                 try StartPlan.validate(idMaps: maps)
                 try SubordinateIDs.checkDelegation(maps)
-                report("moving the rootfs into the container's host ids (\(maps.map { "\($0.kind.rawValue) \($0.hostID)+\($0.count)" }.joined(separator: ", ")))")
-                try OwnershipShift.shift(rootfs, maps: maps)
+                if let overlayUpper {
+                    // The shared layers stay root's: the container sees them through idmapped
+                    // mounts as it starts. Its own changes are its root's from the start.
+                    let root = (uid: maps.first { $0.kind == .uid && $0.containerID == 0 }?.hostID ?? 0,
+                                gid: maps.first { $0.kind == .gid && $0.containerID == 0 }?.hostID ?? 0)
+                    for path in [overlayUpper, rootfs] where chown(path, root.uid, root.gid) != 0 {
+                        throw SwrunError.system("cannot hand \(path) to the container's root (uid \(root.uid))", Errno.current)
+                    }
+                } else {
+                    report("moving the rootfs into the container's host ids (\(maps.map { "\($0.kind.rawValue) \($0.hostID)+\($0.count)" }.joined(separator: ", ")))")
+                    try OwnershipShift.shift(rootfs, maps: maps)
+                }
                 // The container's root must pass through the container's directory to its rootfs;
                 // search permission is enough, and the directory stays root's (swrun writes there).
                 chmod(directory, 0o711)
@@ -117,12 +127,9 @@ public struct ContainerCreator {
     /// The image's layers from the layer store under an upper directory of the container's
     /// own, laid out as LXC's overlay clones are (NAME/overlay/delta and work); nil where a
     /// copy is made instead, said why unless -B dir asked for it.
-    private func overlay(for image: OCITemplate, directory: String, unprivileged: Bool, backingStore: BackingStore?) throws(SwrunError) -> RootOverlay? {
-        guard backingStore != .dir else { return nil }
-        if unprivileged {
-            report("copying the image into the rootfs: an unprivileged container's files must be shifted into its host ids")
-            return nil
-        }
+    /// An unprivileged container gets one too: its layers are idmapped as it starts.
+    private func overlay(for image: OCITemplate, directory: String, backingStore: BackingStore?) throws(SwrunError) -> RootOverlay? {
+        guard backingStore == nil || backingStore == .overlay else { return nil }
         if let reason = BackingStore.overlayUnavailable(lxcPath: store.lxcPath) {
             report("copying the image into the rootfs: \(reason)")
             return nil

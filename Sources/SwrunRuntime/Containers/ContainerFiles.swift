@@ -15,9 +15,9 @@ enum ContainerFiles {
         try? FileSystem.removeTree(view)
         try FileSystem.makeDirectory(view, mode: 0o700)
         defer { rmdir(view) }
-        if let overlay = config.rootOverlay { try RootfsMount.mount(overlay, at: view) }
+        if let overlay = config.rootOverlay { try RootfsMount.mount(overlay, at: view, idMaps: config.idmaps) }
         if let device = config.rootDevice { try RootfsMount.mount(device, at: view) }
-        defer { RootfsMount.unmount(at: view) }
+        defer { RootfsMount.unmount(at: view, overlay: config.rootOverlay) }
         return try body(view)
     }
 }

@@ -32,7 +32,7 @@ final class LaunchSequence {
         hooksRan = true
         // Before anything reads or writes the rootfs from here: it is the merged view from now on.
         if let overlay = request.spec.rootOverlay {
-            try RootfsMount.mount(overlay, at: request.spec.rootfs)
+            try RootfsMount.mount(overlay, at: request.spec.rootfs, idMaps: request.spec.idMaps)
             mountedRootfs = true
         } else if let device = request.spec.rootDevice {
             try RootfsMount.mount(device, at: request.spec.rootfs)
@@ -60,7 +60,7 @@ final class LaunchSequence {
     /// state where they read it.
     func finish(state: String? = nil, warn: (String) -> Void) {
         if mountedRootfs {
-            RootfsMount.unmount(at: request.spec.rootfs)
+            RootfsMount.unmount(at: request.spec.rootfs, overlay: request.spec.rootOverlay)
             mountedRootfs = false
         }
         if !effects.undo() {

@@ -13,19 +13,24 @@ enum RootfsMount {
     /// The most mount(2) takes as its data: one page, with its terminating zero.
     static let maximumData = 4095
 
-    static func mount(_ overlay: RootOverlay, at rootfs: String) throws(SwrunError) {
+    /// Mounts `overlay` on `rootfs`. With `idMaps` (an unprivileged container), a lower layer
+    /// whose files are root's (an image's, unshifted) is seen through an idmapped mount of it,
+    /// so that its root is the container's root: no copy, no chown of shared layers.
+    static func mount(_ overlay: RootOverlay, at rootfs: String, idMaps: [IDMap] = []) throws(SwrunError) {
         for lower in overlay.lowers where !FileSystem.isDirectory(lower) {
             throw SwrunError(.notFound, "the rootfs layer \(lower) is missing",
                              hint: "the image's layers were removed from the cache; create the container again from its image")
         }
         // What LXC makes at its first mount, made here too (a container copied by hand).
         for directory in [overlay.upper, overlay.work, rootfs] { try FileSystem.makeDirectories(directory, mode: 0o755) }
-        let data = overlay.mountData
+        try enterOwnMountNamespace()
+        var mounted = overlay
+        mounted.lowers = try idMapped(overlay, idMaps)
+        let data = mounted.mountData
         guard data.utf8.count <= maximumData else {
             throw SwrunError(.invalidConfig, "the overlay of \(overlay.lowers.count) layers names more than mount(2) takes (\(maximumData) bytes)",
                              hint: "flatten the image (swrun export, then import), or create the container with -B dir")
         }
-        try enterOwnMountNamespace()
         guard Glibc.mount("overlay", rootfs, "overlay", 0, data) == 0 else {
             let error = Errno.current
             throw SwrunError.system("cannot mount the overlay rootfs on \(rootfs) (\(data))", error, hint: hint(for: error, overlay))
@@ -75,8 +80,53 @@ enum RootfsMount {
         }
     }
 
-    /// Before the process goes on to other work (`run --rm` destroys the container next).
-    static func unmount(at rootfs: String) {
+    /// Where the idmapped views of an overlay's lowers are attached: beside its upper directory.
+    static func idMappedDirectory(_ overlay: RootOverlay) -> String {
+        FileSystem.join(FileSystem.parentPath(overlay.upper), "idmapped")
+    }
+
+    /// The lowers to mount: as they are, or (those owned by root, where the container's root is
+    /// another host id) idmapped mounts of them under idMappedDirectory, in this namespace.
+    private static func idMapped(_ overlay: RootOverlay, _ idMaps: [IDMap]) throws(SwrunError) -> [String] {
+        guard let root = idMaps.first(where: { $0.kind == .uid && $0.containerID == 0 }), root.hostID != 0 else { return overlay.lowers }
+        let unshifted = overlay.lowers.map { lower -> Bool in
+            var status = stat()
+            return stat(lower, &status) == 0 && status.st_uid == 0
+        }
+        guard unshifted.contains(true) else { return overlay.lowers }
+        let namespace = try MappedUserNamespace.open(idMaps)
+        defer { close(namespace) }
+        let directory = idMappedDirectory(overlay)
+        var lowers: [String] = []
+        for (index, lower) in overlay.lowers.enumerated() {
+            guard unshifted[index] else {
+                lowers.append(lower)
+                continue
+            }
+            let target = FileSystem.join(directory, String(index))
+            try FileSystem.makeDirectories(target, mode: 0o700)
+            let tree = swrun_open_tree_clone(lower)
+            guard tree >= 0 else { throw SwrunError.system("cannot clone the mount of the layer \(lower)", Errno.current) }
+            defer { close(tree) }
+            guard swrun_mount_set_idmap(tree, namespace) == 0 else {
+                throw SwrunError.system("cannot idmap the layer \(lower) for the container's ids", Errno.current,
+                                        hint: "idmapped mounts need Linux 5.12 and a filesystem that takes them (ext4, xfs, btrfs; tmpfs from 6.3)")
+            }
+            guard swrun_move_mount(tree, target) == 0 else { throw SwrunError.system("cannot attach the idmapped layer at \(target)", Errno.current) }
+            lowers.append(target)
+        }
+        return lowers
+    }
+
+    /// Before the process goes on to other work (`run --rm` destroys the container next); an
+    /// overlay's idmapped layers go too.
+    static func unmount(at rootfs: String, overlay: RootOverlay? = nil) {
+        if let overlay {
+            _ = umount2(rootfs, Int32(MNT_DETACH))
+            let directory = idMappedDirectory(overlay)
+            for entry in (try? FileSystem.listDirectory(directory)) ?? [] { _ = umount2(FileSystem.join(directory, entry), Int32(MNT_DETACH)) }
+            return
+        }
         _ = umount2(rootfs, Int32(MNT_DETACH))
     }
 
