@@ -53,7 +53,7 @@ public struct ImageCommit {
             guard rename(partial, store.blobPath(layer.digest)) == 0 else { throw SwrunError.system("cannot keep the layer", Errno.current) }
         }
 
-        let now = Self.timestamp()
+        let now = WallClock.now("%Y-%m-%dT%H:%M:%SZ", utc: true)
         guard case .object(var document) = config else { throw SwrunError(.verificationFailed, "the base image's config is not an object") }
         var rootfs = document["rootfs"]?.object ?? ["type": .string("layers")]
         rootfs["diff_ids"] = .array((rootfs["diff_ids"]?.array ?? []) + [.string(layer.digest)])
@@ -101,15 +101,6 @@ public struct ImageCommit {
                                              "config": .object([:]), "rootfs": .object(["type": .string("layers"), "diff_ids": .array([])])]
         if let variant = platform.variant { document["variant"] = .string(variant) }
         return .object(document)
-    }
-
-    static func timestamp() -> String {
-        var now = time(nil)
-        var parts = tm()
-        gmtime_r(&now, &parts)
-        var buffer = [CChar](repeating: 0, count: 32)
-        strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
-        return String(cString: buffer)
     }
 
     // MARK: --change

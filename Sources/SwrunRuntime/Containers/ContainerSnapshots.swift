@@ -55,7 +55,7 @@ public struct ContainerSnapshots {
         try ContainerCopier(store: store, name: name, layerStore: layerStore, report: report).copy(options)
         do {
             let directory = snaps.directory(of: snapshot)
-            try FileSystem.writeAtomically(FileSystem.join(directory, Self.timestampFile), Self.timestamp(), mode: 0o644)
+            try FileSystem.writeAtomically(FileSystem.join(directory, Self.timestampFile), WallClock.now("%Y:%m:%d %H:%M:%S", utc: false), mode: 0o644)
             if let comment { try FileSystem.writeAtomically(FileSystem.join(directory, Self.commentFile), comment, mode: 0o644) }
         } catch {
             try? FileSystem.removeTree(snaps.directory(of: snapshot))
@@ -150,14 +150,5 @@ public struct ContainerSnapshots {
         var index = 0
         while FileSystem.exists(snapshotStore.directory(of: "snap\(index)")) { index += 1 }
         return index
-    }
-
-    static func timestamp() -> String {
-        var now = time(nil)
-        var parts = tm()
-        localtime_r(&now, &parts)
-        var buffer = [CChar](repeating: 0, count: 32)
-        strftime(&buffer, buffer.count, "%Y:%m:%d %H:%M:%S", &parts)
-        return String(cString: buffer)
     }
 }
