@@ -20,6 +20,21 @@ import Testing
         return (base, "\(sandbox.path)/\(name)/overlay/delta")
     }
 
+    /// lxc-execute in a mount namespace of the test's own; the lxc.pivot cgroups LXC leaves in
+    /// each hierarchy's root go after it (empty, or rmdir leaves them).
+    func lxcExecute(_ sandbox: Sandbox, _ name: String, _ command: [String]) throws -> Swrun.Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        process.arguments = ["-m", "--propagation", "private", "lxc-execute", "-P", sandbox.path, "-n", name,
+                             "-s", "lxc.cgroup.relative=1", "--"] + command
+        defer {
+            // LXC puts it below the caller's cgroup in each hierarchy (co-mounted ones are links).
+            let roots = ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? []).map { "/sys/fs/cgroup/" + $0 }
+            for directory in ownCgroupDirectories() + roots { rmdir(directory + "/lxc.pivot") }
+        }
+        return try Swrun.runProcess(process)
+    }
+
     @Test func swrunAndLXCStartTheSameOverlayContainer() throws {
         let sandbox = try Sandbox(), name = sandbox.name("clone")
         let (base, delta) = try overlayClone(sandbox, name)
@@ -31,11 +46,7 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: "\(sandbox.path)/\(name)/overlay/work"), "LXC's work directory, beside the delta")
 
         // LXC mounts the same layers in a mount namespace of the test's own.
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-        process.arguments = ["-m", "--propagation", "private", "lxc-execute", "-P", sandbox.path, "-n", name,
-                             "--", "sh", "-c", "cat /mark; test -e /etc/hostname || echo hidden; echo from-lxc > /mark2"]
-        let lxc = try Swrun.runProcess(process)
+        let lxc = try lxcExecute(sandbox, name, ["sh", "-c", "cat /mark; test -e /etc/hostname || echo hidden; echo from-lxc > /mark2"])
         #expect(lxc.status == 0 && lxc.stdout == "from-swrun\nhidden\n", "\(lxc.stdout) \(lxc.stderr)")
         let read = try sandbox.execute(name, ["cat", "/mark2"])
         #expect(read.stdout == "from-lxc\n", "\(read.stderr)")
@@ -259,10 +270,7 @@ import Testing
         #expect(ran.stdout == "1\n", "\(ran.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: "\(sandbox.path)/\(name)/rootfs").isEmpty)
         #expect(try loopDevices(sandbox.path) == 0 && !(try hostMountInfo()).contains(sandbox.path))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-        process.arguments = ["-m", "--propagation", "private", "lxc-execute", "-P", sandbox.path, "-n", name, "--", "cat", "/mark"]
-        let lxc = try Swrun.runProcess(process)
+        let lxc = try lxcExecute(sandbox, name, ["cat", "/mark"])
         #expect(lxc.stdout == "inside\n", "LXC mounts it too: \(lxc.stderr)")
         let copy = sandbox.name("loopcopy")
         #expect(try Swrun.run(["copy", "-n", name, "-N", copy, "-P", sandbox.path]).status == 0)
