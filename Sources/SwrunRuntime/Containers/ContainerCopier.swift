@@ -118,9 +118,7 @@ public struct ContainerCopier {
     private func plannedRootfs(_ config: ContainerConfig, options: Options, copy: ContainerAddress) throws(SwrunError) -> PlannedRootfs {
         let upper = FileSystem.join(copy.directory, "overlay/delta")
         let original = ContainerSpec.rootfsPath(config, directory: store.directory(of: name))
-        // The original's kind unless -B says otherwise; lvm and zfs copies become directories.
-        let chosen = options.backingStore ?? (options.snapshot && config.rootBackend != "btrfs" ? .overlay
-            : BackingStore(rawValue: config.rootBackend).flatMap { [.dir, .overlay, .btrfs, .loop].contains($0) ? $0 : nil } ?? .dir)
+        let chosen = options.backingStore ?? Self.defaultStore(copying: config.rootBackend, snapshot: options.snapshot)
         switch chosen {
         case .overlay:
             if let overlay = config.rootOverlay {
@@ -152,6 +150,18 @@ public struct ContainerCopier {
                                  hint: "drop -B \(chosen.rawValue), or drop -s for a whole copy")
             }
             return .directory
+        }
+    }
+
+    /// The copy's store when -B names none: the original's (a btrfs snapshot for btrfs), an
+    /// overlay for any other snapshot; lvm and zfs copies become directories.
+    static func defaultStore(copying backend: String, snapshot: Bool) -> BackingStore {
+        if snapshot { return backend == "btrfs" ? .btrfs : .overlay }
+        switch BackingStore(rawValue: backend) {
+        case .overlay?: return .overlay
+        case .btrfs?: return .btrfs
+        case .loop?: return .loop
+        default: return .dir
         }
     }
 

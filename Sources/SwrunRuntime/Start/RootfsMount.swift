@@ -121,13 +121,10 @@ enum RootfsMount {
     /// Before the process goes on to other work (`run --rm` destroys the container next); an
     /// overlay's idmapped layers go too.
     static func unmount(at rootfs: String, overlay: RootOverlay? = nil) {
-        if let overlay {
-            _ = umount2(rootfs, Int32(MNT_DETACH))
-            let directory = idMappedDirectory(overlay)
-            for entry in (try? FileSystem.listDirectory(directory)) ?? [] { _ = umount2(FileSystem.join(directory, entry), Int32(MNT_DETACH)) }
-            return
-        }
         _ = umount2(rootfs, Int32(MNT_DETACH))
+        guard let overlay else { return }
+        let directory = idMappedDirectory(overlay)
+        for entry in (try? FileSystem.listDirectory(directory)) ?? [] { _ = umount2(FileSystem.join(directory, entry), Int32(MNT_DETACH)) }
     }
 
     private static func hint(for error: Errno, _ overlay: RootOverlay) -> String {
