@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "SwrunHTTP", dependencies: ["CTLS", "SwrunSystem"]),
         .target(name: "SwrunImages", dependencies: ["CLinux", "CCompression", "SwrunSystem", "SwrunConfig", "SwrunJSON", "SwrunHTTP"]),
         .target(name: "SwrunRuntime", dependencies: ["CLinux", "SwrunSystem", "SwrunNetlink", "SwrunConfig", "SwrunImages", "SwrunJSON", "SwrunCgroups", "SwrunSeccomp", systemPackage]),
-        .target(name: "SwrunCLI", dependencies: ["SwrunRuntime", "SwrunConfig", "SwrunSystem", "SwrunCgroups", "SwrunNetlink"]),
+        .target(name: "SwrunCLI", dependencies: ["SwrunRuntime", "SwrunConfig", "SwrunSystem", "SwrunCgroups", "SwrunNetlink", "SwrunImages", "SwrunHTTP"]),
         .executableTarget(name: "swrun", dependencies: ["SwrunCLI"]),
 
         .testTarget(name: "SwrunJSONTests", dependencies: ["SwrunJSON"]),

@@ -28,6 +28,9 @@ struct CommandSpec {
     var arguments: [Argument] = []
     /// Everything after the arguments (or after `--`) is a command to run, kept verbatim.
     var trailingCommand = false
+    /// Options end at the first argument, as in `docker run [OPTIONS] IMAGE [COMMAND]`: what
+    /// follows the last argument is the command, however it looks (`run IMG --verbose`).
+    var optionsBeforeArguments = false
     /// Exit codes as Docker's: 125 for swrun's own errors, 126 and 127 for the command.
     var containerExitCodes = false
     /// Internal commands (the monitor) are left out of `swrun --help`.

@@ -1,3 +1,4 @@
+import SwrunConfig
 import SwrunSystem
 
 /// A command line read against a `CommandSpec`.
@@ -30,7 +31,8 @@ struct ParsedArguments {
                 }
                 break
             }
-            if word == "-h" || word == "--help" {
+            // -h is help unless the command gives the letter a meaning (run's --hostname, as Docker's).
+            if word == "--help" || (word == "-h" && spec.option(short: "h") == nil) {
                 wantsHelp = true
                 continue
             }
@@ -40,6 +42,12 @@ struct ParsedArguments {
                     break
                 }
                 arguments.append(word)
+                if spec.optionsBeforeArguments && spec.trailingCommand && arguments.count == spec.arguments.count {
+                    // `run IMG -- CMD` reads as `run IMG CMD`: the "--" only marks where the command starts.
+                    let rest = words[index...]
+                    command = Array(rest.first == "--" ? rest.dropFirst() : rest)
+                    break
+                }
                 continue
             }
             let option: CommandSpec.Option
@@ -47,7 +55,10 @@ struct ParsedArguments {
             if word.hasPrefix("--") {
                 let body = word.dropFirst(2)
                 let name = body.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
-                guard let match = spec.option(long: name) else { throw usageError("unknown option --\(name)") }
+                guard let match = spec.option(long: name) else {
+                    let near = Suggestions.closest(to: name, among: spec.options.map(\.long))
+                    throw usageError("unknown option --\(name)" + (near.map { "; did you mean --\($0)?" } ?? ""))
+                }
                 option = match
                 if let equals = body.firstIndex(of: "=") { inlineValue = String(body[body.index(after: equals)...]) }
             } else {
@@ -70,7 +81,14 @@ struct ParsedArguments {
             if !option.repeats && values[option.long] != nil { throw usageError("--\(option.long) is given twice") }
             values[option.long, default: []].append(inlineValue ?? "")
         }
-        guard !wantsHelp else { return }
+        if wantsHelp {
+            // Help beside work to do would exit 0 without doing it: a silent pass in a script.
+            guard values.isEmpty && arguments.isEmpty && command.isEmpty else {
+                throw SwrunError(.invalidArgument, "swrun \(spec.name): --help asks for the help text, and the rest of the command line for work; nothing was done",
+                                 hint: "drop --help (or -h) to run it, or ask for the help alone: `swrun \(spec.name) --help`")
+            }
+            return
+        }
         let required = spec.arguments.filter { !$0.optional }.count
         if arguments.count < required {
             throw usageError("missing \(spec.arguments[arguments.count].name)")

@@ -48,7 +48,12 @@ extension ParsedArguments {
             let value = String(define[define.index(after: equals)...]).trimmingCharacters(in: " ")
             settings.append(ConfigSetting(key: key, value: value, location: ConfigLocation(file: "command line (-s)", line: index + 1)))
         }
-        // The limit flags are lxc.cgroup2 keys under another name.
+        return settings + (try limitSettings())
+    }
+
+    /// --memory, --cpus, --pids and --cpuset: lxc.cgroup2 keys under other names.
+    func limitSettings() throws(SwrunError) -> [ConfigSetting] {
+        var settings: [ConfigSetting] = []
         let limitKeys = [("memory", "memory.max"), ("pids", "pids.max"), ("cpuset", "cpuset.cpus")]
         for (flag, key) in limitKeys {
             if let value = value(flag) {

@@ -1,4 +1,5 @@
 import Glibc
+import SwrunConfig
 import SwrunSystem
 
 /// One swrun command: its spec and what it does with the parsed arguments.
@@ -27,6 +28,10 @@ public enum SwrunCLI {
         ("autostart", AutostartCommand.self), ("cgroup", CgroupCommand.self), ("top", TopCommand.self), ("checkconfig", CheckConfigCommand.self), ("net", NetCommand.self),
         ("copy", CopyCommand.self), ("snapshot", SnapshotCommand.self), ("export", ExportCommand.self), ("destroy", DestroyCommand.self), ("ls", ListCommand.self), ("config", ConfigCommand.self),
         ("pull", PullCommand.self), ("push", PushCommand.self), ("login", LoginCommand.self), ("logout", LogoutCommand.self), ("images", ImagesCommand.self), ("image", ImageCommand.self), ("tag", TagCommand.self), ("commit", CommitCommand.self), ("save", SaveCommand.self), ("load", LoadCommand.self), ("import", ImportCommand.self),
+        // Docker's verbs, over the same containers.
+        ("ps", PsCommand.self), ("exec", ExecCommand.self), ("logs", LogsCommand.self), ("rm", RmCommand.self), ("kill", KillCommand.self),
+        ("restart", RestartCommand.self), ("inspect", InspectCommand.self), ("cp", CpCommand.self), ("pause", PauseCommand.self),
+        ("unpause", UnpauseCommand.self),
         ("monitor", MonitorCommand.self),
     ]
 
@@ -58,8 +63,12 @@ public enum SwrunCLI {
     }
 
     private static func unknown(_ name: String) -> Int32 {
-        let names = commands.map(\.name).joined(separator: ", ")
-        printError("swrun: error: unknown command '\(name)'\n  hint: the commands are \(names); see `swrun --help`")
+        let visible = commands.filter { !$0.type.spec.hidden }.map(\.name)
+        if let near = Suggestions.closest(to: name, among: visible) {
+            printError("swrun: error: unknown command '\(name)'; did you mean '\(near)'?\n  hint: see `swrun --help` for every command")
+        } else {
+            printError("swrun: error: unknown command '\(name)'\n  hint: the commands are \(visible.joined(separator: ", ")); see `swrun --help`")
+        }
         return 1
     }
 

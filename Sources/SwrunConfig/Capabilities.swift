@@ -1,7 +1,7 @@
 /// Capability names as lxc.cap.drop and lxc.cap.keep take them: lowercase, without "cap_".
 /// Not SwrunSystem.Capabilities: that one asks libcap and the running kernel and takes
 /// "CAP_" spellings, while a config must read the same everywhere and as strictly as LXC.
-enum CapabilityNames {
+public enum CapabilityNames {
     /// Indexed by capability number, CAP_CHOWN (0) to CAP_CHECKPOINT_RESTORE (40), as in
     /// linux/capability.h. A fixed table rather than libcap, so that parsing a config
     /// gives the same answer on every host.
@@ -13,6 +13,16 @@ enum CapabilityNames {
         "lease", "audit_write", "audit_control", "setfcap", "mac_override", "mac_admin", "syslog",
         "wake_alarm", "block_suspend", "audit_read", "perfmon", "bpf", "checkpoint_restore",
     ]
+
+    /// The config's spelling of a name given as Docker's flags give it (NET_ADMIN,
+    /// CAP_NET_ADMIN, net_admin); nil for a name that is none.
+    public static func canonical(_ name: String) -> String? {
+        var lower = name.lowercased()
+        if lower.hasPrefix("cap_") { lower.removeFirst(4) }
+        return names.contains(lower) ? lower : nil
+    }
+
+    public static var all: [String] { names }
 
     /// The capability number for a name, or for a number LXC would accept in its place.
     static func number(of name: String) -> Int? {

@@ -8,6 +8,8 @@ public enum ConfigKeys {
     static let console = "the console is not configurable yet"
     static let logging = "per-container logging settings are not used yet"
     static let lsm = "security modules are not set up yet"
+    /// Read by the runtime to drop these warnings on a host without AppArmor.
+    public static let appArmorGenerated = "swrun does not generate AppArmor profiles (LXC's lxc.apparmor.profile = generated)"
 
     public static let all: [ConfigKey] = [
         // Applied by swrun now.
@@ -80,10 +82,10 @@ public enum ConfigKeys {
         ConfigKey(.exact("lxc.seccomp.allow_nesting"), .single, .boolean, .applied),
         ConfigKey(.exact("lxc.seccomp.notify.proxy"), .single, .text, .notApplied("seccomp notifications are not built yet")),
         ConfigKey(.exact("lxc.seccomp.notify.cookie"), .single, .text, .notApplied("seccomp notifications are not built yet")),
-        ConfigKey(.exact("lxc.apparmor.profile"), .single, .text, .notApplied(lsm)),
-        ConfigKey(.exact("lxc.apparmor.allow_incomplete"), .single, .boolean, .notApplied(lsm)),
-        ConfigKey(.exact("lxc.apparmor.allow_nesting"), .single, .boolean, .notApplied(lsm)),
-        ConfigKey(.exact("lxc.apparmor.raw"), .list, .text, .notApplied(lsm)),
+        ConfigKey(.exact("lxc.apparmor.profile"), .single, .text, .applied),
+        ConfigKey(.exact("lxc.apparmor.allow_incomplete"), .single, .boolean, .notApplied(appArmorGenerated)),
+        ConfigKey(.exact("lxc.apparmor.allow_nesting"), .single, .boolean, .notApplied(appArmorGenerated)),
+        ConfigKey(.exact("lxc.apparmor.raw"), .list, .text, .notApplied(appArmorGenerated)),
         ConfigKey(.exact("lxc.selinux.context"), .single, .text, .notApplied(lsm)),
         ConfigKey(.exact("lxc.selinux.context.keyring"), .single, .text, .notApplied(lsm)),
         ConfigKey(.exact("lxc.keyring.session"), .single, .boolean, .notApplied("session keyrings are not managed yet")),
@@ -122,11 +124,11 @@ public enum ConfigKeys {
         ConfigKey(.exact("lxc.log.syslog"), .single, .syslogFacility, .notApplied(logging)),
 
         // Kernel settings for the container.
-        ConfigKey(.exact("lxc.prlimit"), .clearOnly, .text, .notApplied("resource limits are not applied yet")),
+        ConfigKey(.exact("lxc.prlimit"), .clearOnly, .text, .applied),
         ConfigKey(.prefix("lxc.prlimit.", suffixes: ["as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue",
                                                      "nice", "nofile", "nproc", "rss", "rtprio", "rttime",
                                                      "sigpending", "stack"]),
-                  .single, .resourceLimit, .notApplied("resource limits are not applied yet")),
+                  .single, .resourceLimit, .applied),
         ConfigKey(.exact("lxc.sysctl"), .clearOnly, .text, .notApplied("sysctls are not applied yet")),
         ConfigKey(.prefix("lxc.sysctl.", suffixes: nil), .single, .text, .notApplied("sysctls are not applied yet")),
         ConfigKey(.exact("lxc.proc"), .clearOnly, .text, .notApplied("/proc settings are not applied yet")),
@@ -146,10 +148,10 @@ public enum ConfigKeys {
 
         // The rest.
         ConfigKey(.exact("lxc.rootfs.mount"), .single, .path, .notApplied("swrun picks where the rootfs is mounted")),
-        ConfigKey(.exact("lxc.rootfs.options"), .single, .text, .notApplied("rootfs mount options are not applied yet")),
+        ConfigKey(.exact("lxc.rootfs.options"), .single, .text, .applied),
         ConfigKey(.exact("lxc.rootfs.managed"), .single, .boolean, .notApplied("swrun does not track who manages the rootfs yet")),
         ConfigKey(.exact("lxc.autodev.tmpfs.size"), .single, .integer, .notApplied("the /dev tmpfs size is not configurable yet")),
-        ConfigKey(.exact("lxc.init.groups"), .list, .groupList, .notApplied("supplementary groups are not set yet")),
+        ConfigKey(.exact("lxc.init.groups"), .list, .groupList, .applied),
         ConfigKey(.exact("lxc.sched.core"), .single, .boolean, .notApplied("core scheduling is not set up yet")),
     ]
 

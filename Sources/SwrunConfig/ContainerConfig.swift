@@ -34,6 +34,13 @@ public struct ContainerConfig: Sendable {
     public var initUid: UInt32?
     public var initGid: UInt32?
     public var initCwd: String?
+    /// lxc.init.groups: the supplementary groups of init and of attached processes.
+    public var initGroups: [UInt32]
+    /// lxc.prlimit.NAME, the last line of each resource, in key order.
+    public var resourceLimits: [ResourceLimitSetting]
+    /// lxc.rootfs.options: mount flags for the rootfs as it becomes / (ro, nosuid, nodev,
+    /// noexec, noatime ...), set and cleared as the options say.
+    public var rootfsFlags: (set: UInt, clear: UInt)
     public var noNewPrivs: Bool
     /// lxc.cgroup.dir: the container's cgroup, as a path below swrun's own cgroup ("a/b").
     public var cgroupDirectory: String?
@@ -129,6 +136,11 @@ public struct ContainerConfig: Sendable {
         initUid = last("lxc.init.uid").flatMap { Numbers.unsigned32($0.value) }
         initGid = last("lxc.init.gid").flatMap { Numbers.unsigned32($0.value) }
         initCwd = last("lxc.init.cwd")?.value
+        initGroups = all("lxc.init.groups").flatMap { $0.value.split(separator: ",").compactMap { Numbers.unsigned32($0) } }
+        resourceLimits = try Self.resourceLimits(in: effective)
+        rootfsFlags = try last("lxc.rootfs.options").map { setting throws(SwrunError) in
+            try Self.parsed(setting, MountOptions.rootfsFlags)
+        } ?? (0, 0)
         seccompProfile = last("lxc.seccomp.profile").flatMap { $0.value.isEmpty ? nil : $0.value }
         seccompAllowNesting = last("lxc.seccomp.allow_nesting").map { Numbers.unsigned32($0.value) == 1 } ?? false
         noNewPrivs = last("lxc.no_new_privs").map { Numbers.unsigned32($0.value) == 1 } ?? false
@@ -228,6 +240,18 @@ public struct ContainerConfig: Sendable {
         }
         if keep.isEmpty && keepNothing { keep = ["none"] }
         return (drop, keep)
+    }
+
+    /// lxc.prlimit.NAME lines; "lxc.prlimit =" (handled by EffectiveSettings) clears them all.
+    private static func resourceLimits(in effective: [ConfigSetting]) throws(SwrunError) -> [ResourceLimitSetting] {
+        var limits: [ResourceLimitSetting] = []
+        for setting in effective where setting.key.hasPrefix("lxc.prlimit.") {
+            let name = String(setting.key.dropFirst("lxc.prlimit.".count))
+            limits.removeAll { $0.name == name }
+            guard !setting.value.isEmpty else { continue }
+            limits.append(try parsed(setting) { value throws(ValueError) in try ResourceLimitSetting.parse(name: name, value) })
+        }
+        return limits
     }
 
     /// The command split at spaces, as LXC's split_init_cmd does (no quoting).

@@ -106,6 +106,20 @@ public struct MountEntry: Sendable, Equatable {
         self.data = data.joined(separator: ",")
     }
 
+    /// A field as fstab(5) writes it: spaces, tabs, newlines and backslashes as \NNN.
+    public static func encode(_ field: String) -> String {
+        var bytes: [UInt8] = []
+        for byte in field.utf8 {
+            if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x5C {
+                let octal = String(byte, radix: 8)
+                bytes += Array(("\\" + String(repeating: "0", count: 3 - octal.count) + octal).utf8)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// \NNN octal escapes, as fstab(5) writes spaces, tabs, newlines and backslashes.
     static func decode(_ field: String) -> String {
         guard field.contains("\\") else { return field }

@@ -37,4 +37,18 @@ public enum MountOptions {
         "shared": UInt(MS_SHARED), "rshared": UInt(MS_SHARED) | UInt(MS_REC),
         "unbindable": UInt(MS_UNBINDABLE), "runbindable": UInt(MS_UNBINDABLE) | UInt(MS_REC),
     ]
+
+    /// lxc.rootfs.options: the flags to set and to clear on the rootfs. Only flags: the rootfs
+    /// is a directory or an already mounted filesystem by the time it becomes /.
+    static func rootfsFlags(_ text: String) throws(ValueError) -> (set: UInt, clear: UInt) {
+        var (set, clear): (UInt, UInt) = (0, 0)
+        for option in text.split(separator: ",").map({ String($0.trimmingBlanks()) }) where !option.isEmpty {
+            guard let flag = flags[option], option != "bind", option != "rbind", option != "remount" else {
+                throw ValueError("'\(option)' is not a mount flag swrun can give the rootfs",
+                                 hint: "use flags such as ro, nosuid, nodev, noexec, noatime; filesystem options belong to the filesystem's own mount")
+            }
+            if flag.clears { clear |= flag.bits; set &= ~flag.bits } else { set |= flag.bits; clear &= ~flag.bits }
+        }
+        return (set, clear)
+    }
 }

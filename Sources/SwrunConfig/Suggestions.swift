@@ -1,8 +1,8 @@
 /// "Did you mean ...?" for unknown keys and names.
-enum Suggestions {
+public enum Suggestions {
     /// The candidate nearest to `word` by edit distance, when near enough to be a typo:
     /// about one edit per four characters of `significant` length, from one to three.
-    static func closest(to word: String, among candidates: [String], significant: Int? = nil) -> String? {
+    public static func closest(to word: String, among candidates: [String], significant: Int? = nil) -> String? {
         let limit = min(3, max(1, (significant ?? word.count) / 4))
         var best: (candidate: String, distance: Int)?
         for candidate in candidates {

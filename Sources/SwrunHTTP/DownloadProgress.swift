@@ -17,9 +17,12 @@ public final class DownloadProgress: TransferProgress {
     private var lastDraw = -Double.infinity
     private var started = false
 
+    /// Set once by -q, before any transfer starts (the process is single-threaded then).
+    nonisolated(unsafe) public static var silenced = false
+
     /// A bar on stderr when it is a terminal.
     public convenience init(name: String) {
-        self.init(name: name, enabled: Terminal.isTerminal(2), clock: monotonicSeconds) { text in
+        self.init(name: name, enabled: !Self.silenced && Terminal.isTerminal(2), clock: monotonicSeconds) { text in
             _ = text.withCString { write(2, $0, strlen($0)) }
         }
     }

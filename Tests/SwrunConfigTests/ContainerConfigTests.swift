@@ -266,7 +266,7 @@ import Testing
             lxc.cgroup =
             """)
         #expect(config.notYetApplied.map(\.setting.key) == [
-            "lxc.net.0.script.up", "lxc.cgroup2.memory.max", "lxc.apparmor.profile",
+            "lxc.net.0.script.up", "lxc.cgroup2.memory.max",
             "lxc.hook.stop", "lxc.log.level",
         ])
         #expect(config.notYetApplied.first?.reason.contains("swrun does not apply this network key") == true)

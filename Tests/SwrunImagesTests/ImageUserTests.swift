@@ -10,7 +10,7 @@ import Testing
         nginx:x:101:102:nginx user:/nonexistent:/bin/false
         app:x:1000:1000::/home/app:/bin/sh
         """
-    static let group = "root:x:0:\nnginx:x:102:\nstaff:x:50:app\n"
+    static let group = "root:x:0:\nnginx:x:102:\nstaff:x:50:app\nvideo:x:44:nginx,app\n"
 
     @Test(arguments: [
         ("nginx", 101, 102),            // a name: its uid and primary group
@@ -33,6 +33,15 @@ import Testing
         } throws: { error in
             "\(error)".contains(message) && "\(error)".contains("lxc.init.")
         }
+    }
+
+    @Test func homeAndSupplementaryGroupsComeFromTheImagesFiles() throws {
+        let app = try ImageUser.resolve("app", passwd: Self.passwd, group: Self.group, image: "test")
+        #expect(app.home == "/home/app" && app.groups == [50, 44])
+        let root = try ImageUser.resolve("0", passwd: Self.passwd, group: Self.group, image: "test")
+        #expect(root.home == "/root" && root.groups.isEmpty)
+        let unlisted = try ImageUser.resolve("4242", passwd: Self.passwd, group: Self.group, image: "test")
+        #expect(unlisted.home == nil && unlisted.groups.isEmpty)
     }
 
     @Test func anImageWithoutPasswdKnowsOnlyNumbers() throws {

@@ -145,7 +145,7 @@ import Testing
 
     @Test func warningsComeOnePerReason() throws {
         let fixture = try Fixture()
-        let plan = try fixture.plan("lxc.net.0.script.up = /bin/true\nlxc.net.0.l2proxy = 1\nlxc.apparmor.profile = generated\n")
+        let plan = try fixture.plan("lxc.net.0.script.up = /bin/true\nlxc.net.0.l2proxy = 1\nlxc.hook.stop = /bin/true\n")
         #expect(plan.warnings.count == 2, "\(plan.warnings)")
         #expect(plan.warnings.first?.contains("lxc.net.0.script.up") == true && plan.warnings.first?.contains("lxc.net.0.l2proxy") == true)
     }

@@ -17,6 +17,9 @@ enum CreateCommand: Command {
         A container from an OCI image is an overlay of the image's layers, unpacked once in the
         cache and shared, under LXCPATH/NAME/overlay/delta (lxc.rootfs.path = overlay:...);
         -B dir copies the image into the rootfs instead.
+        Docker's options for what the container is (-e, -v, -w, -u, --network, --cap-add ...) are
+        written into its config as LXC keys (swrun.json where LXC has none), as are the limits.
+        \(ContainerOptions.privilegedNote)
         Examples:  swrun create -n web -t busybox
                    swrun create -n deb -t download -- -d debian -r bookworm -a amd64
         """,
@@ -33,7 +36,7 @@ enum CreateCommand: Command {
             .init(short: nil, long: "unprivileged", value: nil,
                   help: "Root inside is an unprivileged id on the host: lxc.idmap from the config, else from /etc/subuid and /etc/subgid."),
             CommonOptions.config, CommonOptions.lxcPath, CommonOptions.publish,
-        ],
+        ] + ContainerOptions.options + CommonOptions.limits,
         trailingCommand: true)
     static let requiredOptions = ["name", "template"]
 
@@ -42,7 +45,11 @@ enum CreateCommand: Command {
         let templateName = try arguments.required("template", of: spec)
         let unprivileged = arguments.flag("unprivileged")
         let backingStore = try arguments.value("bdev").map { value throws(SwrunError) in try BackingStore(option: value) }
-        let ports = try CommonOptions.publishedPorts(arguments)
+        try ContainerName.validate(name)
+        var customization = try ContainerOptions.customization(arguments, volumes: RunCommand.volumesDirectory())
+        let limits = try arguments.limitSettings()
+        try ContainerSpec.check(limits: limits)
+        customization.limits = limits.map { ($0.key, $0.value) }
         let report: (String) -> Void = { printError("swrun: \($0)") }
         let template: any RootfsTemplate
         if templateName == "download" {
@@ -73,8 +80,8 @@ enum CreateCommand: Command {
         if let group = arguments.value("vgname") { storage.volumeGroup = group }
         storage.volumeName = arguments.value("lvname")
         if let root = arguments.value("zfsroot") { storage.zfsRoot = root }
-        try creator.create(name: name, from: template, unprivileged: unprivileged, backingStore: backingStore, storage: storage)
-        try CommonOptions.record(ports, store: store, name: name)
+        try creator.create(name: name, from: template, unprivileged: unprivileged, backingStore: backingStore, storage: storage,
+                           customization: customization)
         print("Created container \(name) in \(store.directory(of: name))")
         return 0
     }
@@ -84,7 +91,13 @@ enum CreateCommand: Command {
     static func imageTemplate(_ name: String, unprivileged: Bool) throws(SwrunError) -> any RootfsTemplate {
         let catalog = imageCatalog()
         if let template = try catalog.localTemplate(name, unprivileged: unprivileged) { return template }
-        try catalog.pull(name)
+        do {
+            try catalog.pull(name)
+        } catch where !name.contains("/") && !name.contains(":") && !name.contains(".") {
+            // A bare word is most often a template's name mistyped: say all that was tried.
+            throw SwrunError(.notFound, "no template, image or tarball is named '\(name)'",
+                             hint: "tried the templates (\((ContainerCreator.templates + ["download"]).joined(separator: ", "))), the images in the cache (`swrun images`), a file ./\(name), and the registry (\(error.message)); give a template, an image reference such as alpine:3.20, or a tarball's path")
+        }
         guard let template = try catalog.localTemplate(name, unprivileged: unprivileged) else {
             throw SwrunError(.notFound, "cannot get the image '\(name)'", hint: "the templates are busybox and download; `swrun images` lists cached images")
         }

@@ -1,4 +1,5 @@
 import Glibc
+import SwrunHTTP
 import SwrunImages
 import SwrunRuntime
 import SwrunSystem
@@ -17,9 +18,11 @@ var cacheEnvironment: [String: String] {
 /// swrun runs no threads, so work that overlaps runs in workers, swrun started again:
 /// layers come down three at a time (`swrun image fetch-blob DIGEST`), and archives are
 /// decompressed beside the unpacking (`swrun image decompress PATH`).
-func imageCatalog() -> ImageCatalog {
-    ImageCatalog(environment: cacheEnvironment, fetcher: ParallelBlobFetcher(worker: [Subprocess.currentExecutable, "image", "fetch-blob"]),
-                 opener: archiveOpener, report: { printError("swrun: \($0)") })
+/// The image caches; `quiet` (-q) keeps their progress messages and bars off stderr.
+func imageCatalog(quiet: Bool = false) -> ImageCatalog {
+    if quiet { DownloadProgress.silenced = true }
+    return ImageCatalog(environment: cacheEnvironment, fetcher: ParallelBlobFetcher(worker: [Subprocess.currentExecutable, "image", "fetch-blob"]),
+                        opener: archiveOpener, report: quiet ? { _ in } : { printError("swrun: \($0)") })
 }
 
 let archiveOpener = ArchiveOpener(worker: [Subprocess.currentExecutable, "image", "decompress"])
@@ -34,12 +37,13 @@ enum PullCommand: Command {
         comes from the LXC image server, else from Docker Hub. Every blob is checked against its digest;
         layers are shared between images. The cache is $SWRUN_CACHE_PATH (default /var/cache/swrun).
         """,
-        options: [.init(short: nil, long: "ca-file", value: "FILE", help: "Trust the CA certificates in FILE (PEM) for HTTPS.")],
+        options: [.init(short: nil, long: "ca-file", value: "FILE", help: "Trust the CA certificates in FILE (PEM) for HTTPS."),
+                  .init(short: "q", long: "quiet", value: nil, help: "No progress: only errors.")],
         arguments: [.init(name: "IMAGE", help: "The image to pull.")])
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         try requireRoot("swrun pull")
-        try imageCatalog().pull(arguments.arguments[0], caFile: arguments.value("ca-file"))
+        try imageCatalog(quiet: arguments.flag("quiet")).pull(arguments.arguments[0], caFile: arguments.value("ca-file"))
         return 0
     }
 }

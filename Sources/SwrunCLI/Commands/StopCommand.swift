@@ -16,7 +16,8 @@ enum StopCommand: Command {
         options: [
             .init(short: "n", long: "name", value: "NAME", help: "A container's name; may be repeated.", repeats: true),
             .init(short: nil, long: "all", value: nil, help: "Every running container of the LXCPATH."),
-            .init(short: "t", long: "timeout", value: "SECONDS", help: "How long to wait after the halt signal before SIGKILL (default 60)."),
+            .init(short: "t", long: "timeout", value: "SECONDS",
+                  help: "How long to wait after the halt signal before SIGKILL (default: --stop-timeout of run or create, else 10 for a container from an image, else 60)."),
             .init(short: "k", long: "kill", value: nil, help: "Kill at once (lxc.signal.stop, else SIGKILL)."),
             .init(short: "r", long: "reboot", value: nil, help: "Reboot the container, and wait until it runs again."),
             CommonOptions.lxcPath,
@@ -24,10 +25,18 @@ enum StopCommand: Command {
         ],
         arguments: [.init(name: "NAME", help: "A container's name, as with -n.", optional: true, repeats: true)])
 
+    /// The containers named, for their stop timeouts (every one with --all).
+    private static func names(_ arguments: ParsedArguments, store: ContainerStore) -> [String] {
+        arguments.flag("all") ? (try? store.names()) ?? [] : arguments.values("name") + arguments.arguments
+    }
+
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         try requireRoot("swrun stop")
-        guard let timeout = Int(arguments.value("timeout") ?? "60"), timeout >= 0 else {
-            throw SwrunError(.invalidArgument, "-t \(arguments.value("timeout") ?? ""): not a number of seconds", hint: "for example: -t 10")
+        let given = try arguments.value("timeout").map { text throws(SwrunError) in
+            guard let seconds = Int(text), seconds >= 0 else {
+                throw SwrunError(.invalidArgument, "-t \(text): not a number of seconds", hint: "for example: -t 10")
+            }
+            return seconds
         }
         let store = try arguments.store()
         let explain = Explainer(enabled: arguments.flag("explain"))
@@ -35,6 +44,7 @@ enum StopCommand: Command {
         if arguments.flag("all") && !named.isEmpty {
             throw SwrunError(.invalidArgument, "swrun stop: --all stops every container; name none with it", hint: "drop --all, or the names")
         }
+        let timeout = given ?? names(arguments, store: store).map { store.stopTimeout(of: $0) }.max() ?? ContainerSidecar.systemStopTimeout
         if arguments.flag("reboot") {
             guard named.count == 1, !arguments.flag("all"), !arguments.flag("kill") else {
                 throw SwrunError(.invalidArgument, "swrun stop -r reboots one container, named with -n", hint: "for example: swrun stop -r -n web")
@@ -86,11 +96,15 @@ enum RebootCommand: Command {
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         let name = try arguments.required("name", of: spec)
         try requireRoot("swrun reboot")
-        guard let timeout = Int(arguments.value("timeout") ?? "60"), timeout >= 0 else {
-            throw SwrunError(.invalidArgument, "-t \(arguments.value("timeout") ?? ""): not a number of seconds", hint: "for example: -t 10")
+        let given = try arguments.value("timeout").map { text throws(SwrunError) in
+            guard let seconds = Int(text), seconds >= 0 else {
+                throw SwrunError(.invalidArgument, "-t \(text): not a number of seconds", hint: "for example: -t 10")
+            }
+            return seconds
         }
         let store = try arguments.store()
-        try ContainerStopper(store: store, name: name).reboot(timeout: timeout, explain: Explainer(enabled: arguments.flag("explain")))
+        try ContainerStopper(store: store, name: name).reboot(timeout: given ?? ContainerSidecar.systemStopTimeout,
+                                                              explain: Explainer(enabled: arguments.flag("explain")))
         return 0
     }
 }

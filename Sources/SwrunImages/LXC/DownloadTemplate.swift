@@ -36,8 +36,10 @@ public final class DownloadTemplate: RootfsTemplate {
         if let privateDirectory { try? FileSystem.removeTree(privateDirectory) }
     }
 
+    /// LXC_CACHE_PATH; else, where SWRUN_CACHE_PATH moves swrun's caches, its lxc/ (so that a
+    /// test or a user with another disk has every image there); else LXC's own /var/cache/lxc.
     public static func defaultCacheRoot(environment: [String: String]) -> String {
-        environment["LXC_CACHE_PATH"] ?? "/var/cache/lxc"
+        environment["LXC_CACHE_PATH"] ?? environment["SWRUN_CACHE_PATH"].map { $0 + "/lxc" } ?? "/var/cache/lxc"
     }
 
     /// Where `make install` puts the image servers' signing keys (packaging/keys).

@@ -5,7 +5,21 @@ import SwrunSystem
 /// /etc/passwd and /etc/group; without a group, the user's primary group from /etc/passwd,
 /// or group 0 for a uid that /etc/passwd does not list.
 public enum ImageUser {
-    public static func resolve(_ user: String, passwd: String?, group: String?, image: String) throws(SwrunError) -> (uid: UInt32, gid: UInt32) {
+    /// Who a process runs as, with what Docker derives from the image's files.
+    public struct Account: Equatable, Sendable {
+        public var uid: UInt32
+        public var gid: UInt32
+        /// The home directory /etc/passwd gives the user; nil for a uid it does not list.
+        public var home: String?
+        /// The groups of /etc/group that list the user's name as a member.
+        public var groups: [UInt32] = []
+
+        public init(uid: UInt32, gid: UInt32, home: String? = nil, groups: [UInt32] = []) {
+            (self.uid, self.gid, self.home, self.groups) = (uid, gid, home, groups)
+        }
+    }
+
+    public static func resolve(_ user: String, passwd: String?, group: String?, image: String) throws(SwrunError) -> Account {
         let parts = user.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         let users = entries(passwd)
         let account: [String]?
@@ -21,15 +35,23 @@ public enum ImageUser {
             uid = number
             account = found
         }
-        guard parts.count == 2, !parts[1].isEmpty else {
-            return (uid, account.flatMap { UInt32($0[3]) } ?? 0)
+        let groups = entries(group)
+        var result = Account(uid: uid, gid: account.flatMap { UInt32($0[3]) } ?? 0)
+        if let account {
+            result.home = account.count > 5 && !account[5].isEmpty ? account[5] : nil
+            result.groups = groups.filter { $0[3].split(separator: ",").contains(Substring(account[0])) }.compactMap { UInt32($0[2]) }
         }
-        if let number = UInt32(parts[1]) { return (uid, number) }
-        guard let found = entries(group).first(where: { $0[0] == parts[1] }), let gid = UInt32(found[2]) else {
+        guard parts.count == 2, !parts[1].isEmpty else { return result }
+        if let number = UInt32(parts[1]) {
+            result.gid = number
+            return result
+        }
+        guard let found = groups.first(where: { $0[0] == parts[1] }), let gid = UInt32(found[2]) else {
             throw SwrunError(.invalidConfig, "the image \(image) runs as group '\(parts[1])', which its /etc/group does not list",
                              hint: "set lxc.init.gid in the container's config")
         }
-        return (uid, gid)
+        result.gid = gid
+        return result
     }
 
     /// The colon-separated lines of a passwd or group file with at least four fields.

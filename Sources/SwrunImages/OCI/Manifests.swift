@@ -92,6 +92,8 @@ public struct ImageRunConfig: Sendable, Equatable {
     public var command: [String] = []
     public var workingDirectory: String?
     public var user: String?
+    /// The signal that asks the image's command to end (Docker's STOPSIGNAL).
+    public var stopSignal: String?
 
     public init(_ document: JSONValue) {
         let config = document["config"] ?? .null
@@ -100,6 +102,7 @@ public struct ImageRunConfig: Sendable, Equatable {
         command = config["Cmd"]?.array?.compactMap(\.string) ?? []
         workingDirectory = config["WorkingDir"]?.string.flatMap { $0.isEmpty ? nil : $0 }
         user = config["User"]?.string.flatMap { $0.isEmpty ? nil : $0 }
+        stopSignal = config["StopSignal"]?.string.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// Entrypoint then Cmd, as Docker runs them when no command is given.

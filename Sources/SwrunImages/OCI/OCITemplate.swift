@@ -1,5 +1,6 @@
 import CLinux
 import Glibc
+import SwrunConfig
 import SwrunJSON
 import SwrunSystem
 
@@ -114,18 +115,34 @@ public final class OCITemplate: RootfsTemplate {
         ImageRunConfig(try store.config(of: try loadedManifest()))
     }
 
+    /// `user` ("name", "uid", "name:group" ...) resolved in the image's /etc/passwd and /etc/group.
+    public func account(_ user: String, rootfs: String) throws(SwrunError) -> ImageUser.Account {
+        try ImageUser.resolve(user, passwd: imageFile("/etc/passwd", rootfs: rootfs), group: imageFile("/etc/group", rootfs: rootfs),
+                              image: "\(reference)")
+    }
+
     public func configSettings(rootfs: String) throws(SwrunError) -> [(key: String, value: String)] {
         let run = try runConfig()
         var settings = TemplateConfig.common.map { (key: $0.0, value: $0.1) }
         settings = settings.filter { $0.key != "lxc.tty.max" && $0.key != "lxc.pty.max" } + [(key: "lxc.tty.max", value: "0"), (key: "lxc.pty.max", value: "16")]
         for variable in run.environment { settings.append((key: "lxc.environment", value: variable)) }
         if let directory = run.workingDirectory { settings.append((key: "lxc.init.cwd", value: directory)) }
-        if let user = run.user {
-            let ids = try ImageUser.resolve(user, passwd: imageFile("/etc/passwd", rootfs: rootfs),
-                                            group: imageFile("/etc/group", rootfs: rootfs), image: "\(reference)")
-            settings.append((key: "lxc.init.uid", value: String(ids.uid)))
-            settings.append((key: "lxc.init.gid", value: String(ids.gid)))
+        // As Docker: HOME and supplementary groups from the image's files, for its user or root.
+        let account = try self.account(run.user ?? "0", rootfs: rootfs)
+        if run.user != nil {
+            settings.append((key: "lxc.init.uid", value: String(account.uid)))
+            settings.append((key: "lxc.init.gid", value: String(account.gid)))
         }
+        if !account.groups.isEmpty {
+            settings.append((key: "lxc.init.groups", value: account.groups.map(String.init).joined(separator: ",")))
+        }
+        if let home = account.home, !run.environment.contains(where: { $0.hasPrefix("HOME=") }) {
+            settings.append((key: "lxc.environment", value: "HOME=" + home))
+        }
+        // An application stops on SIGTERM (or the image's own signal), not on the SIGPWR that
+        // LXC sends a system's init.
+        let stopSignal = run.stopSignal.flatMap { SignalNames.parse($0) != nil ? $0 : nil } ?? "SIGTERM"
+        settings.append((key: "lxc.signal.halt", value: stopSignal))
         // lxc.init.cmd splits at spaces; an argv with spaces inside lives in swrun.json only.
         let argv = run.argv
         if !argv.isEmpty && !argv.contains(where: { $0.contains(" ") || $0.isEmpty }) {

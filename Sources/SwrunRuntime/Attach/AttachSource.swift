@@ -31,7 +31,7 @@ final class AttachSource {
         explainer.say("pidfd_open(\(initProcess.pid))", "the container's init, held so that a recycled pid cannot pass for it while swrun reads /proc/\(initProcess.pid)")
         do throws(SwrunError) {
             profile = try ProcessProfile.load(fromContainer: directory, name: name, initProcess: initProcess)
-            try Self.requireNoSecurityLabel(of: initProcess.pid, container: name)
+            try Self.requireKnownSecurityLabel(of: initProcess.pid, container: name, appArmorProfile: profile.appArmorProfile)
             namespaces = try InitNamespaces.differing(of: initProcess.pid)
         } catch {
             close(pidfd)
@@ -65,13 +65,15 @@ final class AttachSource {
         }
     }
 
-    /// swrun sets no LSM label on a container (no AppArmor profile, no SELinux context), so its
-    /// init runs under swrun's own. Should it run under another, attach cannot enter that
-    /// label yet, and refuses rather than run the command outside it.
-    static func requireNoSecurityLabel(of pid: pid_t, container: String) throws(SwrunError) {
+    /// swrun sets no LSM label on a container but the AppArmor profile of its config, which
+    /// the attached command changes to as it execs too. Should init run under another label,
+    /// attach cannot enter it, and refuses rather than run the command outside it.
+    static func requireKnownSecurityLabel(of pid: pid_t, container: String, appArmorProfile: String?) throws(SwrunError) {
         let own = try? FileSystem.readText("/proc/self/attr/current")
         let theirs = try? FileSystem.readText("/proc/\(pid)/attr/current")
         guard own != theirs, let label = theirs?.trimmingCharacters(in: " \n\0") else { return }
+        // AppArmor shows "PROFILE (enforce)" or "PROFILE (complain)".
+        if let appArmorProfile, label == appArmorProfile || label.hasPrefix(appArmorProfile + " (") { return }
         throw SwrunError(.containerSetup, "container '\(container)' runs under the security label '\(label)', which swrun attach cannot enter",
                          hint: "run the command through the container's console instead: swrun console -n \(container)")
     }

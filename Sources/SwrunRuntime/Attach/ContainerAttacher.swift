@@ -2,6 +2,7 @@ import CLinux
 import Glibc
 import SwrunCgroups
 import SwrunConfig
+import SwrunImages
 import SwrunSystem
 
 /// `swrun attach` (lxc-attach): run a command inside a running container. Everything comes
@@ -18,6 +19,10 @@ public struct ContainerAttacher {
     public var keepHostEnvironment = false
     public var useTerminal = false
     public var explain = false
+    /// docker exec -w: instead of the container's working directory.
+    public var workingDirectory: String?
+    /// docker exec -u USER[:GROUP]: names from the container's own /etc/passwd and /etc/group.
+    public var user: String?
 
     public init(store: ContainerStore, name: String) {
         self.store = store
@@ -28,7 +33,16 @@ public struct ContainerAttacher {
     public func run(warn: (String) -> Void) throws(SwrunError) -> ProcessStatus {
         let explainer = Explainer(enabled: explain)
         let source = try AttachSource(store: store, name: name, explainer: explainer)
-        let argv = command.isEmpty ? [Self.loginShell(of: source.profile.uid, rootfs: source.root)] : command
+        var profile = source.profile
+        if let workingDirectory { profile.cwd = workingDirectory }
+        if let user {
+            let account = try ImageUser.resolve(user, passwd: RootfsFile.read("/etc/passwd", in: source.root),
+                                                group: RootfsFile.read("/etc/group", in: source.root), image: "container '\(name)'")
+            (profile.uid, profile.gid, profile.additionalGroups) = (account.uid, account.gid, account.groups)
+            // Capabilities go with root, as they do at start: a user other than root gets none.
+            profile.capabilitySets = nil
+        }
+        let argv = command.isEmpty ? [Self.loginShell(of: profile.uid, rootfs: source.root)] : command
         var (master, peer): (Int32, Int32) = (-1, -1)
         defer {
             if peer >= 0 { close(peer) }
@@ -40,7 +54,7 @@ public struct ContainerAttacher {
         }
         try source.requireStillRunning()
         let pipes = try StdioPipes(feedInput: master < 0)
-        let plan = try makePlan(source.target, profile: source.profile, command: argv, pipes: pipes)
+        let plan = try makePlan(source.target, profile: profile, command: argv, pipes: pipes)
         // The terminal is raw and sized before the command's first output.
         var rawMode: RawTerminalMode?
         if master >= 0 && Terminal.isTerminal(0) {

@@ -25,7 +25,8 @@ public struct ContainerCreator {
     /// `backingStore` (lxc-create's -B): nil is an overlay of the image's layers where the
     /// template is an OCI image and the host allows it, else a directory.
     public func create(name: String, from template: any RootfsTemplate, unprivileged: Bool = false,
-                       backingStore: BackingStore? = nil, storage: StorageOptions = StorageOptions()) throws(SwrunError) {
+                       backingStore: BackingStore? = nil, storage: StorageOptions = StorageOptions(),
+                       customization: ContainerCustomization = ContainerCustomization()) throws(SwrunError) {
         try ContainerName.validate(name)
         if backingStore == .overlay {
             guard template is OCITemplate else {
@@ -108,9 +109,19 @@ public struct ContainerCreator {
                 // search permission is enough, and the directory stays root's (swrun writes there).
                 chmod(directory, 0o711)
             }
+            var sidecar = ContainerSidecar()
             if let image = template as? OCITemplate {
-                try ContainerSidecar(try image.runConfig(), image: image.reference.description).write(to: directory)
+                sidecar = ContainerSidecar(try image.runConfig(), image: image.reference.description)
+                // As Docker keeps an application's output: `swrun logs` reads it.
+                config.set("lxc.console.logfile", FileSystem.join(directory, ContainerCustomization.consoleLogName))
             }
+            for mount in customization.mounts {
+                if case .volume(_, let path) = mount.source { try FileSystem.makeDirectories(path, mode: 0o755) }
+            }
+            let account = try customization.user.map { user throws(SwrunError) in try Self.account(user, template: template, rootfs: rootfs) }
+            customization.apply(to: &config, sidecar: &sidecar, containerDirectory: directory, account: account)
+            sidecar.created = Int(time(nil))
+            try sidecar.write(to: directory)
             try config.write()
             _ = try store.config(of: name)  // what we wrote must load
         } catch {
@@ -139,6 +150,13 @@ public struct ContainerCreator {
         try FileSystem.makeDirectories(overlay.upper, mode: 0o755)
         try FileSystem.makeDirectories(overlay.work, mode: 0o755)
         return overlay
+    }
+
+    /// -u USER: names are looked up in the image's files (its layers, or the rootfs just filled).
+    private static func account(_ user: String, template: any RootfsTemplate, rootfs: String) throws(SwrunError) -> ImageUser.Account {
+        if let image = template as? OCITemplate { return try image.account(user, rootfs: rootfs) }
+        return try ImageUser.resolve(user, passwd: RootfsFile.read("/etc/passwd", in: rootfs), group: RootfsFile.read("/etc/group", in: rootfs),
+                                     image: template.origin)
     }
 
     /// A map of 65536 ids for each of uid and gid, from the ranges /etc/subuid and /etc/subgid give root.

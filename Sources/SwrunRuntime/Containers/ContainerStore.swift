@@ -99,7 +99,15 @@ public struct ContainerStore: Sendable {
         unlink(recordPath(of: name))
         unlink(socketPath(of: name))
         unlink(FileSystem.join(directory(of: name), ProcessProfile.fileName))
+        unlink(stopRequestPath(of: name))
     }
+
+    /// Left by `stop` before it signals init, so that the monitor tells a stop asked for from
+    /// an init that ended by itself (which --restart starts again).
+    func stopRequestPath(of name: String) -> String { FileSystem.join(directory(of: name), "swrun.stopping") }
+
+    /// Whether a stop was asked for since the last call; the request is used up.
+    func takeStopRequest(_ name: String) -> Bool { unlink(stopRequestPath(of: name)) == 0 }
 
     /// lxc.ephemeral: a container that goes once it stops. Called once its run lock is let go.
     public func destroyIfEphemeral(_ name: String, warn: (String) -> Void) {
@@ -118,6 +126,7 @@ public struct ContainerStore: Sendable {
         // whose processes have not gone) stays journaled, and the start goes on beside it.
         HostEffects.undoJournal(in: directory(of: name))
         clearRuntimeFiles(of: name)
+        ExitRecord.remove(from: directory(of: name))
         return lock
     }
 

@@ -22,7 +22,9 @@ public struct ForegroundExecution {
     /// Runs the command; an ephemeral container (lxc.ephemeral) is destroyed after it.
     public func run(warn: (String) -> Void) throws(SwrunError) -> ProcessStatus {
         defer { store.destroyIfEphemeral(name, warn: warn) }  // once the run lock is let go
-        return try runHoldingLock(warn: warn)
+        let status = try runHoldingLock(warn: warn)
+        ExitRecord(code: status.shellExitCode).write(to: store.directory(of: name))
+        return status
     }
 
     private func runHoldingLock(warn: (String) -> Void) throws(SwrunError) -> ProcessStatus {
@@ -67,7 +69,10 @@ public struct ForegroundExecution {
 }
 
 /// The environment swrun was started with.
-enum HostEnvironment {
+public enum HostEnvironment {
+    /// One variable of it.
+    public static func value(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+
     static func current() -> [String: String] {
         var result: [String: String] = [:]
         var cursor = environ

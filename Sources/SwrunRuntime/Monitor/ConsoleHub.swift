@@ -21,6 +21,9 @@ final class ConsoleHub {
     private var peers: [Int32] = []
     private(set) var clients: [Client] = []
     private let logFD: Int32
+    /// LOG.times: "OFFSET SECONDS.NANOSECONDS" for each chunk of the log, so that `swrun logs
+    /// --timestamps` can tell when each line came (the log itself stays LXC's plain bytes).
+    private let timesFD: Int32
     private var buffer = [UInt8](repeating: 0, count: 16384)
     /// The console's last output, for the error of an init that dies while it starts.
     private var recent: [UInt8] = []
@@ -36,8 +39,10 @@ final class ConsoleHub {
         if let logPath {
             logFD = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0o600)
             if logFD < 0 { throw SwrunError.system("cannot open the console log \(logPath)", Errno.current, hint: "check lxc.console.logfile") }
+            timesFD = open(ConsoleLogTimes.path(ofLog: logPath), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0o600)
         } else {
             logFD = -1
+            timesFD = -1
         }
     }
 
@@ -45,6 +50,7 @@ final class ConsoleHub {
         for client in clients where client.owned { close(client.input) }
         for fd in peers where fd >= 0 { close(fd) }
         if logFD >= 0 { close(logFD) }
+        if timesFD >= 0 { close(timesFD) }
     }
 
     var terminalCount: Int { masters.count }
@@ -92,7 +98,10 @@ final class ConsoleHub {
             guard count > 0 else { return true }
             let bytes = buffer[0..<count]
             if terminal == 0 {
-                if logFD >= 0 { Relay.writeAll(logFD, bytes) }
+                if logFD >= 0 {
+                    if timesFD >= 0 { Relay.writeAll(timesFD, ConsoleLogTimes.entry(offset: lseek(logFD, 0, SEEK_END))[...]) }
+                    Relay.writeAll(logFD, bytes)
+                }
                 recent += bytes
                 if recent.count > Self.recentLimit { recent.removeFirst(recent.count - Self.recentLimit) }
             }

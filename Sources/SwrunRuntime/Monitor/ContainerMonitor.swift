@@ -64,6 +64,7 @@ public struct ContainerMonitor {
     public func run(ready: (Result<Void, SwrunError>) -> Void, warn: (String) -> Void,
                     log: (String) -> Void = { _ in }) -> Int32 {
         let status = watch(ready: ready, warn: warn, log: log)
+        if store.exists(name) { ExitRecord(code: status).write(to: store.directory(of: name)) }
         // lxc.ephemeral: the container goes with its last stop, once its run lock is let go.
         store.destroyIfEphemeral(name, warn: log)
         return status
@@ -95,12 +96,25 @@ public struct ContainerMonitor {
         defer { withExtendedLifetime(lock) {} }
         defer { store.clearRuntimeFiles(of: name) }
         defer { close(listener) }
+        _ = store.takeStopRequest(name)
+        var restarts = 0
         while true {
             let (status, started) = boot(listener: listener, report: report, warn: reported ? { _ in } : warn)
             guard let status else { return 1 }
             log("container '\(name)': init \(status)")
-            guard started && status == .signaled(SIGHUP) else { return started ? status.shellExitCode : 1 }
-            log("container '\(name)' is rebooting")
+            let stopAsked = store.takeStopRequest(name)
+            if started && status == .signaled(SIGHUP) {
+                log("container '\(name)' is rebooting")
+                continue
+            }
+            // --restart: an init that ended by itself starts again, after a pause that grows
+            // with each restart (as Docker's), up to two seconds.
+            guard started, !stopAsked, let policy = (try? ContainerSidecar.load(from: store.directory(of: name)))?.restart,
+                  policy.restarts(after: status.shellExitCode, restarts: restarts) else { return started ? status.shellExitCode : 1 }
+            restarts += 1
+            log("container '\(name)' restarts (--restart \(policy), restart \(restarts))")
+            usleep(useconds_t(min(100_000 << min(restarts - 1, 5), 2_000_000)))
+            if store.takeStopRequest(name) { return status.shellExitCode }
         }
     }
 

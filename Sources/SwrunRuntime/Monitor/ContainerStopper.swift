@@ -69,6 +69,20 @@ public struct ContainerStopper {
         return names.map { ($0, results[$0] ?? .failure(SwrunError(.system, "container '\($0)' was not stopped"))) }
     }
 
+    /// Sends `signal` to the container's init and returns (docker kill). SIGKILL and the halt
+    /// signal count as a stop asked for: --restart does not start the container again.
+    public func kill(signal: Int32) throws(SwrunError) {
+        let (_, initProcess) = try runningInit()
+        let pidfd = try initProcess.openPidFD()
+        defer { close(pidfd) }
+        if signal == SIGKILL || signal == ShutdownSignals.halt(ShutdownSignals.configured(store, name), initPID: initProcess.pid) {
+            try? FileSystem.writeAtomically(store.stopRequestPath(of: name), "\(getpid())\n")
+        }
+        if swrun_pidfd_send_signal(pidfd, signal) != 0 && errno != ESRCH {
+            throw SwrunError.system("cannot signal the init of container '\(name)' (pid \(initProcess.pid))", Errno.current)
+        }
+    }
+
     /// A container whose init has been sent its signal.
     struct Stopping {
         let name: String
@@ -89,6 +103,8 @@ public struct ContainerStopper {
                 explain.say("write(cgroup.freeze or freezer.state, thawed)", "the container is frozen: it must run to stop")
                 try freezer.set(frozen: false)
             }
+            // Before the signal: the monitor may reap init at once, and must know it was asked to.
+            try? FileSystem.writeAtomically(store.stopRequestPath(of: name), "\(getpid())\n")
             let signals = ShutdownSignals.configured(store, name)
             let signal = killAtOnce ? ShutdownSignals.stop(signals) : ShutdownSignals.halt(signals, initPID: initProcess.pid)
             // The record stays the monitor's to write: a copy written back here could undo its

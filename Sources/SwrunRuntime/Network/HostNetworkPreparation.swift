@@ -8,7 +8,10 @@ enum HostNetworkPreparation {
     /// Settles `spec`'s links for container `name` of `lxcPath`; returns what it did that the
     /// user should hear of (a bridge made on demand).
     static func prepare(_ spec: inout ContainerSpec, container name: String, lxcPath: String) throws(SwrunError) -> [String] {
-        guard !spec.networks.isEmpty else { return [] }
+        guard !spec.networks.isEmpty else {
+            NetworkFiles.writeExtras(spec, hostname: spec.hostname ?? name)
+            return []
+        }
         // What can be refused from the spec alone is, before a bridge may be made below.
         try StartPlan.validate(idMaps: spec.idMaps)
         try SubordinateIDs.checkDelegation(spec.idMaps)
@@ -17,7 +20,10 @@ enum HostNetworkPreparation {
             try spec.networks[position].settleAddresses(container: name, lxcPath: lxcPath) { notes.append($0) }
         }
         if let address = spec.networks.lazy.compactMap(\.address).first?.address, FileSystem.isDirectory(spec.rootfs) {
-            NetworkFiles.write(rootfs: spec.rootfs, hostname: spec.hostname ?? name, address: address, owner: spec.rootOnHost ?? (uid: 0, gid: 0))
+            NetworkFiles.write(rootfs: spec.rootfs, hostname: spec.hostname ?? name, address: address, owner: spec.rootOnHost ?? (uid: 0, gid: 0),
+                               extraHosts: spec.extraHosts, dnsServers: spec.dnsServers)
+        } else {
+            NetworkFiles.writeExtras(spec, hostname: spec.hostname ?? name)
         }
         return notes
     }

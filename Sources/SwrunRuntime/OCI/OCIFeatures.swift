@@ -23,7 +23,7 @@ public enum OCIFeatures {
                     "operators": ["SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE"],
                     "archs": ["SCMP_ARCH_X86", "SCMP_ARCH_X86_64"],
                 ],
-                "apparmor": ["enabled": false],
+                "apparmor": ["enabled": .bool(AppArmor.isEnabled())],
                 "selinux": ["enabled": false],
             ],
             "annotations": ["org.opencontainers.runtime-spec.features.runtime": "swrun"],

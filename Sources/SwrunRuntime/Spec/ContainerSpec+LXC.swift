@@ -1,3 +1,4 @@
+import Glibc
 import SwrunCgroups
 import SwrunConfig
 import SwrunSystem
@@ -16,6 +17,8 @@ extension ContainerSpec {
         self.init(rootfs: Self.rootfsPath(config, directory: directory), process: process)
         rootOverlay = config.rootOverlay
         rootDevice = config.rootDevice
+        readOnlyRoot = config.rootfsFlags.set & UInt(MS_RDONLY) != 0
+        rootFlags = (config.rootfsFlags.set & ~UInt(MS_RDONLY), config.rootfsFlags.clear)
         hostname = config.utsName
         hostnameIsName = true
         filesystems = KernelFilesystems(config.mountAuto)
@@ -50,9 +53,14 @@ extension ContainerSpec {
         hooks = Self.hooks(config, name: name, directory: directory, rootfs: rootfs)
         signals = ShutdownSignalSpec(halt: config.haltSignal, reboot: config.rebootSignal, stop: config.stopSignal)
         consoleLogFile = config.consoleLogFile
+        let appArmor = AppArmor.isEnabled()
         warnings = Self.notAppliedWarnings(config.notYetApplied.filter {
             (mode == .boot || Self.mattersForExecute($0.setting.key)) && !Self.isAppliedLimit($0.setting.key)
+                && (appArmor || $0.reason != ConfigKeys.appArmorGenerated)
         })
+        let label = AppArmor.execProfile(config.settings.last { $0.key == "lxc.apparmor.profile" }?.value, enabled: appArmor)
+        self.process.profile.appArmorProfile = label.profile
+        if let warning = label.warning { warnings.append(warning) }
     }
 
     /// The host-only kernel files that proc and sys show: hidden, or read-only, as LXC's
@@ -115,6 +123,12 @@ extension ContainerSpec {
     }
 
     // MARK: cgroup limits and devices
+
+    /// Checks the limits of command-line settings (--memory, -s lxc.cgroup2.*) before anything is made.
+    public static func check(limits settings: [ConfigSetting]) throws(SwrunError) {
+        _ = try ContainerConfig(settings: settings)
+        _ = try limits(from: settings)
+    }
 
     /// The limits in the settings, in their order; cgroup keys swrun does not apply are left
     /// for the warnings.
@@ -214,8 +228,16 @@ extension ContainerStore {
         let config = try self.config(of: name, adding: extra)
         let sidecar = try ContainerSidecar.load(from: directory(of: name))
         let (argv, origin) = Self.command(command, config: config, sidecar: sidecar, mode: mode)
-        let spec = try ContainerSpec(lxc: config, name: name, directory: directory(of: name), command: argv, commandOrigin: origin,
+        var spec = try ContainerSpec(lxc: config, name: name, directory: directory(of: name), command: argv, commandOrigin: origin,
                                      mode: mode, terminal: terminal, hostEnvironment: HostEnvironment.current())
+        if sidecar.image != nil {
+            // What Docker gives a container from an image: HOSTNAME (the image's Env and
+            // lxc.environment come after it, so they win) and a WorkingDir made when missing.
+            spec.process.profile.environment.insert("HOSTNAME=" + (config.utsName ?? name), at: 0)
+        }
+        spec.process.createsWorkingDirectory = sidecar.image != nil || sidecar.makesWorkingDirectory
+        spec.extraHosts = sidecar.extraHosts
+        spec.dnsServers = sidecar.dnsServers
         return (spec, sidecar)
     }
 

@@ -446,8 +446,12 @@ struct OCIProcess {
         if value["selinuxLabel"].map(OCIDocument.isSet) == true && SELinux.isEnabled {
             throw document.error("\(key).selinuxLabel", "is not supported: swrun applies no SELinux labels", hint: "drop \(key).selinuxLabel")
         }
-        if value["apparmorProfile"].map(OCIDocument.isSet) == true {
-            throw document.error("\(key).apparmorProfile", "is not supported: swrun applies no AppArmor profiles", hint: "drop \(key).apparmorProfile")
+        if let label = value["apparmorProfile"]?.string, !label.isEmpty {
+            // As runc: a profile on a host without AppArmor is refused, not ignored.
+            guard AppArmor.isEnabled() else {
+                throw document.error("\(key).apparmorProfile", "names a profile, but this host does not run AppArmor", hint: "drop \(key).apparmorProfile")
+            }
+            profile.appArmorProfile = label
         }
         profile.ioPriority = try ioPriority()
         profile.scheduler = try scheduler()
@@ -481,17 +485,11 @@ struct OCIProcess {
         return mask
     }
 
-    static let resources: [String: Int32] = [
-        "RLIMIT_CPU": 0, "RLIMIT_FSIZE": 1, "RLIMIT_DATA": 2, "RLIMIT_STACK": 3, "RLIMIT_CORE": 4, "RLIMIT_RSS": 5,
-        "RLIMIT_NPROC": 6, "RLIMIT_NOFILE": 7, "RLIMIT_MEMLOCK": 8, "RLIMIT_AS": 9, "RLIMIT_LOCKS": 10,
-        "RLIMIT_SIGPENDING": 11, "RLIMIT_MSGQUEUE": 12, "RLIMIT_NICE": 13, "RLIMIT_RTPRIO": 14, "RLIMIT_RTTIME": 15,
-    ]
-
     private func resourceLimits() throws(SwrunError) -> [ResourceLimit] {
         var limits: [ResourceLimit] = []
         for (index, item) in (value["rlimits"]?.array ?? []).enumerated() {
             let itemKey = "\(key).rlimits[\(index)]"
-            guard let type = item["type"]?.string, let resource = Self.resources[type] else {
+            guard let type = item["type"]?.string, let resource = ResourceLimit.number(ofType: type) else {
                 throw document.error(itemKey + ".type", "'\(item["type"]?.string ?? "")' is not an RLIMIT_ name", hint: "for example RLIMIT_NOFILE")
             }
             guard !limits.contains(where: { $0.resource == resource }) else {

@@ -15,8 +15,13 @@ public struct ContainerSpec: Sendable {
     public var rootDevice: RootDevice?
     /// OCI root.readonly: / is remounted read-only once the tree is built.
     public var readOnlyRoot = false
+    /// lxc.rootfs.options: flags / is remounted with once the tree is built (nosuid, noexec ...).
+    public var rootFlags: (set: UInt, clear: UInt) = (0, 0)
     /// OCI linux.rootfsPropagation: the MS_* propagation of / once it is the root; nil: private.
     public var rootPropagation: UInt?
+    /// --add-host lines for /etc/hosts, and --dns resolvers for /etc/resolv.conf (swrun.json).
+    public var extraHosts: [HostEntry] = []
+    public var dnsServers: [String] = []
     /// The hostname to set; nil: the container's name where `hostnameIsName` (LXC's way),
     /// else the one the new UTS namespace starts with (OCI's).
     public var hostname: String?
@@ -89,6 +94,8 @@ public struct ProcessSpec: Sendable {
     /// The container's environment starts with these (PATH, container=lxc, HOME) unless the
     /// front end gives a complete one (OCI's process.env is the whole environment).
     public var usesDefaultEnvironment = true
+    /// The working directory is made when missing, as Docker makes an image's WorkingDir.
+    public var createsWorkingDirectory = false
 
     init(args: [String], profile: ProcessProfile) {
         self.args = args
@@ -110,6 +117,17 @@ public struct ResourceLimit: Sendable, Equatable {
     public var name: String
     public var soft: UInt64
     public var hard: UInt64
+
+    /// The resources by their lowercase names (LXC's lxc.prlimit.NAME, Docker's --ulimit NAME).
+    static let numbers: [String: Int32] = [
+        "cpu": 0, "fsize": 1, "data": 2, "stack": 3, "core": 4, "rss": 5, "nproc": 6, "nofile": 7, "memlock": 8,
+        "as": 9, "locks": 10, "sigpending": 11, "msgqueue": 12, "nice": 13, "rtprio": 14, "rttime": 15,
+    ]
+
+    /// An OCI rlimit type, "RLIMIT_NOFILE".
+    static func number(ofType type: String) -> Int32? {
+        type.hasPrefix("RLIMIT_") ? numbers[type.dropFirst("RLIMIT_".count).lowercased()] : nil
+    }
 }
 
 /// One mount of the container's tree: swrun's own kernel filesystems and /dev (as

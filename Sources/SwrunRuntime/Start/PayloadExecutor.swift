@@ -80,6 +80,14 @@ struct PayloadExecutor {
         case let .setResourceLimit(resource, soft, hard):
             var limit = rlimit(rlim_cur: rlim_t(soft), rlim_max: rlim_t(hard))
             return setrlimit(__rlimit_resource_t(UInt32(bitPattern: resource)), &limit) == 0 ? 0 : errno
+        case let .changeProfileOnExec(path, fallback, request):
+            var fd = open(path, O_WRONLY | O_CLOEXEC)
+            if fd < 0 && errno == ENOENT { fd = open(fallback, O_WRONLY | O_CLOEXEC) }
+            if fd < 0 { return errno }
+            let written = write(fd, request.baseAddress, request.count)
+            let error = written == request.count ? 0 : (written < 0 ? errno : EIO)
+            close(fd)
+            return error
         case .setUmask(let mode):
             umask(mode)
             return 0

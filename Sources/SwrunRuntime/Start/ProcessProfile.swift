@@ -38,6 +38,9 @@ struct ProcessProfile: Equatable, Sendable {
     var scheduler: SchedulerSettings?
     /// OCI process.execCPUAffinity: for exec'd processes only (the spec leaves init's alone).
     var execCPUAffinity: ExecCPUAffinity?
+    /// lxc.apparmor.profile, OCI process.apparmorProfile: the AppArmor profile the command
+    /// changes to as it execs (only where the host runs AppArmor).
+    var appArmorProfile: String?
 
     static let fileName = "swrun.profile"
     static let maxFilterInstructions = 4096  // BPF_MAXINSNS
@@ -51,6 +54,13 @@ struct ProcessProfile: Equatable, Sendable {
         keptCapabilities = try Self.keptCapabilities(config)
         noNewPrivileges = config.noNewPrivs
         cwd = config.initCwd ?? "/"
+        additionalGroups = config.initGroups
+        resourceLimits = try config.resourceLimits.map { limit throws(SwrunError) in
+            guard let resource = ResourceLimit.numbers[limit.name] else {
+                throw SwrunError(.invalidConfig, "lxc.prlimit.\(limit.name): not a resource this host knows", hint: "see prlimit(1) for the names")
+            }
+            return ResourceLimit(resource: resource, name: "RLIMIT_" + limit.name.uppercased(), soft: limit.soft, hard: limit.hard)
+        }
         if let architecture = config.architecture, Architecture.personality(for: architecture) == .linux32 { linux32Architecture = architecture }
         environment = config.environment.compactMap { entry in
             (entry.value ?? hostEnvironment[entry.name]).map { "\(entry.name)=\($0)" }
@@ -129,6 +139,7 @@ struct ProcessProfile: Equatable, Sendable {
                 .array([settings.policy.rawValue, UInt32(bitPattern: settings.nice), settings.priority].map { .number(String($0)) }
                        + [settings.flags, settings.runtime, settings.deadline, settings.period].map { .string(String($0)) })
             } ?? .null,
+            "apparmor_profile": appArmorProfile.map { .string($0) } ?? .null,
             "exec_cpu_affinity": execCPUAffinity.map { .array([$0.initial, $0.final].map { $0.map { .string($0.text) } ?? .null }) } ?? .null,
         ])
         try FileSystem.writeAtomically(FileSystem.join(directory, Self.fileName), document.serialized + "\n", mode: 0o600)
@@ -182,6 +193,7 @@ struct ProcessProfile: Equatable, Sendable {
             return SchedulerSettings(policy: policy, nice: Int32(bitPattern: nice), priority: priority, flags: numbers[0],
                                      runtime: numbers[1], deadline: numbers[2], period: numbers[3])
         }
+        profile.appArmorProfile = document["apparmor_profile"]?.string
         profile.execCPUAffinity = document["exec_cpu_affinity"]?.array.flatMap { fields -> ExecCPUAffinity? in
             guard fields.count == 2 else { return nil }
             return ExecCPUAffinity(initial: fields[0].string.flatMap(CPUList.init), final: fields[1].string.flatMap(CPUList.init))

@@ -129,6 +129,8 @@ enum PayloadAction {
     /// setrlimit(2).
     case setResourceLimit(resource: Int32, soft: UInt64, hard: UInt64)
     /// umask(2), for OCI process.user.umask.
+    /// Writes "exec PROFILE" to the thread's AppArmor exec attribute (`path`, else `fallback`).
+    case changeProfileOnExec(path: UnsafeMutablePointer<CChar>, fallback: UnsafeMutablePointer<CChar>, request: UnsafeRawBufferPointer)
     case setUmask(mode_t)
     case setGID(gid_t)
     case setUID(uid_t)

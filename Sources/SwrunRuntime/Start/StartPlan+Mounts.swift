@@ -36,6 +36,9 @@ extension StartPlan {
                 try planMountEntry(entry)
             }
         }
+        if spec.process.createsWorkingDirectory && profile.cwd != "/" {
+            makeDirectoriesInRoot(profile.cwd, why: "the image's WorkingDir (lxc.init.cwd) is made when missing, as Docker makes it")
+        }
         planSysctls()
         planPathRestrictions()
         planWaitForParent()
@@ -48,10 +51,12 @@ extension StartPlan {
                      "set the propagation of /", call: "mount(NULL, \"/\", NULL, \(MountFlags(rawValue: propagation).cNames), NULL)",
                      why: "linux.rootfsPropagation")
         }
-        if spec.readOnlyRoot {
-            let flags: MountFlags = [.bind, .remount, .readOnly]
+        if spec.readOnlyRoot || spec.rootFlags.set != 0 {
+            let flags = MountFlags(rawValue: spec.rootFlags.set).union([.bind, .remount]).union(spec.readOnlyRoot ? .readOnly : [])
             addSetup(.mount(source: nil, target: .host(c("/")), fsType: nil, flags: flags.rawValue, data: nil, optional: false),
-                     "make / read-only", call: "mount(NULL, \"/\", NULL, \(flags.cNames), NULL)", why: "root.readonly: the rootfs is read-only inside")
+                     spec.readOnlyRoot ? "make / read-only" : "remount / with lxc.rootfs.options",
+                     call: "mount(NULL, \"/\", NULL, \(flags.cNames), NULL)",
+                     why: spec.readOnlyRoot ? "root.readonly or lxc.rootfs.options = ro: the rootfs is read-only inside" : "lxc.rootfs.options")
         }
     }
 
@@ -368,7 +373,7 @@ extension StartPlan {
 
     /// mkdir -p of a path inside the rootfs, each component resolved in the root. The step is
     /// always planned: an earlier mount (a tmpfs on /dev) may hide what the rootfs has on disk.
-    func makeDirectoriesInRoot(_ path: String) {
+    func makeDirectoriesInRoot(_ path: String, why: String = "the mount point must exist") {
         let components = path.split(separator: "/").filter { $0 != "." }.map(String.init)
         guard !components.isEmpty else { return }
         var prefixes: [String] = []
@@ -378,6 +383,6 @@ extension StartPlan {
             prefixes.append(prefix)
         }
         addSetup(.makeDirectories(components: arena.cStringArray(prefixes), mode: 0o755), "create \(path) in the rootfs",
-                 call: "mkdirat(parent, name, 0755) for each missing component of \(path)", why: "the mount point must exist")
+                 call: "mkdirat(parent, name, 0755) for each missing component of \(path)", why: why)
     }
 }

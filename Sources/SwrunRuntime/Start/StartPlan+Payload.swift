@@ -60,10 +60,16 @@ extension StartPlan {
 
     /// Groups, ids, the capability sets and no_new_privs, in the order the kernel allows.
     func planCredentials() {
+        if let label = profile.appArmorProfile {
+            addPayload(.changeProfileOnExec(path: c(AppArmor.execAttribute), fallback: c(AppArmor.legacyExecAttribute),
+                                            request: arena.bytes(Array("exec \(label)".utf8))),
+                       "confine the command with the AppArmor profile \(label)", call: "write(\"\(AppArmor.execAttribute)\", \"exec \(label)\")",
+                       why: "lxc.apparmor.profile: the profile takes effect at execve; the kernel refuses the write if no such profile is loaded")
+        }
         let (uid, gid) = (profile.uid, profile.gid)
         for limit in profile.resourceLimits {
             addPayload(.setResourceLimit(resource: limit.resource, soft: limit.soft, hard: limit.hard), "limit \(limit.name) to \(limit.soft)/\(limit.hard)",
-                       call: "setrlimit(\(limit.name), {\(limit.soft), \(limit.hard)})", why: "process.rlimits: the limit the command starts with")
+                       call: "setrlimit(\(limit.name), {\(limit.soft), \(limit.hard)})", why: "process.rlimits, lxc.prlimit: the limit the command starts with")
         }
         if profile.additionalGroups.isEmpty {
             addPayload(.clearGroups, "drop supplementary groups", call: "setgroups(0, NULL)",
@@ -72,7 +78,7 @@ extension StartPlan {
             let groups = arena.scratch(profile.additionalGroups.count * MemoryLayout<gid_t>.size).bindMemory(to: gid_t.self)
             for (index, group) in profile.additionalGroups.enumerated() { groups[index] = group }
             addPayload(.setGroups(UnsafeBufferPointer(groups)), "set the supplementary groups to \(profile.additionalGroups)",
-                       call: "setgroups(\(profile.additionalGroups.count), \(profile.additionalGroups))", why: "process.user.additionalGids")
+                       call: "setgroups(\(profile.additionalGroups.count), \(profile.additionalGroups))", why: "process.user.additionalGids, lxc.init.groups")
         }
         if let sets = profile.capabilitySets, uid != 0, sets.permitted != 0 {
             addPayload(.keepCapabilities, "keep the permitted capabilities across the user switch", call: "prctl(PR_SET_KEEPCAPS, 1)",
