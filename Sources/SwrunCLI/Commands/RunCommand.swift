@@ -30,13 +30,16 @@ enum RunCommand: Command {
         try requireRoot("swrun run")
         let image = arguments.arguments[0]
         let store = try arguments.store()
+        AbandonedRuns(store: store).destroy(warn: warn)  // what earlier `run --rm`s killed before their end left
         let name = arguments.value("name") ?? ContainerName.generate(prefix: imageNamePrefix(image))
         let created = !store.exists(name)
         let ports = try CommonOptions.publishedPorts(arguments)
         if created {
             let template = try localTemplate(image, caFile: arguments.value("ca-file"))
-            try ContainerCreator(store: store, defaultConfigPath: try arguments.initialConfig(),
-                                 report: { printError("swrun: \($0)") }).create(name: name, from: template)
+            var creator = ContainerCreator(store: store, defaultConfigPath: try arguments.initialConfig(),
+                                           report: { printError("swrun: \($0)") })
+            if arguments.flag("rm") { creator.removeWith = ProcessIdentity.current }
+            try creator.create(name: name, from: template)
             try CommonOptions.record(ports, store: store, name: name)
         } else if !ports.isEmpty {
             throw SwrunError(.invalidArgument, "-p applies to a new container; '\(name)' exists",

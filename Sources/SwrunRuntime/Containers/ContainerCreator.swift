@@ -11,6 +11,10 @@ public struct ContainerCreator {
     /// The file whose settings start every new config (lxc.default_config, or -f). Missing is fine.
     public let defaultConfigPath: String?
     public let report: (String) -> Void
+    /// `swrun run --rm`: the process that destroys the new container when its command ends,
+    /// marked in swrun.json before anything else is made, so that should it die (kill -9),
+    /// AbandonedRuns destroys the container, or what a create cut short left.
+    public var removeWith: ProcessIdentity?
 
     public init(store: ContainerStore, defaultConfigPath: String?, report: @escaping (String) -> Void = { _ in }) {
         self.store = store
@@ -46,6 +50,12 @@ public struct ContainerCreator {
         } catch where error.code == .alreadyExists {
             throw SwrunError(.alreadyExists, "container '\(name)' already exists in \(store.lxcPath)",
                              hint: "pick another name, or remove it first with `swrun destroy -n \(name) -P \(store.lxcPath)`")
+        }
+        if let removeWith {
+            do { try ContainerSidecar(removeWith: removeWith).write(to: directory) } catch {
+                try? FileSystem.removeTree(directory)
+                throw error
+            }
         }
         // A volume or dataset made below lives outside the directory: removed again on failure.
         var madeDevice: RootDevice?
@@ -109,7 +119,9 @@ public struct ContainerCreator {
                 chmod(directory, 0o711)
             }
             if let image = template as? OCITemplate {
-                try ContainerSidecar(try image.runConfig(), image: image.reference.description).write(to: directory)
+                var sidecar = ContainerSidecar(try image.runConfig(), image: image.reference.description)
+                sidecar.removeWith = removeWith
+                try sidecar.write(to: directory)
             }
             try config.write()
             _ = try store.config(of: name)  // what we wrote must load
