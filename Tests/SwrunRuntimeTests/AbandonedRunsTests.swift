@@ -42,6 +42,19 @@ import SwrunSystem
         #expect(try FileManager.default.contentsOfDirectory(atPath: store.lxcPath) == ["alive"])
     }
 
+    @Test func aSweepInProgressElsewhereIsLeftToFinish() throws {
+        let store = try makeStore()
+        defer { try? FileManager.default.removeItem(atPath: store.lxcPath) }
+        try container("dead", in: store, removeWith: deadProcess)
+        var otherSweep = try FileLock.tryAcquire(directory: store.lxcPath)
+        #expect(otherSweep != nil)
+        AbandonedRuns(store: store).destroy { Issue.record("\($0)") }
+        #expect(store.exists("dead"))
+        otherSweep = nil
+        AbandonedRuns(store: store).destroy { Issue.record("\($0)") }
+        #expect(!store.exists("dead"))
+    }
+
     func makeStore() throws -> ContainerStore {
         let path = NSTemporaryDirectory() + "swrun-abandoned-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)

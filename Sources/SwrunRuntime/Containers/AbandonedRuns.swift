@@ -32,8 +32,14 @@ public struct AbandonedRuns {
     }
 
     /// Destroys every abandoned container that is not running; `warn` hears what could not go.
+    /// Parallel runs would race to destroy the same container (one removing its tree while the
+    /// other makes its lock file anew in it): one sweeps at a time, holding an flock on LXCPATH
+    /// itself, and the others go on without sweeping.
     public func destroy(warn: (String) -> Void) {
-        for name in names() {
+        let abandoned = names()
+        guard !abandoned.isEmpty, let lock = try? FileLock.tryAcquire(directory: store.lxcPath) else { return }
+        defer { withExtendedLifetime(lock) {} }
+        for name in abandoned {
             do {
                 if store.exists(name) {
                     try store.destroy(name)
@@ -41,7 +47,7 @@ public struct AbandonedRuns {
                     try FileSystem.removeTree(store.directory(of: name))
                 }
             } catch where error.code == .busy || error.code == .notFound {
-                continue  // running, or another sweep's meanwhile
+                continue  // running, or destroyed meanwhile
             } catch {
                 warn("could not remove container \(name), left by a `swrun run --rm` that died: \(error)")
             }
