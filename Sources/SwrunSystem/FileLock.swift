@@ -10,6 +10,19 @@ public final class FileLock {
     public static func tryAcquire(_ path: String) throws(SwrunError) -> FileLock? {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         if fd < 0 { throw SwrunError.system("cannot open lock file \(path)", Errno.current) }
+        return try tryLock(fd, path: path)
+    }
+
+    /// Takes an exclusive lock on the existing directory `path` itself without waiting; nil
+    /// when another process holds it.
+    public static func tryAcquire(directory path: String) throws(SwrunError) -> FileLock? {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd < 0 { throw SwrunError.system("cannot open directory \(path) to lock it", Errno.current) }
+        return try tryLock(fd, path: path)
+    }
+
+    /// flock(2) of `fd` without waiting: nil, `fd` closed, when it is held elsewhere.
+    private static func tryLock(_ fd: Int32, path: String) throws(SwrunError) -> FileLock? {
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let errno = Errno.current
             close(fd)
@@ -25,7 +38,20 @@ public final class FileLock {
     public static func acquire(_ path: String, shared: Bool = false) throws(SwrunError) -> FileLock {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         if fd < 0 { throw SwrunError.system("cannot open lock file \(path)", Errno.current) }
-        while flock(fd, shared ? LOCK_SH : LOCK_EX) != 0 {
+        return try waitForLock(fd, path: path, operation: shared ? LOCK_SH : LOCK_EX)
+    }
+
+    /// Takes an exclusive lock on the existing directory `path` itself, waiting for whoever
+    /// holds it: a lock that needs no file of its own beside the files it guards.
+    public static func acquire(directory path: String) throws(SwrunError) -> FileLock {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd < 0 { throw SwrunError.system("cannot open directory \(path) to lock it", Errno.current) }
+        return try waitForLock(fd, path: path, operation: LOCK_EX)
+    }
+
+    /// flock(2) of `fd`, retried when a signal interrupts the wait; `fd` is closed on failure.
+    private static func waitForLock(_ fd: Int32, path: String, operation: Int32) throws(SwrunError) -> FileLock {
+        while flock(fd, operation) != 0 {
             let errno = Errno.current
             if errno == .interrupted { continue }
             close(fd)

@@ -21,6 +21,12 @@ public enum FileSystem {
 
     public static func exists(_ path: String) -> Bool { kind(of: path) != nil }
 
+    /// The size in bytes of what `path` names (a symlink itself, not followed); nil when it cannot be inspected.
+    public static func size(of path: String) -> Int? {
+        var st = stat()
+        return lstat(path, &st) == 0 ? Int(st.st_size) : nil
+    }
+
     public static func isDirectory(_ path: String) -> Bool {
         var st = stat()
         return stat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFDIR

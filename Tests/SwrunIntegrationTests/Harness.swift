@@ -113,20 +113,25 @@ final class Sandbox {
         try? FileManager.default.removeItem(atPath: path)
     }
 
-    /// The cgroups of this LXCPATH's containers that a failed test left (swrun names them
-    /// swrun-NAME-HASH, HASH from the LXCPATH), emptied and removed, deepest first.
-    private func removeLeftoverCgroups() {
+    /// The cgroups of this LXCPATH's containers below this process's own, in every hierarchy
+    /// (swrun names them swrun-NAME-HASH, HASH from the LXCPATH).
+    func containerCgroups() -> [String] {
         var hash: UInt32 = 2_166_136_261  // FNV-1a, as ContainerCgroup.leafName
         for byte in path.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
         let hex = String(hash, radix: 16)
         let suffix = "-" + String(repeating: "0", count: 8 - hex.count) + hex
-        for base in ownCgroupDirectories() {
-            for entry in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] where entry.hasPrefix("swrun-") && entry.hasSuffix(suffix) {
-                let leftover = base + "/" + entry
-                let procs = (try? String(contentsOfFile: leftover + "/cgroup.procs", encoding: .utf8)) ?? ""
-                for pid in procs.split(separator: "\n").compactMap({ pid_t($0) }) where pid > 0 { kill(pid, SIGKILL) }
-                _ = try? shell("find '\(leftover)' -depth -type d -exec rmdir {} + 2>/dev/null")
-            }
+        return ownCgroupDirectories().flatMap { base in
+            ((try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [])
+                .filter { $0.hasPrefix("swrun-") && $0.hasSuffix(suffix) }.map { base + "/" + $0 }
+        }
+    }
+
+    /// The cgroups a failed test left, emptied and removed, deepest first.
+    private func removeLeftoverCgroups() {
+        for leftover in containerCgroups() {
+            let procs = (try? String(contentsOfFile: leftover + "/cgroup.procs", encoding: .utf8)) ?? ""
+            for pid in procs.split(separator: "\n").compactMap({ pid_t($0) }) where pid > 0 { kill(pid, SIGKILL) }
+            _ = try? shell("find '\(leftover)' -depth -type d -exec rmdir {} + 2>/dev/null")
         }
     }
 

@@ -56,6 +56,7 @@ enum RunCommand: Command {
         let quiet = arguments.flag("quiet")
         let report: (String) -> Void = quiet ? { _ in } : { printError("swrun: \($0)") }
 
+        AbandonedRuns(store: store).destroy(warn: warn)  // what earlier `run --rm`s killed before their end left
         if store.exists(name) {
             guard arguments.flag("replace") else {
                 throw SwrunError(.alreadyExists, "a container named '\(name)' exists in \(store.lxcPath)",
@@ -64,8 +65,10 @@ enum RunCommand: Command {
             try replace(name, in: store)
         }
         let template = try localTemplate(image, caFile: arguments.value("ca-file"), pull: pull, quiet: quiet)
-        try ContainerCreator(store: store, defaultConfigPath: try arguments.initialConfig(), report: report)
-            .create(name: name, from: template, customization: customization)
+        var creator = ContainerCreator(store: store, defaultConfigPath: try arguments.initialConfig(), report: report)
+        // -d --rm is lxc.ephemeral: the monitor destroys it at its stop, and no run waits for it.
+        if arguments.flag("rm") && !arguments.flag("detach") { creator.removeWith = ProcessIdentity.current }
+        try creator.create(name: name, from: template, customization: customization)
         let sidecar = try ContainerSidecar.load(from: store.directory(of: name))
         // As `docker run IMAGE CMD`: a given command goes after the image's entrypoint.
         let command = arguments.command.isEmpty ? [] : sidecar.entrypoint + arguments.command

@@ -77,9 +77,10 @@ public struct ContainerCopier {
         do {
             try fill(rootfs, from: config, copy: copy)
             try writeConfig(rootfs: rootfs, options: options, copy: copy)
-            for file in [ContainerSidecar.fileName] where FileSystem.exists(FileSystem.join(store.directory(of: name), file)) {
-                try FileSystem.writeAtomically(FileSystem.join(copy.directory, file), try FileSystem.readBytes(FileSystem.join(store.directory(of: name), file)))
-            }
+            // The copy is the user's to keep: it goes with no `swrun run --rm`.
+            var sidecar = try ContainerSidecar.load(from: store.directory(of: name))
+            sidecar.removeWith = nil
+            if !sidecar.isEmpty { try sidecar.write(to: copy.directory) }
             if case .overlay(let overlay) = rootfs {
                 // An overlay snapshot stands on the original's files; a btrfs snapshot does not.
                 if options.snapshot { try SnapshotDependencies.record(clone: copy, of: origin) }

@@ -11,6 +11,10 @@ public struct ContainerCreator {
     /// The file whose settings start every new config (lxc.default_config, or -f). Missing is fine.
     public let defaultConfigPath: String?
     public let report: (String) -> Void
+    /// `swrun run --rm`: the process that destroys the new container when its command ends,
+    /// marked in swrun.json before anything else is made, so that should it die (kill -9),
+    /// AbandonedRuns destroys the container, or what a create cut short left.
+    public var removeWith: ProcessIdentity?
 
     public init(store: ContainerStore, defaultConfigPath: String?, report: @escaping (String) -> Void = { _ in }) {
         self.store = store
@@ -47,6 +51,12 @@ public struct ContainerCreator {
         } catch where error.code == .alreadyExists {
             throw SwrunError(.alreadyExists, "container '\(name)' already exists in \(store.lxcPath)",
                              hint: "pick another name, or remove it first with `swrun destroy -n \(name) -P \(store.lxcPath)`")
+        }
+        if let removeWith {
+            do { try ContainerSidecar(removeWith: removeWith).write(to: directory) } catch {
+                try? FileSystem.removeTree(directory)
+                throw error
+            }
         }
         // A volume or dataset made below lives outside the directory: removed again on failure.
         var madeDevice: RootDevice?
@@ -118,6 +128,7 @@ public struct ContainerCreator {
             for mount in customization.mounts {
                 if case .volume(_, let path) = mount.source { try FileSystem.makeDirectories(path, mode: 0o755) }
             }
+            sidecar.removeWith = removeWith
             let account = try customization.user.map { user throws(SwrunError) in try Self.account(user, template: template, rootfs: rootfs) }
             customization.apply(to: &config, sidecar: &sidecar, containerDirectory: directory, account: account)
             sidecar.created = Int(time(nil))

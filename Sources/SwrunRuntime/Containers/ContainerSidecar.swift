@@ -1,3 +1,4 @@
+import Glibc
 import SwrunImages
 import SwrunJSON
 import SwrunNetlink
@@ -6,7 +7,7 @@ import SwrunSystem
 /// What a container needs that LXC has no key for, kept beside its config in
 /// LXCPATH/NAME/swrun.json, so that the config stays one LXC itself reads: the image it
 /// came from, the image's exact argv (lxc.init.cmd splits at spaces and cannot hold one), and
-/// the ports published on the host (`-p`).
+/// the ports published on the host (`-p`), and the `swrun run --rm` it goes with.
 public struct ContainerSidecar: Equatable, Sendable {
     public static let fileName = "swrun.json"
 
@@ -28,12 +29,17 @@ public struct ContainerSidecar: Equatable, Sendable {
     public var created: Int?
     /// -w: the working directory is made when missing, as Docker makes it.
     public var makesWorkingDirectory = false
+    /// The `swrun run --rm` process that created the container and destroys it when its
+    /// command ends; should that process die first (kill -9), AbandonedRuns destroys it.
+    public var removeWith: ProcessIdentity?
 
-    public init(image: String? = nil, entrypoint: [String] = [], command: [String] = [], ports: [PortPublication] = []) {
+    public init(image: String? = nil, entrypoint: [String] = [], command: [String] = [], ports: [PortPublication] = [],
+                removeWith: ProcessIdentity? = nil) {
         self.image = image
         self.entrypoint = entrypoint
         self.command = command
         self.ports = ports
+        self.removeWith = removeWith
     }
 
     public init(_ run: ImageRunConfig, image: String) {
@@ -73,7 +79,8 @@ public struct ContainerSidecar: Equatable, Sendable {
         }
         var sidecar = ContainerSidecar(image: document["image"]?.string,
                                        entrypoint: document["entrypoint"]?.array?.compactMap(\.string) ?? [],
-                                       command: document["command"]?.array?.compactMap(\.string) ?? [], ports: ports)
+                                       command: document["command"]?.array?.compactMap(\.string) ?? [], ports: ports,
+                                       removeWith: document["removeWith"].flatMap(processIdentity))
         for (key, value) in document["labels"]?.object ?? [:] { sidecar.labels[key] = value.string ?? "" }
         sidecar.stopTimeout = document["stop_timeout"]?.int
         if let text = document["restart"]?.string {
@@ -86,6 +93,14 @@ public struct ContainerSidecar: Equatable, Sendable {
         sidecar.dnsServers = document["dns"]?.array?.compactMap(\.string) ?? []
         sidecar.extraHosts = document["extra_hosts"]?.array?.compactMap { $0.string.flatMap { try? HostEntry(parsing: $0) } } ?? []
         return sidecar
+    }
+
+    /// {"pid": N, "startTime": N}; nil for anything else.
+    private static func processIdentity(_ value: JSONValue) -> ProcessIdentity? {
+        guard let pid = value["pid"]?.int.flatMap(pid_t.init(exactly:)), let start = value["startTime"]?.numberText.flatMap({ UInt64($0) }) else {
+            return nil
+        }
+        return ProcessIdentity(pid: pid, startTime: start)
     }
 
     public func write(to directory: String) throws(SwrunError) {
@@ -102,6 +117,9 @@ public struct ContainerSidecar: Equatable, Sendable {
         if let created { document["created"] = .number(String(created)) }
         if !dnsServers.isEmpty { document["dns"] = .array(dnsServers.map { .string($0) }) }
         if !extraHosts.isEmpty { document["extra_hosts"] = .array(extraHosts.map { .string($0.description) }) }
+        if let removeWith {
+            document["removeWith"] = .object(["pid": .number(String(removeWith.pid)), "startTime": .number(String(removeWith.startTime))])
+        }
         try FileSystem.writeAtomically(directory + "/" + Self.fileName, JSONValue.object(document).serialized + "\n")
     }
 }

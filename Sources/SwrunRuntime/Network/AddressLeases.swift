@@ -5,11 +5,21 @@ import SwrunSystem
 /// IPv4 addresses handed to containers on a bridge, without a DHCP server. One file a
 /// bridge, LXCPATH/.swrun-leases/BRIDGE, holds a line "ADDRESS NAME" a container; a lease
 /// lasts until the container is destroyed, so a container keeps its address across
-/// restarts. An flock on BRIDGE.lock makes concurrent starts take turns.
+/// restarts.
+///
+/// An flock on the directory itself makes leases and releases take turns. No lock file sits
+/// beside the tables, and every write here happens under that lock: whoever holds it knows
+/// that a BRIDGE.swrun-tmp-* file is no write in flight but one killed half-way, and removes
+/// it. A lease whose container directory is gone (a destroy killed before its release, or a
+/// release that failed) is reclaimed by the next lease or release: leases are taken at start,
+/// when the container's directory exists, and its directory goes before its release.
+/// OCI containers (ROOT/ID) configure no bridge, so they take no lease.
 struct AddressLeases {
+    let lxcPath: String
     let directory: String
 
     init(lxcPath: String) {
+        self.lxcPath = lxcPath
         directory = FileSystem.join(lxcPath, ".swrun-leases")
     }
 
@@ -20,10 +30,12 @@ struct AddressLeases {
     func lease(for name: String, on bridge: String, bridgeAddress: IPv4Network,
                requested: [UInt8]?, key: String) throws(SwrunError) -> [UInt8] {
         try FileSystem.makeDirectories(directory, mode: 0o700)
-        let lock = try FileLock.acquire(FileSystem.join(directory, bridge + ".lock"))
+        let lock = try FileLock.acquire(directory: directory)
         defer { withExtendedLifetime(lock) {} }
+        removeLeftovers()
         let path = FileSystem.join(directory, bridge)
         var table = try LeaseTable(file: path)
+        table.removeAll { $0 != name && containerIsGone($0) }
         let address: [UInt8]
         do {
             address = try table.assign(name, in: bridgeAddress, requested: requested)
@@ -34,17 +46,68 @@ struct AddressLeases {
         return address
     }
 
-    /// Frees every address `name` holds (on destroy).
+    /// Frees every address `name` holds (on destroy), and those of containers gone meanwhile.
     func release(_ name: String) throws(SwrunError) {
         guard FileSystem.isDirectory(directory) else { return }
-        for file in try FileSystem.listDirectory(directory) where !file.hasSuffix(".lock") {
-            let lock = try FileLock.acquire(FileSystem.join(directory, file + ".lock"))
-            defer { withExtendedLifetime(lock) {} }
+        let lock = try FileLock.acquire(directory: directory)
+        defer { withExtendedLifetime(lock) {} }
+        for file in removeLeftovers() {
             let path = FileSystem.join(directory, file)
             var table = try LeaseTable(file: path)
-            guard table.remove(name) else { continue }
+            guard !table.removeAll(where: { $0 == name || containerIsGone($0) }).isEmpty else { continue }
             try FileSystem.writeAtomically(path, table.text, mode: 0o600)
         }
+    }
+
+    /// Removes what is not a lease table (see LeaseFile), with the lock held; the tables left.
+    @discardableResult
+    private func removeLeftovers() -> [String] {
+        var tables: [String] = []
+        for file in (try? FileSystem.listDirectory(directory)) ?? [] {
+            let path = FileSystem.join(directory, file)
+            switch LeaseFile(name: file, size: FileSystem.size(of: path)) {
+            case .table: tables.append(file)
+            case .leftover: unlink(path)
+            case .foreign: continue
+            }
+        }
+        return tables
+    }
+
+    private func containerIsGone(_ name: String) -> Bool {
+        FileSystem.kind(of: FileSystem.join(lxcPath, name)) == nil
+    }
+}
+
+/// What a file in LXCPATH/.swrun-leases is, by its name.
+enum LeaseFile: Equatable {
+    /// A bridge's lease table: named as a link may be named.
+    case table
+    /// FileSystem.writeAtomically's temporary file (BRIDGE.swrun-tmp-PID-RANDOM) of a writer
+    /// that was killed; a lock file an earlier release took on another's temporary file
+    /// (BRIDGE.swrun-tmp-PID-RANDOM.lock); an empty BRIDGE.lock, of the per-bridge locks
+    /// used before the directory's own.
+    case leftover
+    /// Anything else (a file named as no link can be): left alone.
+    case foreign
+
+    /// `size`: the file's size in bytes, nil when unknown.
+    init(name: String, size: Int?) {
+        if name.contains(".swrun-tmp-") {
+            self = .leftover
+        } else if name.hasSuffix(".lock") && size == 0 {
+            self = .leftover
+        } else if Self.isLinkName(name) {
+            self = .table
+        } else {
+            self = .foreign
+        }
+    }
+
+    /// As the kernel takes a link name: 1 to 15 bytes, no '/', ':' or white space, not . or ..
+    static func isLinkName(_ name: String) -> Bool {
+        (1...15).contains(name.utf8.count) && name != "." && name != ".."
+            && !name.utf8.contains { $0 <= 0x20 || $0 == 0x2F || $0 == 0x3A || $0 == 0x7F }
     }
 }
 
@@ -121,6 +184,18 @@ struct LeaseTable {
         let before = entries.count
         entries.removeAll { $0.name == name }
         return entries.count != before
+    }
+
+    /// Removes the leases of the containers `gone` picks; their names.
+    @discardableResult
+    mutating func removeAll(where gone: (String) -> Bool) -> [String] {
+        var removed: [String] = []
+        entries.removeAll { entry in
+            guard gone(entry.name) else { return false }
+            removed.append(entry.name)
+            return true
+        }
+        return removed
     }
 }
 
