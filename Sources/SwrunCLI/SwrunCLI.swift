@@ -31,7 +31,7 @@ public enum SwrunCLI {
         // Docker's verbs, over the same containers.
         ("ps", PsCommand.self), ("exec", ExecCommand.self), ("logs", LogsCommand.self), ("rm", RmCommand.self), ("kill", KillCommand.self),
         ("restart", RestartCommand.self), ("inspect", InspectCommand.self), ("cp", CpCommand.self), ("pause", PauseCommand.self),
-        ("unpause", UnpauseCommand.self),
+        ("unpause", UnpauseCommand.self), ("stats", StatsCommand.self), ("container", ContainerCommand.self), ("system", SystemCommand.self),
         ("monitor", MonitorCommand.self),
     ]
 

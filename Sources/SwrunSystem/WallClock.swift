@@ -12,3 +12,10 @@ public enum WallClock {
         return String(cString: buffer)
     }
 }
+
+/// Milliseconds of CLOCK_MONOTONIC: for timeouts, which a change of the wall clock must not move.
+public func monotonicMilliseconds() -> Int {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return now.tv_sec * 1000 + now.tv_nsec / 1_000_000
+}

@@ -105,11 +105,18 @@ enum CreateCommand: Command {
     }
 
     /// What the server offers, as lxc-create's download template lists it.
-    static func listImages(_ options: DownloadOptions) throws(SwrunError) {
+    static func listImages(_ options: DownloadOptions, format: OutputFormat = .text) throws(SwrunError) {
         let server = LXCImageServer(base: options.server, caFile: options.caFile)
         let images = try server.images().filter {
             (options.dist == nil || $0.dist == options.dist) && (options.release == nil || $0.release == options.release)
                 && (options.arch == nil || $0.arch == options.arch)
+        }
+        if format == .json {
+            print(JSON.array(images.map { image in
+                .object([("dist", .string(image.dist)), ("release", .string(image.release)), ("arch", .string(image.arch)),
+                         ("variant", .string(image.variant)), ("build", .string(image.build))])
+            }).text)
+            return
         }
         print(table(["DIST", "RELEASE", "ARCH", "VARIANT", "BUILD"], images.map { [$0.dist, $0.release, $0.arch, $0.variant, $0.build] }),
               terminator: "")

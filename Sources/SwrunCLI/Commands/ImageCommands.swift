@@ -146,7 +146,7 @@ enum ImagesCommand: Command {
         if arguments.flag("remote") {
             var options = DownloadOptions()
             if let server = arguments.value("server") { options = try DownloadOptions(arguments: ["--server", server]) }
-            try CreateCommand.listImages(options)
+            try CreateCommand.listImages(options, format: format)
             return 0
         }
         let images = imageCatalog().cachedImages()

@@ -50,7 +50,7 @@ struct ContainerOverview {
 
     static func duration(_ seconds: Int) -> String {
         switch max(seconds, 0) {
-        case ..<60: "\(max(seconds, 1)) second\(seconds == 1 ? "" : "s")"
+        case ..<60: plural(max(seconds, 1), "second")
         case ..<3600: plural(seconds / 60, "minute")
         case ..<172_800: plural(seconds / 3600, "hour")
         default: plural(seconds / 86_400, "day")

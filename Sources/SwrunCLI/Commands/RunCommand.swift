@@ -49,6 +49,13 @@ enum RunCommand: Command {
         let pull = try PullPolicy(arguments.value("pull") ?? "missing")
         var customization = try ContainerOptions.customization(arguments, volumes: volumesDirectory())
         customization.ephemeral = arguments.flag("detach") && arguments.flag("rm")
+        customization.keepsConsoleLog = true  // for `swrun logs`, as Docker keeps every container's output
+        if !arguments.command.isEmpty {
+            // An application, not a system's init: it stops on SIGTERM within Docker's 10 s.
+            customization.command = arguments.command
+            if customization.stopSignal == nil { customization.stopSignal = "SIGTERM" }
+            if customization.stopTimeout == nil { customization.stopTimeout = ContainerSidecar.applicationStopTimeout }
+        }
         let settings = try arguments.definedSettings()
         try ContainerSpec.check(limits: settings)
         // The limits stay with the container (a restart keeps them), as Docker's do.
@@ -69,14 +76,15 @@ enum RunCommand: Command {
         // -d --rm is lxc.ephemeral: the monitor destroys it at its stop, and no run waits for it.
         if arguments.flag("rm") && !arguments.flag("detach") { creator.removeWith = ProcessIdentity.current }
         try creator.create(name: name, from: template, customization: customization)
-        let sidecar = try ContainerSidecar.load(from: store.directory(of: name))
-        // As `docker run IMAGE CMD`: a given command goes after the image's entrypoint.
-        let command = arguments.command.isEmpty ? [] : sidecar.entrypoint + arguments.command
+        // As `docker run IMAGE CMD`: a given command goes after the image's entrypoint (the
+        // container keeps it: see ContainerCustomization.command).
+        let command = arguments.command.isEmpty ? [] : try ContainerSidecar.load(from: store.directory(of: name)).argv ?? []
         if arguments.flag("detach") {
             do {
                 try ContainerMonitor.startDetached(MonitorRequest(name: name, lxcPath: store.lxcPath, settings: settings, command: command,
                                                                   explain: arguments.flag("explain"),
-                                                                  settleMilliseconds: ContainerMonitor.defaultSettleMilliseconds))
+                                                                  // As Docker's: a command that ends at once is no failed start.
+                                                                  settleMilliseconds: 0))
             } catch {
                 if arguments.flag("rm") { try? store.destroy(name) }
                 throw error

@@ -22,6 +22,9 @@ enum TopCommand: Command {
             throw SwrunError(.invalidArgument, "-d \(arguments.value("delay") ?? ""): not a number of seconds up to an hour", hint: "for example -d 1")
         }
         let once = arguments.flag("once") || format == .json || !Terminal.isTerminal(1)
+        // Refreshing on a terminal: q (or Ctrl-C) quits, read from a raw stdin between refreshes.
+        let keys = !once && Terminal.isTerminal(0) ? try RawTerminalMode.enter(fd: 0) : nil
+        defer { withExtendedLifetime(keys) {} }
         while true {
             let rows = try store.names().compactMap { name -> (String, ContainerStatus, CgroupStats?)? in
                 let status = store.status(of: name)
@@ -46,8 +49,26 @@ enum TopCommand: Command {
             }
             fflush(nil)
             if once { return 0 }
-            usleep(UInt32(delay * 1_000_000))
+            if keys == nil {
+                usleep(UInt32(delay * 1_000_000))
+            } else if quitKeyPressed(within: delay) {
+                print("")
+                return 0
+            }
         }
+    }
+
+    /// Waits up to `seconds` for a key on stdin; true for q, Q or Ctrl-C (raw mode turns it into a byte).
+    private static func quitKeyPressed(within seconds: Double) -> Bool {
+        let deadline = monotonicMilliseconds() + Int(seconds * 1000)
+        while case let left = deadline - monotonicMilliseconds(), left > 0 {
+            var poller = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, Int32(left)) > 0 else { continue }
+            var key: UInt8 = 0
+            guard read(0, &key, 1) == 1 else { return true }  // stdin closed
+            if key == UInt8(ascii: "q") || key == UInt8(ascii: "Q") || key == 3 { return true }
+        }
+        return false
     }
 
     private static func format3(_ value: Double) -> String {

@@ -17,6 +17,9 @@ public struct ContainerCustomization: Sendable {
     public var user: String?
     /// --entrypoint: replaces the image's entrypoint and drops its command, as Docker does.
     public var entrypoint: [String]?
+    /// The command given to `run` after the image: kept (after the entrypoint) as what the
+    /// container runs, for `start`, `restart` and --restart too.
+    public var command: [String]?
     /// --hostname (lxc.uts.name).
     public var hostname: String?
     /// --network (lxc.net.0.*).
@@ -85,7 +88,16 @@ public struct ContainerCustomization: Sendable {
         if let entrypoint {
             sidecar.entrypoint = entrypoint
             sidecar.command = []
-            config.removeAll("lxc.init.cmd")
+        }
+        if let command { sidecar.command = command }
+        if entrypoint != nil || command != nil {
+            // lxc.init.cmd splits at spaces: it holds the argv only when no word has one.
+            let argv = sidecar.entrypoint + sidecar.command
+            if argv.isEmpty || argv.contains(where: { $0.contains(" ") || $0.isEmpty }) {
+                config.removeAll("lxc.init.cmd")
+            } else {
+                config.set("lxc.init.cmd", argv.joined(separator: " "))
+            }
         }
         if let hostname { config.set("lxc.uts.name", hostname) }
         if let network { apply(network, to: &config) }
