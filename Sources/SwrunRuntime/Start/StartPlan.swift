@@ -476,7 +476,7 @@ extension StartPlan {
             throw NATTable.published(port, by: owner)
         }
         for port in publishedPorts where port.hostPort != 0 || port.hostAddress != nil {
-            if let problem = NATTable.hostSocketProblem(port) { throw problem.error(port, container: request.containerName) }
+            if let problem = HostPorts.problem(port) { throw problem.error(port, container: request.containerName) }
         }
         publishedAddress = address
         publishedBridge = link.bridge
