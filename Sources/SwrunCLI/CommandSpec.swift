@@ -51,14 +51,14 @@ enum CommonOptions {
     static let config = CommandSpec.Option(short: "f", long: "config", value: "FILE",
                                            help: "Initial config for a new container, instead of lxc.default_config (/etc/lxc/default.conf).")
     /// Ports published on the host, kept in the container's swrun.json (create, run).
-    static let publish = CommandSpec.Option(short: "p", long: "publish", value: "HOST:CONTAINER[/tcp|udp]",
-                                            help: "Forward a host port to the container's first IPv4 address while it runs (docker run -p).",
+    static let publish = CommandSpec.Option(short: "p", long: "publish", value: "[IP:][HOSTPORT:]PORT[/tcp|udp]",
+                                            help: "Forward a host port (on every host address, 127.0.0.1 included, or on IP) to the container's first IPv4 address while it runs, as docker run -p: 8080:80, 127.0.0.1:8080:80, 8080-8081:80-81; PORT alone takes a free host port at each start (see `swrun port`).",
                                             repeats: true)
 
     /// The ports of -p options, checked before anything is made.
     static func publishedPorts(_ arguments: ParsedArguments) throws(SwrunError) -> [PortPublication] {
         var ports: [PortPublication] = []
-        for text in arguments.values("publish") { ports.append(try PortPublication(parsing: text)) }
+        for text in arguments.values("publish") { ports += try PortPublication.parse(text) }
         return ports
     }
 

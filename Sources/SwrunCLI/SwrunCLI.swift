@@ -25,7 +25,7 @@ public enum SwrunCLI {
         ("start", StartCommand.self), ("stop", StopCommand.self), ("reboot", RebootCommand.self), ("info", InfoCommand.self),
         ("attach", AttachCommand.self), ("console", ConsoleCommand.self), ("wait", WaitCommand.self),
         ("freeze", FreezeCommand.self), ("unfreeze", UnfreezeCommand.self),
-        ("autostart", AutostartCommand.self), ("cgroup", CgroupCommand.self), ("top", TopCommand.self), ("checkconfig", CheckConfigCommand.self), ("net", NetCommand.self),
+        ("autostart", AutostartCommand.self), ("cgroup", CgroupCommand.self), ("top", TopCommand.self), ("port", PortCommand.self), ("checkconfig", CheckConfigCommand.self), ("net", NetCommand.self),
         ("copy", CopyCommand.self), ("snapshot", SnapshotCommand.self), ("export", ExportCommand.self), ("destroy", DestroyCommand.self), ("ls", ListCommand.self), ("config", ConfigCommand.self),
         ("pull", PullCommand.self), ("push", PushCommand.self), ("login", LoginCommand.self), ("logout", LogoutCommand.self), ("images", ImagesCommand.self), ("image", ImageCommand.self), ("tag", TagCommand.self), ("commit", CommitCommand.self), ("save", SaveCommand.self), ("load", LoadCommand.self), ("import", ImportCommand.self),
         // Docker's verbs, over the same containers.

@@ -1,5 +1,5 @@
-/// The NAT swrun sets up for its bridge: masquerade of the containers' subnets, and ports of
-/// the host forwarded to containers.
+/// The NAT swrun sets up for its bridge: masquerade of the containers' subnets, ports of
+/// the host forwarded to containers, and what lets the host's own loopback reach them.
 public struct NATRuleSet: Equatable, Sendable {
     /// SNAT (masquerade) of traffic from `subnet` to anywhere outside it.
     public struct Masquerade: Equatable, Sendable {
@@ -7,21 +7,25 @@ public struct NATRuleSet: Equatable, Sendable {
         public init(subnet: IPv4Network) { self.subnet = subnet }
     }
 
-    /// Connections to the host's port `hostPort` go to `address`:`port` instead.
+    /// Connections to the host's port `hostPort`, on any of its addresses or on `hostAddress`
+    /// only, go to `address`:`port` instead.
     public struct PortForward: Equatable, Sendable {
         public enum Proto: String, Equatable, Sendable {
             case tcp, udp
             var number: UInt8 { self == .tcp ? 6 : 17 }  // IPPROTO_TCP, IPPROTO_UDP
         }
         public var proto: Proto
+        /// The one host address it is published on, 4 bytes; nil for every local address.
+        public var hostAddress: [UInt8]?
         public var hostPort: UInt16
         /// The container's IPv4 address, 4 bytes.
         public var address: [UInt8]
         public var port: UInt16
 
-        public init(proto: Proto, hostPort: UInt16, address: [UInt8], port: UInt16) {
-            precondition(address.count == 4, "an IPv4 address has 4 bytes")
+        public init(proto: Proto, hostAddress: [UInt8]? = nil, hostPort: UInt16, address: [UInt8], port: UInt16) {
+            precondition(address.count == 4 && (hostAddress?.count ?? 4) == 4, "an IPv4 address has 4 bytes")
             self.proto = proto
+            self.hostAddress = hostAddress
             self.hostPort = hostPort
             self.address = address
             self.port = port
@@ -30,13 +34,19 @@ public struct NATRuleSet: Equatable, Sendable {
 
     public var masquerades: [Masquerade]
     public var forwards: [PortForward]
+    /// Bridges that connections from the host's loopback (127.0.0.0/8, forwarded by the rules
+    /// above) leave by: masqueraded to the bridge's address there, since a container cannot
+    /// answer 127.0.0.1; and packets coming in on them for 127.0.0.0/8 are dropped, as the
+    /// bridge's route_localnet (which lets the forwarded ones out) would let them in.
+    public var loopbackBridges: [String]
 
-    public init(masquerades: [Masquerade] = [], forwards: [PortForward] = []) {
+    public init(masquerades: [Masquerade] = [], forwards: [PortForward] = [], loopbackBridges: [String] = []) {
         self.masquerades = masquerades
         self.forwards = forwards
+        self.loopbackBridges = loopbackBridges
     }
 
-    public var isEmpty: Bool { masquerades.isEmpty && forwards.isEmpty }
+    public var isEmpty: Bool { masquerades.isEmpty && forwards.isEmpty && loopbackBridges.isEmpty }
 }
 
 /// One nftables transaction: BATCH_BEGIN, nf_tables messages, BATCH_END, sent in one sendmsg
@@ -56,8 +66,9 @@ public struct NftablesBatch: Equatable, Sendable {
     }
 
     /// Atomically replaces table `table` (family ip) with exactly `rules`: nat chains
-    /// prerouting, output and postrouting, and their rules. The table is first declared, then
-    /// deleted, so the delete never fails on a missing table; with no rules that is all.
+    /// prerouting, output and postrouting, the filter chain guard, and their rules. The table
+    /// is first declared, then deleted, so the delete never fails on a missing table; with no
+    /// rules that is all.
     public static func replace(table: String, with rules: NATRuleSet, firstSequence: UInt32 = 1) -> NftablesBatch {
         var batch = NftablesBatch(messages: [], steps: [])
         var sequence = firstSequence
@@ -74,7 +85,7 @@ public struct NftablesBatch: Equatable, Sendable {
             add(NftablesRequest.newTable(table, sequence: next()), "add table ip \(table)")
             for chain in NATChain.allCases {
                 add(NftablesRequest.newChain(chain, table: table, sequence: next()),
-                    "add the nat chain \(chain.rawValue) to table ip \(table)")
+                    "add the \(chain.type) chain \(chain.rawValue) to table ip \(table)")
             }
             for rule in NATRule.rules(for: rules) {
                 add(NftablesRequest.newRule(rule.expressions, chain: rule.chain, table: table, sequence: next()),
@@ -90,20 +101,30 @@ extension NetlinkMessage {
     var sequence: UInt32 { NetlinkAttributes.u32(bytes, at: 8) }
 }
 
-/// The base chains of swrun's table, all of type nat, at the standard NAT priorities.
+/// The base chains of swrun's table: the nat chains at the standard NAT priorities, and a
+/// filter chain on prerouting at the raw priority, before connection tracking.
 enum NATChain: String, CaseIterable {
-    case prerouting, output, postrouting
+    case prerouting, output, postrouting, `guard`
 
     var hook: Nftables.Hook {
         switch self {
-        case .prerouting: .preRouting
+        case .guard, .prerouting: .preRouting
         case .output: .localOut
         case .postrouting: .postRouting
         }
     }
 
-    /// dstnat (-100) before routing and for the host's own connections, srcnat (100) after.
-    var priority: Int32 { self == .postrouting ? 100 : -100 }
+    var type: String { self == .guard ? "filter" : "nat" }
+
+    /// raw (-300) to drop before anything else, dstnat (-100) before routing and for the
+    /// host's own connections, srcnat (100) after.
+    var priority: Int32 {
+        switch self {
+        case .guard: -300
+        case .prerouting, .output: -100
+        case .postrouting: 100
+        }
+    }
 }
 
 /// The messages of a table, a chain and a rule, attributes in the order nft sends them.
@@ -125,7 +146,7 @@ enum NftablesRequest {
         var message = NetlinkMessage.nftables(.newChain, flags: Netlink.request | Netlink.acknowledge | Netlink.create, sequence: sequence)
         message.appendAttribute(type: Nftables.ChainAttribute.table, string: table)
         message.appendAttribute(type: Nftables.ChainAttribute.name, string: chain.rawValue)
-        message.appendAttribute(type: Nftables.ChainAttribute.type, string: "nat")
+        message.appendAttribute(type: Nftables.ChainAttribute.type, string: chain.type)
         message.appendAttribute(type: Nftables.ChainAttribute.policy, be32: Nftables.acceptPolicy)
         message.appendNftNested(type: Nftables.ChainAttribute.hook) { hook in
             hook.appendAttribute(type: Nftables.HookAttribute.number, be32: chain.hook.rawValue)

@@ -8,8 +8,12 @@ enum NftExpression: Equatable {
     enum PayloadBase: UInt32 { case network = 1, transport = 2 }   // enum nft_payload_bases
     enum Comparison: UInt32 { case equal = 0, notEqual = 1 }       // enum nft_cmp_ops
 
+    enum Direction { case input, output }
+
     /// `meta l4proto`: the transport protocol number into a register (NFT_META_L4PROTO).
     case metaL4Proto(into: UInt32)
+    /// `meta iifname` or `oifname`: the link's name, IFNAMSIZ bytes, into a register.
+    case metaInterfaceName(Direction, into: UInt32)
     /// `length` bytes at `offset` of a header into a register.
     case payload(base: PayloadBase, offset: UInt32, length: UInt32, into: UInt32)
     /// register = (register & mask) ^ 0, for a prefix that does not end on a byte.
@@ -21,8 +25,14 @@ enum NftExpression: Equatable {
     /// dnat ip to the address in `addressRegister`, the port in `portRegister`.
     case dnat(addressRegister: UInt32, portRegister: UInt32)
     case masquerade
+    /// The verdict drop.
+    case drop
 
     static let l4protoKey: UInt32 = 16        // NFT_META_L4PROTO
+    static let inputNameKey: UInt32 = 6      // NFT_META_IIFNAME
+    static let outputNameKey: UInt32 = 7     // NFT_META_OIFNAME
+    static let verdictRegister: UInt32 = 0   // NFT_REG_VERDICT
+    static let dropVerdict: UInt32 = 0       // NF_DROP
     static let fibDestination: UInt32 = 0x2   // NFTA_FIB_F_DADDR
     static let fibAddressType: UInt32 = 3     // NFT_FIB_RESULT_ADDRTYPE
     static let routeLocal: UInt8 = 2          // RTN_LOCAL
@@ -31,12 +41,12 @@ enum NftExpression: Equatable {
 
     var name: String {
         switch self {
-        case .metaL4Proto: "meta"
+        case .metaL4Proto, .metaInterfaceName: "meta"
         case .payload: "payload"
         case .mask: "bitwise"
         case .compare: "cmp"
         case .fibDestinationType: "fib"
-        case .immediate: "immediate"
+        case .immediate, .drop: "immediate"
         case .dnat: "nat"
         case .masquerade: "masq"
         }
@@ -56,6 +66,9 @@ enum NftExpression: Equatable {
         switch self {
         case let .metaL4Proto(register):
             data.appendAttribute(type: 2, be32: Self.l4protoKey)       // NFTA_META_KEY
+            data.appendAttribute(type: 1, be32: register)              // NFTA_META_DREG
+        case let .metaInterfaceName(direction, register):
+            data.appendAttribute(type: 2, be32: direction == .input ? Self.inputNameKey : Self.outputNameKey)  // NFTA_META_KEY
             data.appendAttribute(type: 1, be32: register)              // NFTA_META_DREG
         case let .payload(base, offset, length, register):
             data.appendAttribute(type: 1, be32: register)              // NFTA_PAYLOAD_DREG
@@ -85,6 +98,13 @@ enum NftExpression: Equatable {
             data.appendAttribute(type: 3, be32: addressRegister)       // NFTA_NAT_REG_ADDR_MIN
             data.appendAttribute(type: 5, be32: portRegister)          // NFTA_NAT_REG_PROTO_MIN
             data.appendAttribute(type: 7, be32: Self.protoSpecified)   // NFTA_NAT_FLAGS
+        case .drop:
+            data.appendAttribute(type: 1, be32: Self.verdictRegister)  // NFTA_IMMEDIATE_DREG
+            data.appendNftNested(type: 2) { value in                   // NFTA_IMMEDIATE_DATA
+                value.appendNftNested(type: 2) { verdict in            //   NFTA_DATA_VERDICT
+                    verdict.appendAttribute(type: 1, be32: Self.dropVerdict)  // NFTA_VERDICT_CODE
+                }
+            }
         case .masquerade:
             break  // no attributes: masquerade to the outgoing interface's address, any port
         }

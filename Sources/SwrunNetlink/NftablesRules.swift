@@ -5,25 +5,32 @@ struct NATRule: Equatable {
     var expressions: [NftExpression]
     var text: String
 
-    /// Port forwards in prerouting (from outside) and output (from the host itself, to one
-    /// of its own addresses), then masquerades in postrouting.
+    /// Port forwards in prerouting (from outside) and output (from the host itself), then
+    /// masquerades in postrouting, then the guards of bridges that loopback connections leave by.
     static func rules(for set: NATRuleSet) -> [NATRule] {
-        set.forwards.map { forward($0, fromHost: false) }
-            + set.forwards.map { forward($0, fromHost: true) }
+        set.forwards.map { forward($0, chain: .prerouting) }
+            + set.forwards.map { forward($0, chain: .output) }
             + set.masquerades.map { masquerade($0.subnet) }
+            + set.loopbackBridges.map(masqueradeFromLoopback)
+            + set.loopbackBridges.map(dropToLoopback)
     }
 
-    /// `meta l4proto tcp th dport HOSTPORT [fib daddr type local] dnat ip to ADDRESS:PORT`.
-    static func forward(_ forward: NATRuleSet.PortForward, fromHost: Bool) -> NATRule {
+    /// `[ip daddr HOSTADDRESS] meta l4proto tcp th dport HOSTPORT [fib daddr type local] dnat ip to ADDRESS:PORT`.
+    /// Only connections to the host's own addresses (or to the one given): what passes through
+    /// the host to another machine, or leaves it, keeps its port, as with Docker's rules.
+    static func forward(_ forward: NATRuleSet.PortForward, chain: NATChain) -> NATRule {
         let r1 = NftExpression.register1, r2 = NftExpression.register2
-        var expressions: [NftExpression] = [
+        var expressions: [NftExpression] = []
+        if let hostAddress = forward.hostAddress {
+            expressions += [.payload(base: .network, offset: 16, length: 4, into: r1), .compare(r1, .equal, hostAddress)]
+        }
+        expressions += [
             .metaL4Proto(into: r1),
             .compare(r1, .equal, [forward.proto.number]),
             .payload(base: .transport, offset: 2, length: 2, into: r1),  // the destination port
             .compare(r1, .equal, bigEndian(forward.hostPort)),
         ]
-        // Only the host's own addresses: the host's connections elsewhere keep their port.
-        if fromHost {
+        if forward.hostAddress == nil {
             expressions += [.fibDestinationType(into: r1), .compare(r1, .equal, [NftExpression.routeLocal, 0, 0, 0])]
         }
         expressions += [
@@ -32,9 +39,38 @@ struct NATRule: Equatable {
             .dnat(addressRegister: r1, portRegister: r2),
         ]
         let address = forward.address.map(String.init).joined(separator: ".")
-        let local = fromHost ? "fib daddr type local " : ""
-        let text = "\(forward.proto.rawValue) dport \(forward.hostPort) \(local)dnat to \(address):\(forward.port)"
-        return NATRule(chain: fromHost ? .output : .prerouting, expressions: expressions, text: text)
+        let host = forward.hostAddress.map { "ip daddr \($0.map(String.init).joined(separator: ".")) " } ?? ""
+        let local = forward.hostAddress == nil ? "fib daddr type local " : ""
+        let text = "\(host)\(forward.proto.rawValue) dport \(forward.hostPort) \(local)dnat to \(address):\(forward.port)"
+        return NATRule(chain: chain, expressions: expressions, text: text)
+    }
+
+    static let loopback = Prefix(address: [127, 0, 0, 0], length: 8)
+
+    /// `ip saddr 127.0.0.0/8 oifname BRIDGE masquerade`: the host's connection to 127.0.0.1,
+    /// forwarded to a container, leaves from the bridge's address, which the container can answer.
+    static func masqueradeFromLoopback(_ bridge: String) -> NATRule {
+        let r1 = NftExpression.register1
+        let expressions = loopback.match(offset: 12, .equal, into: r1)
+            + [.metaInterfaceName(.output, into: r1), .compare(r1, .equal, interfaceName(bridge)), .masquerade]
+        return NATRule(chain: .postrouting, expressions: expressions,
+                       text: "ip saddr \(loopback) oifname \"\(bridge)\" masquerade")
+    }
+
+    /// `iifname BRIDGE ip daddr 127.0.0.0/8 drop`: route_localnet on the bridge must not let the
+    /// containers reach what listens on the host's loopback (CVE-2020-8558).
+    static func dropToLoopback(_ bridge: String) -> NATRule {
+        let r1 = NftExpression.register1
+        let expressions = [NftExpression.metaInterfaceName(.input, into: r1), .compare(r1, .equal, interfaceName(bridge))]
+            + loopback.match(offset: 16, .equal, into: r1) + [.drop]
+        return NATRule(chain: .guard, expressions: expressions,
+                       text: "iifname \"\(bridge)\" ip daddr \(loopback) drop")
+    }
+
+    /// A link name as `meta iifname` loads it: IFNAMSIZ bytes, zero-padded.
+    static func interfaceName(_ name: String) -> [UInt8] {
+        let bytes = Array(name.utf8.prefix(15))
+        return bytes + [UInt8](repeating: 0, count: 16 - bytes.count)
     }
 
     /// `ip saddr SUBNET ip daddr != SUBNET masquerade`.
@@ -62,6 +98,11 @@ struct Prefix: CustomStringConvertible {
             | UInt32(network.address[2]) << 8 | UInt32(network.address[3])
         let masked = bits & Self.mask(length)
         address = [UInt8(masked >> 24), UInt8(masked >> 16 & 0xFF), UInt8(masked >> 8 & 0xFF), UInt8(masked & 0xFF)]
+    }
+
+    /// `address` with its host bits already clear.
+    init(address: [UInt8], length: Int) {
+        (self.address, self.length) = (address, length)
     }
 
     static func mask(_ length: Int) -> UInt32 { length == 0 ? 0 : ~UInt32(0) << UInt32(32 - length) }

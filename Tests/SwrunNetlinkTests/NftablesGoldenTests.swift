@@ -42,16 +42,18 @@ import Testing
             [0x0A03, 0x405, 14],  // NEWCHAIN prerouting
             [0x0A03, 0x405, 15],  // NEWCHAIN output
             [0x0A03, 0x405, 16],  // NEWCHAIN postrouting
-            [0x0A06, 0xC05, 17],  // NEWRULE prerouting: REQUEST|ACK|CREATE|APPEND
-            [0x0A06, 0xC05, 18],  // NEWRULE output
-            [0x0A06, 0xC05, 19],  // NEWRULE postrouting
-            [0x0011, 0x001, 20],  // BATCH_END
+            [0x0A03, 0x405, 17],  // NEWCHAIN guard
+            [0x0A06, 0xC05, 18],  // NEWRULE prerouting: REQUEST|ACK|CREATE|APPEND
+            [0x0A06, 0xC05, 19],  // NEWRULE output
+            [0x0A06, 0xC05, 20],  // NEWRULE postrouting
+            [0x0011, 0x001, 21],  // BATCH_END
         ])
         #expect(batch.bytes.count == batch.messages.map(\.bytes.count).reduce(0, +))
-        #expect(batch.step(sequence: 18) == "add the rule `tcp dport 8080 fib daddr type local dnat to 10.0.3.2:80` to chain output of table ip swrun-test")
+        #expect(batch.step(sequence: 19) == "add the rule `tcp dport 8080 fib daddr type local dnat to 10.0.3.2:80` to chain output of table ip swrun-test")
+        #expect(batch.step(sequence: 17) == "add the filter chain guard to table ip swrun-test")
         #expect(batch.step(sequence: 12) == "delete table ip swrun-test")
         #expect(batch.step(sequence: 10) == "commit the nftables transaction")
-        #expect(batch.step(sequence: 21) == nil)
+        #expect(batch.step(sequence: 22) == nil)
     }
 
     @Test func aNatChainAtTheDstnatPriority() {
@@ -75,12 +77,18 @@ import Testing
             0x08, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x04,  // postrouting: NF_INET_POST_ROUTING
             0x08, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x64,  //   priority 100 (srcnat)
         ])
+        // guard: a filter chain on prerouting at the raw priority, before connection tracking.
+        #expect(Self.contains(batch.messages[7].bytes, [0x0B, 0x00, 0x07, 0x00, 0x66, 0x69, 0x6C, 0x74, 0x65, 0x72, 0x00, 0x00]))  // NFTA_CHAIN_TYPE "filter\0"
+        #expect(Array(batch.messages[7].bytes.suffix(16)) == [
+            0x08, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00,  // NF_INET_PRE_ROUTING
+            0x08, 0x00, 0x02, 0x00, 0xFF, 0xFF, 0xFE, 0xD4,  //   priority -300 (raw)
+        ])
     }
 
     @Test func masqueradeOfASubnetToOutsideIt() {
         let golden: [UInt8] = [
             0x0C, 0x01, 0x00, 0x00, 0x06, 0x0A, 0x05, 0x0C,  // len 268, NFT_MSG_NEWRULE, REQUEST|ACK|CREATE|APPEND
-            0x0A, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  //   seq 10
+            0x0B, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  //   seq 11
             0x02, 0x00, 0x00, 0x00,                          //   nfgenmsg: NFPROTO_IPV4
             0x0F, 0x00, 0x01, 0x00, 0x73, 0x77, 0x72, 0x75,  //   NFTA_RULE_TABLE "swrun-test\0"
             0x6E, 0x2D, 0x74, 0x65, 0x73, 0x74, 0x00, 0x00,
@@ -123,17 +131,17 @@ import Testing
             0x04, 0x00, 0x02, 0x80,                          //       NFTA_EXPR_DATA, empty
         ]
         let batch = NftablesBatch.replace(table: "swrun-test", with: Self.sample, firstSequence: 1)
-        #expect(batch.messages[9].bytes == golden)
+        #expect(batch.messages[10].bytes == golden)
         // Host bits in the subnet are cleared, as nft does.
         var untidy = Self.sample
         untidy.masquerades = [.init(subnet: IPv4Network("10.0.3.77/24")!)]
-        #expect(NftablesBatch.replace(table: "swrun-test", with: untidy, firstSequence: 1).messages[9].bytes == golden)
+        #expect(NftablesBatch.replace(table: "swrun-test", with: untidy, firstSequence: 1).messages[10].bytes == golden)
     }
 
     @Test func aPortForwardForTheHostsOwnConnections() {
         let golden: [UInt8] = [
             0xC8, 0x01, 0x00, 0x00, 0x06, 0x0A, 0x05, 0x0C,  // len 456, NFT_MSG_NEWRULE, REQUEST|ACK|CREATE|APPEND
-            0x09, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  //   seq 9
+            0x0A, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  //   seq 10
             0x02, 0x00, 0x00, 0x00,                          //   nfgenmsg: NFPROTO_IPV4
             0x0F, 0x00, 0x01, 0x00, 0x73, 0x77, 0x72, 0x75,  //   NFTA_RULE_TABLE "swrun-test\0"
             0x6E, 0x2D, 0x74, 0x65, 0x73, 0x74, 0x00, 0x00,
@@ -205,19 +213,119 @@ import Testing
             0x08, 0x00, 0x07, 0x00, 0x00, 0x00, 0x00, 0x02,  //         NFTA_NAT_FLAGS NF_NAT_RANGE_PROTO_SPECIFIED
         ]
         let batch = NftablesBatch.replace(table: "swrun-test", with: Self.sample, firstSequence: 1)
-        #expect(batch.messages[8].bytes == golden)
+        #expect(batch.messages[9].bytes == golden)
     }
 
-    @Test func theForwardFromOutsideSkipsTheLocalCheck() {
+    /// From outside too, only connections to the host's own addresses are forwarded (as
+    /// Docker's `--dst-type LOCAL`): a container's connection to port 8080 of another machine
+    /// passes through prerouting and must keep its destination.
+    @Test func theForwardFromOutsideChecksTheAddressIsLocalToo() {
         let batch = NftablesBatch.replace(table: "swrun-test", with: Self.sample, firstSequence: 1)
-        #expect(Self.expressionNames(batch.messages[7]) == ["meta", "cmp", "payload", "cmp", "immediate", "immediate", "nat"])
         #expect(Self.expressionNames(batch.messages[8]) == ["meta", "cmp", "payload", "cmp", "fib", "cmp", "immediate", "immediate", "nat"])
-        #expect(batch.messages[7].bytes.count == 376)
+        #expect(Self.expressionNames(batch.messages[9]) == Self.expressionNames(batch.messages[8]))
+        #expect(batch.messages[8].bytes.count == 460)  // the output rule's, with "prerouting" 4 bytes longer than "output"
+        #expect(batch.steps[8] == "add the rule `tcp dport 8080 fib daddr type local dnat to 10.0.3.2:80` to chain prerouting of table ip swrun-test")
+    }
+
+    /// `-p 127.0.0.1:8081:80`: the destination address is matched instead of any local one.
+    @Test func aForwardOnOneHostAddressMatchesThatAddress() {
+        let rules = NATRuleSet(forwards: [.init(proto: .tcp, hostAddress: [127, 0, 0, 1], hostPort: 8081, address: [10, 0, 3, 2], port: 80)])
+        let batch = NftablesBatch.replace(table: "t", with: rules, firstSequence: 1)
+        for index in [8, 9] {
+            #expect(Self.expressionNames(batch.messages[index]) == ["payload", "cmp", "meta", "cmp", "payload", "cmp", "immediate", "immediate", "nat"])
+            #expect(Self.contains(batch.messages[index].bytes, [
+                0x34, 0x00, 0x01, 0x80,                          // NFTA_LIST_ELEM
+                0x0C, 0x00, 0x01, 0x00, 0x70, 0x61, 0x79, 0x6C,  //   NFTA_EXPR_NAME "payload\0"
+                0x6F, 0x61, 0x64, 0x00,
+                0x24, 0x00, 0x02, 0x80,                          //   NFTA_EXPR_DATA
+                0x08, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01,  //     NFTA_PAYLOAD_DREG NFT_REG_1
+                0x08, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01,  //     NFTA_PAYLOAD_BASE network header
+                0x08, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x10,  //     NFTA_PAYLOAD_OFFSET 16 (daddr)
+                0x08, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x04,  //     NFTA_PAYLOAD_LEN 4
+                0x2C, 0x00, 0x01, 0x80,                          // NFTA_LIST_ELEM
+                0x08, 0x00, 0x01, 0x00, 0x63, 0x6D, 0x70, 0x00,  //   NFTA_EXPR_NAME "cmp\0"
+                0x20, 0x00, 0x02, 0x80,                          //   NFTA_EXPR_DATA
+                0x08, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01,  //     NFTA_CMP_SREG NFT_REG_1
+                0x08, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00,  //     NFTA_CMP_OP NFT_CMP_EQ
+                0x0C, 0x00, 0x03, 0x80,                          //     NFTA_CMP_DATA
+                0x08, 0x00, 0x01, 0x00, 0x7F, 0x00, 0x00, 0x01,  //       NFTA_DATA_VALUE 127.0.0.1
+            ]))
+        }
+        #expect(batch.steps[9] == "add the rule `ip daddr 127.0.0.1 tcp dport 8081 dnat to 10.0.3.2:80` to chain output of table ip t")
+    }
+
+    /// The rules of a bridge that the host's loopback connections leave by, with the bodies
+    /// `nft -f` sends for `iifname "br0" ip daddr 127.0.0.0/8 drop` in a filter chain guard
+    /// and `ip saddr 127.0.0.0/8 oifname "br0" masquerade` (strace -e write=3; nft 1.0.6).
+    @Test func aLoopbackBridgeIsMasqueradedAndGuarded() {
+        let batch = NftablesBatch.replace(table: "t", with: NATRuleSet(loopbackBridges: ["br0"]), firstSequence: 1)
+        let drop: [UInt8] = [
+            0x18, 0x01, 0x00, 0x00, 0x06, 0x0A, 0x05, 0x0C,  // len 280, NFT_MSG_NEWRULE, REQUEST|ACK|CREATE|APPEND
+            0x0A, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  //   seq 10
+            0x02, 0x00, 0x00, 0x00,                          //   nfgenmsg: NFPROTO_IPV4
+            0x06, 0x00, 0x01, 0x00, 0x74, 0x00, 0x00, 0x00,  //   NFTA_RULE_TABLE "t\0"
+            0x0A, 0x00, 0x02, 0x00, 0x67, 0x75, 0x61, 0x72,  //   NFTA_RULE_CHAIN "guard\0"
+            0x64, 0x00, 0x00, 0x00,
+            0xF0, 0x00, 0x04, 0x80,                          //   NFTA_RULE_EXPRESSIONS, 240 bytes
+            0x24, 0x00, 0x01, 0x80,                          //     NFTA_LIST_ELEM
+            0x09, 0x00, 0x01, 0x00, 0x6D, 0x65, 0x74, 0x61,  //       NFTA_EXPR_NAME "meta\0"
+            0x00, 0x00, 0x00, 0x00,
+            0x14, 0x00, 0x02, 0x80,                          //       NFTA_EXPR_DATA
+            0x08, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x06,  //         NFTA_META_KEY NFT_META_IIFNAME
+            0x08, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01,  //         NFTA_META_DREG NFT_REG_1
+            0x38, 0x00, 0x01, 0x80,                          //     NFTA_LIST_ELEM
+            0x08, 0x00, 0x01, 0x00, 0x63, 0x6D, 0x70, 0x00,  //       NFTA_EXPR_NAME "cmp\0"
+            0x2C, 0x00, 0x02, 0x80,                          //       NFTA_EXPR_DATA
+            0x08, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01,  //         NFTA_CMP_SREG NFT_REG_1
+            0x08, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00,  //         NFTA_CMP_OP NFT_CMP_EQ
+            0x18, 0x00, 0x03, 0x80,                          //         NFTA_CMP_DATA
+            0x14, 0x00, 0x01, 0x00, 0x62, 0x72, 0x30, 0x00,  //           NFTA_DATA_VALUE "br0", IFNAMSIZ bytes
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x00,
+            0x34, 0x00, 0x01, 0x80,                          //     NFTA_LIST_ELEM
+            0x0C, 0x00, 0x01, 0x00, 0x70, 0x61, 0x79, 0x6C,  //       NFTA_EXPR_NAME "payload\0"
+            0x6F, 0x61, 0x64, 0x00,
+            0x24, 0x00, 0x02, 0x80,                          //       NFTA_EXPR_DATA
+            0x08, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01,  //         NFTA_PAYLOAD_DREG NFT_REG_1
+            0x08, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01,  //         NFTA_PAYLOAD_BASE network header
+            0x08, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x10,  //         NFTA_PAYLOAD_OFFSET 16 (daddr)
+            0x08, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x01,  //         NFTA_PAYLOAD_LEN 1 (a /8)
+            0x2C, 0x00, 0x01, 0x80,                          //     NFTA_LIST_ELEM
+            0x08, 0x00, 0x01, 0x00, 0x63, 0x6D, 0x70, 0x00,  //       NFTA_EXPR_NAME "cmp\0"
+            0x20, 0x00, 0x02, 0x80,                          //       NFTA_EXPR_DATA
+            0x08, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01,  //         NFTA_CMP_SREG NFT_REG_1
+            0x08, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00,  //         NFTA_CMP_OP NFT_CMP_EQ
+            0x0C, 0x00, 0x03, 0x80,                          //         NFTA_CMP_DATA
+            0x05, 0x00, 0x01, 0x00, 0x7F, 0x00, 0x00, 0x00,  //           NFTA_DATA_VALUE 127
+            0x30, 0x00, 0x01, 0x80,                          //     NFTA_LIST_ELEM
+            0x0E, 0x00, 0x01, 0x00, 0x69, 0x6D, 0x6D, 0x65,  //       NFTA_EXPR_NAME "immediate\0"
+            0x64, 0x69, 0x61, 0x74, 0x65, 0x00, 0x00, 0x00,
+            0x1C, 0x00, 0x02, 0x80,                          //       NFTA_EXPR_DATA
+            0x08, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00,  //         NFTA_IMMEDIATE_DREG NFT_REG_VERDICT
+            0x10, 0x00, 0x02, 0x80,                          //         NFTA_IMMEDIATE_DATA
+            0x0C, 0x00, 0x02, 0x80,                          //           NFTA_DATA_VERDICT
+            0x08, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00,  //             NFTA_VERDICT_CODE NF_DROP
+        ]
+        #expect(batch.messages[9].bytes == drop)
+        // The masquerade: nft's body from NFTA_RULE_CHAIN on, after swrun's header.
+        let masquerade = "10000200706f7374726f7574696e6700d4000480340001800c0001007061796c6f616400240002800800010000000001"
+            + "0800020000000001080003000000000c08000400000000012c00018008000100636d7000200002800800010000000001"
+            + "08000200000000000c000380050001007f00000024000180090001006d65746100000000140002800800020000000007"
+            + "08000100000000013800018008000100636d70002c000280080001000000000108000200000000001800038014000100"
+            + "6272300000000000000000000000000014000180090001006d6173710000000004000280"
+        #expect(Self.hex(Array(batch.messages[8].bytes.dropFirst(28))) == masquerade)
+        #expect(batch.steps[8] == "add the rule `ip saddr 127.0.0.0/8 oifname \"br0\" masquerade` to chain postrouting of table ip t")
+        #expect(batch.steps[9] == "add the rule `iifname \"br0\" ip daddr 127.0.0.0/8 drop` to chain guard of table ip t")
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef")
+        return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xF)]] })
     }
 
     @Test func udpIsProtocol17() {
         let rules = NATRuleSet(forwards: [.init(proto: .udp, hostPort: 53, address: [10, 0, 3, 2], port: 5353)])
-        let rule = NftablesBatch.replace(table: "t", with: rules, firstSequence: 1).messages[7].bytes
+        let rule = NftablesBatch.replace(table: "t", with: rules, firstSequence: 1).messages[8].bytes
         #expect(Self.contains(rule, [0x05, 0x00, 0x01, 0x00, 0x11, 0x00, 0x00, 0x00]))  // NFTA_DATA_VALUE IPPROTO_UDP
         #expect(Self.contains(rule, [0x06, 0x00, 0x01, 0x00, 0x14, 0xE9, 0x00, 0x00]))  // NFTA_DATA_VALUE 5353 (be16)
     }
@@ -225,8 +333,8 @@ import Testing
     @Test func aPrefixNotEndingOnAByteIsMasked() {
         let rules = NATRuleSet(masquerades: [.init(subnet: IPv4Network("172.20.3.4/20")!)])
         let batch = NftablesBatch.replace(table: "t", with: rules, firstSequence: 1)
-        let rule = batch.messages[7].bytes
-        #expect(Self.expressionNames(batch.messages[7]) == ["payload", "bitwise", "cmp", "payload", "bitwise", "cmp", "masq"])
+        let rule = batch.messages[8].bytes
+        #expect(Self.expressionNames(batch.messages[8]) == ["payload", "bitwise", "cmp", "payload", "bitwise", "cmp", "masq"])
         #expect(Self.contains(rule, [
             0x44, 0x00, 0x01, 0x80,                          // NFTA_LIST_ELEM
             0x0C, 0x00, 0x01, 0x00, 0x62, 0x69, 0x74, 0x77,  //   NFTA_EXPR_NAME "bitwise\0"
@@ -241,14 +349,14 @@ import Testing
             0x08, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00,  //       0
         ]))
         #expect(Self.contains(rule, [0x08, 0x00, 0x01, 0x00, 0xAC, 0x14, 0x00, 0x00]))  // compared with 172.20.0.0
-        #expect(batch.step(sequence: 8) == "add the rule `ip saddr 172.20.0.0/20 ip daddr != 172.20.0.0/20 masquerade` to chain postrouting of table ip t")
+        #expect(batch.step(sequence: 9) == "add the rule `ip saddr 172.20.0.0/20 ip daddr != 172.20.0.0/20 masquerade` to chain postrouting of table ip t")
     }
 
     @Test func aSingleAddressIsComparedWhole() {
         let rules = NATRuleSet(masquerades: [.init(subnet: IPv4Network("10.9.9.9")!)])
         let batch = NftablesBatch.replace(table: "t", with: rules, firstSequence: 1)
-        #expect(Self.expressionNames(batch.messages[7]) == ["payload", "cmp", "payload", "cmp", "masq"])
-        #expect(batch.steps[7] == "add the rule `ip saddr 10.9.9.9 ip daddr != 10.9.9.9 masquerade` to chain postrouting of table ip t")
+        #expect(Self.expressionNames(batch.messages[8]) == ["payload", "cmp", "payload", "cmp", "masq"])
+        #expect(batch.steps[8] == "add the rule `ip saddr 10.9.9.9 ip daddr != 10.9.9.9 masquerade` to chain postrouting of table ip t")
     }
 
     /// The NFTA_EXPR_NAME of each expression of a NEWRULE message, in order.

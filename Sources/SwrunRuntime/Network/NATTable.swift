@@ -11,6 +11,15 @@ import SwrunSystem
 /// (which, unlike its inode number, no later namespace gets again):
 ///   /run/swrun/nat/NETNS-COOKIE/NAME.json
 ///   /run/swrun/nat/NETNS-COOKIE/netns      "net:[INODE]", to tell when the namespace is gone
+///   /run/swrun/nat/NETNS-COOKIE/route_localnet-BRIDGE   swrun turned route_localnet on there
+///
+/// The host's own connections to 127.0.0.1 reach published ports too, as Docker users expect,
+/// in the kernel and with no proxy: the output chain forwards them, but a packet from
+/// 127.0.0.1 may leave by another link than lo only where net.ipv4.conf.LINK.route_localnet
+/// is 1, so swrun sets it on the bridge of a container that publishes on loopback (and on
+/// no other link, nor `all`), masquerades those connections to the bridge's address, and
+/// drops what comes in on that bridge for 127.0.0.0/8. It turns the setting off again when
+/// the last such port goes, if it was swrun that turned it on.
 struct NATTable {
     static let tableName = "swrun"
     static let stateRoot = "/run/swrun/nat"
@@ -39,19 +48,24 @@ struct NATTable {
     struct Entry {
         var owner: ProcessIdentity?
         var address: [UInt8] = []
+        /// The ports as published: a port left to the start is the one it chose.
         var ports: [PortPublication] = []
         var masquerade: IPv4Network?
+        /// The bridge the container's address is on, for connections from the host's loopback.
+        var bridge: String?
 
         var json: JSONValue {
             var object: [String: JSONValue] = ["ports": .array(ports.map { .string($0.description) })]
             if let owner { object["pid"] = .number(String(owner.pid)); object["start"] = .number(String(owner.startTime)) }
             if !address.isEmpty { object["address"] = .string(address.map(String.init).joined(separator: ".")) }
             if let masquerade { object["masquerade"] = .string(masquerade.description) }
+            if let bridge { object["bridge"] = .string(bridge) }
             return .object(object)
         }
 
-        init(owner: ProcessIdentity? = nil, address: [UInt8] = [], ports: [PortPublication] = [], masquerade: IPv4Network? = nil) {
-            (self.owner, self.address, self.ports, self.masquerade) = (owner, address, ports, masquerade)
+        init(owner: ProcessIdentity? = nil, address: [UInt8] = [], ports: [PortPublication] = [], masquerade: IPv4Network? = nil,
+             bridge: String? = nil) {
+            (self.owner, self.address, self.ports, self.masquerade, self.bridge) = (owner, address, ports, masquerade, bridge)
         }
 
         init?(_ value: JSONValue) {
@@ -61,6 +75,13 @@ struct NATTable {
             address = value["address"]?.string.flatMap { IPv4Network($0)?.address } ?? []
             ports = value["ports"]?.array?.compactMap { $0.string.flatMap { try? PortPublication(parsing: $0) } } ?? []
             masquerade = value["masquerade"]?.string.flatMap(IPv4Network.init)
+            bridge = value["bridge"]?.string.flatMap { LinkName.problem($0) == nil ? $0 : nil }
+        }
+
+        /// The bridge that the host's connections to 127.0.0.1 leave by for this entry's ports.
+        var loopbackBridge: String? {
+            guard address.count == 4, ports.contains(where: { $0.hostAddress == nil || $0.hostAddress?.first == 127 }) else { return nil }
+            return bridge
         }
 
         /// A container's entry lives as long as its init; a bridge's until `net down`.
@@ -81,11 +102,61 @@ struct NATTable {
     /// A port of `ports` that a live container other than `key` publishes already.
     func conflict(with ports: [PortPublication], except key: String) -> (PortPublication, String)? {
         for (name, entry) in entries() where name != key && entry.isLive {
-            for port in ports where entry.ports.contains(where: { $0.hostPort == port.hostPort && $0.proto == port.proto }) {
+            for port in ports where port.hostPort != 0 && entry.ports.contains(where: port.overlaps) {
                 return (port, name)
             }
         }
         return nil
+    }
+
+    /// The ports a live entry publishes; none when there is no such entry.
+    func ports(of key: String) -> [PortPublication] {
+        entries().first { $0.0 == key && $0.1.isLive }?.1.ports ?? []
+    }
+
+    /// Sets `key`'s entry with its ports as published, and returns them: a port left to the
+    /// start gets a free one here, under the lock, so that two starts never choose the same.
+    func publish(_ key: String, _ entry: Entry) throws(SwrunError) -> [PortPublication] {
+        var published = entry
+        try change { () throws(SwrunError) in
+            published.ports = try choosePorts(entry.ports, except: key)
+            try FileSystem.writeAtomically(directory + "/" + key + ".json", published.json.serialized + "\n")
+        }
+        return published.ports
+    }
+
+    /// `ports` with each host port 0 replaced by the first of the host's ephemeral range
+    /// (ip_local_port_range, as Docker takes it) that no live container publishes and no socket
+    /// of the host holds; a port another container publishes already stops the start.
+    private func choosePorts(_ ports: [PortPublication], except key: String) throws(SwrunError) -> [PortPublication] {
+        if let (port, owner) = conflict(with: ports, except: key) { throw Self.published(port, by: owner) }
+        var taken = entries().filter { $0.0 != key && $0.1.isLive }.flatMap(\.1.ports)
+        var chosen: [PortPublication] = []
+        for var port in ports {
+            if port.hostPort == 0 {
+                let range = HostPorts.ephemeralRange()
+                guard let free = range.first(where: { candidate in
+                    var trial = port
+                    trial.hostPort = candidate
+                    return !taken.contains(where: trial.overlaps) && HostPorts.problem(trial) == nil
+                }) else {
+                    throw SwrunError(.busy, "no free host port for \(port) in \(range.lowerBound)-\(range.upperBound)",
+                                     hint: "publish on a port of your choice: -p HOSTPORT:\(port.containerPort)")
+                }
+                port.hostPort = free
+            } else if taken.contains(where: port.overlaps) {
+                throw SwrunError(.invalidArgument, "host port \(port.hostPort)/\(port.proto.rawValue) is published twice",
+                                 hint: "give each -p its own host port")
+            }
+            taken.append(port)
+            chosen.append(port)
+        }
+        return chosen
+    }
+
+    static func published(_ port: PortPublication, by owner: String) -> SwrunError {
+        SwrunError(.alreadyExists, "host port \(port.hostPort)/\(port.proto.rawValue) is published already (\(owner))",
+                   hint: "choose another host port, or stop the container that publishes it")
     }
 
     func set(_ key: String, _ entry: Entry) throws(SwrunError) {
@@ -106,24 +177,49 @@ struct NATTable {
         defer { withExtendedLifetime(lock) {} }
         Self.pruneEndedNamespaces(except: directory)
         try body()
-        var rules = NATRuleSet(masquerades: [], forwards: [])
+        var rules = NATRuleSet()
+        var loopbackBridges: Set<String> = []
         for (name, entry) in entries() {
             guard entry.isLive else { try? FileSystem.removeTree(directory + "/" + name + ".json"); continue }
             if let subnet = entry.masquerade { rules.masquerades.append(.init(subnet: subnet)) }
-            for port in entry.ports where entry.address.count == 4 {
-                rules.forwards.append(.init(proto: port.proto == .tcp ? .tcp : .udp, hostPort: port.hostPort,
-                                            address: entry.address, port: port.containerPort))
+            for port in entry.ports where entry.address.count == 4 && port.hostPort != 0 {
+                rules.forwards.append(.init(proto: port.proto == .tcp ? .tcp : .udp, hostAddress: port.hostAddress,
+                                            hostPort: port.hostPort, address: entry.address, port: port.containerPort))
             }
+            if let bridge = entry.loopbackBridge { loopbackBridges.insert(bridge) }
         }
-        if !rules.masquerades.isEmpty || !rules.forwards.isEmpty {
+        rules.loopbackBridges = loopbackBridges.sorted()
+        if !rules.isEmpty {
             // Forwarding between the bridge and the host's other links is what NAT is for.
             try? FileSystem.writeExisting("/proc/sys/net/ipv4/ip_forward", "1")
         }
         let socket = try NetlinkSocket.netfilter()
         try socket.apply(NftablesBatch.replace(table: Self.tableName, with: rules, firstSequence: socket.nextSequence()),
                          what: "replace the nftables table ip \(Self.tableName)")
+        // After the guard is in place, and before the directory that remembers it may go.
+        settleRouteLocalnet(on: loopbackBridges)
         // Nothing left: the table is gone, and so goes this namespace's state.
-        if rules.masquerades.isEmpty && rules.forwards.isEmpty { try? FileSystem.removeTree(directory) }
+        if rules.isEmpty { try? FileSystem.removeTree(directory) }
+    }
+
+    static let routeLocalnetMark = "route_localnet-"
+
+    /// net.ipv4.conf.BRIDGE.route_localnet is 1 on `bridges`, and back to 0 on those where
+    /// swrun turned it on and no published port needs it any more (a bridge that is gone
+    /// took the setting along).
+    private func settleRouteLocalnet(on bridges: Set<String>) {
+        func path(_ bridge: String) -> String { "/proc/sys/net/ipv4/conf/\(bridge)/route_localnet" }
+        for bridge in bridges.sorted() where LinkName.problem(bridge) == nil {
+            let current = (try? FileSystem.readText(path(bridge)))?.trimmingCharacters(in: " \n")
+            guard current == "0", (try? FileSystem.writeExisting(path(bridge), "1")) != nil else { continue }
+            try? FileSystem.writeAtomically(directory + "/" + Self.routeLocalnetMark + bridge, "1\n")
+        }
+        for file in ((try? FileSystem.listDirectory(directory)) ?? []) where file.hasPrefix(Self.routeLocalnetMark) {
+            let bridge = String(file.dropFirst(Self.routeLocalnetMark.count))
+            guard !bridges.contains(bridge) else { continue }
+            if LinkName.problem(bridge) == nil { try? FileSystem.writeExisting(path(bridge), "0") }
+            try? FileSystem.removeTree(directory + "/" + file)
+        }
     }
 
     /// The state's lock. The last change removes the directory, so a lock taken on a file
@@ -195,5 +291,13 @@ struct NATTable {
             result.append((String(file.dropLast(5)), entry))
         }
         return result
+    }
+}
+
+extension ContainerStore {
+    /// The ports container `name` publishes while it runs, with the host ports its start
+    /// chose, as this network namespace's NAT table has them; none when it is not running.
+    public func publishedPorts(of name: String) throws(SwrunError) -> [PortPublication] {
+        try NATTable().ports(of: NATTable.key(containerDirectory: directory(of: name)))
     }
 }

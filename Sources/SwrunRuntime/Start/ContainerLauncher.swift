@@ -188,10 +188,13 @@ public final class LaunchedContainer {
     fileprivate func publishPorts() throws(SwrunError) {
         guard let address = plan.publishedAddress else { return }
         let table = try NATTable()
-        explainer.say("nftables: table ip \(NATTable.tableName), dnat \(plan.publishedPorts.map(\.description).joined(separator: " ")) to \(address.map(String.init).joined(separator: "."))",
-                      "published ports: connections to these host ports go to the container")
-        try table.set(plan.natKey, NATTable.Entry(owner: ProcessIdentity.of(initPID), address: address, ports: plan.publishedPorts))
+        // Journaled first: a failure half-way through leaves an entry that the undo removes.
         try effects.record(.publishedPorts(natKey: plan.natKey))
+        let entry = NATTable.Entry(owner: ProcessIdentity.of(initPID), address: address, ports: plan.publishedPorts, bridge: plan.publishedBridge)
+        let published = try table.publish(plan.natKey, entry)
+        explainer.say("nftables: table ip \(NATTable.tableName), dnat \(published.map(\.description).joined(separator: " ")) to \(address.map(String.init).joined(separator: "."))",
+                      "published ports: connections to these host ports go to the container"
+                          + (entry.loopbackBridge.map { ", from the host's 127.0.0.1 too (route_localnet on \($0))" } ?? ""))
     }
 
     /// lxc.net.N.type = phys: the host's link moves into the container, renamed there.

@@ -54,6 +54,8 @@ public final class StartPlan {
     private(set) var networkLinks: [NetworkLink] = []
     /// Where published ports lead: the container's first IPv4 address, once settled.
     private(set) var publishedAddress: [UInt8]?
+    /// The bridge of that address: the host's connections to 127.0.0.1 leave by it.
+    private(set) var publishedBridge: String?
     var publishedPorts: [PortPublication] { request.mode == .attach ? [] : request.publishedPorts }
     var natKey: String { NATTable.key(containerDirectory: request.containerDirectory) }
     /// Resource limits from lxc.cgroup2.* and lxc.cgroup.* (and the flags that set them).
@@ -461,17 +463,22 @@ public final class StartPlan {
 }
 
 extension StartPlan {
-    /// Published ports need an address to lead to, and a host port nobody else publishes.
+    /// Published ports need an address to lead to, and a host port nobody else publishes,
+    /// on an address of the host, that no socket of the host holds. Ports left to the start
+    /// are chosen as the container's entry of the NAT table is set.
     fileprivate func planPublishedPorts() throws(SwrunError) {
         guard !publishedPorts.isEmpty else { return }
-        guard let address = networkLinks.lazy.compactMap(\.address).first?.address else {
+        guard let link = networkLinks.first(where: { $0.address != nil }), let address = link.address?.address else {
             throw SwrunError(.invalidConfig, "container '\(request.containerName)' publishes ports (\(publishedPorts.map(\.description).joined(separator: ", "))) but has no IPv4 address",
                              hint: "give it a veth network on a bridge with an address: lxc.net.0.type = veth, lxc.net.0.link = lxcbr0, lxc.net.0.ipv4.address = auto")
         }
         if let (port, owner) = try NATTable().conflict(with: publishedPorts, except: natKey) {
-            throw SwrunError(.alreadyExists, "host port \(port.hostPort)/\(port.proto.rawValue) is published already (\(owner))",
-                             hint: "choose another host port, or stop the container that publishes it")
+            throw NATTable.published(port, by: owner)
+        }
+        for port in publishedPorts where port.hostPort != 0 || port.hostAddress != nil {
+            if let problem = HostPorts.problem(port) { throw problem.error(port, container: request.containerName) }
         }
         publishedAddress = address
+        publishedBridge = link.bridge
     }
 }
