@@ -43,9 +43,14 @@ struct ContainerOverview {
         }
     }
 
-    /// -p ports as Docker lists them: "0.0.0.0:8080->80/tcp".
-    var portsText: String {
-        sidecar.ports.map { "0.0.0.0:\($0.hostPort)->\($0.containerPort)/\($0.proto.rawValue)" }.joined(separator: ", ")
+    /// -p ports as Docker lists them: "0.0.0.0:8080->80/tcp"; a running container's with the
+    /// host ports its start chose, a stopped one's as asked for ("80/tcp" for a free one).
+    func portsText(store: ContainerStore) -> String {
+        let ports = status.state == .stopped ? sidecar.ports : (try? store.publishedPorts(of: name)) ?? sidecar.ports
+        return ports.map { port in
+            let address = port.hostAddress.map { $0.map(String.init).joined(separator: ".") } ?? "0.0.0.0"
+            return (port.hostPort == 0 ? "" : "\(address):\(port.hostPort)->") + "\(port.containerPort)/\(port.proto.rawValue)"
+        }.joined(separator: ", ")
     }
 
     static func duration(_ seconds: Int) -> String {
@@ -106,7 +111,7 @@ enum PsCommand: Command {
             let command = container.command.joined(separator: " ")
             return [container.name, container.image, "\"" + (command.count > 20 ? String(command.prefix(19)) + "…" : command) + "\"",
                     container.created.map { ContainerOverview.duration(now - $0) + " ago" } ?? "-",
-                    container.statusText(now: now), container.portsText]
+                    container.statusText(now: now), container.portsText(store: store)]
         }), terminator: "")
         return 0
     }
