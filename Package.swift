@@ -39,7 +39,7 @@ let package = Package(
         .testTarget(name: "SwrunSeccompTests", dependencies: ["SwrunSeccomp", "SwrunSystem"]),
         .testTarget(name: "SwrunCgroupsTests", dependencies: ["SwrunCgroups", "SwrunSystem"]),
         .testTarget(name: "SwrunRuntimeTests", dependencies: ["SwrunRuntime", "SwrunConfig", "SwrunImages", "SwrunSystem", "SwrunCgroups", "SwrunNetlink", "CLinux"]),
-        .testTarget(name: "SwrunCLITests", dependencies: ["SwrunCLI", "SwrunSystem"]),
+        .testTarget(name: "SwrunCLITests", dependencies: ["SwrunCLI", "SwrunSystem", "SwrunRuntime"]),
         .testTarget(name: "SwrunIntegrationTests", dependencies: ["CLinux"]),
     ]
 )

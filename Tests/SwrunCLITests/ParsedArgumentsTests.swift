@@ -1,3 +1,4 @@
+import SwrunRuntime
 import SwrunSystem
 import Testing
 @testable import SwrunCLI
@@ -101,5 +102,69 @@ import Testing
     @Test func tableAlignsColumns() {
         #expect(table(["NAME", "STATE"], [["a", "RUNNING"], ["long-name", "STOPPED"]]) ==
                 "NAME       STATE\na          RUNNING\nlong-name  STOPPED\n")
+    }
+}
+
+/// Docker's command line for run, and what every command does with help beside work.
+@Suite struct DockerCommandLineTests {
+    @Test func everythingAfterTheImageIsTheCommand() throws {
+        let parsed = try ParsedArguments(["-h", "myhost", "--rm", "busybox", "--verbose", "--name", "x"], spec: RunCommand.spec)
+        #expect(parsed.value("hostname") == "myhost" && parsed.value("name") == nil)
+        #expect(parsed.command == ["--verbose", "--name", "x"])
+        #expect(try ParsedArguments(["busybox", "--", "echo"], spec: RunCommand.spec).command == ["echo"], "-- only marks the command's start")
+        #expect(try ParsedArguments(["-n", "web", "sh", "--rm"], spec: ExecuteCommand.spec).command == ["sh", "--rm"])
+    }
+
+    @Test func helpBesideWorkIsAnError() throws {
+        #expect(throws: SwrunError.self) { try ParsedArguments(["--rm", "--help", "busybox", "true"], spec: RunCommand.spec) }
+        #expect(throws: SwrunError.self) { try ParsedArguments(["-n", "web", "-h"], spec: StartCommand.spec) }
+        #expect(try ParsedArguments(["-h"], spec: StartCommand.spec).wantsHelp, "-h alone is still LXC's help")
+    }
+
+    @Test func typosGetASuggestion() {
+        #expect {
+            try ParsedArguments(["--nmae", "x", "busybox"], spec: RunCommand.spec)
+        } throws: { "\($0)".contains("did you mean --name?") }
+    }
+
+    @Test func shortOptionsAreUniqueInEveryCommand() {
+        for (name, type) in SwrunCLI.commands {
+            let shorts = type.spec.options.compactMap(\.short)
+            #expect(Set(shorts).count == shorts.count, "\(name) has a short option twice: \(shorts)")
+            let longs = type.spec.options.map(\.long)
+            #expect(Set(longs).count == longs.count, "\(name) has a long option twice: \(longs)")
+        }
+    }
+
+    @Test func badFlagValuesAreRefusedBeforeAnythingIsMade() throws {
+        let cases: [([String], String)] = [
+            (["-v", "bad/name:/x"], "not a volume name"), (["-v", "/nonexistent-swrun:/x"], "no such file"),
+            (["-v", "/tmp:x"], "not a volume"), (["--mount", "type=nfs,target=/x"], "type nfs"),
+            (["--ulimit", "bogus=1"], "not a resource limit"), (["--cap-add", "NET_ADMN"], "did you mean NET_ADMIN"),
+            (["-w", "rel"], "not an absolute path"), (["--restart", "sometimes"], "not a restart policy"),
+            (["--platform", "linux/arm64"], "this host runs"), (["--add-host", "db"], "NAME:ADDRESS"),
+            (["--stop-signal", "SIGNOPE"], "not a signal"), (["-e", "A B=1"], "not a variable"),
+        ]
+        for (words, message) in cases {
+            let parsed = try ParsedArguments(words + ["busybox"], spec: RunCommand.spec)
+            #expect {
+                try ContainerOptions.customization(parsed, volumes: "/tmp/volumes")
+            } throws: { "\($0)".contains(message) }
+        }
+        let parsed = try ParsedArguments(["-v", "data:/data:ro", "--tmpfs", "/run:size=1m", "--mount", "type=bind,source=/tmp,target=/t,readonly",
+                                          "-e", "A=1", "--label", "tier=web", "busybox"], spec: RunCommand.spec)
+        let flags = try ContainerOptions.customization(parsed, volumes: "/tmp/volumes")
+        #expect(flags.mounts == [VolumeMount(source: .volume(name: "data", directory: "/tmp/volumes/data"), target: "/data", readOnly: true),
+                                 VolumeMount(source: .bind("/tmp"), target: "/t", readOnly: true),
+                                 VolumeMount(source: .tmpfs(options: ["size=1m"]), target: "/run")])
+        #expect(flags.environment == ["A=1"] && flags.labels == ["tier": "web"])
+    }
+
+    @Test func logsPrintTheLastLinesWithTheirTimes() {
+        let log = Array("one\ntwo\nthree\n".utf8)
+        #expect(LogPrinter.startOfLast(2, lines: log) == 4)
+        #expect(LogPrinter.startOfLast(5, lines: log) == 0)
+        #expect(LogPrinter.startOfLast(0, lines: log) == log.count)
+        #expect(ConsoleLogTimes.format(seconds: 0, nanoseconds: 5) == "1970-01-01T00:00:00.000000005Z")
     }
 }

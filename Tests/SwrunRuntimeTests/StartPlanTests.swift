@@ -285,3 +285,24 @@ import Testing
         #expect(SyncMessage.receive(on: pair.1) == nil, "end of file when init is gone")
     }
 }
+
+/// The process keys LXC has and swrun now applies, as steps of the plan.
+@Suite struct ProcessKeyPlanTests {
+    @Test func limitsGroupsAndRootFlagsBecomeSteps() throws {
+        let fixture = try StartPlanTests.Fixture()
+        let plan = try fixture.plan("lxc.prlimit.nofile = 100:200\nlxc.init.groups = 50,44\nlxc.rootfs.options = ro,nosuid\n")
+        #expect(plan.payloadSummaries.contains("limit RLIMIT_NOFILE to 100/200"), "\(plan.payloadSummaries)")
+        #expect(plan.payloadSummaries.contains("set the supplementary groups to [50, 44]"))
+        #expect(plan.setupSummaries.contains("make / read-only"), "\(plan.setupSummaries)")
+        #expect(plan.warnings.isEmpty, "\(plan.warnings)")
+        #expect(try fixture.plan("lxc.rootfs.options = nosuid\n").setupSummaries.contains("remount / with lxc.rootfs.options"))
+        #expect(!(try fixture.plan("").setupSummaries.contains { $0.contains("remount /") || $0 == "make / read-only" }))
+    }
+
+    @Test func anAppArmorProfileOnAHostWithoutItIsMoot() throws {
+        let fixture = try StartPlanTests.Fixture()
+        let plan = try fixture.plan("lxc.apparmor.profile = generated\nlxc.apparmor.allow_nesting = 1\n")
+        #expect(AppArmor.isEnabled() || plan.warnings.isEmpty, "\(plan.warnings)")
+        #expect(AppArmor.isEnabled() || !plan.payloadSummaries.contains { $0.contains("AppArmor") })
+    }
+}

@@ -53,8 +53,9 @@ public struct ContainerCustomization: Sendable {
 
     /// How the container reaches a network (Docker's --network).
     public enum NetworkMode: Equatable, Sendable {
-        /// A network namespace with only its loopback (lxc.net.0.type = empty).
-        case none
+        /// --network none: a network namespace with only its loopback (lxc.net.0.type = empty;
+        /// not named `none`, which an Optional would read as nil).
+        case empty
         /// The host's network namespace (lxc.net.0.type = none).
         case host
         /// A veth on this bridge, with an address leased from it.
@@ -62,7 +63,7 @@ public struct ContainerCustomization: Sendable {
 
         public init(parsing text: String) {
             switch text {
-            case "none": self = .none
+            case "none": self = .empty
             case "host": self = .host
             case "bridge", "default": self = .bridge(HostBridge.defaultName)
             default: self = .bridge(text)
@@ -127,7 +128,7 @@ public struct ContainerCustomization: Sendable {
     private func apply(_ network: NetworkMode, to config: inout ConfigFile) {
         for key in Set(config.settings.map(\.key).filter { $0 == "lxc.net" || $0.hasPrefix("lxc.net.") }) { config.removeAll(key) }
         switch network {
-        case .none:
+        case .empty:
             config.append("lxc.net.0.type", "empty")
         case .host:
             config.append("lxc.net.0.type", "none")
