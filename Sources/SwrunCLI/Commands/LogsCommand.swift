@@ -8,8 +8,9 @@ enum LogsCommand: Command {
         abstract: "A started container's console output (docker logs).",
         discussion: """
         The monitor of a started container (`start`, `run -d`) appends its console's output to
-        lxc.console.logfile, which containers from images have in LXCPATH/NAME/console.log; set
-        that key for others. A container run in the foreground shows its output there and then.
+        lxc.console.logfile, which containers made by `run` or from images have in
+        LXCPATH/NAME/console.log; set that key for others. The console is a terminal, which ends
+        lines in \\r\\n: logs prints them ending in \\n, as a program's own output would.
         """,
         options: [.init(short: "f", long: "follow", value: nil, help: "Keep printing new output until the container stops."),
                   .init(short: "n", long: "tail", value: "N", help: "Only the last N lines (or all)."),
@@ -93,15 +94,13 @@ struct LogPrinter {
         return 0
     }
 
-    /// `bytes`, which start at `offset` of the log.
+    /// `bytes`, which start at `offset` of the log; the terminal's "\r\n" becomes "\n".
     mutating func print(_ bytes: ArraySlice<UInt8>, at offset: Int) {
-        guard let times else {
-            Relay.writeAll(1, bytes)
-            return
-        }
         var output: [UInt8] = []
+        output.reserveCapacity(bytes.count)
         for (index, byte) in zip(bytes.indices, bytes) {
-            if atLineStart {
+            if byte == 0x0D && index + 1 < bytes.endIndex && bytes[index + 1] == 0x0A { continue }
+            if atLineStart, let times {
                 let position = offset + (index - bytes.startIndex)
                 let stamp = times.last { $0.offset <= position }
                 output += Array(((stamp.map { ConsoleLogTimes.format(seconds: $0.seconds, nanoseconds: $0.nanoseconds) }) ?? "-").utf8) + [0x20]

@@ -29,7 +29,8 @@ enum RunCommand: Command {
             .init(short: "h", long: "hostname", value: "NAME", help: "The container's hostname (lxc.uts.name)."),
             .init(short: "q", long: "quiet", value: nil, help: "No progress while the image is pulled and unpacked."),
             .init(short: nil, long: "pull", value: "always|missing|never", help: "When to pull the image (default missing)."),
-            .init(short: nil, long: "init", value: nil, help: "Accepted: swrun's PID 1 is the command itself, as without Docker's --init; see the discussion."),
+            .init(short: nil, long: "init", value: nil,
+                  help: "Accepted: in the foreground swrun's own init is always PID 1 (it reaps and forwards signals); with -d the command is."),
             CommonOptions.config, CommonOptions.lxcPath, CommonOptions.publish,
             .init(short: nil, long: "ca-file", value: "FILE", help: "Trust the CA certificates in FILE (PEM) when the image must be pulled."),
         ] + ContainerOptions.options.filter { $0.long != "hostname" } + CommonOptions.start + CommonOptions.limits,
@@ -50,12 +51,7 @@ enum RunCommand: Command {
         var customization = try ContainerOptions.customization(arguments, volumes: volumesDirectory())
         customization.ephemeral = arguments.flag("detach") && arguments.flag("rm")
         customization.keepsConsoleLog = true  // for `swrun logs`, as Docker keeps every container's output
-        if !arguments.command.isEmpty {
-            // An application, not a system's init: it stops on SIGTERM within Docker's 10 s.
-            customization.command = arguments.command
-            if customization.stopSignal == nil { customization.stopSignal = "SIGTERM" }
-            if customization.stopTimeout == nil { customization.stopTimeout = ContainerSidecar.applicationStopTimeout }
-        }
+        if !arguments.command.isEmpty { customization.command = arguments.command }
         let settings = try arguments.definedSettings()
         try ContainerSpec.check(limits: settings)
         // The limits stay with the container (a restart keeps them), as Docker's do.
@@ -72,6 +68,12 @@ enum RunCommand: Command {
             try replace(name, in: store)
         }
         let template = try localTemplate(image, caFile: arguments.value("ca-file"), pull: pull, quiet: quiet)
+        if !arguments.command.isEmpty && !(template is OCITemplate) {
+            // An application in a system template's rootfs (busybox), not its init: it stops on
+            // SIGTERM within Docker's 10 s. An image says so itself (its StopSignal, else SIGTERM).
+            if customization.stopSignal == nil { customization.stopSignal = "SIGTERM" }
+            if customization.stopTimeout == nil { customization.stopTimeout = ContainerSidecar.applicationStopTimeout }
+        }
         var creator = ContainerCreator(store: store, defaultConfigPath: try arguments.initialConfig(), report: report)
         // -d --rm is lxc.ephemeral: the monitor destroys it at its stop, and no run waits for it.
         if arguments.flag("rm") && !arguments.flag("detach") { creator.removeWith = ProcessIdentity.current }
