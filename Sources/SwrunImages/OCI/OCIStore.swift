@@ -73,11 +73,12 @@ public struct OCIStore: Sendable {
     public func pull(_ reference: ImageReference, caFile: String?, report: (String) -> Void) throws(SwrunError) -> String {
         let registry = RegistryClient(reference: reference, caFile: caFile, security: registrySecurity,
                                       credentials: credentials?.lookup(reference.registry))
+        report("pulling \(reference)")
+        // The registry is asked first: a name it does not know leaves no cache directory or lock behind.
+        var (type, bytes) = try registry.manifest(reference.manifestReference)
         let inUse = try useLock()
         defer { withExtendedLifetime(inUse) {} }
         try FileSystem.makeDirectories(blobs, mode: 0o755)
-        report("pulling \(reference)")
-        var (type, bytes) = try registry.manifest(reference.manifestReference)
         var digest = "sha256:" + SHA256.hexDigest(of: bytes)
         if let wanted = reference.digest, wanted != digest {
             throw SwrunError(.verificationFailed, "the manifest of \(reference) has digest \(digest), not the one asked for",
