@@ -215,3 +215,38 @@ import Testing
         #expect(try swrun(["image", "rm", image]).status == 0)
     }
 }
+
+/// The README's session for Docker users, run as written: every documented command must work.
+@Suite struct DockerTourTests {
+    static func tourCommands() throws -> [String] {
+        let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent()  // Tests/SwrunIntegrationTests
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("README.md")
+        let text = try String(contentsOf: readme, encoding: .utf8)
+        guard let start = text.range(of: "<!-- docker-tour -->"), let end = text.range(of: "<!-- /docker-tour -->") else { return [] }
+        return text[start.upperBound..<end.lowerBound].split(separator: "\n").map(String.init)
+            .filter { $0.hasPrefix("swrun ") }
+    }
+
+    @Test func theReadmesDockerSessionRunsAsWritten() throws {
+        let commands = try Self.tourCommands()
+        #expect(commands.count >= 8, "the README's docker-tour block: \(commands)")
+        let sandbox = try Sandbox()
+        // In a network namespace of its own, swrun makes the default bridge there; -P goes
+        // right after each verb (options come before a command's arguments).
+        var script = "set -e; cd '\(sandbox.path)'; export SWRUN_CACHE_PATH='\(sandbox.path)/cache'\n"
+        script += "swrun() { verb=$1; shift; '\(Swrun.binary)' \"$verb\" -P '\(sandbox.path)' \"$@\"; }\n"
+        for command in commands { script += "echo '>>> \(command.replacingOccurrences(of: "'", with: ""))'\n\(command)\n" }
+        script += "echo '>>> done'\n"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        process.arguments = ["-n", "bash", "-c", script]
+        let ran = try Swrun.runProcess(process, timeout: 120)
+        #expect(ran.status == 0 && ran.stdout.hasSuffix(">>> done\n"), "\(ran.stdout)\n\(ran.stderr)")
+        #expect(ran.stdout.contains("hello"), "logs shows the greeting")
+        #expect(ran.stdout.contains("0.0.0.0:8080->80/tcp"), "ps shows the port")
+        #expect(ran.stdout.contains("Exited ("), "ps -a shows how it ended")
+        #expect(try String(contentsOfFile: sandbox.path + "/hostname", encoding: .utf8) == "web\n")
+        #expect(!FileManager.default.fileExists(atPath: sandbox.path + "/web"), "rm removed it")
+        #expect(sandbox.containerCgroups().isEmpty)
+    }
+}

@@ -190,7 +190,7 @@ import Testing
         #expect(try sandbox.execute(name, ["sh", "-c", "echo v2 > /version"]).status == 0)
         #expect(try swrun([]).stdout == "Created snapshot snap1 of \(name)\n")
         let snaps = "\(sandbox.path)/\(name)/snaps"
-        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: snaps + "/snap0")) == ["config", "rootfs", "ts", "comment"])
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: snaps + "/snap0")) == ["config", "rootfs", "ts", "comment", "swrun.json"])
         #expect(try String(contentsOfFile: snaps + "/snap0/config", encoding: .utf8).contains("lxc.rootfs.path = dir:\(snaps)/snap0/rootfs"))
 
         let listed = try swrun(["-L", "-C"])

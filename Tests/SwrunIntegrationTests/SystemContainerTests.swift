@@ -405,7 +405,8 @@ import Testing
         #expect(initPIDs.allSatisfy { !Self.processExists($0) })
         for name in names {
             let left = try FileManager.default.contentsOfDirectory(atPath: "\(sandbox.path)/\(name)")
-            #expect(Set(left).isSubset(of: ["config", "rootfs", "swrun.lock", "swrun.log"]), "\(left)")
+            // Its files, and how its last run ended (for `swrun ps -a`): nothing of the run itself.
+            #expect(Set(left).isSubset(of: ["config", "rootfs", "swrun.json", "swrun.lock", "swrun.log", "swrun.exit"]), "\(left)")
             #expect(try Swrun.run(["destroy", "-n", name, "-P", sandbox.path]).status == 0)
         }
         #expect(!(try hostMountInfo()).contains(sandbox.path))

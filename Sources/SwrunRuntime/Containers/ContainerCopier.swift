@@ -80,7 +80,8 @@ public struct ContainerCopier {
             // The copy is the user's to keep: it goes with no `swrun run --rm`.
             var sidecar = try ContainerSidecar.load(from: store.directory(of: name))
             sidecar.removeWith = nil
-            if !sidecar.isEmpty { try sidecar.write(to: copy.directory) }
+            sidecar.created = Int(time(nil))  // a new container, whatever the original's age
+            try sidecar.write(to: copy.directory)
             if case .overlay(let overlay) = rootfs {
                 // An overlay snapshot stands on the original's files; a btrfs snapshot does not.
                 if options.snapshot { try SnapshotDependencies.record(clone: copy, of: origin) }
