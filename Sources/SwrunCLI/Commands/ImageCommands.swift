@@ -9,7 +9,7 @@ import SwrunSystem
 /// find the registry logins (REGISTRY_AUTH_FILE, podman's under XDG_RUNTIME_DIR, Docker's under HOME).
 var cacheEnvironment: [String: String] {
     var result: [String: String] = [:]
-    for name in ["LXC_CACHE_PATH", "SWRUN_CACHE_PATH", "SWRUN_KEYS_DIR", "SWRUN_INSECURE_REGISTRIES", "REGISTRY_AUTH_FILE", "XDG_RUNTIME_DIR", "HOME"] {
+    for name in EnvironmentVariables.cache.map(\.name) {
         if let value = getenv(name) { result[name] = String(cString: value) }
     }
     return result
