@@ -1,6 +1,6 @@
 import SwrunSystem
 
-// Manual pages, made from the command table by the binary they describe
+// Pages and completion scripts, made from the command table by the binary they describe
 // (`make install` runs these); hidden from `swrun --help`.
 
 /// The commands that have pages and completions: those `swrun --help` lists.
@@ -43,5 +43,25 @@ enum ManCommand: Command {
         for command in visibleCommands {
             try FileSystem.writeAtomically(FileSystem.join(directory, ManPage.fileName(of: command.spec.name)), ManPage.page(command))
         }
+    }
+}
+
+enum CompletionCommand: Command {
+    static let spec = CommandSpec(
+        name: "completion",
+        abstract: "Print a script that completes swrun's commands, options, containers and images in a shell.",
+        discussion: """
+        Load it for this shell with `source <(swrun completion bash)`; `make install` puts it
+        where bash-completion, zsh and fish find it.
+        """,
+        arguments: [.init(name: "SHELL", help: "bash, zsh or fish.", choices: ShellCompletion.Shell.allCases.map(\.rawValue))],
+        hidden: true)
+
+    static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
+        guard let shell = ShellCompletion.Shell(rawValue: arguments.arguments[0]) else {
+            throw SwrunError(.invalidArgument, "swrun completion: no completions for '\(arguments.arguments[0])'", hint: "use bash, zsh or fish")
+        }
+        print(ShellCompletion.script(for: shell, commands: visibleCommands.map { $0.spec }), terminator: "")
+        return 0
     }
 }
