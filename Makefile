@@ -19,7 +19,17 @@ RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -static-executable
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 5
 
-.PHONY: all deps build release run test fuzz bench vm-test oci-test install uninstall clean
+# Man pages and shell completions, made by swrun from its command table (`swrun man`,
+# `swrun completion`): DOCS_SWRUN is the binary that writes them (`make install` uses the release
+# build it installs; `make docs DOCS_SWRUN=.build/debug/swrun` is quicker to try).
+MAN_DIR ?= $(PREFIX)/share/man/man1
+BASH_COMPLETION_DIR ?= /usr/share/bash-completion/completions
+ZSH_COMPLETION_DIR ?= $(PREFIX)/share/zsh/site-functions
+FISH_COMPLETION_DIR ?= $(PREFIX)/share/fish/vendor_completions.d
+DOCS_SWRUN ?= .build/release/swrun
+DOCS_DIR := .build/docs
+
+.PHONY: all deps build release run test fuzz bench vm-test oci-test docs install install-docs uninstall clean
 
 all: build
 
@@ -78,11 +88,28 @@ install: release
 	install -D -m 0644 .build/swrun.service $(DESTDIR)$(SYSTEMD_UNIT_DIR)/swrun.service
 	install -d $(DESTDIR)$(KEYS_DIR)
 	for key in packaging/keys/*.gpg; do [ ! -e "$$key" ] || install -m 0644 "$$key" $(DESTDIR)$(KEYS_DIR)/; done
+	$(MAKE) install-docs DOCS_SWRUN=.build/release/swrun
+
+docs:
+	rm -rf $(DOCS_DIR)
+	$(DOCS_SWRUN) man --dir $(DOCS_DIR)/man1
+	$(DOCS_SWRUN) completion bash > $(DOCS_DIR)/swrun.bash
+	$(DOCS_SWRUN) completion zsh > $(DOCS_DIR)/_swrun
+	$(DOCS_SWRUN) completion fish > $(DOCS_DIR)/swrun.fish
+
+install-docs: docs
+	install -d $(DESTDIR)$(MAN_DIR)
+	install -m 0644 $(DOCS_DIR)/man1/*.1 $(DESTDIR)$(MAN_DIR)/
+	install -D -m 0644 $(DOCS_DIR)/swrun.bash $(DESTDIR)$(BASH_COMPLETION_DIR)/swrun
+	install -D -m 0644 $(DOCS_DIR)/_swrun $(DESTDIR)$(ZSH_COMPLETION_DIR)/_swrun
+	install -D -m 0644 $(DOCS_DIR)/swrun.fish $(DESTDIR)$(FISH_COMPLETION_DIR)/swrun.fish
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/swrun $(DESTDIR)$(PREFIX)/bin/swrun-oci $(DESTDIR)$(SYSTEMD_UNIT_DIR)/swrun.service
 	rm -f $(DESTDIR)$(KEYS_DIR)/*.gpg
 	rmdir $(DESTDIR)$(KEYS_DIR) 2>/dev/null || true
+	rm -f $(DESTDIR)$(MAN_DIR)/swrun.1 $(DESTDIR)$(MAN_DIR)/swrun-*.1
+	rm -f $(DESTDIR)$(BASH_COMPLETION_DIR)/swrun $(DESTDIR)$(ZSH_COMPLETION_DIR)/_swrun $(DESTDIR)$(FISH_COMPLETION_DIR)/swrun.fish
 
 clean:
 	rm -rf .build .build-fuzz

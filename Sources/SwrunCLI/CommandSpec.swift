@@ -4,6 +4,18 @@ import SwrunSystem
 /// (A small table instead of swift-argument-parser: its reflection costs about 1.5 ms
 /// at every start, a quarter of `swrun execute`, and `make bench` counts that.)
 struct CommandSpec {
+    /// What a value names, for the shell completions: they offer the existing ones.
+    enum Names {
+        /// A container of LXCPATH (`swrun ls -1`).
+        case container
+        /// A cached image (`swrun images`).
+        case image
+        /// CONTAINER:PATH or a host path (cp).
+        case containerPath
+        case file
+        case directory
+    }
+
     struct Option {
         var short: Character?
         var long: String
@@ -11,6 +23,10 @@ struct CommandSpec {
         var value: String?
         var help: String
         var repeats = false
+        /// The values the option takes, when they are a fixed set: completions offer them.
+        var choices: [String] = []
+        /// What the value names, for completions.
+        var completes: Names? = nil
     }
 
     struct Argument {
@@ -19,6 +35,10 @@ struct CommandSpec {
         var optional = false
         /// The last argument may be given more than once (IMAGE...).
         var repeats = false
+        /// The words the argument takes, when they are a fixed set (an ACTION).
+        var choices: [String] = []
+        /// What the argument names, for completions.
+        var completes: Names? = nil
     }
 
     var name: String
@@ -46,10 +66,18 @@ struct CommandSpec {
 /// Options every command that touches containers shares.
 enum CommonOptions {
     static let lxcPath = CommandSpec.Option(short: "P", long: "lxcpath", value: "LXCPATH",
-                                            help: "Where containers live (default: lxc.lxcpath of /etc/lxc/lxc.conf, else /var/lib/lxc).")
-    static let name = CommandSpec.Option(short: "n", long: "name", value: "NAME", help: "The container's name.")
+                                            help: "Where containers live (default: lxc.lxcpath of /etc/lxc/lxc.conf, else /var/lib/lxc).",
+                                            completes: .directory)
+    static let name = CommandSpec.Option(short: "n", long: "name", value: "NAME", help: "The container's name.", completes: .container)
     static let config = CommandSpec.Option(short: "f", long: "config", value: "FILE",
-                                           help: "Initial config for a new container, instead of lxc.default_config (/etc/lxc/default.conf).")
+                                           help: "Initial config for a new container, instead of lxc.default_config (/etc/lxc/default.conf).",
+                                           completes: .file)
+    /// -n of create: a new name, so completions offer none of the existing ones.
+    static let newName = CommandSpec.Option(short: "n", long: "name", value: "NAME", help: "The container's name.")
+    /// --format text|json.
+    static func format(_ help: String) -> CommandSpec.Option {
+        .init(short: nil, long: "format", value: "FORMAT", help: help, choices: OutputFormat.allCases.map(\.rawValue))
+    }
     /// Ports published on the host, kept in the container's swrun.json (create, run).
     static let publish = CommandSpec.Option(short: "p", long: "publish", value: "[IP:][HOSTPORT:]PORT[/tcp|udp]",
                                             help: "Forward a host port (on every host address, 127.0.0.1 included, or on IP) to the container's first IPv4 address while it runs, as docker run -p: 8080:80, 127.0.0.1:8080:80, 8080-8081:80-81; PORT alone takes a free host port at each start (see `swrun port`).",

@@ -9,7 +9,7 @@ import SwrunSystem
 enum ContainerOptions {
     static let options: [CommandSpec.Option] = [
         .init(short: "e", long: "env", value: "NAME[=VALUE]", help: "Set a variable (without a value: the host's).", repeats: true),
-        .init(short: nil, long: "env-file", value: "FILE", help: "Set the variables of FILE's NAME=VALUE lines.", repeats: true),
+        .init(short: nil, long: "env-file", value: "FILE", help: "Set the variables of FILE's NAME=VALUE lines.", repeats: true, completes: .file),
         .init(short: "v", long: "volume", value: "SOURCE:TARGET[:ro]",
               help: "Bind a host path (absolute SOURCE) or a named volume (kept under the cache) at TARGET.", repeats: true),
         .init(short: nil, long: "mount", value: "type=bind|volume|tmpfs,...",
@@ -20,7 +20,8 @@ enum ContainerOptions {
         .init(short: nil, long: "entrypoint", value: "PROGRAM", help: "Run PROGRAM instead of the image's entrypoint (\"\" for none)."),
         .init(short: nil, long: "hostname", value: "NAME", help: "The container's hostname (lxc.uts.name)."),
         .init(short: nil, long: "network", value: "none|host|bridge|BRIDGE",
-              help: "No network but loopback, the host's, or a veth on the default or a named bridge with a leased address."),
+              help: "No network but loopback, the host's, or a veth on the default or a named bridge with a leased address.",
+              choices: ["none", "host", "bridge"]),
         .init(short: nil, long: "read-only", value: nil, help: "Mount the rootfs read-only (lxc.rootfs.options = ro)."),
         .init(short: nil, long: "cap-add", value: "CAP", help: "Keep a capability (NET_ADMIN, ALL).", repeats: true),
         .init(short: nil, long: "cap-drop", value: "CAP", help: "Drop a capability (NET_RAW, ALL).", repeats: true),
@@ -30,7 +31,8 @@ enum ContainerOptions {
         .init(short: nil, long: "dns", value: "ADDRESS", help: "A resolver for /etc/resolv.conf, instead of the host's.", repeats: true),
         .init(short: nil, long: "add-host", value: "NAME:ADDRESS", help: "A line for /etc/hosts.", repeats: true),
         .init(short: nil, long: "label", value: "KEY=VALUE", help: "A label, shown by inspect.", repeats: true),
-        .init(short: nil, long: "restart", value: "POLICY", help: "no, on-failure[:N], always or unless-stopped: the monitor starts init again."),
+        .init(short: nil, long: "restart", value: "POLICY", help: "no, on-failure[:N], always or unless-stopped: the monitor starts init again.",
+              choices: ["no", "on-failure", "always", "unless-stopped"]),
         .init(short: nil, long: "stop-signal", value: "SIGNAL", help: "What `stop` sends first (default: the image's, else SIGTERM)."),
         .init(short: nil, long: "stop-timeout", value: "SECONDS", help: "How long `stop` waits before SIGKILL (default 10 for images)."),
         .init(short: nil, long: "platform", value: "OS/ARCH", help: "Only this host's platform, linux/\(ImageManifest.platform(machine: Architecture.hostMachine).architecture)."),

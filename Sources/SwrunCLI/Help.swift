@@ -28,12 +28,17 @@ enum Help {
         return text
     }
 
+    /// What swrun is, for `swrun --help` and swrun(1).
+    static let summary = """
+        A small system-container runtime: LXC's layout and config keys, namespaces and mounts made directly.
+        Containers live in LXCPATH/NAME (default /var/lib/lxc), as LXC keeps them.
+        """
+
     static func overview(_ commands: [any Command.Type]) -> String {
         var text = """
         USAGE: swrun COMMAND [options]
 
-        A small system-container runtime: LXC's layout and config keys, namespaces and mounts made directly.
-        Containers live in LXCPATH/NAME (default /var/lib/lxc), as LXC keeps them.
+        \(summary)
 
         COMMANDS:
 

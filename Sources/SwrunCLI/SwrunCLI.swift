@@ -33,6 +33,7 @@ public enum SwrunCLI {
         ("restart", RestartCommand.self), ("inspect", InspectCommand.self), ("cp", CpCommand.self), ("pause", PauseCommand.self),
         ("unpause", UnpauseCommand.self), ("stats", StatsCommand.self), ("container", ContainerCommand.self), ("system", SystemCommand.self),
         ("monitor", MonitorCommand.self),
+        ("man", ManCommand.self), ("completion", CompletionCommand.self),
     ]
 
     /// Runs `swrun WORDS...` (without argv[0]) and returns the exit code.

@@ -6,7 +6,7 @@ enum CheckConfigCommand: Command {
         name: "checkconfig",
         abstract: "Check what this kernel and host offer containers (lxc-checkconfig).",
         discussion: "Exit status: 0 when every namespace a container needs is there, 1 otherwise.",
-        options: [.init(short: nil, long: "format", value: "FORMAT", help: "text or json.")])
+        options: [CommonOptions.format("text or json.")])
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         let format = try OutputFormat(arguments.value("format"))

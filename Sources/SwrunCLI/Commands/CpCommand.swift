@@ -15,8 +15,8 @@ enum CpCommand: Command {
                    swrun cp ./site web:/usr/share/nginx/html
         """,
         options: [CommonOptions.lxcPath],
-        arguments: [.init(name: "SOURCE", help: "CONTAINER:PATH or a host path."),
-                    .init(name: "DESTINATION", help: "A host path or CONTAINER:PATH.")])
+        arguments: [.init(name: "SOURCE", help: "CONTAINER:PATH or a host path.", completes: .containerPath),
+                    .init(name: "DESTINATION", help: "A host path or CONTAINER:PATH.", completes: .containerPath)])
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         try requireRoot("swrun cp")

@@ -24,10 +24,11 @@ enum CreateCommand: Command {
                    swrun create -n deb -t download -- -d debian -r bookworm -a amd64
         """,
         options: [
-            CommonOptions.name,
-            .init(short: "t", long: "template", value: "TEMPLATE", help: "The template that builds the rootfs."),
+            CommonOptions.newName,
+            .init(short: "t", long: "template", value: "TEMPLATE", help: "The template that builds the rootfs.", completes: .image),
             .init(short: "B", long: "bdev", value: "BACKINGSTORE",
-                  help: "dir, overlay (an image's shared layers under the container's changes; the default for OCI images where the host allows it), btrfs, loop, lvm or zfs."),
+                  help: "dir, overlay (an image's shared layers under the container's changes; the default for OCI images where the host allows it), btrfs, loop, lvm or zfs.",
+                  choices: BackingStore.allCases.map(\.rawValue)),
             .init(short: nil, long: "fstype", value: "TYPE", help: "loop, lvm: the filesystem (default ext4)."),
             .init(short: nil, long: "fssize", value: "SIZE", help: "loop, lvm: its size, e.g. 2G (default 1G)."),
             .init(short: nil, long: "vgname", value: "VG", help: "lvm: the volume group (default lxc)."),

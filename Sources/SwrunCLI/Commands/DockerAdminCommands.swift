@@ -14,9 +14,9 @@ enum StatsCommand: Command {
         network from the container's links. '-' where a container has no cgroup of its own.
         """,
         options: [.init(short: nil, long: "no-stream", value: nil, help: "Print once and exit."),
-                  .init(short: nil, long: "format", value: "FORMAT", help: "text or json (json implies --no-stream)."),
+                  CommonOptions.format("text or json (json implies --no-stream)."),
                   CommonOptions.lxcPath],
-        arguments: [.init(name: "NAME", help: "Only these containers.", optional: true, repeats: true)])
+        arguments: [.init(name: "NAME", help: "Only these containers.", optional: true, repeats: true, completes: .container)])
 
     struct Reading {
         let name: String
@@ -94,7 +94,7 @@ enum ContainerCommand: Command {
         list what would go with `swrun ps -a` first.
         """,
         options: [.init(short: "f", long: "force", value: nil, help: "Do not ask."), CommonOptions.lxcPath],
-        arguments: [.init(name: "ACTION", help: "prune")])
+        arguments: [.init(name: "ACTION", help: "prune", choices: ["prune"])])
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         guard arguments.arguments[0] == "prune" else {
@@ -128,8 +128,8 @@ enum SystemCommand: Command {
         directories under LXCPATH (an overlay container's own changes, not its image's layers);
         volumes: named volumes. RECLAIMABLE is what stopped containers and unused volumes hold.
         """,
-        options: [.init(short: nil, long: "format", value: "FORMAT", help: "text or json."), CommonOptions.lxcPath],
-        arguments: [.init(name: "ACTION", help: "df")])
+        options: [CommonOptions.format("text or json."), CommonOptions.lxcPath],
+        arguments: [.init(name: "ACTION", help: "df", choices: ["df"])])
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         guard arguments.arguments[0] == "df" else {

@@ -7,7 +7,7 @@ import SwrunSystem
 // containers are named as arguments (docker rm web), not with -n.
 
 /// The NAME... argument of the verbs below.
-private let containerNames = CommandSpec.Argument(name: "NAME", help: "A container's name.", repeats: true)
+private let containerNames = CommandSpec.Argument(name: "NAME", help: "A container's name.", repeats: true, completes: .container)
 
 enum ExecCommand: Command {
     static let spec = CommandSpec(
@@ -24,7 +24,7 @@ enum ExecCommand: Command {
             .init(short: "d", long: "detach", value: nil, help: "Start the command and return at once; it runs on in the container."),
             CommonOptions.lxcPath,
         ],
-        arguments: [.init(name: "NAME", help: "The running container.")],
+        arguments: [.init(name: "NAME", help: "The running container.", completes: .container)],
         trailingCommand: true,
         optionsBeforeArguments: true,
         containerExitCodes: true,

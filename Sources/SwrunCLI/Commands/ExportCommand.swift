@@ -15,7 +15,7 @@ enum ExportCommand: Command {
         """,
         options: [CommonOptions.name, CommonOptions.lxcPath,
                   .init(short: "o", long: "output", value: "FILE", help: "Write the archive to FILE instead of standard output.")],
-        arguments: [.init(name: "CONTAINER", help: "The container, as -n names it.", optional: true)])
+        arguments: [.init(name: "CONTAINER", help: "The container, as -n names it.", optional: true, completes: .container)])
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         guard let name = arguments.value("name") ?? arguments.arguments.first, arguments.arguments.count <= 1,

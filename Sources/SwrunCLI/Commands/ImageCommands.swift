@@ -9,7 +9,7 @@ import SwrunSystem
 /// find the registry logins (REGISTRY_AUTH_FILE, podman's under XDG_RUNTIME_DIR, Docker's under HOME).
 var cacheEnvironment: [String: String] {
     var result: [String: String] = [:]
-    for name in ["LXC_CACHE_PATH", "SWRUN_CACHE_PATH", "SWRUN_KEYS_DIR", "SWRUN_INSECURE_REGISTRIES", "REGISTRY_AUTH_FILE", "XDG_RUNTIME_DIR", "HOME"] {
+    for name in EnvironmentVariables.cache.map(\.name) {
         if let value = getenv(name) { result[name] = String(cString: value) }
     }
     return result
@@ -39,7 +39,7 @@ enum PullCommand: Command {
         """,
         options: [.init(short: nil, long: "ca-file", value: "FILE", help: "Trust the CA certificates in FILE (PEM) for HTTPS."),
                   .init(short: "q", long: "quiet", value: nil, help: "No progress: only errors.")],
-        arguments: [.init(name: "IMAGE", help: "The image to pull.")])
+        arguments: [.init(name: "IMAGE", help: "The image to pull.", completes: .image)])
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         try requireRoot("swrun pull")
@@ -61,7 +61,7 @@ enum PushCommand: Command {
         """,
         options: [.init(short: nil, long: "ca-file", value: "FILE", help: "Trust the CA certificates in FILE (PEM) for HTTPS."),
                   .init(short: nil, long: "chunk-size", value: "BYTES", help: "Upload blobs larger than this in chunks of this size (default 64 MiB).")],
-        arguments: [.init(name: "IMAGE", help: "A cached image, named for its registry.")])
+        arguments: [.init(name: "IMAGE", help: "A cached image, named for its registry.", completes: .image)])
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         try requireRoot("swrun push")
@@ -138,7 +138,7 @@ enum ImagesCommand: Command {
         options: [
             .init(short: nil, long: "remote", value: nil, help: "List the images of the LXC image server (--server) instead."),
             .init(short: nil, long: "server", value: "URL", help: "The LXC image server for --remote (default \(DownloadOptions.defaultServer))."),
-            .init(short: nil, long: "format", value: "FORMAT", help: "text or json."),
+            CommonOptions.format("text or json."),
         ])
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
@@ -169,8 +169,8 @@ enum ImageCommand: Command {
         prune removes the blobs and layers of images already removed once the last container made
         from them is destroyed. A layer stays while any container's config names it.
         """,
-        arguments: [.init(name: "ACTION", help: "rm or prune"),
-                    .init(name: "IMAGE", help: "The image's name as `swrun images` shows it (rm).", optional: true, repeats: true)])
+        arguments: [.init(name: "ACTION", help: "rm or prune", choices: ["rm", "prune"]),
+                    .init(name: "IMAGE", help: "The image's name as `swrun images` shows it (rm).", optional: true, repeats: true, completes: .image)])
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         // Internal: a pull's download worker, which reads its request on stdin (see BlobFetchWorker).
@@ -208,7 +208,7 @@ enum TagCommand: Command {
         take it, and removing one name keeps the image for the other.
         Example:  swrun tag busybox:latest localhost:5000/tools/busybox:v1
         """,
-        arguments: [.init(name: "SOURCE", help: "A cached image, as `swrun images` shows it."),
+        arguments: [.init(name: "SOURCE", help: "A cached image, as `swrun images` shows it.", completes: .image),
                     .init(name: "TARGET", help: "The new name, [REGISTRY/]REPOSITORY[:TAG].")])
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
@@ -233,7 +233,7 @@ enum CommitCommand: Command {
                   .init(short: "c", long: "change", value: "INSTRUCTION", help: "A Dockerfile instruction for the image's config.", repeats: true),
                   .init(short: "a", long: "author", value: "AUTHOR", help: "The image's author."),
                   .init(short: "m", long: "message", value: "MESSAGE", help: "The history entry's comment.")],
-        arguments: [.init(name: "CONTAINER", help: "The container."), .init(name: "IMAGE", help: "The new image's name, [REGISTRY/]REPOSITORY[:TAG].")])
+        arguments: [.init(name: "CONTAINER", help: "The container.", completes: .container), .init(name: "IMAGE", help: "The new image's name, [REGISTRY/]REPOSITORY[:TAG].")])
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         try requireRoot("swrun commit")
@@ -258,8 +258,8 @@ enum SaveCommand: Command {
         and OCI tools (skopeo's oci-archive:) read it.
         Example:  swrun save busybox:latest localhost:5000/web:v2 -o images.tar
         """,
-        options: [.init(short: "o", long: "output", value: "FILE", help: "Write the archive to FILE instead of standard output.")],
-        arguments: [.init(name: "IMAGE", help: "A cached OCI image, as `swrun images` shows it.", repeats: true)])
+        options: [.init(short: "o", long: "output", value: "FILE", help: "Write the archive to FILE instead of standard output.", completes: .file)],
+        arguments: [.init(name: "IMAGE", help: "A cached OCI image, as `swrun images` shows it.", repeats: true, completes: .image)])
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         let output = arguments.value("output") ?? "-"
@@ -282,7 +282,7 @@ enum LoadCommand: Command {
         against its digest. A rootfs tarball is no image: `swrun import` takes it.
         Example:  swrun load -i images.tar
         """,
-        options: [.init(short: "i", long: "input", value: "FILE", help: "The archive (default: standard input).")])
+        options: [.init(short: "i", long: "input", value: "FILE", help: "The archive (default: standard input).", completes: .file)])
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         let input = arguments.value("input") ?? "/dev/stdin"
@@ -302,7 +302,7 @@ enum ImportCommand: Command {
         name: "import",
         abstract: "Keep a rootfs tarball in the cache as image NAME, for `swrun run NAME` (docker import).",
         discussion: "The tarball holds a whole system (tar -C DIR -cJf rootfs.tar.xz .): plain, gzip, xz, zstd or bzip2.",
-        arguments: [.init(name: "TARBALL", help: "The rootfs archive."), .init(name: "NAME", help: "The image's name.")])
+        arguments: [.init(name: "TARBALL", help: "The rootfs archive.", completes: .file), .init(name: "NAME", help: "The image's name.")])
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         try requireRoot("swrun import")

@@ -18,7 +18,7 @@ enum InfoCommand: Command {
             .init(short: "i", long: "ips", value: nil, help: "Only the IP addresses."),
             .init(short: "S", long: "stats", value: nil, help: "Only resource use (from the container's cgroup, when it has limits)."),
             .init(short: "H", long: "no-humanize", value: nil, help: "Bare values, without field names."),
-            .init(short: nil, long: "format", value: "FORMAT", help: "text or json."),
+            CommonOptions.format("text or json."),
         ])
     static let requiredOptions = ["name"]
 

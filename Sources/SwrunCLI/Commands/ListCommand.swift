@@ -16,7 +16,7 @@ enum ListCommand: Command {
             .init(short: "F", long: "fancy-format", value: "COLUMNS",
                   help: "Columns for --fancy, comma separated: \(Column.allCases.map(\.rawValue).joined(separator: ","))."),
             .init(short: "1", long: "line", value: nil, help: "One name a line."),
-            .init(short: nil, long: "format", value: "FORMAT", help: "text or json."),
+            CommonOptions.format("text or json."),
         ])
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {

@@ -16,7 +16,7 @@ enum LogsCommand: Command {
                   .init(short: "n", long: "tail", value: "N", help: "Only the last N lines (or all)."),
                   .init(short: "t", long: "timestamps", value: nil, help: "Begin each line with when it came (RFC 3339, UTC)."),
                   CommonOptions.lxcPath],
-        arguments: [.init(name: "NAME", help: "The container.")])
+        arguments: [.init(name: "NAME", help: "The container.", completes: .container)])
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         let name = arguments.arguments[0]

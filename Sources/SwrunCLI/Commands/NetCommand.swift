@@ -18,9 +18,9 @@ enum NetCommand: Command {
             .init(short: nil, long: "bridge", value: "NAME", help: "The bridge (default: \(HostBridge.defaultName))."),
             .init(short: nil, long: "address", value: "ADDRESS/PREFIX", help: "The bridge's address for up (default: \(HostBridge.defaultAddress))."),
             .init(short: nil, long: "dhcp", value: nil, help: "With up: also serve DHCP and DNS on the bridge (dnsmasq, the upper half of the subnet), for inits that run a DHCP client."),
-            .init(short: nil, long: "format", value: "FORMAT", help: "text or json (ls)."),
+            CommonOptions.format("text or json (ls)."),
         ],
-        arguments: [.init(name: "ACTION", help: "up, down or ls.")])
+        arguments: [.init(name: "ACTION", help: "up, down or ls.", choices: ["up", "down", "ls"])])
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         let bridge = arguments.value("bridge") ?? HostBridge.defaultName

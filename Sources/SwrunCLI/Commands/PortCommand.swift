@@ -15,7 +15,7 @@ enum PortCommand: Command {
                    swrun port web 80/tcp
         """,
         options: [CommonOptions.name, CommonOptions.lxcPath],
-        arguments: [.init(name: "CONTAINER", help: "The container, as -n names it.", optional: true),
+        arguments: [.init(name: "CONTAINER", help: "The container, as -n names it.", optional: true, completes: .container),
                     .init(name: "PORT", help: "A container port, PORT or PORT/tcp or PORT/udp.", optional: true)])
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {

@@ -83,7 +83,7 @@ enum PsCommand: Command {
         discussion: "Only running containers, unless -a. `swrun ls` is the LXC-style listing of the same containers.",
         options: [.init(short: "a", long: "all", value: nil, help: "Stopped containers too."),
                   .init(short: "q", long: "quiet", value: nil, help: "Names only."),
-                  .init(short: nil, long: "format", value: "FORMAT", help: "text or json."),
+                  CommonOptions.format("text or json."),
                   CommonOptions.lxcPath])
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
@@ -122,7 +122,7 @@ enum InspectCommand: Command {
         name: "inspect",
         abstract: "One JSON document per container: config, state, mounts, network, image (docker inspect).",
         options: [CommonOptions.lxcPath],
-        arguments: [.init(name: "NAME", help: "A container's name.", repeats: true)])
+        arguments: [.init(name: "NAME", help: "A container's name.", repeats: true, completes: .container)])
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         let store = try arguments.store()

@@ -23,7 +23,7 @@ enum StopCommand: Command {
             CommonOptions.lxcPath,
             CommonOptions.start[0],
         ],
-        arguments: [.init(name: "NAME", help: "A container's name, as with -n.", optional: true, repeats: true)])
+        arguments: [.init(name: "NAME", help: "A container's name, as with -n.", optional: true, repeats: true, completes: .container)])
 
     /// The containers named, for their stop timeouts (every one with --all).
     private static func names(_ arguments: ParsedArguments, store: ContainerStore) -> [String] {

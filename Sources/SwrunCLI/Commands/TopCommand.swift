@@ -12,7 +12,7 @@ enum TopCommand: Command {
             CommonOptions.lxcPath,
             .init(short: "d", long: "delay", value: "SECONDS", help: "Seconds between refreshes (default 3)."),
             .init(short: nil, long: "once", value: nil, help: "Print once and exit."),
-            .init(short: nil, long: "format", value: "FORMAT", help: "text or json (json implies --once)."),
+            CommonOptions.format("text or json (json implies --once)."),
         ])
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
