@@ -100,7 +100,7 @@ enum CommonOptions {
 
     /// Resource limits, as lxc.cgroup2 keys (run, execute, start).
     static let limits: [CommandSpec.Option] = [
-        .init(short: nil, long: "memory", value: "SIZE", help: "Memory limit (memory.max), e.g. 512M."),
+        .init(short: "m", long: "memory", value: "SIZE", help: "Memory limit (memory.max), e.g. 512M."),
         .init(short: nil, long: "cpus", value: "N", help: "CPU time limit in CPUs (cpu.max), e.g. 1.5."),
         .init(short: nil, long: "pids", value: "N", help: "Most processes at once (pids.max)."),
         .init(short: nil, long: "cpuset", value: "CPUS", help: "CPUs the container may use (cpuset.cpus), e.g. 0-1."),

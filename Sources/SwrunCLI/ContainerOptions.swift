@@ -35,6 +35,7 @@ enum ContainerOptions {
               choices: ["no", "on-failure", "always", "unless-stopped"]),
         .init(short: nil, long: "stop-signal", value: "SIGNAL", help: "What `stop` sends first (default: the image's, else SIGTERM)."),
         .init(short: nil, long: "stop-timeout", value: "SECONDS", help: "How long `stop` waits before SIGKILL (default 10 for images)."),
+        .init(short: nil, long: "pids-limit", value: "N", help: "Docker's name for --pids."),
         .init(short: nil, long: "platform", value: "OS/ARCH", help: "Only this host's platform, linux/\(ImageManifest.platform(machine: Architecture.hostMachine).architecture)."),
     ]
 

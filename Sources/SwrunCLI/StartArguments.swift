@@ -56,7 +56,7 @@ extension ParsedArguments {
         var settings: [ConfigSetting] = []
         let limitKeys = [("memory", "memory.max"), ("pids", "pids.max"), ("cpuset", "cpuset.cpus")]
         for (flag, key) in limitKeys {
-            if let value = value(flag) {
+            if let value = value(flag) ?? (flag == "pids" ? value("pids-limit") : nil) {
                 settings.append(ConfigSetting(key: "lxc.cgroup2." + key, value: value, location: ConfigLocation(file: "command line (--\(flag))", line: 1)))
             }
         }

@@ -166,6 +166,32 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: "\(sandbox.path)/\(name)"))
     }
 
+    @Test func entrypointPrivilegedAndHostNetwork() throws {
+        let replaced = try run(["--rm", "--entrypoint", "/bin/echo"], ["from", "entrypoint"])
+        #expect(replaced.status == 0 && replaced.stdout == "from entrypoint\n", "\(replaced)")
+        let privileged = try run(["--rm", "--privileged"], ["sh", "-c", "grep CapBnd /proc/self/status; grep ' /sys ' /proc/mounts"])
+        #expect(privileged.status == 0, "\(privileged)")
+        let capabilities = privileged.stdout.split(separator: "\n").first.map { String($0.split(separator: "\t").last ?? "") } ?? ""
+        #expect(UInt64(capabilities, radix: 16).map { $0 & (1 << 21) != 0 } == true, "CAP_SYS_ADMIN is kept: \(privileged.stdout)")
+        #expect(privileged.stdout.contains(" rw,"), "/sys is writable: \(privileged.stdout)")
+        // The host's network namespace: its links are there (nothing is sent).
+        let host = try run(["--rm", "--network", "host"], ["sh", "-c", "readlink /proc/self/ns/net"])
+        let own = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net")
+        #expect(host.status == 0 && host.stdout == own + "\n", "\(host)")
+    }
+
+    @Test func topQuitsOnQ() throws {
+        let name = sandbox.name("top")
+        #expect(try run(["-d", "--name", name], ["sleep", "100"]).status == 0)
+        let top = try ConsoleSession(["top", "-P", sandbox.path, "-d", "1"])
+        #expect(top.read(until: name), "\(top.output)")
+        top.type("q")
+        let deadline = Date().addingTimeInterval(5)
+        while top.process.isRunning && Date() < deadline { usleep(50_000) }
+        #expect(!top.process.isRunning && top.process.terminationStatus == 0, "top ends on q")
+        #expect(try verb("rm", ["-f", name]).status == 0)
+    }
+
     /// cp resolves the container's paths in its root: a link it planted cannot send a copy
     /// to the host's files, in either direction.
     @Test func cpStaysInsideTheContainer() throws {

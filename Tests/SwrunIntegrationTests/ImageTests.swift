@@ -167,6 +167,8 @@ struct FixtureError: Error, CustomStringConvertible {
         // Without -d and -r: the list of what the server has.
         let list = try swrun(["create", "-n", "unused", "-t", "download", "--", "--server", http])
         #expect(list.status == 0 && list.stdout.contains("swrunfix") && list.stdout.contains("2.0"))
+        let json = try swrun(["images", "--remote", "--server", http, "--format", "json"])
+        #expect(json.status == 0 && json.stdout.hasPrefix("[{") && json.stdout.contains(#""dist":"swrunfix""#), "\(json)")
         #expect(!FileManager.default.fileExists(atPath: sandbox.path + "/unused"))
 
         // The legacy index over HTTP, signatures checked with the fixture's key.
@@ -402,6 +404,29 @@ struct FixtureError: Error, CustomStringConvertible {
         let removed = try swrun(["image", "rm", registry + "/fixture/busybox:multi"])
         #expect(removed.status == 0)
         #expect(!(try swrun(["images"])).stdout.contains(registry + "/fixture/busybox:multi"))
+    }
+
+    /// The hints for a damaged download name --flush-cache: pull has it, and it downloads anew.
+    @Test func pullFlushCacheDownloadsTheImageAgain() throws {
+        let registry = try fixtures.startRegistry()
+        let image = registry + "/fixture/busybox:v2s2"
+        let cache = fixtures.path + "/flush-cache"
+        #expect(try swrun(["pull", "-q", image], cache: cache).status == 0)
+        let blobs = cache + "/oci/blobs/sha256"
+        // When each blob was written (an inode number may be reused by the next file).
+        func written() throws -> [String: Date] {
+            var result: [String: Date] = [:]
+            for blob in try FileManager.default.contentsOfDirectory(atPath: blobs) {
+                result[blob] = try FileManager.default.attributesOfItem(atPath: blobs + "/" + blob)[.modificationDate] as? Date
+            }
+            return result
+        }
+        let before = try written()
+        let again = try swrun(["pull", "-q", "--flush-cache", image], cache: cache)
+        #expect(again.status == 0 && again.stderr.isEmpty, "\(again)")
+        let after = try written()
+        #expect(Set(after.keys) == Set(before.keys) && after.allSatisfy { ($0.value ?? .distantPast) > (before[$0.key] ?? nil ?? .distantFuture) },
+                "every blob was written anew: \(before) \(after)")
     }
 
     /// Containers from an image are overlays of its layers, unpacked once in the cache and

@@ -38,12 +38,18 @@ enum PullCommand: Command {
         layers are shared between images. The cache is $SWRUN_CACHE_PATH (default /var/cache/swrun).
         """,
         options: [.init(short: nil, long: "ca-file", value: "FILE", help: "Trust the CA certificates in FILE (PEM) for HTTPS."),
-                  .init(short: "q", long: "quiet", value: nil, help: "No progress: only errors.")],
+                  .init(short: "q", long: "quiet", value: nil, help: "No progress: only errors."),
+                  .init(short: nil, long: "flush-cache", value: nil,
+                        help: "Remove the cached image first (its blobs and layers that nothing else uses), then download it again.")],
         arguments: [.init(name: "IMAGE", help: "The image to pull.", completes: .image)])
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         try requireRoot("swrun pull")
-        try imageCatalog(quiet: arguments.flag("quiet")).pull(arguments.arguments[0], caFile: arguments.value("ca-file"))
+        let catalog = imageCatalog(quiet: arguments.flag("quiet"))
+        if arguments.flag("flush-cache") {
+            do { try catalog.remove(arguments.arguments[0]) } catch where error.code == .notFound {}  // not cached yet: nothing to flush
+        }
+        try catalog.pull(arguments.arguments[0], caFile: arguments.value("ca-file"))
         return 0
     }
 }
