@@ -27,7 +27,7 @@ public enum SwrunCLI {
         ("freeze", FreezeCommand.self), ("unfreeze", UnfreezeCommand.self),
         ("autostart", AutostartCommand.self), ("cgroup", CgroupCommand.self), ("top", TopCommand.self), ("port", PortCommand.self), ("checkconfig", CheckConfigCommand.self), ("net", NetCommand.self),
         ("copy", CopyCommand.self), ("snapshot", SnapshotCommand.self), ("export", ExportCommand.self), ("destroy", DestroyCommand.self), ("ls", ListCommand.self), ("config", ConfigCommand.self),
-        ("pull", PullCommand.self), ("push", PushCommand.self), ("login", LoginCommand.self), ("logout", LogoutCommand.self), ("images", ImagesCommand.self), ("image", ImageCommand.self), ("tag", TagCommand.self), ("commit", CommitCommand.self), ("save", SaveCommand.self), ("load", LoadCommand.self), ("import", ImportCommand.self),
+        ("pull", PullCommand.self), ("push", PushCommand.self), ("login", LoginCommand.self), ("logout", LogoutCommand.self), ("images", ImagesCommand.self), ("image", ImageCommand.self), ("tag", TagCommand.self), ("commit", CommitCommand.self), ("build", BuildCommand.self), ("save", SaveCommand.self), ("load", LoadCommand.self), ("import", ImportCommand.self),
         // Docker's verbs, over the same containers.
         ("ps", PsCommand.self), ("exec", ExecCommand.self), ("logs", LogsCommand.self), ("rm", RmCommand.self), ("kill", KillCommand.self),
         ("restart", RestartCommand.self), ("inspect", InspectCommand.self), ("cp", CpCommand.self), ("pause", PauseCommand.self),

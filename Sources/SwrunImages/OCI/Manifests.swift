@@ -21,6 +21,10 @@ public struct Descriptor: Sendable, Equatable {
     public var digest: String
     public var size: Int64
 
+    init(mediaType: String, digest: String, size: Int64) {
+        (self.mediaType, self.digest, self.size) = (mediaType, digest, size)
+    }
+
     init(_ value: JSONValue, in source: String) throws(SwrunError) {
         guard let digest = value["digest"]?.string, ImageReference.isDigest(digest), let size = value["size"]?.int64 else {
             throw SwrunError(.verificationFailed, "\(source) names a blob without a valid sha256 digest and size",
@@ -36,6 +40,10 @@ public struct Descriptor: Sendable, Equatable {
 public struct ImageManifest: Sendable {
     public var config: Descriptor
     public var layers: [Descriptor]
+
+    init(config: Descriptor, layers: [Descriptor]) {
+        (self.config, self.layers) = (config, layers)
+    }
 
     public init(_ document: JSONValue, source: String) throws(SwrunError) {
         guard let config = document["config"], let layers = document["layers"]?.array else {

@@ -127,6 +127,8 @@ extension OCIStore {
     func collectGarbage() throws(SwrunError) {
         let pruning = try useLock(exclusive: true)
         defer { withExtendedLifetime(pruning) {} }
+        // The build cache names layers no image may hold: it goes with the prune, as Docker's does.
+        try? FileSystem.removeTree(root + "/oci/build-cache")
         var live: Set<String> = []
         var liveLayers: Set<String> = []
         for path in ImageCatalog.files(under: refs) {

@@ -21,7 +21,7 @@ public enum ContainerExport {
     /// GNU tar: pax format for the attributes, without the access and change times that
     /// would make every archive differ. Files of a running container may change as they are
     /// read; tar's status 1 says so, and that archive is still whole.
-    private static func archive(root: String, to output: Int32, running: Bool = false) throws(SwrunError) {
+    static func archive(root: String, to output: Int32, running: Bool = false) throws(SwrunError) {
         let argv = ["tar", "--numeric-owner", "--xattrs", "--xattrs-include=*", "--pax-option=delete=atime,delete=ctime",
                     "--one-file-system"] + (running ? ["--warning=no-file-changed"] : []) + ["-C", root, "-cf", "-", "."]
         let pid: pid_t
