@@ -80,7 +80,7 @@ public struct BuildWords {
         while index < characters.count {
             let character = characters[index]
             switch character {
-            case " ", "\t", "\n" where split:
+            case " " where split, "\t" where split, "\n" where split:
                 finish()
                 index += 1
             case "'":
@@ -113,8 +113,17 @@ public struct BuildWords {
                 current.append(characters[index + 1])
                 index += 2
             case "$":
-                inWord = true
-                current += try variable(characters, &index)
+                // Unquoted, an expansion's blanks split words, as a shell splits them.
+                let value = try variable(characters, &index)
+                for character in value {
+                    if split && (character == " " || character == "\t" || character == "\n") {
+                        finish()
+                    } else {
+                        inWord = true
+                        current.append(character)
+                    }
+                }
+                if value.isEmpty && index < characters.count && characters[index] != " " { inWord = true }
             default:
                 inWord = true
                 current.append(character)

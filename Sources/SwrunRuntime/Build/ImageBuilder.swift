@@ -170,6 +170,8 @@ public struct ImageBuilder {
         } else {
             stage.image = try baseImage(baseName, instruction: stage.from)
         }
+        // As Docker and buildah: an image without a PATH gets the default one in its config.
+        if stage.image.environmentValues["PATH"] == nil { stage.image.setEnvironment("PATH", StartPlan.defaultPath) }
         stage.cacheKey = Self.digest("FROM " + stage.image.fingerprint)
         // The base image's ONBUILD triggers run first, and are not inherited further.
         let triggers = stage.image.onBuild
@@ -293,7 +295,8 @@ public struct ImageBuilder {
             // Docker: an ENTRYPOINT clears the CMD that came with the base image.
             if instruction.keyword == "ENTRYPOINT" && !stage.given.contains("CMD") { stage.image.run["Cmd"] = nil }
             stage.given.insert(instruction.keyword)
-            nop("\(instruction.keyword) \(JSONValue.array(argv.map { .string($0) }).serialized)")
+            // As buildah writes it: ["a", "b"].
+            nop("\(instruction.keyword) [" + argv.map { JSONValue.string($0).serialized }.joined(separator: ", ") + "]")
         case "SHELL":
             guard let shell = instruction.execForm, !shell.isEmpty else {
                 throw fail(instruction, "SHELL takes the JSON form", hint: "for example: SHELL [\"/bin/bash\", \"-c\"]")
@@ -557,11 +560,14 @@ public struct ImageBuilder {
         if let checksum, !(checksum.hasPrefix("sha256:") && checksum.count == 71) {
             throw fail(instruction, "--checksum=\(checksum) is not sha256:HEX", hint: "give the download's sha256 digest")
         }
+        let content = try copier.contentDigest(paths)
         var keyText = "\(instruction.keyword) \(destination) owner=\(owner.map { "\($0.uid):\($0.gid)" } ?? "") mode=\(mode.map { String($0, radix: 8) } ?? "")"
-        keyText += " from=\(view.map { _ in instruction.flag("from") ?? "" } ?? "") content=" + (try copier.contentDigest(paths))
+        keyText += " from=\(view.map { _ in instruction.flag("from") ?? "" } ?? "") content=" + content
         keyText += " urls=\(urls.joined(separator: ",")) checksum=\(checksum ?? "")"
         keyText += " heredocs=" + heredocs.map { "\($0.name):\($0.body)" }.joined(separator: "\0")
-        let createdBy = "/bin/sh -c #(nop) \(instruction.keyword) \(instruction.arguments)"
+        // As Docker and buildah name what was copied: file:, dir: or multi: and a digest of it.
+        let kind = paths.count + urls.count + heredocs.count > 1 ? "multi" : paths.first.map { FileSystem.isDirectory(FileSystem.join(root, $0)) ? "dir" : "file" } ?? "file"
+        let createdBy = "/bin/sh -c #(nop) \(instruction.keyword) \(kind):\(content.dropFirst("sha256:".count)) in \(rawDestination) "
         try cachedStep(&stage, key: keyText, createdBy: createdBy) { (layer) throws(SwrunError) in
             do throws(SwrunError) {
                 if !paths.isEmpty { try copier.copy(paths, to: destination, into: layer, unpack: isAdd ? ArchiveOpener.inProcess : nil) }
