@@ -250,6 +250,52 @@ import Testing
         #expect(wrong.status == 1 && wrong.stderr.contains("Dockerfile (stdin):3:1: ADD:"), "\(wrong.stderr)")
     }
 
+    /// The lab's case: an image with an SSH server and a web server, built FROM the
+    /// debootstrapped Debian (committed as an image here), started as three containers by one
+    /// script with their ports published, in a network namespace of the test's own.
+    @Test func theLabsImageServesSSHAndHTTPFromSeveralContainers() throws {
+        let debian = try DistroContainer.cachedRootfs("systemd")
+        let holder = sandbox.name("debian")
+        #expect(try swrun(["create", "-P", sandbox.path, "-n", holder, "-t", "busybox", "-f", sandbox.emptyConfig]).status == 0)
+        try "lxc.rootfs.path = dir:\(debian)\nlxc.uts.name = \(holder)\nlxc.net.0.type = empty\n"
+            .write(toFile: "\(sandbox.path)/\(holder)/config", atomically: false, encoding: .utf8)
+        let debianImage = "localhost/swrun-test/debian:" + UUID().uuidString.prefix(8).lowercased()
+        #expect(try swrun(["commit", "-P", sandbox.path, holder, debianImage], timeout: 300).status == 0)
+        try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: context + "/busybox")
+        try write("Dockerfile", """
+            ARG BASE
+            FROM ${BASE}
+            COPY busybox /usr/local/bin/busybox
+            RUN mkdir -p /run/sshd /srv/www && ssh-keygen -A && echo '<h1>lab</h1>' > /srv/www/index.html
+            EXPOSE 22 80
+            CMD ["/bin/sh", "-c", "/usr/sbin/sshd && exec /usr/local/bin/busybox httpd -f -p 80 -h /srv/www"]
+            """)
+        let lab = "localhost/swrun-test/lab:v1"
+        let built = try swrun(["build", "-q", "--network", "none", "--build-arg", "BASE=" + debianImage, "-t", lab, context], timeout: 300)
+        #expect(built.status == 0, "\(built)")
+        // One script, as the lab asks: several containers from the image, each reached on its ports.
+        let script = """
+            set -e
+            ip link set lo up
+            for n in 1 2 3; do swrun_run=$('\(Swrun.binary)' run -P '\(sandbox.path)' -d -q --name lab$n -p 808$n:80 -p 222$n:22 \(lab)); done
+            sleep 1
+            for n in 1 2 3; do
+              busybox wget -q -O- http://127.0.0.1:808$n/ | grep -q lab && echo web$n-ok
+              banner=$(timeout 5 busybox nc 127.0.0.1 222$n </dev/null | head -n 1)
+              case "$banner" in SSH-2.0-OpenSSH*) echo ssh$n-ok ;; *) echo "ssh$n: $banner" ;; esac
+            done
+            '\(Swrun.binary)' rm -P '\(sandbox.path)' -f lab1 lab2 lab3 >/dev/null
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        process.arguments = ["-n", "sh", "-c", script]
+        process.environment = ProcessInfo.processInfo.environment.merging(["SWRUN_CACHE_PATH": cache]) { $1 }
+        let ran = try Swrun.runProcess(process, timeout: 180)
+        #expect(ran.status == 0, "\(ran)")
+        for n in 1...3 { #expect(ran.stdout.contains("web\(n)-ok") && ran.stdout.contains("ssh\(n)-ok"), "\(ran.stdout)\n\(ran.stderr)") }
+        #expect(sandbox.containerCgroups().isEmpty)
+    }
+
     /// buildah (Debian's) builds the same Dockerfile: the same files (owner, mode, content) and
     /// the same config fields, but for what buildah adds of its own (its version label, the
     /// empty bind-mount targets it leaves in /etc).
