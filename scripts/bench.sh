@@ -130,6 +130,7 @@ echo "targets: swrun faster than lxc-execute (ratio < 1); netlink setup under 1 
 
 unshare -m --propagation private "$(dirname "$0")/bench-unpack.sh" "$swrun" "$results" "$((runs / 20 > 3 ? runs / 20 : 3))"
 unshare -m --propagation private "$(dirname "$0")/bench-storage.sh" "$swrun" "$results" "$((runs / 10 > 5 ? runs / 10 : 5))"
+unshare -m -n --propagation private "$(dirname "$0")/bench-build.sh" "$swrun" "$results" "$((runs / 20 > 3 ? runs / 20 : 3))"
 
 # A distribution booted: Debian 12 with systemd to "running", then halted.
 echo
