@@ -80,6 +80,24 @@ enum RootfsMount {
         }
     }
 
+    /// enterOwnMountNamespace, keeping the namespace left: returned open, for returnToMountNamespace.
+    static func leaveMountNamespace() throws(SwrunError) -> Int32 {
+        let left = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC)
+        guard left >= 0 else { throw SwrunError.system("cannot open this process's mount namespace (/proc/self/ns/mnt)", Errno.current) }
+        do { try enterOwnMountNamespace() } catch {
+            close(left)
+            throw error
+        }
+        return left
+    }
+
+    /// Back to the namespace leaveMountNamespace left (and its fd closed): the start's own
+    /// goes with all that was mounted in it, once nothing else is in it.
+    static func returnToMountNamespace(_ namespace: Int32) {
+        _ = swrun_setns(namespace, Int32(truncatingIfNeeded: SWRUN_CLONE_NEWNS))
+        close(namespace)
+    }
+
     /// Where the idmapped views of an overlay's lowers are attached: beside its upper directory.
     static func idMappedDirectory(_ overlay: RootOverlay) -> String {
         FileSystem.join(FileSystem.parentPath(overlay.upper), "idmapped")
