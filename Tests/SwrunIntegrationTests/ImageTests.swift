@@ -116,7 +116,7 @@ struct FixtureError: Error, CustomStringConvertible {
         fixtures = try ImageFixtures()
         // Logins go to the fixtures' own file, never to root's ~/.docker/config.json.
         caches = ["LXC_CACHE_PATH": fixtures.path + "/lxc-cache", "SWRUN_CACHE_PATH": fixtures.path + "/swrun-cache",
-                  "REGISTRY_AUTH_FILE": fixtures.path + "/auth.json"]
+                  "REGISTRY_AUTH_FILE": fixtures.path + "/auth.json", "SWRUN_REGISTRIES_CONF": fixtures.path + "/registries.conf"]
     }
 
     func swrun(_ arguments: [String], timeout: TimeInterval = 120, input: String? = nil, cache: String? = nil) throws -> Swrun.Result {
@@ -723,7 +723,7 @@ struct FixtureError: Error, CustomStringConvertible {
     }
 
     /// Plain HTTP only for a registry on this machine by its exact name, or one listed in
-    /// SWRUN_INSECURE_REGISTRIES: a name that merely starts with `localhost` (here made to
+    /// registries.conf (podman's file; the fixture's here) or SWRUN_INSECURE_REGISTRIES: a name that merely starts with `localhost` (here made to
     /// reach 127.0.0.1 by an /etc/hosts of a private mount namespace) is HTTPS only.
     @Test func plainHTTPOnlyForThisMachineOrListedRegistries() throws {
         try fixtures.shell("bash '\(ImageFixtures.scripts)/make-oci-layout.sh' '\(fixtures.path)/oci'"
@@ -742,10 +742,17 @@ struct FixtureError: Error, CustomStringConvertible {
         }
         let lookalike = "localhost.example.org:\(port)/fixture/busybox:single"
         let refused = try pull(lookalike)
-        #expect(refused.status != 0 && refused.stderr.contains("SWRUN_INSECURE_REGISTRIES"), "\(refused.stderr)")
+        #expect(refused.status != 0 && refused.stderr.contains("SWRUN_INSECURE_REGISTRIES")
+                && refused.stderr.contains("list it as insecure in \(fixtures.path)/registries.conf"), "\(refused.stderr)")
         #expect(!(try swrun(["images"])).stdout.contains("localhost.example.org"))
         let listed = try pull(lookalike, insecure: "localhost.example.org:\(port)")
         #expect(listed.status == 0, "\(listed.stderr)")
+        #expect(try swrun(["image", "rm", lookalike]).status == 0)
+        try "[[registry]]\nlocation = \"localhost.example.org:\(port)\"\ninsecure = true\n"
+            .write(toFile: fixtures.path + "/registries.conf", atomically: false, encoding: .utf8)
+        let fromFile = try pull(lookalike)
+        #expect(fromFile.status == 0, "\(fromFile.stderr)")
+        try? FileManager.default.removeItem(atPath: fixtures.path + "/registries.conf")
         let local = try pull("localhost:\(port)/fixture/busybox:single")
         #expect(local.status == 0, "\(local.stderr)")
     }
