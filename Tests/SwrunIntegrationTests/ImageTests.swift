@@ -637,6 +637,40 @@ struct FixtureError: Error, CustomStringConvertible {
         #expect(try swrun(["destroy", "-n", name, "-P", sandbox.path]).status == 0)
     }
 
+    /// export and commit of an unprivileged overlay container write the owners it sees
+    /// (its host ids shifted back through lxc.idmap), not the host's: the committed image
+    /// runs privileged with the same owners, and the export lists them.
+    @Test func exportAndCommitOfAnUnprivilegedContainerShowItsOwnIDs() throws {
+        let registry = try fixtures.startRegistry()
+        let name = sandbox.name("unpriv")
+        chmod(sandbox.path, 0o711)
+        let maps = sandbox.write("maps.conf", "lxc.net.0.type = empty\nlxc.idmap = u 0 320000 65536\nlxc.idmap = g 0 320000 65536\n")
+        #expect(try swrun(["create", "-n", name, "-t", registry + "/fixture/busybox:v2s2", "--unprivileged", "-P", sandbox.path, "-f", maps]).status == 0)
+        let ran = try sandbox.execute(name, ["sh", "-c", "touch /made; echo x > /owned; chown 1234:5678 /owned; echo changed > /etc/layer2"])
+        #expect(ran.status == 0, "\(ran.stderr)")
+        let owner = try FileManager.default.attributesOfItem(atPath: "\(sandbox.path)/\(name)/overlay/delta/owned")[.ownerAccountID] as? Int
+        #expect(owner == 321234, "on the host, the file is the shifted id's")
+
+        let exported = sandbox.path + "/unpriv.tar"
+        #expect(try swrun(["export", "-n", name, "-P", sandbox.path, "-o", exported]).status == 0)
+        let listing = try fixtures.shell("tar --numeric-owner -tvf '\(exported)'")
+        func owners(_ path: String) -> String? {
+            listing.split(separator: "\n").first { $0.hasSuffix(" " + path) }.map { String($0.split(separator: " ", omittingEmptySubsequences: true)[1]) }
+        }
+        #expect(owners("./made") == "0/0" && owners("./owned") == "1234/5678" && owners("./bin/busybox") == "0/0" && owners("./") == "0/0", "\(listing)")
+        let hostOwned = listing.split(separator: "\n").filter { $0.split(separator: " ", omittingEmptySubsequences: true)[1].hasPrefix("32") }
+        #expect(hostOwned.isEmpty, "no host id is left: \(hostOwned)")
+        #expect(!FileManager.default.fileExists(atPath: "\(sandbox.path)/\(name)/.export-owners"))
+
+        let committed = try swrun(["commit", "-P", sandbox.path, name, "localhost/committed/unpriv:v1"])
+        #expect(committed.status == 0, "\(committed.stderr)")
+        let inside = try swrun(["run", "--rm", "-P", sandbox.path, "-f", sandbox.emptyConfig, "localhost/committed/unpriv:v1", "--",
+                                "stat -c %u:%g /made /owned /etc/layer2; cat /etc/layer2"])
+        #expect(inside.stdout == "0:0\n1234:5678\n0:0\nchanged\n", "\(inside.stdout) \(inside.stderr)")
+        #expect(try swrun(["image", "rm", "localhost/committed/unpriv:v1"]).status == 0)
+        #expect(try swrun(["destroy", "-n", name, "-P", sandbox.path]).status == 0)
+    }
+
     @Test func layersDownloadInParallel() throws {
         try fixtures.shell("bash '\(ImageFixtures.scripts)/make-oci-layout.sh' '\(fixtures.path)/oci'"
             + " && bash '\(ImageFixtures.scripts)/make-static-registry.sh' '\(fixtures.path)/oci' '\(fixtures.path)/static' fixture/busybox")

@@ -21,6 +21,8 @@ public struct ImageCommit {
         public var changes: [String] = []
         public var author: String?
         public var message: String?
+        /// An unprivileged container's maps: the layer's owners as it sees them.
+        public var idMaps: [IDMap] = []
         public init() {}
     }
 
@@ -48,7 +50,7 @@ public struct ImageCommit {
         try FileSystem.makeDirectories(store.blobs, mode: 0o755)
         let partial = store.blobs + "/.commit-\(getpid())"
         defer { unlink(partial) }
-        let layer = try LayerDiff.write(directory, overlayMarks: base != nil, to: partial)
+        let layer = try LayerDiff.write(directory, overlayMarks: base != nil, idMaps: options.idMaps, to: partial)
         if !FileSystem.exists(store.blobPath(layer.digest)) {
             guard rename(partial, store.blobPath(layer.digest)) == 0 else { throw SwrunError.system("cannot keep the layer", Errno.current) }
         }
