@@ -671,6 +671,40 @@ struct FixtureError: Error, CustomStringConvertible {
         #expect(try swrun(["destroy", "-n", name, "-P", sandbox.path]).status == 0)
     }
 
+    /// Where the layer store's filesystem refuses idmapped mounts (ext2, whose driver has no
+    /// idmap support on this kernel, while it keeps the trusted.* attributes overlayfs needs: a
+    /// loop image mounted in the test's own mount namespace holds the cache), an unprivileged container's
+    /// first start copies the layers it needs into its own directory, shifted to its ids, says
+    /// so once, and later starts use the copies; the shared layers stay root's.
+    @Test func layersOnAFilesystemWithoutIdmapsAreCopiedShifted() throws {
+        let registry = try fixtures.startRegistry()
+        let name = sandbox.name("shifted")
+        chmod(sandbox.path, 0o711)
+        let maps = sandbox.write("maps.conf", "lxc.net.0.type = empty\nlxc.idmap = u 0 330000 65536\nlxc.idmap = g 0 330000 65536\n")
+        let cache = fixtures.path + "/ext2-cache"
+        try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        process.arguments = ["-m", "--propagation", "private", "sh", "-c", """
+            truncate -s 64M "$1.img" && mkfs.ext2 -q "$1.img" && mount -o loop "$1.img" "$1" && S="$2" && P="$3" && N="$4"
+            "$S" create -n "$N" -t "$5" --unprivileged -P "$P" -f "$6" >/dev/null 2>&1 || exit 9
+            "$S" execute -n "$N" -P "$P" -- sh -c 'stat -c %u:%g /bin/busybox /etc/layer2; echo changed > /etc/layer2'
+            echo ---
+            "$S" execute -n "$N" -P "$P" -- cat /etc/layer2
+            echo ---
+            stat -c %u "$P/$N/overlay/shifted"/* | sort -u
+            find "$1/oci/layers" -name busybox -exec stat -c %u {} +
+            "$S" destroy -n "$N" -P "$P" >/dev/null
+            """, "sh", cache, Swrun.binary, sandbox.path, name, registry + "/fixture/busybox:v2s2", maps]
+        process.environment = ProcessInfo.processInfo.environment.merging(caches.merging(["SWRUN_CACHE_PATH": cache]) { $1 }) { $1 }
+        let result = try Swrun.runProcess(process, timeout: 120)
+        #expect(result.status == 0 && result.stdout == "0:0\n0:0\n---\nchanged\n---\n330000\n0\n", "\(result.stdout) \(result.stderr)")
+        let told = result.stderr.components(separatedBy: "cannot be idmapped").count - 1
+        #expect(told == 3 && result.stderr.contains("copying it, shifted to the container's ids"), "each of the 3 layers once, at the first start: \(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(sandbox.path)/\(name)"))
+        try? FileManager.default.removeItem(atPath: cache + ".img")
+    }
+
     @Test func layersDownloadInParallel() throws {
         try fixtures.shell("bash '\(ImageFixtures.scripts)/make-oci-layout.sh' '\(fixtures.path)/oci'"
             + " && bash '\(ImageFixtures.scripts)/make-static-registry.sh' '\(fixtures.path)/oci' '\(fixtures.path)/static' fixture/busybox")

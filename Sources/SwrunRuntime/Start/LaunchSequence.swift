@@ -39,7 +39,7 @@ final class LaunchSequence {
         }
         // Before anything reads or writes the rootfs from here: it is the merged view from now on.
         if let overlay = request.spec.rootOverlay {
-            try RootfsMount.mount(overlay, at: request.spec.rootfs, idMaps: request.spec.idMaps)
+            try RootfsMount.mount(overlay, at: request.spec.rootfs, idMaps: request.spec.idMaps, report: warn)
             mountedRootfs = true
         } else if let device = request.spec.rootDevice {
             try RootfsMount.mount(device, at: request.spec.rootfs)
