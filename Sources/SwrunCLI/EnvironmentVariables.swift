@@ -16,6 +16,7 @@ enum EnvironmentVariables {
         .init(name: "SWRUN_CACHE_PATH", help: "swrun's cache of OCI images, unpacked layers and named volumes (default /var/cache/swrun)."),
         .init(name: "SWRUN_KEYS_DIR", help: "The image servers' signing keys (default \(DownloadTemplate.shippedKeys))."),
         .init(name: "SWRUN_INSECURE_REGISTRIES", help: "Registries reached over plain HTTP besides this machine's, separated by commas or spaces: HOST (any port) or HOST:PORT, as Docker's insecure-registries."),
+        .init(name: "SWRUN_REGISTRIES_CONF", help: "The containers-registries.conf(5) file whose insecure = true registries are reached over plain HTTP too, instead of podman's /etc/containers/registries.conf and registries.conf.d/*.conf."),
         .init(name: "REGISTRY_AUTH_FILE", help: "The registry logins to read first, and where `swrun login` writes them."),
         .init(name: "XDG_RUNTIME_DIR", help: "podman's logins, XDG_RUNTIME_DIR/containers/auth.json, are read second."),
         .init(name: "HOME", help: "Docker's logins, HOME/.docker/config.json, are read last, and written when REGISTRY_AUTH_FILE is not set."),

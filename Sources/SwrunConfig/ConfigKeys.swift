@@ -4,7 +4,7 @@ public enum ConfigKeys {
     // Why each group is not applied yet, shown to the user as a warning.
     static let networking = "swrun does not apply this network key (it builds veth, macvlan, ipvlan, vlan, phys, empty and none networks from link, name, flags, hwaddr, mtu, the ipv4 and ipv6 addresses and gateways, veth.pair and the type's mode or id)"
     static let cgroups = "swrun applies only memory, cpu, pids and cpuset limits so far"
-    static let hooks = "swrun runs the pre-start, mount, autodev, start-host, start and post-stop hooks, not this one"
+    static let hooks = "swrun runs the pre-start, pre-mount, mount, autodev, start-host, start and post-stop hooks, not this one"
     static let console = "the console is not configurable yet"
     static let logging = "per-container logging settings are not used yet"
     static let lsm = "security modules are not set up yet"
@@ -93,7 +93,7 @@ public enum ConfigKeys {
         // Hooks.
         ConfigKey(.exact("lxc.hook"), .clearOnly, .text, .notApplied(hooks)),
         ConfigKey(.prefix("lxc.hook.", suffixes: ContainerConfig.appliedHooks), .list, .text, .applied),
-        ConfigKey(.prefix("lxc.hook.", suffixes: ["pre-mount", "stop", "clone", "destroy"]),
+        ConfigKey(.prefix("lxc.hook.", suffixes: ["stop", "clone", "destroy"]),
                   .list, .text, .notApplied(hooks)),
         ConfigKey(.exact("lxc.hook.version"), .single, .boolean, .notApplied(hooks)),
 

@@ -71,10 +71,10 @@ public struct ContainerConfig: Sendable {
     /// namespaces the container joins instead of making its own, by kind ("net").
     public var sharedNamespaces: [String: String]
     public static let shareableNamespaces = ["net", "uts", "ipc"]
-    /// lxc.hook.pre-start, mount, autodev, start-host, start and post-stop, by type: the
+    /// lxc.hook.pre-start, pre-mount, mount, autodev, start-host, start and post-stop, by type: the
     /// command lines in file order.
     public var hooks: [String: [String]]
-    public static let appliedHooks = ["pre-start", "mount", "autodev", "start-host", "start", "post-stop"]
+    public static let appliedHooks = ["pre-start", "pre-mount", "mount", "autodev", "start-host", "start", "post-stop"]
     /// Settings with a non-empty value whose key swrun knows but does not apply yet, with
     /// the reason; the runtime warns about them.
     public var notYetApplied: [(setting: ConfigSetting, reason: String)]

@@ -34,3 +34,17 @@ public struct IDMap: Sendable, Equatable {
         return map
     }
 }
+
+extension [IDMap] {
+    /// The overflow id (nobody): what a container sees for a host id outside its maps.
+    public static let overflowID: UInt32 = 65534
+
+    /// Host id `id` as the container sees it, through the maps of `kind`: shifted back into
+    /// the container's range, or the overflow id where no map holds it. Without maps of
+    /// that kind (a privileged container), the id as it is.
+    public func containerID(ofHost id: UInt32, _ kind: IDMap.Kind) -> UInt32 {
+        let maps = filter { $0.kind == kind }
+        guard !maps.isEmpty else { return id }
+        return maps.first { id >= $0.hostID && id - $0.hostID < $0.count }.map { $0.containerID + (id - $0.hostID) } ?? Self.overflowID
+    }
+}

@@ -116,7 +116,7 @@ struct FixtureError: Error, CustomStringConvertible {
         fixtures = try ImageFixtures()
         // Logins go to the fixtures' own file, never to root's ~/.docker/config.json.
         caches = ["LXC_CACHE_PATH": fixtures.path + "/lxc-cache", "SWRUN_CACHE_PATH": fixtures.path + "/swrun-cache",
-                  "REGISTRY_AUTH_FILE": fixtures.path + "/auth.json"]
+                  "REGISTRY_AUTH_FILE": fixtures.path + "/auth.json", "SWRUN_REGISTRIES_CONF": fixtures.path + "/registries.conf"]
     }
 
     func swrun(_ arguments: [String], timeout: TimeInterval = 120, input: String? = nil, cache: String? = nil) throws -> Swrun.Result {
@@ -662,6 +662,74 @@ struct FixtureError: Error, CustomStringConvertible {
         #expect(try swrun(["destroy", "-n", name, "-P", sandbox.path]).status == 0)
     }
 
+    /// export and commit of an unprivileged overlay container write the owners it sees
+    /// (its host ids shifted back through lxc.idmap), not the host's: the committed image
+    /// runs privileged with the same owners, and the export lists them.
+    @Test func exportAndCommitOfAnUnprivilegedContainerShowItsOwnIDs() throws {
+        let registry = try fixtures.startRegistry()
+        let name = sandbox.name("unpriv")
+        chmod(sandbox.path, 0o711)
+        let maps = sandbox.write("maps.conf", "lxc.net.0.type = empty\nlxc.idmap = u 0 320000 65536\nlxc.idmap = g 0 320000 65536\n")
+        #expect(try swrun(["create", "-n", name, "-t", registry + "/fixture/busybox:v2s2", "--unprivileged", "-P", sandbox.path, "-f", maps]).status == 0)
+        let ran = try sandbox.execute(name, ["sh", "-c", "touch /made; echo x > /owned; chown 1234:5678 /owned; echo changed > /etc/layer2"])
+        #expect(ran.status == 0, "\(ran.stderr)")
+        let owner = try FileManager.default.attributesOfItem(atPath: "\(sandbox.path)/\(name)/overlay/delta/owned")[.ownerAccountID] as? Int
+        #expect(owner == 321234, "on the host, the file is the shifted id's")
+
+        let exported = sandbox.path + "/unpriv.tar"
+        #expect(try swrun(["export", "-n", name, "-P", sandbox.path, "-o", exported]).status == 0)
+        let listing = try fixtures.shell("tar --numeric-owner -tvf '\(exported)'")
+        func owners(_ path: String) -> String? {
+            listing.split(separator: "\n").first { $0.hasSuffix(" " + path) }.map { String($0.split(separator: " ", omittingEmptySubsequences: true)[1]) }
+        }
+        #expect(owners("./made") == "0/0" && owners("./owned") == "1234/5678" && owners("./bin/busybox") == "0/0" && owners("./") == "0/0", "\(listing)")
+        let hostOwned = listing.split(separator: "\n").filter { $0.split(separator: " ", omittingEmptySubsequences: true)[1].hasPrefix("32") }
+        #expect(hostOwned.isEmpty, "no host id is left: \(hostOwned)")
+        #expect(!FileManager.default.fileExists(atPath: "\(sandbox.path)/\(name)/.export-owners"))
+
+        let committed = try swrun(["commit", "-P", sandbox.path, name, "localhost/committed/unpriv:v1"])
+        #expect(committed.status == 0, "\(committed.stderr)")
+        let inside = try swrun(["run", "--rm", "-P", sandbox.path, "-f", sandbox.emptyConfig, "localhost/committed/unpriv:v1", "--",
+                                "stat -c %u:%g /made /owned /etc/layer2; cat /etc/layer2"])
+        #expect(inside.stdout == "0:0\n1234:5678\n0:0\nchanged\n", "\(inside.stdout) \(inside.stderr)")
+        #expect(try swrun(["image", "rm", "localhost/committed/unpriv:v1"]).status == 0)
+        #expect(try swrun(["destroy", "-n", name, "-P", sandbox.path]).status == 0)
+    }
+
+    /// Where the layer store's filesystem refuses idmapped mounts (ext2, whose driver has no
+    /// idmap support on this kernel, while it keeps the trusted.* attributes overlayfs needs: a
+    /// loop image mounted in the test's own mount namespace holds the cache), an unprivileged container's
+    /// first start copies the layers it needs into its own directory, shifted to its ids, says
+    /// so once, and later starts use the copies; the shared layers stay root's.
+    @Test func layersOnAFilesystemWithoutIdmapsAreCopiedShifted() throws {
+        let registry = try fixtures.startRegistry()
+        let name = sandbox.name("shifted")
+        chmod(sandbox.path, 0o711)
+        let maps = sandbox.write("maps.conf", "lxc.net.0.type = empty\nlxc.idmap = u 0 330000 65536\nlxc.idmap = g 0 330000 65536\n")
+        let cache = fixtures.path + "/ext2-cache"
+        try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        process.arguments = ["-m", "--propagation", "private", "sh", "-c", """
+            truncate -s 64M "$1.img" && mkfs.ext2 -q "$1.img" && mount -o loop "$1.img" "$1" && S="$2" && P="$3" && N="$4"
+            "$S" create -n "$N" -t "$5" --unprivileged -P "$P" -f "$6" >/dev/null 2>&1 || exit 9
+            "$S" execute -n "$N" -P "$P" -- sh -c 'stat -c %u:%g /bin/busybox /etc/layer2; echo changed > /etc/layer2'
+            echo ---
+            "$S" execute -n "$N" -P "$P" -- cat /etc/layer2
+            echo ---
+            stat -c %u "$P/$N/overlay/shifted"/* | sort -u
+            find "$1/oci/layers" -name busybox -exec stat -c %u {} +
+            "$S" destroy -n "$N" -P "$P" >/dev/null
+            """, "sh", cache, Swrun.binary, sandbox.path, name, registry + "/fixture/busybox:v2s2", maps]
+        process.environment = ProcessInfo.processInfo.environment.merging(caches.merging(["SWRUN_CACHE_PATH": cache]) { $1 }) { $1 }
+        let result = try Swrun.runProcess(process, timeout: 120)
+        #expect(result.status == 0 && result.stdout == "0:0\n0:0\n---\nchanged\n---\n330000\n0\n", "\(result.stdout) \(result.stderr)")
+        let told = result.stderr.components(separatedBy: "cannot be idmapped").count - 1
+        #expect(told == 3 && result.stderr.contains("copying it, shifted to the container's ids"), "each of the 3 layers once, at the first start: \(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(sandbox.path)/\(name)"))
+        try? FileManager.default.removeItem(atPath: cache + ".img")
+    }
+
     @Test func layersDownloadInParallel() throws {
         try fixtures.shell("bash '\(ImageFixtures.scripts)/make-oci-layout.sh' '\(fixtures.path)/oci'"
             + " && bash '\(ImageFixtures.scripts)/make-static-registry.sh' '\(fixtures.path)/oci' '\(fixtures.path)/static' fixture/busybox")
@@ -748,7 +816,7 @@ struct FixtureError: Error, CustomStringConvertible {
     }
 
     /// Plain HTTP only for a registry on this machine by its exact name, or one listed in
-    /// SWRUN_INSECURE_REGISTRIES: a name that merely starts with `localhost` (here made to
+    /// registries.conf (podman's file; the fixture's here) or SWRUN_INSECURE_REGISTRIES: a name that merely starts with `localhost` (here made to
     /// reach 127.0.0.1 by an /etc/hosts of a private mount namespace) is HTTPS only.
     @Test func plainHTTPOnlyForThisMachineOrListedRegistries() throws {
         try fixtures.shell("bash '\(ImageFixtures.scripts)/make-oci-layout.sh' '\(fixtures.path)/oci'"
@@ -767,10 +835,17 @@ struct FixtureError: Error, CustomStringConvertible {
         }
         let lookalike = "localhost.example.org:\(port)/fixture/busybox:single"
         let refused = try pull(lookalike)
-        #expect(refused.status != 0 && refused.stderr.contains("SWRUN_INSECURE_REGISTRIES"), "\(refused.stderr)")
+        #expect(refused.status != 0 && refused.stderr.contains("SWRUN_INSECURE_REGISTRIES")
+                && refused.stderr.contains("list it as insecure in \(fixtures.path)/registries.conf"), "\(refused.stderr)")
         #expect(!(try swrun(["images"])).stdout.contains("localhost.example.org"))
         let listed = try pull(lookalike, insecure: "localhost.example.org:\(port)")
         #expect(listed.status == 0, "\(listed.stderr)")
+        #expect(try swrun(["image", "rm", lookalike]).status == 0)
+        try "[[registry]]\nlocation = \"localhost.example.org:\(port)\"\ninsecure = true\n"
+            .write(toFile: fixtures.path + "/registries.conf", atomically: false, encoding: .utf8)
+        let fromFile = try pull(lookalike)
+        #expect(fromFile.status == 0, "\(fromFile.stderr)")
+        try? FileManager.default.removeItem(atPath: fixtures.path + "/registries.conf")
         let local = try pull("localhost:\(port)/fixture/busybox:single")
         #expect(local.status == 0, "\(local.stderr)")
     }

@@ -179,6 +179,93 @@ import Testing
         #expect(misuse.status != 0 && misuse.stderr.contains("goes with -e"), "\(misuse.stderr)")
     }
 
+    /// lxc-copy -e -t -m overlay=: the copy's changes on a tmpfs (none reach its directory on
+    /// disk) and its writes to the host directory in an upper of its own; all gone at stop.
+    @Test func anEphemeralCopyOnATmpfsWritesNothingToDisk() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("orig"), ephemeral = sandbox.name("tmp")
+        try sandbox.create(name)
+        let site = sandbox.path + "/site"
+        try FileManager.default.createDirectory(atPath: site, withIntermediateDirectories: false)
+        _ = sandbox.write("site/index.html", "host page\n")
+        let started = try Swrun.run(["copy", "-n", name, "-N", ephemeral, "-e", "-t", "-m", "overlay=\(site):/srv/www", "-P", sandbox.path])
+        #expect(started.status == 0, "\(started.stderr)")
+        let made = config(sandbox, ephemeral)
+        let script = try #require(value("lxc.hook.pre-mount", in: made))
+        #expect(script.hasPrefix("\(sandbox.path)/\(ephemeral)/pre-start-"))
+        let entry = try #require(value("lxc.mount.entry", in: made))
+        #expect(entry.hasPrefix("\(site) srv/www overlay lowerdir=\(site),upperdir=\(sandbox.path)/\(ephemeral)/delta#")
+                && entry.hasSuffix(",create=dir"), "\(entry)")
+        let seen = try Swrun.run(["attach", "-n", ephemeral, "-P", sandbox.path, "--", "sh", "-c",
+                                  "hostname; cat /srv/www/index.html; echo mine > /srv/www/index.html; echo scratch > /scratch; cat /srv/www/index.html /scratch"])
+        #expect(seen.stdout == "\(ephemeral)\nhost page\nmine\nscratch\n", "\(seen.stdout) \(seen.stderr)")
+        #expect((try? String(contentsOfFile: site + "/index.html", encoding: .utf8)) == "host page\n", "the host's directory is the lower")
+        let delta = "\(sandbox.path)/\(ephemeral)/overlay/delta"
+        #expect(!FileManager.default.fileExists(atPath: delta + "/scratch"), "the changes are on the tmpfs")
+        let uppers = try FileManager.default.contentsOfDirectory(atPath: "\(sandbox.path)/\(ephemeral)").filter { $0.hasPrefix("delta#") }
+        #expect(uppers.count == 1 && FileManager.default.fileExists(atPath: "\(sandbox.path)/\(ephemeral)/\(uppers[0])/index.html"))
+        #expect(!(try hostMountInfo()).contains(sandbox.path), "the tmpfs is in the start's mount namespace only")
+        #expect(try Swrun.run(["stop", "-k", "-n", ephemeral, "-P", sandbox.path]).status == 0)
+        for _ in 0..<100 where FileManager.default.fileExists(atPath: "\(sandbox.path)/\(ephemeral)") { usleep(20_000) }
+        #expect(!FileManager.default.fileExists(atPath: "\(sandbox.path)/\(ephemeral)"))
+        let kept = try Swrun.run(["copy", "-n", name, "-e", "-t", "-D", "-P", sandbox.path])
+        #expect(kept.status != 0 && kept.stderr.contains("-t puts an ephemeral copy's changes on a tmpfs"), "\(kept.stderr)")
+        let bad = try Swrun.run(["copy", "-n", name, "-e", "-m", "tmpfs=/x", "-P", sandbox.path])
+        #expect(bad.status != 0 && bad.stderr.contains("neither bind= nor overlay="), "\(bad.stderr)")
+    }
+
+    /// lxc-copy -R: the directory, the paths in the config and the hostname follow the new
+    /// name, the MAC addresses stay; LXC's tools see the new name only.
+    @Test func aRenamedContainerIsFoundByItsNewNameOnly() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("old"), renamed = sandbox.name("new")
+        let settings = sandbox.write("net.conf", "lxc.net.0.type = empty\nlxc.net.1.type = veth\nlxc.net.1.link = nobr0\nlxc.net.1.hwaddr = 00:16:3e:12:34:56\nlxc.console.logfile = \(sandbox.path)/\(name)/console.log\n")
+        try sandbox.create(name, config: settings)
+        #expect(try sandbox.execute(name, ["sh", "-c", "echo kept > /mark"], options: ["-s", "lxc.net.1.type=empty"]).status == 0)
+        let result = try Swrun.run(["copy", "-R", "-n", name, "-N", renamed, "-P", sandbox.path])
+        #expect(result.status == 0 && result.stdout == "Renamed container \(name) to \(renamed)\n", "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(sandbox.path)/\(name)"))
+        let made = config(sandbox, renamed)
+        #expect(value("lxc.rootfs.path", in: made) == "dir:\(sandbox.path)/\(renamed)/rootfs")
+        #expect(value("lxc.uts.name", in: made) == renamed)
+        #expect(value("lxc.console.logfile", in: made) == "\(sandbox.path)/\(renamed)/console.log")
+        #expect(value("lxc.net.1.hwaddr", in: made) == "00:16:3e:12:34:56")
+        let ran = try sandbox.execute(renamed, ["sh", "-c", "hostname; cat /etc/hostname /mark"], options: ["-s", "lxc.net.1.type=empty"])
+        #expect(ran.stdout == "\(renamed)\n\(renamed)\nkept\n", "\(ran.stderr)")
+        let gone = try Swrun.run(["info", "-n", name, "-P", sandbox.path])
+        #expect(gone.status != 0)
+
+        let listing = Process()
+        listing.executableURL = URL(fileURLWithPath: "/usr/bin/lxc-ls")
+        listing.arguments = ["-P", sandbox.path, "-1"]
+        #expect(try Swrun.runProcess(listing).stdout.split(separator: "\n") == [Substring(renamed)])
+        let info = Process()
+        info.executableURL = URL(fileURLWithPath: "/usr/bin/lxc-info")
+        info.arguments = ["-P", sandbox.path, "-n", renamed, "-s"]
+        let state = try Swrun.runProcess(info)
+        #expect(state.status == 0 && state.stdout.contains("STOPPED"), "\(state.stdout) \(state.stderr)")
+    }
+
+    /// A renamed snapshot clone is still known by what it stands on; a container that clones
+    /// stand on is not renamed (their configs name its files), as LXC refuses it too.
+    @Test func renamingKeepsSnapshotDependencies() throws {
+        let sandbox = try Sandbox(), name = sandbox.name("orig"), snapshot = sandbox.name("snap"), renamed = sandbox.name("moved")
+        try sandbox.create(name)
+        #expect(try Swrun.run(["copy", "-n", name, "-N", snapshot, "-s", "-P", sandbox.path]).status == 0)
+        let refused = try Swrun.run(["copy", "-R", "-n", name, "-N", renamed, "-P", sandbox.path])
+        #expect(refused.status != 0 && refused.stderr.contains("snapshot clones") && refused.stderr.contains(snapshot), "\(refused.stderr)")
+        #expect(FileManager.default.fileExists(atPath: "\(sandbox.path)/\(name)/config"))
+
+        let moved = try Swrun.run(["copy", "-R", "-n", snapshot, "-N", renamed, "-P", sandbox.path])
+        #expect(moved.status == 0, "\(moved.stderr)")
+        #expect(value("lxc.rootfs.path", in: config(sandbox, renamed)) == "overlay:\(sandbox.path)/\(name)/rootfs:\(sandbox.path)/\(renamed)/overlay/delta")
+        #expect((try? String(contentsOfFile: "\(sandbox.path)/\(name)/lxc_snapshots", encoding: .utf8)) == "\(sandbox.path)\n\(renamed)\n")
+        let ran = try sandbox.execute(renamed, ["hostname"])
+        #expect(ran.stdout == renamed + "\n", "\(ran.stderr)")
+        let mixed = try Swrun.run(["copy", "-R", "-n", renamed, "-N", snapshot, "-s", "-P", sandbox.path])
+        #expect(mixed.status != 0 && mixed.stderr.contains("--snapshot does not go with -R"), "\(mixed.stderr)")
+        #expect(try Swrun.run(["destroy", "-n", renamed, "-P", sandbox.path]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: "\(sandbox.path)/\(name)/lxc_snapshots"))
+    }
+
     /// lxc-snapshot's layout and listing: swrun's snapshots are LXC's, restored in place (the
     /// snapshots stay) or as a new container, destroyed one by one, ALL, or with destroy -s.
     @Test func snapshotsAreTakenListedRestoredAndDestroyedAsLXCDoes() throws {

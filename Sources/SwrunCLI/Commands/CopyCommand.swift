@@ -13,15 +13,22 @@ enum CopyCommand: Command {
         original's files (lxc.rootfs.path = overlay:ORIGINAL/rootfs:COPY/overlay/delta), in
         LXC's layout and files (lxc_snapshots, lxc_rdepends): the original cannot be destroyed
         while a snapshot stands on it. -e makes an ephemeral snapshot (lxc.ephemeral = 1,
-        destroyed when it stops) and starts it; with -D it stays.
+        destroyed when it stops) and starts it; with -D it stays; with -t its changes go to a
+        tmpfs (an lxc.hook.pre-mount script, as lxc-copy writes it). -m binds a host directory
+        into an ephemeral copy, or (overlay=) lays the copy's own upper directory over it.
+        -R renames a stopped container in place (as lxc-copy -R: its MAC addresses kept, its
+        hostname renamed unless -K); one with snapshots or snapshot clones is refused.
         Examples:  swrun copy -n web -N web2
                    swrun copy -n web -N try -s
                    swrun copy -n web -e -m bind=/srv/data:/data:ro
+                   swrun copy -n web -e -t -m overlay=/srv/site:/var/www
+                   swrun copy -n web -N www -R
         """,
         options: [
             CommonOptions.name, CommonOptions.lxcPath,
             .init(short: "N", long: "newname", value: "NEWNAME", help: "The copy's name (with -e, a random one by default)."),
             .init(short: "p", long: "newpath", value: "NEWPATH", help: "The copy's LXCPATH (default: the original's)."),
+            .init(short: "R", long: "rename", value: nil, help: "Rename the container to NEWNAME instead of copying it."),
             .init(short: "s", long: "snapshot", value: nil, help: "An overlay over the original's files instead of a copy of them."),
             .init(short: "B", long: "backingstorage", value: "BACKINGSTORE", help: "dir or overlay (overlay needs -s for a directory container)."),
             .init(short: "K", long: "keepname", value: nil, help: "Keep the original's hostname."),
@@ -30,15 +37,17 @@ enum CopyCommand: Command {
             .init(short: "D", long: "keepdata", value: nil, help: "With -e: the snapshot stays after it stops."),
             .init(short: "d", long: "daemon", value: nil, help: "With -e: return once it runs (the default)."),
             .init(short: "F", long: "foreground", value: nil, help: "With -e: stay on its console until it stops."),
-            .init(short: "m", long: "mount", value: "bind=SRC[:DEST][:ro]", help: "With -e: bind a host directory into the copy (comma-separated, repeatable).", repeats: true),
+            .init(short: "t", long: "tmpfs", value: nil, help: "With -e: the copy's changes on a tmpfs, lost when it stops."),
+            .init(short: "m", long: "mount", value: "{bind,overlay}=SRC[:DEST]", help: "With -e: bind a host directory into the copy (bind=SRC[:DEST][:ro]), or an overlay of it written in the copy (overlay=SRC[:DEST]); comma-separated, repeatable.", repeats: true),
             .init(short: "a", long: "allowrunning", value: nil, help: "Copy a running container (its files may change meanwhile)."),
         ])
     static let requiredOptions = ["name"]
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         let name = try arguments.required("name", of: spec)
+        if arguments.flag("rename") { return try rename(name, arguments) }
         let ephemeral = arguments.flag("ephemeral")
-        for flag in ["keepdata", "daemon", "foreground", "mount"] where arguments.flag(flag) && !ephemeral {
+        for flag in ["keepdata", "daemon", "foreground", "mount", "tmpfs"] where arguments.flag(flag) && !ephemeral {
             throw SwrunError(.invalidArgument, "--\(flag) goes with -e (an ephemeral copy that is started)", hint: "add -e, or drop --\(flag)")
         }
         guard let newName = arguments.value("newname") ?? (ephemeral ? randomName(for: name) : nil) else {
@@ -53,6 +62,7 @@ enum CopyCommand: Command {
         options.keepMAC = arguments.flag("keepmac")
         options.ephemeral = ephemeral && !arguments.flag("keepdata")
         options.allowRunning = arguments.flag("allowrunning")
+        options.tmpfs = arguments.flag("tmpfs")
         for value in arguments.values("mount") { options.mounts += try CopyMount.parse(value) }
         let store = try arguments.store()
         let copier = ContainerCopier(store: store, name: name, layerStore: LayerStore(store: imageCatalog().ociStore),
@@ -72,6 +82,22 @@ enum CopyCommand: Command {
         }
         try ContainerMonitor.startDetached(MonitorRequest(name: newName, lxcPath: target.lxcPath, settings: [], command: [], explain: false,
                                                           settleMilliseconds: ContainerMonitor.defaultSettleMilliseconds))
+        return 0
+    }
+
+    /// lxc-copy -R: only -N (and -K, to keep the hostname) go with it.
+    static func rename(_ name: String, _ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
+        let others = ["newpath", "snapshot", "backingstorage", "keepmac", "ephemeral", "keepdata", "daemon", "foreground", "tmpfs", "mount", "allowrunning"]
+        if let other = others.first(where: arguments.flag) {
+            throw SwrunError(.invalidArgument, "--\(other) does not go with -R (a rename in place)", hint: "drop --\(other), or copy without -R")
+        }
+        guard let newName = arguments.value("newname") else {
+            throw SwrunError(.invalidArgument, "swrun copy -R needs the new name", hint: "give -N NEWNAME")
+        }
+        try requireRoot("swrun copy -R")
+        let renamer = ContainerRenamer(store: try arguments.store(), name: name, layerStore: LayerStore(store: imageCatalog().ociStore))
+        try renamer.rename(to: newName, keepHostname: arguments.flag("keepname"))
+        print("Renamed container \(name) to \(newName)")
         return 0
     }
 

@@ -21,6 +21,8 @@ public struct ImageCommit {
         public var changes: [String] = []
         public var author: String?
         public var message: String?
+        /// An unprivileged container's maps: the layer's owners as it sees them.
+        public var idMaps: [IDMap] = []
         public init() {}
     }
 
@@ -48,7 +50,7 @@ public struct ImageCommit {
         try FileSystem.makeDirectories(store.blobs, mode: 0o755)
         let partial = store.blobs + "/.commit-\(getpid())"
         defer { unlink(partial) }
-        let layer = try LayerDiff.write(directory, overlayMarks: base != nil, to: partial)
+        let layer = try LayerDiff.write(directory, overlayMarks: base != nil, idMaps: options.idMaps, to: partial)
         if !FileSystem.exists(store.blobPath(layer.digest)) {
             guard rename(partial, store.blobPath(layer.digest)) == 0 else { throw SwrunError.system("cannot keep the layer", Errno.current) }
         }
@@ -121,14 +123,19 @@ public struct ImageCommit {
             run[instruction == "CMD" ? "Cmd" : "Entrypoint"] = .array(try words(argument, or: bad).map { .string($0) })
         case "ENV":
             var environment = run["Env"]?.array?.compactMap(\.string) ?? []
-            for (key, value) in try pairs(argument, or: bad) {
-                environment.removeAll { $0.hasPrefix(key + "=") }
-                environment.append(key + "=" + value)
+            for (key, value) in try pairs(argument, environment: environment, or: bad) {
+                // Where the key is already, as Docker replaces it; else last.
+                if let index = environment.firstIndex(where: { $0.hasPrefix(key + "=") }) {
+                    environment[index] = key + "=" + value
+                } else {
+                    environment.append(key + "=" + value)
+                }
             }
             run["Env"] = .array(environment.map { .string($0) })
         case "LABEL":
             var labels = run["Labels"]?.object ?? [:]
-            for (key, value) in try pairs(argument, or: bad) { labels[key] = .string(value) }
+            let environment = run["Env"]?.array?.compactMap(\.string) ?? []
+            for (key, value) in try pairs(argument, environment: environment, or: bad) { labels[key] = .string(value) }
             run["Labels"] = .object(labels)
         case "WORKDIR": run["WorkingDir"] = .string(argument)
         case "USER": run["User"] = .string(argument)
@@ -155,19 +162,18 @@ public struct ImageCommit {
         return array.compactMap(\.string)
     }
 
-    /// KEY=VALUE pairs (quotes around a value dropped), or one "KEY VALUE".
-    private static func pairs(_ argument: String, or bad: (String) -> SwrunError) throws(SwrunError) -> [(String, String)] {
-        func unquoted(_ text: Substring) -> String {
-            text.count >= 2 && text.first == "\"" && text.last == "\"" ? String(text.dropFirst().dropLast()) : String(text)
+    /// KEY=VALUE pairs, or one "KEY VALUE", read as Docker reads them (DockerfileWords), with
+    /// the variables of `environment` (the image's ENV so far).
+    private static func pairs(_ argument: String, environment: [String], or bad: (String) -> SwrunError) throws(SwrunError) -> [(String, String)] {
+        var variables: [String: String] = [:]
+        for entry in environment {
+            let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            variables[String(parts[0])] = parts.count == 2 ? String(parts[1]) : ""
         }
-        guard argument.contains("=") else {
-            let parts = argument.split(separator: " ", maxSplits: 1)
-            guard parts.count == 2 else { throw bad("give KEY=VALUE") }
-            return [(String(parts[0]), unquoted(parts[1].drop { $0 == " " }))]
-        }
-        return try argument.split(separator: " ").map { (item) throws(SwrunError) -> (String, String) in
-            guard let equals = item.firstIndex(of: "="), equals != item.startIndex else { throw bad("'\(item)' is not KEY=VALUE") }
-            return (String(item[..<equals]), unquoted(item[item.index(after: equals)...]))
+        do {
+            return try DockerfileWords.pairs(argument, environment: variables).map { ($0.key, $0.value) }
+        } catch {
+            throw bad(error.description)
         }
     }
 }

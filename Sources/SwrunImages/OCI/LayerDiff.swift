@@ -1,5 +1,6 @@
 import CLinux
 import Glibc
+import SwrunConfig
 import SwrunSystem
 
 /// A directory as an OCI layer (an uncompressed tar, whose digest is also its diff_id). For an
@@ -7,7 +8,9 @@ import SwrunSystem
 /// 0/0) is written as an empty `.wh.NAME`, an opaque directory (trusted.overlay.opaque=y) gets
 /// a `.wh..wh..opq` after it. Owners are numeric; hard links stay links; of the extended
 /// attributes, those an image may carry (user.*, file capabilities), as the unpacker keeps
-/// them. Names are sorted, so one tree always gives one digest.
+/// them. Names are sorted, so one tree always gives one digest. With the idmaps of an
+/// unprivileged container, owners are written as the container sees them (host ids shifted
+/// back), not as they are on the host.
 public enum LayerDiff {
     public struct Layer: Sendable {
         public var digest: String
@@ -15,12 +18,12 @@ public enum LayerDiff {
     }
 
     /// Writes the layer of `directory` to the file `path`.
-    public static func write(_ directory: String, overlayMarks: Bool, to path: String) throws(SwrunError) -> Layer {
+    public static func write(_ directory: String, overlayMarks: Bool, idMaps: [IDMap] = [], to path: String) throws(SwrunError) -> Layer {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SwrunError.system("cannot write the layer \(path)", Errno.current) }
         defer { close(fd) }
         let writer = TarWriter(fd: fd)
-        var walk = Walk(writer: writer, overlayMarks: overlayMarks)
+        var walk = Walk(writer: writer, overlayMarks: overlayMarks, idMaps: idMaps)
         let root = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard root >= 0 else { throw SwrunError.system("cannot open \(directory)", Errno.current) }
         defer { close(root) }
@@ -32,6 +35,7 @@ public enum LayerDiff {
     private struct Walk {
         let writer: TarWriter
         let overlayMarks: Bool
+        let idMaps: [IDMap]
         /// The first name of each file with several, by device and inode.
         var linked: [String: String] = [:]
 
@@ -47,7 +51,8 @@ public enum LayerDiff {
                 throw SwrunError.system("cannot read \(described)", Errno.current)
             }
             let type = status.st_mode & S_IFMT
-            var entry = TarEntry(path: path, kind: .file, mode: UInt32(status.st_mode & 0o7777), uid: status.st_uid, gid: status.st_gid,
+            var entry = TarEntry(path: path, kind: .file, mode: UInt32(status.st_mode & 0o7777),
+                                 uid: idMaps.containerID(ofHost: status.st_uid, .uid), gid: idMaps.containerID(ofHost: status.st_gid, .gid),
                                  modificationTime: Int64(status.st_mtim.tv_sec), size: 0, extendedAttributes: [:])
             if overlayMarks && type == S_IFCHR && status.st_rdev == 0 {
                 // overlayfs's whiteout: the name is gone from the layers below.

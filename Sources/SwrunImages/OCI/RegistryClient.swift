@@ -164,7 +164,8 @@ public final class RegistryClient {
         } catch where error.message.hasPrefix("the TLS handshake") && !security.allowsPlainHTTP(reference.apiHost) {
             var error = error
             error.hint = (error.hint.map { $0 + "; " } ?? "")
-                + "if \(reference.apiHost) serves only plain HTTP, list it in SWRUN_INSECURE_REGISTRIES (plain HTTP is used for no other registry but this machine's)"
+                + "if \(reference.apiHost) serves only plain HTTP, list it as insecure in \(security.configFile) ([[registry]] location = \"\(reference.apiHost)\" insecure = true) or in SWRUN_INSECURE_REGISTRIES (plain HTTP is used for no other registry but this machine's)"
+                + (security.configProblem.map { "; note that \($0), so its entries were not read" } ?? "")
             throw error
         }
     }

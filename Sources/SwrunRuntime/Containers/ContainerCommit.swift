@@ -15,6 +15,8 @@ public enum ContainerCommit {
         let directory = store.directory(of: name)
         let sidecar = try ContainerSidecar.load(from: directory)
         let commit = ImageCommit(store: images)
+        var options = options
+        options.idMaps = config.idmaps
         if let overlay = config.rootOverlay, let base = commit.base(sidecar.image, matching: overlay.lowers) {
             return try commit.commit(overlay.upper, over: base.manifest, as: target, options: options)
         }

@@ -21,9 +21,13 @@ public struct ContainerCopier {
         public var keepMAC = false
         /// -e: lxc.ephemeral = 1, removed when it stops.
         public var ephemeral = false
+        /// -t: the ephemeral copy's changes on a tmpfs (lxc-copy's pre-mount script mounts it
+        /// over LXCPATH/NEW/overlay in the start's mount namespace): nothing it writes reaches
+        /// the disk. Over an overlay container, the original's changes are its top lower layer.
+        public var tmpfs = false
         /// -a: copy a running container (its files may be changing).
         public var allowRunning = false
-        /// -m bind=SRC[:DEST][:ro|rw]: bind mounts of the copy.
+        /// -m bind=SRC[:DEST][:ro|rw], overlay=SRC[:DEST]: mounts of the copy.
         public var mounts: [CopyMount] = []
         /// The copy's directory exists already, holding only what must stay (a snapshot
         /// restored in place keeps its container's snaps/).
@@ -63,6 +67,15 @@ public struct ContainerCopier {
                              hint: "stop it first, or pass -a to copy it anyway")
         }
         let config = try store.config(of: name)
+        if options.tmpfs {
+            guard options.ephemeral else {
+                throw SwrunError(.invalidArgument, "-t puts an ephemeral copy's changes on a tmpfs; a kept copy (-D) would lose them at each stop",
+                                 hint: "drop -D, or drop -t")
+            }
+            if let chosen = options.backingStore, chosen != .overlay {
+                throw SwrunError(.invalidArgument, "-t needs an overlay copy, not -B \(chosen.rawValue)", hint: "drop -B, or give -B overlay")
+            }
+        }
         let rootfs = try plannedRootfs(config, options: options, copy: copy)
 
         try FileSystem.makeDirectories(target.lxcPath, mode: 0o755)
@@ -120,10 +133,13 @@ public struct ContainerCopier {
     private func plannedRootfs(_ config: ContainerConfig, options: Options, copy: ContainerAddress) throws(SwrunError) -> PlannedRootfs {
         let upper = FileSystem.join(copy.directory, "overlay/delta")
         let original = ContainerSpec.rootfsPath(config, directory: store.directory(of: name))
-        let chosen = options.backingStore ?? Self.defaultStore(copying: config.rootBackend, snapshot: options.snapshot)
+        let chosen = options.backingStore ?? (options.tmpfs ? .overlay : Self.defaultStore(copying: config.rootBackend, snapshot: options.snapshot))
         switch chosen {
         case .overlay:
             if let overlay = config.rootOverlay {
+                // On a tmpfs, which hides the copy's own directory, the original's changes
+                // are read where they are.
+                if options.tmpfs { return .overlay(RootOverlay(lowers: [overlay.upper] + overlay.lowers, upper: upper)) }
                 // The same layers, under a copy of the original's changes (as lxc-copy does).
                 return .overlay(RootOverlay(lowers: overlay.lowers, upper: upper))
             }
@@ -189,7 +205,7 @@ public struct ContainerCopier {
             try FileSystem.makeDirectory(rootfsDirectory, mode: 0o755)
             try FileSystem.makeDirectories(overlay.upper, mode: 0o755)
             try FileSystem.makeDirectories(overlay.work, mode: 0o755)
-            if let original = config.rootOverlay, FileSystem.isDirectory(original.upper) {
+            if let original = config.rootOverlay, FileSystem.isDirectory(original.upper), !overlay.lowers.contains(original.upper) {
                 report("copying the changes of \(name) into \(overlay.upper)")
                 try TreeCopy.copy(original.upper, to: overlay.upper)
             }
@@ -221,8 +237,27 @@ public struct ContainerCopier {
             }
         }
         if options.ephemeral { config.set("lxc.ephemeral", "1") }
-        for mount in options.mounts { config.append("lxc.mount.entry", mount.entry) }
+        if options.tmpfs { config.append("lxc.hook.pre-mount", try writeTmpfsScript(options: options, copy: copy)) }
+        for mount in options.mounts { config.append("lxc.mount.entry", try mount.entry(in: copy.directory)) }
         try config.write()
+    }
+
+    /// lxc-copy -t's pre-mount script, as LXC writes it (LXCPATH/NEW/pre-start-XXXXXX): a tmpfs
+    /// over the copy's overlay directory, and (unless -K) its /etc/hostname there again.
+    private func writeTmpfsScript(options: Options, copy: ContainerAddress) throws(SwrunError) -> String {
+        let overlay = FileSystem.join(copy.directory, "overlay")
+        var script = "#! /bin/sh\nmount -n -t tmpfs -o mode=0755 none \(overlay)\n"
+        if !options.keepName {
+            script += "mkdir -p \(overlay)/delta/etc\necho \(copy.name) > \(overlay)/delta/etc/hostname\n"
+        }
+        var template = Array(FileSystem.join(copy.directory, "pre-start-XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkstemp($0) } ?? -1 }
+        guard fd >= 0 else { throw SwrunError.system("cannot make the tmpfs script in \(copy.directory)", Errno.current) }
+        close(fd)
+        let path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        try FileSystem.writeAtomically(path, script, mode: 0o755)
+        report("the copy's changes go to a tmpfs: they are lost when it stops")
+        return path
     }
 
     /// The copy's /etc/hostname names it, where the original's named the original.
@@ -231,55 +266,101 @@ public struct ContainerCopier {
         case .loop:
             return  // its files are inside the image: it keeps the original's /etc/hostname
         case .directory, .btrfs:
-            RootfsFile.rewrite("/etc/hostname", in: FileSystem.join(copy.directory, "rootfs")) { text in
-                text?.trimmingCharacters(in: " \n") == name ? copy.name + "\n" : nil
-            }
+            HostnameFile.rename(from: name, to: copy.name, inDirectory: FileSystem.join(copy.directory, "rootfs"))
         case .overlay(let overlay):
-            // Read through the layers (the upper copied from the original's first), written
-            // into the copy's own changes. A whiteout in the upper means there is none.
-            var status = stat()
-            if lstat(overlay.upper + "/etc/hostname", &status) == 0 && status.st_mode & S_IFMT == S_IFCHR { return }
-            let current = ([overlay.upper] + overlay.lowers).lazy.compactMap { RootfsFile.read("/etc/hostname", in: $0) }.first
-            guard current?.trimmingCharacters(in: " \n") == name else { return }
-            try FileSystem.makeDirectories(FileSystem.join(overlay.upper, "etc"), mode: 0o755)
-            RootfsFile.rewrite("/etc/hostname", in: overlay.upper, create: true) { _ in copy.name + "\n" }
+            try HostnameFile.rename(from: name, to: copy.name, inOverlay: overlay)
         }
     }
 }
 
-/// lxc-copy's -m bind=SRC[:DEST][:ro|rw]: a host directory bound into the copy.
+/// A rootfs's /etc/hostname that names its container, renamed with it (lxc-copy rewrites
+/// it when it is the old name alone; a hostname of the user's own stays).
+enum HostnameFile {
+    static func rename(from old: String, to new: String, inDirectory rootfs: String) {
+        RootfsFile.rewrite("/etc/hostname", in: rootfs) { text in
+            text?.trimmingCharacters(in: " \n") == old ? new + "\n" : nil
+        }
+    }
+
+    /// Read through the layers (the upper first), written into the upper. A whiteout in the
+    /// upper means there is none.
+    static func rename(from old: String, to new: String, inOverlay overlay: RootOverlay) throws(SwrunError) {
+        var status = stat()
+        if lstat(overlay.upper + "/etc/hostname", &status) == 0 && status.st_mode & S_IFMT == S_IFCHR { return }
+        let current = ([overlay.upper] + overlay.lowers).lazy.compactMap { RootfsFile.read("/etc/hostname", in: $0) }.first
+        guard current?.trimmingCharacters(in: " \n") == old else { return }
+        try FileSystem.makeDirectories(FileSystem.join(overlay.upper, "etc"), mode: 0o755)
+        RootfsFile.rewrite("/etc/hostname", in: overlay.upper, create: true) { _ in new + "\n" }
+    }
+}
+
+/// lxc-copy's -m: bind=SRC[:DEST][:ro|rw], a host directory bound into the copy; or
+/// overlay=SRC[:DEST], an overlay whose lower is the host directory and whose upper and work
+/// directories are the copy's own (LXCPATH/NEW/delta#XXXXXX, work#XXXXXX, as lxc-copy makes
+/// them), so that the container writes over the host's files without changing them.
 public struct CopyMount: Sendable, Equatable {
+    public enum Kind: String, Sendable { case bind, overlay }
+    public var kind: Kind = .bind
     public var source: String
     public var destination: String
     public var readOnly: Bool
 
-    /// "bind=/src:/dest:ro,bind=/src2"; overlay= is lxc-copy's other type, not made by swrun.
+    public init(kind: Kind = .bind, source: String, destination: String, readOnly: Bool = false) {
+        self.kind = kind
+        self.source = source
+        self.destination = destination
+        self.readOnly = readOnly
+    }
+
+    /// "bind=/src:/dest:ro,overlay=/src2:/dest2"; comma-separated, as lxc-copy takes them.
     public static func parse(_ value: String) throws(SwrunError) -> [CopyMount] {
         var mounts: [CopyMount] = []
         for item in value.split(separator: ",") {
-            guard item.hasPrefix("bind=") else {
-                throw SwrunError(.invalidArgument, "-m \(item): swrun binds directories (bind=SRC[:DEST][:ro|rw])",
-                                 hint: "lxc-copy's overlay= mounts are not made by swrun; bind the directory instead")
+            let kind: Kind
+            if item.hasPrefix("bind=") { kind = .bind } else if item.hasPrefix("overlay=") { kind = .overlay } else {
+                throw SwrunError(.invalidArgument, "-m \(item) is neither bind= nor overlay=",
+                                 hint: "give bind=SRC[:DEST][:ro|rw] or overlay=SRC[:DEST]")
             }
-            var parts = item.dropFirst("bind=".count).split(separator: ":").map(String.init)
+            var parts = item.dropFirst(kind.rawValue.count + 1).split(separator: ":").map(String.init)
             var readOnly = false
-            if let last = parts.last, last == "ro" || last == "rw" {
+            if kind == .bind, let last = parts.last, last == "ro" || last == "rw" {
                 readOnly = last == "ro"
                 parts.removeLast()
             }
-            guard (1...2).contains(parts.count), parts.allSatisfy({ $0.hasPrefix("/") && !$0.contains(" ") }) else {
-                throw SwrunError(.invalidArgument, "-m \(item) is not bind=/SRC[:/DEST][:ro|rw]", hint: "give absolute paths without spaces")
+            guard (1...2).contains(parts.count), parts.allSatisfy({ $0.hasPrefix("/") && !$0.contains(" ") && !$0.contains(",") }) else {
+                let form = kind == .bind ? "bind=/SRC[:/DEST][:ro|rw]" : "overlay=/SRC[:/DEST]"
+                throw SwrunError(.invalidArgument, "-m \(item) is not \(form)", hint: "give absolute paths without spaces or commas")
             }
-            mounts.append(CopyMount(source: parts[0], destination: parts.count == 2 ? parts[1] : parts[0], readOnly: readOnly))
+            mounts.append(CopyMount(kind: kind, source: parts[0], destination: parts.count == 2 ? parts[1] : parts[0], readOnly: readOnly))
         }
         return mounts
     }
 
     /// The lxc.mount.entry line: the destination relative to the rootfs, made if missing (a
-    /// file for a file, a directory otherwise).
-    var entry: String {
-        let create = FileSystem.exists(source) && !FileSystem.isDirectory(source) ? "file" : "dir"
-        return "\(source) \(destination.drop { $0 == "/" }) none bind,create=\(create)\(readOnly ? ",ro" : "") 0 0"
+    /// file for a file, a directory otherwise). An overlay's upper and work directories are
+    /// made in `directory` (the copy's), named as lxc-copy names them.
+    func entry(in directory: String) throws(SwrunError) -> String {
+        let target = String(destination.drop { $0 == "/" })
+        switch kind {
+        case .bind:
+            let create = FileSystem.exists(source) && !FileSystem.isDirectory(source) ? "file" : "dir"
+            return "\(source) \(target) none bind,create=\(create)\(readOnly ? ",ro" : "") 0 0"
+        case .overlay:
+            guard FileSystem.isDirectory(source) else {
+                throw SwrunError(.notFound, "-m overlay=\(source): \(source) is not a directory", hint: "an overlay's lower is a host directory")
+            }
+            let upper = try Self.makeUniqueDirectory(FileSystem.join(directory, "delta#"))
+            let work = try Self.makeUniqueDirectory(FileSystem.join(directory, "work#"))
+            return "\(source) \(target) overlay lowerdir=\(source),upperdir=\(upper),workdir=\(work),create=dir"
+        }
+    }
+
+    /// mkdtemp(3) on `prefix` and six random characters.
+    private static func makeUniqueDirectory(_ prefix: String) throws(SwrunError) -> String {
+        var template = Array((prefix + "XXXXXX").utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }
+        guard made != nil else { throw SwrunError.system("cannot make a directory \(prefix)XXXXXX", Errno.current) }
+        return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 

@@ -47,6 +47,15 @@ enum SnapshotDependencies {
         }
     }
 
+    /// A clone renamed from `old` to `new` (its directory moved already): what it depends on
+    /// lists it by its new name.
+    static func move(_ old: ContainerAddress, to new: ContainerAddress) throws(SwrunError) {
+        for ancestor in read(FileSystem.join(new.directory, dependsOn)) where ancestor.exists {
+            let path = FileSystem.join(ancestor.directory, dependents)
+            try write(read(path).map { $0 == old ? new : $0 }, to: path)
+        }
+    }
+
     static func read(_ path: String) -> [ContainerAddress] {
         let lines = ((try? FileSystem.readText(path)) ?? "").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         return stride(from: 0, to: lines.count - 1, by: 2).compactMap { index in

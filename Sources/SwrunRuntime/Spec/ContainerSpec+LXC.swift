@@ -114,6 +114,7 @@ extension ContainerSpec {
         }
         var set = HookSet()
         set.beforeStart = hooks("pre-start")
+        set.beforeMount = hooks("pre-mount")
         set.runtimeCreated = hooks("start-host")
         set.mount = hooks("mount")
         set.autodev = config.autodev ? hooks("autodev") : []

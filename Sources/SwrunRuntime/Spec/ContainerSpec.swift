@@ -235,6 +235,9 @@ public struct Hook: Sendable, Equatable {
 public struct HookSet: Sendable {
     /// Host, before anything is made (lxc.hook.pre-start).
     public var beforeStart: [Hook] = []
+    /// In the mount namespace of the start's own, before the rootfs is mounted there
+    /// (lxc.hook.pre-mount): what it mounts, the rootfs and the container see, the host never.
+    public var beforeMount: [Hook] = []
     /// Host, the container's namespaces made, before its command (lxc.hook.start-host, OCI
     /// prestart and createRuntime); LXC_PID / the state give init's pid.
     public var runtimeCreated: [Hook] = []

@@ -16,6 +16,9 @@ final class LaunchSequence {
     private var hooksRan = false
     /// An overlay or device rootfs mounted (in this process's own mount namespace) for the start.
     private var mountedRootfs = false
+    /// The mount namespace this process left for one of the start's own; back to it at the
+    /// end, which drops the start's (and what the rootfs and pre-mount hooks mounted there).
+    private var hostMountNamespace: Int32?
 
     init(_ request: LaunchRequest) {
         self.request = request
@@ -30,9 +33,13 @@ final class LaunchSequence {
                 beforeCommand: (LaunchedContainer) throws(SwrunError) -> Void = { _ in }) throws(SwrunError) -> LaunchedContainer {
         try ContainerHooks.run(request.spec.hooks.beforeStart)
         hooksRan = true
+        if !request.spec.hooks.beforeMount.isEmpty || request.spec.rootOverlay != nil || request.spec.rootDevice != nil {
+            hostMountNamespace = try RootfsMount.leaveMountNamespace()
+            try ContainerHooks.run(request.spec.hooks.beforeMount)
+        }
         // Before anything reads or writes the rootfs from here: it is the merged view from now on.
         if let overlay = request.spec.rootOverlay {
-            try RootfsMount.mount(overlay, at: request.spec.rootfs, idMaps: request.spec.idMaps)
+            try RootfsMount.mount(overlay, at: request.spec.rootfs, idMaps: request.spec.idMaps, report: warn)
             mountedRootfs = true
         } else if let device = request.spec.rootDevice {
             try RootfsMount.mount(device, at: request.spec.rootfs)
@@ -62,6 +69,10 @@ final class LaunchSequence {
         if mountedRootfs {
             RootfsMount.unmount(at: request.spec.rootfs, overlay: request.spec.rootOverlay)
             mountedRootfs = false
+        }
+        if let namespace = hostMountNamespace {
+            RootfsMount.returnToMountNamespace(namespace)
+            hostMountNamespace = nil
         }
         if !effects.undo() {
             warn("some of what container '\(request.containerName)' changed on the host could not be undone yet; the next stop or start tries again (see \(effects.journal))")

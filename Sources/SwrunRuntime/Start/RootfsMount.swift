@@ -15,8 +15,11 @@ enum RootfsMount {
 
     /// Mounts `overlay` on `rootfs`. With `idMaps` (an unprivileged container), a lower layer
     /// whose files are root's (an image's, unshifted) is seen through an idmapped mount of it,
-    /// so that its root is the container's root: no copy, no chown of shared layers.
-    static func mount(_ overlay: RootOverlay, at rootfs: String, idMaps: [IDMap] = []) throws(SwrunError) {
+    /// so that its root is the container's root: no copy, no chown of shared layers. Where the
+    /// layer's filesystem refuses idmapped mounts, a copy of the layer shifted into the
+    /// container's ids is made once in its own directory and used instead; `report` says so.
+    static func mount(_ overlay: RootOverlay, at rootfs: String, idMaps: [IDMap] = [],
+                      report: (String) -> Void = { _ in }) throws(SwrunError) {
         for lower in overlay.lowers where !FileSystem.isDirectory(lower) {
             throw SwrunError(.notFound, "the rootfs layer \(lower) is missing",
                              hint: "the image's layers were removed from the cache; create the container again from its image")
@@ -25,7 +28,7 @@ enum RootfsMount {
         for directory in [overlay.upper, overlay.work, rootfs] { try FileSystem.makeDirectories(directory, mode: 0o755) }
         try enterOwnMountNamespace()
         var mounted = overlay
-        mounted.lowers = try idMapped(overlay, idMaps)
+        mounted.lowers = try idMapped(overlay, idMaps, report: report)
         let data = mounted.mountData
         guard data.utf8.count <= maximumData else {
             throw SwrunError(.invalidConfig, "the overlay of \(overlay.lowers.count) layers names more than mount(2) takes (\(maximumData) bytes)",
@@ -80,6 +83,24 @@ enum RootfsMount {
         }
     }
 
+    /// enterOwnMountNamespace, keeping the namespace left: returned open, for returnToMountNamespace.
+    static func leaveMountNamespace() throws(SwrunError) -> Int32 {
+        let left = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC)
+        guard left >= 0 else { throw SwrunError.system("cannot open this process's mount namespace (/proc/self/ns/mnt)", Errno.current) }
+        do { try enterOwnMountNamespace() } catch {
+            close(left)
+            throw error
+        }
+        return left
+    }
+
+    /// Back to the namespace leaveMountNamespace left (and its fd closed): the start's own
+    /// goes with all that was mounted in it, once nothing else is in it.
+    static func returnToMountNamespace(_ namespace: Int32) {
+        _ = swrun_setns(namespace, Int32(truncatingIfNeeded: SWRUN_CLONE_NEWNS))
+        close(namespace)
+    }
+
     /// Where the idmapped views of an overlay's lowers are attached: beside its upper directory.
     static func idMappedDirectory(_ overlay: RootOverlay) -> String {
         FileSystem.join(FileSystem.parentPath(overlay.upper), "idmapped")
@@ -87,7 +108,7 @@ enum RootfsMount {
 
     /// The lowers to mount: as they are, or (those owned by root, where the container's root is
     /// another host id) idmapped mounts of them under idMappedDirectory, in this namespace.
-    private static func idMapped(_ overlay: RootOverlay, _ idMaps: [IDMap]) throws(SwrunError) -> [String] {
+    private static func idMapped(_ overlay: RootOverlay, _ idMaps: [IDMap], report: (String) -> Void) throws(SwrunError) -> [String] {
         guard let root = idMaps.first(where: { $0.kind == .uid && $0.containerID == 0 }), root.hostID != 0 else { return overlay.lowers }
         let unshifted = overlay.lowers.map { lower -> Bool in
             var status = stat()
@@ -109,8 +130,13 @@ enum RootfsMount {
             guard tree >= 0 else { throw SwrunError.system("cannot clone the mount of the layer \(lower)", Errno.current) }
             defer { close(tree) }
             guard swrun_mount_set_idmap(tree, namespace) == 0 else {
-                throw SwrunError.system("cannot idmap the layer \(lower) for the container's ids", Errno.current,
-                                        hint: "idmapped mounts need Linux 5.12 and a filesystem that takes them (ext4, xfs, btrfs; tmpfs from 6.3)")
+                let error = Errno.current
+                guard error == Errno(rawValue: EINVAL) || error == Errno(rawValue: EOPNOTSUPP) else {
+                    throw SwrunError.system("cannot idmap the layer \(lower) for the container's ids", error,
+                                            hint: "idmapped mounts need Linux 5.12 and a filesystem that takes them (ext4, xfs, btrfs; tmpfs from 6.3)")
+                }
+                lowers.append(try ShiftedLayer.copy(of: lower, for: overlay, idMaps: idMaps, because: error, report: report))
+                continue
             }
             guard swrun_move_mount(tree, target) == 0 else { throw SwrunError.system("cannot attach the idmapped layer at \(target)", Errno.current) }
             lowers.append(target)
