@@ -51,9 +51,14 @@ public struct BuildImage: Sendable {
         return values
     }
 
+    /// Sets a variable; one set again keeps its place, as in Docker.
     public mutating func setEnvironment(_ name: String, _ value: String) {
-        var entries = environment.filter { !$0.hasPrefix(name + "=") }
-        entries.append(name + "=" + value)
+        var entries = environment
+        if let index = entries.firstIndex(where: { $0.hasPrefix(name + "=") }) {
+            entries[index] = name + "=" + value
+        } else {
+            entries.append(name + "=" + value)
+        }
         run["Env"] = .array(entries.map { .string($0) })
     }
 

@@ -52,16 +52,16 @@ public struct BuildWords {
             let key = String(text.prefix { $0 != " " && $0 != "\t" })
             let rest = text.dropFirst(key.count).drop { $0 == " " || $0 == "\t" }
             guard !rest.isEmpty else {
-                throw SwrunError(.invalidConfig, "'\(text)' has no value", hint: "write KEY=VALUE (or KEY VALUE)")
+                throw SwrunError(.invalidConfig, "give KEY=VALUE (or KEY VALUE)", hint: "a value with spaces goes in quotes: KEY=\"a b\"")
             }
-            return [(key, try expand(String(rest)))]
+            return [(try expand(key), try expand(String(rest)))]
         }
         return try words.map { (word) throws(SwrunError) -> (key: String, value: String?) in
             guard let equals = word.firstIndex(of: "=") else {
                 guard allowsBareKey else { throw SwrunError(.invalidConfig, "'\(word)' is not KEY=VALUE", hint: "write KEY=VALUE; quote values with spaces") }
                 return (word, nil)
             }
-            guard equals != word.startIndex else { throw SwrunError(.invalidConfig, "'\(word)' has no key", hint: "write KEY=VALUE") }
+            guard equals != word.startIndex else { throw SwrunError(.invalidConfig, "'\(word)' is not KEY=VALUE", hint: "write KEY=VALUE") }
             return (String(word[..<equals]), String(word[word.index(after: equals)...]))
         }
     }
@@ -135,7 +135,7 @@ public struct BuildWords {
     }
 
     private func unclosed(_ quote: String, _ text: String) -> SwrunError {
-        SwrunError(.invalidConfig, "an unclosed \(quote) in '\(text)'", hint: "close the quote, or escape it")
+        SwrunError(.invalidConfig, "a \(quote) quote is not closed", hint: "close the quote, or escape it: \(text)")
     }
 
     /// A variable at `index` (which points at `$`); `index` moves past it.
@@ -144,7 +144,7 @@ public struct BuildWords {
         guard index < characters.count else { return "$" }
         if characters[index] == "{" {
             guard let close = characters[index...].firstIndex(of: "}") else {
-                throw SwrunError(.invalidConfig, "an unclosed ${ in '\(String(characters))'", hint: "close it with }")
+                throw SwrunError(.invalidConfig, "a ${ is not closed by }", hint: "close it: \(String(characters))")
             }
             let body = String(characters[(index + 1)..<close])
             index = close + 1

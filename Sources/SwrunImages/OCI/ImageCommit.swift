@@ -162,8 +162,8 @@ public struct ImageCommit {
         return array.compactMap(\.string)
     }
 
-    /// KEY=VALUE pairs, or one "KEY VALUE", read as Docker reads them (DockerfileWords), with
-    /// the variables of `environment` (the image's ENV so far).
+    /// KEY=VALUE pairs, or one "KEY VALUE", read as Docker reads them (BuildWords, as `swrun
+    /// build` reads ENV and LABEL), with the variables of `environment` (the image's ENV so far).
     private static func pairs(_ argument: String, environment: [String], or bad: (String) -> SwrunError) throws(SwrunError) -> [(String, String)] {
         var variables: [String: String] = [:]
         for entry in environment {
@@ -171,9 +171,9 @@ public struct ImageCommit {
             variables[String(parts[0])] = parts.count == 2 ? String(parts[1]) : ""
         }
         do {
-            return try DockerfileWords.pairs(argument, environment: variables).map { ($0.key, $0.value) }
+            return try BuildWords(values: variables).pairs(argument).map { ($0.key, $0.value ?? "") }
         } catch {
-            throw bad(error.description)
+            throw bad(error.message)
         }
     }
 }
