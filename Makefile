@@ -54,6 +54,7 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) scripts/fuzz.sh
+	scripts/soak.sh $(SWRUN_DEBUG) $(SOAK_SMOKE_CYCLES)
 	scripts/vm-test.sh $(SWRUN_DEBUG)
 	$(MAKE) oci-test
 
@@ -61,6 +62,14 @@ test: deps
 # (built in .build-fuzz; what crashes lands in .build-fuzz/crashes/TARGET).
 fuzz: deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+
+# CYCLES start/stop cycles and executes (with and without a veth and limits, and an attach to a
+# container that runs all along), then the mounts, cgroups, links, nftables rules, leases, files
+# under /run/swrun and a monitor's fds counted again: non-zero exit on a leak. `make test` runs 50.
+SOAK_CYCLES ?= 1000
+SOAK_SMOKE_CYCLES ?= 50
+soak: build
+	scripts/soak.sh $(SWRUN_DEBUG) $(SOAK_CYCLES)
 
 bench: release
 	@scripts/install-deps.sh bench

@@ -52,7 +52,8 @@ import Testing
         #expect(values(try applied(flags).config, "lxc.net.0.type") == ["none"])
         flags.network = .init(parsing: "br7")
         let config = try applied(flags).config
-        #expect(values(config, "lxc.net.0.link") == ["br7"] && values(config, "lxc.net.0.ipv4.address") == ["auto"])
+        #expect(values(config, "lxc.net.0.link") == ["br7"] && values(config, "lxc.net.0.type") == ["veth"] && values(config, "lxc.net.0.ipv4.address").isEmpty)
+        #expect(throws: Never.self) { try ContainerConfig(settings: config.settings) }
         #expect(ContainerCustomization.NetworkMode(parsing: "bridge") == .bridge(HostBridge.defaultName))
     }
 

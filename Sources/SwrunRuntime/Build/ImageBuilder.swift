@@ -429,8 +429,11 @@ public struct ImageBuilder {
             for heredoc in instruction.heredocs { script += "\n" + heredoc.body + heredoc.name }
             argv = stage.image.shell + [script]
         }
-        // Build arguments in use are in the command's environment, and in the cache key.
-        let arguments = stage.arguments.sorted { $0.key < $1.key }
+        // Build arguments in use are in the command's environment, and in the cache key; the
+        // proxy ones need no ARG, and stay out of the key and the history, as in Docker.
+        var inScope = stage.arguments
+        for (name, value) in options.buildArguments where Self.proxyArguments.contains(name) { inScope[name] = value }
+        let arguments = inScope.sorted { $0.key < $1.key }
         let inKey = arguments.filter { !Self.proxyArguments.contains($0.key) }.map { "\($0.key)=\($0.value)" }
         let createdBy = (inKey.isEmpty ? "" : "|\(inKey.count) " + inKey.joined(separator: " ") + " ") + argv.joined(separator: " ")
         let key = Self.digest(stage.cacheKey + "\nRUN " + JSONValue.array(argv.map { .string($0) }).serialized + "\n" + inKey.joined(separator: "\n")
@@ -460,7 +463,7 @@ public struct ImageBuilder {
         var config = "lxc.rootfs.path = \(overlay.configValue)\nlxc.uts.name = \(name)\n"
         config += "lxc.mount.auto = proc:mixed sys:mixed cgroup:mixed\n"
         config += options.network
-            ? "lxc.net.0.type = veth\nlxc.net.0.link = \(HostBridge.defaultName)\nlxc.net.0.flags = up\nlxc.net.0.ipv4.address = auto\nlxc.net.0.ipv4.gateway = auto\n"
+            ? "lxc.net.0.type = veth\nlxc.net.0.link = \(HostBridge.defaultName)\nlxc.net.0.flags = up\n"
             : "lxc.net.0.type = empty\n"
         var environment = stage.image.environment
         for (key, value) in arguments where !environment.contains(where: { $0.hasPrefix(key + "=") }) { environment.append(key + "=" + value) }

@@ -135,9 +135,7 @@ public struct ContainerCustomization: Sendable {
         case .bridge(let bridge):
             config.append("lxc.net.0.type", "veth")
             config.append("lxc.net.0.link", bridge)
-            config.append("lxc.net.0.flags", "up")
-            config.append("lxc.net.0.ipv4.address", "auto")
-            config.append("lxc.net.0.ipv4.gateway", "auto")
+            config.append("lxc.net.0.flags", "up")  // the address is leased from the bridge as it starts
         }
     }
 
