@@ -180,6 +180,20 @@ import Testing
         #expect(host.status == 0 && host.stdout == own + "\n", "\(host)")
     }
 
+    /// --network BRIDGE: a veth on it with a leased address, in a network namespace of the test's own.
+    @Test func aNamedBridgeGivesTheContainerALeasedAddress() throws {
+        let script = """
+            ip link add br0 type bridge && ip addr add 10.97.0.1/24 dev br0 && ip link set br0 up && ip link set lo up
+            '\(Swrun.binary)' run -P '\(sandbox.path)' -f '\(sandbox.emptyConfig)' -q --rm --network br0 busybox sh -c 'ip -4 -o addr show eth0; ping -c 1 -W 2 10.97.0.1 >/dev/null && echo reached'
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        process.arguments = ["-n", "sh", "-c", script]
+        process.environment = ProcessInfo.processInfo.environment.merging(["SWRUN_CACHE_PATH": cache]) { $1 }
+        let ran = try Swrun.runProcess(process, timeout: 60)
+        #expect(ran.status == 0 && ran.stdout.contains("inet 10.97.0.") && ran.stdout.contains("reached"), "\(ran)")
+    }
+
     @Test func topQuitsOnQ() throws {
         let name = sandbox.name("top")
         #expect(try run(["-d", "--name", name], ["sleep", "100"]).status == 0)
