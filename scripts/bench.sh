@@ -121,6 +121,26 @@ fi
 time_group start "$((runs / 4))" "$@"
 echo "target: swrun faster than LXC (ratio < 1)"
 
+# What a started container's monitor holds in memory once the container runs (VmRSS, and its
+# private part), swrun's against LXC's (lxc-start's monitor process).
+echo
+echo "resident memory of a running container's monitor (kB):"
+"$swrun" start -n "$name" -P "$lxcpath"
+sleep 1
+monitor=$(pgrep -f "monitor --request-fd 3 -n $name -P $lxcpath" | head -n 1)
+rss() { awk '/^VmRSS:/ { rss = $2 } /^RssAnon:/ { anon = $2 } END { printf "%s (private anonymous %s)", rss, anon }' "/proc/$1/status"; }
+echo "  swrun monitor: $(rss "$monitor")"
+"$swrun" stop -k -n "$name" -P "$lxcpath" >/dev/null
+if command -v lxc-start >/dev/null 2>&1; then
+    lxc-start -n "$name" -P "$lxcpath" -s lxc.cgroup.relative=1 -s lxc.net.0.type=empty
+    lxc-wait -n "$name" -P "$lxcpath" -s RUNNING
+    sleep 1
+    lxc=$(pgrep -f "lxc-start -n $name -P $lxcpath" | head -n 1)
+    [ -n "$lxc" ] && echo "  LXC monitor:   $(rss "$lxc")"
+    lxc-stop -k -n "$name" -P "$lxcpath"
+fi
+echo "target: swrun's monitor under 3 MiB (3072 kB) resident"
+
 # One veth pair on a bridge per start, in a network and mount namespace of the benchmark's
 # own (with its own bridge and sysfs), so that neither runtime touches the host's links.
 echo

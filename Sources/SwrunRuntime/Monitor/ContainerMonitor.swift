@@ -180,6 +180,8 @@ public struct ContainerMonitor {
             return (nil, false)
         }
         report(.success(()))
+        // What starting it took is not needed to watch it: only the loop's pages stay resident.
+        ResidentMemory.releaseFilePages()
         container.announceAddresses()  // again, now that every bridge port forwards
         watch(container, hub: hub, listener: listener, signals: signals)
         return (container.initStatus ?? .exited(0), true)
