@@ -30,6 +30,8 @@ monitor=$(pgrep -f "monitor --request-fd 3 -n keeper -P $lxc" | head -n 1)
 [ -n "$monitor" ] || { echo "soak: cannot find the monitor of the container keeper" >&2; exit 1; }
 
 counts() {
+    # A stopped container's veth pair goes with its namespace a moment after the stop returns.
+    for _ in $(seq 1 40); do ip -o link | grep -q ': vs' || break; sleep 0.05; done
     mounts=$(wc -l < /proc/self/mountinfo)
     cgroups=$(find /sys/fs/cgroup -maxdepth 3 -type d -name 'swrun-*' 2>/dev/null | wc -l)
     links=$(ip -o link | wc -l)

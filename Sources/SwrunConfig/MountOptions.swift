@@ -3,6 +3,9 @@ import Glibc
 /// The mount options LXC turns into mount(2) flags (its conf.c mount_opt and
 /// propagation_opt tables), plus nosymfollow which the kernel has since 5.10.
 public enum MountOptions {
+    /// MS_RDONLY, for the modules that test a set of flags for it.
+    public static let readOnly = UInt(MS_RDONLY)
+
     struct Flag {
         /// Set the bits, or clear them ("rw" clears MS_RDONLY).
         var clears: Bool

@@ -87,4 +87,10 @@ import Testing
         #expect(HostEffects.undoJournal(in: path, undoer: undoer))
         #expect(undoer.undone.isEmpty)
     }
+
+    /// A pair the kernel is still removing keeps its host end's name for a moment: each start's is its own.
+    @Test func vethHostEndNamesAreTheirStartsOwn() {
+        let names = (0..<50).map { _ in LaunchedContainer.vethHostName(initPID: 4_194_304, index: 9) }
+        #expect(Set(names).count == names.count && names.allSatisfy { $0.hasPrefix("vs") && $0.utf8.count <= 15 }, "\(names.prefix(3))")
+    }
 }

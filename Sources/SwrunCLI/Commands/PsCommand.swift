@@ -170,7 +170,7 @@ enum InspectCommand: Command {
             ("PortBindings", .array(sidecar.ports.map { .string($0.description) })),
             ("Dns", .array(sidecar.dnsServers.map(JSON.string))),
             ("ExtraHosts", .array(sidecar.extraHosts.map { .string($0.description) })),
-            ("ReadonlyRootfs", .bool(config.rootfsFlags.set & UInt(MS_RDONLY) != 0)),
+            ("ReadonlyRootfs", .bool(config.rootfsFlags.set & MountOptions.readOnly != 0)),
         ])
         let settings: [JSON] = config.settings.map { .string("\($0.key) = \($0.value)") }
         return .object([

@@ -15,9 +15,9 @@ enum BuildView {
         }
         let status: Int32
         if lowers.count == 1 {
-            status = Glibc.mount(lowers[0], target, nil, UInt(MS_BIND | MS_RDONLY), nil)
+            status = Glibc.mount(lowers[0], target, nil, MountFlags([.bind, .readOnly]).rawValue, nil)
         } else {
-            status = Glibc.mount("overlay", target, "overlay", UInt(MS_RDONLY), "lowerdir=" + lowers.joined(separator: ":"))
+            status = Glibc.mount("overlay", target, "overlay", MountFlags.readOnly.rawValue, "lowerdir=" + lowers.joined(separator: ":"))
         }
         guard status == 0 else { throw SwrunError.system("cannot mount the stage's files on \(target)", Errno.current) }
     }

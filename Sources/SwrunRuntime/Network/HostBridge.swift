@@ -1,3 +1,4 @@
+import Glibc
 import SwrunNetlink
 import SwrunSystem
 
@@ -76,8 +77,16 @@ public struct HostBridge: Sendable, Equatable {
     /// Removes the bridge `name`; refused while containers' links are on it.
     public static func down(_ name: String) throws(SwrunError) {
         let socket = try NetlinkSocket()
-        guard let bridge = try list(on: socket).first(where: { $0.name == name }) else {
+        guard var bridge = try list(on: socket).first(where: { $0.name == name }) else {
             throw SwrunError(.notFound, "there is no bridge called \(name)", hint: "see the bridges with `swrun net ls`")
+        }
+        // A stopped container's veth pair goes with its namespace a moment after the stop
+        // returns: swrun's host ends (vs...) are given a second to go before the bridge counts as busy.
+        var waited = 0
+        while !bridge.ports.isEmpty && bridge.ports.allSatisfy({ $0.hasPrefix("vs") }) && waited < 20 {
+            usleep(50_000)
+            waited += 1
+            bridge = try list(on: socket).first(where: { $0.name == name }) ?? bridge
         }
         guard bridge.ports.isEmpty else {
             throw SwrunError(.busy, "the bridge \(name) still has links on it: \(bridge.ports.joined(separator: ", "))",

@@ -17,8 +17,8 @@ extension ContainerSpec {
         self.init(rootfs: Self.rootfsPath(config, directory: directory), process: process)
         rootOverlay = config.rootOverlay
         rootDevice = config.rootDevice
-        readOnlyRoot = config.rootfsFlags.set & UInt(MS_RDONLY) != 0
-        rootFlags = (config.rootfsFlags.set & ~UInt(MS_RDONLY), config.rootfsFlags.clear)
+        readOnlyRoot = config.rootfsFlags.set & MountOptions.readOnly != 0
+        rootFlags = (config.rootfsFlags.set & ~MountOptions.readOnly, config.rootfsFlags.clear)
         hostname = config.utsName
         hostnameIsName = true
         filesystems = KernelFilesystems(config.mountAuto)

@@ -252,13 +252,23 @@ public final class LaunchedContainer {
         for network in plan.networkLinks {
             switch network.source {
             case .veth(let pair, let bridge):
-                try makeVethPair(network, hostName: pair ?? "vs\(initPID)n\(network.index)", bridge: bridge, socket: socket)
+                try makeVethPair(network, hostName: pair ?? Self.vethHostName(initPID: initPID, index: network.index), bridge: bridge, socket: socket)
             case .physical(let device):
                 try movePhysicalLink(network, device, socket: socket)
             case .stacked(let link, let parent):
                 try makeStackedLink(network, link, parent: parent, socket: socket)
             }
         }
+    }
+
+    /// A host end's name of its start's own: vs, init's pid, four random letters, nN (at most
+    /// 15 bytes). A pair the kernel is still removing after its container ended keeps its name
+    /// for a moment, and a recycled pid must not meet it.
+    static func vethHostName(initPID: pid_t, index: Int) -> String {
+        var random = SystemRandomNumberGenerator()
+        let letters = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+        let tag = String((0..<4).map { _ in letters[Int(random.next() % UInt64(letters.count))] })
+        return "vs" + String(initPID, radix: 36) + tag + "n\(index)"
     }
 
     private func makeVethPair(_ network: NetworkLink, hostName: String, bridge: String?, socket: NetlinkSocket) throws(SwrunError) {
@@ -278,8 +288,8 @@ public final class LaunchedContainer {
         try socket.request(request,
                            "create the veth pair \(hostName) for lxc.net.\(network.index)" + (bridge.map { " on the bridge \($0)" } ?? ""),
                            hint: "a link called \(hostName) may exist already: choose another lxc.net.\(network.index).veth.pair")
-        // The kernel removes the pair with the container's namespace, but only some time after:
-        // the host end is removed at once at the end (and by index, after a crash).
+        // The kernel removes the pair with the container's namespace as it ends; after a crash,
+        // the next stop or start deletes it by index, should the namespace still hold it.
         if let index = NetlinkSocket.index(of: hostName) { try effects.record(.vethPair(hostEnd: hostName, index: index)) }
     }
 

@@ -125,7 +125,7 @@ final class HostEffects {
     /// After a crash: undoes what the journal in `directory` names, once the container is
     /// known to be stopped. True when nothing is left to undo.
     @discardableResult
-    static func undoJournal(in directory: String, undoer: any HostEffectUndoing = HostEffectUndoer()) -> Bool {
+    static func undoJournal(in directory: String, undoer: any HostEffectUndoing = HostEffectUndoer(afterCrash: true)) -> Bool {
         let path = FileSystem.join(directory, fileName)
         guard let text = try? FileSystem.readText(path) else { return true }
         let recorded = read(text)
@@ -169,11 +169,20 @@ final class HostEffects {
 
 /// The real undoing: rmdir of cgroups, RTM_DELLINK of veths, links handed back, NAT withdrawn.
 struct HostEffectUndoer: HostEffectUndoing {
+    /// Undoing what a crashed start left, rather than what a container that has just ended
+    /// made: a veth pair is then deleted here, by its host end.
+    var afterCrash = false
+
     func undo(_ effect: HostEffect, networkNamespace: Int32) -> Bool {
         switch effect {
         case .cgroup(let directory):
             return ContainerCgroup(directories: [directory]).remove()
         case .vethPair(let hostEnd, let index):
+            // The container has ended: its network namespace goes with its last process, and the
+            // kernel removes the pair with it, in the background. RTM_DELLINK here would make
+            // this stop wait out the kernel's RCU grace period (about 30 ms) for the same end.
+            // The host end's name is unique to its start, so a new pair never meets it.
+            guard afterCrash else { return true }
             // Only the link that still has both: the pair may be gone with the namespace already.
             guard let socket = try? NetlinkSocket(), let link = try? socket.links().first(where: { $0.index == index }),
                   link.name == hostEnd else { return true }
