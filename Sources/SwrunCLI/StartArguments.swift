@@ -37,6 +37,16 @@ extension ParsedArguments {
         execution.command = command
     }
 
+    /// A number of seconds given to `option` (-t), or nil when it is not given.
+    func seconds(_ option: String) throws(SwrunError) -> Int? {
+        try value(option).map { text throws(SwrunError) in
+            guard let seconds = Int(text), seconds >= 0 else {
+                throw SwrunError(.invalidArgument, "-t \(text): not a number of seconds", hint: "for example: -t 10")
+            }
+            return seconds
+        }
+    }
+
     /// The -s KEY=VALUE settings, with their place on the command line for error messages.
     func definedSettings() throws(SwrunError) -> [ConfigSetting] {
         var settings: [ConfigSetting] = []

@@ -110,12 +110,7 @@ enum RestartCommand: Command {
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         try requireRoot("swrun restart")
-        let given = try arguments.value("time").map { text throws(SwrunError) in
-            guard let seconds = Int(text), seconds >= 0 else {
-                throw SwrunError(.invalidArgument, "-t \(text): not a number of seconds", hint: "for example: -t 10")
-            }
-            return seconds
-        }
+        let given = try arguments.seconds("time")
         let store = try arguments.store()
         return eachContainer(arguments.arguments) { name throws(SwrunError) in
             try store.requireExisting(name)

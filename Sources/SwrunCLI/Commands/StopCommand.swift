@@ -32,12 +32,7 @@ enum StopCommand: Command {
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         try requireRoot("swrun stop")
-        let given = try arguments.value("timeout").map { text throws(SwrunError) in
-            guard let seconds = Int(text), seconds >= 0 else {
-                throw SwrunError(.invalidArgument, "-t \(text): not a number of seconds", hint: "for example: -t 10")
-            }
-            return seconds
-        }
+        let given = try arguments.seconds("timeout")
         let store = try arguments.store()
         let explain = Explainer(enabled: arguments.flag("explain"))
         let named = arguments.values("name") + arguments.arguments
@@ -96,12 +91,7 @@ enum RebootCommand: Command {
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         let name = try arguments.required("name", of: spec)
         try requireRoot("swrun reboot")
-        let given = try arguments.value("timeout").map { text throws(SwrunError) in
-            guard let seconds = Int(text), seconds >= 0 else {
-                throw SwrunError(.invalidArgument, "-t \(text): not a number of seconds", hint: "for example: -t 10")
-            }
-            return seconds
-        }
+        let given = try arguments.seconds("timeout")
         let store = try arguments.store()
         try ContainerStopper(store: store, name: name).reboot(timeout: given ?? ContainerSidecar.systemStopTimeout,
                                                               explain: Explainer(enabled: arguments.flag("explain")))

@@ -51,6 +51,13 @@ public struct BuildImage: Sendable {
         return values
     }
 
+    /// Adds `keys` to a set of the run config (ExposedPorts, Volumes: keys of empty objects).
+    public mutating func addKeys(_ keys: [String], to field: String) {
+        var set = run[field]?.object ?? [:]
+        for key in keys { set[key] = .object([:]) }
+        run[field] = .object(set)
+    }
+
     /// Sets a variable; one set again keeps its place, as in Docker.
     public mutating func setEnvironment(_ name: String, _ value: String) {
         var entries = environment
@@ -85,17 +92,7 @@ public struct BuildImage: Sendable {
     }
 
     /// A file of the image, read through its layers (topmost first, whiteouts honoured).
-    public func file(_ path: String) -> String? {
-        let parent = FileSystem.parentPath(path)
-        for layer in lowers {
-            var status = stat()
-            if lstat(layer + path, &status) == 0 && status.st_mode & S_IFMT == S_IFCHR && status.st_rdev == 0 { return nil }
-            if let text = RootfsFile.read(path, in: layer) { return text }
-            var mark: [UInt8] = [0]
-            if getxattr(layer + parent, "trusted.overlay.opaque", &mark, 1) == 1 && mark[0] == UInt8(ascii: "y") { return nil }
-        }
-        return nil
-    }
+    public func file(_ path: String) -> String? { LayerStore.file(path, in: lowers) }
 
     /// sha256:HEX of `text`, for the build cache's keys.
     public static func digest(_ text: String) -> String { "sha256:" + SHA256.hexDigest(of: Array(text.utf8)) }
@@ -177,11 +174,7 @@ public struct BuildStore {
         return digest
     }
 
-    private func keep(_ bytes: [UInt8]) throws(SwrunError) -> (digest: String, size: Int) {
-        let digest = "sha256:" + SHA256.hexDigest(of: bytes)
-        if !FileSystem.exists(store.blobPath(digest)) { try FileSystem.writeAtomically(store.blobPath(digest), bytes) }
-        return (digest, bytes.count)
-    }
+    private func keep(_ bytes: [UInt8]) throws(SwrunError) -> (digest: String, size: Int) { try store.keepBlob(bytes) }
 
     // MARK: the build cache
 

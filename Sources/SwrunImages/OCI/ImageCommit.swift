@@ -86,11 +86,7 @@ public struct ImageCommit {
         return manifestDigest
     }
 
-    private func keep(_ bytes: [UInt8]) throws(SwrunError) -> (digest: String, size: Int) {
-        let digest = "sha256:" + SHA256.hexDigest(of: bytes)
-        if !FileSystem.exists(store.blobPath(digest)) { try FileSystem.writeAtomically(store.blobPath(digest), bytes) }
-        return (digest, bytes.count)
-    }
+    private func keep(_ bytes: [UInt8]) throws(SwrunError) -> (digest: String, size: Int) { try store.keepBlob(bytes) }
 
     /// Docker's layer types, by their OCI names (the same bytes).
     static func ociType(_ type: String) -> String {

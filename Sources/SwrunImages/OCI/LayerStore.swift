@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 import SwrunSystem
 
@@ -19,6 +20,20 @@ public struct LayerStore: Sendable {
     var users: String { directory + "/users" }
 
     public func path(of diffID: String) -> String { layers + "/" + diffID.dropFirst("sha256:".count) }
+
+    /// A text file as the layers (topmost first) show it together: from the topmost that has
+    /// it, unless one above hides it (a whiteout, or an opaque directory).
+    static func file(_ path: String, in layers: [String]) -> String? {
+        let parent = FileSystem.parentPath(path)
+        for layer in layers {
+            var status = stat()
+            if lstat(layer + path, &status) == 0 && status.st_mode & S_IFMT == S_IFCHR && status.st_rdev == 0 { return nil }
+            if let text = RootfsFile.read(path, in: layer) { return text }
+            var mark: [UInt8] = [0]
+            if getxattr(layer + parent, "trusted.overlay.opaque", &mark, 1) == 1 && mark[0] == UInt8(ascii: "y") { return nil }
+        }
+        return nil
+    }
 
     /// Whether `path` is a layer of this store.
     public func holds(_ path: String) -> Bool { FileSystem.parentPath(path) == layers }

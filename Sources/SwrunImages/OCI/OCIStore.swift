@@ -45,6 +45,13 @@ public struct OCIStore: Sendable {
 
     public func blobPath(_ digest: String) -> String { blobs + "/" + digest.dropFirst("sha256:".count) }
 
+    /// Keeps `bytes` (a config or a manifest) as a blob, once; returns its digest and size.
+    func keepBlob(_ bytes: [UInt8]) throws(SwrunError) -> (digest: String, size: Int) {
+        let digest = "sha256:" + SHA256.hexDigest(of: bytes)
+        if !FileSystem.exists(blobPath(digest)) { try FileSystem.writeAtomically(blobPath(digest), bytes) }
+        return (digest, bytes.count)
+    }
+
     func refPath(_ reference: ImageReference) -> String {
         [refs, reference.registry, reference.repository, reference.digest ?? reference.tag ?? "latest"].joined(separator: "/")
     }

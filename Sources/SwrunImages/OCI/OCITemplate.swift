@@ -88,15 +88,7 @@ public final class OCITemplate: RootfsTemplate {
     /// the image was unpacked there instead.
     func imageFile(_ path: String, rootfs: String) -> String? {
         guard !layerDirectories.isEmpty else { return RootfsFile.read(path, in: rootfs) }
-        let parent = FileSystem.parentPath(path)
-        for layer in layerDirectories {
-            var status = stat()
-            if lstat(layer + path, &status) == 0 && status.st_mode & S_IFMT == S_IFCHR && status.st_rdev == 0 { return nil }
-            if let text = RootfsFile.read(path, in: layer) { return text }
-            var mark: [UInt8] = [0]
-            if getxattr(layer + parent, "trusted.overlay.opaque", &mark, 1) == 1 && mark[0] == UInt8(ascii: "y") { return nil }
-        }
-        return nil
+        return LayerStore.file(path, in: layerDirectories)
     }
 
     /// rootfs.diff_ids of an image config: one sha256 digest per layer, as the OCI image spec requires.

@@ -250,22 +250,21 @@ public struct ImageBuilder {
             stage.image.document["author"] = .string(try expanded(instruction.arguments))
             nop("MAINTAINER " + instruction.arguments)
         case "EXPOSE":
-            var ports = stage.image.run["ExposedPorts"]?.object ?? [:]
+            var ports: [String] = []
             for port in try words.words(instruction.arguments) {
                 let spelled = port.contains("/") ? port.lowercased() : port + "/tcp"
                 guard let number = UInt16(spelled.split(separator: "/")[0]), number > 0, ["tcp", "udp", "sctp"].contains(String(spelled.split(separator: "/").last ?? "")) else {
                     throw fail(instruction, "'\(port)' is not a port to expose", hint: "write PORT or PORT/tcp, PORT/udp")
                 }
-                ports[spelled] = .object([:])
+                ports.append(spelled)
             }
-            stage.image.run["ExposedPorts"] = .object(ports)
+            stage.image.addKeys(ports, to: "ExposedPorts")
             nop("EXPOSE " + instruction.arguments)
         case "VOLUME":
-            var volumes = stage.image.run["Volumes"]?.object ?? [:]
-            let named: [String]
+            var named: [String]
             if let exec = instruction.execForm { named = exec } else { named = try words.words(instruction.arguments) }
-            for volume in named { volumes[try expanded(volume)] = .object([:]) }
-            stage.image.run["Volumes"] = .object(volumes)
+            named = try named.map { volume throws(SwrunError) in try expanded(volume) }
+            stage.image.addKeys(named, to: "Volumes")
             nop("VOLUME " + instruction.arguments)
         case "USER":
             stage.image.run["User"] = .string(try expanded(instruction.arguments))
