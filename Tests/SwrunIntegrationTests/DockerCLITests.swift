@@ -48,6 +48,7 @@ import Testing
         #expect(echoed.status == 0 && echoed.stdout == "--name x --verbose\n", "\(echoed)")
         let missing = try run(["--rm"], ["--verbose"])
         #expect(missing.status == 127 && missing.stderr.contains("command not found") && !missing.stderr.contains("Usage"), "\(missing)")
+        #expect(missing.stderr.contains("was removed (--rm)"), "the hint does not send the user to the removed container: \(missing.stderr)")
         // Help beside work to do is an error, never a silent 0.
         let help = try run(["--rm", "--help"], ["true"])
         #expect(help.status == 125 && help.stderr.contains("--help") && help.stdout.isEmpty, "\(help)")
@@ -74,6 +75,27 @@ import Testing
         let never = try run(["--rm", "--pull", "never"], ["true"], image: "localhost/nosuch/image:1")
         #expect(never.status == 125 && never.stderr.contains("--pull never"), "\(never)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.path).filter { !$0.hasSuffix(".conf") && $0 != "cache" }.isEmpty)
+    }
+
+    /// A bare word that is no template, cached image or file: the error says all that was
+    /// tried. The registry is reached through a proxy on loopback that is not there, so
+    /// nothing leaves the host.
+    @Test func anUnknownTemplateSaysWhatWasTried() throws {
+        let result = try Swrun.run(["create", "-P", sandbox.path, "-n", sandbox.name("none"), "-t", "nosuchtemplate", "-f", sandbox.emptyConfig],
+                                   environment: ["SWRUN_CACHE_PATH": cache, "https_proxy": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",
+                                                 "http_proxy": "http://127.0.0.1:9", "LXC_CACHE_PATH": cache + "/lxc"])
+        #expect(result.status == 1 && result.stderr.contains("no template, image or tarball is named 'nosuchtemplate'")
+                && result.stderr.contains("busybox, download"), "\(result.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.path).filter { !$0.hasSuffix(".conf") && $0 != "cache" }.isEmpty)
+    }
+
+    /// `swrun images` lists what SWRUN_CACHE_PATH holds, LXC's downloads included.
+    @Test func imagesListTheCacheTheVariableNames() throws {
+        let build = cache + "/lxc/download/fixture/1.0/amd64/default"
+        try FileManager.default.createDirectory(atPath: build, withIntermediateDirectories: true)
+        try "20261204_00:00\n".write(toFile: build + "/build_id", atomically: false, encoding: .utf8)
+        let listed = try swrun(["images"])
+        #expect(listed.status == 0 && listed.stdout.contains("fixture/1.0/amd64/default"), "\(listed)")
     }
 
     @Test func flagsShapeTheContainerThroughLXCKeys() throws {
