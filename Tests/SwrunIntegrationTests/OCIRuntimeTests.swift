@@ -244,6 +244,58 @@ final class OCIBundleFixture {
         #expect(try fixture.oci(["delete", "--force", "limited"]).status == 0)
     }
 
+    @Test func updatesSingleFlagsReachTheCgroupAsRuncs() throws {
+        let fixture = try OCIBundleFixture()
+        try fixture.command(["sleep", "60"])
+        try fixture.edit { config in
+            var linux = config["linux"] as? [String: Any] ?? [:]
+            linux["resources"] = ["memory": ["limit": 64 << 20], "pids": ["limit": 50]]
+            config["linux"] = linux
+        }
+        #expect(try fixture.oci(["run", "--detach", "--bundle", fixture.bundle, "flags"]).status == 0)
+        let updated = try fixture.oci(["update", "--memory", "32m", "--pids-limit=30", "flags"])
+        #expect(updated.status == 0, "\(updated.stderr)")
+        let read = try fixture.oci(["exec", "flags", "sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max 2>/dev/null; cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max 2>/dev/null"])
+        #expect(read.stdout.contains("33554432") && read.stdout.contains("30"), "\(read.stdout) \(read.stderr)")
+        let rdt = try fixture.oci(["update", "--l3-cache-schema", "L3:0=ff", "flags"])
+        #expect(rdt.status != 0 && rdt.stderr.contains("Intel RDT"), "\(rdt.stderr)")
+        let none = try fixture.oci(["update", "flags"])
+        #expect(none.status != 0 && none.stderr.contains("--resources"), "\(none.stderr)")
+    }
+
+    @Test func eventsPrintsStatsAndOOMKillsAsJSONLines() throws {
+        let fixture = try OCIBundleFixture()
+        try fixture.command(["sleep", "60"])
+        try fixture.edit { config in
+            var linux = config["linux"] as? [String: Any] ?? [:]
+            linux["resources"] = ["memory": ["limit": 16 << 20, "swap": 16 << 20], "pids": ["limit": 50]]
+            config["linux"] = linux
+        }
+        #expect(try fixture.oci(["run", "--detach", "--bundle", fixture.bundle, "watched"]).status == 0)
+        let once = try fixture.oci(["events", "--stats", "watched"])
+        #expect(once.status == 0, "\(once.stderr)")
+        let event = (try? JSONSerialization.jsonObject(with: Data(once.stdout.utf8))) as? [String: Any] ?? [:]
+        let data = event["data"] as? [String: Any] ?? [:]
+        #expect(event["type"] as? String == "stats" && event["id"] as? String == "watched", "\(once.stdout)")
+        #expect((data["pids"] as? [String: Any])?["limit"] as? Int == 50, "\(once.stdout)")
+        #expect(((data["memory"] as? [String: Any])?["usage"] as? [String: Any])?["limit"] as? Int == 16 << 20, "\(once.stdout)")
+        // A process that outgrows the limit is killed: events reports it, then the container's end ends the stream.
+        let hog = "x=a; while true; do x=$x$x; done"
+        let events = Swrun.process(["oci", "--root", fixture.root, "events", "--interval", "200ms", "watched"])
+        let stream = try Swrun.runProcess(events, timeout: 30) { _ in
+            Thread.sleep(forTimeInterval: 0.5)
+            _ = try fixture.oci(["exec", "--detach", "watched", "sh", "-c", hog])
+            Thread.sleep(forTimeInterval: 3)
+            _ = try fixture.oci(["kill", "watched", "KILL"])
+        }
+        #expect(stream.status == 0, "\(stream.stderr)")
+        let types = stream.stdout.split(separator: "\n").compactMap { line in
+            ((try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any])?["type"] as? String
+        }
+        #expect(types.contains("oom") && types.filter { $0 == "stats" }.count >= 3, "\(types) \(stream.stderr)")
+        #expect(try fixture.oci(["delete", "--force", "watched"]).status == 0)
+    }
+
     @Test func aSeccompProfileFromTheBundleFiltersByArguments() throws {
         let fixture = try OCIBundleFixture()
         // mkdir fails with EPERM; personality is allowed only for PER_LINUX (0), as Docker's profile does.

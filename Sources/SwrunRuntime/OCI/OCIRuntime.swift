@@ -265,12 +265,19 @@ public struct OCIRuntime {
 
     /// Writes new limits (`update --resources`, linux.resources' form) into the container's cgroup.
     public func update(id: String, resources bytes: [UInt8], source: String) throws(SwrunError) {
-        let container = try OCIContainer.load(root: root, id: id)
-        guard container.status != .stopped else { throw SwrunError(.notFound, "container not running: \(id)", hint: "its process has ended") }
         let value: JSONValue
         do { value = try JSONValue(parsing: bytes) } catch {
             throw SwrunError(.invalidConfig, "\(source) is not valid JSON: \(error)", hint: "give linux.resources as a JSON object")
         }
+        try update(id: id, resources: value, source: source)
+    }
+
+    /// Writes new limits, linux.resources as a value (`update`'s single flags make one).
+    public func update(id: String, resources value: JSONValue, source: String) throws(SwrunError) {
+        let container = try OCIContainer.load(root: root, id: id)
+        guard container.status != .stopped else { throw SwrunError(.notFound, "container not running: \(id)", hint: "its process has ended") }
+        let unapplied = OCIResources.unapplied(value)
+        if !unapplied.isEmpty { warn("not applied: resources." + unapplied.joined(separator: ", resources.")) }
         let document = OCIDocument(path: source, root: .object(["resources": value]))
         let resources = try OCIResources.read(value, in: document, key: "resources")
         try CgroupManagers.current().apply(resources.limits, to: ContainerCgroup(directories: container.cgroups))
