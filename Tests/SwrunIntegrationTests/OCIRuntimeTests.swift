@@ -296,6 +296,30 @@ final class OCIBundleFixture {
         #expect(try fixture.oci(["delete", "--force", "watched"]).status == 0)
     }
 
+    @Test func anIDMappedBindShowsTheSourcesFilesUnderTheMappedIDs() throws {
+        let fixture = try OCIBundleFixture()
+        let source = fixture.sandbox.path + "/shared"
+        try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: source + "/file", contents: Data("x".utf8))
+        chown(source + "/file", 0, 0)
+        // As 1000:2000, which owns /mapped through the map: what it makes there is root's on disk.
+        try fixture.command(["sh", "-c", "stat -c '%u:%g' /mapped/file /plain/file; touch /mapped/new; stat -c '%u:%g' /mapped/new"],
+                            ["user": ["uid": 1000, "gid": 2000]])
+        try fixture.edit { config in
+            var mounts = config["mounts"] as? [[String: Any]] ?? []
+            mounts.append(["destination": "/mapped", "type": "bind", "source": source, "options": ["rbind"],
+                           "uidMappings": [["containerID": 0, "hostID": 1000, "size": 10]],
+                           "gidMappings": [["containerID": 0, "hostID": 2000, "size": 10]]])
+            mounts.append(["destination": "/plain", "type": "bind", "source": source, "options": ["rbind"]])
+            config["mounts"] = mounts
+        }
+        let run = try fixture.oci(["run", "--bundle", fixture.bundle, "mapped"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.split(separator: "\n") == ["1000:2000", "0:0", "1000:2000"], "on-disk root shows as 1000:2000; \(run.stdout) \(run.stderr)")
+        var status = stat()
+        #expect(stat(source + "/new", &status) == 0 && status.st_uid == 0 && status.st_gid == 0, "a file made as 1000:2000 through the map is root's on disk")
+    }
+
     @Test func aSeccompProfileFromTheBundleFiltersByArguments() throws {
         let fixture = try OCIBundleFixture()
         // mkdir fails with EPERM; personality is allowed only for PER_LINUX (0), as Docker's profile does.

@@ -41,6 +41,10 @@ final class RecordingCalls: ContainerCalls {
         log.append("mount_setattr(\(name(fd)), AT_RECURSIVE, set \(set), clear \(clear))")
         return 0
     }
+    func moveMount(_ fd: Int32, onto target: Int32) -> Int32 {
+        log.append("move_mount(\(name(fd)), \(name(target)))")
+        return 0
+    }
     func open(_ path: UnsafePointer<CChar>, _ flags: Int32) -> Int32 {
         log.append("open(\(text(path)))")
         let fd = open(path: text(path))

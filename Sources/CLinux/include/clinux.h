@@ -155,6 +155,17 @@ int swrun_mount_set_idmap(int mount_fd, int userns_fd);
 /// move_mount(2) of the detached mount behind `mount_fd` onto `target`; -1 with errno.
 int swrun_move_mount(int mount_fd, const char *target);
 
+/// open_tree(2) with OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC, and AT_RECURSIVE when `recursive`
+/// (an rbind: the mounts below come along); -1 with errno.
+int swrun_open_tree_clone_flags(const char *path, int recursive);
+
+/// swrun_mount_set_idmap, on the mounts below too when `recursive` (OCI's ridmap); -1 with errno.
+int swrun_mount_set_idmap_flags(int mount_fd, int userns_fd, int recursive);
+
+/// move_mount(2) of the detached mount behind `mount_fd` onto the directory or file open at
+/// `target_fd` (MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH); -1 with errno.
+int swrun_move_mount_onto(int mount_fd, int target_fd);
+
 /// ioprio_set(IOPRIO_WHO_PROCESS, 0, ioprio): the calling process's I/O class and level.
 int swrun_ioprio_set_self(int ioprio);
 

@@ -25,14 +25,15 @@ public enum OCIFeatures {
                 ],
                 "apparmor": ["enabled": .bool(AppArmor.isEnabled())],
                 "selinux": ["enabled": false],
+                "mountExtensions": ["idmap": ["enabled": true]],
             ],
             "annotations": ["org.opencontainers.runtime-spec.features.runtime": "swrun"],
         ]
     }
 
-    static let mountOptions = ["async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "lazytime", "mand",
+    static let mountOptions = ["async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "idmap", "lazytime", "mand",
                                "noatime", "nodev", "nodiratime", "noexec", "nomand", "norelatime", "nostrictatime", "nosuid",
-                               "nosymfollow", "private", "rbind", "relatime", "remount", "ro", "rprivate", "rshared", "rslave",
+                               "nosymfollow", "private", "rbind", "relatime", "remount", "ridmap", "ro", "rprivate", "rshared", "rslave",
                                "rro", "rrw", "runbindable", "rw", "shared", "slave", "strictatime", "suid", "sync", "unbindable"]
 
     /// A config.json to start a bundle from: `sh` in ./rootfs, the usual mounts, namespaces

@@ -29,10 +29,11 @@ extension ContainerSpec {
         domainname = try document.string("domainname").flatMap { $0.isEmpty ? nil : $0 }
         devices.standardNodes = true  // every OCI container gets them (the spec's "default devices")
         try readNamespaces(document)
+        // Before the mounts: an idmap mount that gives no maps takes these.
+        idMaps = try document.idMaps("linux.uidMappings", kind: .uid) + document.idMaps("linux.gidMappings", kind: .gid)
         try readMounts(document)
         maskedPaths = try document.strings("linux.maskedPaths")
         readOnlyPaths = try document.strings("linux.readonlyPaths")
-        idMaps = try document.idMaps("linux.uidMappings", kind: .uid) + document.idMaps("linux.gidMappings", kind: .gid)
         devices.nodes = try document.deviceNodes()
         resources = try OCIResources.read(document["linux.resources"], in: document, key: "linux.resources")
         let unapplied = OCIResources.unapplied(document["linux.resources"])
@@ -161,9 +162,6 @@ extension ContainerSpec {
                 guard let text = option.string else { throw document.error("\(key).options[\(position)]", "is not a string", hint: "write options as strings, e.g. \"nosuid\"") }
                 options.append(text)
             }
-            if item["uidMappings"] != nil || item["gidMappings"] != nil || options.contains("idmap") || options.contains("ridmap") {
-                throw document.error(key, "asks for an id-mapped mount, which swrun does not make", hint: "drop the mount's uidMappings, gidMappings and idmap options")
-            }
             let target = destination.hasPrefix("/") ? destination : "/" + destination
             let readOnly = options.contains("ro")
             switch (type, target) {
@@ -183,7 +181,9 @@ extension ContainerSpec {
             case ("devpts", "/dev/pts"):
                 mounts.append(.devpts)  // the container's own devpts instance, with its terminal
             default:
-                mounts.append(.entry(try Self.mountEntry(type: type, source: source, target: target, options: options, key: key, document: document)))
+                var entry = try Self.mountEntry(type: type, source: source, target: target, options: options, key: key, document: document)
+                try readIDMaps(of: &entry, item, options: options, key: key, document: document)
+                mounts.append(.entry(entry))
             }
         }
         // linux.devices and the terminal need their places even where the bundle mounts no /dev or devpts.
@@ -191,12 +191,38 @@ extension ContainerSpec {
         if !mounts.contains(.devpts) { mounts.append(.devpts) }
     }
 
+    /// An id-mapped bind, as runc reads one: the mount's own uidMappings and gidMappings (both,
+    /// or neither), or with idmap or ridmap and none given, the container's user namespace maps.
+    private func readIDMaps(of entry: inout MountEntry, _ item: JSONValue, options: [String], key: String,
+                            document: OCIDocument) throws(SwrunError) {
+        let asked = options.contains("idmap") || options.contains("ridmap")
+        let hasUIDs = item["uidMappings"].map(OCIDocument.isSet) == true, hasGIDs = item["gidMappings"].map(OCIDocument.isSet) == true
+        guard asked || hasUIDs || hasGIDs else { return }
+        guard entry.flags & UInt(MS_BIND) != 0 else {
+            throw document.error(key, "is id-mapped, which only a bind mount can be", hint: "make it a bind mount (type bind, option rbind), or drop its id maps")
+        }
+        guard hasUIDs == hasGIDs else {
+            throw document.error(key, "gives \(hasUIDs ? "uidMappings without gidMappings" : "gidMappings without uidMappings")", hint: "give both, or neither")
+        }
+        var maps = try document.idMaps(item["uidMappings"], "\(key).uidMappings", kind: .uid)
+            + document.idMaps(item["gidMappings"], "\(key).gidMappings", kind: .gid)
+        if maps.isEmpty {
+            guard !idMaps.isEmpty else {
+                throw document.error(key, "asks for idmap without uidMappings, and the container has no user namespace maps to take",
+                                     hint: "give the mount's uidMappings and gidMappings, or the container's linux.uidMappings")
+            }
+            maps = idMaps
+        }
+        entry.idMaps = maps
+        entry.recursiveIDMap = options.contains("ridmap")
+    }
+
     /// The mount, its options read as lxc.mount.entry's are (the same option names).
     private static func mountEntry(type: String, source: String, target: String, options: [String], key: String,
                                    document: OCIDocument) throws(SwrunError) -> MountEntry {
         let isBind = type == "bind" || options.contains("bind") || options.contains("rbind")
         // rro and rrw are no mount(2) options: the plan applies them with mount_setattr.
-        var kept = options.filter { !["tmpcopyup", "copy-symlink", "notmpcopyup", "rro", "rrw"].contains($0) }
+        var kept = options.filter { !["tmpcopyup", "copy-symlink", "notmpcopyup", "rro", "rrw", "idmap", "ridmap"].contains($0) }
         let recursiveReadOnly = options.last { $0 == "rro" || $0 == "rrw" }.map { $0 == "rro" }
         if type == "bind", !kept.contains("bind") && !kept.contains("rbind") { kept.append("rbind") }
         var create = "create=dir"
@@ -335,8 +361,13 @@ struct OCIDocument {
     }
 
     func idMaps(_ key: String, kind: IDMap.Kind) throws(SwrunError) -> [IDMap] {
+        try idMaps(self[key], key, kind: kind)
+    }
+
+    /// Id maps, `value` read at `key` (for messages).
+    func idMaps(_ value: JSONValue?, _ key: String, kind: IDMap.Kind) throws(SwrunError) -> [IDMap] {
         var maps: [IDMap] = []
-        for (index, item) in (self[key]?.array ?? []).enumerated() {
+        for (index, item) in (value?.array ?? []).enumerated() {
             let itemKey = "\(key)[\(index)]"
             guard let inside = try number(item["containerID"], itemKey + ".containerID", as: UInt32.self),
                   let host = try number(item["hostID"], itemKey + ".hostID", as: UInt32.self),

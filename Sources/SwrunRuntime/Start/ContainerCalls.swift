@@ -15,6 +15,8 @@ protocol ContainerCalls {
     /// mount_setattr(fd, "", AT_EMPTY_PATH|AT_RECURSIVE): MOUNT_ATTR_* bits raised and cleared on
     /// the mount at `fd` and every mount below it.
     func setMountAttributes(_ fd: Int32, set: UInt64, clear: UInt64) -> Int32
+    /// move_mount(2) of the detached mount at `fd` onto the path open at `target`.
+    func moveMount(_ fd: Int32, onto target: Int32) -> Int32
     /// open(2) of a host path: a fd, or minus an errno.
     func open(_ path: UnsafePointer<CChar>, _ flags: Int32) -> Int32
     /// openat2(root, path, RESOLVE_IN_ROOT): a fd, or minus an errno.
@@ -63,6 +65,7 @@ struct LinuxCalls: ContainerCalls {
         result(Glibc.mount(source, target, type, flags, data))
     }
     func setMountAttributes(_ fd: Int32, set: UInt64, clear: UInt64) -> Int32 { result(swrun_mount_setattr_recursive(fd, set, clear)) }
+    func moveMount(_ fd: Int32, onto target: Int32) -> Int32 { result(swrun_move_mount_onto(fd, target)) }
     func open(_ path: UnsafePointer<CChar>, _ flags: Int32) -> Int32 { descriptor(Glibc.open(path, flags | O_CLOEXEC)) }
     func openInRoot(_ root: Int32, _ path: UnsafePointer<CChar>, _ flags: Int32) -> Int32 {
         guard root >= 0 else { return -EBADF }

@@ -84,6 +84,7 @@ public struct ContainerLauncher {
             close(ownPidNamespace)
         }
         plan.sharedNamespaces.close()  // init has its own copies
+        plan.idMappedMounts.close()
         if plan.hookState.isUsed {
             close(plan.hookState.pipe[0])
             if pid > 0, let state = plan.request.stateDocument?(pid) {

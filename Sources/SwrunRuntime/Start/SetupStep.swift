@@ -43,6 +43,10 @@ enum SetupAction {
     /// mount_setattr(target, "", AT_EMPTY_PATH|AT_RECURSIVE, {set, clear}): MOUNT_ATTR_* of the
     /// mount at a path inside the rootfs and of every mount below it (OCI rro, rrw).
     case setMountAttributes(target: UnsafeMutablePointer<CChar>, set: UInt64, clear: UInt64, optional: Bool)
+    /// move_mount(fd, "", target, "", F_EMPTY_PATH|T_EMPTY_PATH): attaches a detached mount
+    /// swrun made before the clone (an id-mapped bind) at a path inside the rootfs; the fd is
+    /// closed after.
+    case attachMount(fd: Int32, target: UnsafeMutablePointer<CChar>)
     /// Hides a path: /dev/null (a host path) bound over a file, an empty read-only tmpfs over a
     /// directory; a missing path is skipped.
     case mask(path: UnsafeMutablePointer<CChar>, null: UnsafeMutablePointer<CChar>, tmpfs: UnsafeMutablePointer<CChar>, tmpfsFlags: UInt, data: UnsafeMutablePointer<CChar>)

@@ -106,6 +106,8 @@ public final class StartPlan {
     var sharesHostNetwork: Bool { spec.namespaces.hostNetwork }
     /// lxc.namespace.share.KIND: the other containers' namespaces it joins, open until the plan goes.
     let sharedNamespaces: SharedNamespaces
+    /// The id-mapped binds, made on the host before the clone, open until init has them.
+    let idMappedMounts = IDMappedMounts()
     var namespaces: Namespaces {
         // Joined namespaces and those kept from the host (an OCI bundle that lists no uts, say) are not made.
         let fromHost = spec.namespaces.fromHost.reduce(UInt64(0)) { flags, kind in
@@ -306,7 +308,7 @@ public final class StartPlan {
     /// Records the fds init keeps (see initKeptFDs): `sync`, and those the plan hands it.
     func keepInInit(sync: Int32) {
         let preserved = (0..<Int32(spec.process.preservedFDs)).map { 3 + $0 }
-        let kept = ([sync] + preserved + (request.startGate >= 0 ? [request.startGate] : []) + (hookState.isUsed ? [hookState.pipe[0]] : []) + cgroupTaskFDs.filter { $0 >= 0 } + sharedNamespaces.all.map(\.fd) + stdioFDs.filter { $0 >= 0 }).sorted()
+        let kept = ([sync] + preserved + (request.startGate >= 0 ? [request.startGate] : []) + (hookState.isUsed ? [hookState.pipe[0]] : []) + cgroupTaskFDs.filter { $0 >= 0 } + sharedNamespaces.all.map(\.fd) + idMappedMounts.fds + stdioFDs.filter { $0 >= 0 }).sorted()
         for (index, fd) in kept.prefix(initKeptFDs.count).enumerated() { initKeptFDs[index] = fd }
     }
 
