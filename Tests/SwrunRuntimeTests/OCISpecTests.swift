@@ -170,6 +170,8 @@ import Testing
             ("process.rlimits[0].type", { $0["process"] = ["args": ["sh"], "cwd": "/", "rlimits": [["type": "RLIMIT_BOGUS", "soft": 1, "hard": 1]]] }),
             ("process.capabilities.bounding[0]", { $0["process"] = ["args": ["sh"], "cwd": "/", "capabilities": ["bounding": ["CAP_BOGUS"]]] }),
             ("linux.namespaces[0].type", { $0["linux"] = ["namespaces": [["type": "bogus"]]] }),
+            ("linux.namespaces[3].path", { $0["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"], ["type": "user", "path": "/proc/1/ns/user"]]] }),
+            ("linux.intelRdt", { $0["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"]], "intelRdt": ["closID": "x"]] }),
             ("linux.seccomp.defaultAction", { $0["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"]], "seccomp": ["defaultAction": "SCMP_ACT_BOGUS"]] }),
             ("mounts[0]", { $0["mounts"] = [["destination": "/x", "type": "tmpfs", "source": "tmpfs", "uidMappings": Self.oneMap, "gidMappings": Self.oneMap]] }),
             ("mounts[0]", { $0["mounts"] = [["destination": "/x", "type": "bind", "source": "/etc", "options": ["rbind"], "uidMappings": Self.oneMap]] }),

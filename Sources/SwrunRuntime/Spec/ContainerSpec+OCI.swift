@@ -62,7 +62,9 @@ extension ContainerSpec {
             throw document.error("linux.mountLabel", "is not supported: swrun applies no SELinux labels", hint: "drop linux.mountLabel from config.json")
         }
         if document["linux.intelRdt"].map(OCIDocument.isSet) == true {
-            throw document.error("linux.intelRdt", "is not supported: swrun applies no Intel RDT", hint: "drop linux.intelRdt from config.json")
+            // RDT is resctrl's: where the host has none, no runtime can apply it (runc refuses too).
+            let why = FileSystem.exists("/sys/fs/resctrl/schemata") ? "swrun does not write resctrl groups" : "this host has no resctrl filesystem at /sys/fs/resctrl"
+            throw document.error("linux.intelRdt", "is not supported: \(why)", hint: "drop linux.intelRdt from config.json")
         }
         try readTimeOffsets(document)
         if let seccomp = document["linux.seccomp"] {
@@ -91,7 +93,10 @@ extension ContainerSpec {
                 continue
             }
             guard SharedNamespaces.flags[kind] != nil else {
-                throw document.error(key + ".path", "swrun cannot join an existing \(type) namespace", hint: "drop the path: the container gets a new \(type) namespace")
+                // Joining a user namespace means making the others inside it, after the join, from an
+                // intermediate process (runc's nsexec); swrun's init is cloned with its namespaces made.
+                throw document.error(key + ".path", "swrun cannot join an existing \(type) namespace (the container's other namespaces would have to be made inside it)",
+                                     hint: "drop the path and give linux.uidMappings and gidMappings: the container gets a new \(type) namespace with those maps")
             }
             namespaces.joined[kind] = path
         }
