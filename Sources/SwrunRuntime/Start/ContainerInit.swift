@@ -136,7 +136,7 @@ enum ContainerInit {
     /// Runs the payload's steps, the last of which is execve; returns only on failure,
     /// with (step index, errno).
     private static func performPayload(_ plan: StartPlan, console: Int32) -> (Int32, Int32) {
-        let executor = PayloadExecutor(consoleTerminal: console, lastCapability: plan.lastCapability, hookState: plan.hookState)
+        let executor = PayloadExecutor(calls: LinuxCalls(), consoleTerminal: console, lastCapability: plan.lastCapability, hookState: plan.hookState)
         for index in plan.payload.indices {
             let step = plan.payload[index]
             if plan.explain { writeAll(2, step.explanation) }
