@@ -320,6 +320,40 @@ final class OCIBundleFixture {
         #expect(stat(source + "/new", &status) == 0 && status.st_uid == 0 && status.st_gid == 0, "a file made as 1000:2000 through the map is root's on disk")
     }
 
+    @Test func aUserNamespaceIsJoinedByPathAndItsMapsAreRead() throws {
+        let fixture = try OCIBundleFixture()
+        // The namespace to join, held by a process of its own: root inside is 100000 on the host.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        holder.arguments = ["-c", "import ctypes, time; ctypes.CDLL(None).unshare(0x10000000); time.sleep(60)"]
+        try holder.run()
+        let pid = holder.processIdentifier
+        defer { kill(pid, SIGKILL); holder.waitUntilExit() }
+        let ours = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/user")
+        for _ in 0..<250 where (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/user")) == ours { usleep(20_000) }
+        try "0 100000 65536".write(toFile: "/proc/\(pid)/uid_map", atomically: false, encoding: .utf8)
+        try "0 100000 65536".write(toFile: "/proc/\(pid)/gid_map", atomically: false, encoding: .utf8)
+        // The namespace's root, 100000 on the host, must reach the rootfs.
+        let rootfs = ((try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture.bundle + "/config.json"))) as? [String: Any])?["root"]
+            as? [String: Any])?["path"] as? String ?? ""
+        chmod(fixture.sandbox.path, 0o755)
+        chmod((rootfs as NSString).deletingLastPathComponent, 0o755)
+        try fixture.command(["sh", "-c", "cat /proc/self/uid_map; id -u; readlink /proc/self/ns/user"])
+        try fixture.edit { config in
+            var linux = config["linux"] as? [String: Any] ?? [:]
+            var namespaces = linux["namespaces"] as? [[String: Any]] ?? []
+            namespaces.append(["type": "user", "path": "/proc/\(pid)/ns/user"])
+            linux["namespaces"] = namespaces
+            config["linux"] = linux
+        }
+        let run = try fixture.oci(["run", "--bundle", fixture.bundle, "joined-user"], timeout: 20)
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = run.stdout.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }
+        let joined = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/user")
+        #expect(lines == ["0 100000 65536", "0", joined], "the holder's namespace, root inside: \(run.stdout) \(run.stderr)")
+        #expect(try fixture.oci(["list", "-q"]).stdout.isEmpty, "run deleted it")
+    }
+
     @Test func aSeccompProfileFromTheBundleFiltersByArguments() throws {
         let fixture = try OCIBundleFixture()
         // mkdir fails with EPERM; personality is allowed only for PER_LINUX (0), as Docker's profile does.

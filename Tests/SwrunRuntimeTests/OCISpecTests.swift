@@ -170,7 +170,7 @@ import Testing
             ("process.rlimits[0].type", { $0["process"] = ["args": ["sh"], "cwd": "/", "rlimits": [["type": "RLIMIT_BOGUS", "soft": 1, "hard": 1]]] }),
             ("process.capabilities.bounding[0]", { $0["process"] = ["args": ["sh"], "cwd": "/", "capabilities": ["bounding": ["CAP_BOGUS"]]] }),
             ("linux.namespaces[0].type", { $0["linux"] = ["namespaces": [["type": "bogus"]]] }),
-            ("linux.namespaces[3].path", { $0["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"], ["type": "user", "path": "/proc/1/ns/user"]]] }),
+            ("linux.uidMappings", { $0["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"], ["type": "user", "path": "/run/userns/pod"]]] }),
             ("linux.intelRdt", { $0["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"]], "intelRdt": ["closID": "x"]] }),
             ("linux.seccomp.defaultAction", { $0["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"]], "seccomp": ["defaultAction": "SCMP_ACT_BOGUS"]] }),
             ("mounts[0]", { $0["mounts"] = [["destination": "/x", "type": "tmpfs", "source": "tmpfs", "uidMappings": Self.oneMap, "gidMappings": Self.oneMap]] }),
@@ -339,5 +339,15 @@ import Testing
         #expect(!log.contains { $0.hasPrefix("mount(/etc, fd(/mapped)") }, "no mount(2) of the source: the detached mount is it")
         let remount = try #require(log.firstIndex { $0.hasPrefix("mount(NULL, fd(/mapped), NULL, MS_") && $0.contains("MS_RDONLY") }, "\(log)")
         #expect(remount > attached, "ro on the attached bind, as on any bind")
+    }
+
+    @Test func aJoinedUserNamespaceLendsItsMapsWhereTheBundleGivesNone() throws {
+        let bundle = try Bundle(Self.config { config in
+            config["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"], ["type": "user", "path": "/proc/1/ns/user"]]]
+        })
+        let spec = try bundle.spec()
+        #expect(spec.namespaces.joined["user"] == "/proc/1/ns/user")
+        #expect(spec.idMaps == [IDMap(kind: .uid, containerID: 0, hostID: 0, count: 4_294_967_295), IDMap(kind: .gid, containerID: 0, hostID: 0, count: 4_294_967_295)],
+                "the host's own maps, read from /proc/1: \(spec.idMaps)")
     }
 }

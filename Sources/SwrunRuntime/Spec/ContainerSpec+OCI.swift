@@ -31,6 +31,7 @@ extension ContainerSpec {
         try readNamespaces(document)
         // Before the mounts: an idmap mount that gives no maps takes these.
         idMaps = try document.idMaps("linux.uidMappings", kind: .uid) + document.idMaps("linux.gidMappings", kind: .gid)
+        if idMaps.isEmpty, let path = namespaces.joined["user"] { idMaps = try Self.idMaps(ofUserNamespace: path, document) }
         try readMounts(document)
         maskedPaths = try document.strings("linux.maskedPaths")
         readOnlyPaths = try document.strings("linux.readonlyPaths")
@@ -93,10 +94,7 @@ extension ContainerSpec {
                 continue
             }
             guard SharedNamespaces.flags[kind] != nil else {
-                // Joining a user namespace means making the others inside it, after the join, from an
-                // intermediate process (runc's nsexec); swrun's init is cloned with its namespaces made.
-                throw document.error(key + ".path", "swrun cannot join an existing \(type) namespace (the container's other namespaces would have to be made inside it)",
-                                     hint: "drop the path and give linux.uidMappings and gidMappings: the container gets a new \(type) namespace with those maps")
+                throw document.error(key + ".path", "swrun cannot join an existing \(type) namespace", hint: "drop the path: the container gets a new \(type) namespace")
             }
             namespaces.joined[kind] = path
         }
@@ -104,7 +102,8 @@ extension ContainerSpec {
             throw document.error("linux.namespaces", "has no mount namespace, so the container gets no devpts for its terminal",
                                  hint: "add {\"type\": \"mount\"}, or set process.terminal to false")
         }
-        if listed.contains("user") && (document["linux.uidMappings"]?.array ?? []).isEmpty {
+        // A user namespace joined has its maps: read from it where the bundle gives none.
+        if listed.contains("user") && namespaces.joined["user"] == nil && (document["linux.uidMappings"]?.array ?? []).isEmpty {
             throw document.error("linux.uidMappings", "is empty, but the container has a user namespace", hint: "map the container's root, e.g. {\"containerID\": 0, \"hostID\": 100000, \"size\": 65536}")
         }
         if !listed.contains("user") && !(document["linux.uidMappings"]?.array ?? []).isEmpty {
@@ -116,6 +115,28 @@ extension ContainerSpec {
             where namespaces.fromHost.contains("uts") && value.map({ !$0.isEmpty }) == true {
             throw document.error(key, "cannot be set without a uts namespace of the container's own", hint: "add {\"type\": \"uts\"} to linux.namespaces, or drop \(key)")
         }
+    }
+
+    /// The maps of the user namespace at `path`, /proc/PID/ns/user: from /proc/PID/uid_map and
+    /// gid_map. Another kind of path (a bind-mounted nsfs file) needs the bundle to give them.
+    static func idMaps(ofUserNamespace path: String, _ document: OCIDocument) throws(SwrunError) -> [IDMap] {
+        let parts = path.split(separator: "/")
+        guard parts.count == 4, parts[0] == "proc", parts[2] == "ns", parts[3] == "user", pid_t(parts[1]) != nil else {
+            throw document.error("linux.uidMappings", "is empty, and the maps of the user namespace \(path) cannot be read from its path",
+                                 hint: "give linux.uidMappings and gidMappings as the namespace has them, or join it as /proc/PID/ns/user")
+        }
+        var maps: [IDMap] = []
+        for (kind, file) in [(IDMap.Kind.uid, "uid_map"), (IDMap.Kind.gid, "gid_map")] {
+            let text: String
+            do { text = try FileSystem.readText("/proc/\(parts[1])/\(file)") } catch {
+                throw document.error("linux.namespaces", "joins the user namespace \(path), whose \(file) cannot be read", hint: "the process \(parts[1]) must live")
+            }
+            for line in text.split(separator: "\n") {
+                let numbers = line.split(separator: " ").compactMap { UInt32($0) }
+                if numbers.count == 3 { maps.append(IDMap(kind: kind, containerID: numbers[0], hostID: numbers[1], count: numbers[2])) }
+            }
+        }
+        return maps
     }
 
     static let namespaceKinds = ["pid": "pid", "network": "net", "mount": "mnt", "ipc": "ipc", "uts": "uts", "user": "user", "cgroup": "cgroup",
