@@ -121,7 +121,8 @@ enum OCISeccomp {
         }
         let defaultAction = try action(defaultName, errno: defaultErrno, key: key + ".defaultAction", document: document)
         if let listener = value["listenerPath"]?.string, !listener.isEmpty {
-            throw document.error(key + ".listenerPath", "asks for a seccomp notify listener, which swrun does not serve", hint: "drop listenerPath and any SCMP_ACT_NOTIFY rule")
+            throw document.error(key + ".listenerPath", "asks for a seccomp notify listener, which swrun does not serve: it loads its filter without SECCOMP_FILTER_FLAG_NEW_LISTENER and sends no notify fd to \(listener)",
+                                 hint: "drop listenerPath and any SCMP_ACT_NOTIFY rule (SCMP_ACT_ERRNO or SCMP_ACT_TRACE instead)")
         }
         for (index, flag) in (value["flags"]?.array ?? []).enumerated() {
             let name = flag.string ?? ""
@@ -182,7 +183,7 @@ enum OCISeccomp {
         case "SCMP_ACT_LOG": return .log
         case "SCMP_ACT_TRACE": return .trace(errno ?? 38)
         case "SCMP_ACT_NOTIFY":
-            throw document.error(key, "SCMP_ACT_NOTIFY needs a listener, which swrun does not serve", hint: "use SCMP_ACT_ERRNO")
+            throw document.error(key, "SCMP_ACT_NOTIFY needs a user-space listener (linux.seccomp.listenerPath), which swrun does not serve", hint: "use SCMP_ACT_ERRNO")
         default:
             throw document.error(key, "'\(name)' is not a seccomp action", hint: "use SCMP_ACT_ALLOW, ERRNO, KILL, KILL_PROCESS, TRAP, LOG or TRACE")
         }
