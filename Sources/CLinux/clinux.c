@@ -189,6 +189,11 @@ int swrun_load_seccomp_filter(const void *instructions, unsigned short count) {
     return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program, 0, 0);
 }
 
+int swrun_load_seccomp_listener(const void *instructions, unsigned short count) {
+    struct sock_fprog program = { count, (struct sock_filter *)instructions };
+    return (int)syscall(SYS_seccomp, 1 /* SECCOMP_SET_MODE_FILTER */, 8 /* SECCOMP_FILTER_FLAG_NEW_LISTENER */, &program);
+}
+
 long swrun_filesystem_type(const char *path) {
     struct statfs info;
     if (statfs(path, &info) != 0) return -1;

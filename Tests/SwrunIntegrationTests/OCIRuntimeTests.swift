@@ -372,6 +372,43 @@ final class OCIBundleFixture {
                 "\(ran.stdout) \(ran.stderr)")
     }
 
+    @Test func aSeccompNotifyFdGoesToTheListenerWithTheProcessState() throws {
+        let fixture = try OCIBundleFixture()
+        let socketPath = fixture.sandbox.path + "/agent.sock", received = fixture.sandbox.path + "/agent.json"
+        // The agent: takes the one message, writes what came and how many fds, closes them (the
+        // notifying calls then fail with ENOSYS, as the kernel has it without a listener).
+        let agent = Process()
+        agent.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        agent.arguments = ["-c", """
+            import array, json, os, socket, sys
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.bind(sys.argv[1]); s.listen(1)
+            c, _ = s.accept()
+            message, ancillary, _, _ = c.recvmsg(65536, socket.CMSG_LEN(16))
+            fds = array.array("i")
+            for level, kind, data in ancillary:
+                if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS: fds.frombytes(data[:len(data) - len(data) % 4])
+            state = json.loads(message); state["received"] = len(fds)
+            open(sys.argv[2], "w").write(json.dumps(state))
+            for fd in fds: os.close(fd)
+            """, socketPath, received]
+        try agent.run()
+        defer { kill(agent.processIdentifier, SIGKILL); agent.waitUntilExit() }
+        for _ in 0..<250 where !FileManager.default.fileExists(atPath: socketPath) { usleep(20_000) }
+        try fixture.edit { config in
+            var linux = config["linux"] as? [String: Any] ?? [:]
+            linux["seccomp"] = ["defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"], "listenerPath": socketPath,
+                                "listenerMetadata": "from-the-test",
+                                "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"]]]
+            config["linux"] = linux
+        }
+        try fixture.command(["sh", "-c", "mkdir /tmp/d 2>&1; echo done"])
+        let ran = try fixture.oci(["run", "--bundle", fixture.bundle, "notified"], timeout: 20)
+        #expect(ran.status == 0 && ran.stdout.contains("Function not implemented") && ran.stdout.hasSuffix("done\n"), "\(ran.stdout) \(ran.stderr)")
+        let state = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: received)))) as? [String: Any] ?? [:]
+        #expect(state["received"] as? Int == 1 && state["fds"] as? [String] == ["seccompFd"] && state["metadata"] as? String == "from-the-test", "\(state)")
+        #expect((state["state"] as? [String: Any])?["id"] as? String == "notified" && (state["pid"] as? Int ?? 0) > 0, "\(state)")
+    }
+
     @Test func theTerminalGoesToTheConsoleSocket() throws {
         let fixture = try OCIBundleFixture()
         try fixture.command(["sh", "-c", "tty; echo on-the-pty"], ["terminal": true])

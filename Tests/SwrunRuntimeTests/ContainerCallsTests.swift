@@ -94,6 +94,14 @@ final class RecordingCalls: ContainerCalls {
     func setdomainname(_ name: UnsafePointer<CChar>, _ length: Int) -> Int32 { log.append("setdomainname(\(text(name)))"); return 0 }
     func openPtyPeer(_ master: Int32) -> Int32 { log.append("TIOCGPTPEER(\(name(master)))"); return open(path: "pty peer") }
     func loadSeccomp(_ program: UnsafeRawBufferPointer, _ count: UInt16) -> Int32 { log.append("seccomp(\(count) instructions)"); return 0 }
+    func loadSeccompWithListener(_ program: UnsafeRawBufferPointer, _ count: UInt16) -> Int32 {
+        log.append("seccomp(\(count) instructions, NEW_LISTENER)")
+        return open(path: "seccomp notify")
+    }
+    func sendSync(_ message: SyncMessage, on socket: Int32, passing fd: Int32) -> Int32 {
+        log.append("send(\(socket), kind \(message.kind), \(name(fd)))")
+        return 0
+    }
     func runHook(_ path: UnsafeMutablePointer<CChar>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>,
                  _ environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, input: UnsafeRawBufferPointer?, timeout: Int32) -> Int32 {
         log.append("hook \(text(path))" + (input.map { " < \(String(decoding: $0, as: UTF8.self))" } ?? ""))

@@ -176,6 +176,10 @@ import Testing
             ("mounts[0]", { $0["mounts"] = [["destination": "/x", "type": "tmpfs", "source": "tmpfs", "uidMappings": Self.oneMap, "gidMappings": Self.oneMap]] }),
             ("mounts[0]", { $0["mounts"] = [["destination": "/x", "type": "bind", "source": "/etc", "options": ["rbind"], "uidMappings": Self.oneMap]] }),
             ("mounts[0]", { $0["mounts"] = [["destination": "/x", "type": "bind", "source": "/etc", "options": ["rbind", "idmap"]]] }),
+            ("linux.seccomp.listenerPath", { $0["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"]],
+                                                            "seccomp": ["defaultAction": "SCMP_ACT_ALLOW", "syscalls": [["names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"]]]] }),
+            ("linux.seccomp.defaultAction", { $0["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"]],
+                                                             "seccomp": ["defaultAction": "SCMP_ACT_NOTIFY", "listenerPath": "/run/agent.sock"]] }),
             ("linux.timeOffsets", { $0["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"]], "timeOffsets": ["boottime": ["secs": 1]]] }),
             ("linux.timeOffsets", { $0["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"], ["type": "time", "path": "/proc/1/ns/time"]],
                                                    "timeOffsets": ["boottime": ["secs": 1]]] }),
@@ -349,5 +353,22 @@ import Testing
         #expect(spec.namespaces.joined["user"] == "/proc/1/ns/user")
         #expect(spec.idMaps == [IDMap(kind: .uid, containerID: 0, hostID: 0, count: 4_294_967_295), IDMap(kind: .gid, containerID: 0, hostID: 0, count: 4_294_967_295)],
                 "the host's own maps, read from /proc/1: \(spec.idMaps)")
+    }
+
+    @Test func aNotifyFilterIsLoadedWithAListenerWhoseFdGoesToTheRuntime() throws {
+        let bundle = try Bundle(Self.config { config in
+            config["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"]],
+                               "seccomp": ["defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/agent.sock",
+                                           "syscalls": [["names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"]]]]
+        })
+        let plan = try bundle.plan()
+        #expect(plan.spec.process.profile.seccompListener == "/run/agent.sock")
+        let calls = RecordingCalls()
+        let executor = PayloadExecutor(calls: calls, consoleTerminal: -1, lastCapability: 40, syncChannel: 7)
+        let step = try #require(plan.payload.first { if case .loadSeccompWithListener = $0.action { true } else { false } }, "\(plan.payloadSummaries)")
+        #expect(executor.perform(step.action) == 0)
+        #expect(calls.log.count == 2 && calls.log[0].hasSuffix("NEW_LISTENER)") && calls.log[1] == "send(7, kind 7, fd(seccomp notify))", "\(calls.log)")
+        let noRuntime = PayloadExecutor(calls: RecordingCalls(), consoleTerminal: -1, lastCapability: 40)
+        #expect(noRuntime.perform(step.action) == EBADF, "no sync socket, no listener: refused, not loaded")
     }
 }

@@ -138,6 +138,10 @@ extern const short swrun_POSIX_SPAWN_SETSID;
 /// struct sock_filter (8 bytes each). Needs CAP_SYS_ADMIN or no_new_privs.
 int swrun_load_seccomp_filter(const void *instructions, unsigned short count);
 
+/// seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER) with the same program:
+/// the notify fd (close-on-exec), or -1 with errno (Linux 5.0).
+int swrun_load_seccomp_listener(const void *instructions, unsigned short count);
+
 /// open_tree(2) with OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC: a detached bind mount of the file
 /// or directory at `path`, as an O_PATH fd; -1 with errno (ENOSYS before Linux 5.2).
 int swrun_open_tree_clone(const char *path);

@@ -72,6 +72,7 @@ extension ContainerSpec {
             let filter = try OCISeccomp.filter(seccomp, in: document, linux32: self.process.profile.linux32Architecture != nil)
             self.process.profile.seccompProgram = filter.map(\.bytes) ?? []
             self.process.profile.seccompSource = filter.map { "config.json's linux.seccomp: \($0.rules.count) rules, default \($0.defaultAction)" } ?? ""
+            self.process.profile.seccompListener = try OCISeccomp.listener(seccomp, filter: filter, in: document)
         } else {
             self.process.profile.seccompProgram = []
             self.process.profile.seccompSource = ""

@@ -41,6 +41,10 @@ protocol ContainerCalls {
     /// The pty peer of a master (TIOCGPTPEER): a fd, or minus an errno.
     func openPtyPeer(_ master: Int32) -> Int32
     func loadSeccomp(_ program: UnsafeRawBufferPointer, _ count: UInt16) -> Int32
+    /// The filter loaded with SECCOMP_FILTER_FLAG_NEW_LISTENER: its notify fd, or minus an errno.
+    func loadSeccompWithListener(_ program: UnsafeRawBufferPointer, _ count: UInt16) -> Int32
+    /// One sync message with `fd` as SCM_RIGHTS: 0, or an errno.
+    func sendSync(_ message: SyncMessage, on socket: Int32, passing fd: Int32) -> Int32
     /// fork, execve(path, argv, environment) with `input` on stdin, wait (killed after `timeout`
     /// seconds, 0 for none): 0 when it exits 0.
     func runHook(_ path: UnsafeMutablePointer<CChar>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>,
@@ -145,6 +149,10 @@ struct LinuxCalls: ContainerCalls {
         return type == 0x8584_58f6 /* RAMFS_MAGIC */ || type == 0x0102_1994 /* TMPFS_MAGIC */
     }
 
+    func loadSeccompWithListener(_ program: UnsafeRawBufferPointer, _ count: UInt16) -> Int32 {
+        descriptor(swrun_load_seccomp_listener(program.baseAddress, count))
+    }
+    func sendSync(_ message: SyncMessage, on socket: Int32, passing fd: Int32) -> Int32 { message.send(on: socket, passing: fd) ? 0 : EPIPE }
     func replaceStandardFDs(_ fds: UnsafeBufferPointer<Int32>) -> Int32 { ContainerChild.replaceStandardFDs(fds) }
     func resetInheritedState() -> Int32 { ContainerChild.resetInheritedState() }
     func prctl(_ option: Int32, _ argument: UInt, _ argument3: UInt) -> Int32 { result(swrun_prctl(option, argument, argument3, 0, 0)) }

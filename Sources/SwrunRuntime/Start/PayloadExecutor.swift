@@ -12,9 +12,13 @@ struct PayloadExecutor<Calls: ContainerCalls> {
     var statusChannel: Int32 = -1
     /// The state the OCI hooks read on stdin.
     var hookState: HookStateInput?
+    /// Where a seccomp notify fd goes (the sync socket to the runtime), or -1.
+    var syncChannel: Int32 = -1
 
-    init(calls: Calls, consoleTerminal: Int32, lastCapability: Int32, statusChannel: Int32 = -1, hookState: HookStateInput? = nil) {
+    init(calls: Calls, consoleTerminal: Int32, lastCapability: Int32, statusChannel: Int32 = -1, hookState: HookStateInput? = nil,
+         syncChannel: Int32 = -1) {
         self.calls = calls
+        self.syncChannel = syncChannel
         self.consoleTerminal = consoleTerminal
         self.lastCapability = lastCapability
         self.statusChannel = statusChannel
@@ -91,6 +95,13 @@ struct PayloadExecutor<Calls: ContainerCalls> {
             return calls.prctl(PR_SET_NO_NEW_PRIVS, 1, 0)
         case let .loadSeccomp(program, count):
             return calls.loadSeccomp(program, count)
+        case let .loadSeccompWithListener(program, count):
+            if syncChannel < 0 { return EBADF }  // no runtime to hand the fd to (execute mode's payload)
+            let listener = calls.loadSeccompWithListener(program, count)
+            if listener < 0 { return -listener }
+            let error = calls.sendSync(SyncMessage(.seccompListener), on: syncChannel, passing: listener)
+            calls.close(listener)
+            return error
         case .changeDirectory(let path):
             return calls.chdir(path)
         case let .runHook(path, argv, environment, readsState, timeout):

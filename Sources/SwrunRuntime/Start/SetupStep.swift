@@ -144,6 +144,9 @@ enum PayloadAction {
     case setNoNewPrivileges
     /// prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER) with a BPF program of `count` instructions.
     case loadSeccomp(program: UnsafeRawBufferPointer, count: UInt16)
+    /// seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER): the filter, and its
+    /// notify fd sent to the runtime on the sync socket (SyncMessage.seccompListener) and closed.
+    case loadSeccompWithListener(program: UnsafeRawBufferPointer, count: UInt16)
     case changeDirectory(UnsafeMutablePointer<CChar>)
     /// lxc.hook.start: /bin/sh of the container with `argv` and `environment`, waited for.
     case runHook(path: UnsafeMutablePointer<CChar>, argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, readsState: Bool, timeout: Int32)
