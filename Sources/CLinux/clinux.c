@@ -189,6 +189,11 @@ int swrun_load_seccomp_filter(const void *instructions, unsigned short count) {
     return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program, 0, 0);
 }
 
+int swrun_load_seccomp_listener(const void *instructions, unsigned short count) {
+    struct sock_fprog program = { count, (struct sock_filter *)instructions };
+    return (int)syscall(SYS_seccomp, 1 /* SECCOMP_SET_MODE_FILTER */, 8 /* SECCOMP_FILTER_FLAG_NEW_LISTENER */, &program);
+}
+
 long swrun_filesystem_type(const char *path) {
     struct statfs info;
     if (statfs(path, &info) != 0) return -1;
@@ -241,6 +246,20 @@ int swrun_mount_set_idmap(int mount_fd, int userns_fd) {
 
 int swrun_move_mount(int mount_fd, const char *target) {
     return (int)syscall(SYS_move_mount, mount_fd, "", AT_FDCWD, target, 0x00000004 /* MOVE_MOUNT_F_EMPTY_PATH */);
+}
+
+int swrun_open_tree_clone_flags(const char *path, int recursive) {
+    return (int)syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+}
+
+int swrun_mount_set_idmap_flags(int mount_fd, int userns_fd, int recursive) {
+    struct swrun_mount_attr attr = { .attr_set = 0x00100000 /* MOUNT_ATTR_IDMAP */, .userns_fd = (uint64_t)userns_fd };
+    return (int)syscall(SYS_mount_setattr, mount_fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr);
+}
+
+int swrun_move_mount_onto(int mount_fd, int target_fd) {
+    return (int)syscall(SYS_move_mount, mount_fd, "", target_fd, "",
+                        0x00000004 /* MOVE_MOUNT_F_EMPTY_PATH */ | 0x00000040 /* MOVE_MOUNT_T_EMPTY_PATH */);
 }
 
 int swrun_ioprio_set_self(int ioprio) {

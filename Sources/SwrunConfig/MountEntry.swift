@@ -30,6 +30,12 @@ public struct MountEntry: Sendable, Equatable {
     /// OCI's rro (true) and rrw (false): the mount and every mount below it made read-only, or
     /// writable, with mount_setattr(AT_RECURSIVE) once mounted; nil: neither.
     public var recursiveReadOnly: Bool? = nil
+    /// An id-mapped bind (OCI's mounts[].uidMappings and gidMappings, idmap and ridmap): the
+    /// source's files seen through these maps (on-disk id as containerID, shown as hostID);
+    /// empty: none.
+    public var idMaps: [IDMap] = []
+    /// ridmap: the mounts below the bind's source are id-mapped too, not only the top one.
+    public var recursiveIDMap = false
 
     /// Parses one fstab-style line; errors are "FILE:LINE: lxc.mount.entry: ...".
     public static func parse(_ line: String, location: ConfigLocation, key: String = "lxc.mount.entry") throws(SwrunError) -> MountEntry {

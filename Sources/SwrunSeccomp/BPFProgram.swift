@@ -54,6 +54,8 @@ public enum SeccompAction: Sendable, Equatable {
     case log
     /// Hand it to a ptrace tracer, with this value (SCMP_ACT_TRACE); without one it fails with ENOSYS.
     case trace(UInt16)
+    /// Hand it to a user-space listener (SCMP_ACT_NOTIFY), whose notify fd the runtime passes on.
+    case notify
 
     /// SECCOMP_RET_* from linux/seccomp.h.
     var returnValue: UInt32 {
@@ -65,6 +67,7 @@ public enum SeccompAction: Sendable, Equatable {
         case .killThread: return 0
         case .log: return 0x7FFC_0000
         case .trace(let value): return 0x7FF0_0000 | UInt32(value)
+        case .notify: return 0x7FC0_0000  // SECCOMP_RET_USER_NOTIF
         }
     }
 }

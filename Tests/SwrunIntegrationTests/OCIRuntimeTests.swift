@@ -244,6 +244,116 @@ final class OCIBundleFixture {
         #expect(try fixture.oci(["delete", "--force", "limited"]).status == 0)
     }
 
+    @Test func updatesSingleFlagsReachTheCgroupAsRuncs() throws {
+        let fixture = try OCIBundleFixture()
+        try fixture.command(["sleep", "60"])
+        try fixture.edit { config in
+            var linux = config["linux"] as? [String: Any] ?? [:]
+            linux["resources"] = ["memory": ["limit": 64 << 20], "pids": ["limit": 50]]
+            config["linux"] = linux
+        }
+        #expect(try fixture.oci(["run", "--detach", "--bundle", fixture.bundle, "flags"]).status == 0)
+        let updated = try fixture.oci(["update", "--memory", "32m", "--pids-limit=30", "flags"])
+        #expect(updated.status == 0, "\(updated.stderr)")
+        let read = try fixture.oci(["exec", "flags", "sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max 2>/dev/null; cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max 2>/dev/null"])
+        #expect(read.stdout.contains("33554432") && read.stdout.contains("30"), "\(read.stdout) \(read.stderr)")
+        let rdt = try fixture.oci(["update", "--l3-cache-schema", "L3:0=ff", "flags"])
+        #expect(rdt.status != 0 && rdt.stderr.contains("Intel RDT"), "\(rdt.stderr)")
+        let none = try fixture.oci(["update", "flags"])
+        #expect(none.status != 0 && none.stderr.contains("--resources"), "\(none.stderr)")
+    }
+
+    @Test func eventsPrintsStatsAndOOMKillsAsJSONLines() throws {
+        let fixture = try OCIBundleFixture()
+        try fixture.command(["sleep", "60"])
+        try fixture.edit { config in
+            var linux = config["linux"] as? [String: Any] ?? [:]
+            linux["resources"] = ["memory": ["limit": 16 << 20, "swap": 16 << 20], "pids": ["limit": 50]]
+            config["linux"] = linux
+        }
+        #expect(try fixture.oci(["run", "--detach", "--bundle", fixture.bundle, "watched"]).status == 0)
+        let once = try fixture.oci(["events", "--stats", "watched"])
+        #expect(once.status == 0, "\(once.stderr)")
+        let event = (try? JSONSerialization.jsonObject(with: Data(once.stdout.utf8))) as? [String: Any] ?? [:]
+        let data = event["data"] as? [String: Any] ?? [:]
+        #expect(event["type"] as? String == "stats" && event["id"] as? String == "watched", "\(once.stdout)")
+        #expect((data["pids"] as? [String: Any])?["limit"] as? Int == 50, "\(once.stdout)")
+        #expect(((data["memory"] as? [String: Any])?["usage"] as? [String: Any])?["limit"] as? Int == 16 << 20, "\(once.stdout)")
+        // A process that outgrows the limit is killed: events reports it, then the container's end ends the stream.
+        let hog = "x=a; while true; do x=$x$x; done"
+        let events = Swrun.process(["oci", "--root", fixture.root, "events", "--interval", "200ms", "watched"])
+        let stream = try Swrun.runProcess(events, timeout: 30) { _ in
+            Thread.sleep(forTimeInterval: 0.5)
+            _ = try fixture.oci(["exec", "--detach", "watched", "sh", "-c", hog])
+            Thread.sleep(forTimeInterval: 3)
+            _ = try fixture.oci(["kill", "watched", "KILL"])
+        }
+        #expect(stream.status == 0, "\(stream.stderr)")
+        let types = stream.stdout.split(separator: "\n").compactMap { line in
+            ((try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any])?["type"] as? String
+        }
+        #expect(types.contains("oom") && types.filter { $0 == "stats" }.count >= 3, "\(types) \(stream.stderr)")
+        #expect(try fixture.oci(["delete", "--force", "watched"]).status == 0)
+    }
+
+    @Test func anIDMappedBindShowsTheSourcesFilesUnderTheMappedIDs() throws {
+        let fixture = try OCIBundleFixture()
+        let source = fixture.sandbox.path + "/shared"
+        try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: source + "/file", contents: Data("x".utf8))
+        chown(source + "/file", 0, 0)
+        // As 1000:2000, which owns /mapped through the map: what it makes there is root's on disk.
+        try fixture.command(["sh", "-c", "stat -c '%u:%g' /mapped/file /plain/file; touch /mapped/new; stat -c '%u:%g' /mapped/new"],
+                            ["user": ["uid": 1000, "gid": 2000]])
+        try fixture.edit { config in
+            var mounts = config["mounts"] as? [[String: Any]] ?? []
+            mounts.append(["destination": "/mapped", "type": "bind", "source": source, "options": ["rbind"],
+                           "uidMappings": [["containerID": 0, "hostID": 1000, "size": 10]],
+                           "gidMappings": [["containerID": 0, "hostID": 2000, "size": 10]]])
+            mounts.append(["destination": "/plain", "type": "bind", "source": source, "options": ["rbind"]])
+            config["mounts"] = mounts
+        }
+        let run = try fixture.oci(["run", "--bundle", fixture.bundle, "mapped"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.split(separator: "\n") == ["1000:2000", "0:0", "1000:2000"], "on-disk root shows as 1000:2000; \(run.stdout) \(run.stderr)")
+        var status = stat()
+        #expect(stat(source + "/new", &status) == 0 && status.st_uid == 0 && status.st_gid == 0, "a file made as 1000:2000 through the map is root's on disk")
+    }
+
+    @Test func aUserNamespaceIsJoinedByPathAndItsMapsAreRead() throws {
+        let fixture = try OCIBundleFixture()
+        // The namespace to join, held by a process of its own: root inside is 100000 on the host.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        holder.arguments = ["-c", "import ctypes, time; ctypes.CDLL(None).unshare(0x10000000); time.sleep(60)"]
+        try holder.run()
+        let pid = holder.processIdentifier
+        defer { kill(pid, SIGKILL); holder.waitUntilExit() }
+        let ours = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/user")
+        for _ in 0..<250 where (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/user")) == ours { usleep(20_000) }
+        try "0 100000 65536".write(toFile: "/proc/\(pid)/uid_map", atomically: false, encoding: .utf8)
+        try "0 100000 65536".write(toFile: "/proc/\(pid)/gid_map", atomically: false, encoding: .utf8)
+        // The namespace's root, 100000 on the host, must reach the rootfs.
+        let rootfs = ((try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture.bundle + "/config.json"))) as? [String: Any])?["root"]
+            as? [String: Any])?["path"] as? String ?? ""
+        chmod(fixture.sandbox.path, 0o755)
+        chmod((rootfs as NSString).deletingLastPathComponent, 0o755)
+        try fixture.command(["sh", "-c", "cat /proc/self/uid_map; id -u; readlink /proc/self/ns/user"])
+        try fixture.edit { config in
+            var linux = config["linux"] as? [String: Any] ?? [:]
+            var namespaces = linux["namespaces"] as? [[String: Any]] ?? []
+            namespaces.append(["type": "user", "path": "/proc/\(pid)/ns/user"])
+            linux["namespaces"] = namespaces
+            config["linux"] = linux
+        }
+        let run = try fixture.oci(["run", "--bundle", fixture.bundle, "joined-user"], timeout: 20)
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = run.stdout.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }
+        let joined = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/user")
+        #expect(lines == ["0 100000 65536", "0", joined], "the holder's namespace, root inside: \(run.stdout) \(run.stderr)")
+        #expect(try fixture.oci(["list", "-q"]).stdout.isEmpty, "run deleted it")
+    }
+
     @Test func aSeccompProfileFromTheBundleFiltersByArguments() throws {
         let fixture = try OCIBundleFixture()
         // mkdir fails with EPERM; personality is allowed only for PER_LINUX (0), as Docker's profile does.
@@ -260,6 +370,43 @@ final class OCIBundleFixture {
         let ran = try fixture.oci(["run", "--bundle", fixture.bundle, "filtered"])
         #expect(ran.status == 0 && ran.stdout.contains("Operation not permitted") && ran.stdout.contains("Permission denied") && ran.stdout.hasSuffix("done\n"),
                 "\(ran.stdout) \(ran.stderr)")
+    }
+
+    @Test func aSeccompNotifyFdGoesToTheListenerWithTheProcessState() throws {
+        let fixture = try OCIBundleFixture()
+        let socketPath = fixture.sandbox.path + "/agent.sock", received = fixture.sandbox.path + "/agent.json"
+        // The agent: takes the one message, writes what came and how many fds, closes them (the
+        // notifying calls then fail with ENOSYS, as the kernel has it without a listener).
+        let agent = Process()
+        agent.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        agent.arguments = ["-c", """
+            import array, json, os, socket, sys
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.bind(sys.argv[1]); s.listen(1)
+            c, _ = s.accept()
+            message, ancillary, _, _ = c.recvmsg(65536, socket.CMSG_LEN(16))
+            fds = array.array("i")
+            for level, kind, data in ancillary:
+                if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS: fds.frombytes(data[:len(data) - len(data) % 4])
+            state = json.loads(message); state["received"] = len(fds)
+            open(sys.argv[2], "w").write(json.dumps(state))
+            for fd in fds: os.close(fd)
+            """, socketPath, received]
+        try agent.run()
+        defer { kill(agent.processIdentifier, SIGKILL); agent.waitUntilExit() }
+        for _ in 0..<250 where !FileManager.default.fileExists(atPath: socketPath) { usleep(20_000) }
+        try fixture.edit { config in
+            var linux = config["linux"] as? [String: Any] ?? [:]
+            linux["seccomp"] = ["defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"], "listenerPath": socketPath,
+                                "listenerMetadata": "from-the-test",
+                                "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"]]]
+            config["linux"] = linux
+        }
+        try fixture.command(["sh", "-c", "mkdir /tmp/d 2>&1; echo done"])
+        let ran = try fixture.oci(["run", "--bundle", fixture.bundle, "notified"], timeout: 20)
+        #expect(ran.status == 0 && ran.stdout.contains("Function not implemented") && ran.stdout.hasSuffix("done\n"), "\(ran.stdout) \(ran.stderr)")
+        let state = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: received)))) as? [String: Any] ?? [:]
+        #expect(state["received"] as? Int == 1 && state["fds"] as? [String] == ["seccompFd"] && state["metadata"] as? String == "from-the-test", "\(state)")
+        #expect((state["state"] as? [String: Any])?["id"] as? String == "notified" && (state["pid"] as? Int ?? 0) > 0, "\(state)")
     }
 
     @Test func theTerminalGoesToTheConsoleSocket() throws {

@@ -41,6 +41,10 @@ final class RecordingCalls: ContainerCalls {
         log.append("mount_setattr(\(name(fd)), AT_RECURSIVE, set \(set), clear \(clear))")
         return 0
     }
+    func moveMount(_ fd: Int32, onto target: Int32) -> Int32 {
+        log.append("move_mount(\(name(fd)), \(name(target)))")
+        return 0
+    }
     func open(_ path: UnsafePointer<CChar>, _ flags: Int32) -> Int32 {
         log.append("open(\(text(path)))")
         let fd = open(path: text(path))
@@ -90,12 +94,65 @@ final class RecordingCalls: ContainerCalls {
     func setdomainname(_ name: UnsafePointer<CChar>, _ length: Int) -> Int32 { log.append("setdomainname(\(text(name)))"); return 0 }
     func openPtyPeer(_ master: Int32) -> Int32 { log.append("TIOCGPTPEER(\(name(master)))"); return open(path: "pty peer") }
     func loadSeccomp(_ program: UnsafeRawBufferPointer, _ count: UInt16) -> Int32 { log.append("seccomp(\(count) instructions)"); return 0 }
+    func loadSeccompWithListener(_ program: UnsafeRawBufferPointer, _ count: UInt16) -> Int32 {
+        log.append("seccomp(\(count) instructions, NEW_LISTENER)")
+        return open(path: "seccomp notify")
+    }
+    func sendSync(_ message: SyncMessage, on socket: Int32, passing fd: Int32) -> Int32 {
+        log.append("send(\(socket), kind \(message.kind), \(name(fd)))")
+        return 0
+    }
     func runHook(_ path: UnsafeMutablePointer<CChar>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>,
                  _ environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, input: UnsafeRawBufferPointer?, timeout: Int32) -> Int32 {
         log.append("hook \(text(path))" + (input.map { " < \(String(decoding: $0, as: UTF8.self))" } ?? ""))
         return 0
     }
     func rootIsInitramfs() -> Bool { false }
+
+    /// Capability numbers of a mask, for the log.
+    private func capabilities(_ mask: UInt64) -> String { (0..<64).filter { mask & (UInt64(1) << UInt64($0)) != 0 }.map(String.init).joined(separator: ",") }
+    private func list(_ pointer: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> String {
+        var items: [String] = []
+        var index = 0
+        while let item = pointer[index] { items.append(String(cString: item)); index += 1 }
+        return items.joined(separator: " ")
+    }
+    /// Paths execve finds nothing at.
+    var unexecutable: Set<String> = []
+
+    func replaceStandardFDs(_ fds: UnsafeBufferPointer<Int32>) -> Int32 { log.append("dup2 onto 0,1,2: \(Array(fds))"); return 0 }
+    func resetInheritedState() -> Int32 { log.append("reset signals, umask 022"); return 0 }
+    func prctl(_ option: Int32, _ argument: UInt, _ argument3: UInt) -> Int32 {
+        let names: [Int32: String] = [PR_SET_DUMPABLE: "PR_SET_DUMPABLE", PR_SET_KEEPCAPS: "PR_SET_KEEPCAPS", PR_CAPBSET_DROP: "PR_CAPBSET_DROP",
+                                      PR_SET_NO_NEW_PRIVS: "PR_SET_NO_NEW_PRIVS", PR_CAP_AMBIENT: "PR_CAP_AMBIENT"]
+        log.append("prctl(\(names[option] ?? String(option)), \(argument), \(argument3))")
+        return 0
+    }
+    func forkSibling() -> Int32 { log.append("clone(CLONE_PARENT)"); return 0 }
+    func handOn(_ pid: Int32, on channel: Int32) { log.append("report \(pid), _exit(0)") }
+    func setsid() -> Int32 { log.append("setsid()"); return 0 }
+    func setControllingTerminal(_ fd: Int32) -> Int32 { log.append("TIOCSCTTY(\(fd))"); return 0 }
+    func dup2(_ fd: Int32, _ target: Int32) -> Int32 { log.append("dup2(\(fd), \(target))"); return 0 }
+    func setgroups(_ groups: UnsafeBufferPointer<gid_t>) -> Int32 { log.append("setgroups(\(Array(groups)))"); return 0 }
+    func capset(effective: UInt64, permitted: UInt64, inheritable: UInt64) -> Int32 {
+        log.append("capset(e=\(capabilities(effective)) p=\(capabilities(permitted)) i=\(capabilities(inheritable)))")
+        return 0
+    }
+    func setIOPriority(_ value: Int32) -> Int32 { log.append("ioprio_set(\(value))"); return 0 }
+    func setScheduler(_ settings: SchedulerSettings) -> Int32 { log.append("sched_setattr(\(settings.policy), nice \(settings.nice))"); return 0 }
+    func setCPUAffinity(_ mask: UnsafeRawBufferPointer) -> Int32 { log.append("sched_setaffinity(\(mask.count) bytes)"); return 0 }
+    func setrlimit(_ resource: Int32, soft: UInt64, hard: UInt64) -> Int32 { log.append("setrlimit(\(resource), \(soft), \(hard))"); return 0 }
+    func umask(_ mode: mode_t) { log.append("umask(0\(String(mode, radix: 8)))") }
+    func setresgid(_ gid: gid_t) -> Int32 { log.append("setresgid(\(gid))"); return 0 }
+    func setresuid(_ uid: uid_t) -> Int32 { log.append("setresuid(\(uid))"); return 0 }
+    func closeOnExec(from first: UInt32) -> Int32 { log.append("close_range(\(first), ~0, CLOEXEC)"); return 0 }
+    func personality(_ persona: UInt) -> Int32 { log.append("personality(\(persona))"); return 0 }
+    func execve(_ path: UnsafeMutablePointer<CChar>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>,
+                _ envp: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
+        let path = String(cString: path)
+        log.append("execve(\(path), [\(list(argv))], [\(list(envp))])")
+        return unexecutable.contains(path) ? ENOENT : 0
+    }
 }
 
 /// The exact system calls a plan leads to, walked through the recording double: no root, no
@@ -117,6 +174,17 @@ final class RecordingCalls: ContainerCalls {
             case .netlinkRequest, .configureLink, .waitForParent: continue
             default: #expect(executor.perform(step.action) == 0, "\(step.summary)")
             }
+        }
+        return calls.log
+    }
+
+    /// Runs the plan's payload through `calls`: each step, up to and with the execve.
+    static func walkPayload(_ plan: StartPlan, with calls: RecordingCalls) -> [String] {
+        let executor = PayloadExecutor(calls: calls, consoleTerminal: 9, lastCapability: 40)
+        for step in plan.payload {
+            let error = executor.perform(step.action)
+            if case .exec = step.action { break }
+            #expect(error == 0, "\(step.summary)")
         }
         return calls.log
     }

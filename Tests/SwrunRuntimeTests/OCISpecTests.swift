@@ -170,8 +170,16 @@ import Testing
             ("process.rlimits[0].type", { $0["process"] = ["args": ["sh"], "cwd": "/", "rlimits": [["type": "RLIMIT_BOGUS", "soft": 1, "hard": 1]]] }),
             ("process.capabilities.bounding[0]", { $0["process"] = ["args": ["sh"], "cwd": "/", "capabilities": ["bounding": ["CAP_BOGUS"]]] }),
             ("linux.namespaces[0].type", { $0["linux"] = ["namespaces": [["type": "bogus"]]] }),
+            ("linux.uidMappings", { $0["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"], ["type": "user", "path": "/run/userns/pod"]]] }),
+            ("linux.intelRdt", { $0["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"]], "intelRdt": ["closID": "x"]] }),
             ("linux.seccomp.defaultAction", { $0["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"]], "seccomp": ["defaultAction": "SCMP_ACT_BOGUS"]] }),
-            ("mounts[0]", { $0["mounts"] = [["destination": "/x", "type": "tmpfs", "source": "tmpfs", "uidMappings": []]] }),
+            ("mounts[0]", { $0["mounts"] = [["destination": "/x", "type": "tmpfs", "source": "tmpfs", "uidMappings": Self.oneMap, "gidMappings": Self.oneMap]] }),
+            ("mounts[0]", { $0["mounts"] = [["destination": "/x", "type": "bind", "source": "/etc", "options": ["rbind"], "uidMappings": Self.oneMap]] }),
+            ("mounts[0]", { $0["mounts"] = [["destination": "/x", "type": "bind", "source": "/etc", "options": ["rbind", "idmap"]]] }),
+            ("linux.seccomp.listenerPath", { $0["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"]],
+                                                            "seccomp": ["defaultAction": "SCMP_ACT_ALLOW", "syscalls": [["names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"]]]] }),
+            ("linux.seccomp.defaultAction", { $0["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"]],
+                                                             "seccomp": ["defaultAction": "SCMP_ACT_NOTIFY", "listenerPath": "/run/agent.sock"]] }),
             ("linux.timeOffsets", { $0["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"]], "timeOffsets": ["boottime": ["secs": 1]]] }),
             ("linux.timeOffsets", { $0["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"], ["type": "time", "path": "/proc/1/ns/time"]],
                                                    "timeOffsets": ["boottime": ["secs": 1]]] }),
@@ -287,5 +295,80 @@ import Testing
         request.hostFacts = oldKernel
         #expect(throws: SwrunError.self, "a kernel without mount_setattr is told so") { try StartPlan(request) }
         #expect(OCIFeatures.mountOptions.contains("rro") && OCIFeatures.mountOptions.contains("rrw"))
+    }
+
+    static let oneMap: JSONValue = [["containerID": 0, "hostID": 1000, "size": 1]]
+
+    @Test func idMappedBindsCarryTheirMapsAndTheirOptionsStayOutOfMount() throws {
+        let bundle = try Bundle(Self.config { config in
+            guard case .array(var mounts)? = config["mounts"] else { return }
+            mounts.append(["destination": "/mapped", "type": "bind", "source": "/etc", "options": ["rbind", "ro", "ridmap"],
+                           "uidMappings": Self.oneMap, "gidMappings": [["containerID": 0, "hostID": 2000, "size": 1]]])
+            config["mounts"] = .array(mounts)
+        })
+        let entry = try #require(try bundle.spec().mounts.compactMap(\.entry).last)
+        #expect(entry.idMaps == [IDMap(kind: .uid, containerID: 0, hostID: 1000, count: 1), IDMap(kind: .gid, containerID: 0, hostID: 2000, count: 1)])
+        #expect(entry.recursiveIDMap && !entry.data.contains("idmap"), "ridmap is no mount(2) option")
+    }
+
+    @Test func idmapWithoutMapsTakesTheContainersUserNamespaceMaps() throws {
+        let bundle = try Bundle(Self.config { config in
+            guard case .array(var mounts)? = config["mounts"], case .object(var linux)? = config["linux"],
+                  case .array(var namespaces)? = linux["namespaces"] else { return }
+            mounts.append(["destination": "/mapped", "type": "bind", "source": "/etc", "options": ["bind", "idmap"]])
+            config["mounts"] = .array(mounts)
+            namespaces.append(["type": "user"])
+            linux["namespaces"] = .array(namespaces)
+            linux["uidMappings"] = [["containerID": 0, "hostID": 100000, "size": 65536]]
+            linux["gidMappings"] = [["containerID": 0, "hostID": 100000, "size": 65536]]
+            config["linux"] = .object(linux)
+        })
+        let spec = try bundle.spec()
+        let entry = try #require(spec.mounts.compactMap(\.entry).last)
+        #expect(entry.idMaps == spec.idMaps && !entry.recursiveIDMap)
+    }
+
+    /// Root's: the detached mount and its user namespace are made on the host as the plan is.
+    @Test(.enabled(if: getuid() == 0)) func anIDMappedBindIsAttachedNotMounted() throws {
+        let bundle = try Bundle(Self.config { config in
+            guard case .array(var mounts)? = config["mounts"] else { return }
+            mounts.append(["destination": "/mapped", "type": "bind", "source": "/etc", "options": ["rbind", "ro"],
+                           "uidMappings": Self.oneMap, "gidMappings": Self.oneMap])
+            config["mounts"] = .array(mounts)
+        })
+        let plan = try bundle.plan()
+        #expect(plan.idMappedMounts.fds.count == 1)
+        let log = ContainerCallsTests.walk(plan, with: RecordingCalls())
+        let attached = try #require(log.firstIndex { $0.hasPrefix("move_mount(") && $0.hasSuffix("fd(/mapped))") }, "\(log)")
+        #expect(!log.contains { $0.hasPrefix("mount(/etc, fd(/mapped)") }, "no mount(2) of the source: the detached mount is it")
+        let remount = try #require(log.firstIndex { $0.hasPrefix("mount(NULL, fd(/mapped), NULL, MS_") && $0.contains("MS_RDONLY") }, "\(log)")
+        #expect(remount > attached, "ro on the attached bind, as on any bind")
+    }
+
+    @Test func aJoinedUserNamespaceLendsItsMapsWhereTheBundleGivesNone() throws {
+        let bundle = try Bundle(Self.config { config in
+            config["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"], ["type": "user", "path": "/proc/1/ns/user"]]]
+        })
+        let spec = try bundle.spec()
+        #expect(spec.namespaces.joined["user"] == "/proc/1/ns/user")
+        #expect(spec.idMaps == [IDMap(kind: .uid, containerID: 0, hostID: 0, count: 4_294_967_295), IDMap(kind: .gid, containerID: 0, hostID: 0, count: 4_294_967_295)],
+                "the host's own maps, read from /proc/1: \(spec.idMaps)")
+    }
+
+    @Test func aNotifyFilterIsLoadedWithAListenerWhoseFdGoesToTheRuntime() throws {
+        let bundle = try Bundle(Self.config { config in
+            config["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"]],
+                               "seccomp": ["defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/agent.sock",
+                                           "syscalls": [["names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"]]]]
+        })
+        let plan = try bundle.plan()
+        #expect(plan.spec.process.profile.seccompListener == "/run/agent.sock")
+        let calls = RecordingCalls()
+        let executor = PayloadExecutor(calls: calls, consoleTerminal: -1, lastCapability: 40, syncChannel: 7)
+        let step = try #require(plan.payload.first { if case .loadSeccompWithListener = $0.action { true } else { false } }, "\(plan.payloadSummaries)")
+        #expect(executor.perform(step.action) == 0)
+        #expect(calls.log.count == 2 && calls.log[0].hasSuffix("NEW_LISTENER)") && calls.log[1] == "send(7, kind 7, fd(seccomp notify))", "\(calls.log)")
+        let noRuntime = PayloadExecutor(calls: RecordingCalls(), consoleTerminal: -1, lastCapability: 40)
+        #expect(noRuntime.perform(step.action) == EBADF, "no sync socket, no listener: refused, not loaded")
     }
 }

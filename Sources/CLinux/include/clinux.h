@@ -23,6 +23,7 @@
 #define SWRUN_CLONE_NEWUTS    0x04000000ULL
 #define SWRUN_CLONE_NEWIPC    0x08000000ULL
 #define SWRUN_CLONE_NEWUSER   0x10000000ULL
+#define SWRUN_CLONE_PARENT    0x00008000ULL
 #define SWRUN_CLONE_NEWPID    0x20000000ULL
 #define SWRUN_CLONE_NEWNET    0x40000000ULL
 #define SWRUN_CLONE_INTO_CGROUP 0x200000000ULL
@@ -137,6 +138,10 @@ extern const short swrun_POSIX_SPAWN_SETSID;
 /// struct sock_filter (8 bytes each). Needs CAP_SYS_ADMIN or no_new_privs.
 int swrun_load_seccomp_filter(const void *instructions, unsigned short count);
 
+/// seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER) with the same program:
+/// the notify fd (close-on-exec), or -1 with errno (Linux 5.0).
+int swrun_load_seccomp_listener(const void *instructions, unsigned short count);
+
 /// open_tree(2) with OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC: a detached bind mount of the file
 /// or directory at `path`, as an O_PATH fd; -1 with errno (ENOSYS before Linux 5.2).
 int swrun_open_tree_clone(const char *path);
@@ -154,6 +159,17 @@ int swrun_mount_set_idmap(int mount_fd, int userns_fd);
 
 /// move_mount(2) of the detached mount behind `mount_fd` onto `target`; -1 with errno.
 int swrun_move_mount(int mount_fd, const char *target);
+
+/// open_tree(2) with OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC, and AT_RECURSIVE when `recursive`
+/// (an rbind: the mounts below come along); -1 with errno.
+int swrun_open_tree_clone_flags(const char *path, int recursive);
+
+/// swrun_mount_set_idmap, on the mounts below too when `recursive` (OCI's ridmap); -1 with errno.
+int swrun_mount_set_idmap_flags(int mount_fd, int userns_fd, int recursive);
+
+/// move_mount(2) of the detached mount behind `mount_fd` onto the directory or file open at
+/// `target_fd` (MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH); -1 with errno.
+int swrun_move_mount_onto(int mount_fd, int target_fd);
 
 /// ioprio_set(IOPRIO_WHO_PROCESS, 0, ioprio): the calling process's I/O class and level.
 int swrun_ioprio_set_self(int ioprio);

@@ -75,6 +75,10 @@ public enum OCICommandLine {
           pause    ID                      freeze every process of the container
           resume   ID
           update   --resources FILE|- ID   new linux.resources limits
+                   [--memory N] [--memory-swap N] [--memory-reservation N] [--cpu-shares N]
+                   [--cpu-quota N] [--cpu-period N] [--cpuset-cpus L] [--cpuset-mems L]
+                   [--pids-limit N] [--blkio-weight N] [--cpu-rt-period N] [--cpu-rt-runtime N] ID
+          events   [--stats] [--interval 5s] ID   cgroup stats and OOM kills, as JSON lines
           list     [--format table|json] [--quiet]
           features                         what this runtime supports, as JSON
           spec     [--bundle DIR]          write a config.json to start from
@@ -171,17 +175,48 @@ public enum OCICommandLine {
             try runtime.setPaused(id: try arguments.id(command), command == "pause")
             return 0
         case "update":
+            // As runc: --resources wins; the single flags stand for the fields they name.
             var resources: String?
+            var flags = OCIUpdateFlags()
             while let option = arguments.nextOption() {
-                guard option == "resources" || option == "r" else {
-                    throw SwrunError(.invalidArgument, "update --\(option) is not supported", hint: "give the new limits with --resources FILE (linux.resources as JSON; - for stdin)")
+                if option == "resources" || option == "r" {
+                    resources = try arguments.value(for: option)
+                } else if OCIUpdateFlags.knows(option) {
+                    try flags.set(option, try arguments.value(for: option))
+                } else {
+                    throw arguments.unknown(option, command)
                 }
-                resources = try arguments.value(for: option)
             }
             let id = try arguments.id(command)
-            guard let resources else { throw SwrunError(.invalidArgument, "update needs --resources FILE", hint: "linux.resources as JSON; - reads stdin") }
-            let bytes = try FileSystem.readBytes(resources == "-" ? "/dev/stdin" : resources)
-            try runtime.update(id: id, resources: bytes, source: resources == "-" ? "stdin" : resources)
+            if let resources {
+                let bytes = try FileSystem.readBytes(resources == "-" ? "/dev/stdin" : resources)
+                try runtime.update(id: id, resources: bytes, source: resources == "-" ? "stdin" : resources)
+            } else {
+                guard !flags.isEmpty else {
+                    throw SwrunError(.invalidArgument, "update needs --resources FILE or a limit flag", hint: "for example --memory 512m, or --resources FILE (- reads stdin)")
+                }
+                try runtime.update(id: id, resources: try flags.resources(), source: "update's flags")
+            }
+            return 0
+        case "events":
+            var statsOnce = false
+            var interval = 5.0
+            while let option = arguments.nextOption() {
+                switch option {
+                case "stats": statsOnce = true
+                case "interval":
+                    let text = try arguments.value(for: option)
+                    guard let seconds = OCIArguments.duration(text), seconds > 0 else {
+                        throw SwrunError(.invalidArgument, "invalid value \"\(text)\" for flag -interval", hint: "a duration, e.g. 5s, 500ms or 1m")
+                    }
+                    interval = seconds
+                default: throw arguments.unknown(option, command)
+                }
+            }
+            try runtime.events(id: try arguments.id(command), statsOnce: statsOnce, interval: interval) { line in
+                print(line)
+                fflush(nil)
+            }
             return 0
         case "exec":
             return try exec(&arguments, runtime: runtime)
@@ -311,6 +346,23 @@ struct OCIArguments {
         let text = try value(for: option)
         guard let number = Int(text), number >= 0 else { throw SwrunError(.invalidArgument, "-\(option): '\(text)' is not a count", hint: "give a number, e.g. 1") }
         return number
+    }
+
+    /// A Go duration as runc's flags take it ("5s", "500ms", "1m30s", "1h"), in seconds.
+    static func duration(_ text: String) -> Double? {
+        let units: [(String, Double)] = [("ms", 0.001), ("us", 0.000_001), ("µs", 0.000_001), ("ns", 0.000_000_001), ("h", 3600), ("m", 60), ("s", 1)]
+        var rest = Substring(text)
+        var total = 0.0
+        guard !rest.isEmpty else { return nil }
+        while !rest.isEmpty {
+            let digits = rest.prefix { $0.isNumber || $0 == "." }
+            guard let number = Double(digits) else { return nil }
+            rest = rest.dropFirst(digits.count)
+            guard let (unit, scale) = units.first(where: { rest.hasPrefix($0.0) }) else { return nil }
+            rest = rest.dropFirst(unit.count)
+            total += number * scale
+        }
+        return total
     }
 
     mutating func next() -> String? { words.isEmpty ? nil : words.removeFirst() }

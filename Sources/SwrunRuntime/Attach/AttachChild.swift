@@ -6,7 +6,7 @@ import Glibc
 /// Raw system calls only. A failing step is reported on `status` as (step index, errno).
 enum AttachChild {
     static func run(_ plan: StartPlan, console: Int32, status: Int32) -> Never {
-        let executor = PayloadExecutor(consoleTerminal: console, lastCapability: plan.lastCapability, statusChannel: status)
+        let executor = PayloadExecutor(calls: LinuxCalls(), consoleTerminal: console, lastCapability: plan.lastCapability, statusChannel: status)
         for index in plan.payload.indices {
             let step = plan.payload[index]
             if plan.explain { ContainerInit.writeAll(2, step.explanation) }

@@ -19,20 +19,21 @@ public enum OCIFeatures {
                 "seccomp": [
                     "enabled": true,
                     "actions": ["SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
-                                "SCMP_ACT_LOG", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"],
+                                "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"],
                     "operators": ["SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE"],
                     "archs": ["SCMP_ARCH_X86", "SCMP_ARCH_X86_64"],
                 ],
                 "apparmor": ["enabled": .bool(AppArmor.isEnabled())],
                 "selinux": ["enabled": false],
+                "mountExtensions": ["idmap": ["enabled": true]],
             ],
             "annotations": ["org.opencontainers.runtime-spec.features.runtime": "swrun"],
         ]
     }
 
-    static let mountOptions = ["async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "lazytime", "mand",
+    static let mountOptions = ["async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "idmap", "lazytime", "mand",
                                "noatime", "nodev", "nodiratime", "noexec", "nomand", "norelatime", "nostrictatime", "nosuid",
-                               "nosymfollow", "private", "rbind", "relatime", "remount", "ro", "rprivate", "rshared", "rslave",
+                               "nosymfollow", "private", "rbind", "relatime", "remount", "ridmap", "ro", "rprivate", "rshared", "rslave",
                                "rro", "rrw", "runbindable", "rw", "shared", "slave", "strictatime", "suid", "sync", "unbindable"]
 
     /// A config.json to start a bundle from: `sh` in ./rootfs, the usual mounts, namespaces

@@ -157,7 +157,20 @@ public struct OCIRuntime {
         guard SyncMessage(.go).send(on: connection) else {
             throw SwrunError(.containerSetup, "the container's init is gone: it cannot start", hint: "delete it and create it again")
         }
-        if let (message, fd) = SyncMessage.receive(on: connection) {
+        var received = SyncMessage.receive(on: connection)
+        while let (message, fd) = received, message.kind == SyncMessage.Kind.seccompListener.rawValue {
+            do throws(SwrunError) { try Self.sendSeccompListener(fd, of: container) } catch {
+                if fd >= 0 { close(fd) }
+                if let pidfd = try? container.initProcess?.openPidFD() {
+                    _ = swrun_pidfd_send_signal(pidfd, SIGKILL)
+                    close(pidfd)
+                }
+                throw error
+            }
+            if fd >= 0 { close(fd) }
+            received = SyncMessage.receive(on: connection)
+        }
+        if let (message, fd) = received {
             if fd >= 0 { close(fd) }
             let step = Int(message.a)
             let what = step >= 0 && step < container.payloadSteps.count ? container.payloadSteps[step] : "start the process"
@@ -174,6 +187,29 @@ public struct OCIRuntime {
         let hooks = container.savedConfig().flatMap { try? $0.hooks() } ?? HookSet()
         for hook in hooks.started {
             do { try ContainerHooks.run([hook], state: container.stateDocument(status: .running).serialized) } catch { warn("\(error)") }
+        }
+    }
+
+    /// Hands the seccomp notify fd of the container's process to the agent at
+    /// linux.seccomp.listenerPath, as runc does: one message on a stream socket, the process
+    /// state as JSON (runtime-spec's ContainerProcessState: "fds": ["seccompFd"]) with the fd.
+    static func sendSeccompListener(_ fd: Int32, of container: OCIContainer) throws(SwrunError) {
+        let config = container.savedConfig()
+        guard fd >= 0, let path = config?["linux.seccomp.listenerPath"]?.string, !path.isEmpty else {
+            throw SwrunError(.containerSetup, "the container's process sent a seccomp notify fd, but its config names no listener",
+                             hint: "set linux.seccomp.listenerPath")
+        }
+        let process: JSONValue = [
+            "ociVersion": .string(OCIContainer.specVersion), "fds": ["seccompFd"],
+            "pid": .number(String(container.initProcess?.pid ?? 0)),
+            "metadata": .string(config?["linux.seccomp.listenerMetadata"]?.string ?? ""),
+            "state": container.stateDocument(status: .running),
+        ]
+        let socket = try UnixSocket.connect(path, type: SOCK_STREAM)
+        defer { close(socket) }
+        let bytes = Array(process.serialized.utf8)
+        guard bytes.withUnsafeBytes({ swrun_send_with_fd(socket, $0.baseAddress, $0.count, fd) }) == bytes.count else {
+            throw SwrunError.system("cannot send the seccomp notify fd to the listener \(path)", Errno.current, hint: "the agent must accept on \(path)")
         }
     }
 
@@ -265,12 +301,19 @@ public struct OCIRuntime {
 
     /// Writes new limits (`update --resources`, linux.resources' form) into the container's cgroup.
     public func update(id: String, resources bytes: [UInt8], source: String) throws(SwrunError) {
-        let container = try OCIContainer.load(root: root, id: id)
-        guard container.status != .stopped else { throw SwrunError(.notFound, "container not running: \(id)", hint: "its process has ended") }
         let value: JSONValue
         do { value = try JSONValue(parsing: bytes) } catch {
             throw SwrunError(.invalidConfig, "\(source) is not valid JSON: \(error)", hint: "give linux.resources as a JSON object")
         }
+        try update(id: id, resources: value, source: source)
+    }
+
+    /// Writes new limits, linux.resources as a value (`update`'s single flags make one).
+    public func update(id: String, resources value: JSONValue, source: String) throws(SwrunError) {
+        let container = try OCIContainer.load(root: root, id: id)
+        guard container.status != .stopped else { throw SwrunError(.notFound, "container not running: \(id)", hint: "its process has ended") }
+        let unapplied = OCIResources.unapplied(value)
+        if !unapplied.isEmpty { warn("not applied: resources." + unapplied.joined(separator: ", resources.")) }
         let document = OCIDocument(path: source, root: .object(["resources": value]))
         let resources = try OCIResources.read(value, in: document, key: "resources")
         try CgroupManagers.current().apply(resources.limits, to: ContainerCgroup(directories: container.cgroups))

@@ -29,10 +29,12 @@ extension ContainerSpec {
         domainname = try document.string("domainname").flatMap { $0.isEmpty ? nil : $0 }
         devices.standardNodes = true  // every OCI container gets them (the spec's "default devices")
         try readNamespaces(document)
+        // Before the mounts: an idmap mount that gives no maps takes these.
+        idMaps = try document.idMaps("linux.uidMappings", kind: .uid) + document.idMaps("linux.gidMappings", kind: .gid)
+        if idMaps.isEmpty, let path = namespaces.joined["user"] { idMaps = try Self.idMaps(ofUserNamespace: path, document) }
         try readMounts(document)
         maskedPaths = try document.strings("linux.maskedPaths")
         readOnlyPaths = try document.strings("linux.readonlyPaths")
-        idMaps = try document.idMaps("linux.uidMappings", kind: .uid) + document.idMaps("linux.gidMappings", kind: .gid)
         devices.nodes = try document.deviceNodes()
         resources = try OCIResources.read(document["linux.resources"], in: document, key: "linux.resources")
         let unapplied = OCIResources.unapplied(document["linux.resources"])
@@ -61,13 +63,16 @@ extension ContainerSpec {
             throw document.error("linux.mountLabel", "is not supported: swrun applies no SELinux labels", hint: "drop linux.mountLabel from config.json")
         }
         if document["linux.intelRdt"].map(OCIDocument.isSet) == true {
-            throw document.error("linux.intelRdt", "is not supported: swrun applies no Intel RDT", hint: "drop linux.intelRdt from config.json")
+            // RDT is resctrl's: where the host has none, no runtime can apply it (runc refuses too).
+            let why = FileSystem.exists("/sys/fs/resctrl/schemata") ? "swrun does not write resctrl groups" : "this host has no resctrl filesystem at /sys/fs/resctrl"
+            throw document.error("linux.intelRdt", "is not supported: \(why)", hint: "drop linux.intelRdt from config.json")
         }
         try readTimeOffsets(document)
         if let seccomp = document["linux.seccomp"] {
             let filter = try OCISeccomp.filter(seccomp, in: document, linux32: self.process.profile.linux32Architecture != nil)
             self.process.profile.seccompProgram = filter.map(\.bytes) ?? []
             self.process.profile.seccompSource = filter.map { "config.json's linux.seccomp: \($0.rules.count) rules, default \($0.defaultAction)" } ?? ""
+            self.process.profile.seccompListener = try OCISeccomp.listener(seccomp, filter: filter, in: document)
         } else {
             self.process.profile.seccompProgram = []
             self.process.profile.seccompSource = ""
@@ -98,7 +103,8 @@ extension ContainerSpec {
             throw document.error("linux.namespaces", "has no mount namespace, so the container gets no devpts for its terminal",
                                  hint: "add {\"type\": \"mount\"}, or set process.terminal to false")
         }
-        if listed.contains("user") && (document["linux.uidMappings"]?.array ?? []).isEmpty {
+        // A user namespace joined has its maps: read from it where the bundle gives none.
+        if listed.contains("user") && namespaces.joined["user"] == nil && (document["linux.uidMappings"]?.array ?? []).isEmpty {
             throw document.error("linux.uidMappings", "is empty, but the container has a user namespace", hint: "map the container's root, e.g. {\"containerID\": 0, \"hostID\": 100000, \"size\": 65536}")
         }
         if !listed.contains("user") && !(document["linux.uidMappings"]?.array ?? []).isEmpty {
@@ -110,6 +116,28 @@ extension ContainerSpec {
             where namespaces.fromHost.contains("uts") && value.map({ !$0.isEmpty }) == true {
             throw document.error(key, "cannot be set without a uts namespace of the container's own", hint: "add {\"type\": \"uts\"} to linux.namespaces, or drop \(key)")
         }
+    }
+
+    /// The maps of the user namespace at `path`, /proc/PID/ns/user: from /proc/PID/uid_map and
+    /// gid_map. Another kind of path (a bind-mounted nsfs file) needs the bundle to give them.
+    static func idMaps(ofUserNamespace path: String, _ document: OCIDocument) throws(SwrunError) -> [IDMap] {
+        let parts = path.split(separator: "/")
+        guard parts.count == 4, parts[0] == "proc", parts[2] == "ns", parts[3] == "user", pid_t(parts[1]) != nil else {
+            throw document.error("linux.uidMappings", "is empty, and the maps of the user namespace \(path) cannot be read from its path",
+                                 hint: "give linux.uidMappings and gidMappings as the namespace has them, or join it as /proc/PID/ns/user")
+        }
+        var maps: [IDMap] = []
+        for (kind, file) in [(IDMap.Kind.uid, "uid_map"), (IDMap.Kind.gid, "gid_map")] {
+            let text: String
+            do { text = try FileSystem.readText("/proc/\(parts[1])/\(file)") } catch {
+                throw document.error("linux.namespaces", "joins the user namespace \(path), whose \(file) cannot be read", hint: "the process \(parts[1]) must live")
+            }
+            for line in text.split(separator: "\n") {
+                let numbers = line.split(separator: " ").compactMap { UInt32($0) }
+                if numbers.count == 3 { maps.append(IDMap(kind: kind, containerID: numbers[0], hostID: numbers[1], count: numbers[2])) }
+            }
+        }
+        return maps
     }
 
     static let namespaceKinds = ["pid": "pid", "network": "net", "mount": "mnt", "ipc": "ipc", "uts": "uts", "user": "user", "cgroup": "cgroup",
@@ -161,9 +189,6 @@ extension ContainerSpec {
                 guard let text = option.string else { throw document.error("\(key).options[\(position)]", "is not a string", hint: "write options as strings, e.g. \"nosuid\"") }
                 options.append(text)
             }
-            if item["uidMappings"] != nil || item["gidMappings"] != nil || options.contains("idmap") || options.contains("ridmap") {
-                throw document.error(key, "asks for an id-mapped mount, which swrun does not make", hint: "drop the mount's uidMappings, gidMappings and idmap options")
-            }
             let target = destination.hasPrefix("/") ? destination : "/" + destination
             let readOnly = options.contains("ro")
             switch (type, target) {
@@ -183,7 +208,9 @@ extension ContainerSpec {
             case ("devpts", "/dev/pts"):
                 mounts.append(.devpts)  // the container's own devpts instance, with its terminal
             default:
-                mounts.append(.entry(try Self.mountEntry(type: type, source: source, target: target, options: options, key: key, document: document)))
+                var entry = try Self.mountEntry(type: type, source: source, target: target, options: options, key: key, document: document)
+                try readIDMaps(of: &entry, item, options: options, key: key, document: document)
+                mounts.append(.entry(entry))
             }
         }
         // linux.devices and the terminal need their places even where the bundle mounts no /dev or devpts.
@@ -191,12 +218,38 @@ extension ContainerSpec {
         if !mounts.contains(.devpts) { mounts.append(.devpts) }
     }
 
+    /// An id-mapped bind, as runc reads one: the mount's own uidMappings and gidMappings (both,
+    /// or neither), or with idmap or ridmap and none given, the container's user namespace maps.
+    private func readIDMaps(of entry: inout MountEntry, _ item: JSONValue, options: [String], key: String,
+                            document: OCIDocument) throws(SwrunError) {
+        let asked = options.contains("idmap") || options.contains("ridmap")
+        let hasUIDs = item["uidMappings"].map(OCIDocument.isSet) == true, hasGIDs = item["gidMappings"].map(OCIDocument.isSet) == true
+        guard asked || hasUIDs || hasGIDs else { return }
+        guard entry.flags & UInt(MS_BIND) != 0 else {
+            throw document.error(key, "is id-mapped, which only a bind mount can be", hint: "make it a bind mount (type bind, option rbind), or drop its id maps")
+        }
+        guard hasUIDs == hasGIDs else {
+            throw document.error(key, "gives \(hasUIDs ? "uidMappings without gidMappings" : "gidMappings without uidMappings")", hint: "give both, or neither")
+        }
+        var maps = try document.idMaps(item["uidMappings"], "\(key).uidMappings", kind: .uid)
+            + document.idMaps(item["gidMappings"], "\(key).gidMappings", kind: .gid)
+        if maps.isEmpty {
+            guard !idMaps.isEmpty else {
+                throw document.error(key, "asks for idmap without uidMappings, and the container has no user namespace maps to take",
+                                     hint: "give the mount's uidMappings and gidMappings, or the container's linux.uidMappings")
+            }
+            maps = idMaps
+        }
+        entry.idMaps = maps
+        entry.recursiveIDMap = options.contains("ridmap")
+    }
+
     /// The mount, its options read as lxc.mount.entry's are (the same option names).
     private static func mountEntry(type: String, source: String, target: String, options: [String], key: String,
                                    document: OCIDocument) throws(SwrunError) -> MountEntry {
         let isBind = type == "bind" || options.contains("bind") || options.contains("rbind")
         // rro and rrw are no mount(2) options: the plan applies them with mount_setattr.
-        var kept = options.filter { !["tmpcopyup", "copy-symlink", "notmpcopyup", "rro", "rrw"].contains($0) }
+        var kept = options.filter { !["tmpcopyup", "copy-symlink", "notmpcopyup", "rro", "rrw", "idmap", "ridmap"].contains($0) }
         let recursiveReadOnly = options.last { $0 == "rro" || $0 == "rrw" }.map { $0 == "rro" }
         if type == "bind", !kept.contains("bind") && !kept.contains("rbind") { kept.append("rbind") }
         var create = "create=dir"
@@ -335,8 +388,13 @@ struct OCIDocument {
     }
 
     func idMaps(_ key: String, kind: IDMap.Kind) throws(SwrunError) -> [IDMap] {
+        try idMaps(self[key], key, kind: kind)
+    }
+
+    /// Id maps, `value` read at `key` (for messages).
+    func idMaps(_ value: JSONValue?, _ key: String, kind: IDMap.Kind) throws(SwrunError) -> [IDMap] {
         var maps: [IDMap] = []
-        for (index, item) in (self[key]?.array ?? []).enumerated() {
+        for (index, item) in (value?.array ?? []).enumerated() {
             let itemKey = "\(key)[\(index)]"
             guard let inside = try number(item["containerID"], itemKey + ".containerID", as: UInt32.self),
                   let host = try number(item["hostID"], itemKey + ".hostID", as: UInt32.self),

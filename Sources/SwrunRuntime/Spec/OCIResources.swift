@@ -120,8 +120,9 @@ enum OCISeccomp {
             throw document.error(key + ".defaultAction", "is missing", hint: "for example SCMP_ACT_ERRNO")
         }
         let defaultAction = try action(defaultName, errno: defaultErrno, key: key + ".defaultAction", document: document)
-        if let listener = value["listenerPath"]?.string, !listener.isEmpty {
-            throw document.error(key + ".listenerPath", "asks for a seccomp notify listener, which swrun does not serve", hint: "drop listenerPath and any SCMP_ACT_NOTIFY rule")
+        if defaultAction == .notify {
+            // As runc: every call, sendmsg of the notify fd included, would wait for the listener.
+            throw document.error(key + ".defaultAction", "cannot be SCMP_ACT_NOTIFY", hint: "notify on the calls named in linux.seccomp.syscalls")
         }
         for (index, flag) in (value["flags"]?.array ?? []).enumerated() {
             let name = flag.string ?? ""
@@ -172,6 +173,16 @@ enum OCISeccomp {
         "SCMP_CMP_GE": .greaterOrEqual, "SCMP_CMP_GT": .greaterThan, "SCMP_CMP_MASKED_EQ": .maskedEqual,
     ]
 
+    /// The listener of a filter with SCMP_ACT_NOTIFY rules: both or neither.
+    static func listener(_ value: JSONValue, filter: SeccompFilter?, in document: OCIDocument) throws(SwrunError) -> String? {
+        let path = try document.string(value["listenerPath"], "linux.seccomp.listenerPath").flatMap { $0.isEmpty ? nil : $0 }
+        let notifies = filter?.rules.contains { $0.action == .notify } == true
+        if notifies && path == nil {
+            throw document.error("linux.seccomp.listenerPath", "is missing, but SCMP_ACT_NOTIFY rules need a listener", hint: "give the agent's socket path, or use SCMP_ACT_ERRNO")
+        }
+        return notifies ? path.map(FileSystem.absolutePath) : nil
+    }
+
     private static func action(_ name: String, errno: UInt16?, key: String, document: OCIDocument) throws(SwrunError) -> SeccompAction {
         switch name {
         case "SCMP_ACT_ALLOW": return .allow
@@ -181,8 +192,7 @@ enum OCISeccomp {
         case "SCMP_ACT_TRAP": return .trap
         case "SCMP_ACT_LOG": return .log
         case "SCMP_ACT_TRACE": return .trace(errno ?? 38)
-        case "SCMP_ACT_NOTIFY":
-            throw document.error(key, "SCMP_ACT_NOTIFY needs a listener, which swrun does not serve", hint: "use SCMP_ACT_ERRNO")
+        case "SCMP_ACT_NOTIFY": return .notify
         default:
             throw document.error(key, "'\(name)' is not a seccomp action", hint: "use SCMP_ACT_ALLOW, ERRNO, KILL, KILL_PROCESS, TRAP, LOG or TRACE")
         }

@@ -129,14 +129,15 @@ enum ContainerInit {
     /// Boot mode: the payload's steps run in init itself and the rootfs's init replaces it.
     /// Success closes the sync socket (close-on-exec): that end of file is swrun's sign.
     private static func become(_ plan: StartPlan, console: Int32, sync: Int32) -> Never {
-        let failure = performPayload(plan, console: console)
+        let failure = performPayload(plan, console: console, sync: sync)
         fail(sync, .payloadFailed, failure.0, failure.1)
     }
 
     /// Runs the payload's steps, the last of which is execve; returns only on failure,
     /// with (step index, errno).
-    private static func performPayload(_ plan: StartPlan, console: Int32) -> (Int32, Int32) {
-        let executor = PayloadExecutor(consoleTerminal: console, lastCapability: plan.lastCapability, hookState: plan.hookState)
+    private static func performPayload(_ plan: StartPlan, console: Int32, sync: Int32 = -1) -> (Int32, Int32) {
+        let executor = PayloadExecutor(calls: LinuxCalls(), consoleTerminal: console, lastCapability: plan.lastCapability, hookState: plan.hookState,
+                                       syncChannel: sync)
         for index in plan.payload.indices {
             let step = plan.payload[index]
             if plan.explain { writeAll(2, step.explanation) }

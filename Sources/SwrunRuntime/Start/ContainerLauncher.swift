@@ -73,10 +73,15 @@ public struct ContainerLauncher {
             prepared?.closeFiles()
             throw SwrunError.system("cannot join the pid namespace \(joined.path)", error)
         }
-        let pid = swrun_clone3(namespaces.flags, SIGCHLD, prepared?.cloneInto ?? -1)
-        if pid == 0 {
-            close(parentEnd)
-            ContainerInit.run(plan, sync: childEnd)
+        let pid: pid_t
+        if let user = plan.sharedNamespaces.user {
+            pid = Self.cloneInUserNamespace(user.fd, plan, flags: namespaces.flags, cloneInto: prepared?.cloneInto ?? -1, parentEnd: parentEnd, childEnd: childEnd)
+        } else {
+            pid = swrun_clone3(namespaces.flags, SIGCHLD, prepared?.cloneInto ?? -1)
+            if pid == 0 {
+                close(parentEnd)
+                ContainerInit.run(plan, sync: childEnd)
+            }
         }
         let cloneError = Errno.current
         if ownPidNamespace >= 0 {
@@ -84,6 +89,7 @@ public struct ContainerLauncher {
             close(ownPidNamespace)
         }
         plan.sharedNamespaces.close()  // init has its own copies
+        plan.idMappedMounts.close()
         if plan.hookState.isUsed {
             close(plan.hookState.pipe[0])
             if pid > 0, let state = plan.request.stateDocument?(pid) {

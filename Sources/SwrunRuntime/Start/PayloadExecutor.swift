@@ -1,119 +1,148 @@
 import CLinux
 import Glibc
 
-/// Performs the payload's steps in the process that becomes the command.
-/// Raw system calls only; each action returns 0 or an errno.
-struct PayloadExecutor {
+/// Performs the payload's steps in the process that becomes the command. Raw system calls
+/// only, through `calls` (LinuxCalls in the child, a recording double in tests): no
+/// allocation, no Swift errors. Each action returns 0 or an errno.
+struct PayloadExecutor<Calls: ContainerCalls> {
+    let calls: Calls
     let consoleTerminal: Int32
     let lastCapability: Int32
     /// Where the process reports the pid of the child it forks (attach), or -1.
     var statusChannel: Int32 = -1
     /// The state the OCI hooks read on stdin.
     var hookState: HookStateInput?
+    /// Where a seccomp notify fd goes (the sync socket to the runtime), or -1.
+    var syncChannel: Int32 = -1
+
+    init(calls: Calls, consoleTerminal: Int32, lastCapability: Int32, statusChannel: Int32 = -1, hookState: HookStateInput? = nil,
+         syncChannel: Int32 = -1) {
+        self.calls = calls
+        self.syncChannel = syncChannel
+        self.consoleTerminal = consoleTerminal
+        self.lastCapability = lastCapability
+        self.statusChannel = statusChannel
+        self.hookState = hookState
+    }
 
     func perform(_ action: PayloadAction) -> Int32 {
         switch action {
         case .replaceStandardFDs(let fds):
-            return ContainerChild.replaceStandardFDs(fds)
+            return calls.replaceStandardFDs(fds)
         case let .enterNamespaces(pidfd, flags):
-            _ = swrun_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-            return swrun_setns(pidfd, flags) == 0 ? 0 : errno
+            _ = calls.prctl(PR_SET_DUMPABLE, 0, 0)
+            return calls.setns(pidfd, flags)
         case .spawnInPidNamespace:
-            let child = swrun_raw_fork_sibling()
-            if child < 0 { return errno }
-            if child > 0 {
-                SyncMessage(.running, child).send(on: statusChannel)
-                _exit(0)
-            }
+            let child = calls.forkSibling()
+            if child < 0 { return -child }
+            if child > 0 { calls.handOn(child, on: statusChannel) }
             return 0
         case .newSession:
-            return setsid() < 0 ? errno : 0
+            return calls.setsid()
         case .joinCgroups(let fds):
             var zero: UInt8 = 0x30  // "0": the writing process
-            for fd in fds.bindMemory(to: Int32.self) where write(fd, &zero, 1) != 1 { return errno }
+            for fd in fds.bindMemory(to: Int32.self) {
+                let error = withUnsafeBytes(of: &zero) { calls.write(fd, $0) }
+                if error != 0 { return error }
+            }
             return 0
         case .resetInheritedState:
-            return ContainerChild.resetInheritedState()
+            return calls.resetInheritedState()
         case .attachConsole(let controlling):
-            if controlling {
-                // A process attached to a booted container may lead its session already (EPERM).
-                if setsid() < 0 && errno != EPERM { return errno }
-                if swrun_ioctl_int(consoleTerminal, swrun_TIOCSCTTY, 0) != 0 { return errno }
-            }
-            for target: Int32 in 0...2 where dup2(consoleTerminal, target) < 0 { return errno }
-            if consoleTerminal > 2 { close(consoleTerminal) }
-            return 0
+            return attachConsole(controlling: controlling)
         case .dropBoundingSet(let mask):
-            var capability: Int32 = 0
-            while capability <= lastCapability {
-                if mask & (UInt64(1) << UInt64(capability)) != 0,
-                   swrun_prctl(PR_CAPBSET_DROP, UInt(capability), 0, 0, 0) != 0 { return errno }
-                capability += 1
-            }
-            return 0
+            return forEachCapability(in: mask) { calls.prctl(PR_CAPBSET_DROP, UInt($0), 0) }
         case .clearGroups:
-            return setgroups(0, nil) == 0 ? 0 : errno
+            return calls.setgroups(UnsafeBufferPointer(start: nil, count: 0))
         case .setGroups(let groups):
-            return setgroups(groups.count, groups.baseAddress) == 0 ? 0 : errno
+            return calls.setgroups(groups)
         case .keepCapabilities:
-            return swrun_prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == 0 ? 0 : errno
+            return calls.prctl(PR_SET_KEEPCAPS, 1, 0)
         case .setCapabilities(let sets):
-            if swrun_capset(sets.effective, sets.permitted, sets.inheritable) != 0 { return errno }
-            if swrun_prctl(PR_CAP_AMBIENT, UInt(PR_CAP_AMBIENT_CLEAR_ALL), 0, 0, 0) != 0 { return errno }
+            var error = calls.capset(effective: sets.effective, permitted: sets.permitted, inheritable: sets.inheritable)
+            if error == 0 { error = calls.prctl(PR_CAP_AMBIENT, UInt(PR_CAP_AMBIENT_CLEAR_ALL), 0) }
+            if error != 0 { return error }
             // The kernel raises an ambient capability only if it is permitted and inheritable; runc
             // skips the others, and so do we.
             let ambient = sets.ambient & sets.permitted & sets.inheritable
-            var capability: Int32 = 0
-            while capability <= lastCapability {
-                if ambient & (UInt64(1) << UInt64(capability)) != 0,
-                   swrun_prctl(PR_CAP_AMBIENT, UInt(PR_CAP_AMBIENT_RAISE), UInt(capability), 0, 0) != 0 { return errno }
-                capability += 1
-            }
-            return 0
+            return forEachCapability(in: ambient) { calls.prctl(PR_CAP_AMBIENT, UInt(PR_CAP_AMBIENT_RAISE), UInt($0)) }
         case .setIOPriority(let value):
-            return swrun_ioprio_set_self(value) == 0 ? 0 : errno
+            return calls.setIOPriority(value)
         case .setScheduler(let settings):
-            return swrun_sched_setattr_self(settings.policy.rawValue, settings.flags, settings.nice, settings.priority,
-                                            settings.runtime, settings.deadline, settings.period) == 0 ? 0 : errno
+            return calls.setScheduler(settings)
         case .setCPUAffinity(let mask):
-            return swrun_sched_setaffinity_self(mask.baseAddress, mask.count) == 0 ? 0 : errno
+            return calls.setCPUAffinity(mask)
         case let .setResourceLimit(resource, soft, hard):
-            var limit = rlimit(rlim_cur: rlim_t(soft), rlim_max: rlim_t(hard))
-            return setrlimit(__rlimit_resource_t(UInt32(bitPattern: resource)), &limit) == 0 ? 0 : errno
+            return calls.setrlimit(resource, soft: soft, hard: hard)
         case let .changeProfileOnExec(path, fallback, request):
-            var fd = open(path, O_WRONLY | O_CLOEXEC)
-            if fd < 0 && errno == ENOENT { fd = open(fallback, O_WRONLY | O_CLOEXEC) }
-            if fd < 0 { return errno }
-            let written = write(fd, request.baseAddress, request.count)
-            let error = written == request.count ? 0 : (written < 0 ? errno : EIO)
-            close(fd)
+            var fd = calls.open(path, O_WRONLY)
+            if fd == -ENOENT { fd = calls.open(fallback, O_WRONLY) }
+            if fd < 0 { return -fd }
+            let error = calls.write(fd, request)
+            calls.close(fd)
             return error
         case .setUmask(let mode):
-            umask(mode)
+            calls.umask(mode)
             return 0
         case .setGID(let gid):
-            return swrun_setresgid(gid) == 0 ? 0 : errno
+            return calls.setresgid(gid)
         case .setUID(let uid):
-            return swrun_setresuid(uid) == 0 ? 0 : errno
+            return calls.setresuid(uid)
         case .limitCapabilities(let keep):
-            if swrun_capset(keep, keep, 0) != 0 { return errno }
-            return swrun_prctl(PR_CAP_AMBIENT, UInt(PR_CAP_AMBIENT_CLEAR_ALL), 0, 0, 0) == 0 ? 0 : errno
+            let error = calls.capset(effective: keep, permitted: keep, inheritable: 0)
+            return error != 0 ? error : calls.prctl(PR_CAP_AMBIENT, UInt(PR_CAP_AMBIENT_CLEAR_ALL), 0)
         case .setNoNewPrivileges:
-            return swrun_prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 ? 0 : errno
+            return calls.prctl(PR_SET_NO_NEW_PRIVS, 1, 0)
         case let .loadSeccomp(program, count):
-            return swrun_load_seccomp_filter(program.baseAddress, count) == 0 ? 0 : errno
+            return calls.loadSeccomp(program, count)
+        case let .loadSeccompWithListener(program, count):
+            if syncChannel < 0 { return EBADF }  // no runtime to hand the fd to (execute mode's payload)
+            let listener = calls.loadSeccompWithListener(program, count)
+            if listener < 0 { return -listener }
+            let error = calls.sendSync(SyncMessage(.seccompListener), on: syncChannel, passing: listener)
+            calls.close(listener)
+            return error
         case .changeDirectory(let path):
-            return chdir(path) == 0 ? 0 : errno
+            return calls.chdir(path)
         case let .runHook(path, argv, environment, readsState, timeout):
-            return ContainerChild.runHook(path: path, argv: argv, environment: environment, input: readsState ? hookState?.bytes() : nil,
-                                          timeout: timeout)
+            return calls.runHook(path, argv, environment, input: readsState ? hookState?.bytes() : nil, timeout: timeout)
         case .closeInheritedDescriptors(let first):
-            return swrun_close_range(first, UInt32.max, SWRUN_CLOSE_RANGE_CLOEXEC) == 0 ? 0 : errno
+            return calls.closeOnExec(from: first)
         case .setPersonality(let persona):
-            return swrun_personality(persona) < 0 ? errno : 0
+            return calls.personality(persona)
         case let .exec(candidates, argv, envp):
             return exec(candidates, argv, envp)
         }
+    }
+
+    /// The console as 0, 1 and 2, and for a command its controlling terminal.
+    private func attachConsole(controlling: Bool) -> Int32 {
+        if controlling {
+            // A process attached to a booted container may lead its session already (EPERM).
+            let error = calls.setsid()
+            if error != 0 && error != EPERM { return error }
+            let ttyError = calls.setControllingTerminal(consoleTerminal)
+            if ttyError != 0 { return ttyError }
+        }
+        for target: Int32 in 0...2 {
+            let error = calls.dup2(consoleTerminal, target)
+            if error != 0 { return error }
+        }
+        if consoleTerminal > 2 { calls.close(consoleTerminal) }
+        return 0
+    }
+
+    /// `call` for each capability number in `mask`, up to the kernel's last; the first error.
+    private func forEachCapability(in mask: UInt64, _ call: (Int32) -> Int32) -> Int32 {
+        var capability: Int32 = 0
+        while capability <= lastCapability {
+            if mask & (UInt64(1) << UInt64(capability)) != 0 {
+                let error = call(capability)
+                if error != 0 { return error }
+            }
+            capability += 1
+        }
+        return 0
     }
 
     /// Tries each candidate as execvp does: a missing file moves on, a permission
@@ -124,11 +153,11 @@ struct PayloadExecutor {
         var result = ENOENT
         var index = 0
         while let candidate = candidates[index] {
-            execve(candidate, argv, envp)
-            switch errno {
+            let error = calls.execve(candidate, argv, envp)
+            switch error {
             case ENOENT, ENOTDIR: break
             case EACCES: result = EACCES
-            default: return errno
+            default: return error
             }
             index += 1
         }

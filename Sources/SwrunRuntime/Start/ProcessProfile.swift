@@ -21,6 +21,9 @@ struct ProcessProfile: Equatable, Sendable {
     var seccompProgram: [UInt8] = []
     /// What the filter is, for --explain.
     var seccompSource = ""
+    /// OCI linux.seccomp.listenerPath: the filter has SCMP_ACT_NOTIFY rules, and its notify fd
+    /// goes to the agent listening there (the runtime sends it, as runc does).
+    var seccompListener: String?
     /// lxc.arch, when it asks for the 32-bit personality (PER_LINUX32).
     var linux32Architecture: String?
     /// OCI process.user.additionalGids: supplementary groups (none for LXC).

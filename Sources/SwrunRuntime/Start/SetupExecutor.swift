@@ -69,6 +69,12 @@ struct SetupExecutor<Calls: ContainerCalls> {
             if target < 0 { return optional && (-target == ENOENT || -target == ENOTDIR) ? 0 : -target }
             defer { calls.close(target) }
             return calls.setMountAttributes(target, set: set, clear: clear)
+        case let .attachMount(fd, path):
+            defer { calls.close(fd) }  // the detached mount: attached, or of no use
+            let target = openInRoot(path, flags: SWRUN_O_PATH)
+            if target < 0 { return -target }
+            defer { calls.close(target) }
+            return calls.moveMount(fd, onto: target)
         case let .mask(path, null, tmpfs, tmpfsFlags, data):
             let target = openInRoot(path, flags: SWRUN_O_PATH)
             if target < 0 { return -target == ENOENT || -target == ENOTDIR ? 0 : -target }

@@ -43,6 +43,10 @@ enum SetupAction {
     /// mount_setattr(target, "", AT_EMPTY_PATH|AT_RECURSIVE, {set, clear}): MOUNT_ATTR_* of the
     /// mount at a path inside the rootfs and of every mount below it (OCI rro, rrw).
     case setMountAttributes(target: UnsafeMutablePointer<CChar>, set: UInt64, clear: UInt64, optional: Bool)
+    /// move_mount(fd, "", target, "", F_EMPTY_PATH|T_EMPTY_PATH): attaches a detached mount
+    /// swrun made before the clone (an id-mapped bind) at a path inside the rootfs; the fd is
+    /// closed after.
+    case attachMount(fd: Int32, target: UnsafeMutablePointer<CChar>)
     /// Hides a path: /dev/null (a host path) bound over a file, an empty read-only tmpfs over a
     /// directory; a missing path is skipped.
     case mask(path: UnsafeMutablePointer<CChar>, null: UnsafeMutablePointer<CChar>, tmpfs: UnsafeMutablePointer<CChar>, tmpfsFlags: UInt, data: UnsafeMutablePointer<CChar>)
@@ -140,6 +144,9 @@ enum PayloadAction {
     case setNoNewPrivileges
     /// prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER) with a BPF program of `count` instructions.
     case loadSeccomp(program: UnsafeRawBufferPointer, count: UInt16)
+    /// seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER): the filter, and its
+    /// notify fd sent to the runtime on the sync socket (SyncMessage.seccompListener) and closed.
+    case loadSeccompWithListener(program: UnsafeRawBufferPointer, count: UInt16)
     case changeDirectory(UnsafeMutablePointer<CChar>)
     /// lxc.hook.start: /bin/sh of the container with `argv` and `environment`, waited for.
     case runHook(path: UnsafeMutablePointer<CChar>, argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, readsState: Bool, timeout: Int32)

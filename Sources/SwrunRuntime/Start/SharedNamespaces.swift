@@ -18,14 +18,19 @@ final class SharedNamespaces {
     let all: [Namespace]
 
     /// What may be joined. LXC's lxc.namespace.share names net, uts and ipc; an OCI bundle's
-    /// namespace paths may also name a mount, cgroup, pid or time namespace. A pid namespace is
-    /// joined by swrun before the clone (it holds for children only), the others by init.
+    /// namespace paths may also name a mount, cgroup, pid, time or user namespace. A pid namespace
+    /// is joined by swrun before the clone (it holds for children only), a user namespace by a
+    /// helper that clones init from inside it, the others by init.
     static let flags: [String: UInt64] = ["net": SWRUN_CLONE_NEWNET, "uts": SWRUN_CLONE_NEWUTS, "ipc": SWRUN_CLONE_NEWIPC,
                                           "mnt": SWRUN_CLONE_NEWNS, "cgroup": SWRUN_CLONE_NEWCGROUP, "pid": SWRUN_CLONE_NEWPID,
-                                          "time": SWRUN_CLONE_NEWTIME]
+                                          "time": SWRUN_CLONE_NEWTIME, "user": SWRUN_CLONE_NEWUSER]
 
     /// The pid namespace to join, if any: entered by swrun itself right before the clone.
     var pid: Namespace? { all.first { $0.kind == "pid" } }
+
+    /// The user namespace to join, if any: entered by a helper process that then clones init,
+    /// so that the namespaces init gets are made inside it (their owner).
+    var user: Namespace? { all.first { $0.kind == "user" } }
 
     /// Opens `shares` (kind -> a container's name in `lxcPath`, a pid, or a container's
     /// directory); an error names the key and what it found. Nothing stays open on error.

@@ -325,15 +325,11 @@ extension StartPlan {
                 throw SwrunError(.invalidConfig, "\(entry.location): lxc.mount.entry: bind source '\(entry.source)' is not an absolute path",
                                  hint: "write the host path in full, e.g. /srv/data, or add the 'relative' option for a path inside the rootfs")
             }
-            // "relative": the source is a path inside the rootfs, resolved there like a target.
-            let source: SetupPath = entry.relative ? .inRoot(c("/" + entry.source)) : .host(c(entry.source))
-            let fsType: UnsafeMutablePointer<CChar>? = isBind || entry.fsType == "none" ? nil : c(entry.fsType)
-            let data: UnsafeMutablePointer<CChar>? = entry.data.isEmpty ? nil : c(entry.data)
-            let firstFlags = isBind ? flags.intersection([.bind, .recursive]) : flags
-            addSetup(.mount(source: source, target: .inRoot(c(target)), fsType: fsType, flags: firstFlags.rawValue, data: data, optional: entry.optional),
-                     "mount \(entry.source) on \(target) (\(entry.location))",
-                     call: "mount(\"\(entry.source)\", \"\(target)\", \(fsType == nil ? "NULL" : "\"\(entry.fsType)\""), \(firstFlags.cNames), \(entry.data.isEmpty ? "NULL" : "\"\(entry.data)\""))",
-                     why: "lxc.mount.entry at \(entry.location)")
+            if !entry.idMaps.isEmpty {
+                planIDMappedBind(entry, at: target, fd: try idMappedMounts.make(entry))
+            } else {
+                planFirstMount(entry, at: target, isBind: isBind)
+            }
             // A bind mount ignores other flags; they take effect on a remount of the bind.
             let extra = flags.subtracting([.bind, .recursive])
             if isBind && !extra.isEmpty {
@@ -353,6 +349,29 @@ extension StartPlan {
             }
             if let readOnly = entry.recursiveReadOnly { try planRecursiveReadOnly(readOnly, target: target, entry: entry) }
         }
+    }
+
+    /// The entry's own mount(2): the filesystem, or the bind with only MS_BIND and MS_REC.
+    private func planFirstMount(_ entry: MountEntry, at target: String, isBind: Bool) {
+        // "relative": the source is a path inside the rootfs, resolved there like a target.
+        let source: SetupPath = entry.relative ? .inRoot(c("/" + entry.source)) : .host(c(entry.source))
+        let fsType: UnsafeMutablePointer<CChar>? = isBind || entry.fsType == "none" ? nil : c(entry.fsType)
+        let data: UnsafeMutablePointer<CChar>? = entry.data.isEmpty ? nil : c(entry.data)
+        let flags = MountFlags(rawValue: entry.flags)
+        let firstFlags = isBind ? flags.intersection([.bind, .recursive]) : flags
+        addSetup(.mount(source: source, target: .inRoot(c(target)), fsType: fsType, flags: firstFlags.rawValue, data: data, optional: entry.optional),
+                 "mount \(entry.source) on \(target) (\(entry.location))",
+                 call: "mount(\"\(entry.source)\", \"\(target)\", \(fsType == nil ? "NULL" : "\"\(entry.fsType)\""), \(firstFlags.cNames), \(entry.data.isEmpty ? "NULL" : "\"\(entry.data)\""))",
+                 why: "lxc.mount.entry at \(entry.location)")
+    }
+
+    /// An id-mapped bind: the detached mount `fd`, made and mapped on the host, attached at its target.
+    private func planIDMappedBind(_ entry: MountEntry, at target: String, fd: Int32) {
+        let maps = entry.idMaps.map { "\($0.kind.rawValue):\($0.containerID):\($0.hostID):\($0.count)" }.joined(separator: " ")
+        let recursive = entry.flags & UInt(MS_REC) != 0 ? "|AT_RECURSIVE" : ""
+        addSetup(.attachMount(fd: fd, target: c(target)), "attach the id-mapped bind of \(entry.source) on \(target) (\(entry.location))",
+                 call: "move_mount(open_tree(\"\(entry.source)\", OPEN_TREE_CLONE\(recursive)) with MOUNT_ATTR_IDMAP \(maps)\(entry.recursiveIDMap ? " (recursive)" : ""), \"\(target)\")",
+                 why: "the bind shows the source's files with their ids mapped (\(entry.location)); made on the host before the clone")
     }
 
     /// OCI rro and rrw: mount(2) changes one mount at a time, mount_setattr (Linux 5.12) a whole tree.

@@ -158,6 +158,10 @@ extension StartPlan {
         if inInit {
             addSetup(.loadSeccomp(program: bytes, count: count), "load the seccomp filter", call: call,
                      why: profile.seccompSource + "\n(init loads it: it and your command are both under it)")
+        } else if let listener = profile.seccompListener {
+            addPayload(.loadSeccompWithListener(program: bytes, count: count), "load the seccomp filter and hand its notify fd to \(listener)",
+                       call: "seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, {\(count) BPF instructions})",
+                       why: profile.seccompSource + "\n(the runtime sends the notify fd to the agent at linux.seccomp.listenerPath)")
         } else {
             addPayload(.loadSeccomp(program: bytes, count: count), "load the seccomp filter", call: call, why: profile.seccompSource)
         }

@@ -106,12 +106,14 @@ public final class StartPlan {
     var sharesHostNetwork: Bool { spec.namespaces.hostNetwork }
     /// lxc.namespace.share.KIND: the other containers' namespaces it joins, open until the plan goes.
     let sharedNamespaces: SharedNamespaces
+    /// The id-mapped binds, made on the host before the clone, open until init has them.
+    let idMappedMounts = IDMappedMounts()
     var namespaces: Namespaces {
         // Joined namespaces and those kept from the host (an OCI bundle that lists no uts, say) are not made.
         let fromHost = spec.namespaces.fromHost.reduce(UInt64(0)) { flags, kind in
             flags | (["mnt": SWRUN_CLONE_NEWNS, "pid": SWRUN_CLONE_NEWPID, "uts": SWRUN_CLONE_NEWUTS, "ipc": SWRUN_CLONE_NEWIPC, "cgroup": SWRUN_CLONE_NEWCGROUP][kind] ?? 0)
         }
-        return Namespaces(userNamespace: usesUserNamespace, cgroupLater: ownsCgroup, hostNetwork: sharesHostNetwork, shared: sharedNamespaces.flags | fromHost)
+        return Namespaces(userNamespace: usesUserNamespace && sharedNamespaces.user == nil, cgroupLater: ownsCgroup, hostNetwork: sharesHostNetwork, shared: sharedNamespaces.flags | fromHost)
     }
     public var mode: LaunchMode { request.mode }
     public var explain: Bool { request.explain }
@@ -306,7 +308,7 @@ public final class StartPlan {
     /// Records the fds init keeps (see initKeptFDs): `sync`, and those the plan hands it.
     func keepInInit(sync: Int32) {
         let preserved = (0..<Int32(spec.process.preservedFDs)).map { 3 + $0 }
-        let kept = ([sync] + preserved + (request.startGate >= 0 ? [request.startGate] : []) + (hookState.isUsed ? [hookState.pipe[0]] : []) + cgroupTaskFDs.filter { $0 >= 0 } + sharedNamespaces.all.map(\.fd) + stdioFDs.filter { $0 >= 0 }).sorted()
+        let kept = ([sync] + preserved + (request.startGate >= 0 ? [request.startGate] : []) + (hookState.isUsed ? [hookState.pipe[0]] : []) + cgroupTaskFDs.filter { $0 >= 0 } + sharedNamespaces.all.map(\.fd) + idMappedMounts.fds + stdioFDs.filter { $0 >= 0 }).sorted()
         for (index, fd) in kept.prefix(initKeptFDs.count).enumerated() { initKeptFDs[index] = fd }
     }
 
@@ -369,7 +371,7 @@ public final class StartPlan {
     /// and publish no port of its own.
     private func planSharedNamespaces() throws(SwrunError) {
         guard !sharedNamespaces.all.isEmpty else { return }
-        if usesUserNamespace {
+        if usesUserNamespace && sharedNamespaces.user == nil {
             // Init would be in a user namespace of its own, which owns none of the other's.
             throw SwrunError(.invalidConfig, "lxc.namespace.share.* cannot join another container's namespaces from an unprivileged container (lxc.idmap)",
                              hint: "swrun does not share user namespaces: drop the lxc.namespace.share lines, or the lxc.idmap lines")
@@ -386,7 +388,7 @@ public final class StartPlan {
             throw SwrunError(.invalidConfig, "lxc.namespace.share.net joins another network namespace, which has its own links: lxc.net.\(index) has no place there",
                              hint: "drop the lxc.net.N lines, or the lxc.namespace.share.net line")
         }
-        for namespace in sharedNamespaces.all where namespace.kind != "pid" {
+        for namespace in sharedNamespaces.all where namespace.kind != "pid" && namespace.kind != "user" {
             let name = Namespaces.all.first { $0.flag == namespace.flag }?.name ?? namespace.kind
             addSetup(.joinNamespace(fd: namespace.fd, type: Int32(truncatingIfNeeded: namespace.flag)), "join the \(namespace.kind) namespace of \(namespace.path)",
                      call: "setns(open(\"\(namespace.path)\"), \(name))",

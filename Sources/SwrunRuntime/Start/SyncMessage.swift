@@ -14,6 +14,7 @@ struct SyncMessage: Equatable {
         case running = 5         // a: the payload's pid inside the container (execute mode; in
                                  // boot mode the sync socket's end of file says the exec succeeded)
         case exited = 6          // a: the payload's wait status
+        case seccompListener = 7 // carries the seccomp notify fd as SCM_RIGHTS, for linux.seccomp.listenerPath
         // swrun -> init
         case go = 10
         case parentDone = 11     // id maps written, cgroup joined: init may go on
