@@ -287,6 +287,7 @@ import Testing
               case "$banner" in SSH-2.0-OpenSSH*) echo ssh$n-ok ;; *) echo "ssh$n: $banner" ;; esac
             done
             '\(Swrun.binary)' rm -P '\(sandbox.path)' -f lab1 lab2 lab3 >/dev/null
+            '\(Swrun.binary)' net down >/dev/null
             """
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")

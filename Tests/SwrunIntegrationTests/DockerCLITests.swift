@@ -299,6 +299,8 @@ import Testing
         script += "swrun() { verb=$1; shift; '\(Swrun.binary)' \"$verb\" -P '\(sandbox.path)' \"$@\"; }\n"
         for command in commands { script += "echo '>>> \(command.replacingOccurrences(of: "'", with: ""))'\n\(command)\n" }
         script += "echo '>>> done'\n"
+        // The bridge the session made on demand, with its NAT state under /run/swrun, goes too.
+        script += "'\(Swrun.binary)' net down >/dev/null\n"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
         process.arguments = ["-n", "bash", "-c", script]
