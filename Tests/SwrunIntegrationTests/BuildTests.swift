@@ -252,6 +252,26 @@ import Testing
         #expect(wrong.status == 1 && wrong.stderr.contains("Dockerfile (stdin):3:1: ADD:"), "\(wrong.stderr)")
     }
 
+    /// A base image from a registry (the test's own, on loopback): the build pulls it into a
+    /// cache that has never seen it, and `push` takes the result back there.
+    @Test func aBaseFromTheRegistryIsPulledAndTheResultPushed() throws {
+        let fixtures = try ImageFixtures()
+        let registry = try fixtures.startRegistry("build-registry")
+        let remote = registry + "/swrun-test/base:v1"
+        #expect(try swrun(["tag", base, remote]).status == 0)
+        #expect(try swrun(["push", remote]).status == 0)
+        let fresh = sandbox.path + "/fresh-cache"
+        try write("Dockerfile", "ARG BASE\nFROM $BASE\nRUN echo pulled > /pulled\n")
+        let built = try Swrun.run(["build", "-q", "--network", "none", "--build-arg", "BASE=" + remote, "-t", registry + "/swrun-test/built:v1", context],
+                                  timeout: 120, environment: ["SWRUN_CACHE_PATH": fresh])
+        #expect(built.status == 0, "\(built)")
+        let pushed = try Swrun.run(["push", registry + "/swrun-test/built:v1"], timeout: 120, environment: ["SWRUN_CACHE_PATH": fresh])
+        #expect(pushed.status == 0 && pushed.stderr.contains("pushed"), "\(pushed)")
+        let ran = try Swrun.run(["run", "--rm", "-q", "-P", sandbox.path, "-f", sandbox.emptyConfig, registry + "/swrun-test/built:v1", "cat", "/pulled"],
+                                timeout: 120, environment: ["SWRUN_CACHE_PATH": sandbox.path + "/third-cache"])
+        #expect(ran.status == 0 && ran.stdout == "pulled\n", "pulled back from the registry: \(ran)")
+    }
+
     /// The lab's case: an image with an SSH server and a web server, built FROM the
     /// debootstrapped Debian (committed as an image here), started as three containers by one
     /// script with their ports published, in a network namespace of the test's own.
