@@ -43,7 +43,7 @@ enum LogsCommand: Command {
         let existing = readAll(fd)
         var start = 0
         if let tail { start = LogPrinter.startOfLast(tail, lines: existing) }
-        printer.print(existing[start...], at: start)
+        printer.write(existing[start...], at: start)
         guard arguments.flag("follow") else { return 0 }
         var offset = existing.count
         while true {
@@ -51,7 +51,7 @@ enum LogsCommand: Command {
             let more = readAll(fd)
             if !more.isEmpty {
                 if printer.times != nil { printer.times = ConsoleLogTimes.load(ofLog: log) }
-                printer.print(more[...], at: offset)
+                printer.write(more[...], at: offset)
                 offset += more.count
             } else if !running {
                 return 0
@@ -95,7 +95,7 @@ struct LogPrinter {
     }
 
     /// `bytes`, which start at `offset` of the log; the terminal's "\r\n" becomes "\n".
-    mutating func print(_ bytes: ArraySlice<UInt8>, at offset: Int) {
+    mutating func write(_ bytes: ArraySlice<UInt8>, at offset: Int) {
         var output: [UInt8] = []
         output.reserveCapacity(bytes.count)
         for (index, byte) in zip(bytes.indices, bytes) {

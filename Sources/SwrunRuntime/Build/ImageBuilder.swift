@@ -40,7 +40,7 @@ public struct ImageBuilder {
     /// Where RUN's containers and COPY's layers are made; removed at the end.
     let scratch: String
     /// The step being made ("step 3/7"), for errors.
-    private let step = StepLabel()
+    let step = StepLabel()
 
     final class StepLabel { var text = "" }
 
@@ -93,7 +93,7 @@ public struct ImageBuilder {
 
     // MARK: stages
 
-    private func split(_ file: Dockerfile) throws(SwrunError) -> ([Stage], [String: String]) {
+    func split(_ file: Dockerfile) throws(SwrunError) -> ([Stage], [String: String]) {
         var stages: [Stage] = []
         var globals: [String: String] = [:]
         for instruction in file.instructions {
@@ -121,7 +121,7 @@ public struct ImageBuilder {
         return (stages, globals)
     }
 
-    private func targetIndex(_ stages: [Stage]) throws(SwrunError) -> Int {
+    func targetIndex(_ stages: [Stage]) throws(SwrunError) -> Int {
         guard let target = options.target else { return stages.count - 1 }
         guard let index = stages.firstIndex(where: { $0.name == target.lowercased() }) ?? Int(target).flatMap({ $0 < stages.count ? $0 : nil }) else {
             let names = stages.compactMap(\.name)
@@ -132,7 +132,7 @@ public struct ImageBuilder {
     }
 
     /// The target and, transitively, the stages its FROM and COPY --from name.
-    private func neededStages(_ stages: [Stage], target: Int, globals: [String: String]) throws(SwrunError) -> Set<Int> {
+    func neededStages(_ stages: [Stage], target: Int, globals: [String: String]) throws(SwrunError) -> Set<Int> {
         var needed: Set<Int> = []
         var pending = [target]
         while let index = pending.popLast() {
@@ -147,13 +147,13 @@ public struct ImageBuilder {
         return needed
     }
 
-    private func stageIndex(_ reference: String, in stages: [Stage], before limit: Int) -> Int? {
+    func stageIndex(_ reference: String, in stages: [Stage], before limit: Int) -> Int? {
         if let index = stages.prefix(limit).firstIndex(where: { $0.name == reference.lowercased() }) { return index }
         if let number = Int(reference), number >= 0, number < limit { return number }
         return nil
     }
 
-    private func run(_ stages: inout [Stage], _ index: Int, globals: inout [String: String], step: inout Int, total: Int) throws(SwrunError) {
+    func run(_ stages: inout [Stage], _ index: Int, globals: inout [String: String], step: inout Int, total: Int) throws(SwrunError) {
         var stage = stages[index]
         step += 1
         let words = BuildWords(values: globals, escape: options.dockerfile.escape)
@@ -196,7 +196,7 @@ public struct ImageBuilder {
         stages[index] = stage
     }
 
-    private func baseImage(_ name: String, instruction: Dockerfile.Instruction) throws(SwrunError) -> BuildImage {
+    func baseImage(_ name: String, instruction: Dockerfile.Instruction) throws(SwrunError) -> BuildImage {
         if !options.pullAlways, let image = try store.image(name, report: report) { return image }
         try pull(name)
         guard let image = try store.image(name, report: report) else {
@@ -207,7 +207,7 @@ public struct ImageBuilder {
 
     // MARK: instructions
 
-    private func perform(_ instruction: Dockerfile.Instruction, in stage: inout Stage, stages: [Stage], globals: [String: String]) throws(SwrunError) {
+    func perform(_ instruction: Dockerfile.Instruction, in stage: inout Stage, stages: [Stage], globals: [String: String]) throws(SwrunError) {
         let makesLayer = ["RUN", "COPY", "ADD", "WORKDIR"].contains(instruction.keyword)
         // A step that changes only the config is cached too, so that a rebuild with nothing
         // changed gives the very same image (same history times, same digest).
@@ -223,7 +223,7 @@ public struct ImageBuilder {
         stage.cacheKey = key
     }
 
-    private func apply(_ instruction: Dockerfile.Instruction, in stage: inout Stage, stages: [Stage], globals: [String: String]) throws(SwrunError) {
+    func apply(_ instruction: Dockerfile.Instruction, in stage: inout Stage, stages: [Stage], globals: [String: String]) throws(SwrunError) {
         var values = stage.image.environmentValues
         for (key, value) in stage.arguments { values[key] = value }
         let words = BuildWords(values: values, escape: options.dockerfile.escape)
@@ -323,7 +323,7 @@ public struct ImageBuilder {
     }
 
     /// ARG NAME[=DEFAULT]...
-    private func declaredArguments(_ instruction: Dockerfile.Instruction, _ words: BuildWords) throws(SwrunError) -> [(String, String?)] {
+    func declaredArguments(_ instruction: Dockerfile.Instruction, _ words: BuildWords) throws(SwrunError) -> [(String, String?)] {
         do {
             return try words.pairs(instruction.arguments, allowsBareKey: true).map { ($0.key, $0.value) }
         } catch {
@@ -331,7 +331,7 @@ public struct ImageBuilder {
         }
     }
 
-    private func pairs(_ instruction: Dockerfile.Instruction, _ words: BuildWords) throws(SwrunError) -> [(String, String)] {
+    func pairs(_ instruction: Dockerfile.Instruction, _ words: BuildWords) throws(SwrunError) -> [(String, String)] {
         do {
             return try words.pairs(instruction.arguments).map { ($0.key, $0.value ?? "") }
         } catch {
@@ -339,7 +339,7 @@ public struct ImageBuilder {
         }
     }
 
-    private func healthcheck(_ instruction: Dockerfile.Instruction) throws(SwrunError) -> JSONValue {
+    func healthcheck(_ instruction: Dockerfile.Instruction) throws(SwrunError) -> JSONValue {
         if instruction.arguments.uppercased() == "NONE" { return .object(["Test": .array([.string("NONE")])]) }
         var check: [String: JSONValue] = [:]
         let rest = Substring(instruction.arguments)
@@ -386,7 +386,7 @@ public struct ImageBuilder {
 
     /// A step that makes a layer: from the cache when the same step was made over the same
     /// image before, else `make` fills a fresh directory that becomes the layer.
-    private func cachedStep(_ stage: inout Stage, key text: String, createdBy: String,
+    func cachedStep(_ stage: inout Stage, key text: String, createdBy: String,
                             make: (String) throws(SwrunError) -> Void) throws(SwrunError) {
         let key = Self.digest(stage.cacheKey + "\n" + text)
         defer { stage.cacheKey = key }
@@ -403,7 +403,7 @@ public struct ImageBuilder {
         try store.remember(stage.image, as: key)
     }
 
-    private func addLayer(from directory: String, overlayMarks: Bool, to stage: inout Stage, createdBy: String) throws(SwrunError) {
+    func addLayer(from directory: String, overlayMarks: Bool, to stage: inout Stage, createdBy: String) throws(SwrunError) {
         let now = WallClock.now("%Y-%m-%dT%H:%M:%SZ", utc: true)
         let empty = ((try? FileSystem.listDirectory(directory)) ?? []).isEmpty
         if empty {
@@ -412,178 +412,6 @@ public struct ImageBuilder {
         }
         stage.image.append(try store.layer(from: directory, overlayMarks: overlayMarks))
         stage.image.record(createdBy, layer: true, time: now)
-    }
-
-    // MARK: RUN
-
-    private func runStep(_ instruction: Dockerfile.Instruction, in stage: inout Stage) throws(SwrunError) {
-        var argv: [String]
-        if let exec = instruction.execForm {
-            argv = exec
-        } else if let heredoc = instruction.heredocs.first, instruction.arguments.trimmingCharacters(in: " ").hasPrefix("<<") {
-            argv = stage.image.shell + [heredoc.body]  // RUN <<EOF: the body is the script
-        } else {
-            // The shell sees heredocs where they are written, as a shell's own here-documents.
-            var script = instruction.arguments
-            for heredoc in instruction.heredocs { script += "\n" + heredoc.body + heredoc.name }
-            argv = stage.image.shell + [script]
-        }
-        // Build arguments in use are in the command's environment, and in the cache key; the
-        // proxy ones need no ARG, and stay out of the key and the history, as in Docker.
-        var inScope = stage.arguments
-        for (name, value) in options.buildArguments where Self.proxyArguments.contains(name) { inScope[name] = value }
-        let arguments = inScope.sorted { $0.key < $1.key }
-        let inKey = arguments.filter { !Self.proxyArguments.contains($0.key) }.map { "\($0.key)=\($0.value)" }
-        let createdBy = (inKey.isEmpty ? "" : "|\(inKey.count) " + inKey.joined(separator: " ") + " ") + argv.joined(separator: " ")
-        let key = Self.digest(stage.cacheKey + "\nRUN " + JSONValue.array(argv.map { .string($0) }).serialized + "\n" + inKey.joined(separator: "\n")
-                              + (options.network ? "" : "\nnetwork=none"))
-        defer { stage.cacheKey = key }
-        if !options.noCache, let cached = store.cached(key) {
-            report("  using the cache")
-            stage.image = cached
-            return
-        }
-        let containers = ContainerStore(lxcPath: FileSystem.join(scratch, "containers"))
-        let name = "build-\(getpid())-\(stage.image.layers.count)-\(monotonicMilliseconds() % 100_000)"
-        try FileSystem.makeDirectories(containers.directory(of: name), mode: 0o700)
-        defer { try? containers.destroy(name) }
-        let upper = FileSystem.join(containers.directory(of: name), "overlay/delta")
-        var lowers = stage.image.lowers
-        if lowers.isEmpty {
-            // FROM scratch: overlayfs needs a lower layer, even an empty one.
-            let empty = FileSystem.join(scratch, "empty")
-            try FileSystem.makeDirectories(empty, mode: 0o755)
-            lowers = [empty]
-        }
-        let overlay = RootOverlay(lowers: lowers, upper: upper)
-        try FileSystem.makeDirectories(upper, mode: 0o755)
-        try FileSystem.makeDirectories(overlay.work, mode: 0o755)
-        try FileSystem.makeDirectories(FileSystem.join(containers.directory(of: name), "rootfs"), mode: 0o755)
-        var config = "lxc.rootfs.path = \(overlay.configValue)\nlxc.uts.name = \(name)\n"
-        config += "lxc.mount.auto = proc:mixed sys:mixed cgroup:mixed\n"
-        config += options.network
-            ? "lxc.net.0.type = veth\nlxc.net.0.link = \(HostBridge.defaultName)\nlxc.net.0.flags = up\n"
-            : "lxc.net.0.type = empty\n"
-        var environment = stage.image.environment
-        for (key, value) in arguments where !environment.contains(where: { $0.hasPrefix(key + "=") }) { environment.append(key + "=" + value) }
-        if !environment.contains(where: { $0.hasPrefix("PATH=") }) { environment.insert("PATH=" + StartPlan.defaultPath, at: 0) }
-        for variable in environment where !variable.contains("\n") { config += "lxc.environment = \(variable)\n" }
-        if let user = stage.image.user {
-            let account = try ImageUser.resolve(user, passwd: stage.image.file("/etc/passwd"),
-                                                group: stage.image.file("/etc/group"), image: "the stage")
-            config += "lxc.init.uid = \(account.uid)\nlxc.init.gid = \(account.gid)\n"
-            if !account.groups.isEmpty { config += "lxc.init.groups = \(account.groups.map(String.init).joined(separator: ","))\n" }
-        }
-        config += "lxc.init.cwd = \(stage.image.workingDirectory)\n"
-        try FileSystem.writeAtomically(containers.configPath(of: name), config)
-        var sidecar = ContainerSidecar()
-        sidecar.makesWorkingDirectory = true
-        try sidecar.write(to: containers.directory(of: name))
-
-        var execution = ForegroundExecution(store: containers, name: name)
-        execution.command = argv
-        let log = options.quiet ? try OutputCapture(FileSystem.join(scratch, "run.log")) : nil
-        let status: ProcessStatus
-        do {
-            defer { log?.restore() }
-            status = try execution.run(warn: { report("  warning: \($0)") })
-        }
-        guard status == .exited(0) else {
-            let output = log.map { "; its last output:\n" + $0.tail(lines: 10) } ?? ""
-            throw fail(instruction, "\(self.step.text): \(argv.joined(separator: " ")) \(status)" + output,
-                       hint: "the command failed in the image built so far; fix it, or the step before it, and build again (earlier steps are cached)")
-        }
-        Self.dropNetworkFiles(in: upper)
-        try addLayer(from: upper, overlayMarks: true, to: &stage, createdBy: "/bin/sh -c " + createdBy.dropPrefix("/bin/sh -c "))
-        try store.remember(stage.image, as: key)
-    }
-
-    /// /etc/hosts and /etc/resolv.conf as swrun wrote them for the step's network: not the image's.
-    static func dropNetworkFiles(in upper: String) {
-        for file in ["etc/hosts", "etc/resolv.conf"] {
-            let path = FileSystem.join(upper, file)
-            if let text = try? FileSystem.readText(path), text.contains("# written by swrun") { unlink(path) }
-        }
-        rmdir(FileSystem.join(upper, "etc"))  // only when nothing else of it changed
-    }
-
-    // MARK: COPY and ADD
-
-    private func copyStep(_ instruction: Dockerfile.Instruction, in stage: inout Stage, stages: [Stage], words: BuildWords) throws(SwrunError) {
-        let isAdd = instruction.keyword == "ADD"
-        var items: [String]
-        if let exec = instruction.execForm {
-            items = exec
-        } else {
-            do { items = try words.words(instruction.arguments) } catch { throw fail(instruction, error.message, hint: error.hint ?? "") }
-        }
-        let heredocs = instruction.heredocs
-        if !heredocs.isEmpty { items = items.filter { !$0.hasPrefix("<<") } }
-        guard let rawDestination = items.last, items.count >= 2 || !heredocs.isEmpty else {
-            throw fail(instruction, "\(instruction.keyword) needs a source and a destination", hint: "for example: \(instruction.keyword) app.conf /etc/app/")
-        }
-        let sources = Array(items.dropLast())
-        var destination = rawDestination.hasPrefix("/") ? rawDestination : FileSystem.join(stage.image.workingDirectory, rawDestination)
-        if rawDestination.hasSuffix("/") && !destination.hasSuffix("/") { destination += "/" }
-        let owner = try instruction.flag("chown").map { text throws(SwrunError) in
-            let account = try ImageUser.resolve(try words.expand(text), passwd: stage.image.file("/etc/passwd"),
-                                                group: stage.image.file("/etc/group"), image: "the stage")
-            return (uid: account.uid, gid: account.gid)
-        }
-        let mode = try instruction.flag("chmod").map { text throws(SwrunError) in
-            guard let value = mode_t(text, radix: 8), value <= 0o7777 else { throw fail(instruction, "--chmod=\(text) is not an octal mode", hint: "for example --chmod=0755") }
-            return value
-        }
-        // Where the sources are: the context, or another stage's (or image's) files.
-        var root = options.context
-        var ignore: DockerIgnore? = DockerIgnore(contextDirectory: options.context)
-        var view: String?
-        defer { if let view { BuildView.unmount(view) } }
-        if let from = instruction.flag("from") {
-            let name = try words.expand(from)
-            let lowers: [String]
-            if let index = stageIndex(name, in: stages, before: stage.index) {
-                lowers = stages[index].image.lowers
-            } else {
-                lowers = try baseImage(name, instruction: instruction).lowers
-            }
-            let mounted = FileSystem.join(scratch, "from-\(monotonicMilliseconds())")
-            try BuildView.mount(lowers, at: mounted)
-            view = mounted
-            (root, ignore) = (mounted, nil)
-        }
-        let copier = BuildCopy(root: root, ignore: ignore, lowers: stage.image.lowers, owner: owner, mode: mode)
-        let urls = sources.filter { $0.hasPrefix("http://") || $0.hasPrefix("https://") }
-        guard isAdd || urls.isEmpty else { throw fail(instruction, "COPY takes no URL", hint: "use ADD for a URL") }
-        let local = sources.filter { !urls.contains($0) }
-        let paths: [String]
-        do { paths = try copier.sources(local) } catch { throw fail(instruction, error.message, hint: error.hint ?? "") }
-        let checksum = instruction.flag("checksum")
-        if let checksum, !(checksum.hasPrefix("sha256:") && checksum.count == 71) {
-            throw fail(instruction, "--checksum=\(checksum) is not sha256:HEX", hint: "give the download's sha256 digest")
-        }
-        let content = try copier.contentDigest(paths)
-        var keyText = "\(instruction.keyword) \(destination) owner=\(owner.map { "\($0.uid):\($0.gid)" } ?? "") mode=\(mode.map { String($0, radix: 8) } ?? "")"
-        keyText += " from=\(view.map { _ in instruction.flag("from") ?? "" } ?? "") content=" + content
-        keyText += " urls=\(urls.joined(separator: ",")) checksum=\(checksum ?? "")"
-        keyText += " heredocs=" + heredocs.map { "\($0.name):\($0.body)" }.joined(separator: "\0")
-        // As Docker and buildah name what was copied: file:, dir: or multi: and a digest of it.
-        let kind = paths.count + urls.count + heredocs.count > 1 ? "multi" : paths.first.map { FileSystem.isDirectory(FileSystem.join(root, $0)) ? "dir" : "file" } ?? "file"
-        let createdBy = "/bin/sh -c #(nop) \(instruction.keyword) \(kind):\(content.dropFirst("sha256:".count)) in \(rawDestination) "
-        try cachedStep(&stage, key: keyText, createdBy: createdBy) { (layer) throws(SwrunError) in
-            do throws(SwrunError) {
-                if !paths.isEmpty { try copier.copy(paths, to: destination, into: layer, unpack: isAdd ? ArchiveOpener.inProcess : nil) }
-                for heredoc in heredocs {
-                    let target = destination.hasSuffix("/") ? destination + heredoc.name : destination
-                    var body = heredoc.body
-                    if heredoc.expands { body = try words.expandVariables(body) }
-                    try copier.write(Array(body.utf8), to: target, into: layer)
-                }
-                for url in urls { try copier.download(url, to: destination, into: layer, checksum: checksum, caFile: options.caFile) }
-            } catch {
-                throw fail(instruction, error.message, hint: error.hint ?? "")
-            }
-        }
     }
 
     // MARK: helpers
@@ -598,36 +426,4 @@ public struct ImageBuilder {
 
 extension String {
     func dropPrefix(_ prefix: String) -> String { hasPrefix(prefix) ? String(dropFirst(prefix.count)) : self }
-}
-
-/// build -q: stdout and stderr into a file while a RUN step runs, given back after.
-final class OutputCapture {
-    private let path: String
-    private let savedOut: Int32
-    private let savedErr: Int32
-
-    init(_ path: String) throws(SwrunError) {
-        self.path = path
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw SwrunError.system("cannot write \(path)", Errno.current) }
-        fflush(nil)
-        savedOut = fcntl(1, F_DUPFD_CLOEXEC, 3)
-        savedErr = fcntl(2, F_DUPFD_CLOEXEC, 3)
-        dup2(fd, 1)
-        dup2(fd, 2)
-        close(fd)
-    }
-
-    func restore() {
-        fflush(nil)
-        dup2(savedOut, 1)
-        dup2(savedErr, 2)
-        close(savedOut)
-        close(savedErr)
-    }
-
-    func tail(lines count: Int) -> String {
-        let lines = ((try? FileSystem.readText(path)) ?? "").split(separator: "\n", omittingEmptySubsequences: false)
-        return lines.suffix(count + 1).map { "    " + $0 }.joined(separator: "\n")
-    }
 }
