@@ -71,6 +71,9 @@ fi
 echo "execute: $runs runs of /bin/true in a busybox rootfs (hyperfine, median wall time)"
 time_group execute "$runs" "$@"
 echo "targets: swrun faster than lxc-execute and crun (ratio < 1), within 1.5x of unshare"
+echo
+echo "where swrun execute's time goes (strace marks: the exec, clone of init, pivot_root, the command's execve, the end):"
+python3 "$(dirname "$0")/bench-breakdown.py" "$swrun" "$name" "$lxcpath" 20
 
 # The OCI runtime: one bundle (crun's spec, /bin/true) run to its end by each runtime's `run`,
 # as an engine's create, start, wait and delete would; each with a cgroupsPath of its own.
