@@ -14,11 +14,11 @@ enum DestroyCommand: Command {
         let name = try arguments.required("name", of: spec)
         try requireRoot("swrun destroy")
         let store = try arguments.store()
-        try store.requireExisting(name)
-        if arguments.flag("force") && store.status(of: name).state != .stopped {
-            try ContainerStopper(store: store, name: name).stop(timeout: 0, killAtOnce: true, warn: warn)
+        if arguments.flag("force") {
+            try store.destroyKillingIt(name, snapshots: arguments.flag("snapshots"), warn: warn)
+        } else {
+            try store.destroy(name, snapshots: arguments.flag("snapshots"))
         }
-        try store.destroy(name, snapshots: arguments.flag("snapshots"))
         print("Destroyed container \(name)")
         return 0
     }

@@ -65,13 +65,10 @@ enum RmCommand: Command {
         let store = try arguments.store()
         return eachContainer(arguments.arguments) { name throws(SwrunError) in
             try store.requireExisting(name)
-            if store.status(of: name).state != .stopped {
-                guard arguments.flag("force") else {
-                    throw SwrunError(.busy, "container '\(name)' is running", hint: "stop it first (swrun stop \(name)), or use rm -f")
-                }
-                try ContainerStopper(store: store, name: name).stop(timeout: 0, killAtOnce: true, warn: warn)
+            guard arguments.flag("force") || store.status(of: name).state == .stopped else {
+                throw SwrunError(.busy, "container '\(name)' is running", hint: "stop it first (swrun stop \(name)), or use rm -f")
             }
-            try store.destroy(name)
+            try store.destroyKillingIt(name, warn: warn)
             print(name)
         }
     }

@@ -66,7 +66,7 @@ enum RunCommand: Command {
                 throw SwrunError(.alreadyExists, "a container named '\(name)' exists in \(store.lxcPath)",
                                  hint: "pick another --name, remove it (swrun rm \(name)), add --replace, or run a command in it with swrun exec \(name) CMD")
             }
-            try replace(name, in: store)
+            try store.destroyKillingIt(name, warn: warn)
         }
         let template = try localTemplate(image, caFile: arguments.value("ca-file"), pull: pull, quiet: quiet)
         if !arguments.command.isEmpty && !(template is OCITemplate) {
@@ -110,14 +110,6 @@ enum RunCommand: Command {
             }
         }
         return try result.get().shellExitCode
-    }
-
-    /// --replace: the container of that name goes first, stopped if it runs.
-    static func replace(_ name: String, in store: ContainerStore) throws(SwrunError) {
-        if store.status(of: name).state != .stopped {
-            for (_, outcome) in ContainerStopper.stop([name], store: store, timeout: 0, killAtOnce: true) { _ = try outcome.get() }
-        }
-        try store.destroy(name)
     }
 
     /// --pull: when the image is fetched from its registry.

@@ -86,7 +86,7 @@ extension ImageBuilder {
                        hint: "the command failed in the image built so far; fix it, or the step before it, and build again (earlier steps are cached)")
         }
         Self.dropNetworkFiles(in: upper)
-        try addLayer(from: upper, overlayMarks: true, to: &stage, createdBy: "/bin/sh -c " + createdBy.dropPrefix("/bin/sh -c "))
+        try addLayer(from: upper, overlayMarks: true, to: &stage, createdBy: createdBy)
         try store.remember(stage.image, as: key)
     }
 

@@ -423,7 +423,3 @@ public struct ImageBuilder {
         Dockerfile.error(options.dockerfile.path, instruction.line, instruction.column, "\(instruction.keyword): \(message)", hint: hint)
     }
 }
-
-extension String {
-    func dropPrefix(_ prefix: String) -> String { hasPrefix(prefix) ? String(dropFirst(prefix.count)) : self }
-}

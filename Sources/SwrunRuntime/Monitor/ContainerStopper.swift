@@ -201,3 +201,14 @@ public struct ContainerStopper {
     }
 }
 
+
+extension ContainerStore {
+    /// destroy -f, rm -f, run --replace: a container that runs is killed first, then destroyed.
+    public func destroyKillingIt(_ name: String, snapshots: Bool = false, warn: (String) -> Void = { _ in }) throws(SwrunError) {
+        try requireExisting(name)
+        if status(of: name).state != .stopped {
+            try ContainerStopper(store: self, name: name).stop(timeout: 0, killAtOnce: true, warn: warn)
+        }
+        try destroy(name, snapshots: snapshots)
+    }
+}
