@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "SwrunHTTP", dependencies: ["CTLS", "SwrunSystem"]),
         .target(name: "SwrunImages", dependencies: ["CLinux", "CCompression", "SwrunSystem", "SwrunConfig", "SwrunJSON", "SwrunHTTP"]),
         .target(name: "SwrunRuntime", dependencies: ["CLinux", "SwrunSystem", "SwrunNetlink", "SwrunConfig", "SwrunImages", "SwrunJSON", "SwrunCgroups", "SwrunSeccomp", systemPackage]),
-        .target(name: "SwrunCLI", dependencies: ["SwrunRuntime", "SwrunConfig", "SwrunSystem", "SwrunCgroups", "SwrunNetlink", "SwrunImages", "SwrunHTTP"]),
+        .target(name: "SwrunCLI", dependencies: ["CLinux", "SwrunRuntime", "SwrunConfig", "SwrunSystem", "SwrunCgroups", "SwrunNetlink", "SwrunImages", "SwrunHTTP"]),
         .executableTarget(name: "swrun", dependencies: ["SwrunCLI"]),
 
         .testTarget(name: "SwrunJSONTests", dependencies: ["SwrunJSON"]),
@@ -39,7 +39,7 @@ let package = Package(
         .testTarget(name: "SwrunSeccompTests", dependencies: ["SwrunSeccomp", "SwrunSystem"]),
         .testTarget(name: "SwrunCgroupsTests", dependencies: ["SwrunCgroups", "SwrunSystem"]),
         .testTarget(name: "SwrunRuntimeTests", dependencies: ["SwrunRuntime", "SwrunConfig", "SwrunImages", "SwrunSystem", "SwrunCgroups", "SwrunNetlink", "CLinux"]),
-        .testTarget(name: "SwrunCLITests", dependencies: ["SwrunCLI", "SwrunSystem", "SwrunRuntime"]),
+        .testTarget(name: "SwrunCLITests", dependencies: ["CLinux", "SwrunCLI", "SwrunSystem", "SwrunRuntime"]),
         .testTarget(name: "SwrunIntegrationTests", dependencies: ["CLinux"]),
     ]
 )

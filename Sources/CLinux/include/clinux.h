@@ -190,6 +190,10 @@ int swrun_memfd_seal_all(int fd);
 /// True (1) when the file behind `fd` is a memfd sealed against writes.
 int swrun_is_write_sealed(int fd);
 
+/// Whether `command` is one that runs swrun's code in a container: of swrun's own commands, or
+/// (oci != 0) the OCI runtime's. The list the constructor in early_seal.c re-execs for.
+int swrun_command_enters_containers(const char *command, int oci);
+
 /// execveat(2) of the file behind `fd` itself (AT_EMPTY_PATH); returns only on failure.
 int swrun_execveat_fd(int fd, char *const argv[], char *const envp[]);
 

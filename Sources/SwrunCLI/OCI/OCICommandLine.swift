@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 import SwrunConfig
 import SwrunJSON
@@ -87,7 +88,7 @@ public enum OCICommandLine {
 
     private static func run(_ command: String, _ arguments: inout OCIArguments, runtime: OCIRuntime) throws(SwrunError) -> Int32 {
         // These run swrun's code in the container: from a sealed view of the binary, as `swrun start` does.
-        if ["create", "run", "exec"].contains(command) { try SealedExecutable.reexecIfNeeded() }
+        if swrun_command_enters_containers(command, 1) != 0 { try SealedExecutable.reexecIfNeeded() }
         switch command {
         case "create", "run":
             var options = OCIRuntime.CreateOptions(bundle: ".")
