@@ -32,9 +32,13 @@ struct CgroupV1Manager: CgroupManager {
                     try FileSystem.writeExisting(FileSystem.join(target, item.file), item.value, hint: ContainerCgroup.limitHint)
                 }
                 if let devices = request.devices, hierarchy.controllers.contains("devices") {
-                    for item in devices.v1Writes {
-                        try FileSystem.writeExisting(FileSystem.join(target, item.file), item.value,
-                                                     hint: "check lxc.cgroup.devices.allow and deny: a cgroup may not allow more than its parent")
+                    // One open per run of rules to the same file: devices.allow takes a dozen.
+                    var rules = devices.v1Writes[...]
+                    while let file = rules.first?.file {
+                        let run = rules.prefix { $0.file == file }
+                        try FileSystem.writeEach(FileSystem.join(target, file), run.map(\.value),
+                                                 hint: "check lxc.cgroup.devices.allow and deny: a cgroup may not allow more than its parent")
+                        rules = rules.dropFirst(run.count)
                     }
                 }
             }

@@ -94,7 +94,8 @@ public struct ContainerCgroup: Sendable, Equatable {
 
     /// The directory in the cgroup v2 tree, if the cgroup has one (on a unified or a hybrid host).
     public var unifiedDirectory: String? {
-        directories.first(where: CgroupMode.isCgroup2)
+        // Asked from the end: a hybrid host's v2 tree is its last hierarchy, a unified host's its only one.
+        directories.last(where: CgroupMode.isCgroup2)
     }
 
     /// Kills every process of the cgroup and of the cgroups below it, then removes them all,
@@ -185,7 +186,9 @@ public struct ContainerCgroup: Sendable, Equatable {
             throw SwrunError(.alreadyExists, "lxc.cgroup.dir names the cgroup \(directory), which exists and is not this container's",
                              hint: "name a cgroup that does not exist yet; swrun makes it and removes it at stop")
         }
-        if FileSystem.isDirectory(directory) { _ = removeTree(directory) }
+        if mkdir(directory, 0o755) == 0 { return }
+        // Left by a start that crashed: it goes first (only then, so a start costs no stat).
+        if Errno.current == .fileExists && FileSystem.isDirectory(directory) { _ = removeTree(directory) }
         do { try FileSystem.makeDirectory(directory, mode: 0o755) } catch {
             throw SwrunError(error.code, "cannot create the cgroup \(directory)", errno: error.errno,
                              hint: error.code == .alreadyExists ? "a container of that name still has processes there" : "swrun needs root and a writable cgroup tree")

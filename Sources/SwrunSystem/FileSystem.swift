@@ -132,6 +132,20 @@ public enum FileSystem {
         }
     }
 
+    /// Writes each value to an existing file with a write(2) of its own, through one open: a
+    /// kernel file that takes one rule a write (a v1 cgroup's devices.allow) gets them all.
+    public static func writeEach(_ path: String, _ values: [String], hint: String? = nil) throws(SwrunError) {
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        defer { if fd >= 0 { close(fd) } }
+        for value in values {
+            let bytes = Array(value.utf8)
+            let written = fd < 0 ? -1 : bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if written != bytes.count {
+                throw SwrunError.system("cannot write '\(value.split(separator: "\n").joined(separator: " "))' to \(path)", Errno.current, hint: hint)
+            }
+        }
+    }
+
     /// mkdir -p: creates `path` and its missing parents. An existing directory is fine.
     public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SwrunError) {
         if isDirectory(path) { return }

@@ -206,8 +206,7 @@ final class RecordingCalls: ContainerCalls {
             "open(\(rootfs))",
             "mount(devpts, fd(/dev/pts), devpts, MS_NOSUID|MS_NOEXEC, newinstance,ptmxmode=0666,mode=0620,gid=5)",
             "openat2(fd(\(rootfs)), /srv) = ENOENT",  // the whole path first: most mount points exist
-            "openat2(fd(\(rootfs)), /srv) = ENOENT",  // then component by component
-            "mkdirat(fd(\(rootfs)), srv, 0755)",
+            "mkdirat(fd(\(rootfs)), srv, 0755)",  // under the root, the deepest that exists
             "mount(/srv, fd(/srv), NULL, MS_BIND, NULL)",
             "mount(NULL, fd(/srv), NULL, MS_RDONLY|MS_NOSUID|MS_REMOUNT|MS_BIND, NULL)",
             "fchdir(fd(\(rootfs)))",
@@ -215,6 +214,23 @@ final class RecordingCalls: ContainerCalls {
         let after = Array(log[(pivot + 1)...])
         #expect(after.count == 3 && after.prefix(2) == ["chdir(/)", "sethostname(web)"] && after[2].hasPrefix("seccomp("),
                 "after pivot_root: the hostname, then (execute mode) init loads the filter itself: \(log)")
+    }
+
+    @Test func missingMountPointsAreMadeFromTheDeepestThatExists() throws {
+        let fixture = try StartPlanTests.Fixture()
+        let plan = try fixture.plan("lxc.autodev = 0\nlxc.seccomp.profile =\nlxc.mount.entry = /srv srv/www/site none bind,create=dir 0 0\n",
+                                    host: Self.noCgroups)
+        let calls = RecordingCalls()
+        calls.missing = ["/srv/www", "/srv/www/site"]
+        let log = Self.walk(plan, with: calls)
+        let first = try #require(log.firstIndex(of: "openat2(fd(\(fixture.directory)/rootfs), /srv/www/site) = ENOENT"))
+        #expect(Array(log[first...].prefix(5)) == [
+            "openat2(fd(\(fixture.directory)/rootfs), /srv/www/site) = ENOENT",
+            "openat2(fd(\(fixture.directory)/rootfs), /srv/www) = ENOENT",
+            "mkdirat(fd(/srv), www, 0755)",
+            "mkdirat(fd(/srv/www), site, 0755)",
+            "mount(/srv, fd(/srv/www/site), NULL, MS_BIND, NULL)",
+        ], "\(log)")
     }
 
     @Test func masksTellFilesFromDirectoriesWhenTheyRun() throws {

@@ -29,7 +29,7 @@ public struct ContainerLauncher {
                beforeCommand: (LaunchedContainer) throws(SwrunError) -> Void = { _ in }) throws(SwrunError) -> LaunchedContainer {
         let prepared = try plan.makeCgroup()
         do throws(SwrunError) {
-            for directory in prepared?.cgroup.directories ?? [] { try effects.record(.cgroup(directory)) }
+            try effects.record((prepared?.cgroup.directories ?? []).map(HostEffect.cgroup))
         } catch {
             prepared?.closeFiles()
             throw error

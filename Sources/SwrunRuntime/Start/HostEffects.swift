@@ -95,8 +95,14 @@ final class HostEffects {
     /// Notes an effect that was just made. The journal is written before anything else can
     /// fail; should the write itself fail, the effect is still undone by this process.
     func record(_ effect: HostEffect) throws(SwrunError) {
-        effects.append(effect)
-        try Self.append(effect.line + "\n", to: journal)
+        try record([effect])
+    }
+
+    /// Notes effects made together (a cgroup in each hierarchy) with one write to the journal.
+    func record(_ made: [HostEffect]) throws(SwrunError) {
+        guard !made.isEmpty else { return }
+        effects += made
+        try Self.append(made.map { $0.line + "\n" }.joined(), to: journal)
     }
 
     /// Keeps the network namespace of `pid` open, so that links moved into it can be given

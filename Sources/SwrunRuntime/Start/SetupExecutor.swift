@@ -78,12 +78,14 @@ struct SetupExecutor<Calls: ContainerCalls> {
         case let .mask(path, null, tmpfs, tmpfsFlags, data):
             let target = openInRoot(path, flags: SWRUN_O_PATH)
             if target < 0 { return -target == ENOENT || -target == ENOTDIR ? 0 : -target }
+            defer { calls.close(target) }
             let (statError, isDirectory) = calls.isDirectory(target)
-            calls.close(target)
             if statError != 0 { return statError }
+            // Mounted on the fd just looked at, so the path is resolved once.
+            let onto = procPath(for: target, in: targetPath)
             let error = isDirectory
-                ? mountResolved(source: .host(tmpfs), target: .inRoot(path), fsType: tmpfs, flags: tmpfsFlags, data: data)
-                : mountResolved(source: .host(null), target: .inRoot(path), fsType: nil, flags: UInt(MS_BIND), data: nil)
+                ? calls.mount(UnsafePointer(tmpfs), onto, tmpfs, tmpfsFlags, data)
+                : calls.mount(UnsafePointer(null), onto, nil, UInt(MS_BIND), nil)
             return error == ENOENT ? 0 : error
         case .openRoot(let path):
             rootFD = calls.open(path, SWRUN_O_PATH | O_DIRECTORY)
@@ -267,31 +269,38 @@ struct SetupExecutor<Calls: ContainerCalls> {
     /// mkdir -p inside the root: `prefixes` is "/a", "/a/b", ...; each missing one is made
     /// with mkdirat under its already resolved parent, so the walk never leaves the root.
     private func makeDirectories(_ prefixes: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, mode: mode_t) -> Int32 {
-        // Most mount points exist already: one lookup of the whole path settles that.
         guard prefixes[0] != nil else { return 0 }
         var last = 0
         while prefixes[last + 1] != nil { last += 1 }
-        if let full = prefixes[last] {
-            let fd = openInRoot(full, flags: SWRUN_O_PATH | O_DIRECTORY)
-            if fd >= 0 {
-                calls.close(fd)
-                return 0
-            }
+        // Most mount points exist already: one lookup of the whole path settles that.
+        let whole = openInRoot(prefixes[last]!, flags: SWRUN_O_PATH | O_DIRECTORY)
+        if whole >= 0 {
+            calls.close(whole)
+            return 0
         }
+        if whole != -ENOENT { return -whole }
+        // Else the deepest one that exists, looked for upwards (usually the target's parent).
+        var missing = last
         var parent = rootFD
-        defer { if parent != rootFD { calls.close(parent) } }
-        var index = 0
-        while let prefix = prefixes[index] {
-            var fd = openInRoot(prefix, flags: SWRUN_O_PATH | O_DIRECTORY)
-            if fd == -ENOENT {
-                let error = calls.mkdirat(parent, baseName(prefix), mode)
-                if error != 0 && error != EEXIST { return error }
-                fd = openInRoot(prefix, flags: SWRUN_O_PATH | O_DIRECTORY)
+        while missing > 0 {
+            let fd = openInRoot(prefixes[missing - 1]!, flags: SWRUN_O_PATH | O_DIRECTORY)
+            if fd >= 0 {
+                parent = fd
+                break
             }
+            if fd != -ENOENT { return -fd }
+            missing -= 1
+        }
+        defer { if parent != rootFD { calls.close(parent) } }
+        while let prefix = prefixes[missing] {
+            let error = calls.mkdirat(parent, baseName(prefix), mode)
+            if error != 0 && error != EEXIST { return error }
+            if missing == last { break }  // what mounts on it resolves it again
+            let fd = openInRoot(prefix, flags: SWRUN_O_PATH | O_DIRECTORY)
             if fd < 0 { return -fd }
             if parent != rootFD { calls.close(parent) }
             parent = fd
-            index += 1
+            missing += 1
         }
         return 0
     }
