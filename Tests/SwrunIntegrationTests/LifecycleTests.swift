@@ -91,6 +91,18 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: "\(sandbox.path)/once"))
     }
 
+    /// lxc.ephemeral = 1 (in the config, or given with -s): execute removes the container after
+    /// its command, whatever the command's status; without it the container stays.
+    @Test(arguments: [("config", true), ("setting", true), ("none", false)])
+    func executeRemovesAnEphemeralContainer(given: String, removed: Bool) throws {
+        let sandbox = try Sandbox(), name = sandbox.name("eph")
+        let config = given == "config" ? sandbox.write("ephemeral.conf", "lxc.net.0.type = empty\nlxc.ephemeral = 1\n") : nil
+        try sandbox.create(name, config: config)
+        let ran = try sandbox.execute(name, ["sh", "-c", "exit 3"], options: given == "setting" ? ["-s", "lxc.ephemeral=1"] : [])
+        #expect(ran.status == 3, "\(ran.stderr)")
+        #expect(FileManager.default.fileExists(atPath: "\(sandbox.path)/\(name)") != removed)
+    }
+
     @Test func runWithoutRmKeepsTheContainerForExec() throws {
         let sandbox = try Sandbox()
         let first = try Swrun.run(["run", "--name", "keep", "-P", sandbox.path, "-f", sandbox.emptyConfig, "busybox", "sh", "-c", "echo 1 > /root/mark"])

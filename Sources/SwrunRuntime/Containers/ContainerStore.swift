@@ -111,7 +111,13 @@ public struct ContainerStore: Sendable {
 
     /// lxc.ephemeral: a container that goes once it stops. Called once its run lock is let go.
     public func destroyIfEphemeral(_ name: String, warn: (String) -> Void) {
-        guard (try? config(of: name))?.ephemeral == true, status(of: name).state == .stopped else { return }
+        guard (try? config(of: name))?.ephemeral == true else { return }
+        destroyIfStopped(name, warn: warn)
+    }
+
+    /// Removes an ephemeral container whose config is already read, once nothing runs it.
+    func destroyIfStopped(_ name: String, warn: (String) -> Void) {
+        guard status(of: name).state == .stopped else { return }
         do { try destroy(name) } catch { warn("could not remove the ephemeral container \(name): \(error)") }
     }
 

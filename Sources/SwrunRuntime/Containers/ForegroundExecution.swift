@@ -21,17 +21,19 @@ public struct ForegroundExecution {
 
     /// Runs the command; an ephemeral container (lxc.ephemeral) is destroyed after it.
     public func run(warn: (String) -> Void) throws(SwrunError) -> ProcessStatus {
-        defer { store.destroyIfEphemeral(name, warn: warn) }  // once the run lock is let go
-        let status = try runHoldingLock(warn: warn)
+        var ephemeral = false  // lxc.ephemeral, as the config the run loads says
+        defer { if ephemeral { store.destroyIfStopped(name, warn: warn) } }  // once the run lock is let go
+        let status = try runHoldingLock(ephemeral: &ephemeral, warn: warn)
         ExitRecord(code: status.shellExitCode).write(to: store.directory(of: name))
         return status
     }
 
-    private func runHoldingLock(warn: (String) -> Void) throws(SwrunError) -> ProcessStatus {
+    private func runHoldingLock(ephemeral: inout Bool, warn: (String) -> Void) throws(SwrunError) -> ProcessStatus {
         try store.requireExisting(name)
         // The command when none is given: lxc.execute.cmd, else lxc.init.cmd, else the image's
         // argv (swrun.json), else a shell.
-        let (spec, sidecar) = try store.spec(of: name, adding: extraSettings, command: command, mode: .execute, terminal: useTerminal)
+        let (spec, sidecar, removedAfter) = try store.spec(of: name, adding: extraSettings, command: command, mode: .execute, terminal: useTerminal)
+        ephemeral = removedAfter
         var request = LaunchRequest(containerName: name, containerDirectory: store.directory(of: name), spec: spec, mode: .execute,
                                     explain: explain, hostTerm: getenv("TERM").map { String(cString: $0) },
                                     hostEnvironment: HostEnvironment.current())

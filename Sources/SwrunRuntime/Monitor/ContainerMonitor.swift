@@ -129,7 +129,7 @@ public struct ContainerMonitor {
         let sequence: LaunchSequence
         do {
             let sidecar: ContainerSidecar
-            (spec, sidecar) = try store.spec(of: name, adding: extraSettings, command: command, mode: .boot, terminal: true)
+            (spec, sidecar, _) = try store.spec(of: name, adding: extraSettings, command: command, mode: .boot, terminal: true)
             var request = LaunchRequest(containerName: name, containerDirectory: store.directory(of: name), spec: spec, mode: .boot,
                                         explain: explain, hostTerm: nil, hostEnvironment: [:])
             request.publishedPorts = sidecar.ports

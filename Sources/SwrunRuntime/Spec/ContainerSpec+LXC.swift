@@ -225,7 +225,7 @@ extension ContainerStore {
     /// own, its swrun.json, and the command (`command`, else the config's or the image's, else
     /// the mode's default: a shell for execute, /sbin/init for boot).
     func spec(of name: String, adding extra: [ConfigSetting] = [], command: [String]?, mode: LaunchMode,
-              terminal: Bool) throws(SwrunError) -> (spec: ContainerSpec, sidecar: ContainerSidecar) {
+              terminal: Bool) throws(SwrunError) -> (spec: ContainerSpec, sidecar: ContainerSidecar, ephemeral: Bool) {
         let config = try self.config(of: name, adding: extra)
         let sidecar = try ContainerSidecar.load(from: directory(of: name))
         let (argv, origin) = Self.command(command, config: config, sidecar: sidecar, mode: mode)
@@ -239,7 +239,7 @@ extension ContainerStore {
         spec.process.createsWorkingDirectory = sidecar.image != nil || sidecar.makesWorkingDirectory
         spec.extraHosts = sidecar.extraHosts
         spec.dnsServers = sidecar.dnsServers
-        return (spec, sidecar)
+        return (spec, sidecar, config.ephemeral)
     }
 
     /// What runs, and where that came from (for the message when it is not in the rootfs).
