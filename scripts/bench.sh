@@ -151,6 +151,10 @@ echo "execute with one veth on a bridge: $runs runs"
 unshare -n -m --propagation private "$(dirname "$0")/bench-veth.sh" "$swrun" "$lxcpath" "$name" "$results" "$runs"
 echo "targets: swrun faster than lxc-execute (ratio < 1); netlink setup under 1 ms (most of the cost of a run is the kernel removing the pair)"
 
+# Many at once: SCALE busybox containers, each with a veth on the default bridge, started together.
+echo
+"$(dirname "$0")/bench-scale.sh" "$swrun" "${BENCH_SCALE:-250}" || echo "  (scale: a start failed or something was left; see above)"
+
 unshare -m --propagation private "$(dirname "$0")/bench-unpack.sh" "$swrun" "$results" "$((runs / 20 > 3 ? runs / 20 : 3))"
 unshare -m --propagation private "$(dirname "$0")/bench-storage.sh" "$swrun" "$results" "$((runs / 10 > 5 ? runs / 10 : 5))"
 unshare -m -n --propagation private "$(dirname "$0")/bench-build.sh" "$swrun" "$results" "$((runs / 20 > 3 ? runs / 20 : 3))"
