@@ -30,3 +30,14 @@ for name, ms in sorted(median.items(), key=lambda item: item[1]):
 PY
 }
 
+
+# In a network and mount namespace of the bench's own: a sysfs of that network namespace over
+# /sys (LXC checks a bridge in sysfs, which shows the namespace it was mounted in), with the
+# cgroup hierarchies moved onto it, so that every runtime still finds them.
+own_sysfs() {
+    held=$(mktemp -d /tmp/swrun-bench-cgroup-XXXXXX)
+    mount --rbind /sys/fs/cgroup "$held"
+    mount -t sysfs sysfs /sys
+    mount --move "$held" /sys/fs/cgroup
+    rmdir "$held"
+}

@@ -11,13 +11,8 @@ swrun=$(realpath "$1") count=${2:-250}
 if [ "${SCALE_IN_NAMESPACE:-}" != 1 ]; then
     exec env SCALE_IN_NAMESPACE=1 unshare -n -m --propagation private "$0" "$@"
 fi
-# LXC checks the bridge in sysfs, which shows the namespace it was mounted in; the cgroup
-# hierarchies below it are moved onto the new sysfs, so that both runtimes still find them.
-held=$(mktemp -d /tmp/swrun-scale-cgroup-XXXXXX)
-mount --rbind /sys/fs/cgroup "$held"
-mount -t sysfs sysfs /sys
-mount --move "$held" /sys/fs/cgroup
-rmdir "$held"
+. "$(dirname "$0")/bench-lib.sh"
+own_sysfs
 ip link set lo up
 
 work=$(mktemp -d /tmp/swrun-scale-XXXXXX)

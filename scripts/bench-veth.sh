@@ -6,13 +6,7 @@ set -eu
 swrun=$1 lxcpath=$2 name=$3 results=$4 runs=$5
 . "$(dirname "$0")/bench-lib.sh"
 
-# LXC checks the bridge in sysfs, which shows the namespace it was mounted in; the cgroup
-# hierarchies below it are moved onto the new sysfs, so that both runtimes still find them.
-held=$(mktemp -d /tmp/swrun-bench-cgroup-XXXXXX)
-mount --rbind /sys/fs/cgroup "$held"
-mount -t sysfs sysfs /sys
-mount --move "$held" /sys/fs/cgroup
-rmdir "$held"
+own_sysfs
 ip link set lo up
 ip link add swbench0 type bridge
 ip address add 10.250.0.1/24 dev swbench0
