@@ -24,6 +24,8 @@ import Testing
         .vethPair(hostEnd: "vs4242n0", index: 17),
         .movedLink(hostName: "dummy0", hostIndex: 9, insideIndex: 9),
         .publishedPorts(natKey: "web-5c2e9f3a11d04b7e"),
+        .resctrlGroup("/sys/fs/resctrl/web"),
+        .resctrlGroup("/sys/fs/resctrl/shared/mon_groups/web"),
     ]
 
     func directory() throws -> String {
@@ -40,7 +42,8 @@ import Testing
 
     @Test func linesSwrunWouldNotWriteAreIgnored() {
         for line in ["cgroup /etc/passwd", "cgroup /sys/fs/cgroup/pids/../../../etc", "veth a/b 3", "veth vs1 x",
-                     "veth averylonglinkname0 3", "link eth0 1", "nat ../x", "nat .lock", "rm -rf /", "cgroup"] {
+                     "veth averylonglinkname0 3", "link eth0 1", "nat ../x", "nat .lock", "rm -rf /", "cgroup",
+                     "resctrl /etc", "resctrl /sys/fs/resctrl/../../../etc"] {
             #expect(HostEffect(line: Substring(line)) == nil, "\(line)")
         }
     }

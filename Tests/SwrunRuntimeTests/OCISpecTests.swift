@@ -171,7 +171,7 @@ import Testing
             ("process.capabilities.bounding[0]", { $0["process"] = ["args": ["sh"], "cwd": "/", "capabilities": ["bounding": ["CAP_BOGUS"]]] }),
             ("linux.namespaces[0].type", { $0["linux"] = ["namespaces": [["type": "bogus"]]] }),
             ("linux.uidMappings", { $0["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"], ["type": "user", "path": "/run/userns/pod"]]] }),
-            ("linux.intelRdt", { $0["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"]], "intelRdt": ["closID": "x"]] }),
+            ("linux.intelRdt.closID", { $0["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"]], "intelRdt": ["closID": "../x"]] }),
             ("linux.seccomp.defaultAction", { $0["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"]], "seccomp": ["defaultAction": "SCMP_ACT_BOGUS"]] }),
             ("mounts[0]", { $0["mounts"] = [["destination": "/x", "type": "tmpfs", "source": "tmpfs", "uidMappings": Self.oneMap, "gidMappings": Self.oneMap]] }),
             ("mounts[0]", { $0["mounts"] = [["destination": "/x", "type": "bind", "source": "/etc", "options": ["rbind"], "uidMappings": Self.oneMap]] }),

@@ -42,10 +42,13 @@ import Testing
         #expect(try flags.resources()["memory"]?["swap"] == .number("1073741824"))
     }
 
-    @Test func intelRDTFlagsAreRefusedByName() {
+    @Test func intelRDTFlagsAreSchemataNotResources() throws {
         var flags = OCIUpdateFlags()
-        #expect(OCIUpdateFlags.knows("l3-cache-schema"))
-        #expect { try flags.set("l3-cache-schema", "L3:0=ff") } throws: { ($0 as? SwrunError)?.message.contains("Intel RDT") == true }
+        #expect(OCIUpdateFlags.knows("l3-cache-schema") && OCIUpdateFlags.knows("mem-bw-schema"))
+        try flags.set("l3-cache-schema", "L3:0=ff")
+        try flags.set("mem-bw-schema", "MB:0=50")
+        #expect(flags.l3CacheSchema == "L3:0=ff" && flags.memBwSchema == "MB:0=50")
+        #expect(!flags.isEmpty && flags.setsSchemata && !flags.setsResources)
     }
 
     @Test func aNumberFlagRefusesText() {

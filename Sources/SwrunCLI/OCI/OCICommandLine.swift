@@ -196,8 +196,9 @@ public enum OCICommandLine {
                 guard !flags.isEmpty else {
                     throw SwrunError(.invalidArgument, "update needs --resources FILE or a limit flag", hint: "for example --memory 512m, or --resources FILE (- reads stdin)")
                 }
-                try runtime.update(id: id, resources: try flags.resources(), source: "update's flags")
+                if flags.setsResources { try runtime.update(id: id, resources: try flags.resources(), source: "update's flags") }
             }
+            if flags.setsSchemata { try runtime.updateSchemata(id: id, l3CacheSchema: flags.l3CacheSchema, memBwSchema: flags.memBwSchema) }
             return 0
         case "events":
             var statsOnce = false

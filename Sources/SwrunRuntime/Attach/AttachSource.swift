@@ -24,8 +24,10 @@ final class AttachSource {
                       name: name, explainer: explainer)
     }
 
-    /// The container whose init is `initProcess`, its profile in `directory`, its cgroups.
-    init(initProcess: ProcessIdentity, directory: String, cgroups: [String], name: String, explainer: Explainer) throws(SwrunError) {
+    /// The container whose init is `initProcess`, its profile in `directory`, its cgroups (and
+    /// `taskFiles`, further groups' files that a process joins by writing "0": resctrl's).
+    init(initProcess: ProcessIdentity, directory: String, cgroups: [String], taskFiles: [String] = [], name: String,
+         explainer: Explainer) throws(SwrunError) {
         self.initProcess = initProcess
         pidfd = try initProcess.openPidFD()
         explainer.say("pidfd_open(\(initProcess.pid))", "the container's init, held so that a recycled pid cannot pass for it while swrun reads /proc/\(initProcess.pid)")
@@ -39,9 +41,9 @@ final class AttachSource {
         }
         // The container's cgroup files, opened while host paths resolve: the first child joins
         // them, so that the command is born in them; swrun stays outside its limits.
-        for directory in cgroups {
-            let fd = open(try ContainerCgroup.joinFile(of: directory), O_WRONLY | O_CLOEXEC)
-            if fd < 0 { throw SwrunError.system("cannot open the cgroup \(directory) of container '\(name)'", Errno.current) }
+        for file in try cgroups.map(ContainerCgroup.joinFile) + taskFiles {
+            let fd = open(file, O_WRONLY | O_CLOEXEC)
+            if fd < 0 { throw SwrunError.system("cannot open \(file) of container '\(name)'", Errno.current) }
             cgroupFDs.append(fd)
         }
     }

@@ -106,6 +106,12 @@ public struct OCIContainer: Sendable {
         try? OCIDocument.load(FileSystem.join(directory, Self.configName))
     }
 
+    /// The resctrl group its linux.intelRdt put it in, if any.
+    func resctrlGroup() throws(SwrunError) -> ResctrlGroup? {
+        guard let document = savedConfig(), let rdt = try IntelRDT.read(document["linux.intelRdt"], in: document) else { return nil }
+        return ResctrlGroup(rdt, containerID: id)
+    }
+
     public static func now() -> String {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)

@@ -35,7 +35,7 @@ public struct OCIExec {
         }
         let explainer = Explainer(enabled: false)
         let attachSource = try AttachSource(initProcess: initProcess, directory: container.directory, cgroups: container.cgroups,
-                                            name: id, explainer: explainer)
+                                            taskFiles: try container.resctrlGroup()?.taskFiles ?? [], name: id, explainer: explainer)
         var process = try processSpec(base: attachSource.profile)
         process.preservedFDs = preservedFDs
         if process.terminal && consoleSocket == nil && detach {

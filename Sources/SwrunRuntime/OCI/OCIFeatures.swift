@@ -26,6 +26,7 @@ public enum OCIFeatures {
                 "apparmor": ["enabled": .bool(AppArmor.isEnabled())],
                 "selinux": ["enabled": false],
                 "mountExtensions": ["idmap": ["enabled": true]],
+                "intelRdt": ["enabled": true],
             ],
             "annotations": ["org.opencontainers.runtime-spec.features.runtime": "swrun"],
         ]

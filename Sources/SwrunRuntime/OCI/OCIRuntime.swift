@@ -318,4 +318,18 @@ public struct OCIRuntime {
         let resources = try OCIResources.read(value, in: document, key: "resources")
         try CgroupManagers.current().apply(resources.limits, to: ContainerCgroup(directories: container.cgroups))
     }
+
+    /// update --l3-cache-schema / --mem-bw-schema: new schemata for the container's resctrl
+    /// group (shared by every container of its closID), the others kept.
+    public func updateSchemata(id: String, l3CacheSchema: String?, memBwSchema: String?) throws(SwrunError) {
+        let container = try OCIContainer.load(root: root, id: id)
+        guard container.status != .stopped else { throw SwrunError(.notFound, "container not running: \(id)", hint: "its process has ended") }
+        guard var rdt = try container.resctrlGroup()?.rdt else {
+            throw SwrunError(.invalidArgument, "container \(id) has no linux.intelRdt, so no resctrl group to update",
+                             hint: "give linux.intelRdt in config.json when the container is created")
+        }
+        if let l3CacheSchema { rdt.l3CacheSchema = l3CacheSchema }
+        if let memBwSchema { rdt.memBwSchema = memBwSchema }
+        try ResctrlGroup(rdt, containerID: id).writeSchemata()
+    }
 }

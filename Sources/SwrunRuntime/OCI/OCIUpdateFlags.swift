@@ -35,10 +35,13 @@ public struct OCIUpdateFlags {
         "pids-limit": ("pids", "limit", .integer),
     ]
 
-    /// Intel RDT's flags: refused, as the container's linux.intelRdt is.
+    /// Intel RDT's flags: new schemata for the container's resctrl group (not linux.resources).
     static let rdtFlags: Set<String> = ["l3-cache-schema", "mem-bw-schema"]
 
     private var sections: [String: [String: JSONValue]] = [:]
+    /// --l3-cache-schema and --mem-bw-schema.
+    public private(set) var l3CacheSchema: String?
+    public private(set) var memBwSchema: String?
 
     public init() {}
 
@@ -47,10 +50,8 @@ public struct OCIUpdateFlags {
 
     /// Reads `text` as the value of `option` (one `knows`).
     public mutating func set(_ option: String, _ text: String) throws(SwrunError) {
-        if Self.rdtFlags.contains(option) {
-            throw SwrunError(.invalidArgument, "update --\(option) is not supported: swrun applies no Intel RDT",
-                             hint: "drop --\(option); swrun has no resctrl support")
-        }
+        if option == "l3-cache-schema" { return l3CacheSchema = text }
+        if option == "mem-bw-schema" { return memBwSchema = text }
         guard let (section, field, kind) = Self.table[option] else {
             throw SwrunError(.invalidArgument, "flag provided but not defined: -\(option)", hint: "see `swrun-oci --help` for update's options")
         }
@@ -73,7 +74,13 @@ public struct OCIUpdateFlags {
     }
 
     /// Whether no flag was given.
-    public var isEmpty: Bool { sections.isEmpty }
+    public var isEmpty: Bool { sections.isEmpty && !setsSchemata }
+
+    /// Whether an Intel RDT flag was given.
+    public var setsSchemata: Bool { l3CacheSchema != nil || memBwSchema != nil }
+
+    /// Whether a flag for linux.resources was given.
+    public var setsResources: Bool { !sections.isEmpty }
 
     /// The linux.resources object the flags stand for. A swap limit comes with the memory
     /// limit: OCI's swap is the two together, and v1 refuses a sum below the current limit.

@@ -62,11 +62,7 @@ extension ContainerSpec {
         if document["linux.mountLabel"].map(OCIDocument.isSet) == true && SELinux.isEnabled {
             throw document.error("linux.mountLabel", "is not supported: swrun applies no SELinux labels", hint: "drop linux.mountLabel from config.json")
         }
-        if document["linux.intelRdt"].map(OCIDocument.isSet) == true {
-            // RDT is resctrl's: where the host has none, no runtime can apply it (runc refuses too).
-            let why = FileSystem.exists("/sys/fs/resctrl/schemata") ? "swrun does not write resctrl groups" : "this host has no resctrl filesystem at /sys/fs/resctrl"
-            throw document.error("linux.intelRdt", "is not supported: \(why)", hint: "drop linux.intelRdt from config.json")
-        }
+        intelRdt = try IntelRDT.read(document["linux.intelRdt"], in: document)
         try readTimeOffsets(document)
         if let seccomp = document["linux.seccomp"] {
             let filter = try OCISeccomp.filter(seccomp, in: document, linux32: self.process.profile.linux32Architecture != nil)

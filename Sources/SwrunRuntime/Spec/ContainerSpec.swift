@@ -50,6 +50,8 @@ public struct ContainerSpec: Sendable {
     /// The links swrun puts in the container's network namespace (LXC's lxc.net.N).
     var networks: [NetworkLink] = []
     public var resources = ResourceSpec()
+    /// OCI linux.intelRdt: a resctrl group for the container's processes.
+    public var intelRdt: IntelRDT?
     public var hooks = HookSet()
     /// linux.sysctl / lxc.sysctl, written in the container's namespaces before its command.
     public var sysctls: [(key: String, value: String)] = []

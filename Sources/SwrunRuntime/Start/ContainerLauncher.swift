@@ -117,6 +117,7 @@ public struct ContainerLauncher {
             try plan.profile.write(toContainer: plan.request.containerDirectory, initProcess: initProcess)
             try started(pid, prepared?.cgroup)
             if let cgroup = prepared?.cgroup { try plan.moveIntoCgroup(pid, cgroup) }
+            if let rdt = plan.spec.intelRdt { try container.joinResctrlGroup(rdt) }
             if namespaces.userNamespace { try container.writeIDMaps() }
             if !plan.networkLinks.isEmpty { try container.makeNetworkLinks() }
             if !plan.publishedPorts.isEmpty { try container.publishPorts() }
@@ -248,6 +249,16 @@ public final class LaunchedContainer {
     }
 
     // MARK: setup and exec
+
+    /// linux.intelRdt: init (and so every process it makes) in the container's resctrl group,
+    /// made or joined now, before its command runs; what was made is journaled, to go at the end.
+    fileprivate func joinResctrlGroup(_ rdt: IntelRDT) throws(SwrunError) {
+        let group = ResctrlGroup(rdt, containerID: plan.request.containerName)
+        explainer.say("mkdir \(group.path); write(schemata); write(tasks, \(initPID))",
+                      "linux.intelRdt: the container's cache and memory bandwidth share, in a resctrl group")
+        try effects.record(try group.prepare().map(HostEffect.resctrlGroup))
+        try group.add(initPID)
+    }
 
     /// Puts each network's link in init's network namespace: a veth pair (its container end
     /// made straight there, the host end on its bridge and up), a macvlan, ipvlan or vlan link

@@ -19,6 +19,8 @@ enum HostEffect: Equatable, Sendable {
     case movedLink(hostName: String, hostIndex: Int32, insideIndex: Int32)
     /// The container's published ports, its entry of swrun's nftables table.
     case publishedPorts(natKey: String)
+    /// A resctrl group (or monitoring group) made for the container's linux.intelRdt.
+    case resctrlGroup(String)
 
     /// One line of the journal.
     var line: String {
@@ -27,6 +29,7 @@ enum HostEffect: Equatable, Sendable {
         case .vethPair(let hostEnd, let index): "veth \(hostEnd) \(index)"
         case .movedLink(let hostName, let hostIndex, let insideIndex): "link \(hostName) \(hostIndex) \(insideIndex)"
         case .publishedPorts(let natKey): "nat \(natKey)"
+        case .resctrlGroup(let directory): "resctrl \(directory)"
         }
     }
 
@@ -51,6 +54,10 @@ enum HostEffect: Equatable, Sendable {
         case "nat":
             guard rest.count == 1, !rest[0].contains("/"), !rest[0].hasPrefix(".") else { return nil }
             self = .publishedPorts(natKey: rest[0])
+        case "resctrl":
+            let directory = String(fields[1])
+            guard directory.hasPrefix(ResctrlGroup.defaultRoot + "/") && !directory.split(separator: "/").contains("..") else { return nil }
+            self = .resctrlGroup(directory)
         default:
             return nil
         }
@@ -205,6 +212,9 @@ struct HostEffectUndoer: HostEffectUndoing {
             return true
         case .publishedPorts(let natKey):
             return (try? NATTable().remove(natKey)) != nil
+        case .resctrlGroup(let directory):
+            // The kernel moves a group's tasks back to the default group as it goes.
+            return rmdir(directory) == 0 || errno == ENOENT
         }
     }
 
