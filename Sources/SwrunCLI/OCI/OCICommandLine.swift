@@ -78,7 +78,8 @@ public enum OCICommandLine {
           update   --resources FILE|- ID   new linux.resources limits
                    [--memory N] [--memory-swap N] [--memory-reservation N] [--cpu-shares N]
                    [--cpu-quota N] [--cpu-period N] [--cpuset-cpus L] [--cpuset-mems L]
-                   [--pids-limit N] [--blkio-weight N] [--cpu-rt-period N] [--cpu-rt-runtime N] ID
+                   [--pids-limit N] [--blkio-weight N] [--cpu-rt-period N] [--cpu-rt-runtime N]
+                   [--l3-cache-schema S] [--mem-bw-schema S] ID   (the last two: its resctrl group's)
           events   [--stats] [--interval 5s] ID   cgroup stats and OOM kills, as JSON lines
           list     [--format table|json] [--quiet]
           features                         what this runtime supports, as JSON
