@@ -6,19 +6,24 @@
 #   fixture/busybox:v2s2   (the same image converted to Docker schema 2)
 # Usage: registry.sh start OUTDIR LAYOUTDIR       anonymous pull and push
 #        registry.sh start-auth OUTDIR LAYOUTDIR  HTTP basic auth, user fixture / fixture-pass
+#        registry.sh start-token OUTDIR LAYOUTDIR Docker's token auth: token-server.py on another
+#                                                 port signs the tokens, Basic fixture / fixture-pass
 #        registry.sh stop OUTDIR
 # Env FIXTURE_TLS_DIR=DIR (from make-ca.sh) serves HTTPS with DIR/server.pem instead of HTTP.
 # OUTDIR gets config.yml, storage/, registry.log, registry.pid, port, url and, in
-# start-auth mode, htpasswd and credentials ("user:password").
+# start-auth and start-token modes, credentials ("user:password"); start-auth also htpasswd,
+# start-token token.key, token.pem, token.pid, token.port, token.log (a line per token request).
 set -eu
 
-usage() { echo "usage: $0 start|start-auth OUTDIR LAYOUTDIR | stop OUTDIR" >&2; exit 2; }
+usage() { echo "usage: $0 start|start-auth|start-token OUTDIR LAYOUTDIR | stop OUTDIR" >&2; exit 2; }
 [ $# -ge 2 ] || usage
 cmd=$1
 [ "$cmd" = stop ] && [ ! -d "$2" ] && exit 0
 mkdir -p "$2"
 out=$(cd "$2" && pwd)
 pidfile=$out/registry.pid
+tokenpidfile=$out/token.pid
+here=$(cd "$(dirname "$0")" && pwd)
 
 # Stops the registry recorded in OUTDIR, and only if that pid is still our registry.
 stop() {
@@ -31,11 +36,18 @@ stop() {
     kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
   fi
   rm -f "$pidfile"
+  if [ -s "$tokenpidfile" ]; then
+    pid=$(cat "$tokenpidfile")
+    if tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q "token-server.py --key $out/token.key"; then
+      kill "$pid"
+    fi
+    rm -f "$tokenpidfile"
+  fi
 }
 
 case $cmd in
   stop) stop; exit 0 ;;
-  start|start-auth) [ $# -eq 3 ] || usage ;;
+  start|start-auth|start-token) [ $# -eq 3 ] || usage ;;
   *) usage ;;
 esac
 layout=$(cd "$3" && pwd)
@@ -64,6 +76,26 @@ if [ "$cmd" = start-auth ]; then
   htpasswd:
     realm: swrun-fixture
     path: $out/htpasswd"
+  creds=(--dest-creds fixture:fixture-pass)
+fi
+if [ "$cmd" = start-token ]; then
+  echo "fixture:fixture-pass" > "$out/credentials"
+  openssl req -x509 -new -nodes -newkey rsa:2048 -sha256 -days 2 -keyout "$out/token.key" -out "$out/token.pem" \
+    -subj '/CN=swrun fixture token issuer' 2>/dev/null
+  : > "$out/token.log"
+  rm -f "$out/token.port"
+  python3 "$here/token-server.py" --key "$out/token.key" --cert "$out/token.pem" --issuer swrun-fixture-issuer \
+    --service swrun-fixture-registry --user fixture --password fixture-pass --log "$out/token.log" \
+    > "$out/token.port" 2>> "$out/token.log" < /dev/null &
+  echo $! > "$tokenpidfile"
+  for _ in $(seq 100); do [ -s "$out/token.port" ] && break; sleep 0.1; done
+  [ -s "$out/token.port" ] || { echo "$0: token-server.py did not start, see $out/token.log" >&2; stop; exit 1; }
+  auth="auth:
+  token:
+    realm: http://127.0.0.1:$(head -n1 "$out/token.port")/token
+    service: swrun-fixture-registry
+    issuer: swrun-fixture-issuer
+    rootcertbundle: $out/token.pem"
   creds=(--dest-creds fixture:fixture-pass)
 fi
 

@@ -87,14 +87,20 @@ final class ImageFixtures {
         return port
     }
 
+    /// How a fixture registry wants its users to log in (user fixture, password fixture-pass):
+    /// not at all, HTTP Basic, or Docker's token auth (a token service of its own, whose
+    /// requests are logged to NAME/token.log); registry.sh's modes.
+    enum RegistryLogin: String {
+        case none = "start", basic = "start-auth", token = "start-token"
+    }
+
     /// Starts a registry holding the OCI layout fixture (over HTTPS with the fixture CA when
     /// `tls`); returns its host:port.
-    /// `login`: HTTP Basic, user fixture, password fixture-pass.
-    func startRegistry(_ name: String = "registry", tls: Bool = false, login: Bool = false) throws -> String {
+    func startRegistry(_ name: String = "registry", tls: Bool = false, login: RegistryLogin = .none) throws -> String {
         if !FileManager.default.fileExists(atPath: path + "/oci") { try shell("bash '\(Self.scripts)/make-oci-layout.sh' '\(path)/oci'") }
         if tls { try shell("bash '\(Self.scripts)/make-ca.sh' '\(path)/ca'") }
         registryDirectories.append(path + "/" + name)
-        try shell((tls ? "FIXTURE_TLS_DIR='\(path)/ca' " : "") + "bash '\(Self.scripts)/registry.sh' \(login ? "start-auth" : "start") '\(path)/\(name)' '\(path)/oci'")
+        try shell((tls ? "FIXTURE_TLS_DIR='\(path)/ca' " : "") + "bash '\(Self.scripts)/registry.sh' \(login.rawValue) '\(path)/\(name)' '\(path)/oci'")
         return try String(contentsOfFile: path + "/\(name)/url", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
             .replacingOccurrences(of: "http://", with: "").replacingOccurrences(of: "https://", with: "")
     }
@@ -617,7 +623,7 @@ struct FixtureError: Error, CustomStringConvertible {
         let back = try swrun(["pull", registry + "/elsewhere/busybox@" + digest], cache: fixtures.path + "/other-cache")
         #expect(back.status == 0, "pulled back by digest into another cache: \(back.stderr)")
 
-        let locked = try fixtures.startRegistry("private", login: true)
+        let locked = try fixtures.startRegistry("private", login: .basic)
         let privateImage = locked + "/mine/busybox:v1"
         #expect(try swrun(["tag", target, privateImage]).status == 0)
         let refused = try swrun(["push", privateImage])

@@ -27,12 +27,55 @@ import Testing
         process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
         process.arguments = ["-m", "--propagation", "private", "lxc-execute", "-P", sandbox.path, "-n", name,
                              "-s", "lxc.cgroup.relative=1", "--"] + command
-        defer {
-            // LXC puts it below the caller's cgroup in each hierarchy (co-mounted ones are links).
-            let roots = ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? []).map { "/sys/fs/cgroup/" + $0 }
-            for directory in ownCgroupDirectories() + roots { rmdir(directory + "/lxc.pivot") }
-        }
+        defer { removeLXCPivotCgroups() }
         return try Swrun.runProcess(process)
+    }
+
+    /// LXC puts lxc.pivot below the caller's cgroup in each hierarchy (co-mounted ones are
+    /// links) and leaves it; empty, or rmdir leaves it.
+    func removeLXCPivotCgroups() {
+        let roots = ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? []).map { "/sys/fs/cgroup/" + $0 }
+        for directory in ownCgroupDirectories() + roots { rmdir(directory + "/lxc.pivot") }
+    }
+
+    /// Each store `create -B` makes, through rootfs-fixtures/storage-round-trip.sh: created,
+    /// started, copied, snapshotted and restored by swrun, then listed, restored, copied and
+    /// started by LXC's tools, swrun reading back what they made; all destroyed. overlay (and
+    /// LXC's name for it) from an image's layers, the others from the busybox template; btrfs
+    /// on a loop-mounted mkfs.btrfs image, mounted in the script's own mount namespace only.
+    @Test(.serialized, arguments: ["dir", "overlay", "overlayfs", "btrfs", "loop"])
+    func aBackingStoreRoundTripsThroughSwrunAndLXC(_ store: String) throws {
+        let sandbox = try Sandbox(), name = sandbox.name("rt")
+        var template = "busybox", cache = sandbox.path + "/swrun-cache"
+        var fixtures: ImageFixtures?  // its registry runs until the test ends
+        if store.hasPrefix("overlay") {
+            fixtures = try ImageFixtures()
+            template = try fixtures!.startRegistry() + "/fixture/busybox:v2s2"
+            cache = fixtures!.path + "/swrun-cache"
+        }
+        defer { withExtendedLifetime(fixtures) {} }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        process.currentDirectoryURL = URL(fileURLWithPath: sandbox.path)
+        process.environment = ProcessInfo.processInfo.environment.merging(["SWRUN_CACHE_PATH": cache]) { $1 }
+        process.arguments = ["-m", "--propagation", "private", "sh", "-ec", """
+            mkdir lxc
+            if [ "$3" = btrfs ]; then truncate -s 300M btrfs.img; mkfs.btrfs -q btrfs.img >/dev/null; mount -o loop btrfs.img lxc; fi
+            sh "$1/storage-round-trip.sh" "$2" "$PWD/lxc" "$3" "$4" "$5" "$6"
+            if [ "$3" = btrfs ]; then echo "subvolumes: $(btrfs subvolume list lxc | wc -l)"; fi
+            """, "sh", ImageFixtures.scripts, Swrun.binary, store, name, template, sandbox.emptyConfig]
+        defer { removeLXCPivotCgroups() }
+        let result = try Swrun.runProcess(process, timeout: 300)
+        let kind = store == "overlayfs" ? "overlay" : store
+        let lxc = FileManager.default.isExecutableFile(atPath: "/usr/bin/lxc-start")
+        let expected = ["created \(kind)", "started \(name)", "copied \(kind) \(name)-copy one ", "restored \(kind) one"]
+            + (lxc ? ["listed by lxc-snapshot: snap0"] : [])
+            + (lxc && kind != "overlay" ? ["restored by lxc-snapshot \(kind) one", "copied by lxc-copy \(kind) \(name)-lxccopy one "] : [])
+            + (lxc ? ["started by lxc-start: one"] : [])
+            + ["left: "] + (store == "btrfs" ? ["subvolumes: 0"] : [])
+        #expect(result.status == 0 && result.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) == expected + [""],
+                "\(result.stdout)\n\(result.stderr)")
+        #expect(try loopDevices(sandbox.path) == 0 && !(try hostMountInfo()).contains(sandbox.path), "no loop device or mount is left")
     }
 
     @Test func swrunAndLXCStartTheSameOverlayContainer() throws {

@@ -13,6 +13,14 @@ public struct BlobDownload: Sendable {
     public var caFile: String?
     /// The registry's token service, asked again when the token in `headers` has expired.
     public var tokenURL: HTTPURL?
+    /// The login the token service is asked with (a private image's token needs it again).
+    public var tokenLogin: Login?
+
+    public struct Login: Sendable, Equatable {
+        public var user: String
+        public var password: String
+        public init(user: String, password: String) { (self.user, self.password) = (user, password) }
+    }
 
     public struct Header: Sendable, Equatable {
         public var name: String
@@ -21,7 +29,7 @@ public struct BlobDownload: Sendable {
     }
 
     public init(url: HTTPURL, headers: [Header] = [], digest: String, size: Int64, path: String, caFile: String? = nil,
-                tokenURL: HTTPURL? = nil) {
+                tokenURL: HTTPURL? = nil, tokenLogin: Login? = nil) {
         self.url = url
         self.headers = headers
         self.digest = digest
@@ -29,6 +37,7 @@ public struct BlobDownload: Sendable {
         self.path = path
         self.caFile = caFile
         self.tokenURL = tokenURL
+        self.tokenLogin = tokenLogin
     }
 
     /// "sha256:0123456789ab": how progress lines name it.
@@ -47,12 +56,12 @@ public struct BlobDownload: Sendable {
             try download(headers)
         } catch where error.code == .unauthorized && tokenURL != nil {
             guard let tokenURL else { throw error }
-            let token = try RegistryClient.token(from: tokenURL, client: client, registry: url.host)
+            let token = try RegistryClient.token(from: tokenURL, client: client, registry: url.host, login: tokenLogin)
             try download(headers.filter { $0.0 != "Authorization" } + [("Authorization", "Bearer " + token)])
         }
     }
 
-    // MARK: What a worker process reads on its stdin (never argv: the headers hold a token)
+    // MARK: What a worker process reads on its stdin (never argv: the headers hold a token, tokenLogin a password)
 
     var json: JSONValue {
         var members: [String: JSONValue] = [
@@ -61,6 +70,7 @@ public struct BlobDownload: Sendable {
         ]
         if let caFile { members["caFile"] = .string(caFile) }
         if let tokenURL { members["tokenURL"] = .string(tokenURL.description) }
+        if let tokenLogin { members["tokenLogin"] = .array([.string(tokenLogin.user), .string(tokenLogin.password)]) }
         return .object(members)
     }
 
@@ -75,7 +85,10 @@ public struct BlobDownload: Sendable {
                              hint: "`swrun image fetch-blob` is started by `swrun pull` itself, not by hand")
         }
         self.init(url: try HTTPURL(url), headers: headers, digest: digest, size: size, path: path, caFile: json["caFile"]?.string,
-                  tokenURL: try json["tokenURL"]?.string.map { (text) throws(SwrunError) in try HTTPURL(text) })
+                  tokenURL: try json["tokenURL"]?.string.map { (text) throws(SwrunError) in try HTTPURL(text) },
+                  tokenLogin: json["tokenLogin"].flatMap { login in
+                      login[0]?.string.flatMap { user in login[1]?.string.map { Login(user: user, password: $0) } }
+                  })
     }
 }
 

@@ -75,7 +75,8 @@ public final class RegistryClient {
     public func blobDownload(_ descriptor: Descriptor, to path: String) throws(SwrunError) -> BlobDownload {
         BlobDownload(url: try HTTPURL(try base + "/blobs/" + descriptor.digest),
                      headers: authorization.map { BlobDownload.Header($0.0, $0.1) },
-                     digest: descriptor.digest, size: descriptor.size, path: path, caFile: client.options.caFile, tokenURL: tokenURL)
+                     digest: descriptor.digest, size: descriptor.size, path: path, caFile: client.options.caFile, tokenURL: tokenURL,
+                     tokenLogin: tokenURL == nil ? nil : credentials.map { BlobDownload.Login(user: $0.user, password: $0.password) })
     }
 
     // MARK: push
@@ -146,8 +147,10 @@ public final class RegistryClient {
         try check(response, what: "the manifest \(reference.repository):\(tag)")
     }
 
-    /// Checks the login against the registry's API root (`swrun login`).
+    /// Checks the login against the registry's API root (`swrun login`). Its challenge names
+    /// no repository, and a token is asked for the login alone, as docker login does.
     public func checkLogin() throws(SwrunError) {
+        fallbackScope = nil
         let url = try HTTPURL(try base.replacingSuffix("/" + reference.repository, with: "") + "/")
         let (response, _) = try explainingPlainHTTP { () throws(SwrunError) in
             try request { (headers) throws(SwrunError) in try client.fetch(url, headers: headers) }
@@ -182,6 +185,8 @@ public final class RegistryClient {
     }
 
     private var grantedScope: String?
+    /// What a token is asked for where the challenge names no scope.
+    private lazy var fallbackScope: String? = "repository:\(reference.repository):pull"
 
     private var authorization: [(String, String)] {
         if let basic { return [("Authorization", "Basic " + basic)] }
@@ -207,18 +212,26 @@ public final class RegistryClient {
         guard let realm = parameters["realm"] else {
             throw SwrunError(.network, "\(reference.registry) sent a token challenge without a realm", hint: "the registry is misconfigured")
         }
-        var query = "scope=" + Self.percentEncoded(parameters["scope"] ?? "repository:\(reference.repository):pull")
-        if let service = parameters["service"] { query += "&service=" + Self.percentEncoded(service) }
-        let url = try HTTPURL(realm + (realm.contains("?") ? "&" : "?") + query)
-        let login = credentials.map { [("Authorization", "Basic " + Base64.encode($0.user + ":" + $0.password))] } ?? []
-        token = try Self.token(from: url, client: client, registry: reference.registry, headers: login)
+        var query: [String] = []
+        if let scope = parameters["scope"] ?? fallbackScope { query.append("scope=" + Self.percentEncoded(scope)) }
+        if let service = parameters["service"] { query.append("service=" + Self.percentEncoded(service)) }
+        if let credentials { query.append("account=" + Self.percentEncoded(credentials.user)) }
+        let url = try HTTPURL(realm + (query.isEmpty ? "" : (realm.contains("?") ? "&" : "?") + query.joined(separator: "&")))
+        token = try Self.token(from: url, client: client, registry: reference.registry,
+                               login: credentials.map { BlobDownload.Login(user: $0.user, password: $0.password) })
         tokenURL = url
         grantedScope = parameters["scope"]
     }
 
-    /// A token from the token service at `url`: anonymous, or for the login in `headers`.
-    static func token(from url: HTTPURL, client: HTTPClient, registry: String, headers: [(String, String)] = []) throws(SwrunError) -> String {
+    /// A token from the token service at `url`: anonymous, or for `login` (HTTP Basic, as
+    /// Docker sends it to the token service).
+    static func token(from url: HTTPURL, client: HTTPClient, registry: String, login: BlobDownload.Login? = nil) throws(SwrunError) -> String {
+        let headers = login.map { [("Authorization", "Basic " + Base64.encode($0.user + ":" + $0.password))] } ?? []
         let (response, body) = try client.fetch(url, headers: headers)
+        if let login, response.status == 401 || response.status == 403 {
+            throw SwrunError(.unauthorized, "\(registry)'s token service \(url.host) refused the login of \(login.user) (HTTP \(response.status))",
+                             hint: "check the user name and password, and log in again: swrun login -u USER \(registry)")
+        }
         guard response.isSuccess else {
             throw SwrunError(.unauthorized, "\(registry)'s token service \(url.host) refused a pull token (HTTP \(response.status))",
                              hint: "the image may be private or misnamed; swrun pulls public images anonymously")

@@ -104,7 +104,7 @@ public struct ContainerCopier {
             _ = try target.config(of: copy.name)  // what was written must load
         } catch {
             // The caller of an in-place copy puts back what it moved aside.
-            if !options.intoExistingDirectory { try? FileSystem.removeTree(copy.directory) }
+            if !options.intoExistingDirectory { try? Btrfs.removeTree(copy.directory) }
             throw error
         }
         return target

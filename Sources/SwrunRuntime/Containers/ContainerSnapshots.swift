@@ -110,13 +110,13 @@ public struct ContainerSnapshots {
             try copier.copy(options)
         } catch {
             for entry in (try? FileSystem.listDirectory(directory)) ?? [] where !kept.contains(entry) {
-                try? FileSystem.removeTree(FileSystem.join(directory, entry))
+                try? Btrfs.removeTree(FileSystem.join(directory, entry))
             }
             for entry in moved { try? move(entry, from: aside, to: directory) }
             rmdir(aside)
             throw error
         }
-        try FileSystem.removeTree(aside)
+        try Btrfs.removeTree(aside)  // a btrfs container's old rootfs is a subvolume
     }
 
     /// Destroys snapshot `snapshot`, or every one for "ALL".

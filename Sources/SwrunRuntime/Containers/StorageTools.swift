@@ -1,3 +1,5 @@
+import CLinux
+import Glibc
 import SwrunSystem
 
 /// The storage tools a backing store needs, run as LXC's drivers run them: btrfs-progs for
@@ -29,6 +31,22 @@ enum Btrfs {
 
     static func snapshot(_ source: String, to path: String) throws(SwrunError) {
         try StorageTool.run(["btrfs", "-q", "subvolume", "snapshot", source, path], package: "btrfs-progs", what: "a btrfs snapshot")
+    }
+
+    /// Whether `path` is the root of a btrfs subvolume (its inode is always 256 there).
+    static func isSubvolume(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0 && st.st_ino == 256 && Int64(swrun_filesystem_type(path)) == BackingStore.btrfsMagic
+    }
+
+    /// Removes a container's directory (or what was moved aside of one) whose rootfs may be a
+    /// subvolume: removeTree stops at a subvolume, as at any other filesystem.
+    static func removeTree(_ path: String) throws(SwrunError) {
+        if isSubvolume(path) { return try deleteSubvolume(path) }
+        for entry in (try? FileSystem.listDirectory(path)) ?? [] where isSubvolume(FileSystem.join(path, entry)) {
+            try deleteSubvolume(FileSystem.join(path, entry))
+        }
+        try FileSystem.removeTree(path)
     }
 }
 
