@@ -39,7 +39,10 @@ public struct CgroupHierarchy: Sendable, Equatable {
     /// (net_cls on many hosts) is left out: nothing could reach a container's cgroup there.
     public static func mounted(mountInfo: String, procSelfCgroup: String) -> [CgroupHierarchy] {
         // /proc/self/cgroup: "4:memory:/path", "2:cpu,cpuacct:/", "9:name=systemd:/", "0::/path".
-        var ownPaths: [Set<String>: String] = [:]
+        // Keyed by the controllers sorted: the mount options may list them in another order.
+        func key(_ controllers: [String]) -> String { controllers.sorted().joined(separator: ",") }
+        var ownPaths: [String: String] = [:]
+        var known: Set<String> = []
         var unifiedPath: String?
         for line in procSelfCgroup.split(separator: "\n") {
             let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
@@ -47,12 +50,14 @@ public struct CgroupHierarchy: Sendable, Equatable {
             if fields[0] == "0" && fields[1].isEmpty {
                 unifiedPath = String(fields[2])
             } else {
-                ownPaths[Set(fields[1].split(separator: ",").map(String.init))] = String(fields[2])
+                let controllers = fields[1].split(separator: ",").map(String.init)
+                ownPaths[key(controllers)] = String(fields[2])
+                known.formUnion(controllers)
             }
         }
-        let known = ownPaths.keys.reduce(into: Set<String>()) { $0.formUnion($1) }
         var result: [CgroupHierarchy] = []
-        for line in mountInfo.split(separator: "\n") {
+        // Only cgroup lines are split: most of a host's mounts are something else.
+        for line in mountInfo.split(separator: "\n") where line.contains(" - cgroup") {
             let fields = line.split(separator: " ").map(String.init)
             guard let dash = fields.firstIndex(of: "-"), fields.count > dash + 3, dash > 5 else { continue }
             let mountPoint = fields[4], fsType = fields[dash + 1]
@@ -68,7 +73,7 @@ public struct CgroupHierarchy: Sendable, Equatable {
             } else {
                 // The superblock's options hold the controllers among flags (rw, xattr, release_agent=...).
                 let controllers = fields[dash + 3].split(separator: ",").map(String.init).filter { known.contains($0) }
-                guard !controllers.isEmpty, let ownPath = ownPaths[Set(controllers)] else { continue }
+                guard !controllers.isEmpty, let ownPath = ownPaths[key(controllers)] else { continue }
                 hierarchy = CgroupHierarchy(directory: directory, controllers: controllers, ownPath: ownPath, readOnly: readOnly)
             }
             if !result.contains(where: { $0.controllers == hierarchy.controllers && $0.isUnified == hierarchy.isUnified }) {
