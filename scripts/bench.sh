@@ -72,7 +72,7 @@ echo "execute: $runs runs of /bin/true in a busybox rootfs (hyperfine, median wa
 time_group execute "$runs" "$@"
 echo "targets: swrun faster than lxc-execute and crun (ratio < 1), within 1.5x of unshare"
 echo
-echo "where swrun execute's time goes (strace marks: the exec, clone of init, pivot_root, the command's execve, the end):"
+echo "where swrun execute's time goes (the kernel's marks: the exec, clone of init, pivot_root, the command's execve and exit, the end):"
 python3 "$(dirname "$0")/bench-breakdown.py" "$swrun" "$name" "$lxcpath" 20
 
 # The OCI runtime: one bundle (crun's spec, /bin/true) run to its end by each runtime's `run`,
