@@ -181,10 +181,13 @@ public struct ContainerStopper {
     /// The monitor reaps init and removes its files; without one, that falls to us. A monitor
     /// killed a moment ago may still be dying when we look: its record, left behind, says so.
     private func finishCleanup(after record: RuntimeRecord, warn: (String) -> Void) throws(SwrunError) {
-        if let monitor = record.monitor, let monitorFD = try? monitor.openPidFD() {
+        if let monitorFD = record.monitor.flatMap({ try? $0.openPidFD() }) {
             defer { close(monitorFD) }
-            if Self.waitForExit([monitorFD], seconds: 10).isEmpty && !FileSystem.exists(store.recordPath(of: name)) { return }
+            _ = Self.waitForExit([monitorFD], seconds: 10)
         }
+        // A monitor that ended as it should removed the record (and ran the post-stop hooks),
+        // also one that was gone before we looked.
+        if !FileSystem.exists(store.recordPath(of: name)) { return }
         // Without a monitor the files are ours to clear, but only under the run lock: a start
         // that began meanwhile holds it, and its files are its own. Taking the lock clears the
         // files and undoes the host effects (published ports, links, cgroups); the post-stop
