@@ -80,7 +80,7 @@ enum SubordinateIDs {
     /// Where the files delegate ranges to root, every map must lie inside one of them; where
     /// they delegate none, root may map any ids, as the kernel lets it.
     static func checkDelegation(_ maps: [IDMap], subuid: String = "/etc/subuid", subgid: String = "/etc/subgid") throws(SwrunError) {
-        for (kind, path) in [(IDMap.Kind.uid, subuid), (IDMap.Kind.gid, subgid)] {
+        for (kind, path) in [(IDMap.Kind.uid, subuid), (IDMap.Kind.gid, subgid)] where maps.contains(where: { $0.kind == kind }) {
             let delegated = ranges(for: "root", in: path)
             guard !delegated.isEmpty else { continue }
             for map in maps where map.kind == kind {
