@@ -18,6 +18,7 @@
 #include <spawn.h>
 #include <sys/vfs.h>
 #include <sys/mman.h>
+#include <sys/eventfd.h>
 #include <linux/filter.h>
 #include <linux/bpf.h>
 #include <linux/seccomp.h>
@@ -192,6 +193,10 @@ int swrun_load_seccomp_filter(const void *instructions, unsigned short count) {
 int swrun_load_seccomp_listener(const void *instructions, unsigned short count) {
     struct sock_fprog program = { count, (struct sock_filter *)instructions };
     return (int)syscall(SYS_seccomp, 1 /* SECCOMP_SET_MODE_FILTER */, 8 /* SECCOMP_FILTER_FLAG_NEW_LISTENER */, &program);
+}
+
+int swrun_eventfd_nonblocking(void) {
+    return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 }
 
 long swrun_filesystem_type(const char *path) {

@@ -371,4 +371,24 @@ import Testing
         let noRuntime = PayloadExecutor(calls: RecordingCalls(), consoleTerminal: -1, lastCapability: 40)
         #expect(noRuntime.perform(step.action) == EBADF, "no sync socket, no listener: refused, not loaded")
     }
+
+    @Test func anExecdProcessLoadsTheFilterWithAListenerToo() throws {
+        let bundle = try Bundle(Self.config { config in
+            config["linux"] = ["namespaces": [["type": "pid"], ["type": "mount"], ["type": "uts"]],
+                               "seccomp": ["defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/agent.sock",
+                                           "syscalls": [["names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"]]]]
+        })
+        let identity = ProcessIdentity(pid: 42, startTime: 7)
+        try bundle.spec().process.profile.write(toContainer: bundle.path, initProcess: identity)
+        let profile = try ProcessProfile.load(fromContainer: bundle.path, name: "oci", initProcess: identity)
+        #expect(profile.seccompListener == "/run/agent.sock", "exec reads it from the running container's record")
+        var request = LaunchRequest(containerName: "oci", containerDirectory: bundle.path,
+                                    spec: ContainerSpec(rootfs: "", process: ProcessSpec(args: ["sh"], profile: profile)), mode: .attach, explain: false)
+        request.attachTarget = AttachTarget(pidfd: -1, namespaces: 0, namespaceNames: "", cgroupFDs: [])
+        request.attachProfile = profile
+        let summaries = try StartPlan(request).payloadSummaries
+        let load = summaries.firstIndex { $0.hasPrefix("load the seccomp filter and hand its notify fd") }
+        let fork = summaries.firstIndex { $0.hasPrefix("fork the command") }
+        #expect(load != nil && fork != nil && load! < fork!, "the first child loads it and sends the fd before the fork: \(summaries)")
+    }
 }

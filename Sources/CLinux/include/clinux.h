@@ -142,6 +142,9 @@ int swrun_load_seccomp_filter(const void *instructions, unsigned short count);
 /// the notify fd (close-on-exec), or -1 with errno (Linux 5.0).
 int swrun_load_seccomp_listener(const void *instructions, unsigned short count);
 
+/// eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC): a counter the kernel can signal, or -1 with errno.
+int swrun_eventfd_nonblocking(void);
+
 /// open_tree(2) with OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC: a detached bind mount of the file
 /// or directory at `path`, as an O_PATH fd; -1 with errno (ENOSYS before Linux 5.2).
 int swrun_open_tree_clone(const char *path);

@@ -3,10 +3,12 @@ import Glibc
 
 /// The processes swrun attach forks: the first walks the plan's payload up to
 /// spawnInPidNamespace and exits there; the command's process walks the rest and execs.
-/// Raw system calls only. A failing step is reported on `status` as (step index, errno).
+/// Raw system calls only. A failing step is reported on `status` as (step index, errno); a
+/// seccomp notify fd (OCI exec with linux.seccomp.listenerPath) goes to swrun on it too.
 enum AttachChild {
     static func run(_ plan: StartPlan, console: Int32, status: Int32) -> Never {
-        let executor = PayloadExecutor(calls: LinuxCalls(), consoleTerminal: console, lastCapability: plan.lastCapability, statusChannel: status)
+        let executor = PayloadExecutor(calls: LinuxCalls(), consoleTerminal: console, lastCapability: plan.lastCapability, statusChannel: status,
+                                       syncChannel: status)
         for index in plan.payload.indices {
             let step = plan.payload[index]
             if plan.explain { ContainerInit.writeAll(2, step.explanation) }

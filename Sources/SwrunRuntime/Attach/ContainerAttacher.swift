@@ -63,7 +63,8 @@ public struct ContainerAttacher {
         }
         defer { withExtendedLifetime(rawMode) {} }
         let signals = try SignalFD(SignalFD.relayed)
-        let (child, failure) = try Self.spawn(plan, console: peer, pipes: pipes, container: name)
+        let (child, failure, listener) = try Self.spawn(plan, console: peer, pipes: pipes, container: name)
+        if listener >= 0 { close(listener) }  // no LXC profile asks for one
         close(peer)  // the command has it: the pty ends when the command's side closes
         peer = -1
         guard let child else { throw failure ?? SwrunError(.system, "swrun could not start the command in container '\(name)'") }
@@ -77,8 +78,11 @@ public struct ContainerAttacher {
     }
 
     /// Forks the first child and follows it: returns the command's pid (a child of this
-    /// process) once it has exec'd, or the error of the step that failed.
-    static func spawn(_ plan: StartPlan, console: Int32, pipes: StdioPipes?, container name: String) throws(SwrunError) -> (pid_t?, SwrunError?) {
+    /// process) once it has exec'd, or the error of the step that failed; and the seccomp
+    /// notify fd the first child sent where the profile names a listener (else -1; the
+    /// caller closes it).
+    static func spawn(_ plan: StartPlan, console: Int32, pipes: StdioPipes?, container name: String)
+        throws(SwrunError) -> (pid_t?, SwrunError?, listener: Int32) {
         let (ours, theirs) = try makeSocketPair(SOCK_SEQPACKET)
         defer { close(ours) }
         fflush(nil)
@@ -95,8 +99,13 @@ public struct ContainerAttacher {
         // when the command has exec'd (close-on-exec), or died.
         var child: pid_t?
         var failure: SwrunError?
+        var listener: Int32 = -1
         while let (message, fd) = SyncMessage.receive(on: ours) {
-            if fd >= 0 { close(fd) }
+            if message.kind == SyncMessage.Kind.seccompListener.rawValue && listener < 0 {
+                listener = fd
+            } else if fd >= 0 {
+                close(fd)
+            }
             switch SyncMessage.Kind(rawValue: message.kind) {
             case .running?: child = message.a
             case .payloadFailed?: failure = plan.payloadFailure(step: message.a, errno: message.b)
@@ -109,7 +118,7 @@ public struct ContainerAttacher {
             failure = SwrunError(.system, "swrun's process entering container '\(name)' ended early (\(ProcessStatus(waitStatus: status)))",
                                  hint: "run again with --explain to see each step")
         }
-        return (child, failure)
+        return (child, failure, listener)
     }
 
     private func makePlan(_ target: AttachTarget, profile: ProcessProfile, command: [String], pipes: StdioPipes) throws(SwrunError) -> StartPlan {

@@ -130,8 +130,10 @@ enum OCIEvents {
 
 extension OCIRuntime {
     /// runc's `events`: with `statsOnce`, one stats event; otherwise a stats event every
-    /// `interval` seconds and an oom event whenever the kernel kills in the container's memory
-    /// cgroup, until the container stops. Each event goes to `emit` as one JSON line.
+    /// `interval` seconds and an oom event whenever the kernel reports OOM in the container's
+    /// memory cgroup, until the container stops. Each event goes to `emit` as one JSON line.
+    /// One thread sleeps in poll() on the kernel's notices: the OOM notifier and a pidfd of
+    /// init, whose exit ends it; the timeout is the next stats event.
     public func events(id: String, statsOnce: Bool, interval: Double, emit: (String) -> Void) throws(SwrunError) {
         let container = try OCIContainer.load(root: root, id: id)
         guard container.status != .stopped else { throw SwrunError(.notFound, "container \(id) is not running", hint: "its process has ended") }
@@ -145,20 +147,25 @@ extension OCIRuntime {
             emit(event("stats", OCIEvents.stats(cgroup.read)))
             return
         }
-        var kills = OCIEvents.oomKills(cgroup.read) ?? 0
-        let step = min(max(interval, 0.01), 0.2)
-        var waited = interval
-        while (try? OCIContainer.load(root: root, id: id))?.status.isLive == true {
-            if let now = OCIEvents.oomKills(cgroup.read), now > kills {
-                kills = now
-                emit(event("oom"))
-            }
-            if waited >= interval {
+        let notifier = try OOMNotifier.open(cgroupDirectories: container.cgroups)
+        guard let pidfd = try? container.initProcess?.openPidFD() else { return }  // init has just ended
+        defer { close(pidfd) }
+        let period = max(Int(interval * 1000), 10)
+        var nextStats = monotonicMilliseconds()
+        while true {
+            let now = monotonicMilliseconds()
+            if now >= nextStats {
                 emit(event("stats", OCIEvents.stats(cgroup.read)))
-                waited = 0
+                nextStats = now + period
             }
-            usleep(useconds_t(step * 1_000_000))
-            waited += step
+            var fds = [pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0), pollfd(fd: notifier?.fd ?? -1, events: Int16(POLLIN), revents: 0)]
+            if poll(&fds, nfds_t(fds.count), Int32(clamping: nextStats - now)) < 0 && errno != EINTR {
+                throw SwrunError.system("cannot wait for events of container \(id)", Errno.current)
+            }
+            let ended = fds[0].revents != 0 || (try? OCIContainer.load(root: root, id: id))?.status.isLive != true
+            // At the end too: the kernel's notice of a kill may come just after its victim's exit.
+            if fds[1].revents != 0 || ended, notifier?.tookOOM() == true { emit(event("oom")) }
+            if ended { return }
         }
     }
 }

@@ -63,16 +63,35 @@ public struct OCIExec {
         request.attachProfile = process.profile
         let plan = try StartPlan(request)
         let signals = try SignalFD(SignalFD.relayed)
-        let (child, failure) = try ContainerAttacher.spawn(plan, console: peer, pipes: nil, container: id)
+        let (child, failure, received) = try ContainerAttacher.spawn(plan, console: peer, pipes: nil, container: id)
+        var listener = received
+        defer { if listener >= 0 { close(listener) } }
         close(peer)
         peer = -1
         if let failure { throw failure }
         guard let child else { throw SwrunError(.system, "swrun could not start the process in container \(id)") }
+        if listener >= 0 {
+            try Self.sendSeccompListener(listener, of: container, process: child)
+            // Only the agent may hold it: while swrun does, the process's notified calls wait.
+            close(listener)
+            listener = -1
+        }
         if let pidFile { try FileSystem.writeAtomically(FileSystem.absolutePath(pidFile), String(child), mode: 0o644) }
         if detach { return 0 }
         let relay = ForegroundRelay(child: child, console: master, pipes: nil, signals: signals.fd, statusChannel: -1, explainer: explainer)
         master = -1
         return try relay.run().shellExitCode
+    }
+
+    /// The process's notify fd goes to the container's agent, as init's did at start (crun
+    /// does the same for exec); a process the agent never hears of is killed, not left waiting.
+    private static func sendSeccompListener(_ fd: Int32, of container: OCIContainer, process: pid_t) throws(SwrunError) {
+        do throws(SwrunError) { try OCIRuntime.sendSeccompListener(fd, of: container, pid: process) } catch {
+            kill(process, SIGKILL)
+            var status: Int32 = 0
+            while waitpid(process, &status, 0) < 0 && errno == EINTR {}
+            throw error
+        }
     }
 
     /// The process to run: process.json over nothing but the container's seccomp filter and
@@ -84,6 +103,7 @@ public struct OCIExec {
             var process = try OCIProcess(document.root, in: document, key: "process").spec()
             process.profile.seccompProgram = base.seccompProgram
             process.profile.seccompSource = base.seccompSource
+            process.profile.seccompListener = base.seccompListener
             process.profile.linux32Architecture = base.linux32Architecture
             return process
         case let .inline(args, cwd, environment, user, additionalGroups, addedCapabilities, noNewPrivileges, terminal):

@@ -193,7 +193,8 @@ public struct OCIRuntime {
     /// Hands the seccomp notify fd of the container's process to the agent at
     /// linux.seccomp.listenerPath, as runc does: one message on a stream socket, the process
     /// state as JSON (runtime-spec's ContainerProcessState: "fds": ["seccompFd"]) with the fd.
-    static func sendSeccompListener(_ fd: Int32, of container: OCIContainer) throws(SwrunError) {
+    /// `pid` is the process under the filter: init's, or an exec'd process's.
+    static func sendSeccompListener(_ fd: Int32, of container: OCIContainer, pid: pid_t? = nil) throws(SwrunError) {
         let config = container.savedConfig()
         guard fd >= 0, let path = config?["linux.seccomp.listenerPath"]?.string, !path.isEmpty else {
             throw SwrunError(.containerSetup, "the container's process sent a seccomp notify fd, but its config names no listener",
@@ -201,7 +202,7 @@ public struct OCIRuntime {
         }
         let process: JSONValue = [
             "ociVersion": .string(OCIContainer.specVersion), "fds": ["seccompFd"],
-            "pid": .number(String(container.initProcess?.pid ?? 0)),
+            "pid": .number(String(pid ?? container.initProcess?.pid ?? 0)),
             "metadata": .string(config?["linux.seccomp.listenerMetadata"]?.string ?? ""),
             "state": container.stateDocument(status: .running),
         ]

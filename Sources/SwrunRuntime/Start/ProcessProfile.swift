@@ -130,6 +130,7 @@ struct ProcessProfile: Equatable, Sendable {
             "capabilities": .number(String(keptCapabilities)), "no_new_privs": .bool(noNewPrivileges),
             "cwd": .string(cwd), "environment": .array(environment.map { .string($0) }),
             "seccomp": .string(Self.hex(seccompProgram)), "seccomp_source": .string(seccompSource),
+            "seccomp_listener": seccompListener.map { .string($0) } ?? .null,
             "linux32_architecture": linux32Architecture.map { .string($0) } ?? .null,
             "additional_groups": .array(additionalGroups.map { .number(String($0)) }),
             "capability_sets": capabilitySets.map { sets in
@@ -171,6 +172,7 @@ struct ProcessProfile: Equatable, Sendable {
         profile.cwd = document["cwd"]?.string ?? "/"
         profile.environment = document["environment"]?.array?.compactMap(\.string) ?? []
         profile.seccompSource = document["seccomp_source"]?.string ?? ""
+        profile.seccompListener = document["seccomp_listener"]?.string
         profile.linux32Architecture = document["linux32_architecture"]?.string
         profile.additionalGroups = document["additional_groups"]?.array?.compactMap { $0.int64.flatMap { gid_t(exactly: $0) } } ?? []
         if let sets = document["capability_sets"]?.array?.compactMap({ $0.int64.flatMap { UInt64(exactly: $0) } }), sets.count == 4 {
