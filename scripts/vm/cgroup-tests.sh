@@ -64,6 +64,30 @@ oom=$(dmesg | grep -c 'oom-kill:.*oom_memcg=/swrun-t-' || true)
 if [ $rc -eq 137 ] && [ "$oom" -ge 1 ]; then ok memory-oom-kill
 else notok memory-oom-kill "exit $rc (137 expected), memcg OOM kills in dmesg: $oom: $(tail -n 3 $out | tr '\n' ' ')"; fi
 
+# --- swrun-oci events on v2: the OOM kill is told while the container runs (inotify on
+# memory.events), then the stream ends with the container.
+bundle=/tmp/oom-bundle
+mkdir -p $bundle
+cat > $bundle/config.json <<'JSON'
+{"ociVersion": "1.0.2", "root": {"path": "/var/lib/lxc/t/rootfs"},
+ "process": {"args": ["sh", "-c", "sleep 2; x=0123456789abcdef; while :; do x=$x$x; done"], "cwd": "/",
+             "env": ["PATH=/bin:/sbin"], "user": {"uid": 0, "gid": 0}},
+ "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],
+ "linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "ipc"}, {"type": "uts"}],
+           "resources": {"memory": {"limit": 33554432}}}}
+JSON
+oci() { timeout 60 swrun oci --root /run/vm-oci "$@"; }
+rc=0
+oci run --detach --bundle $bundle oom >$out 2>&1 || rc=$?
+if [ $rc -eq 0 ]; then
+  oci events --interval 1s oom >/tmp/events 2>&1 || true
+  if grep -q '"type":"oom"' /tmp/events; then ok events-oom-v2
+  else notok events-oom-v2 "no oom event: $(tail -c 300 /tmp/events | tr '\n' ' ')"; fi
+  oci delete --force oom >/dev/null 2>&1 || true
+else
+  notok events-oom-v2 "run exited $rc: $(tail -n 3 $out | tr '\n' ' ')"
+fi
+
 # --- pids.max: a fork bomb stops at 20 processes; the container's shell survives, counts
 # its processes with builtins only, kills the rest and ends with 0.
 rc=0
