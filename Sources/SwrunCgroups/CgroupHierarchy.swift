@@ -55,30 +55,37 @@ public struct CgroupHierarchy: Sendable, Equatable {
                 known.formUnion(controllers)
             }
         }
-        var result: [CgroupHierarchy] = []
-        // Only cgroup lines are split: most of a host's mounts are something else.
-        for line in mountInfo.split(separator: "\n") where line.contains(" - cgroup") {
+        /// The hierarchy a mountinfo line mounts, or nil (not a cgroup filesystem, or none of ours).
+        func hierarchy(_ fields: [String], dash: Int, at mountPoint: String) -> CgroupHierarchy? {
+            let fsType = fields[dash + 1]
+            let directory = String(mountPoint.dropFirst("/sys/fs/cgroup".count).drop { $0 == "/" })
+            guard fsType == "cgroup" || fsType == "cgroup2", !directory.contains("/") else { return nil }  // not a hierarchy's subdirectory bound here
+            let readOnly = fields[5].split(separator: ",").contains("ro")
+            if fsType == "cgroup2" {
+                return unifiedPath.map { CgroupHierarchy(directory: directory, controllers: [], ownPath: $0, readOnly: readOnly) }
+            }
+            // The superblock's options hold the controllers among flags (rw, xattr, release_agent=...).
+            let controllers = fields[dash + 3].split(separator: ",").map(String.init).filter { known.contains($0) }
+            guard !controllers.isEmpty, let ownPath = ownPaths[key(controllers)] else { return nil }
+            return CgroupHierarchy(directory: directory, controllers: controllers, ownPath: ownPath, readOnly: readOnly)
+        }
+        // What is mounted on /sys/fs/cgroup and below, in mount order: a later mount on a path,
+        // or on a directory above it, hides what was mounted there before (a tmpfs over the
+        // unified tree, as crun's workaround for hybrid hosts has it). Only lines that name
+        // /sys/fs/cgroup are split: most of a host's mounts are elsewhere.
+        var mounts: [(point: String, hierarchy: CgroupHierarchy?)] = []
+        for line in mountInfo.split(separator: "\n") where line.contains(" /sys/fs/cgroup") {
             let fields = line.split(separator: " ").map(String.init)
             guard let dash = fields.firstIndex(of: "-"), fields.count > dash + 3, dash > 5 else { continue }
-            let mountPoint = fields[4], fsType = fields[dash + 1]
-            guard fsType == "cgroup" || fsType == "cgroup2",
-                  mountPoint == "/sys/fs/cgroup" || mountPoint.hasPrefix("/sys/fs/cgroup/") else { continue }
-            let directory = String(mountPoint.dropFirst("/sys/fs/cgroup".count).drop { $0 == "/" })
-            guard !directory.contains("/") else { continue }  // a hierarchy's own subdirectories, bound elsewhere
-            let readOnly = fields[5].split(separator: ",").contains("ro")
-            let hierarchy: CgroupHierarchy
-            if fsType == "cgroup2" {
-                guard let unifiedPath else { continue }
-                hierarchy = CgroupHierarchy(directory: directory, controllers: [], ownPath: unifiedPath, readOnly: readOnly)
-            } else {
-                // The superblock's options hold the controllers among flags (rw, xattr, release_agent=...).
-                let controllers = fields[dash + 3].split(separator: ",").map(String.init).filter { known.contains($0) }
-                guard !controllers.isEmpty, let ownPath = ownPaths[key(controllers)] else { continue }
-                hierarchy = CgroupHierarchy(directory: directory, controllers: controllers, ownPath: ownPath, readOnly: readOnly)
-            }
-            if !result.contains(where: { $0.controllers == hierarchy.controllers && $0.isUnified == hierarchy.isUnified }) {
-                result.append(hierarchy)
-            }
+            let mountPoint = fields[4]
+            guard mountPoint == "/sys/fs/cgroup" || mountPoint.hasPrefix("/sys/fs/cgroup/") else { continue }
+            mounts.removeAll { $0.point == mountPoint || $0.point.hasPrefix(mountPoint + "/") }
+            mounts.append((mountPoint, hierarchy(fields, dash: dash, at: mountPoint)))
+        }
+        var result: [CgroupHierarchy] = []
+        for case let hierarchy? in mounts.map(\.hierarchy)
+            where !result.contains(where: { $0.controllers == hierarchy.controllers && $0.isUnified == hierarchy.isUnified }) {
+            result.append(hierarchy)
         }
         return result
     }

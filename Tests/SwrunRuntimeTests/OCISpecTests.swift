@@ -53,6 +53,25 @@ import Testing
         #expect(spec.process.usesDefaultEnvironment == false && spec.process.profile.environment == ["PATH=/bin"])
     }
 
+    /// A capability swrun does not hold (root here lacks CAP_SYS_RESOURCE) cannot be given:
+    /// the container runs without it, and a warning names it.
+    @Test func capabilitiesSwrunLacksAreNamedInAWarning() throws {
+        let lacking = (0...Int(Capabilities.lastCapability)).filter { Capabilities.permitted() & (UInt64(1) << UInt64($0)) == 0 }
+        let asked = lacking.first.map { "CAP_" + Capabilities.name(Int32($0)).uppercased() } ?? "CAP_KILL"
+        let bundle = try Bundle(Self.config { config in
+            config["process"] = ["terminal": false, "args": ["/bin/true"], "cwd": "/", "user": ["uid": 0, "gid": 0],
+                                 "capabilities": ["bounding": [.string(asked), "CAP_CHOWN"], "effective": [.string(asked)]]]
+        })
+        let spec = try bundle.spec()
+        let warning: String? = spec.warnings.first { $0.hasPrefix("not granted: process.capabilities") }
+        if lacking.isEmpty {
+            #expect(warning == nil, "this process holds every capability: \(spec.warnings)")
+        } else {
+            #expect(warning?.contains(asked) == true && warning?.contains("CAP_CHOWN") == false, "\(spec.warnings)")
+            #expect(spec.process.profile.capabilitySets?.effective == 0, "run without it")
+        }
+    }
+
     @Test func namespacesLeftOutAreTheHostsAndPathsAreJoined() throws {
         let bundle = try Bundle(Self.config { config in
             config["hostname"] = nil

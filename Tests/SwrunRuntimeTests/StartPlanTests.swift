@@ -215,6 +215,21 @@ import Testing
         ])
     }
 
+    /// crun's workaround on hybrid hosts: a tmpfs over the unified tree hides it, and a new
+    /// tmpfs over /sys/fs/cgroup hides every hierarchy mounted before it.
+    @Test func aMountOverAHierarchyHidesIt() {
+        let own = "3:memory:/a\n0::/u\n"
+        let hybrid = """
+        30 29 0:26 / /sys/fs/cgroup ro,nosuid shared:9 - tmpfs tmpfs ro,mode=755
+        31 30 0:27 / /sys/fs/cgroup/unified rw,nosuid shared:10 - cgroup2 cgroup2 rw,nsdelegate
+        34 30 0:30 / /sys/fs/cgroup/memory rw,nosuid shared:13 - cgroup cgroup rw,memory
+        """
+        #expect(CgroupHierarchy.mounted(mountInfo: hybrid + "\n40 31 0:50 / /sys/fs/cgroup/unified rw - tmpfs none rw\n", procSelfCgroup: own)
+            == [.init(directory: "memory", controllers: ["memory"], ownPath: "/a")])
+        #expect(CgroupHierarchy.mounted(mountInfo: hybrid + "\n41 29 0:51 / /sys/fs/cgroup rw - tmpfs none rw\n", procSelfCgroup: own).isEmpty)
+        #expect(CgroupHierarchy.mounted(mountInfo: hybrid, procSelfCgroup: own).count == 2)
+    }
+
     @Test func hierarchiesMountAgainByTheirControllersAlone() {
         #expect(CgroupHierarchy(directory: "systemd", controllers: ["name=systemd"], ownPath: "/").mountOptions == "none,name=systemd")
         #expect(CgroupHierarchy(directory: "cpu,cpuacct", controllers: ["cpu", "cpuacct"], ownPath: "/").mountOptions == "cpu,cpuacct")

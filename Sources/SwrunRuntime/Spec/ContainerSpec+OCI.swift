@@ -22,8 +22,10 @@ extension ContainerSpec {
         guard let processDocument = document["process"] else {
             throw document.error("process", "is missing", hint: "give the process to run: args, cwd, user")
         }
-        let process = try OCIProcess(processDocument, in: document, key: "process").spec()
+        let processReader = OCIProcess(processDocument, in: document, key: "process")
+        let process = try processReader.spec()
         self.init(rootfs: rootPath.hasPrefix("/") ? rootPath : FileSystem.join(bundle, rootPath), process: process)
+        if let ungranted = try processReader.ungrantedCapabilities() { warnings.append(ungranted) }
         readOnlyRoot = try document.bool("root.readonly") ?? false
         hostname = try document.string("hostname")
         domainname = try document.string("domainname").flatMap { $0.isEmpty ? nil : $0 }
@@ -525,6 +527,17 @@ struct OCIProcess {
     }
 
     /// One capability set ("CAP_NET_RAW" names) as a mask.
+    /// What the capability sets ask for that swrun cannot give (it lacks them itself: root
+    /// without CAP_SYS_RESOURCE, say), as a warning; nil when it can give them all.
+    func ungrantedCapabilities() throws(SwrunError) -> String? {
+        var asked: UInt64 = 0
+        for set in ["bounding", "effective", "permitted", "inheritable", "ambient"] { asked |= try capabilities(set) }
+        let missing = asked & ~(Capabilities.all & Capabilities.permitted())
+        guard missing != 0 else { return nil }
+        let names = (0..<64).filter { missing & (UInt64(1) << UInt64($0)) != 0 }.map { "CAP_" + Capabilities.name(Int32($0)).uppercased() }
+        return "not granted: \(key).capabilities \(names.joined(separator: ", ")), which swrun itself does not hold here"
+    }
+
     private func capabilities(_ set: String) throws(SwrunError) -> UInt64 {
         var mask: UInt64 = 0
         for (index, item) in (value["capabilities"]?[set]?.array ?? []).enumerated() {
