@@ -30,9 +30,9 @@ import Testing
 
     /// A directory with what resctrl shows: made by the kernel in a real group, by the test here.
     final class FakeResctrl {
-        let root = NSTemporaryDirectory() + "resctrl-" + UUID().uuidString
-        init() throws { try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true) }
-        deinit { try? FileManager.default.removeItem(atPath: root) }
+        private let scratch: ScratchDirectory
+        var root: String { scratch.path }
+        init() throws { scratch = try ScratchDirectory("resctrl") }
         func group(_ name: String, schemata: String) throws {
             try FileManager.default.createDirectory(atPath: root + "/" + name + "/mon_groups", withIntermediateDirectories: true)
             try schemata.write(toFile: root + "/" + name + "/schemata", atomically: false, encoding: .utf8)

@@ -10,15 +10,13 @@ import Testing
 @Suite struct OCISpecTests {
     /// A bundle directory with a rootfs and the given config.json, removed by `deinit`.
     final class Bundle {
-        let path: String
+        private let scratch: ScratchDirectory
+        var path: String { scratch.path }
         init(_ config: JSONValue) throws {
-            var template = Array("/tmp/swrun-oci-spec-XXXXXX".utf8CString)
-            guard let made = mkdtemp(&template) else { throw SwrunError(.system, "mkdtemp failed") }
-            path = String(cString: made)
+            scratch = try ScratchDirectory("oci-spec")
             try FileSystem.makeDirectory(path + "/rootfs")
             try FileSystem.writeAtomically(path + "/config.json", config.serialized)
         }
-        deinit { try? FileSystem.removeTree(path) }
 
         func spec() throws(SwrunError) -> ContainerSpec { try ContainerSpec(ociBundle: path) }
 

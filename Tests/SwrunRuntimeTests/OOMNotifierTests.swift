@@ -7,13 +7,9 @@ import Testing
 /// kernel's side is played by writes to memory.events (v2) and to the eventfd (v1).
 @Suite struct OOMNotifierTests {
     final class Directory {
-        let path: String
-        init() throws {
-            var template = Array("/tmp/swrun-oom-XXXXXX".utf8CString)
-            guard let made = mkdtemp(&template) else { throw SwrunError(.system, "mkdtemp failed") }
-            path = String(cString: made)
-        }
-        deinit { try? FileSystem.removeTree(path) }
+        private let scratch: ScratchDirectory
+        var path: String { scratch.path }
+        init() throws { scratch = try ScratchDirectory("oom") }
 
         /// Rewrites the file in place, as the kernel changes a cgroup file (a rename would
         /// leave the watch on the old one).

@@ -10,14 +10,12 @@ import Testing
 @Suite struct StartPlanTests {
     /// A container directory with an empty rootfs, removed by `deinit`.
     final class Fixture {
-        let directory: String
+        private let scratch: ScratchDirectory
+        var directory: String { scratch.path }
         init() throws {
-            var template = Array("/tmp/swrun-plan-XXXXXX".utf8CString)
-            guard let made = mkdtemp(&template) else { throw SwrunError(.system, "mkdtemp failed") }
-            directory = String(cString: made)
+            scratch = try ScratchDirectory("plan")
             try FileSystem.makeDirectory(directory + "/rootfs")
         }
-        deinit { try? FileSystem.removeTree(directory) }
 
         func plan(_ configText: String, command: [String] = ["/bin/true"], terminal: Bool = false, mode: LaunchMode = .execute,
                   host: HostFacts? = nil) throws -> StartPlan {
