@@ -8,7 +8,8 @@ swrun=$1 results=$2 runs=$3
 . "$(dirname "$0")/bench-lib.sh"
 
 work=$(mktemp -d /tmp/swrun-bench-storage-XXXXXX)
-trap 'umount -R "$work/podman" 2>/dev/null; rm -rf "$work"' EXIT INT TERM
+# podman's storage is a mount only once podman has run: set -e must not stop the cleanup there.
+trap 'umount -R "$work/podman" 2>/dev/null || true; rm -rf "$work"' EXIT INT TERM
 export SWRUN_CACHE_PATH=$work/cache
 lxc=$work/lxc
 echo "lxc.net.0.type = empty" > "$work/empty.conf"

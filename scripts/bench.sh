@@ -138,7 +138,7 @@ if command -v lxc-start >/dev/null 2>&1; then
     lxc-start -n "$name" -P "$lxcpath" -s lxc.cgroup.relative=1 -s lxc.net.0.type=empty
     lxc-wait -n "$name" -P "$lxcpath" -s RUNNING
     sleep 1
-    lxc=$(pgrep -f "lxc-start -n $name -P $lxcpath" | head -n 1)
+    lxc=$(pgrep -f "^\[lxc monitor\] $lxcpath $name\$" | head -n 1)  # lxc-start renames its monitor
     [ -n "$lxc" ] && echo "  LXC monitor:   $(rss "$lxc")"
     lxc-stop -k -n "$name" -P "$lxcpath"
 fi
