@@ -83,6 +83,9 @@ int swrun_pipe_cloexec(int fds[2]);
 
 int swrun_pivot_root(const char *new_root, const char *put_old);
 
+/// renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_EXCHANGE): swaps two existing names atomically.
+int swrun_rename_exchange(const char *from, const char *to);
+
 /// openat2(2): returns an fd or -1 with errno.
 int swrun_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
 

@@ -430,7 +430,7 @@ public final class LaunchedContainer {
     private func shieldInitFromOOMKiller() {
         let path = "/proc/\(initPID)/oom_score_adj"
         explainer.say("write(\"\(path)\", \"-1000\")", "the OOM killer never picks init, only what it runs")
-        try? FileSystem.writeExisting(path, "-1000")  // best effort: without it only the OOM case differs
+        FileSystem.tryWriteExisting(path, "-1000")  // best effort (it needs CAP_SYS_RESOURCE): without it only the OOM case differs
     }
 
     private static func hint(forSetupErrno errno: Int32) -> String? {

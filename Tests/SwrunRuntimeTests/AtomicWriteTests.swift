@@ -1,0 +1,35 @@
+import Glibc
+import SwrunSystem
+import Testing
+
+@Suite struct AtomicWriteTests {
+    @Test func aFileIsReplacedAndNoTemporaryStays() throws {
+        let scratch = try ScratchDirectory("atomic-write")
+        let path = scratch.path + "/record"
+        try FileSystem.writeAtomically(path, "first\n", mode: 0o600)
+        try FileSystem.writeAtomically(path, "second, longer\n", mode: 0o644)
+        #expect(try FileSystem.readText(path) == "second, longer\n")
+        var status = stat()
+        #expect(stat(path, &status) == 0 && status.st_mode & 0o777 == 0o644)
+        #expect(try FileSystem.listDirectory(scratch.path) == ["record"])
+    }
+
+    @Test func aSymlinkInPlaceIsReplacedNotFollowed() throws {
+        let scratch = try ScratchDirectory("atomic-write")
+        try FileSystem.writeAtomically(scratch.path + "/target", "kept\n")
+        try FileSystem.symlink("target", at: scratch.path + "/link")
+        try FileSystem.writeAtomically(scratch.path + "/link", "new\n")
+        #expect(try FileSystem.readText(scratch.path + "/target") == "kept\n")
+        #expect(FileSystem.kind(of: scratch.path + "/link") == .regular)
+        #expect(try FileSystem.readText(scratch.path + "/link") == "new\n")
+        #expect(try FileSystem.listDirectory(scratch.path).sorted() == ["link", "target"])
+    }
+
+    @Test func aDirectoryInPlaceIsNotReplaced() throws {
+        let scratch = try ScratchDirectory("atomic-write")
+        try FileSystem.makeDirectory(scratch.path + "/dir")
+        #expect(throws: SwrunError.self) { try FileSystem.writeAtomically(scratch.path + "/dir", "text\n") }
+        #expect(FileSystem.isDirectory(scratch.path + "/dir"))
+        #expect(try FileSystem.listDirectory(scratch.path) == ["dir"])
+    }
+}
