@@ -15,10 +15,11 @@ public struct Explainer: Sendable {
         return "\(tag) \(call)\n" + reasons
     }
 
-    /// Prints a step that swrun itself (the parent) makes.
-    public func say(_ call: String, _ why: String) {
+    /// Prints a step that swrun itself (the parent) makes. The text is only built when
+    /// explaining: a start without --explain pays nothing for it.
+    public func say(_ call: @autoclosure () -> String, _ why: @autoclosure () -> String) {
         guard enabled else { return }
-        write(Self.line(actor: "swrun", call: call, why: why))
+        write(Self.line(actor: "swrun", call: call(), why: why()))
     }
 
     public func write(_ text: String) {
