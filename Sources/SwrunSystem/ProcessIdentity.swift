@@ -16,13 +16,31 @@ public struct ProcessIdentity: Sendable, Equatable {
     public static func of(_ pid: pid_t) -> ProcessIdentity? { status(of: pid)?.identity }
 
     /// The identity of `pid` and whether it is a zombie, from one read of /proc/PID/stat.
+    /// Read as bytes: every start asks this of several processes.
     private static func status(of pid: pid_t) -> (identity: ProcessIdentity, zombie: Bool)? {
-        guard pid > 0, let text = try? FileSystem.readText("/proc/\(pid)/stat"),
-              let close = text.lastIndex(of: ")") else { return nil }
-        // Fields after the command name (which may hold spaces): state is field 3, starttime field 22.
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        guard fields.count > 19, let start = UInt64(fields[19]) else { return nil }
-        return (ProcessIdentity(pid: pid, startTime: start), fields[0] == "Z")
+        guard pid > 0, let bytes = try? FileSystem.readBytes("/proc/\(pid)/stat"),
+              let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+        // The words after the command name (which may hold spaces): the state (field 3 of
+        // the line) is word 0, the start time (field 22) word 19.
+        var word = -1
+        var state: UInt8 = 0
+        var start: UInt64 = 0
+        var digits = 0
+        for byte in bytes[(close + 1)...] {
+            if byte == UInt8(ascii: " ") {
+                if word == 19 { break }
+                word += 1
+                continue
+            }
+            if word == 0 && state == 0 { state = byte }
+            if word == 19 {
+                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+                start = start &* 10 &+ UInt64(byte - UInt8(ascii: "0"))
+                digits += 1
+            }
+        }
+        guard digits > 0 else { return nil }
+        return (ProcessIdentity(pid: pid, startTime: start), state == UInt8(ascii: "Z"))
     }
 
     public static var current: ProcessIdentity? { of(getpid()) }
