@@ -71,14 +71,14 @@ public struct CgroupHierarchy: Sendable, Equatable {
         }
         // What is mounted on /sys/fs/cgroup and below, in mount order: a later mount on a path,
         // or on a directory above it, hides what was mounted there before (a tmpfs over the
-        // unified tree, as crun's workaround for hybrid hosts has it). Only lines that name
-        // /sys/fs/cgroup are split: most of a host's mounts are elsewhere.
+        // unified tree, as crun's workaround for hybrid hosts has it). Only lines that mount
+        // there are split: most of a host's mounts are elsewhere.
         var mounts: [(point: String, hierarchy: CgroupHierarchy?)] = []
-        for line in mountInfo.split(separator: "\n") where line.contains(" /sys/fs/cgroup") {
+        for line in mountInfo.split(separator: "\n") {
+            guard let point = fifthField(of: line), point == "/sys/fs/cgroup" || point.hasPrefix("/sys/fs/cgroup/") else { continue }
             let fields = line.split(separator: " ").map(String.init)
             guard let dash = fields.firstIndex(of: "-"), fields.count > dash + 3, dash > 5 else { continue }
             let mountPoint = fields[4]
-            guard mountPoint == "/sys/fs/cgroup" || mountPoint.hasPrefix("/sys/fs/cgroup/") else { continue }
             mounts.removeAll { $0.point == mountPoint || $0.point.hasPrefix(mountPoint + "/") }
             mounts.append((mountPoint, hierarchy(fields, dash: dash, at: mountPoint)))
         }
@@ -88,6 +88,19 @@ public struct CgroupHierarchy: Sendable, Equatable {
             result.append(hierarchy)
         }
         return result
+    }
+
+    /// A mountinfo line's mount point (mountinfo escapes the spaces in paths), found without
+    /// splitting the line: this runs on every line of the host's mount table at every start.
+    private static func fifthField(of line: Substring) -> Substring? {
+        var spaces = 0
+        var start = line.startIndex
+        for index in line.utf8.indices where line.utf8[index] == UInt8(ascii: " ") {
+            spaces += 1
+            if spaces == 4 { start = line.index(after: index) }
+            if spaces == 5 { return line[start..<index] }
+        }
+        return nil
     }
 
     /// The host's hierarchies, as this process sees them.
