@@ -100,6 +100,22 @@ import Testing
         }
     }
 
+    /// Lookups are binary searches: every name of both tables must be found, at its number,
+    /// and names between or around them must not.
+    @Test func everyNameOfTheSortedTablesIsFound() {
+        let known: [(name: String, x86_64: UInt32?, i386: UInt32?)] = [
+            ("read", 0, 3), ("write", 1, 4), ("readv", 19, 145), ("rseq_slice_yield", 471, 471),
+            ("_llseek", nil, 140), ("accept", 43, nil), ("zzz", nil, nil),
+        ]
+        for call in known {
+            #expect(SyscallTable.x86_64[call.name] == call.x86_64, "\(call.name)")
+            #expect(SyscallTable.i386[call.name] == call.i386, "\(call.name)")
+        }
+        for missing in ["", "a", "rea", "reada", "write_", "~"] {
+            #expect(SyscallTable.x86_64[missing] == nil && SyscallTable.i386[missing] == nil, "\(missing)")
+        }
+    }
+
     @Test func defaultFilterDeniesWhatCommonSeccompDeniesAndMore() {
         let names = Set(DefaultFilter.filter().rules.map(\.name))
         for name in ["kexec_load", "open_by_handle_at", "init_module", "finit_module", "delete_module",
