@@ -32,4 +32,29 @@ import Testing
         #expect(FileSystem.isDirectory(scratch.path + "/dir"))
         #expect(try FileSystem.listDirectory(scratch.path) == ["dir"])
     }
+
+    @Test func aRecordIsRewrittenInPlaceShorterOrLonger() throws {
+        let scratch = try ScratchDirectory("atomic-write")
+        let path = scratch.path + "/swrun.state"
+        #expect(try FileSystem.rewriteInPlace(path, Array("x\n".utf8)) == false, "nothing to rewrite: made with writeAtomically")
+        try FileSystem.writeAtomically(path, "state=STARTING\nmode=boot\n", mode: 0o640)
+        var before = stat()
+        stat(path, &before)
+        #expect(try FileSystem.rewriteInPlace(path, Array("state=RUNNING\nmode=boot\ninit_pid=42\n".utf8)))
+        #expect(String(decoding: try FileSystem.readBytes(path, locked: true), as: UTF8.self) == "state=RUNNING\nmode=boot\ninit_pid=42\n")
+        #expect(try FileSystem.rewriteInPlace(path, Array("state=RUNNING\n".utf8)))
+        #expect(try FileSystem.readText(path) == "state=RUNNING\n")
+        var after = stat()
+        stat(path, &after)
+        #expect(after.st_ino == before.st_ino && after.st_mode & 0o777 == 0o640)
+        #expect(try FileSystem.listDirectory(scratch.path) == ["swrun.state"])
+    }
+
+    @Test func aSymlinkIsNotRewrittenThrough() throws {
+        let scratch = try ScratchDirectory("atomic-write")
+        try FileSystem.writeAtomically(scratch.path + "/target", "kept\n")
+        try FileSystem.symlink("target", at: scratch.path + "/swrun.state")
+        #expect(throws: SwrunError.self) { try FileSystem.rewriteInPlace(scratch.path + "/swrun.state", Array("x\n".utf8)) }
+        #expect(try FileSystem.readText(scratch.path + "/target") == "kept\n")
+    }
 }

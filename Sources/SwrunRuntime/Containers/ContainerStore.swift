@@ -49,7 +49,7 @@ public struct ContainerStore: Sendable {
     /// The state now: the runtime record when its init still lives; STARTING while a
     /// start holds the lock before init exists; otherwise STOPPED.
     public func status(of name: String) -> ContainerStatus {
-        let record = (try? FileSystem.readText(recordPath(of: name))).flatMap(RuntimeRecord.init(text:))
+        let record = (try? FileSystem.readBytes(recordPath(of: name), locked: true)).flatMap { RuntimeRecord(text: String(decoding: $0, as: UTF8.self)) }
         if let record, let initProcess = record.initProcess, initProcess.isAlive {
             // Frozen is the cgroup's state, not the monitor's: ask the cgroup.
             if record.state == .running, let freezer = CgroupFreezer(directories: record.cgroups), freezer.isFrozen {
@@ -88,8 +88,12 @@ public struct ContainerStore: Sendable {
                                       cgroups: cgroup?.directories ?? [], cgroupDirectory: cgroup?.configuredDirectory), of: name)
     }
 
+    /// A run writes its record two or three times (STARTING, with init, RUNNING): it is made
+    /// once and then rewritten in place, under the lock that `status` reads it with.
     public func writeRecord(_ record: RuntimeRecord, of name: String) throws(SwrunError) {
-        try FileSystem.writeAtomically(recordPath(of: name), record.text, mode: 0o644)
+        let bytes = Array(record.text.utf8)
+        if try FileSystem.rewriteInPlace(recordPath(of: name), bytes) { return }
+        try FileSystem.writeAtomically(recordPath(of: name), bytes, mode: 0o644)
     }
 
     /// Removes the files a run leaves once nothing runs: the record, the monitor's socket and

@@ -47,7 +47,7 @@ public struct OCIContainer: Sendable {
     public static func load(root: String, id: String) throws(SwrunError) -> OCIContainer {
         try checkID(id)
         let path = FileSystem.join(FileSystem.join(root, id), stateName)
-        guard let bytes = try? FileSystem.readBytes(path) else {
+        guard let bytes = try? FileSystem.readBytes(path, locked: true) else {
             throw SwrunError(.notFound, "container does not exist: \(id)", hint: "see the containers with `swrun-oci --root \(root) list`")
         }
         guard let document = try? JSONValue(parsing: bytes), let bundle = document["bundle"]?.string else {
@@ -74,7 +74,12 @@ public struct OCIContainer: Sendable {
             document["pid"] = .number(String(initProcess.pid))
             document["init_start_time"] = .number(String(initProcess.startTime))
         }
-        try FileSystem.writeAtomically(FileSystem.join(directory, Self.stateName), JSONValue.object(document).serialized + "\n", mode: 0o600)
+        // Saved twice a create (before and after init exists): made once, then rewritten in
+        // place under the lock that `load` reads it with.
+        let path = FileSystem.join(directory, Self.stateName)
+        let bytes = Array((JSONValue.object(document).serialized + "\n").utf8)
+        if try FileSystem.rewriteInPlace(path, bytes) { return }
+        try FileSystem.writeAtomically(path, bytes, mode: 0o600)
     }
 
     /// Where the container is in its life: stopped once its init is gone (or was never
