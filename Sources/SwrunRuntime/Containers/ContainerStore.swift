@@ -136,7 +136,7 @@ public struct ContainerStore: Sendable {
         // whose processes have not gone) stays journaled, and the start goes on beside it.
         HostEffects.undoJournal(in: directory(of: name))
         clearRuntimeFiles(of: name)
-        ExitRecord.remove(from: directory(of: name))
+        ExitRecord.clear(from: directory(of: name))
         return lock
     }
 

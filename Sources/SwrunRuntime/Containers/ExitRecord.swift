@@ -3,8 +3,10 @@ import SwrunJSON
 import SwrunSystem
 
 /// How a container's last run ended (LXCPATH/NAME/swrun.exit): its command's exit status as a
-/// shell code, and when. Written as the container stops, kept until its next start, so that
-/// `ps -a` and `inspect` can say "Exited (3) 2 minutes ago" as Docker does.
+/// shell code, and when. Written as the container stops, emptied at its next start, so that
+/// `ps -a` and `inspect` can say "Exited (3) 2 minutes ago" as Docker does. The file stays
+/// from run to run and is rewritten in place: a new file each run cost a create on the start's
+/// path, the slower the more files were deleted around it (ext4 without a journal).
 public struct ExitRecord: Equatable, Sendable {
     public static let fileName = "swrun.exit"
 
@@ -17,7 +19,7 @@ public struct ExitRecord: Equatable, Sendable {
     }
 
     public static func load(from directory: String) -> ExitRecord? {
-        guard let bytes = try? FileSystem.readBytes(FileSystem.join(directory, fileName)),
+        guard let bytes = try? FileSystem.readBytes(FileSystem.join(directory, fileName), locked: true),
               let document = try? JSONValue(parsing: bytes),
               let code = document["code"]?.int, let time = document["time"]?.int else { return nil }
         return ExitRecord(code: Int32(truncatingIfNeeded: code), time: time)
@@ -25,8 +27,15 @@ public struct ExitRecord: Equatable, Sendable {
 
     public func write(to directory: String) {
         let document = JSONValue.object(["code": .number(String(code)), "time": .number(String(time))])
-        try? FileSystem.writeAtomically(FileSystem.join(directory, Self.fileName), document.serialized + "\n")
+        let path = FileSystem.join(directory, Self.fileName)
+        let bytes = Array((document.serialized + "\n").utf8)
+        if (try? FileSystem.rewriteInPlace(path, bytes)) == true { return }
+        try? FileSystem.writeAtomically(path, bytes)
     }
 
-    static func remove(from directory: String) { unlink(FileSystem.join(directory, fileName)) }
+    /// A run begins: the last one's record is emptied (read as none), never through a symlink.
+    static func clear(from directory: String) {
+        let fd = open(FileSystem.join(directory, fileName), O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC)
+        if fd >= 0 { close(fd) }
+    }
 }
