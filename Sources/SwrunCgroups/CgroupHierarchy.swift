@@ -74,8 +74,7 @@ public struct CgroupHierarchy: Sendable, Equatable {
         // unified tree, as crun's workaround for hybrid hosts has it). Only lines that mount
         // there are split: most of a host's mounts are elsewhere.
         var mounts: [(point: String, hierarchy: CgroupHierarchy?)] = []
-        for line in mountInfo.split(separator: "\n") {
-            guard let point = fifthField(of: line), point == "/sys/fs/cgroup" || point.hasPrefix("/sys/fs/cgroup/") else { continue }
+        for line in cgroupMountLines(mountInfo) {
             let fields = line.split(separator: " ").map(String.init)
             guard let dash = fields.firstIndex(of: "-"), fields.count > dash + 3, dash > 5 else { continue }
             let mountPoint = fields[4]
@@ -90,17 +89,32 @@ public struct CgroupHierarchy: Sendable, Equatable {
         return result
     }
 
-    /// A mountinfo line's mount point (mountinfo escapes the spaces in paths), found without
-    /// splitting the line: this runs on every line of the host's mount table at every start.
-    private static func fifthField(of line: Substring) -> Substring? {
-        var spaces = 0
-        var start = line.startIndex
-        for index in line.utf8.indices where line.utf8[index] == UInt8(ascii: " ") {
-            spaces += 1
-            if spaces == 4 { start = line.index(after: index) }
-            if spaces == 5 { return line[start..<index] }
+    /// The lines of mountinfo whose mount point (field 5; mountinfo escapes the spaces in
+    /// paths) is /sys/fs/cgroup or below it. Found on the bytes: this runs over the host's
+    /// whole mount table at every start, and Character-wise splitting showed in its profile.
+    private static func cgroupMountLines(_ mountInfo: String) -> [String] {
+        let bytes = Array(mountInfo.utf8)
+        let root = Array("/sys/fs/cgroup".utf8)
+        var lines: [String] = []
+        var start = 0
+        while start < bytes.count {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+            var spaces = 0
+            var fieldStart = start
+            for index in start..<end where bytes[index] == UInt8(ascii: " ") {
+                spaces += 1
+                if spaces == 4 { fieldStart = index + 1 }
+                if spaces == 5 {
+                    let point = bytes[fieldStart..<index]
+                    if point.starts(with: root) && (point.count == root.count || point[fieldStart + root.count] == UInt8(ascii: "/")) {
+                        lines.append(String(decoding: bytes[start..<end], as: UTF8.self))
+                    }
+                    break
+                }
+            }
+            start = end + 1
         }
-        return nil
+        return lines
     }
 
     /// The host's hierarchies, as this process sees them.

@@ -228,6 +228,19 @@ import Testing
         #expect(CgroupHierarchy.mounted(mountInfo: hybrid, procSelfCgroup: own).count == 2)
     }
 
+    /// Only mount points at /sys/fs/cgroup or below count: not a name that merely begins the
+    /// same, nor a short or empty line.
+    @Test func mountPointsBesideTheCgroupTreeAreNotHierarchies() {
+        let own = "3:memory:/a\n"
+        let mountInfo = """
+        34 30 0:30 / /sys/fs/cgroupfoo rw,nosuid shared:13 - cgroup cgroup rw,memory
+
+        35 30 0:30 / /sys/fs/cgroup
+        36 30 0:30 / /sys/fs/cgroup/memory rw,nosuid shared:13 - cgroup cgroup rw,memory
+        """
+        #expect(CgroupHierarchy.mounted(mountInfo: mountInfo, procSelfCgroup: own) == [.init(directory: "memory", controllers: ["memory"], ownPath: "/a")])
+    }
+
     @Test func hierarchiesMountAgainByTheirControllersAlone() {
         #expect(CgroupHierarchy(directory: "systemd", controllers: ["name=systemd"], ownPath: "/").mountOptions == "none,name=systemd")
         #expect(CgroupHierarchy(directory: "cpu,cpuacct", controllers: ["cpu", "cpuacct"], ownPath: "/").mountOptions == "cpu,cpuacct")
