@@ -175,6 +175,13 @@ ssize_t swrun_recv_with_fd(int socket, void *data, size_t len, int *received_fd)
 }
 
 int swrun_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
+pid_t swrun_peer_pid(int fd) {
+    struct ucred credentials;
+    socklen_t length = sizeof credentials;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0) return -1;
+    return credentials.pid;
+}
 int swrun_pidfd_send_signal(int pidfd, int signal) { return (int)syscall(SYS_pidfd_send_signal, pidfd, signal, NULL, 0); }
 int swrun_setns(int fd, int nstype) { return setns(fd, nstype); }
 int swrun_personality(unsigned long persona) { return personality(persona); }

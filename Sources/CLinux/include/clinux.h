@@ -115,6 +115,10 @@ ssize_t swrun_recv_with_fd(int socket, void *data, size_t len, int *received_fd)
 
 /// pidfd_open(2), pidfd_send_signal(2), and setns(2) on such a pidfd (several namespaces at once).
 int swrun_pidfd_open(pid_t pid);
+
+/// The pid of the process at the other end of a Unix socket (SO_PEERCRED: for a socketpair,
+/// the process that made it); -1 with errno.
+pid_t swrun_peer_pid(int fd);
 int swrun_pidfd_send_signal(int pidfd, int signal);
 int swrun_setns(int fd, int nstype);
 
