@@ -72,7 +72,7 @@ public struct ContainerStopper {
     /// Sends `signal` to the container's init and returns (docker kill). SIGKILL and the halt
     /// signal count as a stop asked for: --restart does not start the container again.
     public func kill(signal: Int32) throws(SwrunError) {
-        let (_, initProcess) = try runningInit()
+        let (_, initProcess, _) = try runningInit()
         let pidfd = try initProcess.openPidFD()
         defer { close(pidfd) }
         if signal == SIGKILL || signal == ShutdownSignals.halt(ShutdownSignals.configured(store, name), initPID: initProcess.pid) {
@@ -95,11 +95,11 @@ public struct ContainerStopper {
 
     /// Opens init's pidfd, thaws a frozen container, and sends the halt (or stop) signal.
     private func signal(killAtOnce: Bool, explain: Explainer) throws(SwrunError) -> Stopping {
-        let (record, initProcess) = try runningInit()
+        let (record, initProcess, frozen) = try runningInit()
         let pidfd = try initProcess.openPidFD()
         do throws(SwrunError) {
             // A frozen init cannot act on the halt signal, and a v1 freezer holds back even SIGKILL.
-            if store.status(of: name).state == .frozen, let freezer = CgroupFreezer(directories: store.ownCgroups(of: name, in: record)) {
+            if frozen, let freezer = CgroupFreezer(directories: store.ownCgroups(of: name, in: record)) {
                 explain.say("write(cgroup.freeze or freezer.state, thawed)", "the container is frozen: it must run to stop")
                 try freezer.set(frozen: false)
             }
@@ -122,20 +122,21 @@ public struct ContainerStopper {
         }
     }
 
-    private func runningInit() throws(SwrunError) -> (RuntimeRecord, ProcessIdentity) {
+    /// The running container's record and init, and whether it is frozen (one read of the status).
+    private func runningInit() throws(SwrunError) -> (RuntimeRecord, ProcessIdentity, frozen: Bool) {
         try store.requireExisting(name)
         let status = store.status(of: name)
         guard status.state != .stopped, let record = status.record, let initProcess = record.initProcess else {
             throw SwrunError(.notFound, "container '\(name)' is not running", hint: "start it with `swrun start -n \(name) -P \(store.lxcPath)`")
         }
-        return (record, initProcess)
+        return (record, initProcess, status.state == .frozen)
     }
 
     /// `stop -r`: the reboot signal (lxc.signal.reboot, else SIGINT) to init, which shuts
     /// down and reboots; the monitor then boots the container again. Returns once a new init
     /// runs, or throws after `timeout` seconds.
     public func reboot(timeout: Int, explain: Explainer = Explainer(enabled: false)) throws(SwrunError) {
-        let (record, initProcess) = try runningInit()
+        let (record, initProcess, _) = try runningInit()
         guard let monitor = record.monitor, monitor.isAlive else {
             throw SwrunError(.notFound, "container '\(name)' has no monitor to boot it again",
                              hint: "stop it (`swrun stop -n \(name) -P \(store.lxcPath)`) and start it")
