@@ -156,6 +156,13 @@ public enum FileSystem {
         return true
     }
 
+    /// A file rewritten several times (a runtime record): in place when it is there, else
+    /// made whole with writeAtomically.
+    public static func rewrite(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(SwrunError) {
+        if try rewriteInPlace(path, bytes) { return }
+        try writeAtomically(path, bytes, mode: mode)
+    }
+
     /// flock(2), waiting through signals.
     private static func lockWaiting(_ fd: Int32, _ operation: Int32) {
         while flock(fd, operation) != 0 && Errno.current == .interrupted {}

@@ -91,9 +91,7 @@ public struct ContainerStore: Sendable {
     /// A run writes its record two or three times (STARTING, with init, RUNNING): it is made
     /// once and then rewritten in place, under the lock that `status` reads it with.
     public func writeRecord(_ record: RuntimeRecord, of name: String) throws(SwrunError) {
-        let bytes = Array(record.text.utf8)
-        if try FileSystem.rewriteInPlace(recordPath(of: name), bytes) { return }
-        try FileSystem.writeAtomically(recordPath(of: name), bytes, mode: 0o644)
+        try FileSystem.rewrite(recordPath(of: name), Array(record.text.utf8), mode: 0o644)
     }
 
     /// Removes the files a run leaves once nothing runs: the record, the monitor's socket and

@@ -27,10 +27,7 @@ public struct ExitRecord: Equatable, Sendable {
 
     public func write(to directory: String) {
         let document = JSONValue.object(["code": .number(String(code)), "time": .number(String(time))])
-        let path = FileSystem.join(directory, Self.fileName)
-        let bytes = Array((document.serialized + "\n").utf8)
-        if (try? FileSystem.rewriteInPlace(path, bytes)) == true { return }
-        try? FileSystem.writeAtomically(path, bytes)
+        try? FileSystem.rewrite(FileSystem.join(directory, Self.fileName), Array((document.serialized + "\n").utf8))
     }
 
     /// A run begins: the last one's record is emptied (read as none), never through a symlink.

@@ -92,9 +92,9 @@ public struct MonitorRequest: Equatable, Sendable {
         defer { close(pidfd) }
         var entry = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
         let deadline = monotonicMilliseconds() + milliseconds
-        while true {
-            let left = deadline - monotonicMilliseconds()
-            if left <= 0 || poll(&entry, 1, Int32(left)) >= 0 || Errno.current != .interrupted { return }
+        var left = milliseconds
+        while left > 0, poll(&entry, 1, Int32(left)) < 0, Errno.current == .interrupted {
+            left = deadline - monotonicMilliseconds()
         }
     }
 

@@ -76,10 +76,7 @@ public struct OCIContainer: Sendable {
         }
         // Saved twice a create (before and after init exists): made once, then rewritten in
         // place under the lock that `load` reads it with.
-        let path = FileSystem.join(directory, Self.stateName)
-        let bytes = Array((JSONValue.object(document).serialized + "\n").utf8)
-        if try FileSystem.rewriteInPlace(path, bytes) { return }
-        try FileSystem.writeAtomically(path, bytes, mode: 0o600)
+        try FileSystem.rewrite(FileSystem.join(directory, Self.stateName), Array((JSONValue.object(document).serialized + "\n").utf8), mode: 0o600)
     }
 
     /// Where the container is in its life: stopped once its init is gone (or was never
