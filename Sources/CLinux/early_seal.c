@@ -16,7 +16,7 @@
 
 // swrun's commands whose spec says entersContainers (a unit test keeps the two lists equal).
 static const char *const swrun_entering_commands[] = {
-    "attach", "build", "exec", "execute", "monitor", "restart", "run", "start", NULL,
+    "attach", "build", "exec", "execute", "monitor", "run", NULL,
 };
 // The OCI runtime's (runc's command line, or `swrun oci ...`).
 static const char *const swrun_oci_entering_commands[] = { "create", "exec", "run", NULL };

@@ -38,17 +38,27 @@ public enum SealedExecutable {
     /// binary, unless it runs from one already. Returns only then; throws when neither
     /// protection can be made.
     public static func reexecIfNeeded() throws(SwrunError) {
-        if currentProtection() != nil { return }
-        let fd: Int32
-        if let mounted = readOnlyMount() { fd = mounted } else { fd = try sealedCopy() }
+        guard let fd = try protectedView() else { return }
         defer { close(fd) }
-        // Checked before the exec, so that the exec'd process finds it and cannot loop.
-        guard protection(of: fd) != nil else {
-            throw SwrunError(.system, "the protected copy of swrun's binary is still writable", hint: unprotectedHint)
-        }
         fflush(nil)
         _ = swrun_execveat_fd(fd, CommandLine.unsafeArgv, environ)
         throw SwrunError.system("cannot re-exec swrun from its protected copy", Errno.current)
+    }
+
+    /// A protected view of this binary (close-on-exec), for exec'ing swrun where it will enter
+    /// containers: nil when the running binary is protected already (then /proc/self/exe is
+    /// one). A process that only spawns such a process (`start -d` its monitor) execs the view
+    /// rather than re-exec'ing itself first.
+    public static func protectedView() throws(SwrunError) -> Int32? {
+        if currentProtection() != nil { return nil }
+        let fd: Int32
+        if let mounted = readOnlyMount() { fd = mounted } else { fd = try sealedCopy() }
+        // Checked before any exec, so that the exec'd process finds it and cannot loop.
+        guard protection(of: fd) != nil else {
+            close(fd)
+            throw SwrunError(.system, "the protected copy of swrun's binary is still writable", hint: unprotectedHint)
+        }
+        return fd
     }
 
     /// open_tree(OPEN_TREE_CLONE) of the binary, made read-only: nil where the kernel or our

@@ -48,11 +48,12 @@ public enum Subprocess {
     /// and stdout on /dev/null, stderr appended to `logPath`, and `passing` (if any) as its fd 3,
     /// with / as its working directory (it must not pin the caller's). Returns its pid; the
     /// caller does not wait for it (it is reparented when the caller exits).
-    public static func spawnDaemon(_ argv: [String], executable: String? = nil, passing fd: Int32? = nil,
+    public static func spawnDaemon(_ argv: [String], executable: String? = nil, executableFD: Int32? = nil, passing fd: Int32? = nil,
                                    logPath: String) throws(SwrunError) -> pid_t {
         let executable = executable ?? argv[0]
         do {
-            return try spawn(argv, executable: executable, stdout: .null, stderr: .append(logPath), passing: fd, daemon: true)
+            return try spawn(argv, executable: executable, executableFD: executableFD, stdout: .null, stderr: .append(logPath),
+                             passing: fd, daemon: true)
         } catch let errno {
             throw SwrunError.system("cannot start \(executable)", errno)
         }
@@ -75,11 +76,18 @@ public enum Subprocess {
     /// unless given), `passing` as its fd 3 and no other fd of the caller's, every signal
     /// unblocked and those that end a program at their defaults, whatever the caller ignores
     /// or blocks. A `daemon` gets a session of its own and / as its working directory.
+    /// `executableFD`, where given, is the program instead: a file open close-on-exec (a
+    /// protected view of swrun's binary, which no path names), exec'd as /proc/self/fd/N.
     /// Throws the errno of a program that could not be started.
-    public static func spawn(_ argv: [String], executable: String? = nil, stdin: Stream = .null, stdout: Stream = .inherit,
-                             stderr: Stream = .inherit, passing: Int32? = nil, daemon: Bool = false,
+    public static func spawn(_ argv: [String], executable: String? = nil, executableFD: Int32? = nil, stdin: Stream = .null,
+                             stdout: Stream = .inherit, stderr: Stream = .inherit, passing: Int32? = nil, daemon: Bool = false,
                              environment: [String]? = nil) throws(Errno) -> pid_t {
-        let program = executable ?? argv.first ?? ""
+        let firstClosed: Int32 = passing == nil ? 3 : 4
+        // Above the fds the child's stdio and fd 3 take, so that no dup2 replaces it.
+        let view = executableFD.map { $0 >= firstClosed ? $0 : fcntl($0, F_DUPFD_CLOEXEC, firstClosed) }
+        if view == -1 { throw Errno.current }
+        defer { if let view, view != executableFD { close(view) } }
+        let program = view.map { "/proc/self/fd/\($0)" } ?? executable ?? argv.first ?? ""
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -94,7 +102,13 @@ public enum Subprocess {
             }
         }
         if let passing { posix_spawn_file_actions_adddup2(&actions, passing, 3) }
-        swrun_spawn_close_from(&actions, passing == nil ? 3 : 4)
+        if let view {
+            // The view stays open until the exec resolves its path; close-on-exec ends it there.
+            for fd in firstClosed..<view where fcntl(fd, F_GETFD) >= 0 { posix_spawn_file_actions_addclose(&actions, fd) }
+            swrun_spawn_close_from(&actions, view + 1)
+        } else {
+            swrun_spawn_close_from(&actions, firstClosed)
+        }
         if daemon { swrun_spawn_chdir(&actions, "/") }
 
         var attributes = posix_spawnattr_t()

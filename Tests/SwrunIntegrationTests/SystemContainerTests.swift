@@ -60,6 +60,21 @@ import Testing
         #expect(!left.contains("swrun.state") && !left.contains("swrun.sock"), "\(left)")
     }
 
+    /// `start -d` itself runs from the host's binary (it enters no container), but the monitor
+    /// it spawns forks the container's init: that one runs from the protected view, a
+    /// read-only detached mount (readlink shows "/"), and names itself swrun in ps.
+    @Test func theMonitorRunsFromAProtectedViewOfTheBinary() throws {
+        let container = try Booted("view")
+        let monitor = try #require(pid_t(container.record["monitor_pid"] ?? ""))
+        let binary = open("/proc/\(monitor)/exe", O_RDONLY | O_CLOEXEC)
+        try #require(binary >= 0)
+        defer { close(binary) }
+        var info = statvfs()
+        #expect(fstatvfs(binary, &info) == 0 && info.f_flag & UInt(ST_RDONLY) != 0, "the monitor's binary is on a read-only mount")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(monitor)/exe") == "/")
+        #expect(try String(contentsOfFile: "/proc/\(monitor)/comm", encoding: .utf8) == "swrun\n")
+    }
+
     /// lxc.hook.pre-start and post-stop run on the host, as LXC runs them: `HOOK NAME lxc TYPE`
     /// with LXC's variables, around `execute` and around a started container's whole life.
     @Test func preStartAndPostStopHooksRunAsLXCRunsThem() throws {

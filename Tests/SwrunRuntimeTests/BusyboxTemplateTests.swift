@@ -235,29 +235,3 @@ private func expectMissingDependency(_ path: String, mentioning words: String, s
         #expect(BusyboxTemplate.name == "busybox")
     }
 }
-
-@Suite struct SubprocessTests {
-    @Test func capturesStdoutAndStatus() throws {
-        let echo = try Subprocess.run([busybox, "echo", "hello"])
-        #expect(echo.status == 0)
-        #expect(echo.output == Array("hello\n".utf8))
-        let failing = try Subprocess.run([busybox, "sh", "-c", "exit 3"])
-        #expect(failing.status == 3)
-        let killed = try Subprocess.run([busybox, "sh", "-c", "kill -9 $$"])
-        #expect(killed.status == 128 + 9)
-    }
-
-    @Test func stdinIsEmpty() throws {
-        let result = try Subprocess.run([busybox, "wc", "-c"])
-        #expect(String(decoding: result.output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "0")
-    }
-
-    @Test func missingProgramIsCommandNotFound() {
-        do throws(SwrunError) {
-            _ = try Subprocess.run(["/nonexistent/program"])
-            Issue.record("ran a missing program")
-        } catch {
-            #expect(error.code == .commandNotFound)
-        }
-    }
-}

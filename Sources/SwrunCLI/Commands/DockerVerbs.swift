@@ -102,8 +102,7 @@ enum RestartCommand: Command {
         abstract: "Stop containers, then start them again (docker restart).",
         options: [.init(short: "t", long: "time", value: "SECONDS", help: "How long to wait after the halt signal (default: the container's stop timeout)."),
                   CommonOptions.lxcPath],
-        arguments: [containerNames],
-        entersContainers: true)
+        arguments: [containerNames])
 
     static func run(_ arguments: ParsedArguments) throws(SwrunError) -> Int32 {
         try requireRoot("swrun restart")

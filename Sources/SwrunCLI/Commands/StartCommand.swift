@@ -19,8 +19,7 @@ enum StartCommand: Command {
             CommonOptions.lxcPath,
             CommonOptions.start[0], CommonOptions.start[3],
         ] + CommonOptions.limits,
-        trailingCommand: true,
-        entersContainers: true)
+        trailingCommand: true)
     static let requiredOptions = ["name"]
 
     static let settle = CommandSpec.Option(short: nil, long: "settle", value: "MILLISECONDS",
@@ -43,6 +42,9 @@ enum StartCommand: Command {
             throw SwrunError(.busy, "container '\(name)' is already running", hint: "stop it first: swrun stop -n \(name) -P \(store.lxcPath)")
         }
         if arguments.flag("foreground") {
+            // This process becomes the monitor, which enters the container; with -d, the
+            // monitor it spawns runs from a protected view, and this one needs none.
+            try SealedExecutable.reexecIfNeeded()
             var monitor = ContainerMonitor(store: store, name: name)
             monitor.command = arguments.command
             monitor.extraSettings = try arguments.definedSettings()

@@ -27,7 +27,12 @@ public struct ContainerMonitor {
     /// `start -d`: spawns `swrun monitor --request-fd 3` (this executable, afresh) in a session
     /// of its own, hands it the request over a socketpair, and waits there until the monitor
     /// says the container runs, or why it does not (the error as it was, code and all).
+    /// The monitor runs from a protected view of the binary, as every process that enters
+    /// containers must; the caller need not (it enters none), which spares `start -d` the
+    /// re-exec of itself.
     public static func startDetached(_ request: MonitorRequest) throws(SwrunError) {
+        let view = try SealedExecutable.protectedView()
+        defer { if let view { close(view) } }
         let (ours, theirs) = try makeSocketPair(SOCK_SEQPACKET)
         defer { close(ours) }
         let log = FileSystem.join(ContainerStore(lxcPath: request.lxcPath).directory(of: request.name), "swrun.log")
@@ -35,7 +40,7 @@ public struct ContainerMonitor {
             // The name and LXCPATH are there for ps (which container a monitor serves); the monitor
             // takes its request from the socket and checks that they agree.
             _ = try Subprocess.spawnDaemon(["swrun", "monitor", "--request-fd", "3", "-n", request.name, "-P", request.lxcPath],
-                                           executable: Subprocess.currentExecutable,
+                                           executable: Subprocess.currentExecutable, executableFD: view,
                                            passing: theirs, logPath: log)
         } catch {
             close(theirs)
