@@ -60,6 +60,22 @@ import Testing
         #expect(!left.contains("swrun.state") && !left.contains("swrun.sock"), "\(left)")
     }
 
+    /// `stop` sends the halt signal the start read (kept in the record), as lxc-stop sends
+    /// what its monitor loaded: an edit of the config meanwhile changes the next start only.
+    @Test func stopSendsTheHaltSignalTheStartRead() throws {
+        let container = try Booted("halt")
+        let configPath = "\(container.sandbox.path)/\(container.name)/config"
+        let config = try String(contentsOfFile: configPath, encoding: .utf8)
+        #expect(config.contains("lxc.signal.halt = SIGUSR1\n"), "busybox init halts on SIGUSR1: \(config)")
+        // SIGCONT does nothing to busybox init: sent, it would end in a kill after the timeout.
+        try config.replacingOccurrences(of: "lxc.signal.halt = SIGUSR1\n", with: "lxc.signal.halt = SIGCONT\n")
+            .write(toFile: configPath, atomically: false, encoding: .utf8)
+        let stopped = try container.swrun(["stop", "-t", "5"])
+        #expect(stopped.status == 0, "\(stopped.stderr)")
+        #expect(!stopped.stderr.contains("did not halt"), "\(stopped.stderr)")
+        #expect(try container.swrun(["info", "-s", "-H"]).stdout == "STOPPED\n")
+    }
+
     /// `start -d` itself runs from the host's binary (it enters no container), but the monitor
     /// it spawns forks the container's init: that one runs from the protected view, a
     /// read-only detached mount (readlink shows "/"), and names itself swrun in ps.

@@ -263,6 +263,18 @@ import Testing
         #expect(RuntimeRecord(text: "garbage") == nil)
     }
 
+    /// The shutdown signals a start read: unset ones stay unset, and a record without them
+    /// (or with a line that does not read) has none, so that stop falls back to the config.
+    @Test func shutdownSignalsReadBackUnsetOnesIncluded() throws {
+        var record = RuntimeRecord(state: .running, mode: .execute, initProcess: ProcessIdentity(pid: 42, startTime: 7), monitor: nil)
+        #expect(RuntimeRecord(text: record.text)?.signals == nil)
+        record.signals = ShutdownSignalSpec(halt: SIGUSR1, reboot: nil, stop: SIGKILL)
+        #expect(record.text.contains("\nsignals=10,,9\n"))
+        #expect(RuntimeRecord(text: record.text) == record)
+        let torn = record.text.replacing("signals=10,,9", with: "signals=10,9")
+        #expect(try #require(RuntimeRecord(text: torn)).signals == nil)
+    }
+
     @Test(arguments: [
         ("/sys/fs/cgroup/memory/a/swrun-web-0011aabb", true),
         ("/sys/fs/cgroup/memory/../../etc/swrun-web-0011aabb", false),

@@ -77,15 +77,17 @@ public struct ContainerStore: Sendable {
     }
 
     /// Records a started init with its cgroup: whatever happens next, the record names what to clean.
-    func recordStarted(_ name: String, initPID: pid_t, mode: LaunchMode, monitor: ProcessIdentity?, cgroup: ContainerCgroup?) throws(SwrunError) {
+    func recordStarted(_ name: String, initPID: pid_t, mode: LaunchMode, monitor: ProcessIdentity?, cgroup: ContainerCgroup?,
+                       signals: ShutdownSignalSpec) throws(SwrunError) {
         try writeRecord(RuntimeRecord(state: .starting, mode: mode, initProcess: ProcessIdentity.of(initPID), monitor: monitor,
-                                      cgroups: cgroup?.directories ?? [], cgroupDirectory: cgroup?.configuredDirectory), of: name)
+                                      cgroups: cgroup?.directories ?? [], cgroupDirectory: cgroup?.configuredDirectory, signals: signals), of: name)
     }
 
     /// Marks a started container RUNNING.
-    func recordRunning(_ name: String, initPID: pid_t, mode: LaunchMode, monitor: ProcessIdentity?, cgroup: ContainerCgroup?) throws(SwrunError) {
+    func recordRunning(_ name: String, initPID: pid_t, mode: LaunchMode, monitor: ProcessIdentity?, cgroup: ContainerCgroup?,
+                       signals: ShutdownSignalSpec) throws(SwrunError) {
         try writeRecord(RuntimeRecord(state: .running, mode: mode, initProcess: ProcessIdentity.of(initPID), monitor: monitor,
-                                      cgroups: cgroup?.directories ?? [], cgroupDirectory: cgroup?.configuredDirectory), of: name)
+                                      cgroups: cgroup?.directories ?? [], cgroupDirectory: cgroup?.configuredDirectory, signals: signals), of: name)
     }
 
     /// A run writes its record two or three times (STARTING, with init, RUNNING): it is made

@@ -50,7 +50,7 @@ public struct ForegroundExecution {
         let monitor = ProcessIdentity.current
         let launched = Result { () throws(SwrunError) in try sequence.launch(warn: warn,
             started: { (pid, made) throws(SwrunError) in
-                try store.recordStarted(name, initPID: pid, mode: .execute, monitor: monitor, cgroup: made)
+                try store.recordStarted(name, initPID: pid, mode: .execute, monitor: monitor, cgroup: made, signals: spec.signals)
             },
             beforeCommand: { (container) throws(SwrunError) in
                 guard container.console >= 0, Terminal.isTerminal(0) else { return }
@@ -61,7 +61,7 @@ public struct ForegroundExecution {
         let container = try launched.get()
         // RUNNING only now: until the command runs, init may still be building the mount tree.
         do {
-            try store.recordRunning(name, initPID: container.initPID, mode: .execute, monitor: monitor, cgroup: sequence.cgroup)
+            try store.recordRunning(name, initPID: container.initPID, mode: .execute, monitor: monitor, cgroup: sequence.cgroup, signals: spec.signals)
         } catch {
             container.killInit()
             throw error

@@ -27,14 +27,20 @@ public struct RuntimeRecord: Sendable, Equatable {
     /// lxc.cgroup.dir as the start used it: cgroups ending in it are the container's too.
     public var cgroupDirectory: String?
 
+    /// lxc.signal.halt, .reboot and .stop as the start read them (nil in a record from before
+    /// they were kept): `stop` sends these, as lxc-stop sends what its monitor loaded, and
+    /// need not parse the whole config again to find them.
+    public var signals: ShutdownSignalSpec?
+
     public init(state: ContainerState, mode: LaunchMode, initProcess: ProcessIdentity?, monitor: ProcessIdentity?,
-                cgroups: [String] = [], cgroupDirectory: String? = nil) {
+                cgroups: [String] = [], cgroupDirectory: String? = nil, signals: ShutdownSignalSpec? = nil) {
         self.state = state
         self.mode = mode
         self.initProcess = initProcess
         self.monitor = monitor
         self.cgroups = cgroups
         self.cgroupDirectory = cgroupDirectory
+        self.signals = signals
     }
 
     /// key=value lines, one a field.
@@ -44,6 +50,10 @@ public struct RuntimeRecord: Sendable, Equatable {
         if let monitor { lines += ["monitor_pid=\(monitor.pid)", "monitor_start_time=\(monitor.startTime)"] }
         if !cgroups.isEmpty { lines.append("cgroups=" + cgroups.joined(separator: ",")) }
         if let cgroupDirectory { lines.append("cgroup_dir=" + cgroupDirectory) }
+        if let signals {
+            // halt,reboot,stop: a number each, empty where the config sets none.
+            lines.append("signals=" + [signals.halt, signals.reboot, signals.stop].map { $0.map(String.init) ?? "" }.joined(separator: ","))
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -62,7 +72,13 @@ public struct RuntimeRecord: Sendable, Equatable {
         self.init(state: state, mode: fields["mode"] == "boot" ? .boot : .execute,
                   initProcess: identity("init"), monitor: identity("monitor"),
                   cgroups: fields["cgroups"].map { $0.split(separator: ",").map(String.init) } ?? [],
-                  cgroupDirectory: fields["cgroup_dir"])
+                  cgroupDirectory: fields["cgroup_dir"], signals: fields["signals"].flatMap(Self.signals(from:)))
+    }
+
+    private static func signals(from field: String) -> ShutdownSignalSpec? {
+        let numbers = field.split(separator: ",", omittingEmptySubsequences: false).map { Int32($0) }
+        guard numbers.count == 3 else { return nil }
+        return ShutdownSignalSpec(halt: numbers[0], reboot: numbers[1], stop: numbers[2])
     }
 }
 

@@ -150,10 +150,10 @@ public struct ContainerMonitor {
         let container: LaunchedContainer
         let hub: ConsoleHub
         do {
-            try store.writeRecord(RuntimeRecord(state: .starting, mode: .boot, initProcess: nil, monitor: monitor), of: name)
+            try store.writeRecord(RuntimeRecord(state: .starting, mode: .boot, initProcess: nil, monitor: monitor, signals: spec.signals), of: name)
             container = try sequence.launch(warn: warn,
                 started: { (pid, made) throws(SwrunError) in
-                    try store.recordStarted(name, initPID: pid, mode: .boot, monitor: monitor, cgroup: made)
+                    try store.recordStarted(name, initPID: pid, mode: .boot, monitor: monitor, cgroup: made, signals: spec.signals)
                 },
                 beforeCommand: { (_) throws(SwrunError) in
                     if foreground && Terminal.isTerminal(0) { rawMode = try RawTerminalMode.enter(fd: 0) }
@@ -178,7 +178,7 @@ public struct ContainerMonitor {
             return (container.initStatus, false)
         }
         do {
-            try store.recordRunning(name, initPID: container.initPID, mode: .boot, monitor: monitor, cgroup: sequence.cgroup)
+            try store.recordRunning(name, initPID: container.initPID, mode: .boot, monitor: monitor, cgroup: sequence.cgroup, signals: signals)
         } catch {
             container.killInit()
             report(.failure(error))

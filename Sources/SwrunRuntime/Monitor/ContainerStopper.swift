@@ -72,10 +72,10 @@ public struct ContainerStopper {
     /// Sends `signal` to the container's init and returns (docker kill). SIGKILL and the halt
     /// signal count as a stop asked for: --restart does not start the container again.
     public func kill(signal: Int32) throws(SwrunError) {
-        let (_, initProcess, _) = try runningInit()
+        let (record, initProcess, _) = try runningInit()
         let pidfd = try initProcess.openPidFD()
         defer { close(pidfd) }
-        if signal == SIGKILL || signal == ShutdownSignals.halt(ShutdownSignals.configured(store, name), initPID: initProcess.pid) {
+        if signal == SIGKILL || signal == ShutdownSignals.halt(ShutdownSignals.configured(store, name, record: record), initPID: initProcess.pid) {
             try? FileSystem.writeAtomically(store.stopRequestPath(of: name), "\(getpid())\n")
         }
         if swrun_pidfd_send_signal(pidfd, signal) != 0 && errno != ESRCH {
@@ -105,7 +105,7 @@ public struct ContainerStopper {
             }
             // Before the signal: the monitor may reap init at once, and must know it was asked to.
             try? FileSystem.writeAtomically(store.stopRequestPath(of: name), "\(getpid())\n")
-            let signals = ShutdownSignals.configured(store, name)
+            let signals = ShutdownSignals.configured(store, name, record: record)
             let signal = killAtOnce ? ShutdownSignals.stop(signals) : ShutdownSignals.halt(signals, initPID: initProcess.pid)
             // The record stays the monitor's to write: a copy written back here could undo its
             // changes, or bring back a record it has just removed.
@@ -143,7 +143,7 @@ public struct ContainerStopper {
         }
         let pidfd = try initProcess.openPidFD()
         defer { close(pidfd) }
-        let signal = ShutdownSignals.reboot(ShutdownSignals.configured(store, name))
+        let signal = ShutdownSignals.reboot(ShutdownSignals.configured(store, name, record: record))
         explain.say("pidfd_send_signal(pidfd of \(initProcess.pid), \(Signals.name(signal)))",
                     "ask the container's init to reboot (lxc.signal.reboot); its reboot(2) ends it with SIGHUP, and the monitor boots the container again")
         if swrun_pidfd_send_signal(pidfd, signal) != 0 {

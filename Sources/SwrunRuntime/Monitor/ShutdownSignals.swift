@@ -20,9 +20,11 @@ enum ShutdownSignals {
     /// lxc.signal.stop, else SIGKILL: what `stop -k` sends.
     static func stop(_ chosen: ShutdownSignalSpec?) -> Int32 { chosen?.stop ?? SIGKILL }
 
-    /// lxc.signal.* of a container's config, as they are now (a config that no longer loads
+    /// lxc.signal.* as the running container's start read them, kept in its record; from its
+    /// config as it is now where an older record lacks them (a config that no longer loads
     /// gives LXC's defaults).
-    static func configured(_ store: ContainerStore, _ name: String) -> ShutdownSignalSpec? {
+    static func configured(_ store: ContainerStore, _ name: String, record: RuntimeRecord) -> ShutdownSignalSpec? {
+        if let signals = record.signals { return signals }
         guard let config = try? store.config(of: name) else { return nil }
         return ShutdownSignalSpec(halt: config.haltSignal, reboot: config.rebootSignal, stop: config.stopSignal)
     }

@@ -258,7 +258,7 @@ public struct HookSet: Sendable {
 }
 
 /// How the monitor asks the container's init to halt, reboot or stop at once.
-public struct ShutdownSignalSpec: Sendable {
+public struct ShutdownSignalSpec: Sendable, Equatable {
     public var halt: Int32?
     public var reboot: Int32?
     public var stop: Int32?
