@@ -176,12 +176,35 @@ ssize_t swrun_recv_with_fd(int socket, void *data, size_t len, int *received_fd)
 
 int swrun_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
 
-pid_t swrun_peer_pid(int fd) {
-    struct ucred credentials;
-    socklen_t length = sizeof credentials;
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0) return -1;
-    return credentials.pid;
+// A page's pagemap entry: bit 63 present, bit 61 a file's page (or shared memory), clear for
+// a private copy this process wrote.
+#define PAGEMAP_PRESENT (1ULL << 63)
+#define PAGEMAP_FILE (1ULL << 61)
+
+int swrun_drop_file_pages(int pagemap, uintptr_t start, uintptr_t end) {
+    const uintptr_t page = 4096;
+    uint64_t entries[512];
+    uintptr_t run = 0, at = start;
+    int dropped = 0;
+    while (at < end) {
+        size_t wanted = (end - at) / page < 512 ? (end - at) / page : 512;
+        ssize_t got = pread(pagemap, entries, wanted * sizeof entries[0], (off_t)(at / page * sizeof entries[0]));
+        if (got < (ssize_t)sizeof entries[0]) break;
+        size_t count = (size_t)got / sizeof entries[0];
+        for (size_t i = 0; i < count; i++, at += page) {
+            int clean = (entries[i] & (PAGEMAP_PRESENT | PAGEMAP_FILE)) == (PAGEMAP_PRESENT | PAGEMAP_FILE);
+            if (clean && !run) run = at;
+            if (!clean && run) {
+                if (madvise((void *)run, at - run, MADV_DONTNEED) == 0) dropped += (int)((at - run) / page);
+                run = 0;
+            }
+        }
+    }
+    if (run && madvise((void *)run, at - run, MADV_DONTNEED) == 0) dropped += (int)((at - run) / page);
+    return dropped;
 }
+
+
 int swrun_pidfd_send_signal(int pidfd, int signal) { return (int)syscall(SYS_pidfd_send_signal, pidfd, signal, NULL, 0); }
 int swrun_setns(int fd, int nstype) { return setns(fd, nstype); }
 int swrun_personality(unsigned long persona) { return personality(persona); }

@@ -113,12 +113,15 @@ ssize_t swrun_send_with_fd(int socket, const void *data, size_t len, int fd);
 /// Receives up to `len` bytes; *received_fd is the passed fd (close-on-exec) or -1.
 ssize_t swrun_recv_with_fd(int socket, void *data, size_t len, int *received_fd);
 
+/// Unmaps the pages of [start, end) that are still the file's (read from `pagemap`, an fd of
+/// /proc/self/pagemap), so that they leave this process's resident set but stay in the page
+/// cache (MADV_DONTNEED); pages it wrote (private copies) stay. Touches no memory but its
+/// stack between reading an entry and acting on it, so no page turns private meanwhile.
+/// Returns the number of pages unmapped.
+int swrun_drop_file_pages(int pagemap, uintptr_t start, uintptr_t end);
+
 /// pidfd_open(2), pidfd_send_signal(2), and setns(2) on such a pidfd (several namespaces at once).
 int swrun_pidfd_open(pid_t pid);
-
-/// The pid of the process at the other end of a Unix socket (SO_PEERCRED: for a socketpair,
-/// the process that made it); -1 with errno.
-pid_t swrun_peer_pid(int fd);
 int swrun_pidfd_send_signal(int pidfd, int signal);
 int swrun_setns(int fd, int nstype);
 

@@ -96,7 +96,6 @@ enum MonitorCommand: Command {
             guard !answered else { return }
             answered = true
             MonitorRequest.answer(result, on: socket)
-            if case .success = result { MonitorRequest.awaitSpawnerExit(on: socket) }
             close(socket)
         }, warn: warn, log: { printError("swrun: \($0)") })
     }

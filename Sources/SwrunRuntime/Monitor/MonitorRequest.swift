@@ -80,24 +80,6 @@ public struct MonitorRequest: Equatable, Sendable {
         _ = sendMessage(document, on: socket)
     }
 
-    /// Waits (at most `milliseconds`) until the spawner, answered, has exited: until then the
-    /// pages of the executable it maps are shared, and the monitor could not hand its own
-    /// back (ResidentMemory). Its pid comes from the socket (the socketpair's maker), its end
-    /// from a pidfd, which tells it once its memory is gone (closing the socket comes sooner).
-    public static func awaitSpawnerExit(on socket: Int32, milliseconds: Int = 1000) {
-        let spawner = swrun_peer_pid(socket)
-        guard spawner > 0, spawner != getpid() else { return }
-        let pidfd = swrun_pidfd_open(spawner)
-        guard pidfd >= 0 else { return }
-        defer { close(pidfd) }
-        var entry = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
-        let deadline = monotonicMilliseconds() + milliseconds
-        var left = milliseconds
-        while left > 0, poll(&entry, 1, Int32(left)) < 0, Errno.current == .interrupted {
-            left = deadline - monotonicMilliseconds()
-        }
-    }
-
     /// The spawner reads the answer: nothing when the container runs, else the monitor's error
     /// as it was; nil when the monitor ended without answering.
     static func readAnswer(on socket: Int32) -> Result<Void, SwrunError>? {
