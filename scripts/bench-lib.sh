@@ -1,16 +1,11 @@
 # Shared by the bench scripts (sourced).
-# time_group GROUP RUNS LABEL COMMAND...: hyperfine each labelled command into
-# $results/GROUP/LABEL.json, then print the medians and swrun's ratio to each.
+# time_group GROUP RUNS LABEL COMMAND...: times the labelled commands in rounds (each round
+# runs each once: bench-interleave.py says why) into $results/GROUP/LABEL.json, then prints
+# the medians and swrun's ratio to each.
 time_group() {
     group=$1 group_runs=$2
     shift 2
-    mkdir -p "$results/$group"
-    while [ $# -gt 0 ]; do
-        label=$1 command=$2
-        shift 2
-        hyperfine -N --style none --warmup 3 --runs "$group_runs" --export-json "$results/$group/$label.json" "$command" >/dev/null 2>"$results/$group/$label.err" \
-            || { echo "  $label: failed ($(head -c 300 "$results/$group/$label.err"))"; rm -f "$results/$group/$label.json"; }
-    done
+    python3 "$(dirname "$0")/bench-interleave.py" "$results/$group" "$group_runs" 3 "$@"
     python3 - "$results/$group" <<'PY'
 import json, os, statistics, sys
 results = sys.argv[1]

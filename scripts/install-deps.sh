@@ -6,7 +6,7 @@ set -eu
 
 build="libcap-dev libssl-dev zlib1g-dev liblzma-dev libzstd-dev libbz2-dev pkg-config busybox-static"
 test="$build util-linux iproute2 nftables dnsmasq-base xz-utils zstd bzip2 python3 gpg gpg-agent gpgv openssl docker-registry skopeo debootstrap openssh-client e2fsprogs gcc libc6-dev gcc-multilib lxc rsync btrfs-progs groff-base zsh fish buildah"  # ip: network tests; buildah: swrun build gives what it gives (BuildTests); groff-base, zsh, fish: the man pages and completion scripts (DocsTests); debootstrap, ssh: the distribution boot tests; e2fsprogs: their VM disk and loop containers; lxc (rsync for its lxc-copy and lxc-snapshot -r): LXC reads what swrun writes, btrfs-progs: btrfs containers (storage tests); gcc (with -m32): the programs of rootfs-fixtures/attackers; the rest: archive and image fixtures
-bench="$test hyperfine crun runc strace linux-perf"  # strace: the netlink setup time; perf: where execute's time goes; crun, runc: the OCI runtime's peers
+bench="$test crun runc strace linux-perf"  # strace: the netlink setup time; perf: where execute's time goes; crun, runc: the OCI runtime's peers
 # scripts/oci-engines.sh: real engines driving an OCI runtime, with crun and runc to compare;
 # netavark: podman's networks (port publishing, through iptables); curl: fetches the published
 # port; skopeo: pushes the hand-made image to docker-registry; python3: drives the pty.
