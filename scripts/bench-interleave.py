@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
-"""make bench's timer (time_group in bench-lib.sh): runs labelled commands in rounds, each
-round running every command once, in turn. On a shared host the speed drifts from minute to
-minute; timed one block after another, a command that met a quiet minute and one that met a
-busy one would show a difference that is not theirs. In rounds, the drift falls on all alike.
+"""make bench's timer (time_group in bench-lib.sh): runs labelled commands in turns of CHUNK
+runs each (A's chunk, B's, C's, A's again...). On a shared host the speed drifts from minute
+to minute; all of one command's runs and then all of the next would let a quiet minute and a
+busy one pass for a difference between them. Single runs in turn would not do either: what a
+run leaves to the kernel to finish (a network namespace's teardown, freed cgroups) would land
+on another command's run. So each turn first runs its command once untimed, which absorbs
+what the previous command left, and the timed runs follow a run of their own command, as in
+a steady stream of them.
 
 Usage: bench-interleave.py OUTDIR RUNS WARMUP LABEL COMMAND [LABEL COMMAND ...]
-A COMMAND's words are split as a shell splits them (no shell runs it); it runs with stdin
-and stdout on /dev/null and stderr in OUTDIR/LABEL.err. OUTDIR/LABEL.json gets its wall times
-in hyperfine's layout ({"results": [{"times": [seconds, ...]}]}). A command that fails is
-left out from then on: it gets no .json, and its last lines of stderr are printed."""
+WARMUP untimed runs precede a command's first turn. A COMMAND's words are split as a shell
+splits them (no shell runs it); it runs with stdin and stdout on /dev/null and stderr in
+OUTDIR/LABEL.err. OUTDIR/LABEL.json gets its wall times in hyperfine's layout ({"results":
+[{"times": [seconds, ...]}]}). A command that fails is left out from then on: it gets no
+.json, and the end of its stderr is printed."""
 import json
 import os
 import shlex
@@ -49,17 +54,26 @@ def run_once(label, argv):
     return None
 
 
-for round_number in range(warmup + runs):
+CHUNK = 5
+first_turn = True
+while any(len(times[label]) < runs for label in commands if label not in failed):
     for label, argv in commands.items():
         if label in failed:
             continue
-        elapsed = run_once(label, argv)
-        if elapsed is None:
-            failed.add(label)
-            with open(os.path.join(out, label + ".err"), errors="replace") as log:
-                print(f"  {label}: failed ({log.read()[-300:].strip()})")
-        elif round_number >= warmup:
-            times[label].append(elapsed)
+        timed = min(CHUNK, runs - len(times[label]))
+        if timed <= 0:
+            continue
+        untimed = warmup if first_turn else 1
+        for index in range(untimed + timed):
+            elapsed = run_once(label, argv)
+            if elapsed is None:
+                failed.add(label)
+                with open(os.path.join(out, label + ".err"), errors="replace") as log:
+                    print(f"  {label}: failed ({log.read()[-300:].strip()})")
+                break
+            if index >= untimed:
+                times[label].append(elapsed)
+    first_turn = False
 
 for label, measured in times.items():
     path = os.path.join(out, label + ".json")

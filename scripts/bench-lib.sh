@@ -1,7 +1,7 @@
 # Shared by the bench scripts (sourced).
-# time_group GROUP RUNS LABEL COMMAND...: times the labelled commands in rounds (each round
-# runs each once: bench-interleave.py says why) into $results/GROUP/LABEL.json, then prints
-# the medians and swrun's ratio to each.
+# time_group GROUP RUNS LABEL COMMAND...: times the labelled commands in turns of a few runs
+# each (bench-interleave.py says why) into $results/GROUP/LABEL.json, then prints the medians
+# and swrun's ratio to each.
 time_group() {
     group=$1 group_runs=$2
     shift 2

@@ -68,7 +68,7 @@ fi
 
 . "$(dirname "$0")/bench-lib.sh"
 
-echo "execute: $runs runs of /bin/true in a busybox rootfs (in rounds, median wall time)"
+echo "execute: $runs runs of /bin/true in a busybox rootfs (in turns of 5 runs, median wall time)"
 time_group execute "$runs" "$@"
 echo "targets: swrun faster than lxc-execute and crun (ratio < 1), within 1.5x of unshare"
 echo
