@@ -204,7 +204,6 @@ int swrun_drop_file_pages(int pagemap, uintptr_t start, uintptr_t end) {
     return dropped;
 }
 
-
 int swrun_pidfd_send_signal(int pidfd, int signal) { return (int)syscall(SYS_pidfd_send_signal, pidfd, signal, NULL, 0); }
 int swrun_setns(int fd, int nstype) { return setns(fd, nstype); }
 int swrun_personality(unsigned long persona) { return personality(persona); }
