@@ -79,14 +79,18 @@ public struct ContainerStore: Sendable {
     /// Records a started init with its cgroup: whatever happens next, the record names what to clean.
     func recordStarted(_ name: String, initPID: pid_t, mode: LaunchMode, monitor: ProcessIdentity?, cgroup: ContainerCgroup?,
                        signals: ShutdownSignalSpec) throws(SwrunError) {
-        try writeRecord(RuntimeRecord(state: .starting, mode: mode, initProcess: ProcessIdentity.of(initPID), monitor: monitor,
-                                      cgroups: cgroup?.directories ?? [], cgroupDirectory: cgroup?.configuredDirectory, signals: signals), of: name)
+        try recordLaunched(name, .starting, initPID: initPID, mode: mode, monitor: monitor, cgroup: cgroup, signals: signals)
     }
 
     /// Marks a started container RUNNING.
     func recordRunning(_ name: String, initPID: pid_t, mode: LaunchMode, monitor: ProcessIdentity?, cgroup: ContainerCgroup?,
                        signals: ShutdownSignalSpec) throws(SwrunError) {
-        try writeRecord(RuntimeRecord(state: .running, mode: mode, initProcess: ProcessIdentity.of(initPID), monitor: monitor,
+        try recordLaunched(name, .running, initPID: initPID, mode: mode, monitor: monitor, cgroup: cgroup, signals: signals)
+    }
+
+    private func recordLaunched(_ name: String, _ state: ContainerState, initPID: pid_t, mode: LaunchMode, monitor: ProcessIdentity?,
+                                cgroup: ContainerCgroup?, signals: ShutdownSignalSpec) throws(SwrunError) {
+        try writeRecord(RuntimeRecord(state: state, mode: mode, initProcess: ProcessIdentity.of(initPID), monitor: monitor,
                                       cgroups: cgroup?.directories ?? [], cgroupDirectory: cgroup?.configuredDirectory, signals: signals), of: name)
     }
 

@@ -145,15 +145,16 @@ public struct ContainerMonitor {
         }
         defer { sequence.finish(warn: warn) }  // declared before the rest, so it runs after it
         let monitor = ProcessIdentity.current
+        let signals = spec.signals
         var rawMode: RawTerminalMode?
         defer { withExtendedLifetime(rawMode) {} }
         let container: LaunchedContainer
         let hub: ConsoleHub
         do {
-            try store.writeRecord(RuntimeRecord(state: .starting, mode: .boot, initProcess: nil, monitor: monitor, signals: spec.signals), of: name)
+            try store.writeRecord(RuntimeRecord(state: .starting, mode: .boot, initProcess: nil, monitor: monitor, signals: signals), of: name)
             container = try sequence.launch(warn: warn,
                 started: { (pid, made) throws(SwrunError) in
-                    try store.recordStarted(name, initPID: pid, mode: .boot, monitor: monitor, cgroup: made, signals: spec.signals)
+                    try store.recordStarted(name, initPID: pid, mode: .boot, monitor: monitor, cgroup: made, signals: signals)
                 },
                 beforeCommand: { (_) throws(SwrunError) in
                     if foreground && Terminal.isTerminal(0) { rawMode = try RawTerminalMode.enter(fd: 0) }
@@ -170,7 +171,6 @@ public struct ContainerMonitor {
             return (nil, false)
         }
         if foreground { hub.attach(.init(terminal: 0, input: 0, output: 1, owned: false)) }
-        let signals = spec.signals
         // The start is done once init has lived a moment: until then it is STARTING.
         if settleMilliseconds > 0 && watch(container, hub: hub, listener: listener, signals: signals,
                                            until: monotonicMilliseconds() + settleMilliseconds) {
